@@ -1,0 +1,46 @@
+# Two commands for a fresh machine with Python 3.11 and make:
+#   make book   build the HTML book into _build/html
+#   make test   run the test suite (it builds the book once more, in a temporary folder)
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# The book is built into a staging folder first and copied to _build/html only when the build
+# succeeded, so a failed build never overwrites the last good one.
+STAGE := _build/staging
+JB_FLAGS := -n -W --keep-going
+
+.PHONY: help venv data book test clean
+
+help:
+	@echo "make book   build the HTML book into _build/html"
+	@echo "make test   run the test suite"
+	@echo "make clean  remove build output (keeps .venv)"
+
+$(INSTALLED): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python 3.11 not found (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $@
+
+venv: $(INSTALLED)
+
+data: $(INSTALLED)
+	$(BIN)/python -m analysis.data --check
+
+book: data
+	$(BIN)/jupyter-book build . --path-output $(STAGE) $(JB_FLAGS)
+	@rm -rf _build/html.previous
+	@if [ -d _build/html ]; then mv _build/html _build/html.previous; fi
+	@cp -a $(STAGE)/_build/html _build/html && rm -rf _build/html.previous
+	@echo
+	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+test: data
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf _build

@@ -1,0 +1,40 @@
+"""Sphinx extension: ship Vega, Vega-Lite and Vega-Embed with the HTML book.
+
+Charts made by :mod:`analysis.charts` call ``window.vegaEmbed``. This extension writes vl-convert's
+JavaScript bundle (which defines ``vegaEmbed``, ``vega`` and ``vegaLite`` on ``window``) into the
+output's ``_static`` folder and adds it to every page, so the book draws its charts with no network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BUNDLE_NAME = "vega-bundle.js"
+
+
+def _add_bundle_script(app) -> None:
+    if app.builder.format == "html":
+        app.add_js_file(BUNDLE_NAME)
+
+
+def _write_bundle(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    import vl_convert as vlc
+
+    from analysis.charts import vega_lite_version
+
+    target = Path(app.outdir) / "_static" / BUNDLE_NAME
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # The bundle declares top-level names (such as "_") that clash with Sphinx's own globals when loaded
+    # as a classic script; a module would keep them apart but browsers refuse modules from file:// pages.
+    # A function scope does both: it keeps the names private and works from disk. The bundle itself
+    # puts vegaEmbed, vega and vegaLite on window.
+    bundle = vlc.javascript_bundle(vl_version=vega_lite_version())
+    target.write_text(f"(function () {{\n{bundle}\n}})();\n", encoding="utf-8")
+
+
+def setup(app):
+    app.connect("builder-inited", _add_bundle_script)
+    app.connect("build-finished", _write_bundle)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,46 @@
+"""Shared fixtures. The whole-book fixture builds the HTML book once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class BookBuild:
+    returncode: int
+    log: str
+    html: Path
+
+
+def _jupyter_book() -> str:
+    candidate = Path(sys.executable).with_name("jupyter-book")
+    return str(candidate) if candidate.exists() else (shutil.which("jupyter-book") or "jupyter-book")
+
+
+@pytest.fixture(scope="session")
+def book_build(tmp_path_factory) -> BookBuild:
+    """Build the book from the sources, as `make book` does, into a temporary folder.
+
+    Set HATBOOK_TEST_BUILD_DIR to reuse a folder between runs (its notebook cache makes reruns fast).
+    """
+    out = Path(os.environ.get("HATBOOK_TEST_BUILD_DIR") or tmp_path_factory.mktemp("book"))
+    command = [_jupyter_book(), "build", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    return BookBuild(done.returncode, done.stdout + done.stderr, out / "_build" / "html")
+
+
+@pytest.fixture(scope="session")
+def built_html(book_build: BookBuild) -> Path:
+    """The built HTML folder; fails the requesting test if the build failed."""
+    if book_build.returncode != 0:
+        pytest.fail(f"the book did not build (exit {book_build.returncode}):\n{book_build.log[-4000:]}")
+    return book_build.html

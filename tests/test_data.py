@@ -1,0 +1,34 @@
+"""Loading and checking the published tables gives clear messages naming file and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from analysis.data import DataError, check_published, main, published_table
+
+
+def test_bundled_data_pass_the_check():
+    assert check_published() == []
+
+
+def test_missing_table_names_the_path(tmp_path):
+    with pytest.raises(DataError, match=r"published/nothing\.csv: file not found"):
+        published_table("nothing", data_dir=tmp_path)
+
+
+def test_check_names_file_and_column(tmp_path):
+    folder = tmp_path / "published"
+    folder.mkdir()
+    (folder / "bad.csv").write_text("Clinic Name,empty\nOslo,\n", encoding="utf-8")
+    (folder / "header_only.csv").write_text("a,b\n", encoding="utf-8")
+    problems = check_published(tmp_path)
+    assert any("bad.csv" in p and "'Clinic Name' is not a snake_case name" in p for p in problems)
+    assert any("bad.csv" in p and "'empty' is empty in every row" in p for p in problems)
+    assert any("header_only.csv" in p and "no data rows" in p for p in problems)
+
+
+def test_command_exits_non_zero_on_bad_data(tmp_path, capsys):
+    (tmp_path / "published").mkdir()
+    (tmp_path / "published" / "bad.csv").write_text("a\n", encoding="utf-8")
+    assert main(["--check", "--data", str(tmp_path)]) == 1
+    assert "error:" in capsys.readouterr().out

@@ -1,0 +1,54 @@
+"""The built book renders with no network: no script or stylesheet from another host."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from bs4 import BeautifulSoup
+
+
+def external_assets(html: str) -> list[str]:
+    """Addresses of scripts, stylesheets and preloads that point to another host."""
+    soup = BeautifulSoup(html, "html.parser")
+    found = []
+    for tag in soup.find_all("script", src=True):
+        found.append(tag["src"])
+    for tag in soup.find_all("link", href=True):
+        rel = {value.lower() for value in tag.get("rel", [])}
+        if rel & {"stylesheet", "preload", "modulepreload", "prefetch", "icon"}:
+            found.append(tag["href"])
+    return [address for address in found if urlparse(address).netloc or address.startswith("//")]
+
+
+def test_checker_finds_a_cdn_script():
+    page = '<script src="https://cdn.jsdelivr.net/npm/vega@5"></script><script src="_static/x.js"></script>'
+    assert external_assets(page) == ["https://cdn.jsdelivr.net/npm/vega@5"]
+    assert external_assets('<link rel="stylesheet" href="//fonts.example.org/a.css">') == ["//fonts.example.org/a.css"]
+
+
+def test_no_page_loads_assets_from_another_host(built_html):
+    offenders = {}
+    for page in sorted(built_html.rglob("*.html")):
+        found = external_assets(page.read_text(encoding="utf-8"))
+        if found:
+            offenders[str(page.relative_to(built_html))] = found
+    assert offenders == {}
+
+
+def test_vega_ships_with_the_book(built_html):
+    bundle = built_html / "_static" / "vega-bundle.js"
+    assert bundle.is_file() and bundle.stat().st_size > 100_000
+    assert "window.vegaEmbed" in bundle.read_text(encoding="utf-8")
+    index = (built_html / "book" / "index.html").read_text(encoding="utf-8")
+    assert "_static/vega-bundle.js" in index
+
+
+def test_math_renders_offline(built_html):
+    assert (built_html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_charts_are_drawn_from_the_local_bundle(built_html):
+    pages = [p for p in built_html.rglob("*.html") if "hatbook-chart-" in p.read_text(encoding="utf-8")]
+    assert pages, "no page of the book has a chart"
+    for page in pages:
+        assert "vegaEmbed" in page.read_text(encoding="utf-8")
