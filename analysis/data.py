@@ -1,7 +1,9 @@
 """Where the data live, and loading them with a clear error when something is wrong.
 
 The bundled data sit in the repository's ``data/`` folder: ``data/published/`` holds the report's
-tables as tidy CSV files. A rerun may point ``data_dir`` at another folder with the same layout.
+tables as tidy CSV files and the ledger of its statistics (``statistics.csv``); ``data/datapackage.json``
+is the data dictionary of every file. A rerun may point ``data_dir`` at another folder with the same
+layout.
 """
 
 from __future__ import annotations
@@ -57,6 +59,37 @@ def check_published(data_dir: str | Path | None = None) -> list[str]:
     return problems
 
 
+def check_dictionary(data_dir: str | Path | None = None) -> list[str]:
+    """Validate every file under ``data_dir`` against the data dictionary ``datapackage.json``.
+
+    Returns one message per problem, naming file, row, column and the rule broken; a CSV file that the
+    dictionary does not describe is a problem too.
+    """
+    from frictionless import Package
+
+    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    descriptor = folder / "datapackage.json"
+    if not descriptor.is_file():
+        return [f"{descriptor}: data dictionary not found"]
+    package = Package(str(descriptor))
+    described = {(folder / resource.path).resolve() for resource in package.resources}
+    problems = [
+        f"{path}: not described in {descriptor.name}"
+        for path in sorted(folder.rglob("*.csv"))
+        if path.resolve() not in described
+    ]
+    report = package.validate()
+    for task in report.tasks:
+        for error in task.errors:
+            where = ", ".join(
+                f"{name} {getattr(error, attribute)}"
+                for name, attribute in (("row", "row_number"), ("column", "field_name"))
+                if getattr(error, attribute, None) is not None
+            )
+            problems.append(f"{folder / task.place}: {where + ': ' if where else ''}{error.type}: {error.note}")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -67,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         parser.print_help()
         return 0
-    problems = check_published(args.data)
+    problems = check_published(args.data) + check_dictionary(args.data)
     for problem in problems:
         print(f"error: {problem}")
     if problems:
         return 1
     folder = Path(args.data) if args.data else DEFAULT_DATA_DIR
-    print(f"data: {len(list((folder / 'published').glob('*.csv')))} published tables checked in {folder}")
+    print(f"data: {len(list((folder / 'published').glob('*.csv')))} published tables checked against {folder / 'datapackage.json'}")
     return 0
 
 
