@@ -1,0 +1,263 @@
+"""The consistency audit: what the report's own numbers imply, set against what it prints.
+
+Every check reads the ledger (``data/published/statistics.csv``), recomputes one number from others the
+report prints, and compares. A check *flags* a finding when the printed and the implied number differ by
+more than the rounding of the printed inputs allows; the tolerance is stated for every check, so a reader
+can see why a difference counts. The rules:
+
+* ``parts_vs_total``: rows of a table against the total or n they are said to add up to.
+* ``percent_vs_count``: a printed percentage against 100 × count / denominator.
+* ``percents_sum``: percentages of mutually exclusive categories against 100.
+* ``same_statistic``: one statistic printed in two places.
+* ``ratio_vs_inputs``: a ratio (an ICER) against the quotient of its printed inputs.
+* ``weighted_mean``: a pooled mean against the size-weighted mean of its subgroups.
+* ``time_vs_time``: person-years against patient-days.
+
+``certainty`` says how sure the finding is that the report is wrong rather than using an unstated
+definition: ``high`` where no reading of the definitions reconciles the numbers, ``medium`` where an
+unstated definition could.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True)
+class Check:
+    """One audit check: how to get the printed and the implied value from the ledger."""
+
+    id: str
+    rule: str
+    section: str
+    what: str
+    reported_key: str
+    implied: Callable[["Ledger"], float]
+    tolerance: Callable[["Ledger"], float]
+    certainty: str
+    inputs: tuple[str, ...]
+
+
+class Ledger:
+    """The ledger as lookups: value and rounding step of a key."""
+
+    def __init__(self, statistics: pd.DataFrame):
+        indexed = statistics.set_index("key")
+        self._values = pd.to_numeric(indexed["value"]).to_dict()
+        self._steps = pd.to_numeric(indexed["precision"]).to_dict()
+
+    def value(self, key: str) -> float:
+        try:
+            return float(self._values[key])
+        except KeyError:
+            raise KeyError(f"statistics.csv has no key {key!r}") from None
+
+    def half_step(self, key: str) -> float:
+        """Half the rounding step of a printed value: how far the true value can be from the print."""
+        return float(self._steps[key]) / 2
+
+
+def _sum(keys):
+    return lambda ledger: sum(ledger.value(k) for k in keys)
+
+
+def _half_steps(*keys):
+    return lambda ledger: sum(ledger.half_step(k) for k in keys)
+
+
+def parts_vs_total(id, section, what, total, parts, certainty="high") -> Check:
+    # counts are exact: any difference is a finding
+    return Check(id, "parts_vs_total", section, what, total, _sum(parts), lambda ledger: 0.0, certainty, (total, *parts))
+
+
+def percent_vs_count(id, section, what, percent, count, denominator, certainty="high") -> Check:
+    return Check(
+        id, "percent_vs_count", section, what, percent,
+        lambda ledger: 100 * ledger.value(count) / ledger.value(denominator),
+        _half_steps(percent), certainty, (percent, count, denominator),
+    )
+
+
+def percents_sum(id, section, what, percents, certainty="high") -> Check:
+    # the reported value is 100 by definition; each printed percentage may be off by half its step
+    return Check(
+        id, "percents_sum", section, what, percents[0],
+        _sum(percents), _half_steps(*percents), certainty, tuple(percents),
+    )
+
+
+def same_statistic(id, section, what, printed_here, printed_there, certainty="high", sign=1) -> Check:
+    """``sign=-1`` where one place prints a reduction and the other the same thing as a cost change."""
+    return Check(
+        id, "same_statistic", section, what, printed_here,
+        lambda ledger: sign * ledger.value(printed_there), _half_steps(printed_here, printed_there),
+        certainty, (printed_here, printed_there),
+    )
+
+
+def ratio_vs_inputs(id, section, what, ratio, numerator, denominator, certainty="high") -> Check:
+    def implied(ledger):
+        return ledger.value(numerator) / ledger.value(denominator)
+
+    def tolerance(ledger):
+        # relative rounding errors of a quotient add up
+        relative = ledger.half_step(numerator) / abs(ledger.value(numerator)) + ledger.half_step(
+            denominator
+        ) / abs(ledger.value(denominator))
+        return abs(implied(ledger)) * relative + ledger.half_step(ratio)
+
+    return Check(id, "ratio_vs_inputs", section, what, ratio, implied, tolerance, certainty, (ratio, numerator, denominator))
+
+
+def weighted_mean(id, section, what, pooled, means, sizes, certainty="medium") -> Check:
+    def implied(ledger):
+        total = sum(ledger.value(n) for n in sizes)
+        return sum(ledger.value(m) * ledger.value(n) for m, n in zip(means, sizes)) / total
+
+    def tolerance(ledger):
+        total = sum(ledger.value(n) for n in sizes)
+        return sum(ledger.half_step(m) * ledger.value(n) for m, n in zip(means, sizes)) / total + ledger.half_step(pooled)
+
+    return Check(id, "weighted_mean", section, what, pooled, implied, tolerance, certainty, (pooled, *means, *sizes))
+
+
+def time_vs_time(id, section, what, person_years, patient_days, certainty="medium") -> Check:
+    return Check(
+        id, "time_vs_time", section, what, person_years,
+        lambda ledger: ledger.value(patient_days) / DAYS_PER_YEAR,
+        lambda ledger: ledger.half_step(person_years) + ledger.half_step(patient_days) / DAYS_PER_YEAR,
+        certainty, (person_years, patient_days),
+    )
+
+
+def difference_vs_parts(id, section, what, reported, minuend, subtrahend, certainty="medium") -> Check:
+    return Check(
+        id, "parts_vs_total", section, what, reported,
+        lambda ledger: ledger.value(minuend) - ledger.value(subtrahend),
+        _half_steps(minuend, subtrahend), certainty, (reported, minuend, subtrahend),
+    )
+
+
+H_REASONS = [
+    "other_treatment_more_suitable", "severe_mental_disorder", "risk_of_violence", "severe_somatic_disorder",
+    "not_in_target_group", "new_medications_in_oat", "other", "not_attended_assessment",
+    "reduced_cognitive_function", "patient_own_request", "admission_pause",
+    "risk_of_violence_and_severe_mental_disorder", "not_able_to_attend",
+]
+HOUSING = ["own_home", "rented", "temporary", "municipal_institution", "street", "friends_family_partner", "other"]
+
+CHECKS: list[Check] = [
+    parts_vs_total(
+        "housing_rows_vs_n", "6.2", "Table 6.A, housing: the categories against the number who answered",
+        "t6a_housing_n_valid", [f"t6a_housing_{c}_n" for c in HOUSING],
+    ),
+    percent_vs_count(
+        "housing_other_percent", "6.2", "Table 6.A, housing 'Other': printed percentage against its count",
+        "t6a_housing_other_percent", "t6a_housing_other_n", "t6a_housing_n_valid",
+    ),
+    percent_vs_count(
+        "education_higher_percent", "6.2", "Table 6.A, higher education: printed percentage against its count",
+        "t6a_education_higher_percent", "t6a_education_higher_n", "t6a_education_n_valid",
+    ),
+    percent_vs_count(
+        "sae_patients_percent", "6.5", "Share of patients with a serious adverse event against 104 of 136",
+        "s6_5_patients_with_sae_percent", "s6_5_patients_with_sae_n", "s6_1_patients_participated_total",
+    ),
+    difference_vs_parts(
+        "in_treatment_vs_started_minus_left", "6.1",
+        "Patients in treatment at the end of 2025 against those who started minus those who left",
+        "s6_1_patients_in_treatment_2025_12_31", "s6_1_patients_participated_total", "es_left_treatment_n",
+    ),
+    time_vs_time(
+        "person_years_vs_patient_days", "6.1 / 6.7",
+        "Person-years in treatment (6.1) against the patient-days of Table 6.C",
+        "s6_1_person_years_in_treatment", "t6c_all_2022_2025_patient_days",
+    ),
+    same_statistic(
+        "continued_qaly_6d_vs_6f", "6.7", "QALYs of the continued group (68 patients): Table 6.D against Table 6.F",
+        "t6d_continued_qaly_mean", "t6f_continued_qaly_mean",
+    ),
+    weighted_mean(
+        "discontinued_qaly_6d_vs_6f", "6.7",
+        "QALYs of the discontinued group (Table 6.D) against the size-weighted planned and unplanned groups of Table 6.F",
+        "t6d_discontinued_qaly_mean",
+        ["t6f_planned_termination_qaly_mean", "t6f_unplanned_termination_qaly_mean"],
+        ["t6f_planned_termination_n", "t6f_unplanned_termination_n"],
+    ),
+    ratio_vs_inputs(
+        "accumulated_icer_6e", "6.7", "Accumulated ICER of Table 6.E against its incremental cost and QALYs",
+        "t6e_icer", "t6e_delta_cost", "t6e_delta_qaly",
+    ),
+    ratio_vs_inputs(
+        "annualized_icer_6g", "6.7", "Annualized ICER of Table 6.G against its incremental cost and QALYs",
+        "t6g_cont_vs_unplanned_icer", "t6g_cont_vs_unplanned_delta_cost", "t6g_cont_vs_unplanned_delta_qaly",
+    ),
+    same_statistic(
+        "supp_d_base_icer_vs_6g", "Appendix 4", "Base-case ICER of Supplementary Table D against Table 6.G",
+        "std_icer_base_case", "t6g_cont_vs_unplanned_icer",
+    ),
+    same_statistic(
+        "supp_d_qaly_vs_6g", "Appendix 4", "Incremental QALYs of Supplementary Table D against Table 6.G",
+        "std_incremental_qaly", "t6g_cont_vs_unplanned_delta_qaly",
+    ),
+    same_statistic(
+        "supp_d_specialist_offset_vs_6k", "Appendix 4",
+        "Specialist-care offset of Supplementary Table D against the reduction of Table 6.K (as a cost change)",
+        "std_specialist_offset", "t6k_cont_vs_unplanned_reduction_specialist", sign=-1,
+    ),
+    same_statistic(
+        "summary_somatic_offset_vs_6i", "Executive summary",
+        "The summary's reduction 'particularly within somatic specialist care' against the somatic row of Table 6.I",
+        "es_reduction_other_health_services_per_patient_year", "t6i_cont_vs_unplanned_som", certainty="medium",
+    ),
+    same_statistic(
+        "oslo_gp_share_6_6_vs_supp_g", "6.6", "Oslo's primary-care-physician share of referrals: 6.6 against Supplementary Table G",
+        "s6_6_referrer_gp_percent_oslo", "stg_oslo_primary_care_physician_percent",
+    ),
+    percent_vs_count(
+        "bergen_violence_percent_supp_h", "Appendix 5", "Supplementary Table H, Bergen, risk of violence: percentage against its count",
+        "sth_bergen_risk_of_violence_valid_percent", "sth_bergen_risk_of_violence_n", "sth_bergen_total_n",
+    ),
+    percents_sum(
+        "supp_h_percents_sum", "Appendix 5", "Supplementary Table H, both clinics: the reasons' percentages against 100",
+        [f"sth_all_{r}_valid_percent" for r in H_REASONS],
+    ),
+    percent_vs_count(
+        "money_for_food_percent_supp_a", "Appendix 3", "Supplementary Table A, money for food improved: percentage against its count",
+        "sta_money_food_negative_to_positive_percent", "sta_money_food_negative_to_positive_n", "sta_money_food_n_patients",
+    ),
+    percent_vs_count(
+        "oslo_share_of_patients", "6.1", "Oslo's share of the patients: percentage against 89 of 136",
+        "s6_1_patients_consented_oslo_percent", "s6_1_patients_consented_oslo", "s6_1_patients_consented_total",
+    ),
+]
+
+
+def run(statistics: pd.DataFrame, checks: list[Check] | None = None) -> pd.DataFrame:
+    """Run the checks on the ledger; one row per check, flagged or not.
+
+    Columns: ``id``, ``rule``, ``section``, ``what``, ``reported`` (as printed, a number), ``implied``
+    (recomputed from the other printed numbers), ``difference`` (reported − implied), ``tolerance``
+    (largest difference rounding can explain), ``flagged``, ``certainty``, ``inputs`` (ledger keys).
+    """
+    ledger = Ledger(statistics)
+    rows = []
+    for check in checks if checks is not None else CHECKS:
+        implied = check.implied(ledger)
+        reported = 100.0 if check.rule == "percents_sum" else ledger.value(check.reported_key)
+        tolerance = check.tolerance(ledger)
+        difference = reported - implied
+        rows.append(
+            {
+                "id": check.id, "rule": check.rule, "section": check.section, "what": check.what,
+                "reported": reported, "implied": implied, "difference": difference, "tolerance": tolerance,
+                "flagged": abs(difference) > tolerance + 1e-9, "certainty": check.certainty,
+                "inputs": ", ".join(check.inputs),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,78 @@
+"""The consistency audit on hand-built ledgers (answers known by hand) and on the report's ledger."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis import audit
+from analysis.data import published_table
+
+
+def ledger(**values) -> pd.DataFrame:
+    """A ledger from key=(value, precision) pairs."""
+    return pd.DataFrame(
+        [{"key": k, "value": str(v), "precision": str(p)} for k, (v, p) in values.items()]
+    )
+
+
+def one(check, statistics) -> dict:
+    return audit.run(statistics, [check]).iloc[0].to_dict()
+
+
+def test_parts_against_total():
+    check = audit.parts_vs_total("t", "x", "rows vs n", "n", ["a", "b"])
+    assert one(check, ledger(n=(10, 1), a=(4, 1), b=(6, 1)))["flagged"] is False
+    found = one(check, ledger(n=(10, 1), a=(4, 1), b=(7, 1)))
+    assert found["flagged"] and found["implied"] == 11 and found["difference"] == -1
+
+
+def test_percent_against_count_allows_rounding_only():
+    check = audit.percent_vs_count("t", "x", "share", "pct", "n", "d")
+    # 1/3 = 33.33%: printed 33 is within half a point, printed 34 is not
+    assert one(check, ledger(pct=(33, 1), n=(1, 1), d=(3, 1)))["flagged"] is False
+    assert one(check, ledger(pct=(34, 1), n=(1, 1), d=(3, 1)))["flagged"] is True
+    # with one decimal the tolerance shrinks: 33.4 is off by 0.067 > 0.05
+    assert one(check, ledger(pct=(33.4, 0.1), n=(1, 1), d=(3, 1)))["flagged"] is True
+
+
+def test_ratio_tolerance_follows_the_rounding_of_its_inputs():
+    check = audit.ratio_vs_inputs("t", "x", "icer", "icer", "cost", "qaly")
+    # 100,000 / 0.12 = 833,333; a QALY difference rounded to 0.12 may be 0.115-0.125 (±4%)
+    assert one(check, ledger(icer=(850_000, 1), cost=(100_000, 1), qaly=(0.12, 0.01)))["flagged"] is False
+    assert one(check, ledger(icer=(950_000, 1), cost=(100_000, 1), qaly=(0.12, 0.01)))["flagged"] is True
+
+
+def test_weighted_mean_and_same_statistic_with_sign():
+    pooled = audit.weighted_mean("t", "x", "pooled", "m", ["m1", "m2"], ["n1", "n2"])
+    row = one(pooled, ledger(m=(0.3, 0.001), m1=(0.4, 0.001), m2=(0.1, 0.001), n1=(2, 1), n2=(1, 1)))
+    assert row["implied"] == pytest.approx(0.3) and row["flagged"] is False
+    offset = audit.same_statistic("t", "x", "offset", "cost_change", "reduction", sign=-1)
+    assert one(offset, ledger(cost_change=(-50, 1), reduction=(50, 1)))["flagged"] is False
+
+
+def test_percents_sum_and_time_against_time():
+    total = audit.percents_sum("t", "x", "sum", ["p1", "p2"])
+    assert one(total, ledger(p1=(33.3, 0.1), p2=(66.7, 0.1)))["flagged"] is False
+    assert one(total, ledger(p1=(30.0, 0.1), p2=(66.7, 0.1)))["flagged"] is True
+    years = audit.time_vs_time("t", "x", "py", "years", "days")
+    assert one(years, ledger(years=(2, 1), days=(730, 1)))["flagged"] is False
+
+
+def test_unknown_key_is_named():
+    check = audit.parts_vs_total("t", "x", "rows", "n", ["missing_key"])
+    with pytest.raises(KeyError, match="missing_key"):
+        audit.run(ledger(n=(1, 1)), [check])
+
+
+def test_the_report_has_at_least_ten_findings():
+    findings = audit.run(published_table("statistics").astype(str))
+    flagged = set(findings.loc[findings["flagged"], "id"])
+    assert len(flagged) >= 10
+    # the issue names these as real inconsistencies of the report
+    assert {
+        "housing_rows_vs_n", "continued_qaly_6d_vs_6f", "person_years_vs_patient_days",
+        "oslo_gp_share_6_6_vs_supp_g", "supp_h_percents_sum", "supp_d_base_icer_vs_6g",
+    } <= flagged
+    # and these agree with the report within rounding
+    assert not findings.set_index("id").loc[["accumulated_icer_6e", "annualized_icer_6g"], "flagged"].any()
