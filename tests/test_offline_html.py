@@ -21,8 +21,8 @@ def external_assets(html: str) -> list[str]:
 
 
 def test_checker_finds_a_cdn_script():
-    page = '<script src="https://cdn.jsdelivr.net/npm/vega@5"></script><script src="_static/x.js"></script>'
-    assert external_assets(page) == ["https://cdn.jsdelivr.net/npm/vega@5"]
+    page = '<script src="https://cdn.example.org/vega.js"></script><script src="_static/x.js"></script>'
+    assert external_assets(page) == ["https://cdn.example.org/vega.js"]
     assert external_assets('<link rel="stylesheet" href="//fonts.example.org/a.css">') == ["//fonts.example.org/a.css"]
 
 
