@@ -6,4 +6,4 @@ takes tidy pandas frames and returns tidy frames or plain numbers; nothing here 
 calls, except :func:`analysis.charts.enable`, which a page calls once to choose how charts render.
 """
 
-__all__ = ["charts", "data"]
+__all__ = ["audit", "charts", "data", "oat_context"]

@@ -135,14 +135,6 @@ def time_vs_time(id, section, what, person_years, patient_days, certainty="mediu
     )
 
 
-def difference_vs_parts(id, section, what, reported, minuend, subtrahend, certainty="medium") -> Check:
-    return Check(
-        id, "parts_vs_total", section, what, reported,
-        lambda ledger: ledger.value(minuend) - ledger.value(subtrahend),
-        _half_steps(minuend, subtrahend), certainty, (reported, minuend, subtrahend),
-    )
-
-
 H_REASONS = [
     "other_treatment_more_suitable", "severe_mental_disorder", "risk_of_violence", "severe_somatic_disorder",
     "not_in_target_group", "new_medications_in_oat", "other", "not_attended_assessment",
@@ -168,10 +160,11 @@ CHECKS: list[Check] = [
         "sae_patients_percent", "6.5", "Share of patients with a serious adverse event against 104 of 136",
         "s6_5_patients_with_sae_percent", "s6_5_patients_with_sae_n", "s6_1_patients_participated_total",
     ),
-    difference_vs_parts(
+    parts_vs_total(
         "in_treatment_vs_started_minus_left", "6.1",
-        "Patients in treatment at the end of 2025 against those who started minus those who left",
-        "s6_1_patients_in_treatment_2025_12_31", "s6_1_patients_participated_total", "es_left_treatment_n",
+        "Patients who started against those in treatment at the end of 2025 plus those who had left",
+        "s6_1_patients_participated_total", ["s6_1_patients_in_treatment_2025_12_31", "es_left_treatment_n"],
+        certainty="medium",
     ),
     time_vs_time(
         "person_years_vs_patient_days", "6.1 / 6.7",
