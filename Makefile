@@ -30,9 +30,19 @@ venv: $(INSTALLED)
 
 data: $(INSTALLED)
 	$(BIN)/python -m analysis.data --check
+	$(BIN)/python -m analysis.cohort --check
+
+# Jupyter Book's execution cache notices changes to a page's code, not to the data or the analysis
+# package it calls; when either has changed since the last build, the cache is cleared.
+DIGEST = $(shell find data analysis synthetic -type f -not -name '*.pyc' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16)
 
 book: data
+	@mkdir -p $(STAGE)
+	@if [ "$$(cat $(STAGE)/.inputs-digest 2>/dev/null)" != "$(DIGEST)" ]; then \
+		echo "data or analysis code changed: clearing the execution cache"; \
+		rm -rf $(STAGE)/_build/.jupyter_cache; fi
 	$(BIN)/jupyter-book build . --path-output $(STAGE) $(JB_FLAGS)
+	@echo "$(DIGEST)" > $(STAGE)/.inputs-digest
 	@rm -rf _build/html.previous
 	@if [ -d _build/html ]; then mv _build/html _build/html.previous; fi
 	@cp -a $(STAGE)/_build/html _build/html && rm -rf _build/html.previous

@@ -12,6 +12,11 @@ can see why a difference counts. The rules:
 * ``ratio_vs_inputs``: a ratio (an ICER) against the quotient of its printed inputs.
 * ``weighted_mean``: a pooled mean against the size-weighted mean of its subgroups.
 * ``time_vs_time``: person-years against patient-days.
+* ``percent_vs_parts``: a printed percentage against 100 × count / the sum of the printed counts it is one of.
+* ``shares_of_count``: printed shares of a whole count of people against the nearest shares whole numbers
+  that add up to the count can give (the implied value is the first share's in the best such split).
+* ``percent_of_subgroup``: a percentage of a subgroup whose size is itself a printed share of a count,
+  against the nearest percentage a whole number of that subgroup can give.
 
 ``certainty`` says how sure the finding is that the report is wrong rather than using an unstated
 definition: ``high`` where no reading of the definitions reconciles the numbers, ``medium`` where an
@@ -126,6 +131,59 @@ def weighted_mean(id, section, what, pooled, means, sizes, certainty="medium") -
     return Check(id, "weighted_mean", section, what, pooled, implied, tolerance, certainty, (pooled, *means, *sizes))
 
 
+def percent_vs_parts(id, section, what, percent, count, parts, certainty="high") -> Check:
+    return Check(
+        id, "percent_vs_parts", section, what, percent,
+        lambda ledger: 100 * ledger.value(count) / sum(ledger.value(k) for k in parts),
+        _half_steps(percent), certainty, (percent, count, *parts),
+    )
+
+
+def nearest_share(percent: float, whole: int) -> float:
+    """The percentage k / whole (k a whole number) nearest to ``percent``."""
+    return 100 * round(percent * whole / 100) / whole
+
+
+def best_split(percents: list[float], whole: int) -> list[int]:
+    """Whole numbers adding up to ``whole`` whose shares come nearest the printed ``percents``.
+
+    "Nearest" minimises the largest distance between a share and its print; each part is tried within
+    two of its print, which is enough for printed percentages.
+    """
+    from itertools import product
+
+    centres = [round(p * whole / 100) for p in percents[:-1]]
+    best, best_gap = None, float("inf")
+    for head in product(*[range(max(0, c - 2), c + 3) for c in centres]):
+        last = whole - sum(head)
+        if last < 0:
+            continue
+        parts = [*head, last]
+        gap = max(abs(100 * k / whole - p) for k, p in zip(parts, percents))
+        if gap < best_gap:
+            best, best_gap = parts, gap
+    return best
+
+
+def shares_of_count(id, section, what, percents, whole, certainty="high") -> Check:
+    def implied(ledger):
+        n = int(ledger.value(whole))
+        return 100 * best_split([ledger.value(k) for k in percents], n)[0] / n
+
+    return Check(id, "shares_of_count", section, what, percents[0], implied, _half_steps(percents[0]), certainty, (*percents, whole))
+
+
+def percent_of_subgroup(id, section, what, percent, subgroup_percent, whole, certainty="high") -> Check:
+    def implied(ledger):
+        subgroup = round(ledger.value(subgroup_percent) * ledger.value(whole) / 100)
+        return nearest_share(ledger.value(percent), subgroup)
+
+    return Check(
+        id, "percent_of_subgroup", section, what, percent, implied, _half_steps(percent), certainty,
+        (percent, subgroup_percent, whole),
+    )
+
+
 def time_vs_time(id, section, what, person_years, patient_days, certainty="medium") -> Check:
     return Check(
         id, "time_vs_time", section, what, person_years,
@@ -223,6 +281,48 @@ CHECKS: list[Check] = [
     percent_vs_count(
         "money_for_food_percent_supp_a", "Appendix 3", "Supplementary Table A, money for food improved: percentage against its count",
         "sta_money_food_negative_to_positive_percent", "sta_money_food_negative_to_positive_n", "sta_money_food_n_patients",
+    ),
+    shares_of_count(
+        "discharge_timing_shares", "6.1",
+        "Shares of the 65 discharges leaving within 6 months, at 6-12 months and after 12 months: "
+        "within 6 months, printed against its share in the nearest split of 65 whole discharges",
+        ["s6_1_left_within_6_months_percent", "s6_1_left_6_to_12_months_percent", "s6_1_left_after_12_months_percent"],
+        "s6_1_individuals_discharged",
+    ),
+    percent_of_subgroup(
+        "unplanned_after_12_months", "6.1",
+        "Unplanned share among those leaving after 12 months (31% of 65 discharges) against the nearest whole-number share",
+        "s6_1_over_12_months_unplanned_dropout_percent", "s6_1_left_after_12_months_percent", "s6_1_individuals_discharged",
+    ),
+    percent_vs_parts(
+        "route_iv_one_month", "Appendix 3",
+        "Intravenous share of DAM routes at one month against its count out of the three route counts",
+        "app3_route_iv_1m_pct", "app3_route_iv_1m_n", ["app3_route_iv_1m_n", "app3_route_im_1m_n", "app3_route_oral_1m_n"],
+    ),
+    percent_vs_count(
+        "oslo_gp_share_app5_vs_supp_g", "Appendix 5",
+        "Oslo's primary-care-physician share of referrals in the Appendix 5 text against its count in Supplementary Table G",
+        "app5_referrer_gp_percent_oslo", "stg_oslo_primary_care_physician_n", "stg_oslo_total_n",
+    ),
+    percent_vs_count(
+        "bergen_violence_percent_6_6", "6.6",
+        "Bergen's share of denials for risk of violence in 6.6 against its count in Supplementary Table H",
+        "s6_6_denial_risk_of_violence_percent_bergen", "sth_bergen_risk_of_violence_n", "sth_bergen_total_n",
+    ),
+    percent_vs_count(
+        "bergen_violence_percent_app5", "Appendix 5",
+        "Bergen's share of denials for risk of violence in the Appendix 5 text against its count in Supplementary Table H",
+        "app5_denial_risk_of_violence_percent_bergen", "sth_bergen_risk_of_violence_n", "sth_bergen_total_n",
+    ),
+    percent_vs_count(
+        "highest_denial_rate_6_6", "6.6",
+        "Highest yearly denial rate in 6.6 against 2024's denials and referrals in Supplementary Table F",
+        "s6_6_annual_denial_rate_max", "stf_2024_denials_n", "stf_2024_referrals_n",
+    ),
+    percent_vs_count(
+        "highest_denial_rate_app5", "Appendix 5",
+        "Highest yearly denial rate in the Appendix 5 text against 2024's denials and referrals in Supplementary Table F",
+        "app5_annual_denial_rate_max", "stf_2024_denials_n", "stf_2024_referrals_n",
     ),
     percent_vs_count(
         "oslo_share_of_patients", "6.1", "Oslo's share of the patients: percentage against 89 of 136",

@@ -19,6 +19,7 @@ import hashlib
 import json
 
 import altair as alt
+import pandas as pd
 import vl_convert as vlc
 
 THEME_NAME = "hatbook"
@@ -98,3 +99,41 @@ def enable() -> None:
     # Altair would otherwise refuse frames of more than 5000 rows; the book's frames are small and
     # aggregated, and a rerun on real data must not fail on that limit.
     alt.data_transformers.disable_max_rows()
+
+
+def clinic_colour(field: str = "clinic") -> alt.Color:
+    """Colour by clinic in the book's clinic colours, Oslo before Bergen."""
+    clinics = ["Oslo", "Bergen"]
+    return alt.Color(
+        f"{field}:N", title="Clinic", scale=alt.Scale(domain=clinics, range=[CLINIC_COLOURS[c] for c in clinics])
+    )
+
+
+def bars_by_clinic(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) -> alt.Chart:
+    """Vertical bars of ``y`` per ``x`` (e.g. year), one bar per clinic side by side."""
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{x}:O", title=x_title),
+            xOffset=alt.XOffset("clinic:N", sort=["Oslo", "Bergen"]),
+            y=alt.Y(f"{y}:Q", title=y_title),
+            color=clinic_colour(),
+            tooltip=[f"{x}:O", "clinic:N", f"{y}:Q"],
+        )
+        .properties(width=420, height=280)
+    )
+
+
+def ranked_bars(frame: pd.DataFrame, value: str, label: str, title: str, tooltip: list, height: int = 200) -> alt.Chart:
+    """Horizontal bars of ``value`` per ``label``, largest first, in the neutral colour."""
+    return (
+        alt.Chart(frame)
+        .mark_bar(color=CLINIC_COLOURS["All"])
+        .encode(
+            x=alt.X(f"{value}:Q", title=title),
+            y=alt.Y(f"{label}:N", sort="-x", title=None),
+            tooltip=tooltip,
+        )
+        .properties(width=440, height=height)
+    )

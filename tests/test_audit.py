@@ -76,3 +76,13 @@ def test_the_report_has_at_least_ten_findings():
     } <= flagged
     # and these agree with the report within rounding
     assert not findings.set_index("id").loc[["accumulated_icer_6e", "annualized_icer_6g"], "flagged"].any()
+
+
+def test_best_split_and_nearest_share_by_hand():
+    from analysis.audit import best_split, nearest_share
+
+    # 65 discharges printed as 47%, 21%, 31%: 31/14/20 is nearest (47.7, 21.5, 30.8)
+    assert best_split([47, 21, 31], 65) == [31, 14, 20]
+    assert best_split([50, 50], 10) == [5, 5]
+    assert nearest_share(23, 20) == 25.0  # 4.6 of 20 rounds to 5
+    assert round(nearest_share(23, 22), 1) == 22.7

@@ -1,0 +1,194 @@
+"""Serious adverse events (section 6.5): who had them, how many, of which kind, and how often.
+
+Every function takes the tidy tables of :class:`analysis.cohort.Cohort` (``adverse_events``,
+``patients``, ``episodes``) and returns a tidy frame or plain numbers. Counts per patient are an
+intermediate step only: the page shows patients grouped into bands, never one patient's row.
+
+Definitions used throughout:
+
+* the **cohort** is every row of ``patients`` (everyone who started HAT and consented); a patient
+  without any row in ``adverse_events`` had no serious adverse event;
+* an **event** is one row of ``adverse_events``, whatever its category;
+* **time in treatment** is the sum over all episodes of the calendar days from admission to discharge,
+  both days counted (the patient-days of :mod:`analysis.retention` and Table 6.C); an episode without a
+  discharge date is still running on ``data_end`` (the last day the data cover). A year is 365.25 days.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from analysis import charts, schema
+
+DAYS_PER_YEAR = 365.25
+
+#: Reader-facing names of the event categories, in the order of :data:`analysis.schema.ADVERSE_EVENT_CATEGORIES`.
+CATEGORY_LABELS = {
+    "nonfatal_overdose": "Non-fatal overdose",
+    "seizure": "Seizure",
+    "allergic_reaction": "Allergic reaction",
+    "violence_acting_out_threats_self_harm": "Violence, acting out, threats or self-harm",
+    "other": "Other",
+}
+
+#: Bands of events per patient for the distribution (lower, upper inclusive; None: no upper bound).
+EVENT_BANDS = (
+    ("none", 0, 0),
+    ("1", 1, 1),
+    ("2–5", 2, 5),
+    ("6–10", 6, 10),
+    ("11–20", 11, 20),
+    ("21–30", 21, 30),
+    ("over 30", 31, None),
+)
+
+
+def events_per_patient(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> pd.Series:
+    """Number of events of every patient of the cohort (0 for a patient with none), indexed by patient_id.
+
+    Events of a patient who is not in ``patients`` are not counted (the loader refuses such data).
+    """
+    counts = adverse_events.groupby("patient_id").size()
+    return counts.reindex(pd.Index(patients["patient_id"], name="patient_id"), fill_value=0).astype(int).rename("events")
+
+
+def patients_with_events(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> dict:
+    """Patients with at least one event, as a count and a share of the cohort, and the total events.
+
+    Returns ``patients`` (cohort size: rows of ``patients``), ``with_event`` (patients with at least
+    one row in ``adverse_events``), ``percent`` (``100 * with_event / patients``) and ``events``
+    (rows of ``adverse_events`` that belong to a cohort patient).
+    """
+    counts = events_per_patient(adverse_events, patients)
+    cohort = len(counts)
+    with_event = int((counts > 0).sum())
+    return {
+        "patients": cohort,
+        "with_event": with_event,
+        "percent": 100 * with_event / cohort if cohort else float("nan"),
+        "events": int(counts.sum()),
+    }
+
+
+def events_by_category(adverse_events: pd.DataFrame) -> pd.DataFrame:
+    """Events by category: ``category``, ``label``, ``n`` and ``percent`` of all events.
+
+    One row per category of the schema, in the schema's order, also when a category has no event;
+    ``percent`` is ``100 * n / (all events)``.
+    """
+    counts = adverse_events["category"].value_counts().reindex(list(schema.ADVERSE_EVENT_CATEGORIES), fill_value=0)
+    total = int(counts.sum())
+    return pd.DataFrame(
+        {
+            "category": counts.index,
+            "label": [CATEGORY_LABELS[c] for c in counts.index],
+            "n": counts.to_numpy().astype(int),
+            "percent": 100 * counts.to_numpy() / total if total else float("nan"),
+        }
+    )
+
+
+def event_distribution(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Patients of the cohort by number of events, in the bands of :data:`EVENT_BANDS`.
+
+    Columns ``band`` (e.g. ``"11–20"``), ``lower``, ``upper`` (inclusive, empty for the open band),
+    ``patients`` (count) and ``percent`` (of the cohort's patients).
+    """
+    counts = events_per_patient(adverse_events, patients)
+    rows = []
+    for band, lower, upper in EVENT_BANDS:
+        inside = (counts >= lower) & ((counts <= upper) if upper is not None else True)
+        rows.append({"band": band, "lower": lower, "upper": upper, "patients": int(inside.sum())})
+    frame = pd.DataFrame(rows)
+    frame["upper"] = frame["upper"].astype("Int64")
+    frame["percent"] = 100 * frame["patients"] / len(counts) if len(counts) else float("nan")
+    return frame
+
+
+def heavy_event_patients(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> dict:
+    """Patients with many events: more than 10, and of those, 21 to 30 and more than 30.
+
+    The report says that of the patients with more than 10 events "two had more than 20, and another
+    two had more than 30". This edition reads "another two" as two *further* patients, so the first
+    two are those with 21 to 30 events (``21_to_30``) and the others those with 31 or more
+    (``over_30``); ``over_10`` counts patients with 11 or more events.
+    """
+    counts = events_per_patient(adverse_events, patients)
+    return {
+        "over_10": int((counts > 10).sum()),
+        "21_to_30": int(((counts > 20) & (counts <= 30)).sum()),
+        "over_30": int((counts > 30).sum()),
+    }
+
+
+def time_in_treatment_years(episodes: pd.DataFrame, data_end) -> float:
+    """Person-years in treatment: calendar days from admission to discharge (or to ``data_end`` while
+    still running), both days counted, summed over episodes and divided by 365.25."""
+    end = pd.to_datetime(episodes["discharge_date"]).fillna(pd.Timestamp(data_end))
+    end = end.where(end <= pd.Timestamp(data_end), pd.Timestamp(data_end))
+    days = ((end - pd.to_datetime(episodes["admission_date"])).dt.days + 1).clip(lower=0)
+    return float(days.sum()) / DAYS_PER_YEAR
+
+
+def event_rates(adverse_events: pd.DataFrame, episodes: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Events per 100 person-years in treatment, overall and by category (new in this edition).
+
+    Columns ``category`` (``"all"`` first, then the schema's categories), ``label``, ``events``,
+    ``person_years`` (the whole cohort's time in treatment, :func:`time_in_treatment_years`) and
+    ``rate_per_100_py`` = ``100 * events / person_years``.
+    """
+    person_years = time_in_treatment_years(episodes, data_end)
+    by_category = events_by_category(adverse_events)
+    frame = pd.concat(
+        [
+            pd.DataFrame({"category": ["all"], "label": ["All events"], "n": [int(by_category["n"].sum())]}),
+            by_category[["category", "label", "n"]],
+        ],
+        ignore_index=True,
+    ).rename(columns={"n": "events"})
+    frame["person_years"] = person_years
+    frame["rate_per_100_py"] = 100 * frame["events"] / person_years if person_years > 0 else float("nan")
+    return frame
+
+
+def ledger_statistics(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Every statistic of section 6.5 under its ledger key: columns ``key`` and ``value``.
+
+    Percentages of patients use the cohort's patients as denominator, percentages of events all events.
+    """
+    overall = patients_with_events(adverse_events, patients)
+    heavy = heavy_event_patients(adverse_events, patients)
+    rows = [
+        ("s6_5_patients_with_sae_percent", overall["percent"]),
+        ("s6_5_patients_with_sae_n", overall["with_event"]),
+        ("s6_5_sae_total", overall["events"]),
+        ("s6_5_patients_over_10_events_n", heavy["over_10"]),
+        ("s6_5_patients_over_20_events_n", heavy["21_to_30"]),
+        ("s6_5_patients_over_30_events_n", heavy["over_30"]),
+    ]
+    for row in events_by_category(adverse_events).itertuples():
+        rows.append((f"s6_5_sae_{row.category}_percent", row.percent))
+        rows.append((f"s6_5_sae_{row.category}_n", row.n))
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def category_chart(by_category: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars: events by category (frame of :func:`events_by_category`), largest first."""
+    tooltip = ["label", "n", alt.Tooltip("percent:Q", format=".1f", title="% of events")]
+    return charts.ranked_bars(by_category, "n", "label", "Serious adverse events", tooltip)
+
+
+def distribution_chart(distribution: pd.DataFrame) -> alt.Chart:
+    """Bars: patients by number of serious adverse events (frame of :func:`event_distribution`)."""
+    order = list(distribution["band"])
+    return (
+        alt.Chart(distribution)
+        .mark_bar(color="#1f5fa8")
+        .encode(
+            x=alt.X("band:N", sort=order, title="Serious adverse events per patient", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("patients:Q", title="Patients"),
+            tooltip=["band", "patients", alt.Tooltip("percent:Q", format=".1f", title="% of patients")],
+        )
+        .properties(width=480, height=260)
+    )

@@ -1,0 +1,620 @@
+"""Referrals to the HAT clinics (section 6.6 and Appendix 5, Supplementary Tables E-H).
+
+Every function takes the ``referrals`` table of :class:`analysis.cohort.Cohort` (one row per referral
+received by a clinic; see :data:`analysis.schema.REFERRALS`) and returns a tidy frame or plain numbers.
+The unit of every count is a *referral*: a person referred twice counts twice, as in the report's
+tables. Distinct persons are counted only where a statistic says so (``person_id``).
+
+Definitions used throughout:
+
+* a referral is *included* when its decision is ``accepted`` and *not included* when it is ``denied``;
+* the *first year* is the calendar year of the earliest referral in the data (2022 in the report);
+* a *yearly denial rate* is the denials of a calendar year divided by the referrals of that year;
+* a *valid percent* of a denial reason is its count divided by the denials of the same clinic;
+* the *standard error* of a mean age is the sample standard deviation (n - 1) divided by sqrt(n).
+
+Privacy: the tables and charts hold aggregates only (counts of referrals and statistics of groups),
+never a row of the register; on real data the same functions return the same aggregates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+
+from analysis import schema
+from analysis.charts import CLINIC_COLOURS
+
+#: Column groups of the report's tables: both clinics, then Bergen (HABiB), then Oslo (HABiO).
+CLINIC_ORDER = ("all", "Bergen", "Oslo")
+CLINIC_HEADINGS = {"all": "HAT total", "Bergen": "HABiB (Bergen)", "Oslo": "HABiO (Oslo)"}
+
+#: Row labels of Supplementary Table G, as the report prints them.
+REFERRER_LABELS = {
+    "specialist_addiction_other_trust": "Specialist health services - addiction (incl. OAT) – Another Health Trust",
+    "specialist_addiction_excl_oat": "Specialist health services addiction (excl. OAT)",
+    "specialist_oat": "Specialist health services OAT",
+    "specialist_physician_at_hat": "Specialist health services, physician at HAT",
+    "specialist_psychiatric": "Specialist health services psychiatric department (incl PSYCH in prison)",
+    "specialist_somatic": "Specialist health services somatic department",
+    "ambulatory_psychiatry": "Ambulatory services psychiatry (FACT, APAS)",
+    "municipal_addiction": "Municipal Addiction Services",
+    "low_threshold_oat": "Low-threshold OAT (LAR, LASSO)",
+    "low_threshold_addiction": "Low-threshold Addiction Service (municipal, private/NGO)",
+    "primary_care_physician": "Primary care physician",
+    "nav": "Norwegian Labor and Welfare Administration",
+    "user_organization": "User Organization (FHN)",
+    "self_referral": "Patient self-referral",
+}
+#: Row labels of Supplementary Table H, as the report prints them.
+REASON_LABELS = {
+    "other_treatment_more_suitable": "Other treatment more suitable (OAT)",
+    "severe_mental_disorder": "Severe mental disorder",
+    "risk_of_violence": "Risk of violence",
+    "severe_somatic_disorder": "Severe somatic disorder",
+    "not_in_target_group": "Not in the target group (low heroin use, inhalation, young age, pain management, another health trust)",
+    "new_medications_in_oat": "Medicinal Reason -> New medications in OAT",
+    "other": "Other",
+    "not_attended_assessment": "Not attended for assessment interview",
+    "reduced_cognitive_function": "Reduced cognitive function",
+    "patient_own_request": "Patient's own request (OAT, addiction)",
+    "admission_pause": "Admission pauses",
+    "risk_of_violence_and_severe_mental_disorder": "Risk of violence and Severe mental disorder",
+    "not_able_to_attend": "Considered not to be able to attend HAT (physically or mentally)",
+}
+#: Short labels for the charts.
+REFERRER_SHORT = {
+    "specialist_addiction_other_trust": "Addiction services, other health trust",
+    "specialist_addiction_excl_oat": "Addiction services (not OAT)",
+    "specialist_oat": "OAT, specialist services",
+    "specialist_physician_at_hat": "Physician at HAT",
+    "specialist_psychiatric": "Psychiatric department",
+    "specialist_somatic": "Somatic department",
+    "ambulatory_psychiatry": "Ambulatory psychiatry",
+    "municipal_addiction": "Municipal addiction services",
+    "low_threshold_oat": "Low-threshold OAT",
+    "low_threshold_addiction": "Low-threshold addiction services",
+    "primary_care_physician": "Primary care physician",
+    "nav": "Labour and Welfare Administration",
+    "user_organization": "User organisation",
+    "self_referral": "Self-referral",
+}
+REASON_SHORT = {
+    "other_treatment_more_suitable": "Other treatment more suitable",
+    "severe_mental_disorder": "Severe mental disorder",
+    "risk_of_violence": "Risk of violence",
+    "severe_somatic_disorder": "Severe somatic disorder",
+    "not_in_target_group": "Not in the target group",
+    "new_medications_in_oat": "New medications in OAT",
+    "other": "Other",
+    "not_attended_assessment": "Did not attend assessment",
+    "reduced_cognitive_function": "Reduced cognitive function",
+    "patient_own_request": "Patient's own request",
+    "admission_pause": "Admission pause",
+    "risk_of_violence_and_severe_mental_disorder": "Violence risk and mental disorder",
+    "not_able_to_attend": "Not able to attend HAT",
+}
+
+
+def _by_clinic(referrals: pd.DataFrame):
+    """(clinic, rows) for both clinics together ("all"), then Bergen, then Oslo."""
+    for clinic in CLINIC_ORDER:
+        yield clinic, referrals if clinic == "all" else referrals[referrals["clinic"] == clinic]
+
+
+def _percent(part: float, whole: float) -> float:
+    return 100.0 * part / whole if whole else float("nan")
+
+
+# --- counts ---------------------------------------------------------------------------------------
+
+
+def referral_counts(referrals: pd.DataFrame) -> dict[str, int]:
+    """Referrals, distinct persons referred (``person_id``), and persons with 2 and with 3+ referrals.
+
+    Also the referrals per clinic (``referrals_oslo``, ``referrals_bergen``). A person referred to
+    both clinics is one person.
+    """
+    per_person = referrals.groupby("person_id").size()
+    return {
+        "referrals": int(len(referrals)),
+        "persons": int(per_person.size),
+        "persons_two_referrals": int((per_person == 2).sum()),
+        "persons_three_plus_referrals": int((per_person >= 3).sum()),
+        "referrals_oslo": int((referrals["clinic"] == "Oslo").sum()),
+        "referrals_bergen": int((referrals["clinic"] == "Bergen").sum()),
+    }
+
+
+def referral_years(referrals: pd.DataFrame) -> int:
+    """Number of calendar years the referral data cover: from the year of the first referral date to
+    the year of the last, both included (2022 to 2025 is four years)."""
+    years = pd.to_datetime(referrals["referral_date"]).dt.year
+    return int(years.max() - years.min() + 1) if len(years) else 0
+
+
+# --- Supplementary Table E -------------------------------------------------------------------------
+
+
+def _group_rows(group: pd.DataFrame, *, with_type_and_inclusion: bool) -> list[tuple[str, str, float]]:
+    """(variable, statistic, value) rows of one column group of Supplementary Table E."""
+    n = len(group)
+    age = group["age"].astype(float)
+    se = age.std(ddof=1) / math.sqrt(n) if n > 1 else float("nan")
+    male = int((group["sex"] == "male").sum())
+    rows = [
+        ("referrals", "n", n),
+        ("age", "mean", age.mean() if n else float("nan")),
+        ("age", "se", se),
+        ("age", "min", age.min() if n else float("nan")),
+        ("age", "max", age.max() if n else float("nan")),
+        ("sex_male", "n", male),
+        ("sex_male", "percent", _percent(male, n)),
+    ]
+    if with_type_and_inclusion:
+        secondary = int((group["referral_type"] == "secondary").sum())
+        denied = int((group["decision"] == "denied").sum())
+        rows += [
+            ("secondary_referral", "n", secondary),
+            ("secondary_referral", "percent", _percent(secondary, n)),
+            ("not_included", "n", denied),
+            ("not_included", "percent", _percent(denied, n)),
+        ]
+    return rows
+
+
+def table_e(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table E: age, sex, type of referral and inclusion, as a long tidy frame.
+
+    Columns ``panel``, ``clinic``, ``inclusion``, ``variable``, ``statistic``, ``value`` (the
+    identifiers of ``data/published/supp_table_e_referrals_by_clinic.csv``). Panel ``clinic``: all
+    referrals, Bergen and Oslo, each with n, age (mean, standard error of the mean = sample SD /
+    sqrt(n), min, max), males n and %, secondary referrals n and %, not included (denied) n and %.
+    Panel ``inclusion`` (both clinics): all referrals (``total``), ``included`` (accepted) and
+    ``not_included`` (denied), each with n, age and males. Percentages are of the group's referrals.
+    """
+    rows = []
+    for clinic, group in _by_clinic(referrals):
+        for variable, statistic, value in _group_rows(group, with_type_and_inclusion=True):
+            rows.append(("clinic", clinic, "all", variable, statistic, value))
+    groups = {
+        "total": referrals,
+        "included": referrals[referrals["decision"] == "accepted"],
+        "not_included": referrals[referrals["decision"] == "denied"],
+    }
+    for inclusion, group in groups.items():
+        for variable, statistic, value in _group_rows(group, with_type_and_inclusion=False):
+            rows.append(("inclusion", "all", inclusion, variable, statistic, value))
+    frame = pd.DataFrame(rows, columns=["panel", "clinic", "inclusion", "variable", "statistic", "value"])
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+# --- Supplementary Table F -------------------------------------------------------------------------
+
+
+def table_f(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table F: referrals and denials per calendar year of the referral date.
+
+    One row per year (``category`` = ``year``) and one for the whole period (``category`` =
+    ``total``, ``year`` = ``"<first>-<last>"``); ``year`` is text. Columns: ``n_referrals``,
+    ``percent_of_total_referrals`` (the year's referrals / all referrals), ``n_denials``,
+    ``denial_rate_percent`` (the year's denials / the year's referrals), ``percent_of_total_denials``
+    (the year's denials / all denials). Every year from the first to the last is listed, also one
+    without referrals.
+    """
+    year = pd.to_datetime(referrals["referral_date"]).dt.year
+    denied = referrals["decision"] == "denied"
+    first, last = (int(year.min()), int(year.max())) if len(year) else (0, -1)
+    years = list(range(first, last + 1))
+    n_referrals = year.value_counts().reindex(years, fill_value=0)
+    n_denials = year[denied].value_counts().reindex(years, fill_value=0)
+    total_referrals, total_denials = int(n_referrals.sum()), int(n_denials.sum())
+    rows = [
+        {
+            "year": str(y),
+            "category": "year",
+            "clinic": "all",
+            "n_referrals": int(n_referrals[y]),
+            "percent_of_total_referrals": _percent(n_referrals[y], total_referrals),
+            "n_denials": int(n_denials[y]),
+            "denial_rate_percent": _percent(n_denials[y], n_referrals[y]),
+            "percent_of_total_denials": _percent(n_denials[y], total_denials),
+        }
+        for y in years
+    ]
+    rows.append(
+        {
+            "year": f"{first}-{last}",
+            "category": "total",
+            "clinic": "all",
+            "n_referrals": total_referrals,
+            "percent_of_total_referrals": _percent(total_referrals, total_referrals),
+            "n_denials": total_denials,
+            "denial_rate_percent": _percent(total_denials, total_referrals),
+            "percent_of_total_denials": _percent(total_denials, total_denials),
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def yearly_by_clinic(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Referrals and denials per calendar year and clinic, long: ``year``, ``clinic``, ``measure``
+    (``referrals`` or ``denials``), ``n``. Years without any referral at a clinic have n = 0."""
+    frame = referrals.assign(year=pd.to_datetime(referrals["referral_date"]).dt.year)
+    years = range(int(frame["year"].min()), int(frame["year"].max()) + 1) if len(frame) else []
+    index = pd.MultiIndex.from_product([list(years), list(schema.CLINICS)], names=["year", "clinic"])
+    counts = pd.DataFrame(
+        {
+            "referrals": frame.groupby(["year", "clinic"]).size().reindex(index, fill_value=0),
+            "denials": frame[frame["decision"] == "denied"].groupby(["year", "clinic"]).size().reindex(index, fill_value=0),
+        }
+    ).reset_index()
+    long = counts.melt(id_vars=["year", "clinic"], var_name="measure", value_name="n")
+    long["n"] = long["n"].astype(int)
+    return long
+
+
+# --- Supplementary Tables G and H -------------------------------------------------------------------
+
+
+def _category_table(frame: pd.DataFrame, column: str, categories, count_name: str, percent_name: str) -> pd.DataFrame:
+    rows = []
+    for clinic, group in _by_clinic(frame):
+        total = len(group)
+        counts = group[column].value_counts()
+        for category in categories:
+            n = int(counts.get(category, 0))
+            rows.append({"clinic": clinic, column: category, "category": column, count_name: n, percent_name: _percent(n, total)})
+        rows.append({"clinic": clinic, column: "total", "category": "total", count_name: total, percent_name: _percent(total, total)})
+    return pd.DataFrame(rows)
+
+
+def table_g(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table G: referrals by referrer, for both clinics (``all``), Bergen and Oslo.
+
+    One row per clinic and referrer (every referrer of :data:`analysis.schema.REFERRERS`, also those
+    with no referral) plus a ``total`` row per clinic. ``category`` is ``referrer`` or ``total``;
+    ``n_referrals``; ``percent`` = n / the clinic's referrals.
+    """
+    return _category_table(referrals, "referrer", schema.REFERRERS, "n_referrals", "percent")
+
+
+def table_h(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table H: denied referrals by reason for denial, for both clinics, Bergen and Oslo.
+
+    One row per clinic and reason (every reason of :data:`analysis.schema.DENIAL_REASONS`) plus a
+    ``total`` row per clinic. ``category`` is ``reason`` or ``total``; ``n_denials``;
+    ``valid_percent`` = n / the clinic's denials (the report's "valid %").
+    """
+    denied = referrals[referrals["decision"] == "denied"].rename(columns={"denial_reason": "reason"})
+    return _category_table(denied, "reason", schema.DENIAL_REASONS, "n_denials", "valid_percent")
+
+
+# --- figures quoted in the text ---------------------------------------------------------------------
+
+
+def text_figures(referrals: pd.DataFrame) -> pd.DataFrame:
+    """The figures the text of 6.6 and Appendix 5 quotes, long: ``item``, ``clinic``, ``value``.
+
+    Items (names as in ``data/published/text_6_6_process.csv``): ``referral_period`` (calendar years
+    of referral data), ``referrals``, ``referred_patients`` (distinct persons),
+    ``patients_two_referrals``, ``patients_three_plus_referrals``; per clinic and overall:
+    ``male_percent`` and ``mean_age`` (of referrals), ``secondary_percent``, ``denied_percent``,
+    ``referrer_oat_percent`` (specialist OAT services), ``referrer_nav_percent``,
+    ``referrer_low_threshold_percent`` (low-threshold addiction services), ``referrer_gp_percent``,
+    ``denial_<reason>_percent`` (of the clinic's denials); overall only: ``denied_mean_age``,
+    ``denied_male_percent`` (of denied referrals), ``first_year_referrals_percent`` and
+    ``first_year_denials_percent`` (the first calendar year's share of all referrals / denials),
+    ``annual_denial_rate_average`` (denials / referrals over the whole period, the total row of
+    Table F; the unweighted mean of the yearly rates is not used), ``annual_denial_rate_min`` and
+    ``_max`` (lowest and highest yearly rate), ``admission_pause_first_year_percent`` (share of
+    admission-pause denials in the first calendar year).
+    """
+    counts = referral_counts(referrals)
+    rows = [
+        ("referral_period", "all", referral_years(referrals)),
+        ("referrals", "all", counts["referrals"]),
+        ("referred_patients", "all", counts["persons"]),
+        ("referrals", "Oslo", counts["referrals_oslo"]),
+        ("referrals", "Bergen", counts["referrals_bergen"]),
+        ("patients_two_referrals", "all", counts["persons_two_referrals"]),
+        ("patients_three_plus_referrals", "all", counts["persons_three_plus_referrals"]),
+    ]
+    e = table_e(referrals)
+    clinic_panel = e[e["panel"] == "clinic"].set_index(["clinic", "variable", "statistic"])["value"]
+    g = table_g(referrals).set_index(["clinic", "referrer"])["percent"]
+    h = table_h(referrals).set_index(["clinic", "reason"])["valid_percent"]
+    reasons = {
+        "admission_pause": "denial_admission_pause_percent",
+        "not_in_target_group": "denial_not_target_group_percent",
+        "other_treatment_more_suitable": "denial_other_treatment_percent",
+        "risk_of_violence": "denial_risk_of_violence_percent",
+        "new_medications_in_oat": "denial_new_medications_percent",
+    }
+    referrers = {
+        "specialist_oat": "referrer_oat_percent",
+        "nav": "referrer_nav_percent",
+        "low_threshold_addiction": "referrer_low_threshold_percent",
+        "primary_care_physician": "referrer_gp_percent",
+    }
+    for clinic in CLINIC_ORDER:
+        rows += [
+            ("male_percent", clinic, clinic_panel[(clinic, "sex_male", "percent")]),
+            ("mean_age", clinic, clinic_panel[(clinic, "age", "mean")]),
+            ("secondary_percent", clinic, clinic_panel[(clinic, "secondary_referral", "percent")]),
+            ("denied_percent", clinic, clinic_panel[(clinic, "not_included", "percent")]),
+        ]
+        rows += [(item, clinic, g[(clinic, referrer)]) for referrer, item in referrers.items()]
+        rows += [(item, clinic, h[(clinic, reason)]) for reason, item in reasons.items()]
+    inclusion = e[e["panel"] == "inclusion"].set_index(["inclusion", "variable", "statistic"])["value"]
+    rows += [
+        ("denied_mean_age", "all", inclusion[("not_included", "age", "mean")]),
+        ("denied_male_percent", "all", inclusion[("not_included", "sex_male", "percent")]),
+    ]
+    f = table_f(referrals)
+    yearly = f[f["category"] == "year"]
+    total = f[f["category"] == "total"].iloc[0]
+    first = yearly.iloc[0]
+    rates = yearly["denial_rate_percent"].dropna()
+    rows += [
+        ("first_year_referrals_percent", "all", first["percent_of_total_referrals"]),
+        ("first_year_denials_percent", "all", first["percent_of_total_denials"]),
+        ("annual_denial_rate_average", "all", total["denial_rate_percent"]),
+        ("annual_denial_rate_min", "all", rates.min()),
+        ("annual_denial_rate_max", "all", rates.max()),
+    ]
+    pauses = referrals[referrals["denial_reason"] == "admission_pause"]
+    pause_years = pd.to_datetime(pauses["referral_date"]).dt.year
+    first_year = int(first["year"])
+    rows.append(("admission_pause_first_year_percent", "all", _percent(int((pause_years == first_year).sum()), len(pauses))))
+    frame = pd.DataFrame(rows, columns=["item", "clinic", "value"])
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+# --- matching computed cells to the ledger keys of the published tables ----------------------------
+
+
+def published_cells(published: pd.DataFrame) -> pd.DataFrame:
+    """A published tidy table (``data/published/*.csv``) as one row per printed number.
+
+    Every column whose name starts with ``key`` names the ledger key of a value column: ``key`` goes
+    with ``value``, ``key_<name>`` with ``<name>``. Returns the identifying columns (all others), then
+    ``measure`` (the value column's name), ``published`` and ``key``; cells the report leaves empty
+    (no key) are dropped.
+    """
+    key_columns = [c for c in published.columns if c.startswith("key")]
+    value_of = {c: ("value" if c == "key" else c.removeprefix("key_")) for c in key_columns}
+    ids = [c for c in published.columns if c not in key_columns and c not in value_of.values()]
+    parts = [
+        published[ids + [value, key]].rename(columns={value: "published", key: "key"}).assign(measure=value)
+        for key, value in value_of.items()
+    ]
+    cells = pd.concat(parts, ignore_index=True).dropna(subset=["key"])
+    return cells[ids + ["measure", "published", "key"]]
+
+
+def attach_keys(computed: pd.DataFrame, published: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Match the cells of a computed table to the ledger keys of the same table as published.
+
+    ``computed`` has the published table's identifying columns ``on`` and its value columns (a long
+    table has one ``value`` column). Returns one row per published cell: ``on``, ``measure``,
+    ``key``, ``published`` and ``value`` (computed; missing when the computed table has no such cell).
+    Computed cells the report leaves empty get no key and are not returned.
+    """
+    cells = published_cells(published)
+    measures = cells["measure"].unique().tolist()
+    long = computed[on + measures].melt(id_vars=on, value_vars=measures, var_name="measure", value_name="_computed")
+    long = long.rename(columns={"_computed": "value"})
+    left = cells.copy()
+    for column in on:  # compare identifiers as text: "2022" in one file may be 2022 in the other
+        left[column] = left[column].astype(str)
+        long[column] = long[column].astype(str)
+    matched = left.merge(long, on=on + ["measure"], how="left", validate="one_to_one")
+    return matched[on + ["measure", "key", "published", "value"]]
+
+
+def header_counts(referrals: pd.DataFrame) -> pd.DataFrame:
+    """The counts the report prints in the column headers of Supplementary Tables F-H ("HABiB (n=100)",
+    "HABiO denials: 71/180"), under their ledger keys: ``key``, ``value``.
+
+    Table F: all referrals and all denials; Table G: referrals per clinic (``all``, Bergen, Oslo);
+    Table H: denials and referrals per clinic.
+    """
+    rows = []
+    denied = referrals["decision"] == "denied"
+    rows.append(("stf_header_referrals_n", len(referrals)))
+    rows.append(("stf_header_denials_n", int(denied.sum())))
+    for clinic, group in _by_clinic(referrals):
+        name = clinic.lower()
+        rows.append((f"stg_header_{name}_referrals_n", len(group)))
+        rows.append((f"sth_header_{name}_denials_n", int((group["decision"] == "denied").sum())))
+        rows.append((f"sth_header_{name}_referrals_n", len(group)))
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def attach_text_keys(figures: pd.DataFrame, published_text: pd.DataFrame) -> pd.DataFrame:
+    """Ledger keys for the text figures: ``published_text`` is ``text_6_6_process`` or
+    ``text_app5_referrals`` (columns ``item``, ``clinic``, ``key``). Items printed twice under a
+    ``mf_``/``mp_`` prefix (main findings, main points) take the value of the item without it."""
+    wanted = published_text[["item", "clinic", "key", "value"]].rename(columns={"value": "published"})
+    wanted = wanted.assign(base=wanted["item"].str.replace(r"^(mf|mp)_", "", regex=True))
+    merged = wanted.merge(figures.rename(columns={"item": "base"}), on=["base", "clinic"], how="left", validate="many_to_one")
+    return merged[["item", "clinic", "key", "published", "value"]]
+
+
+# --- layout like the report -------------------------------------------------------------------------
+
+
+def _number(value, decimals: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:,.{decimals}f}"
+
+
+def layout_e(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Supplementary Table E as the report lays it out: two display frames (by clinic; by inclusion).
+
+    Rows: age (mean, SE [min-max]), males, secondary referrals, not included; columns: one group of
+    two per clinic or inclusion group, headed with its n.
+    """
+
+    def panel(rows: pd.DataFrame, column: str, order, headings, variables) -> pd.DataFrame:
+        value = rows.set_index([column, "variable", "statistic"])["value"]
+        data = {}
+        for group in order:
+            n = int(value[(group, "referrals", "n")])
+            head = f"{headings[group]} (n={n})"
+            first = [f"{_number(value[(group, 'age', 'mean')], 2)}"]
+            second = [
+                f"{_number(value[(group, 'age', 'se')], 3)} "
+                f"[{_number(value[(group, 'age', 'min')])}-{_number(value[(group, 'age', 'max')])}]"
+            ]
+            for variable, _ in variables:
+                first.append(_number(value[(group, variable, "n")]))
+                second.append(_number(value[(group, variable, "percent")], 1))
+            data[(head, "Mean / n")] = first
+            data[(head, "SE [range] / %")] = second
+        index = ["Age (years)"] + [label for _, label in variables]
+        frame = pd.DataFrame(data)
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+        frame.insert(0, ("", ""), index)
+        return frame
+
+    clinic_rows = table[table["panel"] == "clinic"]
+    by_clinic = panel(
+        clinic_rows, "clinic", CLINIC_ORDER, CLINIC_HEADINGS,
+        [("sex_male", "Sex (male)"), ("secondary_referral", "Type of referral (secondary)"), ("not_included", "Included (no)")],
+    )
+    inclusion_rows = table[table["panel"] == "inclusion"]
+    by_inclusion = panel(
+        inclusion_rows, "inclusion", ("total", "included", "not_included"),
+        {"total": "HAT total", "included": "Included", "not_included": "Not included"},
+        [("sex_male", "Sex (male)")],
+    )
+    return by_clinic, by_inclusion
+
+
+def layout_f(table: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table F as the report lays it out: one line per year and a total line."""
+    frame = pd.DataFrame(
+        {
+            "Year": ["Total " + y if c == "total" else y for y, c in zip(table["year"], table["category"])],
+            "Referrals (n)": table["n_referrals"].map(_number),
+            "Share of all referrals (%)": table["percent_of_total_referrals"].map(lambda v: _number(v, 1)),
+            "Denials (n)": table["n_denials"].map(_number),
+            "Yearly denial rate (%)": table["denial_rate_percent"].map(lambda v: _number(v, 1)),
+            "Share of all denials (%)": table["percent_of_total_denials"].map(lambda v: _number(v, 1)),
+        }
+    )
+    return frame
+
+
+def _layout_categories(table: pd.DataFrame, column: str, labels: dict, count: str, percent: str, headings: dict) -> pd.DataFrame:
+    value = table.set_index(["clinic", column])
+    order = list(labels) + ["total"]
+    data = {("", ""): [labels.get(c, "Total") for c in order]}
+    for clinic in CLINIC_ORDER:
+        head = headings[clinic]
+        n = value.loc[[(clinic, c) for c in order], count].to_numpy()
+        p = value.loc[[(clinic, c) for c in order], percent].to_numpy()
+        # the report leaves a cell empty where the count is zero
+        data[(head, "n")] = [_number(x) if x else "" for x in n]
+        data[(head, percent_heading(percent))] = [_number(y, 1) if x else "" for x, y in zip(n, p)]
+    frame = pd.DataFrame(data)
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    return frame
+
+
+def percent_heading(name: str) -> str:
+    return "Valid %" if name == "valid_percent" else "%"
+
+
+def layout_g(table: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table G as the report lays it out: referrers down, clinics across (n, %)."""
+    totals = table[table["referrer"] == "total"].set_index("clinic")["n_referrals"]
+    headings = {c: f"{CLINIC_HEADINGS[c]} (n={int(totals[c])})" for c in CLINIC_ORDER}
+    return _layout_categories(table, "referrer", REFERRER_LABELS, "n_referrals", "percent", headings)
+
+
+def layout_h(table: pd.DataFrame, referrals_per_clinic: dict[str, int]) -> pd.DataFrame:
+    """Supplementary Table H as the report lays it out: reasons down, clinics across (n, valid %).
+
+    ``referrals_per_clinic`` gives the denominators of the headings ("denials: 36/100").
+    """
+    totals = table[table["reason"] == "total"].set_index("clinic")["n_denials"]
+    headings = {
+        c: f"{CLINIC_HEADINGS[c]} denials: {int(totals[c])}/{int(referrals_per_clinic[c])}" for c in CLINIC_ORDER
+    }
+    return _layout_categories(table, "reason", REASON_LABELS, "n_denials", "valid_percent", headings)
+
+
+def styled(frame: pd.DataFrame, caption: str):
+    """A display frame as the book's styled table (no index)."""
+    return frame.style.hide(axis="index").set_caption(caption).set_table_attributes('class="hatbook-table"')
+
+
+# --- charts ------------------------------------------------------------------------------------------
+
+
+def _clinic_colour():
+    clinics = list(schema.CLINICS)
+    return alt.Color(
+        "clinic:N", title="Clinic",
+        scale=alt.Scale(domain=clinics, range=[CLINIC_COLOURS[c] for c in clinics]),
+    )
+
+
+def yearly_chart(yearly: pd.DataFrame) -> alt.Chart:
+    """Referrals and denials per calendar year, bars side by side per clinic, one panel per measure.
+
+    ``yearly`` is :func:`yearly_by_clinic` output (counts only)."""
+    frame = yearly.assign(
+        measure=yearly["measure"].map({"referrals": "Referrals", "denials": "Denials"}),
+        year=yearly["year"].astype(str),
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Year of referral", axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("clinic:N", sort=list(schema.CLINICS)),
+            y=alt.Y("n:Q", title="Number"),
+            color=_clinic_colour(),
+            tooltip=["measure:N", "year:O", "clinic:N", "n:Q"],
+        )
+        .properties(width=260, height=260)
+        .facet(column=alt.Column("measure:N", title=None, sort=["Referrals", "Denials"]))
+    )
+
+
+def _share_chart(table: pd.DataFrame, column: str, short: dict, count: str, percent: str, title: str) -> alt.Chart:
+    rows = table[(table["clinic"].isin(schema.CLINICS)) & (table[column] != "total")].copy()
+    rows["label"] = rows[column].map(short)
+    overall = table[(table["clinic"] == "all") & (table[column] != "total")]
+    order = [short[c] for c in overall.sort_values(count, ascending=False)[column]]
+    return (
+        alt.Chart(rows[["clinic", "label", count, percent]])
+        .mark_bar()
+        .encode(
+            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
+            yOffset=alt.YOffset("clinic:N", sort=list(schema.CLINICS)),
+            x=alt.X(f"{percent}:Q", title=title),
+            color=_clinic_colour(),
+            tooltip=["clinic:N", "label:N", f"{count}:Q", alt.Tooltip(f"{percent}:Q", format=".1f")],
+        )
+        .properties(height=alt.Step(9))
+    )
+
+
+def referrer_chart(table: pd.DataFrame) -> alt.Chart:
+    """Share of each clinic's referrals by referrer (Supplementary Table G output)."""
+    return _share_chart(table, "referrer", REFERRER_SHORT, "n_referrals", "percent", "Share of the clinic's referrals (%)")
+
+
+def denial_reason_chart(table: pd.DataFrame) -> alt.Chart:
+    """Share of each clinic's denials by reason (Supplementary Table H output)."""
+    return _share_chart(table, "reason", REASON_SHORT, "n_denials", "valid_percent", "Share of the clinic's denials (%)")

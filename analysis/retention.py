@@ -1,0 +1,376 @@
+"""Enrollment, patients in treatment, discharges and retention (report section 6.1, Figures 6.A and 6.B).
+
+Every function takes the tidy tables of :class:`analysis.cohort.Cohort` (``episodes``, ``patients``) and
+the last day of the data, ``data_end``; an episode without a discharge date is still running on that
+day. The definitions used throughout:
+
+* an *enrollment* (or admission) is one treatment episode, counted in the calendar year of its admission
+  date; a patient re-admitted counts once per episode. An episode's clinic is the patient's clinic
+  (``patients.clinic``, the clinic of the first admission).
+* a patient is *in treatment at the end of day D* when one of their episodes was admitted on or before D
+  and was not discharged on or before D (an open episode counts until ``data_end``).
+* *patient-days* of an episode are the calendar days from admission to discharge, both days counted; an
+  open episode counts to ``data_end``. Person-years are patient-days / 365.25.
+* the *duration* of an episode is the number of days from admission to discharge (discharge date minus
+  admission date); in months it is days / (365.25 / 12). This is also the time used for retention.
+* *retention* is estimated with Kaplan-Meier (statsmodels' ``SurvfuncRight``) on each patient's first
+  episode, with time = days from admission to discharge and open episodes censored at ``data_end``.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.duration.survfunc import SurvfuncRight
+
+from analysis import charts
+from analysis.charts import CLINIC_COLOURS
+from analysis.schema import CLINICS
+
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+#: The time bands of the timing of discharge, in months of treatment: (label, lower, upper], upper included.
+DISCHARGE_BANDS = (
+    ("within_6_months", 0.0, 6.0),
+    ("6_to_12_months", 6.0, 12.0),
+    ("after_12_months", 12.0, np.inf),
+)
+
+
+def _end(data_end) -> pd.Timestamp:
+    return pd.Timestamp(data_end).normalize()
+
+
+def with_clinic(episodes: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """The episodes with the clinic of their patient (the clinic of the patient's first admission)."""
+    clinic = patients.set_index("patient_id")["clinic"]
+    out = episodes.copy()
+    out["clinic"] = out["patient_id"].map(clinic).astype("string")
+    return out
+
+
+# --- enrollment -----------------------------------------------------------------------------------
+
+
+def patients_by_clinic(patients: pd.DataFrame) -> pd.DataFrame:
+    """Patients (one row each in ``patients``) per clinic, with their share of all patients in percent.
+
+    Rows: one per clinic in the schema's order, then ``All``. Columns: clinic, patients, percent.
+    """
+    counts = patients["clinic"].value_counts().reindex(list(CLINICS), fill_value=0)
+    total = int(len(patients))
+    frame = pd.DataFrame({"clinic": list(CLINICS) + ["All"], "patients": [int(c) for c in counts] + [total]})
+    frame["percent"] = 100 * frame["patients"] / total if total else np.nan
+    return frame
+
+
+def enrollment_counts(episodes: pd.DataFrame) -> dict[str, int]:
+    """Episodes (enrollments, admissions), unique patients among them, and re-admissions.
+
+    ``readmissions`` counts episodes with ``episode_number`` above 1 (a patient's second, third ... episode).
+    """
+    return {
+        "episodes": int(len(episodes)),
+        "patients": int(episodes["patient_id"].nunique()),
+        "readmissions": int((episodes["episode_number"] > 1).sum()),
+    }
+
+
+def enrollment_by_year(episodes: pd.DataFrame, patients: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Admissions (episodes) per calendar year of admission and clinic (Figure 6.A).
+
+    Every year from the first admission year to the year of ``data_end`` and every clinic appear, with 0
+    where there was no admission. Columns: year, clinic, admissions.
+    """
+    frame = with_clinic(episodes, patients)
+    first_year = int(frame["admission_date"].dt.year.min()) if len(frame) else _end(data_end).year
+    years = range(first_year, _end(data_end).year + 1)
+    counts = frame.groupby([frame["admission_date"].dt.year.rename("year"), "clinic"]).size()
+    index = pd.MultiIndex.from_product([list(years), list(CLINICS)], names=["year", "clinic"])
+    out = counts.reindex(index, fill_value=0).rename("admissions").reset_index()
+    out["admissions"] = out["admissions"].astype(int)
+    out["clinic"] = out["clinic"].astype(str)
+    return out
+
+
+# --- patients in treatment --------------------------------------------------------------------------
+
+
+def in_treatment_on(episodes: pd.DataFrame, day) -> pd.Series:
+    """Whether each episode is running at the end of ``day``: admitted on or before it, not discharged by it."""
+    day = _end(day)
+    return (episodes["admission_date"] <= day) & (episodes["discharge_date"].isna() | (episodes["discharge_date"] > day))
+
+
+def patients_in_treatment(episodes: pd.DataFrame, day) -> int:
+    """Patients in treatment at the end of ``day`` (distinct patients with a running episode)."""
+    return int(episodes.loc[in_treatment_on(episodes, day), "patient_id"].nunique())
+
+
+def in_treatment_by_year(episodes: pd.DataFrame, patients: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Patients in treatment at the end of each year, per clinic (Figure 6.B).
+
+    The count for a year is taken on 31 December, or on ``data_end`` for a year the data end within.
+    Columns: year, date, clinic, patients.
+    """
+    end = _end(data_end)
+    frame = with_clinic(episodes, patients)
+    first_year = int(frame["admission_date"].dt.year.min()) if len(frame) else end.year
+    rows = []
+    for year in range(first_year, end.year + 1):
+        day = min(pd.Timestamp(year=year, month=12, day=31), end)
+        running = frame[in_treatment_on(frame, day)]
+        for clinic in CLINICS:
+            rows.append({"year": year, "date": day, "clinic": clinic, "patients": int(running.loc[running["clinic"] == clinic, "patient_id"].nunique())})
+    return pd.DataFrame(rows, columns=["year", "date", "clinic", "patients"])
+
+
+# --- time in treatment ---------------------------------------------------------------------------------
+
+
+def patient_days(episodes: pd.DataFrame, data_end) -> pd.Series:
+    """Patient-days of each episode: calendar days from admission to discharge, both days counted.
+
+    An open episode counts to ``data_end`` (inclusive).
+    """
+    stop = episodes["discharge_date"].fillna(_end(data_end))
+    return ((stop - episodes["admission_date"]).dt.days + 1).astype(int)
+
+
+def person_years(episodes: pd.DataFrame, data_end) -> float:
+    """Total person-years in treatment over all episodes: the sum of patient-days / 365.25."""
+    return float(patient_days(episodes, data_end).sum()) / DAYS_PER_YEAR
+
+
+def duration_days(episodes: pd.DataFrame, data_end) -> pd.Series:
+    """Days from admission to discharge (discharge minus admission); open episodes to ``data_end``."""
+    stop = episodes["discharge_date"].fillna(_end(data_end))
+    return (stop - episodes["admission_date"]).dt.days.astype(int)
+
+
+def discharged_durations(episodes: pd.DataFrame) -> dict[str, float]:
+    """Median and mean duration of discharged episodes, in days and in months (days / (365.25/12)).
+
+    Only episodes with a discharge date count; open episodes are left out.
+    """
+    closed = episodes[episodes["discharge_date"].notna()]
+    days = (closed["discharge_date"] - closed["admission_date"]).dt.days.astype(float)
+    return {
+        "n": int(len(days)),
+        "median_days": float(days.median()) if len(days) else np.nan,
+        "mean_days": float(days.mean()) if len(days) else np.nan,
+        "median_months": float(days.median() / DAYS_PER_MONTH) if len(days) else np.nan,
+        "mean_months": float(days.mean() / DAYS_PER_MONTH) if len(days) else np.nan,
+    }
+
+
+# --- discharges --------------------------------------------------------------------------------------
+
+
+def discharges(episodes: pd.DataFrame) -> dict[str, float]:
+    """Discharges (episodes with a discharge date) by type and reason.
+
+    A discharge is counted per episode, so a patient discharged twice counts twice; ``patients`` is the
+    number of distinct patients with at least one discharge. ``planned_percent`` is planned discharges as
+    a share of all discharges.
+    """
+    closed = episodes[episodes["discharge_date"].notna()]
+    n = int(len(closed))
+    planned = int((closed["discharge_type"] == "planned").sum())
+    return {
+        "discharges": n,
+        "patients": int(closed["patient_id"].nunique()),
+        "planned": planned,
+        "unplanned": int((closed["discharge_type"] == "unplanned").sum()),
+        "planned_to_oat": int((closed["discharge_reason"] == "transition_to_oat").sum()),
+        "planned_percent": 100 * planned / n if n else np.nan,
+    }
+
+
+def discharge_reasons(episodes: pd.DataFrame) -> pd.DataFrame:
+    """Discharges per type and reason, with the share of all discharges in percent.
+
+    Columns: discharge_type, discharge_reason, discharges, percent.
+    """
+    closed = episodes[episodes["discharge_date"].notna()]
+    counts = closed.groupby(["discharge_type", "discharge_reason"]).size().rename("discharges").reset_index()
+    counts["discharges"] = counts["discharges"].astype(int)
+    counts["percent"] = 100 * counts["discharges"] / len(closed) if len(closed) else np.nan
+    return counts.sort_values(["discharge_type", "discharges"], ascending=[True, False], ignore_index=True)
+
+
+def discharge_timing(episodes: pd.DataFrame) -> pd.DataFrame:
+    """When discharged episodes ended, by band of time in treatment and discharge type.
+
+    The duration in months is (discharge - admission) days / (365.25/12). Bands: within 6 months
+    (duration at most 6 months), 6 to 12 months (over 6, at most 12) and after 12 months (over 12).
+    One row per band: discharges, percent (share of all discharges), planned, unplanned, and
+    planned_percent / unplanned_percent (shares within the band).
+    """
+    closed = episodes[episodes["discharge_date"].notna()]
+    months = (closed["discharge_date"] - closed["admission_date"]).dt.days / DAYS_PER_MONTH
+    total = len(closed)
+    rows = []
+    for label, lower, upper in DISCHARGE_BANDS:
+        inside = (months > lower) & (months <= upper) if lower > 0 else (months <= upper)
+        band = closed[inside]
+        n = len(band)
+        planned = int((band["discharge_type"] == "planned").sum())
+        unplanned = int((band["discharge_type"] == "unplanned").sum())
+        rows.append(
+            {
+                "band": label,
+                "discharges": int(n),
+                "percent": 100 * n / total if total else np.nan,
+                "planned": planned,
+                "unplanned": unplanned,
+                "planned_percent": 100 * planned / n if n else np.nan,
+                "unplanned_percent": 100 * unplanned / n if n else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def share_reachable(percent: float, n: int, step: float = 1.0) -> bool:
+    """Whether some whole number of ``n`` gives a share that rounds to the printed ``percent``.
+
+    ``step`` is the printed rounding step (1 for a whole percentage). With 65 discharges no count gives
+    47% (30 is 46.2%, 31 is 47.7%), so a printed 47% cannot be a share of 65.
+    """
+    if n <= 0:
+        return False
+    return any(abs(100 * k / n - percent) <= step / 2 * (1 + 1e-9) for k in range(int(n) + 1))
+
+
+# --- Kaplan-Meier retention ---------------------------------------------------------------------------
+
+
+def first_episode_times(episodes: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Each patient's first episode as a survival time: days from admission, and whether it ended.
+
+    ``days`` is discharge minus admission for a discharged episode, ``data_end`` minus admission for an
+    open one (censored, ``discharged`` False). Columns: patient_id, days, discharged.
+    """
+    first = episodes.sort_values(["patient_id", "admission_date"]).groupby("patient_id", sort=False).head(1)
+    return pd.DataFrame(
+        {
+            "patient_id": first["patient_id"].to_numpy(),
+            "days": duration_days(first, data_end).to_numpy(),
+            "discharged": first["discharge_date"].notna().to_numpy(),
+        }
+    )
+
+
+def _survfunc(episodes: pd.DataFrame, data_end) -> SurvfuncRight:
+    times = first_episode_times(episodes, data_end)
+    return SurvfuncRight(times["days"].to_numpy(dtype=float), times["discharged"].to_numpy(dtype=float))
+
+
+def km_curve(episodes: pd.DataFrame, data_end, alpha: float = 0.05) -> pd.DataFrame:
+    """The Kaplan-Meier retention curve of first episodes, with a pointwise confidence band.
+
+    One row per time (in days, from 0) at which the estimate changes: ``retention`` (the estimated share
+    still in their first episode), its Greenwood standard error ``se`` from statsmodels, and a pointwise
+    (1 - alpha) band ``lower``/``upper`` on the complementary log-log scale (the transform statsmodels
+    uses for quantile intervals), which keeps the band within 0 and 1. ``n_at_risk`` and ``discharges``
+    come from statsmodels too. Times are also given in years (days / 365.25).
+    """
+    sf = _survfunc(episodes, data_end)
+    z = stats.norm.ppf(1 - alpha / 2)
+    s = np.asarray(sf.surv_prob, dtype=float)
+    se = np.asarray(sf.surv_prob_se, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.log(s)
+        se_g = se / (s * np.abs(log_s))
+        g = np.log(-log_s)
+        lower = np.exp(-np.exp(g + z * se_g))
+        upper = np.exp(-np.exp(g - z * se_g))
+    lower = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, lower))
+    upper = np.where(s >= 1, 1.0, np.where(s <= 0, 0.0, upper))
+    curve = pd.DataFrame(
+        {
+            "days": np.asarray(sf.surv_times, dtype=float),
+            "retention": s,
+            "se": se,
+            "lower": lower,
+            "upper": upper,
+            "n_at_risk": np.asarray(sf.n_risk, dtype=float).astype(int),
+            "discharges": np.asarray(sf.n_events, dtype=float).astype(int),
+        }
+    )
+    start = pd.DataFrame({"days": [0.0], "retention": [1.0], "se": [0.0], "lower": [1.0], "upper": [1.0],
+                          "n_at_risk": [len(first_episode_times(episodes, data_end))], "discharges": [0]})
+    if not len(curve) or curve["days"].iloc[0] > 0:
+        curve = pd.concat([start, curve], ignore_index=True)
+    curve["years"] = curve["days"] / DAYS_PER_YEAR
+    return curve
+
+
+def retention_at(episodes: pd.DataFrame, data_end, days: float = DAYS_PER_YEAR) -> float:
+    """Kaplan-Meier retention of first episodes at ``days`` after admission (default one year, 365.25 days).
+
+    The estimate at the last time of change on or before ``days``; a share between 0 and 1.
+    """
+    curve = km_curve(episodes, data_end)
+    return float(curve.loc[curve["days"] <= days, "retention"].iloc[-1])
+
+
+def median_retention_days(episodes: pd.DataFrame, data_end) -> float:
+    """Median retention time of first episodes, in days: the first time the Kaplan-Meier estimate falls
+    below one half (statsmodels' ``quantile(0.5)``, the SAS convention). NaN when it never does."""
+    return float(_survfunc(episodes, data_end).quantile(0.5))
+
+
+def retention_summary(episodes: pd.DataFrame, data_end) -> dict[str, float]:
+    """One-year retention (percent) and median retention time (days and years) of first episodes."""
+    median = median_retention_days(episodes, data_end)
+    return {
+        "patients": int(episodes["patient_id"].nunique()),
+        "one_year_retention_percent": 100 * retention_at(episodes, data_end, DAYS_PER_YEAR),
+        "median_days": median,
+        "median_years": median / DAYS_PER_YEAR,
+    }
+
+
+# --- charts ---------------------------------------------------------------------------------------------
+
+
+def enrollment_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Figure 6.A: admissions per year, bars grouped by clinic (``frame`` from :func:`enrollment_by_year`)."""
+    return charts.bars_by_clinic(frame, "year", "admissions", "Year of admission", "Admissions (episodes)")
+
+
+def in_treatment_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Figure 6.B: patients in treatment at the end of each year, bars grouped by clinic
+    (``frame`` from :func:`in_treatment_by_year`)."""
+    return charts.bars_by_clinic(frame, "year", "patients", "End of year", "Patients in treatment")
+
+
+def km_chart(curve: pd.DataFrame) -> alt.LayerChart:
+    """The Kaplan-Meier retention curve as a step line with its pointwise confidence band
+    (``curve`` from :func:`km_curve`), retention in percent against years since admission."""
+    data = curve.assign(
+        retention_percent=100 * curve["retention"],
+        lower_percent=100 * curve["lower"],
+        upper_percent=100 * curve["upper"],
+    )[["years", "retention_percent", "lower_percent", "upper_percent", "n_at_risk"]]
+    x = alt.X("years:Q", title="Years since admission (first episode)")
+    band = alt.Chart(data).mark_area(interpolate="step-after", opacity=0.25, color=CLINIC_COLOURS["All"]).encode(
+        x=x,
+        y=alt.Y("lower_percent:Q", title="Still in treatment (%)", scale=alt.Scale(domain=[0, 100])),
+        y2="upper_percent:Q",
+    )
+    line = alt.Chart(data).mark_line(interpolate="step-after", color=CLINIC_COLOURS["All"]).encode(
+        x=x,
+        y="retention_percent:Q",
+        tooltip=[
+            alt.Tooltip("years:Q", format=".2f", title="Years"),
+            alt.Tooltip("retention_percent:Q", format=".1f", title="Retention (%)"),
+            alt.Tooltip("lower_percent:Q", format=".1f", title="95% CI, lower"),
+            alt.Tooltip("upper_percent:Q", format=".1f", title="95% CI, upper"),
+            alt.Tooltip("n_at_risk:Q", title="At risk"),
+        ],
+    )
+    return (band + line).properties(width=480, height=280)

@@ -1,0 +1,16 @@
+"""A synthetic patient-level cohort with the schema of the real evaluation data.
+
+The generator works from the report's definitions and published figures only: it imports
+:mod:`analysis.schema` (the schema the data must follow) and nothing else from :mod:`analysis`, so that
+when the book's analysis code reproduces the report from these data, that is evidence the analysis is
+right rather than an echo of it.
+
+* :mod:`synthetic.targets`: the published figures the cohort is calibrated to, and the calibration report;
+* :mod:`synthetic.core`: patients, their previous OAT and their treatment episodes (6.1, 6.2, Table 6.C);
+* :mod:`synthetic.events`: serious adverse events (6.5) and medication registrations (Appendix 3);
+* :mod:`synthetic.referrals`: referrals to the clinics (6.6, Appendix 5);
+* :mod:`synthetic.write`: writing the tables as CSV, atomically and byte-for-byte reproducibly.
+
+Run ``python -m synthetic`` to regenerate ``data/synthetic/`` and ``python -m synthetic --check`` for
+the calibration report.
+"""

@@ -1,0 +1,1074 @@
+"""Patients, their previous OAT and their treatment episodes (sections 6.1 and 6.2, Table 6.C).
+
+Three tables of :mod:`analysis.schema` are made here, before any other module runs:
+
+``episodes``
+    One row per treatment episode. The shape of the cohort is fixed first, then dates are drawn and
+    a local search moves them until every published count holds.
+
+    * Enrollment plan (Figure 6.A prints no numbers, so this is an assumption): admissions per year
+      and clinic :data:`ENROLLMENTS`, of which :data:`READMISSIONS` are second episodes. Both clinics
+      take in fewer patients after 2022 (Bergen's 13 of 2022 came in about ten months, so its monthly
+      intake falls from 2022 to 2023 even though the yearly count stays level). Each clinic admits its
+      first patient in its opening month (``table_3b_clinic_opening.csv``: Oslo January 2022, Bergen
+      March 2022), and nobody earlier; admissions fall on weekdays, the last one at least 35 days
+      before the data end. Patients in
+      treatment at the end of each year, ``N(year) - admissions(year + 1)`` by Table 6.C, then rise
+      from year to year (Figure 6.B), and :data:`OPEN_AT_END` patients per clinic are still in
+      treatment on the last day of the data (76 in all).
+    * Discharges: 65 episodes end before the data end, 40 planned (35 transitions to OAT, 5 other
+      agreed follow-up) and 25 unplanned. Time in treatment is ``discharge_date - admission_date`` in
+      days; a month is 365.25 / 12 days. The discharges are split over the bands of section 6.1
+      (within 6 months: up to 182 days; 6 to 12 months: 183 to 365 days; longer) by
+      :data:`DISCHARGE_BANDS`; within a band, unplanned discharges are given shorter times than
+      planned ones. The shortest time is 15 days and the longest 3.3 years (Summary of results); the
+      median of the 65 (the 33rd) lies in 198-212 days, "just under 7 months".
+    * Re-admissions start in a later calendar year than the previous discharge and at least
+      :data:`MIN_READMISSION_GAP_DAYS` after it; every second episode is still open at the data end.
+    * Calibration (a deterministic local search over admission dates, times in treatment and which
+      episode gets which discharge): Table 6.C exactly, i.e. per clinic and year the number of distinct
+      patients with at least one day in treatment and the patient-days, where **a patient-day is a
+      calendar day inside an episode, the admission day and the discharge day both counted, an open
+      episode running to the data end (31 December 2025)**; the mean time in treatment of discharged
+      episodes (11 months); and Kaplan-Meier retention (:func:`kaplan_meier`), whose **unit is the
+      patient's first episode, time from admission to discharge, an episode still open censored at the
+      data end**: 65.7% at one year (365.25 days) and a median (first time the estimate falls below
+      one half) of 2.5 years. Besides, enough patients are still in treatment 1, 12 and 24 calendar
+      months after their first admission for the medication registrations Appendix 3 counts then
+      (:func:`_registrations_needed`; only two discharges come before one month).
+    * Not met on purpose (each Target carries its reason): the person-years of section 6.1, because
+      Table 6.C's patient-days are kept and add up to far fewer years; and the shares leaving within 6,
+      between 6 and 12 and after 12 months, and the unplanned share after 12 months, which no whole
+      numbers of the 65 discharges can give together.
+
+``patients``
+    136 patients (clinic and age refer to the first admission): 109 men; ages drawn around the clinic
+    means and then shifted and nudged by 0.1 year until the mean ages overall, by sex and by clinic and
+    the range round to section 6.2 (the youngest in Oslo, nobody in Bergen under
+    :data:`BERGEN_MIN_AGE`, as Bergen's referrals in Appendix 5 are older). The baseline items of Table 6.A are assigned with exactly the
+    published counts of valid answers and of each answer; the other patients have an empty cell.
+    Thirteen patients answered no baseline item; a few more skipped single items. The involuntary
+    discharge item is answered by exactly the patients with previous treatment. Housing "other" is 1,
+    not the printed 3 (see :func:`targets`). Answers hang together: living with friends, family or a
+    partner implies living with others, unstable housing is drawn mostly among those in temporary
+    housing or on the street. Primary income (Figure 6.C, 121 respondents) is mostly disability
+    benefit or social assistance, with few wages (:data:`INCOME_COUNTS`, an assumption: the figure's
+    shares are not printed).
+
+``previous_oat``
+    Almost all patients with previous treatment list OAT medications (Figure 6.D), on average about
+    two kinds each; methadone and buprenorphine the most often. Each medication ended mostly by the
+    patient's own choice (Figure 6.E); a patient has a medication ended by involuntary discharge
+    exactly when the patient answered yes to involuntary discharge from previous OAT (Table 6.A).
+
+Everything is drawn from the generator passed in and then repaired deterministically; the module runs
+in 0.2 to 2 seconds (a search that stalls starts again from a fresh draw, at most six times).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import schema
+from synthetic.targets import Target, published
+
+CLINICS = ("Oslo", "Bergen")
+YEARS = (2022, 2023, 2024, 2025)
+#: Admissions per clinic and year 2022-2025 (first episodes and re-admissions): the assumed Figure 6.A.
+ENROLLMENTS = {"Oslo": (47, 19, 15, 12), "Bergen": (13, 13, 12, 10)}
+#: Of the admissions above, re-admissions (second episodes), per clinic and year.
+READMISSIONS = {"Oslo": (0, 1, 2, 1), "Bergen": (0, 0, 1, 0)}
+#: Patients still in treatment on the last day of the data, per clinic (76 in all).
+OPEN_AT_END = {"Oslo": 48, "Bergen": 28}
+MIN_READMISSION_GAP_DAYS = 28
+MONTH_DAYS = 365.25 / 12
+YEAR_DAYS = 365.25
+
+#: Discharges by band of time in treatment and type. Section 6.1's shares cannot all hold with 65
+#: discharges (see targets()); this split is the nearest: 30/14/21 episodes, 18 of the 30 planned,
+#: 5 of the 21 unplanned. Each entry: (band, type, count, shortest, longest time in days). The 6-12
+#: month band is cut so that the median of all 65 (the 33rd, the 3rd of that band) falls in 198-212
+#: days; only two stays are shorter than 35 days (one month).
+DISCHARGE_BANDS = (
+    ("within_6_months", "planned", 1, 15, 15),  # the shortest stay of the Summary of results
+    ("within_6_months", "planned", 17, 45, 182),
+    ("within_6_months", "unplanned", 1, 16, 34),  # with the shortest: the only stays under a month
+    ("within_6_months", "unplanned", 11, 35, 150),
+    ("6_to_12_months", "planned", 1, 183, 197),
+    ("6_to_12_months", "unplanned", 1, 183, 197),
+    ("6_to_12_months", "planned", 1, 198, 212),
+    ("6_to_12_months", "planned", 4, 214, 365),
+    ("6_to_12_months", "unplanned", 7, 214, 340),
+    ("after_12_months", "planned", 1, 1205, 1205),  # the longest stay, 3.3 years
+    ("after_12_months", "planned", 15, 366, 1200),
+    ("after_12_months", "unplanned", 5, 366, 720),
+)
+#: Discharge reasons within each type (35 + 5 planned, 25 unplanned: mostly non-attendance or behaviour).
+PLANNED_REASONS = {"transition_to_oat": 35, "agreed_other_follow_up": 5}
+UNPLANNED_REASONS = {"non_attendance": 12, "behaviour_or_violence": 9, "other_unplanned": 4}
+
+#: Primary income of the 121 respondents (Figure 6.C; shares not printed, an assumption).
+INCOME_COUNTS = {
+    "disability_benefit": 52,
+    "social_assistance": 37,
+    "work_assessment_allowance": 17,
+    "wages": 3,
+    "pension": 5,
+    "other": 4,
+    "none": 3,
+}
+#: How often each OAT medication is chosen when drawing a patient's previous medications (Figure 6.D).
+MEDICATION_WEIGHTS = {
+    "methadone": 0.90,
+    "buprenorphine": 0.60,
+    "buprenorphine_naloxone": 0.35,
+    "slow_release_oral_morphine": 0.30,
+    "depot_buprenorphine": 0.15,
+    "levomethadone": 0.15,
+    "other": 0.05,
+}
+#: Number of different OAT medications per patient with OAT history: 1, 2, 3, 4, 5 (mean about 2.1).
+N_MEDICATIONS_P = (0.30, 0.40, 0.20, 0.08, 0.02)
+#: Reasons a previous medication ended (Figure 6.E), for patients never discharged involuntarily.
+END_REASON_WEIGHTS = {
+    "own_choice_dissatisfied_with_medication": 0.30,
+    "own_choice_side_effects": 0.22,
+    "own_choice_little_benefit": 0.22,
+    "own_choice_other": 0.08,
+    "moved_or_transferred": 0.06,
+    "still_on_medication": 0.04,
+    "other": 0.05,
+    "": 0.03,  # not answered
+}
+#: Patients with previous treatment but no OAT medication listed ("almost all" tried OAT).
+NO_OAT_AMONG_PREVIOUS = 6
+#: Youngest age at admission in Bergen: its youngest referral was 26 (Supplementary Table E), and the
+#: referral comes before the admission.
+BERGEN_MIN_AGE = 27.0
+#: Patients who answered no baseline item (housing has the most valid answers, 123 of 136).
+FULL_NONRESPONSE = 13
+
+
+# --------------------------------------------------------------------------------------------------
+# Kaplan-Meier
+# --------------------------------------------------------------------------------------------------
+
+
+def kaplan_meier(days, discharged) -> pd.DataFrame:
+    """Kaplan-Meier estimate of staying in treatment.
+
+    ``days``: time from admission to discharge (or to the data end); ``discharged``: True for an
+    observed discharge, False for a censored (still open) episode. Returns one row per distinct
+    discharge time: days, number at risk (time >= t), discharges at t, and the estimate just after t.
+    """
+    days = np.asarray(days, dtype=float)
+    discharged = np.asarray(discharged, dtype=bool)
+    times = np.unique(days[discharged])
+    at_risk = (days[None, :] >= times[:, None]).sum(axis=1)
+    events = ((days[None, :] == times[:, None]) & discharged[None, :]).sum(axis=1)
+    survival = np.cumprod(1.0 - events / at_risk)
+    return pd.DataFrame({"days": times, "at_risk": at_risk, "discharges": events, "survival": survival})
+
+
+def _km_summary(days, discharged) -> tuple[float, float]:
+    """(estimate at one year = 365.25 days, median in days = first time the estimate is below 1/2)."""
+    curve = kaplan_meier(days, discharged)
+    before = curve[curve.days <= YEAR_DAYS]
+    one_year = float(before.survival.iloc[-1]) if len(before) else 1.0
+    below = curve[curve.survival < 0.5]
+    median = float(below.days.iloc[0]) if len(below) else float("nan")
+    return one_year, median
+
+
+def _km_fast(times: np.ndarray, events: np.ndarray) -> tuple[float, float]:
+    """The same two numbers as :func:`_km_summary`, for the search loop (one discharge at a time)."""
+    everyone = np.sort(times)
+    ev = np.sort(times[events])
+    tied_before = np.arange(len(ev)) - ev.searchsorted(ev, side="left")
+    at_risk = len(everyone) - everyone.searchsorted(ev, side="left") - tied_before
+    surv = np.cumprod(1.0 - 1.0 / at_risk)
+    k = int(ev.searchsorted(YEAR_DAYS, side="right"))
+    one_year = float(surv[k - 1]) if k else 1.0
+    # the estimate after all discharges tied at a time: last entry of each tie group
+    last = np.ones(len(ev), dtype=bool)
+    last[:-1] = ev[1:] != ev[:-1]
+    below = np.flatnonzero(last & (surv < 0.5))
+    median = float(ev[below[0]]) if len(below) else float("nan")
+    return one_year, median
+
+
+# --------------------------------------------------------------------------------------------------
+# Episodes
+# --------------------------------------------------------------------------------------------------
+
+
+def _day(ts) -> int:
+    return int((pd.Timestamp(ts) - pd.Timestamp(schema.STUDY_START)).days)
+
+
+def _registrations_needed() -> dict[int, int]:
+    """Patients who must still be in treatment 1, 12 and 24 months after their first admission.
+
+    Appendix 3 reports medication registrations at these times; their numbers (bridge opioids at one
+    month, co-medication count over its share at one year, routes at two years) are the least number
+    of patients the cohort must have in treatment then, for the medication registrations to exist.
+    """
+    one_month = sum(published(f"app3_bridge_{b}_1m_n") for b in schema.BRIDGE_OPIOIDS)
+    one_year = published("app3_comed_any_1y_n") / published("app3_comed_any_1y_pct") * 100
+    two_years = sum(published(f"app3_route_{r}_2y_n") for r in ("iv", "im", "oral"))
+    return {1: round(one_month), 12: round(one_year), 24: round(two_years)}
+
+
+def _opening_days() -> dict[str, int]:
+    """First day each clinic may admit: the first day of its opening month (Table 3.B)."""
+    path = Path(__file__).resolve().parent.parent / "data" / "published" / "table_3b_clinic_opening.csv"
+    opening = pd.read_csv(path).set_index("clinic")["opening_date"]
+    return {c: max(0, _day(pd.Timestamp(str(opening[c]) + "-01"))) for c in CLINICS}
+
+
+class _Search:
+    """The episodes as integer days since 1 January 2022, and the local search that calibrates them."""
+
+    def __init__(self, rng: np.random.Generator, data_end: pd.Timestamp):
+        self.rng = rng
+        self.end = _day(data_end)
+        self.weekday0 = schema.STUDY_START.weekday()  # 0 = Monday
+        self.year_start = np.array([_day(f"{y}-01-01") for y in YEARS])
+        self.year_end = np.minimum(np.array([_day(f"{y}-12-31") for y in YEARS]), self.end)
+        self._ys, self._ye = self.year_start.tolist(), self.year_end.tolist()
+        opening = _opening_days()
+        self.n_target = np.array([[published(f"t6c_{c.lower()}_{y}_n_patients") for y in YEARS] for c in CLINICS])
+        self.d_target = np.array([[published(f"t6c_{c.lower()}_{y}_patient_days") for y in YEARS] for c in CLINICS])
+        self.retention_target = published("s6_1_one_year_retention_percent") / 100
+        self.median_target = published("s6_1_median_retention_years") * YEAR_DAYS
+        self.mean_target = published("s6_1_mean_months_in_treatment")
+
+        # admission slots: clinic, year, whether a re-admission
+        clinic, year, readm = [], [], []
+        for ci, c in enumerate(CLINICS):
+            for yi in range(len(YEARS)):
+                for k in range(ENROLLMENTS[c][yi]):
+                    clinic.append(ci)
+                    year.append(yi)
+                    readm.append(k < READMISSIONS[c][yi])
+        self.clinic = np.array(clinic)
+        self.year = np.array(year)
+        self.second = np.array(readm)
+        m = len(clinic)
+        self.adm_lo = np.array([max(self.year_start[y], opening[CLINICS[c]]) for c, y in zip(clinic, year)])
+        self.adm_hi = self.year_end[self.year].copy()
+        # the last admissions come at least 35 days before the data end (a one-month registration)
+        self.adm_hi = np.minimum(self.adm_hi, self.end - 35)
+        # each clinic admits its first patient in its opening month (Oslo January 2022, Bergen March 2022)
+        for ci, c in enumerate(CLINICS):
+            k = int(np.nonzero((self.clinic == ci) & (self.year == 0))[0][-1])
+            self.adm_hi[k] = _day(pd.Timestamp(schema.STUDY_START) + pd.Timedelta(days=opening[c]) + pd.offsets.MonthEnd(0))
+        # admissions drawn within their year (2022 slightly towards the start: the clinics filled up)
+        u = rng.random(m)
+        u = np.where(self.year == 0, u**1.3, u)
+        self.adm = np.array([self._weekday(int(x), lo, hi) for x, lo, hi in zip(self.adm_lo + u * (self.adm_hi - self.adm_lo), self.adm_lo, self.adm_hi)])
+
+        # outcomes: one per discharge, (band index, type, lo, hi)
+        outcomes = []
+        for band, kind, count, lo, hi in DISCHARGE_BANDS:
+            outcomes += [(band, kind, lo, hi)] * count
+        self.outcomes = outcomes
+        self.out = np.full(m, -1)  # outcome index of each episode, -1 while open
+        self.dur = np.zeros(m, dtype=int)
+        self.locked = self.second.copy()  # second episodes stay open
+        self.prev = np.full(m, -1)
+        self.next = np.full(m, -1)
+        free = list(range(len(outcomes)))
+        rng.shuffle(free)
+
+        # pair each re-admission with a first episode of the same clinic admitted and discharged the year before
+        for e in np.nonzero(self.second)[0]:
+            cands = np.nonzero((self.clinic == self.clinic[e]) & (self.year == self.year[e] - 1) & ~self.second & (self.next < 0))[0]
+            f = int(rng.choice(cands))
+            short = [o for o in free if outcomes[o][0] == "within_6_months" and outcomes[o][2] >= 35]
+            o = short[int(rng.integers(len(short)))]
+            free.remove(o)
+            lo, hi = outcomes[o][2], outcomes[o][3]
+            d = int(rng.integers(lo, hi + 1))
+            # first admission early enough in its year to be discharged that year
+            self.adm[f] = self._weekday(int(self.adm_lo[f] + rng.random() * max(0, self.adm_hi[f] - d - 3 - self.adm_lo[f])), self.adm_lo[f], self.adm_hi[f])
+            self.out[f], self.dur[f] = o, d
+            gap_from = max(self.adm[f] + d + MIN_READMISSION_GAP_DAYS, self.adm_lo[e])
+            self.adm[e] = self._weekday(int(rng.integers(gap_from + 2, self.adm_hi[e] + 1)), gap_from, self.adm_hi[e])
+            self.prev[e], self.next[f] = f, e
+            self.locked[f] = True
+
+        # discharges per clinic and year implied by Table 6.C: those in treatment on 1 January of
+        # year y + 1 are N(y + 1) - admissions(y + 1), so X(y) = N(y) - that; X(last) = N(last) - open
+        plan = {}
+        for ci, c in enumerate(CLINICS):
+            for yi in range(len(YEARS)):
+                after = self.n_target[ci, yi + 1] - ENROLLMENTS[c][yi + 1] if yi + 1 < len(YEARS) else OPEN_AT_END[c]
+                plan[ci, yi] = int(self.n_target[ci, yi] - after)
+        for f in np.nonzero(self.next >= 0)[0]:
+            plan[int(self.clinic[f]), int(self.year[f])] -= 1
+        # the other discharges, longest first, each to a random episode and year that can take it
+        for o in sorted(free, key=lambda o: -outcomes[o][2]):
+            lo, hi = outcomes[o][2], outcomes[o][3]
+            options = []
+            for e in np.nonzero((self.out < 0) & ~self.locked)[0]:
+                a = int(self.adm[e])
+                for yi in range(int(self.year[e]), len(YEARS)):
+                    first = max(a + lo, self._ys[yi])
+                    last = min(a + hi, self._ye[yi], self.end - 1)
+                    if first <= last:
+                        options.append((e, first - a, last - a, yi))
+            # a year the plan still needs, if any can take it (else the search repairs the count)
+            wanted = [x for x in options if plan[int(self.clinic[x[0]]), x[3]] > 0] or options
+            if not wanted:
+                continue
+            e, d_lo, d_hi, yi = wanted[int(rng.integers(len(wanted)))]
+            self.out[e], self.dur[e] = o, int(rng.integers(d_lo, d_hi + 1))
+            plan[int(self.clinic[e]), yi] -= 1
+            free.remove(o)
+        if free:
+            raise RuntimeError("could not place every discharge")
+        self.first = ~self.second
+        self.n_discharged = len(outcomes)
+        # days from each possible admission day to the same date 1, 12 and 24 calendar months later
+        calendar = pd.date_range(schema.STUDY_START, periods=self.end + 1, freq="D")
+        self.need = _registrations_needed()
+        self.offset = {k: np.asarray((calendar + pd.DateOffset(months=k) - calendar).days) for k in self.need}
+
+    def _weekday(self, day: int, lo: int, hi: int) -> int:
+        """The day itself if a weekday, else the nearest weekday within [lo, hi] (admissions on weekdays)."""
+        for step in (0, -1, 1, -2, 2):
+            d = day + step
+            if lo <= d <= hi and (d + self.weekday0) % 7 < 5:
+                return d
+        raise RuntimeError("no weekday to admit on")
+
+    # ---- constraints and cost ------------------------------------------------------------------
+
+    def _ok(self, e: int) -> bool:
+        a = self.adm[e]
+        if a < self.adm_lo[e] or a > self.adm_hi[e] or (a + self.weekday0) % 7 >= 5:
+            return False
+        o = self.out[e]
+        if o >= 0:
+            lo, hi = self.outcomes[o][2], self.outcomes[o][3]
+            d = self.dur[e]
+            if d < lo or d > hi or a + d > self.end - 1:
+                return False
+            n = self.next[e]
+            if n >= 0 and (a + d + MIN_READMISSION_GAP_DAYS > self.adm[n] or a + d >= self.year_start[self.year[n]]):
+                return False
+        p = self.prev[e]
+        if p >= 0 and not self._ok(p):
+            return False
+        return True
+
+    def _row(self, e: int) -> list[int]:
+        """Days in treatment of episode e in each year."""
+        a = int(self.adm[e])
+        stop = self.end if self.out[e] < 0 else a + int(self.dur[e])
+        return [max(0, min(stop, ye) - max(a, ys) + 1) for ys, ye in zip(self._ys, self._ye)]
+
+    def _km_cost(self, one_year: float, median: float) -> float:
+        c = 1e5 * max(0.0, abs(one_year - self.retention_target) - 0.0003)
+        return c + (10.0 * max(0.0, abs(median - self.median_target) - 12) if median == median else 1e4)
+
+    def _mean_cost(self, total_days: int) -> float:
+        months = total_days / self.n_discharged / MONTH_DAYS
+        return 2000.0 * max(0.0, abs(months - self.mean_target) - 0.3)
+
+    # ---- the search -----------------------------------------------------------------------------
+
+    def run(self, max_steps: int = 25000, temperature: float = 20.0, stall: int = 5000, heat_steps: int = 3000, give_up: int = 10000) -> float:
+        """Greedy local search: propose a small change, keep it unless the cost grows.
+
+        When no change has helped for ``stall`` steps, worse states are accepted for ``heat_steps``
+        steps (with a tolerance falling from ``temperature``); after ``give_up`` steps without a new
+        best state the search stops and returns the remaining cost."""
+        rng = self.rng
+        m = len(self.adm)
+        clinic = self.clinic.tolist()
+        rows = [self._row(e) for e in range(m)]
+        days = [[0] * 4 for _ in CLINICS]
+        npat = [[0] * 4 for _ in CLINICS]
+        for e in range(m):
+            for y in range(4):
+                days[clinic[e]][y] += rows[e][y]
+                npat[clinic[e]][y] += rows[e][y] > 0
+        dt, nt = self.d_target.astype(int).tolist(), self.n_target.astype(int).tolist()
+        months = list(self.need)
+        offset = {k: self.offset[k].tolist() for k in months}
+        need = [self.need[k] for k in months]
+
+        def covered(e):  # whether the patient of first episode e is in treatment 1, 12, 24 months on
+            if self.second[e]:
+                return [0] * len(months)
+            a = int(self.adm[e])
+            stop = self.end if self.out[e] < 0 else a + int(self.dur[e])
+            n = self.next[e]  # a re-admission runs to the data end
+            again = int(self.adm[n]) if n >= 0 else self.end + 1
+            return [int(a + offset[k][a] <= stop or again <= a + offset[k][a] <= self.end) for k in months]
+
+        cover = [covered(e) for e in range(m)]
+        cov = [sum(c[i] for c in cover) for i in range(len(months))]
+
+        def table_cost():
+            c = sum(abs(days[c][y] - dt[c][y]) + 300 * abs(npat[c][y] - nt[c][y]) for c in range(2) for y in range(4))
+            return c + 300 * sum(max(0, n - k) for n, k in zip(need, cov))
+
+        first_idx = np.nonzero(self.first)[0]
+        pos = {int(e): k for k, e in enumerate(first_idx)}
+        times = np.where(self.out < 0, self.end - self.adm, self.dur)[first_idx].astype(float)
+        events = (self.out >= 0)[first_idx]
+        total = int(self.dur[self.out >= 0].sum())
+        km = self._km_cost(*_km_fast(times, events))
+        base = table_cost() + self._mean_cost(total)
+        cost = base + km
+        unlocked = [np.nonzero((self.clinic == c) & ~self.locked)[0] for c in range(len(CLINICS))]
+        same_clinic = [np.nonzero(self.clinic == c)[0] for c in range(len(CLINICS))]
+        batch = rng.random((max_steps, 8))
+        improved, heat_until = 0, -1
+        best_cost, best_step = cost, 0
+        for step in range(max_steps):
+            if cost <= 0 or step - best_step > give_up:
+                break
+            u = batch[step]
+            # when the search stalls, a short spell of annealing lets it leave the dead end
+            if step - improved > stall:
+                heat_until, improved = step + heat_steps, step
+            slack = temperature * (heat_until - step) / heat_steps * -np.log(u[7] * 0.999 + 0.001) if step < heat_until else 0.0
+            r = u[0]
+            scale = 3 if u[1] < 0.5 else (30 if u[1] < 0.85 else 120)
+            delta = (1 + int(u[2] * scale)) * (1 if u[3] < 0.5 else -1)
+            if r < 0.6:
+                e = int(u[4] * m)
+                if r >= 0.25 and self.out[e] < 0:
+                    continue
+                touched = [e]
+            elif r < 0.85:  # one episode gains the days another of its clinic loses, in the same year
+                e = int(u[4] * m)
+                pool = same_clinic[clinic[e]]
+                g = int(pool[int(u[2] * len(pool))])
+                if g == e:
+                    continue
+                hands = []
+                for x, v in ((e, u[5]), (g, u[6])):
+                    at_end = self.out[x] >= 0 and v < 0.5
+                    hands.append(at_end)
+                    day = self.adm[x] + self.dur[x] if at_end else self.adm[x]
+                    if x == e:
+                        year_e = np.searchsorted(self.year_start, day, side="right")
+                    elif np.searchsorted(self.year_start, day, side="right") != year_e:
+                        hands = None
+                        break
+                if hands is None:
+                    continue
+                touched = [e, g]
+            else:
+                e = int(u[4] * m)
+                if self.locked[e]:
+                    continue
+                pool = unlocked[clinic[e]]
+                g = int(pool[int(u[2] * len(pool))])
+                if g == e or (self.out[e] < 0 and self.out[g] < 0):
+                    continue
+                touched = [e, g]
+            old = [(x, int(self.adm[x]), int(self.dur[x]), int(self.out[x])) for x in touched]
+            if r < 0.25:  # move an episode, keeping its length
+                self.adm[e] += delta
+            elif r < 0.45:  # change the length of a discharged episode
+                self.dur[e] += delta
+            elif r < 0.6:  # move the admission, keeping the discharge date
+                self.adm[e] += delta
+                self.dur[e] -= delta
+            elif r < 0.85:
+                for x, at_end, sign in zip(touched, hands, (1, -1)):
+                    if at_end:
+                        self.dur[x] += sign * delta
+                    else:
+                        self.adm[x] -= sign * delta
+                        if self.out[x] >= 0:
+                            self.dur[x] += sign * delta
+            else:  # exchange the discharges (or discharge and open status) of two episodes of a clinic
+                self.out[e], self.out[g] = self.out[g], self.out[e]
+                self.dur[e], self.dur[g] = self.dur[g], self.dur[e]
+                for x in touched:
+                    o = self.out[x]
+                    if o >= 0:
+                        lo, hi = self.outcomes[o][2], self.outcomes[o][3]
+                        self.dur[x] = min(max(self.dur[x], lo), hi, self.end - 1 - self.adm[x])
+            if all(self._ok(x) for x in touched):
+                new_rows = {x: self._row(x) for x in touched}
+                firsts = {int(self.prev[x]) if self.second[x] else x for x in touched}
+                new_cover = {x: covered(x) for x in firsts}
+                for x in firsts:
+                    for i in range(len(months)):
+                        cov[i] += new_cover[x][i] - cover[x][i]
+                for x in touched:
+                    c = clinic[x]
+                    for y in range(4):
+                        days[c][y] += new_rows[x][y] - rows[x][y]
+                        npat[c][y] += (new_rows[x][y] > 0) - (rows[x][y] > 0)
+                new_total = total + sum((int(self.dur[x]) if self.out[x] >= 0 else 0) - (d if o >= 0 else 0) for x, _, d, o in old)
+                new_base = table_cost() + self._mean_cost(new_total)
+                new_km = km
+                if new_base <= cost + slack:
+                    for x in touched:
+                        if x in pos:
+                            k = pos[x]
+                            opened = self.out[x] < 0
+                            times[k] = self.end - self.adm[x] if opened else self.dur[x]
+                            events[k] = not opened
+                    new_km = self._km_cost(*_km_fast(times, events))
+                if new_base + new_km <= cost + slack:
+                    if new_base + new_km < cost:
+                        improved = step
+                    if new_base + new_km < best_cost:
+                        best_cost, best_step = new_base + new_km, step
+                    cost, base, km, total = new_base + new_km, new_base, new_km, new_total
+                    for x in touched:
+                        rows[x] = new_rows[x]
+                    for x in firsts:
+                        cover[x] = new_cover[x]
+                    continue
+                for x in firsts:  # undo the aggregates
+                    for i in range(len(months)):
+                        cov[i] -= new_cover[x][i] - cover[x][i]
+                for x in touched:
+                    c = clinic[x]
+                    for y in range(4):
+                        days[c][y] -= new_rows[x][y] - rows[x][y]
+                        npat[c][y] -= (new_rows[x][y] > 0) - (rows[x][y] > 0)
+            for x, a, d, o in old:
+                self.adm[x], self.dur[x], self.out[x] = a, d, o
+                if x in pos:
+                    k = pos[x]
+                    times[k] = self.end - a if o < 0 else d
+                    events[k] = o >= 0
+        return cost
+
+
+def _episodes(rng: np.random.Generator, data_end: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+    """The episodes table, and the clinic of each patient (in patient order)."""
+    for _attempt in range(10):  # a search that ends in a dead end starts again from a fresh draw
+        search = _Search(rng, data_end)
+        remaining = search.run()
+        if remaining <= 0:
+            break
+    else:
+        raise RuntimeError(f"episode calibration did not converge (remaining cost {remaining:.1f})")
+    m = len(search.adm)
+    # patients: every first episode is a new patient; a second episode belongs to its first's patient
+    firsts = np.nonzero(search.first)[0]
+    firsts = firsts[np.lexsort((firsts, search.adm[firsts]))]
+    patient_of = np.full(m, -1)
+    patient_of[firsts] = np.arange(len(firsts))
+    for e in np.nonzero(search.second)[0]:
+        patient_of[e] = patient_of[search.prev[e]]
+
+    day0 = pd.Timestamp(schema.STUDY_START)
+    kinds = [search.outcomes[o][1] if o >= 0 else None for o in search.out]
+    reasons = np.array([None] * m, dtype=object)
+    for kind, table in (("planned", PLANNED_REASONS), ("unplanned", UNPLANNED_REASONS)):
+        idx = [e for e in range(m) if kinds[e] == kind]
+        pool = [r for r, n in table.items() for _ in range(n)]
+        if len(pool) != len(idx):
+            raise RuntimeError(f"{kind} discharges: {len(idx)} episodes but {len(pool)} reasons")
+        reasons[idx] = list(rng.permutation(pool))
+    order = np.lexsort((patient_of, search.adm))
+    rows = []
+    for k, e in enumerate(order):
+        closed = search.out[e] >= 0
+        rows.append(
+            {
+                "episode_id": f"E{k + 1:03d}",
+                "patient_id": f"P{patient_of[e] + 1:03d}",
+                "episode_number": 2 if search.second[e] else 1,
+                "admission_date": day0 + pd.Timedelta(days=int(search.adm[e])),
+                "discharge_date": day0 + pd.Timedelta(days=int(search.adm[e] + search.dur[e])) if closed else pd.NaT,
+                "discharge_type": kinds[e] if closed else None,
+                "discharge_reason": reasons[e] if closed else None,
+            }
+        )
+    episodes = pd.DataFrame(rows)
+    episodes["episode_number"] = episodes["episode_number"].astype("int64")
+    for col in ("discharge_type", "discharge_reason"):
+        episodes[col] = episodes[col].astype(object).where(episodes[col].notna(), None)
+    clinic = np.array([CLINICS[c] for c in search.clinic[firsts]])
+    return episodes, clinic
+
+
+# --------------------------------------------------------------------------------------------------
+# Patients
+# --------------------------------------------------------------------------------------------------
+
+
+def _ages(rng: np.random.Generator, clinic: np.ndarray, male: np.ndarray) -> np.ndarray:
+    """Ages at first admission whose means (all, by sex, by clinic) and range round as published."""
+    n = len(clinic)
+    groups = {
+        "s6_2_mean_age_years": np.ones(n, bool),
+        "s6_2_mean_age_men_years": male,
+        "s6_2_mean_age_women_years": ~male,
+        "s6_2_mean_age_oslo_years": clinic == "Oslo",
+        "s6_2_mean_age_bergen_years": clinic == "Bergen",
+    }
+    goal = {k: published(k) for k in groups}
+    youngest, oldest = published("s6_2_age_min_years"), published("s6_2_age_max_years")
+    age = np.where(clinic == "Oslo", goal["s6_2_mean_age_oslo_years"], goal["s6_2_mean_age_bergen_years"]) + rng.normal(0, 9.0, n)
+    # the youngest is an Oslo patient: Bergen's youngest referral was older (Supplementary Table E)
+    oslo = np.nonzero(clinic == "Oslo")[0]
+    first_young = int(rng.choice(oslo))
+    ends = [first_young, int(rng.choice(np.setdiff1d(np.arange(n), [first_young])))]
+    free = np.ones(n, bool)
+    free[ends] = False
+    age[ends] = (youngest, oldest)
+    floor = np.where(clinic == "Bergen", BERGEN_MIN_AGE, youngest + 0.6)
+    for _ in range(60):  # shift each group towards its mean, the extremes kept in place
+        for key in ("s6_2_mean_age_oslo_years", "s6_2_mean_age_bergen_years", "s6_2_mean_age_men_years", "s6_2_mean_age_women_years"):
+            g = groups[key]
+            shift = (goal[key] * g.sum() - age[g].sum()) / (g & free).sum()
+            age[g & free] += shift
+        age[free] = np.clip(age[free], floor[free], oldest - 0.6)
+    age = np.round(age, 1)
+
+    def badness(a):
+        return sum(max(0.0, abs(a[g].mean() - goal[k]) - 0.035) + 1e-3 * abs(a[g].mean() - goal[k]) for k, g in groups.items())
+
+    for _ in range(400):  # nudge single ages by 0.1 until every mean is well inside its rounding
+        now = badness(age)
+        if all(abs(age[g].mean() - goal[k]) <= 0.035 for k, g in groups.items()):
+            break
+        best, best_move = now, None
+        for i in np.nonzero(free)[0]:
+            for step in (0.1, -0.1):
+                trial = age.copy()
+                trial[i] = round(trial[i] + step, 1)
+                if not max(youngest, floor[i] - 0.05) < trial[i] < oldest:
+                    continue
+                b = badness(trial)
+                if b < best - 1e-12:
+                    best, best_move = b, (i, step)
+        if best_move is None:
+            break
+        age[best_move[0]] = round(age[best_move[0]] + best_move[1], 1)
+    return age
+
+
+def _choose(rng: np.random.Generator, pool: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """k distinct members of pool, drawn with the given weights."""
+    if weights is None:
+        weights = np.ones(len(pool))
+    p = np.asarray(weights, float) / np.sum(weights)
+    return rng.choice(pool, size=k, replace=False, p=p)
+
+
+def _t6a(key: str) -> int:
+    return int(published(key))
+
+
+def _patients(rng: np.random.Generator, clinic: np.ndarray) -> pd.DataFrame:
+    n = len(clinic)
+    idx = np.arange(n)
+    male = np.zeros(n, bool)
+    male[_choose(rng, idx, int(published("s6_2_men_n")))] = True
+    age = _ages(rng, clinic, male)
+
+    # who answered: a core of non-responders, then single skipped items among the others
+    silent = np.zeros(n, bool)
+    silent[_choose(rng, idx, FULL_NONRESPONSE)] = True
+    responders = idx[~silent]
+
+    def valid(n_valid: int) -> np.ndarray:
+        extra = len(responders) - n_valid
+        skipped = _choose(rng, responders, extra) if extra > 0 else np.array([], int)
+        ok = np.zeros(n, bool)
+        ok[responders] = True
+        ok[skipped] = False
+        return ok
+
+    def yes_no(n_valid: int, n_yes: int, weights=None) -> tuple[pd.Series, np.ndarray]:
+        ok = valid(n_valid)
+        pool = idx[ok]
+        w = None if weights is None else np.asarray(weights)[ok]
+        yes = np.zeros(n, bool)
+        yes[_choose(rng, pool, n_yes, w)] = True
+        return pd.Series([bool(yes[i]) if ok[i] else pd.NA for i in idx], dtype="boolean"), yes
+
+    def categories(n_valid: int, counts: dict[str, int]) -> pd.Series:
+        ok = valid(n_valid)
+        values = [c for c, k in counts.items() for _ in range(k)]
+        if len(values) != ok.sum():
+            raise RuntimeError(f"{sum(counts.values())} answers for {ok.sum()} valid cells")
+        out = np.array([None] * n, dtype=object)
+        out[idx[ok]] = rng.permutation(values)
+        return pd.Series(out, dtype=object)
+
+    housing_counts = {h: _t6a(f"t6a_housing_{h}_n") for h in schema.HOUSING}
+    housing_counts["other"] = _t6a("t6a_housing_n_valid") - sum(v for h, v in housing_counts.items() if h != "other")
+    housing = categories(_t6a("t6a_housing_n_valid"), housing_counts)
+    born, _ = yes_no(_t6a("t6a_born_in_norway_n_valid"), _t6a("t6a_born_in_norway_n"))
+    with_family = (housing == "friends_family_partner").to_numpy()
+    living, _ = yes_no(_t6a("t6a_living_with_others_n_valid"), _t6a("t6a_living_with_others_n"), np.where(with_family, 1e6, 1.0))
+    unstable_w = housing.map({"street": 50.0, "temporary": 8.0, "friends_family_partner": 3.0}).fillna(0.3).to_numpy(float)
+    unstable, _ = yes_no(_t6a("t6a_unstable_housing_30d_n_valid"), _t6a("t6a_unstable_housing_30d_n"), unstable_w)
+    education = categories(_t6a("t6a_education_n_valid"), {e: _t6a(f"t6a_education_{e}_n") for e in schema.EDUCATION})
+    low_education = education.isin(["primary_not_completed", "primary"]).to_numpy()
+    reading, _ = yes_no(
+        _t6a("t6a_reading_writing_difficulties_n_valid"), _t6a("t6a_reading_writing_difficulties_n"), np.where(low_education, 2.5, 1.0)
+    )
+    work, _ = yes_no(_t6a("t6a_work_or_education_n_valid"), _t6a("t6a_work_or_education_n"))
+    previous, prev_yes = yes_no(_t6a("t6a_previous_treatment_n_valid"), _t6a("t6a_previous_treatment_n"))
+    # the involuntary-discharge item is asked of exactly those with previous treatment
+    if _t6a("t6a_involuntary_discharge_previous_oat_n_valid") != prev_yes.sum():
+        raise RuntimeError("involuntary discharge is answered by those with previous treatment")
+    invol_yes = np.zeros(n, bool)
+    invol_yes[_choose(rng, idx[prev_yes], _t6a("t6a_involuntary_discharge_previous_oat_n"))] = True
+    involuntary = pd.Series([bool(invol_yes[i]) if prev_yes[i] else pd.NA for i in idx], dtype="boolean")
+    income_counts = dict(INCOME_COUNTS)
+    work_yes = work.fillna(False).to_numpy(bool)
+    income = categories(int(published("s6_2_fig6c_n_respondents")), income_counts)
+    # wages go to those in work where possible
+    wage_idx = np.nonzero((income == "wages").to_numpy())[0]
+    workers = [i for i in np.nonzero(work_yes)[0] if income[i] is not None and income[i] != "wages"]
+    for w, i in zip(wage_idx, workers):
+        if not work_yes[w]:
+            income[w], income[i] = income[i], income[w]
+    return pd.DataFrame(
+        {
+            "patient_id": [f"P{i + 1:03d}" for i in idx],
+            "clinic": clinic,
+            "sex": np.where(male, "male", "female"),
+            "age_at_admission": age,
+            "born_in_norway": born,
+            "housing": housing,
+            "living_with_others": living,
+            "unstable_housing_30d": unstable,
+            "education": education,
+            "reading_writing_difficulties": reading,
+            "work_or_education": work,
+            "previous_treatment": previous,
+            "involuntary_discharge_previous_oat": involuntary,
+            "primary_income": income,
+        }
+    )
+
+
+def _previous_oat(rng: np.random.Generator, patients: pd.DataFrame) -> pd.DataFrame:
+    previous = patients.previous_treatment.fillna(False).to_numpy(bool)
+    involuntary = patients.involuntary_discharge_previous_oat.fillna(False).to_numpy(bool)
+    candidates = np.nonzero(previous & ~involuntary)[0]
+    no_oat = set(_choose(rng, candidates, NO_OAT_AMONG_PREVIOUS).tolist())
+    meds = np.array(list(MEDICATION_WEIGHTS))
+    med_w = np.array(list(MEDICATION_WEIGHTS.values()))
+    reasons = [r for r in END_REASON_WEIGHTS]
+    reason_w = np.array(list(END_REASON_WEIGHTS.values()))
+    rows = []
+    for i in np.nonzero(previous)[0]:
+        if i in no_oat:
+            continue
+        k = int(rng.choice(len(N_MEDICATIONS_P), p=N_MEDICATIONS_P)) + 1
+        chosen = _choose(rng, meds, k, med_w)
+        ends = list(rng.choice(reasons, size=k, p=reason_w / reason_w.sum()))
+        # at most one medication is still ongoing, and it is the last one listed
+        ends = [r if r != "still_on_medication" or j == k - 1 else "own_choice_other" for j, r in enumerate(ends)]
+        if involuntary[i]:
+            for j in _choose(rng, np.arange(k), 1 + int(k > 2 and rng.random() < 0.3)):
+                ends[j] = "involuntary_discharge"
+        for med, end in zip(chosen, ends):
+            rows.append({"patient_id": patients.patient_id.iloc[i], "medication": str(med), "end_reason": end or None})
+    frame = pd.DataFrame(rows, columns=[f.name for f in schema.PREVIOUS_OAT.fields])
+    frame["end_reason"] = frame["end_reason"].astype(object).where(frame["end_reason"].notna(), None)
+    return frame
+
+
+def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """The tables patients, previous_oat and episodes (see the module docstring)."""
+    episodes, clinic = _episodes(rng, pd.Timestamp(data_end))
+    patients = _patients(rng, clinic)
+    previous_oat = _previous_oat(rng, patients)
+    return {"patients": patients, "previous_oat": previous_oat, "episodes": episodes}
+
+
+# --------------------------------------------------------------------------------------------------
+# Calibration targets
+# --------------------------------------------------------------------------------------------------
+
+
+def _pct(part: float, whole: float) -> float:
+    return 100.0 * part / whole if whole else float("nan")
+
+
+def _flag(condition) -> float:
+    return 1.0 if bool(condition) else 0.0
+
+
+def _rule(key: str, ok, description: str) -> Target:
+    """A rule without a ledger key: achieved 1 when it holds."""
+    return Target(key, _flag(ok), target=1.0, tolerance=0.0, description=description)
+
+
+def _treatment_days(episodes: pd.DataFrame, data_end: pd.Timestamp, start: pd.Timestamp, stop: pd.Timestamp) -> pd.Series:
+    """Patient-days of each episode between start and stop: calendar days in the episode, both ends
+    counted, an open episode running to the data end."""
+    last = episodes.discharge_date.fillna(data_end).clip(upper=min(stop, data_end))
+    first = episodes.admission_date.clip(lower=start)
+    return ((last - first).dt.days + 1).clip(lower=0)
+
+
+def _in_treatment(episodes: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    """In treatment at the end of ``day``: admitted on or before it and not discharged on or before it."""
+    return (episodes.admission_date <= day) & (episodes.discharge_date.isna() | (episodes.discharge_date > day))
+
+
+def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
+    """Calibration checks of patients, previous_oat and episodes, computed here from the tables.
+
+    Definitions: a patient-day is a calendar day inside an episode (admission and discharge day both
+    counted; open episodes run to the data end); time in treatment of a discharged episode is
+    ``discharge_date - admission_date`` in days, a month 365.25 / 12 days; Kaplan-Meier retention uses
+    each patient's first episode, time from admission to discharge, an open episode censored at the
+    data end; the median is the first time the estimate falls below one half.
+    """
+    patients, previous_oat, episodes = tables["patients"], tables["previous_oat"], tables["episodes"]
+    data_end = pd.Timestamp(schema.STUDY_END)
+    ep = episodes.merge(patients[["patient_id", "clinic"]], on="patient_id", how="left")
+    for col in ("admission_date", "discharge_date"):
+        ep[col] = pd.to_datetime(ep[col])
+    closed = ep.discharge_date.notna()
+    out: list[Target] = []
+    add = out.append
+
+    # ---- 6.1 enrollment ------------------------------------------------------------------------
+    n = len(patients)
+    by_clinic = patients.clinic.value_counts()
+    for key in ("s6_1_patients_participated_total", "s6_1_patients_consented_total", "s6_1_fig6a_unique_patients",
+                "s6_1_fig6b_unique_patients", "s6_1_treatment_episodes_patients", "s6_2_patients_started_total", "t6a_n_total"):
+        add(Target(key, n))
+    for c in CLINICS:
+        low = c.lower()
+        add(Target(f"s6_1_patients_participated_{low}", by_clinic.get(c, 0)))
+        add(Target(f"s6_1_patients_consented_{low}", by_clinic.get(c, 0)))
+        add(Target(f"s6_1_patients_consented_{low}_percent", _pct(by_clinic.get(c, 0), n)))
+    for key in ("s6_1_fig6a_enrollments_total", "s6_1_fig6b_admissions_total", "s6_1_treatment_episodes_total"):
+        add(Target(key, len(ep)))
+    add(Target("s6_1_second_episodes_n", int((ep.episode_number >= 2).sum())))
+
+    # enrollments per year and clinic (Figure 6.A) and patients in treatment at each year end (6.B)
+    ep["year"] = ep.admission_date.dt.year
+    counts = ep.groupby(["clinic", "year"]).size().unstack(fill_value=0).reindex(columns=list(YEARS), fill_value=0)
+    declining = all(
+        (counts.loc[c, YEARS[1:]] <= counts.loc[c, YEARS[0]]).all()
+        and counts.loc[c, YEARS[-1]] < counts.loc[c, YEARS[0]]
+        and counts.loc[c, list(YEARS[2:])].sum() < counts.loc[c, list(YEARS[:2])].sum()
+        for c in CLINICS
+    )
+    shown = "; ".join(f"{c} " + "/".join(str(int(v)) for v in counts.loc[c]) for c in CLINICS)
+    add(_rule("enrollment_declines_after_2022", declining,
+              f"Admissions per year 2022-2025 ({shown}): no later year above 2022, 2025 below it, 2024-25 below 2022-23"))
+    year_end = [min(pd.Timestamp(f"{y}-12-31"), data_end) for y in YEARS]
+    census = [int(_in_treatment(ep, d).sum()) for d in year_end]
+    add(_rule("in_treatment_end_of_year_rising", all(a < b for a, b in zip(census, census[1:])),
+              f"Patients in treatment at the end of each year rise steadily (Figure 6.B): {'/'.join(map(str, census))}"))
+    opening = _opening_days()
+    day0 = pd.Timestamp(schema.STUDY_START)
+    first_adm = ep.groupby("clinic").admission_date.min()
+    for c in CLINICS:
+        month = day0 + pd.Timedelta(days=opening[c])
+        add(_rule(f"{c.lower()}_first_admission_in_opening_month", first_adm[c].to_period("M") == month.to_period("M"),
+                  f"{c}'s first admission ({first_adm[c].date()}) falls in its opening month {month:%Y-%m} (Table 3.B)"))
+    add(_rule("admissions_on_weekdays", (ep.admission_date.dt.day_of_week < 5).all(), "Patients are admitted on weekdays"))
+    inside = (ep.admission_date >= day0) & (ep.discharge_date.fillna(data_end) <= data_end)
+    add(_rule("episodes_within_study_period", inside.all(), "Every episode lies within 2022-01-01 to 2025-12-31"))
+    # daily census within the clinics' capacity (Oslo 65 at most; Bergen 15 in 2022, 40 until November 2024)
+    days = pd.date_range(day0, data_end, freq="D")
+    limits = {
+        "Oslo": pd.Series(published("s6_1_capacity_oslo_final"), index=days),
+        "Bergen": pd.Series(np.where(days.year == 2022, published("s6_1_capacity_bergen_initial"),
+                                     np.where(days < pd.Timestamp("2024-11-01"), published("s6_1_capacity_bergen_intermediate"),
+                                              published("s6_1_capacity_bergen_final"))), index=days),
+    }
+    peaks = {}
+    within = True
+    for c in CLINICS:
+        sub = ep[ep.clinic == c]
+        delta = pd.Series(0, index=days)
+        for a, d in zip(sub.admission_date, sub.discharge_date):
+            delta[a] += 1
+            if pd.notna(d):
+                delta[d] -= 1
+        daily = delta.cumsum()
+        peaks[c] = int(daily.max())
+        within &= bool((daily <= limits[c]).all())
+    add(_rule("census_within_capacity", within,
+              f"Patients in treatment never exceed the clinic's capacity of the time (peaks: Oslo {peaks['Oslo']}, Bergen {peaks['Bergen']})"))
+
+    # ---- 6.1 status at the data end and discharges ------------------------------------------------
+    open_at_end = int(_in_treatment(ep, data_end).sum())
+    add(Target("s6_1_patients_in_treatment_2025_12_31", open_at_end))
+    add(Target("s6_1_capacity_patients_enrolled_2025_12_31", open_at_end))
+    capacity = published("s6_1_capacity_oslo_2025") + published("s6_1_capacity_bergen_2025")
+    add(Target("s6_1_enrolled_share_of_capacity", open_at_end / capacity))
+    add(_rule("one_open_episode_per_patient_in_treatment", (~closed).groupby(ep.patient_id).sum().max() <= 1 and ep[~closed].patient_id.nunique() == open_at_end,
+              "Every patient still in treatment has exactly one open episode"))
+    dis = ep[closed].copy()
+    n_dis = len(dis)
+    planned = dis.discharge_type == "planned"
+    for key in ("s6_1_individuals_discharged", "s6_summary_left_treatment_n"):
+        add(Target(key, dis.patient_id.nunique()))
+    add(Target("s6_summary_left_treatment_percent", _pct(dis.patient_id.nunique(), n)))
+    add(Target("s6_1_discharges_planned_n", int(planned.sum())))
+    for key in ("s6_1_discharges_planned_percent", "s6_summary_discharges_voluntary_percent"):
+        add(Target(key, _pct(planned.sum(), n_dis)))
+    add(Target("s6_summary_discharges_nonattendance_involuntary_percent", _pct((~planned).sum(), n_dis)))
+    to_oat = int((dis.discharge_reason == "transition_to_oat").sum())
+    add(Target("s6_1_discharges_planned_to_oat_n", to_oat))
+    add(Target("s6_summary_voluntary_discharges_to_oat_percent", _pct(to_oat, planned.sum())))
+    add(Target("s6_1_discharges_unplanned_n", int((~planned).sum())))
+    main = dis.discharge_reason.isin(["non_attendance", "behaviour_or_violence"])[~planned].mean()
+    add(_rule("unplanned_mostly_nonattendance_or_behaviour", main > 0.5,
+              f"Unplanned discharges are mostly for non-attendance or behaviour ({_pct(main, 1):.0f}%)"))
+
+    # time in treatment of discharged episodes
+    dis["days"] = (dis.discharge_date - dis.admission_date).dt.days
+    months = dis.days / MONTH_DAYS
+    for key in ("s6_1_mean_months_in_treatment", "s6_summary_discharged_mean_months_in_treatment"):
+        add(Target(key, months.mean()))
+    add(Target("s6_1_discharged_episodes_median_months", months.median()))
+    add(_rule("discharged_median_just_under_7_months", 6.5 <= months.median() < 7.0,
+              f"Median time in treatment of discharged episodes is just under 7 months ({months.median():.2f})"))
+    add(Target("s6_summary_discharged_min_time_in_treatment_days", dis.days.min()))
+    add(Target("s6_summary_discharged_max_time_in_treatment_years", dis.days.max() / YEAR_DAYS))
+    med_unplanned, med_planned = dis.days[~planned].median(), dis.days[planned].median()
+    add(_rule("unplanned_discharges_shorter", med_unplanned < med_planned,
+              f"Unplanned discharges come sooner than planned ones (median {med_unplanned:.0f} vs {med_planned:.0f} days)"))
+    band = np.select([months <= 6, months <= 12], ["within_6_months", "6_to_12_months"], "after_12_months")
+    k6, k12, k_late = ((band == b).sum() for b in ("within_6_months", "6_to_12_months", "after_12_months"))
+    split = (
+        f"With {n_dis} discharges no whole counts give 47%, 21% and 31% together (e.g. 30 or 31 of {n_dis} are "
+        f"{_pct(30, n_dis):.1f}% or {_pct(31, n_dis):.1f}%); the discharge count is kept and the nearest split "
+        f"{k6}/{k12}/{k_late} is used, which keeps the 60/40 split of the early leavers exact"
+    )
+    add(Target("s6_1_left_within_6_months_percent", _pct(k6, n_dis), reason=split))
+    add(Target("s6_1_left_6_to_12_months_percent", _pct(k12, n_dis), reason=split))
+    add(Target("s6_1_left_after_12_months_percent", _pct(k_late, n_dis), reason=split))
+    early = band == "within_6_months"
+    add(Target("s6_1_left_within_6_months_planned_percent", _pct((early & planned.to_numpy()).sum(), k6)))
+    add(Target("s6_1_left_within_6_months_dropout_percent", _pct((early & ~planned.to_numpy()).sum(), k6)))
+    late = band == "after_12_months"
+    add(Target("s6_1_over_12_months_unplanned_dropout_percent", _pct((late & ~planned.to_numpy()).sum(), k_late),
+               reason=f"23% of {k_late} is not a whole number of patients; "
+                      f"{(late & ~planned.to_numpy()).sum()} of {k_late} is the nearest"))
+
+    # still in treatment 1, 12 and 24 months after the first admission (Appendix 3 registrations)
+    first_day = ep.groupby("patient_id").admission_date.transform("min")
+    stop = ep.discharge_date.fillna(data_end)
+    for k, wanted in _registrations_needed().items():
+        when = first_day + pd.DateOffset(months=k)
+        n_in = ep.patient_id[(ep.admission_date <= when) & (when <= stop)].nunique()
+        add(_rule(f"in_treatment_{k}_months_after_first_admission", n_in >= wanted,
+                  f"Patients in treatment {k} months after their first admission ({n_in}) are at least the "
+                  f"{wanted} medication registrations Appendix 3 reports then"))
+
+    # re-admissions
+    ordered = ep.sort_values(["patient_id", "admission_date"])
+    prev_end = ordered.groupby("patient_id").discharge_date.shift()
+    readm = ordered[ordered.groupby("patient_id").cumcount() > 0]
+    gaps = (readm.admission_date - prev_end[readm.index]).dt.days
+    later_year = (readm.admission_date.dt.year > prev_end[readm.index].dt.year).all()
+    add(_rule("readmission_after_previous_discharge", len(gaps) and gaps.notna().all() and gaps.min() >= MIN_READMISSION_GAP_DAYS and later_year,
+              f"Re-admissions start at least {MIN_READMISSION_GAP_DAYS} days after the previous discharge, in a later "
+              f"year (shortest gap {gaps.min():.0f} days)"))
+
+    # ---- Kaplan-Meier retention, first episodes --------------------------------------------------
+    firsts = ep[ep.episode_number == 1]
+    t = (firsts.discharge_date.fillna(data_end) - firsts.admission_date).dt.days
+    one_year, median = _km_summary(t, firsts.discharge_date.notna())
+    add(Target("s6_1_one_year_retention_percent", 100 * one_year))
+    add(Target("s6_1_median_retention_years", median / YEAR_DAYS))
+
+    # ---- Table 6.C: patients and patient-days per clinic and year ---------------------------------
+    total_days = 0
+    for c in CLINICS:
+        sub = ep[ep.clinic == c]
+        for y in YEARS:
+            d = _treatment_days(sub, data_end, pd.Timestamp(f"{y}-01-01"), pd.Timestamp(f"{y}-12-31"))
+            add(Target(f"t6c_{c.lower()}_{y}_n_patients", sub.patient_id[d > 0].nunique()))
+            add(Target(f"t6c_{c.lower()}_{y}_patient_days", int(d.sum())))
+    all_days = _treatment_days(ep, data_end, day0, data_end)
+    total_days = int(all_days.sum())
+    add(Target("t6c_all_2022_2025_n_patients", ep.patient_id[all_days > 0].nunique()))
+    add(Target("t6c_all_2022_2025_patient_days", total_days))
+    add(Target("s6_1_person_years_in_treatment", total_days / YEAR_DAYS,
+               reason=f"Table 6.C's patient-days ({total_days}) are kept; they make {total_days / YEAR_DAYS:.1f} "
+                      "person-years, so the printed person-years cannot hold as well"))
+
+    # ---- 6.2 demographics ------------------------------------------------------------------------
+    male = patients.sex == "male"
+    age = patients.age_at_admission.astype(float)
+    add(Target("s6_2_men_n", int(male.sum())))
+    add(Target("s6_2_men_percent", _pct(male.sum(), n)))
+    add(Target("s6_2_mean_age_years", age.mean()))
+    add(Target("s6_2_age_min_years", age.min()))
+    add(Target("s6_2_age_max_years", age.max()))
+    add(Target("s6_2_mean_age_men_years", age[male].mean()))
+    add(Target("s6_2_mean_age_women_years", age[~male].mean()))
+    add(Target("s6_2_mean_age_oslo_years", age[patients.clinic == "Oslo"].mean()))
+    add(Target("s6_2_mean_age_bergen_years", age[patients.clinic == "Bergen"].mean()))
+    bergen_min = age[patients.clinic == "Bergen"].min()
+    add(_rule("bergen_patients_not_younger_than_referrals", bergen_min >= BERGEN_MIN_AGE,
+              f"Bergen's youngest patient ({bergen_min:.1f}) is older than its youngest referral (Supplementary Table E)"))
+
+    # ---- Table 6.A ---------------------------------------------------------------------------------
+    for item in ("born_in_norway", "living_with_others", "unstable_housing_30d", "reading_writing_difficulties",
+                 "work_or_education", "previous_treatment", "involuntary_discharge_previous_oat"):
+        col = patients[item]
+        valid = int(col.notna().sum())
+        yes = int((col.astype("boolean") == True).sum())  # noqa: E712
+        add(Target(f"t6a_{item}_n_valid", valid))
+        add(Target(f"t6a_{item}_n", yes))
+        add(Target(f"t6a_{item}_percent", _pct(yes, valid)))
+    for item, levels in (("housing", schema.HOUSING), ("education", schema.EDUCATION)):
+        col = patients[item]
+        valid = int(col.notna().sum())
+        add(Target(f"t6a_{item}_n_valid", valid))
+        for level in levels:
+            k = int((col == level).sum())
+            reason_n = reason_pct = ""
+            if item == "housing" and level == "other":
+                reason_n = (f"The printed housing counts sum to {sum(_t6a(f't6a_housing_{h}_n') for h in schema.HOUSING)}, "
+                            f"not the {valid} valid answers; the printed 1% (and the valid n) fit 1 patient, so other = {k}")
+            if item == "education" and level == "higher":
+                reason_pct = (f"{k} of {valid} is {_pct(k, valid):.1f}%; the report prints 16% (its two higher-education "
+                              "levels were probably rounded one by one); the printed count is kept")
+            add(Target(f"t6a_{item}_{level}_n", k, reason=reason_n))
+            add(Target(f"t6a_{item}_{level}_percent", _pct(k, valid), reason=reason_pct))
+    add(Target("s6_2_rental_housing_share", (patients.housing == "rented").sum() / patients.housing.notna().sum()))
+
+    # ---- 6.2 income and previous OAT -----------------------------------------------------------------
+    income = patients.primary_income.dropna()
+    add(Target("s6_2_fig6c_n_respondents", len(income)))
+    main_income = income.isin(["disability_benefit", "social_assistance"]).mean()
+    add(_rule("income_mostly_disability_or_social_assistance", main_income > 0.6,
+              f"Disability benefit or social assistance is the primary income of most respondents ({_pct(main_income, 1):.0f}%)"))
+    wages = (income == "wages").mean()
+    add(_rule("income_few_wages", 0 < wages <= 0.05, f"Very few live on wages ({_pct(wages, 1):.1f}%)"))
+    kinds = previous_oat.groupby("patient_id").medication.nunique()
+    add(Target("s6_2_fig6d_mean_oat_medication_types", kinds.mean()))
+    prev_yes = set(patients.patient_id[patients.previous_treatment.astype("boolean") == True])  # noqa: E712
+    with_oat = set(kinds.index)
+    share = len(with_oat & prev_yes) / len(prev_yes)
+    add(_rule("previous_oat_almost_all_with_previous_treatment", share >= 0.9 and with_oat <= prev_yes,
+              f"Almost all with previous treatment list OAT medications ({_pct(share, 1):.0f}%), nobody else does"))
+    invol_rows = set(previous_oat.patient_id[previous_oat.end_reason == "involuntary_discharge"])
+    invol_yes = set(patients.patient_id[patients.involuntary_discharge_previous_oat.astype("boolean") == True])  # noqa: E712
+    add(_rule("previous_oat_involuntary_matches_table_6a", invol_rows == invol_yes,
+              "A medication ended by involuntary discharge exactly for the patients answering yes in Table 6.A"))
+    answered = previous_oat.end_reason.dropna()
+    own = answered.str.startswith("own_choice").mean()
+    add(_rule("previous_oat_ended_mostly_by_own_choice", own > 0.5,
+              f"Most previous medications ended by the patient's own choice ({_pct(own, 1):.0f}% of answers)"))
+    return out

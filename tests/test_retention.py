@@ -1,0 +1,218 @@
+"""Enrollment, time in treatment, discharges and Kaplan-Meier retention (section 6.1), on a hand-built cohort.
+
+Four patients, data ending 31 December 2023:
+
+* P001 (Oslo): 10 Jan 2022 to 10 Apr 2022 (90 days, planned, to OAT), re-admitted 1 Jan 2023, still in;
+* P002 (Oslo): 1 Mar 2022, still in (670 days to the data end);
+* P003 (Bergen): 1 Jun 2022 to 1 Aug 2023 (426 days, unplanned, non-attendance);
+* P004 (Bergen): 1 Feb 2023 to 1 Jun 2023 (120 days, unplanned, behaviour).
+"""
+
+from __future__ import annotations
+
+import math
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from analysis import retention, schema
+
+DATA_END = pd.Timestamp("2023-12-31")
+
+
+def episodes_frame(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows,
+        columns=["episode_id", "patient_id", "episode_number", "admission_date", "discharge_date", "discharge_type", "discharge_reason"],
+    )
+    return schema.pandera_schema(schema.EPISODES).validate(frame)
+
+
+@pytest.fixture
+def episodes() -> pd.DataFrame:
+    return episodes_frame(
+        [
+            ("E001", "P001", 1, "2022-01-10", "2022-04-10", "planned", "transition_to_oat"),
+            ("E002", "P001", 2, "2023-01-01", None, None, None),
+            ("E003", "P002", 1, "2022-03-01", None, None, None),
+            ("E004", "P003", 1, "2022-06-01", "2023-08-01", "unplanned", "non_attendance"),
+            ("E005", "P004", 1, "2023-02-01", "2023-06-01", "unplanned", "behaviour_or_violence"),
+        ]
+    )
+
+
+@pytest.fixture
+def patients() -> pd.DataFrame:
+    return pd.DataFrame({"patient_id": ["P001", "P002", "P003", "P004"], "clinic": ["Oslo", "Oslo", "Bergen", "Bergen"]})
+
+
+def test_patients_by_clinic_counts_and_shares(patients):
+    frame = retention.patients_by_clinic(patients).set_index("clinic")
+    assert frame.loc["Oslo", "patients"] == 2 and frame.loc["Bergen", "patients"] == 2
+    assert frame.loc["All", "patients"] == 4
+    assert frame.loc["Oslo", "percent"] == 50.0
+
+
+def test_enrollments_are_episodes_and_readmissions_count(episodes):
+    assert retention.enrollment_counts(episodes) == {"episodes": 5, "patients": 4, "readmissions": 1}
+
+
+def test_enrollment_by_year_counts_admissions_with_the_patients_clinic(episodes, patients):
+    frame = retention.enrollment_by_year(episodes, patients, DATA_END).set_index(["year", "clinic"])["admissions"]
+    assert frame.to_dict() == {(2022, "Oslo"): 2, (2022, "Bergen"): 1, (2023, "Oslo"): 1, (2023, "Bergen"): 1}
+
+
+def test_in_treatment_counts_admission_day_but_not_discharge_day(episodes):
+    # P003 is discharged on 1 Aug 2023: in treatment at the end of 31 July, not at the end of 1 August
+    assert retention.in_treatment_on(episodes, "2023-07-31").tolist() == [False, True, True, True, False]
+    assert retention.in_treatment_on(episodes, "2023-08-01").tolist() == [False, True, True, False, False]
+    # P004 admitted on 1 Feb 2023 is in treatment that day
+    assert retention.in_treatment_on(episodes, "2023-02-01").iloc[4]
+    assert retention.patients_in_treatment(episodes, DATA_END) == 2
+
+
+def test_in_treatment_at_each_year_end_by_clinic(episodes, patients):
+    frame = retention.in_treatment_by_year(episodes, patients, DATA_END).set_index(["year", "clinic"])["patients"]
+    # end of 2022: P002 (Oslo) and P003 (Bergen); end of 2023: P001 and P002 (both Oslo)
+    assert frame.to_dict() == {(2022, "Oslo"): 1, (2022, "Bergen"): 1, (2023, "Oslo"): 2, (2023, "Bergen"): 0}
+
+
+def test_in_treatment_stops_at_the_data_end_within_a_year(episodes, patients):
+    frame = retention.in_treatment_by_year(episodes, patients, "2023-05-31")
+    assert frame["date"].max() == pd.Timestamp("2023-05-31")
+    # on 31 May 2023: P001 (E002), P002 in Oslo; P003, P004 in Bergen
+    assert frame[frame.year == 2023].set_index("clinic")["patients"].to_dict() == {"Oslo": 2, "Bergen": 2}
+
+
+def test_patient_days_count_both_ends_and_open_episodes_to_the_data_end(episodes):
+    days = retention.patient_days(episodes, DATA_END).tolist()
+    assert days == [91, 365, 671, 427, 121]
+    assert retention.person_years(episodes, DATA_END) == pytest.approx(1675 / 365.25)
+
+
+def test_discharges_by_type_and_reason_count_episodes(episodes):
+    counts = retention.discharges(episodes)
+    assert counts == {
+        "discharges": 3,
+        "patients": 3,
+        "planned": 1,
+        "unplanned": 2,
+        "planned_to_oat": 1,
+        "planned_percent": pytest.approx(100 / 3),
+    }
+    reasons = retention.discharge_reasons(episodes).set_index("discharge_reason")["discharges"]
+    assert reasons.to_dict() == {"transition_to_oat": 1, "behaviour_or_violence": 1, "non_attendance": 1}
+
+
+def test_a_patient_discharged_twice_counts_twice_as_a_discharge():
+    frame = episodes_frame(
+        [
+            ("E001", "P001", 1, "2022-01-01", "2022-02-01", "unplanned", "non_attendance"),
+            ("E002", "P001", 2, "2022-03-01", "2022-05-01", "planned", "agreed_other_follow_up"),
+        ]
+    )
+    counts = retention.discharges(frame)
+    assert counts["discharges"] == 2 and counts["patients"] == 1 and counts["planned_to_oat"] == 0
+
+
+def test_durations_of_discharged_episodes(episodes):
+    # discharged: 90, 426 and 120 days
+    d = retention.discharged_durations(episodes)
+    assert d["n"] == 3
+    assert d["median_days"] == 120
+    assert d["mean_days"] == pytest.approx(212)
+    assert d["median_months"] == pytest.approx(120 / (365.25 / 12))
+    assert d["mean_months"] == pytest.approx(212 / 30.4375)
+
+
+def test_discharge_timing_bands_and_their_split(episodes):
+    t = retention.discharge_timing(episodes).set_index("band")
+    assert t["discharges"].tolist() == [2, 0, 1]
+    assert t.loc["within_6_months", "percent"] == pytest.approx(200 / 3)
+    assert t.loc["within_6_months", "planned_percent"] == 50.0
+    assert t.loc["within_6_months", "unplanned_percent"] == 50.0
+    assert t.loc["after_12_months", "unplanned_percent"] == 100.0
+    assert math.isnan(t.loc["6_to_12_months", "planned_percent"])
+
+
+def test_six_months_is_182_625_days():
+    # 182 days is 5.98 months (within 6), 183 days is 6.01 months (6 to 12)
+    frame = episodes_frame(
+        [
+            ("E001", "P001", 1, "2022-01-01", pd.Timestamp("2022-01-01") + pd.Timedelta(days=182), "planned", "transition_to_oat"),
+            ("E002", "P002", 1, "2022-01-01", pd.Timestamp("2022-01-01") + pd.Timedelta(days=183), "planned", "transition_to_oat"),
+        ]
+    )
+    assert retention.discharge_timing(frame)["discharges"].tolist() == [1, 1, 0]
+
+
+def test_first_episode_times_censor_open_episodes(episodes):
+    t = retention.first_episode_times(episodes, DATA_END).set_index("patient_id")
+    assert t["days"].to_dict() == {"P001": 90, "P002": 670, "P003": 426, "P004": 120}
+    assert t["discharged"].to_dict() == {"P001": True, "P002": False, "P003": True, "P004": True}
+
+
+def test_kaplan_meier_by_hand(episodes):
+    # t=90: 4 at risk, 1 leaves -> 3/4; t=120: 3 at risk, 1 leaves -> 1/2; t=426: 2 at risk, 1 leaves -> 1/4
+    curve = retention.km_curve(episodes, DATA_END)
+    assert curve["days"].tolist() == [0, 90, 120, 426]
+    assert curve["retention"].tolist() == pytest.approx([1, 0.75, 0.5, 0.25])
+    assert curve["n_at_risk"].tolist() == [4, 4, 3, 2]
+    # Greenwood: 0.75 * sqrt(1 / (4 * 3))
+    assert curve.loc[1, "se"] == pytest.approx(0.75 * math.sqrt(1 / 12))
+    assert (curve["lower"] <= curve["retention"]).all() and (curve["retention"] <= curve["upper"]).all()
+    assert curve["lower"].min() >= 0 and curve["upper"].max() <= 1
+    # one year (365.25 days): the estimate after the discharge at day 120
+    assert retention.retention_at(episodes, DATA_END) == pytest.approx(0.5)
+
+
+def test_median_is_first_time_strictly_below_one_half(episodes):
+    # the estimate is exactly 1/2 from day 120 and falls below it at day 426
+    assert retention.median_retention_days(episodes, DATA_END) == 426
+    summary = retention.retention_summary(episodes, DATA_END)
+    assert summary["one_year_retention_percent"] == pytest.approx(50)
+    assert summary["median_years"] == pytest.approx(426 / 365.25)
+
+
+def test_km_uses_only_first_episodes(episodes):
+    # P001's open second episode must not add a censored time of its own
+    curve = retention.km_curve(episodes, DATA_END)
+    assert curve.loc[0, "n_at_risk"] == 4
+
+
+def test_median_not_reached_is_nan():
+    frame = episodes_frame([("E001", "P001", 1, "2022-01-01", None, None, None), ("E002", "P002", 1, "2022-01-01", "2022-03-01", "planned", "transition_to_oat")])
+    assert math.isnan(retention.median_retention_days(frame, DATA_END))
+
+
+def test_confidence_band_is_cloglog():
+    # one event among 4 at risk: S = 0.75, se = 0.75 * sqrt(1/12); cloglog band by hand
+    frame = episodes_frame([(f"E00{i}", f"P00{i}", 1, "2022-01-01", "2022-02-01" if i == 1 else None, "planned" if i == 1 else None, "transition_to_oat" if i == 1 else None) for i in range(1, 5)])
+    row = retention.km_curve(frame, DATA_END).iloc[-1]
+    s, se = 0.75, 0.75 * math.sqrt(1 / 12)
+    se_g = se / (s * abs(math.log(s)))
+    g = math.log(-math.log(s))
+    assert row["lower"] == pytest.approx(math.exp(-math.exp(g + 1.959964 * se_g)), rel=1e-5)
+    assert row["upper"] == pytest.approx(math.exp(-math.exp(g - 1.959964 * se_g)), rel=1e-5)
+
+
+def test_charts_are_altair(episodes, patients):
+    for chart in (
+        retention.enrollment_chart(retention.enrollment_by_year(episodes, patients, DATA_END)),
+        retention.in_treatment_chart(retention.in_treatment_by_year(episodes, patients, DATA_END)),
+        retention.km_chart(retention.km_curve(episodes, DATA_END)),
+    ):
+        assert isinstance(chart, (alt.Chart, alt.LayerChart))
+        assert chart.to_dict()["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+
+
+def test_share_reachable_knows_which_percentages_a_count_can_give():
+    # 30 of 65 is 46.2%, 31 of 65 is 47.7%: no count of 65 prints as 47%
+    assert not retention.share_reachable(47, 65)
+    assert retention.share_reachable(46, 65)
+    assert retention.share_reachable(31, 65)  # 20 of 65 is 30.8%
+    assert retention.share_reachable(65.7, 137, step=0.1)  # 90 of 137 is 65.69%
+    assert not retention.share_reachable(65.7, 10, step=0.1)
+    assert retention.share_reachable(50, 2)
+    assert not retention.share_reachable(50, 0)

@@ -1,0 +1,75 @@
+"""Comparing computed statistics with the report's prints: the rule, the formatting, the collection."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from analysis.scorecard import Card, collect, format_like_print, plain_number, within_precision
+
+
+@pytest.mark.parametrize(
+    "computed, published, precision, expected",
+    [
+        (65.66, 65.7, 0.1, True),
+        (65.74, 65.7, 0.1, True),
+        (65.64, 65.7, 0.1, False),
+        (136, 136, 1, True),
+        (135, 136, 1, False),
+        (845_400, 845_087, 1000, True),
+        (0.1224, 0.122, 0.001, True),
+        (float("nan"), 1, 1, False),
+    ],
+)
+def test_within_precision(computed, published, precision, expected):
+    assert within_precision(computed, published, precision) is expected
+
+
+def test_format_like_print():
+    assert format_like_print(65.66, 0.1, "percent") == "65.7%"
+    assert format_like_print(1514427.2, 1, "NOK") == "1,514,427"
+    assert format_like_print(0.12249, 0.001) == "0.122"
+    assert format_like_print(103_344, 1000) == "103,000"
+
+
+def test_plain_number_unwraps_numpy():
+    assert plain_number(np.float64(2.0)) == 2 and type(plain_number(np.float64(2.0))) is int
+    assert type(plain_number(np.int64(3))) is int
+    assert plain_number(np.float64(65.7)) == 65.7
+
+
+def test_card_refuses_unknown_keys_and_unexplained_mismatches(monkeypatch):
+    monkeypatch.setattr("myst_nb.glue", lambda *args, **kwargs: None)
+    card = Card()
+    with pytest.raises(KeyError, match="not a key"):
+        card.glue("no_such_key", 1)
+    card.glue("s6_1_patients_participated_total", 136)
+    card.glue("s6_1_one_year_retention_percent", 64.0)
+    table = card.table()
+    assert table.match.tolist() == ["yes", "no"]
+    with pytest.raises(AssertionError, match="s6_1_one_year_retention_percent"):
+        card.show()
+    card.explain("s6_1_one_year_retention_percent", "a stated reason")
+    card.show()
+
+
+def test_collect_reads_glue_files(tmp_path):
+    page = tmp_path / "book" / "ch06_1.glue.json"
+    page.parent.mkdir()
+    page.write_text(
+        json.dumps(
+            {
+                "s6_1_patients_participated_total": {"data": {"text/plain": "136"}},
+                "s6_1_one_year_retention_percent": {"data": {"text/plain": "64.0"}},
+                "fig-6a": {"data": {"text/html": "<div/>"}},
+            }
+        )
+    )
+    frame = collect(tmp_path)
+    assert frame.set_index("key").within_precision.to_dict() == {
+        "s6_1_patients_participated_total": True,
+        "s6_1_one_year_retention_percent": False,
+    }
+    assert set(frame.page) == {"book/ch06_1"}

@@ -1,0 +1,92 @@
+"""The synthetic cohort: reproducible byte for byte, calibrated, and independent of the analysis code."""
+
+from __future__ import annotations
+
+import ast
+import filecmp
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis import schema
+from analysis.cohort import load_cohort
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "data" / "synthetic"
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("regenerated") / "synthetic"
+    done = subprocess.run([sys.executable, "-m", "synthetic", "--out", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out
+
+
+def test_regeneration_is_byte_identical_to_the_committed_files(regenerated):
+    names = sorted(p.name for p in BUNDLED.iterdir())
+    assert names == sorted(p.name for p in regenerated.iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(BUNDLED, regenerated, names, shallow=False)
+    assert not mismatch and not errors, f"regenerated files differ from data/synthetic: {mismatch + errors}"
+
+
+def test_every_calibration_target_passes_or_states_why():
+    done = subprocess.run([sys.executable, "-m", "synthetic", "--check"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " 0 fail" in done.stdout
+
+
+def test_a_failing_target_fails_the_check():
+    from synthetic.targets import Target, report
+
+    frame = report([Target("s6_1_patients_participated_total", 135), Target("s6_1_patients_participated_total", 135, reason="because")])
+    assert frame.status.tolist() == ["FAIL", "explained"]
+    assert report([Target("s6_1_one_year_retention_percent", 65.74)]).status.tolist() == ["pass"]
+    assert report([Target("s6_1_one_year_retention_percent", 65.76)]).status.tolist() == ["FAIL"]
+
+
+def test_bundled_cohort_has_the_schema_and_is_marked_synthetic():
+    cohort = load_cohort(BUNDLED)
+    assert cohort.source == "synthetic"
+    for name in schema.TABLES:
+        assert len(getattr(cohort, name)) > 0, name
+
+
+def test_generator_imports_no_analysis_code_but_the_schema():
+    for path in sorted((ROOT / "synthetic").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.module != "analysis" else [f"analysis.{a.name}" for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name == "analysis" or name.startswith("analysis."):
+                    assert name == "analysis.schema", f"{path.name} imports {name}"
+
+
+def test_a_failed_write_leaves_the_previous_cohort_in_place(tmp_path):
+    from synthetic.write import write_cohort
+
+    folder = tmp_path / "synthetic"
+    folder.mkdir()
+    (folder / "patients.csv").write_text("previous\n")
+    broken = {name: pd.DataFrame() for name in schema.TABLES}  # no columns: writing fails
+    with pytest.raises(KeyError):
+        write_cohort(broken, folder, {})
+    assert (folder / "patients.csv").read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["synthetic"]
+
+
+def test_data_dictionary_describes_the_schema():
+    import json
+
+    package = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    described = {r["name"]: r for r in package["resources"] if r["name"].startswith("synthetic_")}
+    expected = {f"synthetic_{name}": schema.dictionary_resource(table) for name, table in schema.TABLES.items()}
+    assert described == expected, "run `python -m analysis.schema` to update data/datapackage.json"
