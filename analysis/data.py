@@ -106,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return 1
     folder = Path(args.data) if args.data else DEFAULT_DATA_DIR
-    print(f"data: {len(list((folder / 'published').glob('*.csv')))} published tables checked against {folder / 'datapackage.json'}")
+    published = len(list((folder / "published").glob("*.csv")))
+    patient_level = len(list((folder / "synthetic").glob("*.csv")))
+    print(
+        f"data: {published} published tables and {patient_level} patient-level tables checked against "
+        f"{folder / 'datapackage.json'}"
+    )
     return 0
 
 
