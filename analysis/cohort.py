@@ -218,3 +218,70 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+#: Values of the ``clinic`` parameter of a computed page.
+CLINIC_CHOICES = ("all",) + schema.CLINICS
+#: Calendar years a rerun may end with.
+YEAR_CHOICES = tuple(range(schema.STUDY_START.year, schema.STUDY_END.year + 1))
+
+
+def restrict(cohort: Cohort, clinic: str = "all", year: int | None = None) -> Cohort:
+    """The cohort as it would be for one clinic and/or with data through 31 December of ``year``.
+
+    Definitions:
+
+    * ``clinic``: the patients whose first admission was at that clinic, with all their episodes, events,
+      registrations and previous OAT; the referrals sent to that clinic. ``"all"`` keeps everyone.
+    * ``year``: the data end becomes 31 December of ``year``. Episodes admitted after it are left out
+      (and patients left with no episode); an episode discharged after it is still running on the new
+      data end (its discharge date, type and reason are emptied: censored); events, registrations and
+      referrals dated after it are left out.
+
+    ``year=None`` keeps the cohort's own data end.
+    """
+    if clinic not in CLINIC_CHOICES:
+        raise DataError(f"clinic must be one of {', '.join(CLINIC_CHOICES)} (got {clinic!r})")
+    end = cohort.data_end
+    if year is not None:
+        if int(year) not in YEAR_CHOICES:
+            raise DataError(f"year must be one of {', '.join(map(str, YEAR_CHOICES))} (got {year!r})")
+        end = min(end, pd.Timestamp(int(year), 12, 31))
+
+    patients = cohort.patients
+    if clinic != "all":
+        patients = patients[patients.clinic == clinic]
+    episodes = cohort.episodes[cohort.episodes.patient_id.isin(set(patients.patient_id))]
+    episodes = episodes[episodes.admission_date <= end].copy()
+    censored = episodes.discharge_date > end
+    episodes.loc[censored, ["discharge_date"]] = pd.NaT
+    episodes.loc[censored, ["discharge_type", "discharge_reason"]] = pd.NA
+    kept = set(episodes.patient_id)
+    patients = patients[patients.patient_id.isin(kept)]
+
+    def dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        return frame[frame.patient_id.isin(kept) & (frame[column] <= end)]
+
+    referrals = cohort.referrals[cohort.referrals.referral_date <= end]
+    if clinic != "all":
+        referrals = referrals[referrals.clinic == clinic]
+    return Cohort(
+        patients=patients,
+        previous_oat=cohort.previous_oat[cohort.previous_oat.patient_id.isin(kept)],
+        episodes=episodes,
+        adverse_events=dated(cohort.adverse_events, "event_date"),
+        referrals=referrals,
+        medication=dated(cohort.medication, "registration_date"),
+        data_end=end,
+        source=cohort.source,
+        folder=cohort.folder,
+    )
+
+
+def published_edition(clinic: str = "all", year: int | None = None, data_dir=None) -> bool:
+    """Whether page parameters give the published edition: both clinics, all years, the bundled data.
+
+    Only then are computed values compared with the report's prints.
+    """
+    bundled = data_dir is None or Path(data_dir).resolve() == DEFAULT_COHORT_DIR.resolve()
+    return clinic == "all" and (year is None or int(year) == schema.STUDY_END.year) and bundled

@@ -30,3 +30,328 @@ def percent_of(table_3a: pd.DataFrame, item: str, category: str, group: str) -> 
     if len(match) != 1:
         raise KeyError(f"Table 3.A has {len(match)} rows for item={item!r}, category={category!r}, group={group!r}")
     return float(match["percent"].iloc[0])
+
+
+# --- Table 3.B: the two clinics ------------------------------------------------------------------------
+
+#: Labels of the numeric characteristics of Table 3.B, in the table's order.
+CLINIC_CHARACTERISTICS = {
+    "catchment_population": "Population of the catchment area",
+    "oat_patients_excl_hat": "Patients in OAT, excluding HAT",
+    "hat_patients": "Patients in HAT",
+    "fte_staff": "Staff, full-time equivalents",
+    "weekday_clinicians": "Clinicians on a weekday",
+    "weekend_nurses": "Nurses at weekends",
+    "weekend_support_workers": "Support workers at weekends",
+    "physicians": "Physicians",
+    "physician_coverage_percent": "Physician, percent of a full-time position",
+    "physician_days_per_week": "Physician, days per week",
+    "psychologist_coverage_percent": "Psychologist, percent of a full-time position",
+    "psychologist_days_per_week": "Psychologist, days per week",
+}
+
+
+def clinic_value(characteristics: pd.DataFrame, clinic: str, characteristic: str, bound: str = "exact") -> float:
+    """The value Table 3.B gives for one clinic and characteristic (``bound`` min/max for a printed range)."""
+    match = characteristics[
+        (characteristics["clinic"] == clinic)
+        & (characteristics["characteristic"] == characteristic)
+        & (characteristics["bound"] == bound)
+    ]
+    if len(match) != 1:
+        raise KeyError(
+            f"Table 3.B has {len(match)} rows for clinic={clinic!r}, characteristic={characteristic!r}, bound={bound!r}"
+        )
+    return float(match["value"].iloc[0])
+
+
+def clinic_comparison(characteristics: pd.DataFrame) -> pd.DataFrame:
+    """Table 3.B side by side: one row per characteristic, the Oslo and Bergen values as printed.
+
+    A printed range (Bergen's weekday clinicians, 8-10) is written ``8–10`` in the ``Bergen`` text column
+    and its midpoint is the numeric ``bergen_value``. A characteristic the report does not give for a
+    clinic is empty for that clinic (not zero). ``bergen_to_oslo`` is the Bergen value (midpoint) divided
+    by the Oslo value, missing where Oslo's value is missing or zero.
+    """
+    rows = []
+    for characteristic, label in CLINIC_CHARACTERISTICS.items():
+        row = {"characteristic": characteristic, "label": label}
+        for clinic in ("Oslo", "Bergen"):
+            part = characteristics[
+                (characteristics["clinic"] == clinic) & (characteristics["characteristic"] == characteristic)
+            ]
+            if part.empty:
+                row[clinic.lower() + "_value"], row[clinic] = float("nan"), ""
+                continue
+            values = part.set_index("bound")["value"].astype(float)
+            if "exact" in values.index:
+                number = values["exact"]
+                row[clinic] = f"{number:,g}"
+            else:
+                number = (values["min"] + values["max"]) / 2
+                row[clinic] = f"{values['min']:.0f}–{values['max']:.0f}"
+            row[clinic.lower() + "_value"] = number
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    oslo = table["oslo_value"].where(table["oslo_value"] != 0)
+    table["bergen_to_oslo"] = table["bergen_value"] / oslo
+    return table
+
+
+def clinic_ratios(characteristics: pd.DataFrame) -> pd.DataFrame:
+    """Derived capacity figures per clinic, from Table 3.B.
+
+    * ``fte_per_hat_patient``: full-time-equivalent staff divided by patients in HAT (status 31.12.2025);
+    * ``hat_patients_per_100k``: patients in HAT per 100,000 inhabitants of the catchment area (2024 population);
+    * ``hat_share_of_oat_percent``: patients in HAT as a percentage of patients in HAT plus patients in other
+      OAT in the catchment area (OAT excluding HAT from the 2024 status report, HAT at the end of 2025, so the
+      two counts are a year apart);
+    * ``oat_patients_per_100k``: patients in OAT excluding HAT per 100,000 inhabitants (2024).
+    """
+    rows = []
+    for clinic in ("Oslo", "Bergen"):
+        population = clinic_value(characteristics, clinic, "catchment_population")
+        oat = clinic_value(characteristics, clinic, "oat_patients_excl_hat")
+        hat = clinic_value(characteristics, clinic, "hat_patients")
+        fte = clinic_value(characteristics, clinic, "fte_staff")
+        rows.append(
+            {
+                "clinic": clinic,
+                "fte_per_hat_patient": fte / hat,
+                "hat_patients_per_100k": hat / population * 100_000,
+                "hat_share_of_oat_percent": hat / (hat + oat) * 100,
+                "oat_patients_per_100k": oat / population * 100_000,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = str(clock).split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def opening_sessions(opening: pd.DataFrame) -> pd.DataFrame:
+    """The opening hours of Table 3.B as intervals: one row per clinic and session part.
+
+    Parts: ``morning`` (open to close), ``observation`` (after the morning close until the printed
+    observation time, Oslo only), ``closed`` (the midday break, closed to patients), ``injection``
+    (afternoon session for injections) and ``tablets only`` (afternoon, after injections close, until the
+    tablets close). ``start`` and ``end`` are clock times, ``start_hour`` and ``end_hour`` decimal hours and
+    ``hours`` the length of the part.
+    """
+    rows = []
+    for record in opening.to_dict("records"):
+        parts = [("morning", record["morning_open"], record["morning_close"])]
+        observation = record.get("morning_observation_until")
+        if isinstance(observation, str) and observation:
+            parts.append(("observation", record["morning_close"], observation))
+        parts += [
+            ("closed", record["midday_closed_from"], record["midday_closed_to"]),
+            ("injection", record["afternoon_injection_open"], record["afternoon_injection_close"]),
+            ("tablets only", record["afternoon_injection_close"], record["afternoon_tablets_until"]),
+        ]
+        for part, start, end in parts:
+            rows.append(
+                {
+                    "clinic": record["clinic"],
+                    "part": part,
+                    "start": start,
+                    "end": end,
+                    "start_hour": _minutes(start) / 60,
+                    "end_hour": _minutes(end) / 60,
+                    "hours": (_minutes(end) - _minutes(start)) / 60,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def open_hours_per_day(opening: pd.DataFrame) -> pd.DataFrame:
+    """Hours per day each clinic is open to patients for dosing: morning session plus afternoon session
+    (injections and tablets), excluding the observation time after the morning close and the midday break."""
+    sessions = opening_sessions(opening)
+    dosing = sessions[sessions["part"].isin(["morning", "injection", "tablets only"])]
+    return dosing.groupby("clinic", sort=False)["hours"].sum().rename("open_hours").reset_index()
+
+
+def clinic_chart(characteristics: pd.DataFrame):
+    """Figure for Table 3.B: one small bar chart per numeric characteristic, Oslo and Bergen side by side.
+
+    Each panel has its own scale (the characteristics have different units); a printed range is drawn at its
+    midpoint with a rule spanning the range. A characteristic not given for a clinic has no bar.
+    """
+    import altair as alt
+
+    from analysis import charts
+
+    table = characteristics.copy()
+    table["label"] = table["characteristic"].map(CLINIC_CHARACTERISTICS)
+    wide = table.pivot_table(index=["clinic", "label"], columns="bound", values="value", aggfunc="first").reset_index()
+    wide.columns.name = None
+    for bound in ("exact", "min", "max"):
+        if bound not in wide:
+            wide[bound] = float("nan")
+    wide["value"] = wide["exact"].fillna((wide["min"] + wide["max"]) / 2)
+    order = [label for label in CLINIC_CHARACTERISTICS.values() if label in set(wide["label"])]
+    base = alt.Chart().encode(
+        y=alt.Y("clinic:N", sort=["Oslo", "Bergen"], title=None, axis=alt.Axis(labels=False, ticks=False)),
+    )
+    bars = base.mark_bar().encode(
+        x=alt.X("value:Q", title=None),
+        color=charts.clinic_colour(),
+        tooltip=["label:N", "clinic:N", alt.Tooltip("value:Q", format=",.1f"), "min:Q", "max:Q"],
+    )
+    ranges = base.mark_rule(color="black").encode(x="min:Q", x2="max:Q")
+    return (
+        alt.layer(bars, ranges, data=wide)
+        .properties(width=360, height=34)
+        .facet(row=alt.Row("label:N", sort=order, title=None, header=alt.Header(labelAngle=0, labelAlign="left")))
+        .resolve_scale(x="independent")
+    )
+
+
+def opening_chart(opening: pd.DataFrame):
+    """Figure for Table 3.B's opening hours: a timeline per clinic of the day's session parts."""
+    import altair as alt
+
+    sessions = opening_sessions(opening)
+    parts = ["morning", "observation", "closed", "injection", "tablets only"]
+    colours = ["#1b7837", "#a6dba0", "#d9d9d9", "#1f5fa8", "#9ecae1"]
+    return (
+        alt.Chart(sessions)
+        .mark_bar(height=22)
+        .encode(
+            x=alt.X("start_hour:Q", title="Time of day (hours)", scale=alt.Scale(domain=[8, 17.5])),
+            x2="end_hour:Q",
+            y=alt.Y("clinic:N", sort=["Oslo", "Bergen"], title=None),
+            color=alt.Color("part:N", sort=parts, title=None, scale=alt.Scale(domain=parts, range=colours)),
+            tooltip=["clinic:N", "part:N", "start:N", "end:N"],
+        )
+        .properties(width=460, height=90)
+    )
+
+
+# --- The 2015 review of OAT outcomes in Norway ---------------------------------------------------------
+
+
+def registry_value(registry: pd.DataFrame, measure: str, group: str = "in_treatment", period_start=None) -> float:
+    """The value the 2015 review prints for one measure and group (``period_start`` where there are several)."""
+    match = registry[(registry["measure"] == measure) & (registry["group"] == group)]
+    if period_start is not None:
+        match = match[match["period_start"] == period_start]
+    if len(match) != 1:
+        raise KeyError(f"the review table has {len(match)} rows for measure={measure!r}, group={group!r}")
+    return float(match["value"].iloc[0])
+
+
+def mortality_by_phase(registry: pd.DataFrame) -> pd.DataFrame:
+    """All-cause mortality per year in the national registry data 1997-2003, by phase.
+
+    One row per phase (waiting list, in treatment, after leaving): the printed percentage who died per year,
+    and the same as deaths per 1,000 person-years (percent per year times 10, reading the annual percentage
+    as a rate per person-year).
+    """
+    phases = ["waiting_list", "in_treatment", "after_leaving"]
+    rows = [
+        {"phase": phase, "percent_per_year": registry_value(registry, "all_cause_mortality", phase, 1997)}
+        for phase in phases
+    ]
+    frame = pd.DataFrame(rows)
+    frame["deaths_per_1000_person_years"] = frame["percent_per_year"] * 10
+    return frame
+
+
+def mortality_rate_ratios(registry: pd.DataFrame) -> pd.DataFrame:
+    """Rate ratios between the phases of the registry data 1997-2003 (all-cause mortality per year).
+
+    One row per comparison ``phase`` against ``reference``: ``rate_ratio`` = rate in phase / rate in
+    reference; ``relative_reduction_percent`` = (1 − rate ratio) × 100 (negative for an increase);
+    ``deaths_fewer_per_1000_person_years`` = (reference rate − phase rate) in deaths per 1,000 person-years.
+    The comparisons: in treatment against waiting, in treatment against after leaving, after leaving
+    against waiting. No intervals: the review prints neither counts of deaths nor person-years.
+    """
+    rates = mortality_by_phase(registry).set_index("phase")["deaths_per_1000_person_years"]
+    rows = []
+    for phase, reference in [
+        ("in_treatment", "waiting_list"),
+        ("in_treatment", "after_leaving"),
+        ("after_leaving", "waiting_list"),
+    ]:
+        ratio = rates[phase] / rates[reference]
+        rows.append(
+            {
+                "phase": phase,
+                "reference": reference,
+                "rate_ratio": ratio,
+                "relative_reduction_percent": (1 - ratio) * 100,
+                "deaths_fewer_per_1000_person_years": rates[reference] - rates[phase],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+#: The rows of the review's table of reductions (its only table), in its order, with labels.
+REDUCTION_TABLE = [
+    ("mortality", "all_cause_mortality_reduction", "Mortality, total"),
+    ("mortality", "overdose_mortality_reduction", "Mortality, overdose-related"),
+    ("somatic_morbidity", "morbidity_reduction", "Somatic morbidity, total"),
+    ("somatic_morbidity", "substance_use_related_morbidity_reduction", "Somatic morbidity, related to substance use"),
+    ("crime", "criminal_behaviour_reduction", "Criminal behaviour"),
+]
+
+
+def reductions(registry: pd.DataFrame) -> pd.DataFrame:
+    """The review's table of reductions during OAT, with each reduction also as a ratio.
+
+    ``reduction_percent`` is the printed reduction in treatment compared with being outside treatment;
+    ``ratio_in_vs_out`` = 1 − reduction / 100, the level in treatment as a fraction of the level outside
+    (a 50% reduction is a ratio of 0.5); ``fold_higher_outside`` = 1 / ratio, how many times higher the
+    level is outside treatment.
+    """
+    rows = []
+    for domain, measure, label in REDUCTION_TABLE:
+        row = registry[(registry["measure"] == measure)].iloc[0]
+        reduction = float(row["value"])
+        rows.append(
+            {
+                "domain": domain,
+                "outcome": label,
+                "study_n": int(row["study_n"]),
+                "reduction_percent": reduction,
+                "ratio_in_vs_out": 1 - reduction / 100,
+                "fold_higher_outside": 1 / (1 - reduction / 100),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def convictions(registry: pd.DataFrame) -> dict[str, float]:
+    """Convictions before entry to OAT, per person, from the conviction study of the 2015 review.
+
+    ``per_person_year``: crimes leading to conviction per year (printed as a lower bound, 'more than')
+    divided by the persons in the study; ``per_contributor_year``: the same divided by the persons who
+    contributed convictions (the printed share of the study); ``expected_in_treatment_per_person_year``:
+    ``per_person_year`` reduced by the printed reduction of all offences in treatment (an illustration
+    that applies the review's reduction to the study's pre-entry rate); ``category_total_percent``: the
+    sum of the printed category shares (100 when they are complete).
+    """
+    crimes = registry_value(registry, "convicted_crimes_per_year", "before_entry")
+    persons = float(registry.loc[registry["measure"] == "convicted_crimes_per_year", "study_n"].iloc[0])
+    contributing = registry_value(registry, "persons_contributing_to_convictions", "before_entry") / 100
+    reduction = registry_value(registry, "all_offences_reduction", "in_treatment") / 100
+    categories = registry[registry["measure"].str.startswith("crime_category_")]
+    per_person = crimes / persons
+    return {
+        "per_person_year": per_person,
+        "per_contributor_year": crimes / (persons * contributing),
+        "expected_in_treatment_per_person_year": per_person * (1 - reduction),
+        "category_total_percent": float(categories["value"].sum()),
+    }
+
+
+def methadone_deaths_before(registry: pd.DataFrame) -> float:
+    """Methadone-related deaths per year in 2006-2009 implied by the review: the deaths registered in 2012
+    divided by (1 + the printed percentage increase / 100)."""
+    deaths = registry_value(registry, "methadone_related_deaths", "all")
+    increase = registry_value(registry, "methadone_related_deaths_increase", "all")
+    return deaths / (1 + increase / 100)

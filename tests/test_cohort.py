@@ -144,3 +144,35 @@ def test_bundled_cohort_is_valid_and_synthetic():
     assert cohort.source == "synthetic"
     assert set(cohort.patients.clinic) <= set(schema.CLINICS)
     assert isinstance(cohort.patients, pd.DataFrame)
+
+
+def test_restrict_to_a_clinic_and_a_year_censors_and_drops_by_the_stated_rules(tmp_path):
+    from analysis.cohort import restrict
+
+    cohort = load_cohort(write_cohort(tmp_path))
+    bergen = restrict(cohort, clinic="Bergen")
+    assert bergen.patients.patient_id.tolist() == ["P002"]
+    assert bergen.episodes.episode_id.tolist() == ["E003"]
+    assert bergen.referrals.referral_id.tolist() == ["R002"] and bergen.medication.empty
+
+    through_2022 = restrict(cohort, year=2022)
+    assert str(through_2022.data_end.date()) == "2022-12-31"
+    # E002 (admitted 2023) is left out; E001 ended in 2022 and keeps its discharge
+    assert through_2022.episodes.episode_id.tolist() == ["E001", "E003"]
+    assert through_2022.adverse_events.event_id.tolist() == ["A001"]  # A002 is from 2024
+
+    # an episode discharged after the new data end is censored there
+    changes = corrupt("episodes", "E003,P002,1,2022-04-01,,,", "E003,P002,1,2022-04-01,2024-06-01,unplanned,non_attendance")
+    censored = restrict(load_cohort(write_cohort(tmp_path / "b", changes)), year=2022)
+    row = censored.episodes.set_index("episode_id").loc["E003"]
+    assert pd.isna(row.discharge_date) and pd.isna(row.discharge_type) and pd.isna(row.discharge_reason)
+
+
+def test_restrict_refuses_unknown_parameters(tmp_path):
+    from analysis.cohort import restrict
+
+    cohort = load_cohort(write_cohort(tmp_path))
+    with pytest.raises(DataError, match="clinic must be one of all, Oslo, Bergen"):
+        restrict(cohort, clinic="Tromsø")
+    with pytest.raises(DataError, match="year must be one of 2022"):
+        restrict(cohort, year=2030)

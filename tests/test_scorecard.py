@@ -73,3 +73,20 @@ def test_collect_reads_glue_files(tmp_path):
         "s6_1_one_year_retention_percent": False,
     }
     assert set(frame.page) == {"book/ch06_1"}
+
+
+def test_a_rerun_card_lists_values_without_comparing(monkeypatch):
+    monkeypatch.setattr("myst_nb.glue", lambda *args, **kwargs: None)
+    card = Card(compare=False)
+    card.glue("s6_1_one_year_retention_percent", 50.0)
+    styled = card.show()  # no note needed: nothing is compared
+    assert list(styled.data.columns) == ["statistic", "computed"]
+
+
+def test_published_edition_is_only_the_default_parameters():
+    from analysis.cohort import DEFAULT_COHORT_DIR, published_edition
+
+    assert published_edition("all", 2025, None) and published_edition("all", 2025, DEFAULT_COHORT_DIR)
+    assert not published_edition("Oslo", 2025, None)
+    assert not published_edition("all", 2023, None)
+    assert not published_edition("all", 2025, "/elsewhere")
