@@ -151,7 +151,8 @@ def duration_days(episodes: pd.DataFrame, data_end) -> pd.Series:
 
 
 def discharged_durations(episodes: pd.DataFrame) -> dict[str, float]:
-    """Median and mean duration of discharged episodes, in days and in months (days / (365.25/12)).
+    """Median, mean, shortest and longest duration of discharged episodes, in days and in months
+    (days / (365.25/12)); the longest also in years (days / 365.25).
 
     Only episodes with a discharge date count; open episodes are left out.
     """
@@ -163,6 +164,8 @@ def discharged_durations(episodes: pd.DataFrame) -> dict[str, float]:
         "mean_days": float(days.mean()) if len(days) else np.nan,
         "median_months": float(days.median() / DAYS_PER_MONTH) if len(days) else np.nan,
         "mean_months": float(days.mean() / DAYS_PER_MONTH) if len(days) else np.nan,
+        "min_days": float(days.min()) if len(days) else np.nan,
+        "max_years": float(days.max() / DAYS_PER_YEAR) if len(days) else np.nan,
     }
 
 

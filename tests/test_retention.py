@@ -124,6 +124,8 @@ def test_durations_of_discharged_episodes(episodes):
     assert d["mean_days"] == pytest.approx(212)
     assert d["median_months"] == pytest.approx(120 / (365.25 / 12))
     assert d["mean_months"] == pytest.approx(212 / 30.4375)
+    assert d["min_days"] == 90
+    assert d["max_years"] == pytest.approx(426 / 365.25)
 
 
 def test_discharge_timing_bands_and_their_split(episodes):
