@@ -19,9 +19,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from analysis import charts, schema
+from analysis import charts, retention, schema
 
-DAYS_PER_YEAR = 365.25
 
 #: Reader-facing names of the event categories, in the order of :data:`analysis.schema.ADVERSE_EVENT_CATEGORIES`.
 CATEGORY_LABELS = {
@@ -122,23 +121,14 @@ def heavy_event_patients(adverse_events: pd.DataFrame, patients: pd.DataFrame) -
     }
 
 
-def time_in_treatment_years(episodes: pd.DataFrame, data_end) -> float:
-    """Person-years in treatment: calendar days from admission to discharge (or to ``data_end`` while
-    still running), both days counted, summed over episodes and divided by 365.25."""
-    end = pd.to_datetime(episodes["discharge_date"]).fillna(pd.Timestamp(data_end))
-    end = end.where(end <= pd.Timestamp(data_end), pd.Timestamp(data_end))
-    days = ((end - pd.to_datetime(episodes["admission_date"])).dt.days + 1).clip(lower=0)
-    return float(days.sum()) / DAYS_PER_YEAR
-
-
 def event_rates(adverse_events: pd.DataFrame, episodes: pd.DataFrame, data_end) -> pd.DataFrame:
     """Events per 100 person-years in treatment, overall and by category (new in this edition).
 
     Columns ``category`` (``"all"`` first, then the schema's categories), ``label``, ``events``,
-    ``person_years`` (the whole cohort's time in treatment, :func:`time_in_treatment_years`) and
+    ``person_years`` (the whole cohort's time in treatment, :func:`analysis.retention.person_years`) and
     ``rate_per_100_py`` = ``100 * events / person_years``.
     """
-    person_years = time_in_treatment_years(episodes, data_end)
+    person_years = retention.person_years(episodes, data_end)
     by_category = events_by_category(adverse_events)
     frame = pd.concat(
         [

@@ -24,8 +24,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from analysis import schema
-from analysis.charts import CLINIC_COLOURS
+from analysis import charts, schema
 
 #: Column groups of the report's tables: both clinics, then Bergen (HABiB), then Oslo (HABiO).
 CLINIC_ORDER = ("all", "Bergen", "Oslo")
@@ -560,14 +559,6 @@ def styled(frame: pd.DataFrame, caption: str):
 # --- charts ------------------------------------------------------------------------------------------
 
 
-def _clinic_colour():
-    clinics = list(schema.CLINICS)
-    return alt.Color(
-        "clinic:N", title="Clinic",
-        scale=alt.Scale(domain=clinics, range=[CLINIC_COLOURS[c] for c in clinics]),
-    )
-
-
 def yearly_chart(yearly: pd.DataFrame) -> alt.Chart:
     """Referrals and denials per calendar year, bars side by side per clinic, one panel per measure.
 
@@ -583,7 +574,7 @@ def yearly_chart(yearly: pd.DataFrame) -> alt.Chart:
             x=alt.X("year:O", title="Year of referral", axis=alt.Axis(labelAngle=0)),
             xOffset=alt.XOffset("clinic:N", sort=list(schema.CLINICS)),
             y=alt.Y("n:Q", title="Number"),
-            color=_clinic_colour(),
+            color=charts.clinic_colour(),
             tooltip=["measure:N", "year:O", "clinic:N", "n:Q"],
         )
         .properties(width=260, height=260)
@@ -603,7 +594,7 @@ def _share_chart(table: pd.DataFrame, column: str, short: dict, count: str, perc
             y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=320)),
             yOffset=alt.YOffset("clinic:N", sort=list(schema.CLINICS)),
             x=alt.X(f"{percent}:Q", title=title),
-            color=_clinic_colour(),
+            color=charts.clinic_colour(),
             tooltip=["clinic:N", "label:N", f"{count}:Q", alt.Tooltip(f"{percent}:Q", format=".1f")],
         )
         .properties(height=alt.Step(9))

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import adverse_events as ae
+from analysis import retention
 from analysis.scorecard import ledger
 
 
@@ -76,7 +77,7 @@ def test_time_in_treatment_counts_open_episodes_to_data_end():
     )
     # both days counted: 2024 is a leap year, 2024-01-01 to 2024-12-31 is 366 days; the open episode
     # runs 2025-01-01 to the data end 2025-12-31, 365 days -> 731 / 365.25 years
-    assert ae.time_in_treatment_years(episodes, "2025-12-31") == pytest.approx(731 / 365.25)
+    assert retention.person_years(episodes, "2025-12-31") == pytest.approx(731 / 365.25)
 
 
 def test_event_rates_per_100_person_years():
