@@ -22,6 +22,16 @@ def hat_vs_oat(table_3a: pd.DataFrame) -> pd.DataFrame:
     return wide
 
 
+def hat_share_of_oat(table_3a: pd.DataFrame, oat_total: float) -> float:
+    """Patients in HAT as a percentage of everyone in OAT (HAT included).
+
+    The HAT count is Table 3.A's group size for HAT (the status report's count, every patient having a
+    sex recorded); ``oat_total`` is the national number of people in OAT at the end of 2024.
+    """
+    sex = table_3a[(table_3a["item"] == "sex") & (table_3a["group"] == "HAT")]
+    return 100 * float(sex["group_n"].iloc[0]) / float(oat_total)
+
+
 def percent_of(table_3a: pd.DataFrame, item: str, category: str, group: str) -> float:
     """The percentage reported for one item, category and group (e.g. overdose, overdose, HAT)."""
     match = table_3a[

@@ -33,6 +33,13 @@ def test_side_by_side_and_difference_in_points():
     assert math.isnan(wide.loc["with parents", "difference_pp"])
 
 
+def test_hat_share_of_oat_by_hand():
+    table = pd.DataFrame(
+        {"item": ["sex", "sex", "sex"], "group": ["HAT", "HAT", "OAT"], "group_n": [40, 40, 960], "category": ["women", "men", "women"]}
+    )
+    assert oat_context.hat_share_of_oat(table, 1000) == pytest.approx(4.0)
+
+
 def test_percent_of_finds_one_cell_or_says_what_is_missing():
     assert oat_context.percent_of(toy_table(), "overdose", "overdose", "OAT") == 5.0
     with pytest.raises(KeyError, match="item='overdose', category='none'"):
