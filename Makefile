@@ -12,11 +12,12 @@ INSTALLED := $(VENV)/.installed
 STAGE := _build/staging
 JB_FLAGS := -n -W --keep-going
 
-.PHONY: help venv data book test clean
+.PHONY: help venv data book test clean pdf pdf-deps
 
 help:
 	@echo "make book   build the HTML book into _build/html"
 	@echo "make test   run the test suite"
+	@echo "make pdf    build the PDF edition into _build/pdf (needs TeX Live: make pdf-deps)"
 	@echo "make clean  remove build output (keeps .venv)"
 
 $(INSTALLED): pyproject.toml
@@ -52,5 +53,21 @@ book: data
 test: data
 	$(BIN)/python -m pytest
 
+# The PDF edition: the whole book as one PDF (Jupyter Book's LaTeX builder, xelatex), built in its
+# own work folder (_build/pdf/.work), so _build/html is not touched. See hatbook/pdf.py.
+PDF_DEBIAN_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk xindy fonts-freefont-otf
+
+pdf: data
+	$(BIN)/python -m hatbook.pdf --strict --output _build/pdf
+
+# TeX Live for `make pdf` on Debian or Ubuntu (poppler-utils: pdftotext and pdfimages, to look at the PDF).
+pdf-deps:
+	$$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get update
+	$$( [ "$$(id -u)" -eq 0 ] || echo sudo ) apt-get install -y --no-install-recommends $(PDF_DEBIAN_PACKAGES) poppler-utils
+
 clean:
 	rm -rf _build
+
+# Reruns per clinic and per year (hatbook rerun): make rerun ARGS="--clinic Bergen --year 2023", or ARGS=--grid
+rerun: data
+	$(BIN)/hatbook rerun $(ARGS)

@@ -17,6 +17,12 @@ can see why a difference counts. The rules:
   that add up to the count can give (the implied value is the first share's in the best such split).
 * ``percent_of_subgroup``: a percentage of a subgroup whose size is itself a printed share of a count,
   against the nearest percentage a whole number of that subgroup can give.
+* ``swapped_columns``: a table's "n (x%)" cell against the share the text gives for the change its
+  column is headed with; a finding whose printed value is the text's *other* share means the table's
+  two change columns are swapped, count and percentage together.
+* ``same_patients``: two rows of a table that count the same patients by the report's definitions, one
+  cell of each against the other; a finding takes in every cell of both rows, each being computed over
+  the row's patients.
 
 ``certainty`` says how sure the finding is that the report is wrong rather than using an unstated
 definition: ``high`` where no reading of the definitions reconciles the numbers, ``medium`` where an
@@ -184,6 +190,29 @@ def percent_of_subgroup(id, section, what, percent, subgroup_percent, whole, cer
     )
 
 
+def swapped_columns(id, section, what, table_cells, text_shares, certainty="high") -> Check:
+    """A table's two change columns against the text's two shares of the same changes.
+
+    ``table_cells`` = ((percent_a, count_a), (percent_b, count_b)): the table's "n (x%)" cells in its column
+    order; ``text_shares`` = (share_a, share_b): the percentages the text gives for the changes the two
+    columns are headed with. Printed is the table's percent_a, implied the text's share_a. Each cell is
+    printed as one "n (x%)", so a finding takes in the counts with their percentages.
+    """
+    (percent_a, count_a), (percent_b, count_b) = table_cells
+    share_a, share_b = text_shares
+    return Check(
+        id, "swapped_columns", section, what, percent_a, lambda ledger: ledger.value(share_a),
+        _half_steps(percent_a, share_a), certainty, (percent_a, count_a, percent_b, count_b, share_a, share_b),
+    )
+
+
+def same_patients(id, section, what, row_a, row_b, compared, certainty="medium") -> Check:
+    """Two table rows over the same patients by definition: ``compared`` = (a key of row_a, the same cell of row_b)."""
+    a, b = compared
+    rest = tuple(k for k in (*row_a, *row_b) if k not in compared)
+    return Check(id, "same_patients", section, what, a, lambda ledger: ledger.value(b), _half_steps(a, b), certainty, (a, b, *rest))
+
+
 def time_vs_time(id, section, what, person_years, patient_days, certainty="medium") -> Check:
     return Check(
         id, "time_vs_time", section, what, person_years,
@@ -200,6 +229,16 @@ H_REASONS = [
     "risk_of_violence_and_severe_mental_disorder", "not_able_to_attend",
 ]
 HOUSING = ["own_home", "rented", "temporary", "municipal_institution", "street", "friends_family_partner", "other"]
+
+#: The cells of a change row and of a days-of-use row of Supplementary Table A (key suffixes).
+SUPP_A_CHANGE_CELLS = (
+    "n_patients", "first_measurement_months", "last_measurement_months",
+    *(f"{change}_{unit}" for change in ("positive_to_negative", "negative_to_positive", "no_change") for unit in ("n", "percent")),
+)
+SUPP_A_DAYS_CELLS = (
+    "n_patients", "first_measurement_months", "last_measurement_months",
+    "mean_days_first_measurement", "mean_days_last_measurement", "sd",
+)
 
 CHECKS: list[Check] = [
     parts_vs_total(
@@ -278,6 +317,10 @@ CHECKS: list[Check] = [
         "supp_h_percents_sum", "Appendix 5", "Supplementary Table H, both clinics: the reasons' percentages against 100",
         [f"sth_all_{r}_valid_percent" for r in H_REASONS],
     ),
+    percents_sum(
+        "somatic_burden_24m_sum", "6.4", "Physical health: severe and low symptom burden at 24 months against 100",
+        ["s6_4_somatic_severe_24m_pct", "s6_4_somatic_low_24m_pct"],
+    ),
     percent_vs_count(
         "money_for_food_percent_supp_a", "Appendix 3", "Supplementary Table A, money for food improved: percentage against its count",
         "sta_money_food_negative_to_positive_percent", "sta_money_food_negative_to_positive_n", "sta_money_food_n_patients",
@@ -327,6 +370,51 @@ CHECKS: list[Check] = [
     percent_vs_count(
         "oslo_share_of_patients", "6.1", "Oslo's share of the patients: percentage against 89 of 136",
         "s6_1_patients_consented_oslo_percent", "s6_1_patients_consented_oslo", "s6_1_patients_consented_total",
+    ),
+    swapped_columns(
+        "polysubstance_columns_swapped", "Appendix 3",
+        "Supplementary Table A, frequent polysubstance use: the 'positive to negative' cell against the share "
+        "the 6.4 text says became frequent users (the table's two change columns are the other way round)",
+        (("sta_frequent_polysubstance_positive_to_negative_percent", "sta_frequent_polysubstance_positive_to_negative_n"),
+         ("sta_frequent_polysubstance_negative_to_positive_percent", "sta_frequent_polysubstance_negative_to_positive_n")),
+        ("s6_4_freq_poly_worsened_pct", "s6_4_freq_poly_improved_pct"),
+    ),
+    percent_vs_count(
+        "polysubstance_improved_percent_6_4", "6.4",
+        "Share who stopped frequent polysubstance use in the 6.4 text against its count in Supplementary Table A "
+        "(printed in the swapped 'positive to negative' column)",
+        "s6_4_freq_poly_improved_pct", "sta_frequent_polysubstance_positive_to_negative_n", "sta_frequent_polysubstance_n_patients",
+    ),
+    percent_vs_count(
+        "victim_improved_percent_supp_a", "Appendix 3",
+        "Supplementary Table A, no longer a victim of crime: percentage against its count",
+        "sta_victim_of_crime_negative_to_positive_percent", "sta_victim_of_crime_negative_to_positive_n",
+        "sta_victim_of_crime_n_patients",
+    ),
+    percent_vs_count(
+        "victim_improved_percent_6_4", "6.4",
+        "Share no longer a victim of crime in the 6.4 text against its count in Supplementary Table A",
+        "s6_4_victim_improved_pct", "sta_victim_of_crime_negative_to_positive_n", "sta_victim_of_crime_n_patients",
+    ),
+    percent_vs_count(
+        "money_for_food_percent_6_4", "6.4",
+        "Share with more money for food in the 6.4 text against its count in Supplementary Table A",
+        "s6_4_money_food_improved_pct", "sta_money_food_negative_to_positive_n", "sta_money_food_n_patients",
+    ),
+    *(
+        same_patients(
+            f"{substance}_frequent_vs_days_rows", "Appendix 3",
+            f"Supplementary Table A, {substance}: the frequent-use row against the days-of-use row, both over the "
+            f"patients who answered the days of {substance} use at two or more waves ({label})",
+            [f"sta_frequent_{substance}_{cell}" for cell in SUPP_A_CHANGE_CELLS],
+            [f"sta_days_{substance}_{cell}" for cell in SUPP_A_DAYS_CELLS],
+            (f"sta_frequent_{substance}_{compared}", f"sta_days_{substance}_{compared}"),
+        )
+        for substance, compared, label in (
+            ("heroin", "first_measurement_months", "months to the first measurement"),
+            ("cocaine", "last_measurement_months", "months to the last measurement; the rows also print 26 and 25 patients"),
+            ("benzodiazepine", "n_patients", "number of patients"),
+        )
     ),
 ]
 

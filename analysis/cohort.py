@@ -1,6 +1,6 @@
 """Loading the patient-level data, synthetic or real, and refusing data that break the schema.
 
-:func:`load_cohort` reads the six tables of :mod:`analysis.schema` from one folder (by default the
+:func:`load_cohort` reads the patient-level tables of :mod:`analysis.schema` from one folder (by default the
 bundled synthetic cohort, ``data/synthetic/``), checks every column against the schema and then the
 rules that span rows and tables. Any violation raises :class:`analysis.data.DataError` whose message
 names the file, the column, the lines and the rule; nothing is returned half-checked.
@@ -41,6 +41,8 @@ class Cohort:
     adverse_events: pd.DataFrame
     referrals: pd.DataFrame
     medication: pd.DataFrame
+    questionnaires: pd.DataFrame
+    health_service_use: pd.DataFrame
     #: Last day the data cover; episodes without a discharge date are still running on this day.
     data_end: pd.Timestamp
     #: "synthetic" for the bundled cohort, "real" for data from the research store.
@@ -121,7 +123,7 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
     start = pd.Timestamp(schema.STUDY_START)
     known = set(patients.patient_id)
 
-    for name in ("previous_oat", "episodes", "adverse_events", "medication"):
+    for name in ("previous_oat", "episodes", "adverse_events", "medication", "questionnaires", "health_service_use"):
         frame = tables[name]
         _rule(problems, paths[name], "patient_id", ~frame.patient_id.isin(known), "patient_id not found in patients.csv")
     referrals = tables["referrals"]
@@ -148,12 +150,26 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
 
     # Events and registrations fall inside one of the patient's episodes.
     spans = episodes.assign(end=episodes.discharge_date.fillna(data_end))[["patient_id", "admission_date", "end"]]
-    for name, column in (("adverse_events", "event_date"), ("medication", "registration_date")):
+    for name, column in (
+        ("adverse_events", "event_date"),
+        ("medication", "registration_date"),
+        ("questionnaires", "questionnaire_date"),
+    ):
         frame = tables[name]
         merged = frame[["patient_id", column]].reset_index().merge(spans, on="patient_id", how="left")
         inside = (merged[column] >= merged.admission_date) & (merged[column] <= merged.end)
         ok = inside.groupby(merged["index"]).any().reindex(frame.index, fill_value=False)
         _rule(problems, paths[name], column, ~ok, "date lies outside every treatment episode of the patient")
+
+    # Registry quarters hang on the first admission (rule: see registry_quarter_span).
+    use = tables["health_service_use"]
+    first = use.patient_id.map(episodes.groupby("patient_id").admission_date.min())
+    expected_start, expected_end = registry_quarter_span(first, use.quarter)
+    off = (use.quarter_start - expected_start).abs() > pd.Timedelta(days=1)
+    _rule(problems, paths["health_service_use"], "quarter_start", first.notna() & off,
+          "quarter_start does not match the first admission moved by the quarter's months (one day of tolerance)")
+    _rule(problems, paths["health_service_use"], "quarter", first.notna() & (expected_end > data_end),
+          f"the quarter ends after the end of the data ({data_end.date()})")
 
     path = paths["referrals"]
     _rule(problems, path, "referral_date", (referrals.referral_date < start) | (referrals.referral_date > data_end), f"referral outside the data period {start.date()} to {data_end.date()}")
@@ -164,6 +180,26 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
     late = first_referral[first_referral > first_admission.reindex(first_referral.index)].index
     _rule(problems, path, "referral_date", referrals.patient_id.isin(set(late)), "the patient's first referral comes after the first admission")
     return problems
+
+
+def registry_quarter_span(first_admission: pd.Series, quarter: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """First and last day of each registry quarter (table ``health_service_use``), from the first admission.
+
+    Quarter q >= 1 starts 3(q - 1) calendar months after the first admission date, quarter q <= -1 starts
+    -3q months before it; each ends the day before the next one starts (quarter -1 the day before the
+    admission). Months are added with ``pandas.DateOffset`` (31 January + 1 month = 28/29 February). The
+    loader's rule: ``quarter_start`` lies within one day of this start (registry extracts that count from
+    the day after admission, or round month ends differently, pass; a quarter shifted by more is refused),
+    and a quarter is refused when it ends after the end of the data.
+    """
+    start = pd.Series(pd.NaT, index=quarter.index, dtype="datetime64[ns]")
+    end = start.copy()
+    for q in quarter.dropna().unique():
+        at = (quarter == q).to_numpy()
+        months = int(3 * (q - 1) if q > 0 else 3 * q)
+        start[at] = first_admission[at] + pd.DateOffset(months=months)
+        end[at] = first_admission[at] + pd.DateOffset(months=months + 3) - pd.Timedelta(days=1)
+    return start, end
 
 
 def _metadata(folder: Path) -> tuple[pd.Timestamp, str]:
@@ -204,7 +240,7 @@ def load_cohort(cohort_dir: str | Path | None = None) -> Cohort:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.cohort", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="validate the folder and report problems")
-    parser.add_argument("--data", type=Path, default=None, help="folder with the six CSV files (default: data/synthetic)")
+    parser.add_argument("--data", type=Path, default=None, help="folder with the patient-level CSV files (default: data/synthetic)")
     args = parser.parse_args(argv)
     try:
         cohort = load_cohort(args.data)
@@ -235,8 +271,9 @@ def restrict(cohort: Cohort, clinic: str = "all", year: int | None = None) -> Co
       registrations and previous OAT; the referrals sent to that clinic. ``"all"`` keeps everyone.
     * ``year``: the data end becomes 31 December of ``year``. Episodes admitted after it are left out
       (and patients left with no episode); an episode discharged after it is still running on the new
-      data end (its discharge date, type and reason are emptied: censored); events, registrations and
-      referrals dated after it are left out.
+      data end (its discharge date, type and reason are emptied: censored); events, registrations,
+      questionnaires and referrals dated after it are left out; registry quarters (``health_service_use``)
+      that end after it are left out (the quarters before the first admission always stay).
 
     ``year=None`` keeps the cohort's own data end.
     """
@@ -262,6 +299,10 @@ def restrict(cohort: Cohort, clinic: str = "all", year: int | None = None) -> Co
     def dated(frame: pd.DataFrame, column: str) -> pd.DataFrame:
         return frame[frame.patient_id.isin(kept) & (frame[column] <= end)]
 
+    use = cohort.health_service_use
+    first = use.patient_id.map(cohort.episodes.groupby("patient_id").admission_date.min())
+    _, quarter_end = registry_quarter_span(first, use.quarter)
+
     referrals = cohort.referrals[cohort.referrals.referral_date <= end]
     if clinic != "all":
         referrals = referrals[referrals.clinic == clinic]
@@ -272,6 +313,8 @@ def restrict(cohort: Cohort, clinic: str = "all", year: int | None = None) -> Co
         adverse_events=dated(cohort.adverse_events, "event_date"),
         referrals=referrals,
         medication=dated(cohort.medication, "registration_date"),
+        questionnaires=dated(cohort.questionnaires, "questionnaire_date"),
+        health_service_use=use[use.patient_id.isin(kept) & (quarter_end <= end)],
         data_end=end,
         source=cohort.source,
         folder=cohort.folder,

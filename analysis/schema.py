@@ -9,7 +9,10 @@ shape can be put in its place. Every table is one CSV file with one row per obse
 * ``episodes``: one row per treatment episode (admission, discharge or still in treatment);
 * ``adverse_events``: one row per serious adverse event;
 * ``referrals``: one row per referral to a HAT clinic (Appendix 5);
-* ``medication``: one row per patient per medication registration (Appendix 3).
+* ``medication``: one row per patient per medication registration (Appendix 3);
+* ``questionnaires``: one row per patient per questionnaire wave (section 6.4, Supplementary Table A);
+* ``health_service_use``: one row per patient per quarter around the first admission, from the national
+  registries (section 6.7: specialist and primary health care).
 
 This module imports nothing from the rest of :mod:`analysis`, so that the synthetic-data generator can
 use it without touching analysis code. Each table's fields are listed in :data:`TABLES`; from that one
@@ -143,6 +146,54 @@ COMEDICATION_CLASSES = (
     "hiv",
 )
 
+#: Questionnaire waves, in months after the start of treatment (section 5.3): baseline, then follow-ups.
+QUESTIONNAIRE_WAVES = (0, 3, 6, 12, 24, 36, 48)
+#: Occupation (Supplementary Table A, footnote 1); "none" is neither work nor education.
+OCCUPATIONS = ("none", "full_time_job", "part_time_job", "education", "part_time_job_and_education")
+#: How often: hunger, and access to food (Figure 6.G).
+FREQUENCIES = ("never", "rarely", "often", "always")
+#: Self-rated mental health, 3-point scale (Figure 6.H), worst first.
+MENTAL_HEALTH = ("bad", "fair", "good")
+#: Self-rated anxiety and depression, 3-point scale (Figure 6.I), mildest first.
+ANXIETY_DEPRESSION = ("none", "moderate", "severe")
+#: Substances asked about as days of use in the previous 30 days (section 6.4, Supplementary Table A).
+SUBSTANCES = ("heroin", "cocaine", "benzodiazepine", "amphetamine", "other_drug")
+#: Somatic symptoms of the past three months, each rated 0 (not at all), 1 (a little), 2 (quite) or
+#: 3 (very troublesome) (section 6.4, Supplementary Figure A).
+SOMATIC_SYMPTOMS = (
+    "sleep_problems",
+    "dental_gum",
+    "joint_pain",
+    "memory",
+    "digestive",
+    "constipation",
+    "headache",
+    "back_pain",
+    "breathing",
+    "skin_wounds",
+    "dizziness",
+    "weight_loss",
+    "poor_appetite",
+    "sweating",
+    "fatigue",
+    "nausea",
+    "chest_pain",
+    "numbness",
+)
+#: The five EQ-5D-5L dimensions, each rated 1 (no problems) to 5 (extreme problems / unable).
+EQ5D_DIMENSIONS = ("mo", "sc", "ua", "pd", "ad")
+
+
+#: Quarters around the first admission in the registry data: -4 to -1 are the four 3-month periods before
+#: the first admission, 1 to 8 the eight after it (there is no quarter 0).
+REGISTRY_QUARTERS = tuple(range(-4, 0)) + tuple(range(1, 9))
+#: Specialist health care areas (Supplementary Table B): somatic (SOM), mental health (PHV), addiction (TSB).
+SPECIALIST_AREAS = ("som", "phv", "tsb")
+#: Kinds of specialist contact, each with its own unit cost (Supplementary Table B).
+SPECIALIST_CONTACTS = ("inpatient_days", "day_care", "outpatient")
+#: Primary care services counted in the registry (Table 6.H).
+PRIMARY_CARE_SERVICES = ("gp", "physiotherapy", "emergency_primary_care")
+
 
 @dataclass(frozen=True)
 class Field:
@@ -152,7 +203,7 @@ class Field:
     type: str  # "string", "integer", "number", "boolean", "date"
     description: str
     required: bool = True  # False: the cell may be empty (a missing answer, an open episode, ...)
-    allowed: tuple[str, ...] | None = None
+    allowed: tuple[str, ...] | tuple[int, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
     unit: str | None = None
@@ -303,8 +354,80 @@ MEDICATION = Table(
     ),
 )
 
+_ITEM = "Empty when not answered (no question was mandatory)."
+
+QUESTIONNAIRES = Table(
+    "questionnaires",
+    "One row per patient per questionnaire wave: baseline (ideally within two weeks of admission), then "
+    "3, 6, 12, 24, 36 and 48 months into treatment (section 5.3). A wave is dated inside one of the "
+    "patient's episodes; a patient no longer in treatment has no further waves. Every item may be empty: "
+    "no question was mandatory, so each item has its own number of answers (Supplementary Table A).",
+    ("patient_id", "wave"),
+    (
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
+        Field("wave", "integer", "Planned months since the start of treatment: " + ", ".join(map(str, QUESTIONNAIRE_WAVES)) + ".", allowed=QUESTIONNAIRE_WAVES, unit="months"),
+        Field("questionnaire_date", "date", "Date the questionnaire was completed; it lies within one of the patient's episodes."),
+        _yes_no("stable_housing_30d", f"Stable living situation in the previous 30 days. {_ITEM}"),
+        Field("occupation", "string", f"Work or education now (Supplementary Table A, footnote 1). {_ITEM}", required=False, allowed=OCCUPATIONS),
+        Field("money_food", "integer", f"Has enough money for monthly food expenses, 1 (never) to 5 (very often). {_ITEM}", required=False, minimum=1, maximum=5),
+        Field("money_other", "integer", f"Has money for other expenses and activities, 1 (never) to 5 (very often). {_ITEM}", required=False, minimum=1, maximum=5),
+        _yes_no("crime_victim_3m", f"Victim of theft, physical violence or psychological violence/threats in the previous three months. {_ITEM}"),
+        _yes_no("crime_perpetrator_3m", f"Committed revenue-generating, drug, violent, traffic or other crime in the previous three months. {_ITEM}"),
+        Field("crime_days_30d", "integer", f"Days with crime-related activity in the previous 30 days. {_ITEM}", required=False, minimum=0, maximum=30, unit="days"),
+        *(
+            Field(f"{name}_days_30d", "integer", f"Days of {name.replace('_', ' ')} use in the previous 30 days" + (" (non-prescribed)" if name == "benzodiazepine" else "") + f". {_ITEM}", required=False, minimum=0, maximum=30, unit="days")
+            for name in SUBSTANCES
+        ),
+        Field("hunger", "string", f"How often hungry because of too little food. {_ITEM}", required=False, allowed=FREQUENCIES),
+        Field("food_access", "string", f"How often has access to enough food. {_ITEM}", required=False, allowed=FREQUENCIES),
+        Field("mental_health", "string", f"Self-rated mental health. {_ITEM}", required=False, allowed=MENTAL_HEALTH),
+        Field("anxiety_depression", "string", f"Self-rated symptoms of anxiety and depression. {_ITEM}", required=False, allowed=ANXIETY_DEPRESSION),
+        _yes_no("suicide_attempt_ever", f"Has ever attempted suicide. {_ITEM}"),
+        *(
+            Field(f"symptom_{name}", "integer", f"How troublesome {name.replace('_', ' ')} were in the past three months, 0 (not at all) to 3 (very). {_ITEM}", required=False, minimum=0, maximum=3)
+            for name in SOMATIC_SYMPTOMS
+        ),
+        Field("chronic_conditions", "integer", f"Number of persistent chronic health complaints. {_ITEM}", required=False, minimum=0, maximum=30),
+        *(
+            Field(f"eq5d_{name}", "integer", f"EQ-5D-5L dimension {name.upper()}, 1 (no problems) to 5 (extreme problems). {_ITEM}", required=False, minimum=1, maximum=5)
+            for name in EQ5D_DIMENSIONS
+        ),
+        Field("eq5d_vas", "integer", f"EQ-5D visual analogue scale, 0 (worst) to 100 (best imaginable health). {_ITEM}", required=False, minimum=0, maximum=100),
+        Field("social_support", "integer", f"Has people to turn to for support, 1 (never) to 5 (always). {_ITEM}", required=False, minimum=1, maximum=5),
+        Field("meaning_in_life", "integer", f"Experiences life as meaningful, 1 (not at all) to 5 (completely). {_ITEM}", required=False, minimum=1, maximum=5),
+    ),
+)
+
+HEALTH_SERVICE_USE = Table(
+    "health_service_use",
+    "One row per patient per quarter (3-month period) around the first admission, from the national "
+    "registries: the Norwegian Patient Registry for specialist care (somatic, mental health and "
+    "addiction treatment: inpatient days, day-care and outpatient contacts) and the municipal/primary "
+    "care registry (GP, physiotherapy and emergency primary care contacts). Quarters -4 to -1 lie before "
+    "the first admission, 1 to 8 after it; quarter q >= 1 starts (q - 1) x 3 months after the admission "
+    "date, quarter q <= -1 starts -q x 3 months before it. A quarter is present only when it ends on or "
+    "before the end of the data. Counts are complete registry counts: 0 means no contact.",
+    ("patient_id", "quarter"),
+    (
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
+        Field("quarter", "integer", "Quarter relative to the first admission: -4 to -1 before, 1 to 8 after.", allowed=REGISTRY_QUARTERS),
+        Field("quarter_start", "date", "First day of the quarter."),
+        *(
+            Field(f"{area}_{contact}", "integer", f"{area.upper()} specialist care: {contact.replace('_', ' ')}" + (" (days)" if contact == "inpatient_days" else " (contacts)") + " in the quarter.", minimum=0, unit="days" if contact == "inpatient_days" else "contacts")
+            for area in SPECIALIST_AREAS
+            for contact in SPECIALIST_CONTACTS
+        ),
+        *(
+            Field(f"{service}_contacts", "integer", f"Primary care: {service.replace('_', ' ')} contacts in the quarter.", minimum=0, unit="contacts")
+            for service in PRIMARY_CARE_SERVICES
+        ),
+    ),
+)
+
 #: Every patient-level table, in the order they are loaded and validated.
-TABLES: dict[str, Table] = {t.name: t for t in (PATIENTS, PREVIOUS_OAT, EPISODES, ADVERSE_EVENTS, REFERRALS, MEDICATION)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (PATIENTS, PREVIOUS_OAT, EPISODES, ADVERSE_EVENTS, REFERRALS, MEDICATION, QUESTIONNAIRES, HEALTH_SERVICE_USE)
+}
 
 _PANDERA_TYPES = {
     "string": "string",
@@ -318,7 +441,7 @@ _PANDERA_TYPES = {
 def _checks(f: Field) -> list[pa.Check]:
     checks = []
     if f.allowed is not None:
-        checks.append(pa.Check.isin(list(f.allowed), error=f"value must be one of {', '.join(f.allowed)}"))
+        checks.append(pa.Check.isin(list(f.allowed), error=f"value must be one of {', '.join(map(str, f.allowed))}"))
     if f.minimum is not None:
         checks.append(pa.Check.ge(f.minimum, error=f"value must be at least {f.minimum:g}"))
     if f.maximum is not None:

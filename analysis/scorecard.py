@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis import disclosure
 from analysis.data import published_table
+
+#: Ledger units that are frequencies of people or records: in a rerun a glued value with one of these
+#: units between 1 and the disclosure threshold is shown as "<5" (see :mod:`analysis.disclosure`).
+FREQUENCY_UNITS = frozenset({"patients", "referrals", "events", "episodes", "enrollments", "admissions"})
 
 #: Columns of the machine-readable scorecard.
 SCORECARD_COLUMNS = ["key", "section", "published", "computed", "within_precision"]
@@ -50,6 +55,19 @@ def within_precision(computed: float, published: float, precision: float) -> boo
     return abs(float(computed) - float(published)) <= precision / 2 * (1 + 1e-9) + 1e-12
 
 
+#: Ledger rows printed as a bound ("p < .001"): the ledger holds the bound, and a computed value agrees
+#: with the print when it lies below it.
+UPPER_BOUNDS = frozenset({"s6_4_somatic_burden_lmm_p_value"})
+
+
+def agrees_with_print(key: str, computed: float, entry) -> bool:
+    """Whether a computed value agrees with the ledger row ``entry`` (value, precision) of ``key``:
+    it rounds to the print, or, for a row printed as an upper bound, it lies below the bound."""
+    if key in UPPER_BOUNDS and computed is not None and not (isinstance(computed, float) and math.isnan(computed)):
+        return float(computed) < float(entry.value)
+    return within_precision(computed, entry.value, entry.precision)
+
+
 def format_like_print(value: float, precision: float, unit: str = "") -> str:
     """``value`` rounded to ``precision`` and written as the report writes it (``65.7%``, ``1,514,427``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -63,52 +81,97 @@ def format_like_print(value: float, precision: float, unit: str = "") -> str:
 class Card:
     """The statistics one page computes, glued under their ledger keys and compared with the report."""
 
-    def __init__(self, data_dir: str | Path | None = None, compare: bool = True):
+    def __init__(self, data_dir: str | Path | None = None, compare: bool = True, min_cell: int | None = None):
         """``compare=False`` for a rerun (one clinic, fewer years, other data): values are glued and
-        listed, but a comparison with the report's prints would mean nothing, so none is made."""
+        listed, but a comparison with the report's prints would mean nothing, so none is made.
+
+        A rerun also applies disclosure control (:mod:`analysis.disclosure`) to what it glues, with
+        ``min_cell`` as the threshold (default 5; 0 turns it off): a frequency (a ledger unit in
+        :data:`FREQUENCY_UNITS`) between 1 and ``min_cell - 1`` is glued as ``"<5"``, a value glued with
+        ``of=`` counts one of which is small is withheld, and a value that could not be computed (NaN)
+        is glued as "n/a". The published edition (``compare=True``) glues every value as computed."""
         self._ledger = ledger(data_dir)
         self.compare = compare
+        #: Disclosure threshold in force (None: the published edition, nothing suppressed).
+        self.min_cell = None if compare else (disclosure.DEFAULT_THRESHOLD if min_cell is None else int(min_cell))
         self._computed: dict[str, int | float] = {}
+        self._shown: dict[str, str] = {}
         self._notes: dict[str, str] = {}
 
-    def glue(self, key: str, value, *, display: bool = False, note: str | None = None):
+    def disclose(self, value, *, frequency: bool = False, of=None, total=None, suppress: bool = False):
+        """What a page may show for ``value`` under this card's disclosure control: the value itself,
+        ``"<5"`` for a small frequency, the withheld mark when it derives from a small count in ``of``
+        (or when ``total`` is shown and the rest ``total - value`` is small), "n/a" for NaN in a rerun.
+        ``suppress=True`` withholds the value in a rerun whatever it is (a cell that complementary
+        suppression chose, see :func:`analysis.disclosure.suppression_mask`)."""
+        if self.min_cell is None:
+            return value
+        if suppress:
+            return disclosure.small_marker(self.min_cell) if frequency and disclosure.is_small(value, self.min_cell) else disclosure.WITHHELD
+        counts = [of] if of is not None and not isinstance(of, (list, tuple, set, pd.Series, np.ndarray)) else list(of or [])
+        if frequency:
+            shown = disclosure.count(value, self.min_cell, total=total)
+            if shown is not value:
+                return shown
+        return disclosure.derived(value, counts, self.min_cell)
+
+    def glue(self, key: str, value, *, display: bool = False, note: str | None = None, of=None, total=None, suppress: bool = False):
         """Glue ``value`` under the ledger ``key`` (for ``{glue:text}`` in the prose) and record it.
 
         ``note`` explains, on the page, why the computed value differs from the published one.
-        Returns the plain number, so that a cell can glue and use it in one line.
+        ``of`` lists the counts a derived value (a percentage, a mean) is computed from and ``total`` a
+        shown total a count is part of; in a rerun they decide whether the value must be withheld
+        (see :meth:`disclose`). Returns the plain number, so that a cell can glue and use it in one line.
         """
         from myst_nb import glue as myst_glue
 
         if key not in self._ledger.index:
             raise KeyError(f"'{key}' is not a key of data/published/statistics.csv")
-        number = plain_number(value)
+        number = plain_number(value) if not disclosure.is_missing(value) else float("nan")
         self._computed[key] = number
         if note:
             self._notes[key] = note
-        myst_glue(key, number, display=display)
+        shown = self.disclose(number, frequency=self._ledger.loc[key, "unit"] in FREQUENCY_UNITS, of=of, total=total, suppress=suppress)
+        if shown is not number:
+            self._shown[key] = shown
+            myst_glue(key, shown, display=display)
+        else:
+            self._shown.pop(key, None)
+            myst_glue(key, number, display=display)
+        return number
+
+    def glue_value(self, name: str, value, *, display: bool = False, frequency: bool = False, of=None, total=None, suppress: bool = False):
+        """Glue a value that is not a ledger statistic (a figure of this edition's own), under the same
+        disclosure control as :meth:`glue`; ``frequency=True`` marks a count of people or records."""
+        from myst_nb import glue as myst_glue
+
+        number = plain_number(value) if not disclosure.is_missing(value) else float("nan")
+        myst_glue(name, self.disclose(number, frequency=frequency, of=of, total=total, suppress=suppress), display=display)
         return number
 
     def explain(self, key: str, note: str) -> None:
         """Say on the page why ``key`` does not match the report."""
         self._notes[key] = note
 
-    def glue_frame(self, frame: pd.DataFrame, key_column: str = "key", value_column: str = "value") -> None:
-        """Glue every row of a computed table that names a ledger key in ``key_column``."""
-        for key, value in frame[[key_column, value_column]].dropna(subset=[key_column]).itertuples(index=False):
-            self.glue(key, value)
+    def glue_frame(self, frame: pd.DataFrame, key_column: str = "key", value_column: str = "value", of_column: str | None = None) -> None:
+        """Glue every row of a computed table that names a ledger key in ``key_column``; ``of_column``
+        optionally names a column holding, per row, the counts the value derives from (see :meth:`glue`)."""
+        rows = frame.dropna(subset=[key_column])
+        for _, row in rows.iterrows():
+            self.glue(row[key_column], row[value_column], of=row[of_column] if of_column else None)
 
     def table(self) -> pd.DataFrame:
         """One row per glued statistic: key, what it is, published print, computed value, match, note."""
         rows = []
         for key, number in self._computed.items():
             entry = self._ledger.loc[key]
-            match = within_precision(number, entry.value, entry.precision)
+            match = agrees_with_print(key, number, entry)
             rows.append(
                 {
                     "key": key,
                     "statistic": entry.description,
                     "published": entry.printed,
-                    "computed": format_like_print(number, entry.precision, entry.unit),
+                    "computed": self._shown[key] if key in self._shown else format_like_print(number, entry.precision, entry.unit),
                     "match": "yes" if match else "no",
                     # a note explains a difference; on a value that matches it would mislead
                     "note": "" if match else self._notes.get(key, ""),
@@ -167,7 +230,7 @@ def collect(execute_dir: str | Path, data_dir: str | Path | None = None) -> pd.D
                     "section": entry.section,
                     "published": entry.value,
                     "computed": computed,
-                    "within_precision": within_precision(computed, entry.value, entry.precision),
+                    "within_precision": agrees_with_print(key, computed, entry),
                     "page": docname,
                 }
             )

@@ -9,6 +9,8 @@ right rather than an echo of it.
 * :mod:`synthetic.core`: patients, their previous OAT and their treatment episodes (6.1, 6.2, Table 6.C);
 * :mod:`synthetic.events`: serious adverse events (6.5) and medication registrations (Appendix 3);
 * :mod:`synthetic.referrals`: referrals to the clinics (6.6, Appendix 5);
+* :mod:`synthetic.questionnaires`: the repeated questionnaires (6.4, Supplementary Table A, Table 6.L);
+* :mod:`synthetic.registry`: registry health-service use around the first admission (6.7, Tables 6.H-6.J);
 * :mod:`synthetic.write`: writing the tables as CSV, atomically and byte-for-byte reproducibly.
 
 Run ``python -m synthetic`` to regenerate ``data/synthetic/`` and ``python -m synthetic --check`` for

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 
 from analysis import schema
-from synthetic import core, events, referrals
+from synthetic import core, events, questionnaires, referrals, registry
 from synthetic.targets import report
 from synthetic.write import write_cohort
 
 DEFAULT_SEED = 20260601
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "synthetic"
 #: The generator's modules in the order they run; each sees the tables of the ones before it.
-STEPS = (core, events, referrals)
+STEPS = (core, events, referrals, questionnaires, registry)
 
 
 def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:

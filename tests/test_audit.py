@@ -86,3 +86,31 @@ def test_best_split_and_nearest_share_by_hand():
     assert best_split([50, 50], 10) == [5, 5]
     assert nearest_share(23, 20) == 25.0  # 4.6 of 20 rounds to 5
     assert round(nearest_share(23, 22), 1) == 22.7
+
+
+def test_swapped_columns_flags_a_table_that_reverses_the_texts_shares():
+    check = audit.swapped_columns("t", "x", "swap", (("pa", "na"), ("pb", "nb")), ("ta", "tb"))
+    in_order = ledger(pa=(7, 1), na=(6, 1), pb=(35, 1), nb=(32, 1), ta=(7, 1), tb=(35, 1))
+    assert one(check, in_order)["flagged"] is False
+    swapped = one(check, ledger(pa=(35, 1), na=(32, 1), pb=(7, 1), nb=(6, 1), ta=(7, 1), tb=(35, 1)))
+    assert swapped["flagged"] and swapped["implied"] == 7 and swapped["reported"] == 35
+    # the counts printed in the swapped cells take part in the finding
+    assert {"na", "nb", "pa", "pb"} <= set(swapped["inputs"].split(", "))
+
+
+def test_the_report_swaps_the_polysubstance_change_columns():
+    findings = audit.run(published_table("statistics")).set_index("id")
+    assert findings.loc["polysubstance_columns_swapped", "flagged"]
+    # the money-for-food and victim rows print a percentage their count does not give, in table and text
+    assert findings.loc[["money_for_food_percent_6_4", "victim_improved_percent_supp_a", "victim_improved_percent_6_4",
+                         "polysubstance_improved_percent_6_4"], "flagged"].all()
+
+
+def test_same_patients_compares_one_cell_and_names_both_rows():
+    check = audit.same_patients("t", "x", "rows", ["fn", "fm", "fc"], ["dn", "dm", "dd"], ("fn", "dn"))
+    assert one(check, ledger(fn=(73, 1), fm=(2, 1), fc=(4, 1), dn=(73, 1), dm=(2, 1), dd=(9, 1)))["flagged"] is False
+    found = one(check, ledger(fn=(56, 1), fm=(2, 1), fc=(4, 1), dn=(73, 1), dm=(2, 1), dd=(9, 1)))
+    assert found["flagged"] and found["implied"] == 73
+    assert set(found["inputs"].split(", ")) == {"fn", "fm", "fc", "dn", "dm", "dd"}
+    flagged = audit.run(published_table("statistics")).set_index("id")["flagged"]
+    assert flagged[["heroin_frequent_vs_days_rows", "cocaine_frequent_vs_days_rows", "benzodiazepine_frequent_vs_days_rows"]].all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.scorecard import Card, collect, format_like_print, plain_number, within_precision
@@ -90,3 +91,15 @@ def test_published_edition_is_only_the_default_parameters():
     assert not published_edition("Oslo", 2025, None)
     assert not published_edition("all", 2023, None)
     assert not published_edition("all", 2025, "/elsewhere")
+
+
+def test_a_row_printed_as_an_upper_bound_agrees_when_below_it():
+    from analysis.scorecard import UPPER_BOUNDS, agrees_with_print
+
+    entry = pd.Series({"value": 0.001, "precision": 0.001})
+    key = next(iter(UPPER_BOUNDS))
+    assert agrees_with_print(key, 4.5e-10, entry)
+    assert not agrees_with_print(key, 0.0012, entry)
+    assert not agrees_with_print(key, float("nan"), entry)
+    # an ordinary row: rounding to the print, not a bound
+    assert not agrees_with_print("any_other_key", 4.5e-10, entry)

@@ -1,0 +1,150 @@
+"""Charts of the cost-utility analysis and its uncertainty, in the book's theme (:mod:`analysis.charts`).
+
+Each function takes the tidy frame made by :mod:`analysis.cea` or :mod:`analysis.uncertainty` and returns
+an Altair chart; call :func:`analysis.charts.enable` once on the page before drawing. Money is in NOK and
+effects in QALYs.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from analysis.charts import CLINIC_COLOURS, TREATMENT_COLOURS
+from analysis.uncertainty import WTP_SEVERE
+
+NEUTRAL = CLINIC_COLOURS["All"]
+ACCENT = TREATMENT_COLOURS["HAT"]
+LIGHT = TREATMENT_COLOURS["OAT"]
+THRESHOLD_COLOUR = "#b2182b"
+NOK = ",.0f"
+
+
+def _wtp_label(wtp: float) -> str:
+    return f"{wtp:,.0f} NOK per QALY"
+
+
+def ce_plane_chart(plane: pd.DataFrame, wtp: float = WTP_SEVERE, estimate: tuple[float, float] | None = None,
+                   max_points: int | None = None, title: str | None = None) -> alt.LayerChart:
+    """Cost-effectiveness plane: bootstrap replicates (delta_effect, delta_cost), the axes and the WTP line.
+
+    ``plane`` has ``delta_effect`` and ``delta_cost`` (e.g. :func:`analysis.uncertainty.ce_plane`);
+    replicates below the line ``delta_cost = wtp * delta_effect`` are cost-effective at ``wtp``.
+    ``estimate`` marks the point estimate; ``max_points`` keeps only the first replicates (smaller pages).
+    """
+    data = plane if max_points is None else plane.head(max_points)
+    data = data[["delta_effect", "delta_cost"]].copy()
+    # the WTP line, cut to the box that holds the replicates and the origin (so it does not stretch the axes)
+    x_lo, x_hi = float(min(data["delta_effect"].min(), 0.0)), float(max(data["delta_effect"].max(), 0.0))
+    y_lo, y_hi = float(min(data["delta_cost"].min(), 0.0)), float(max(data["delta_cost"].max(), 0.0))
+    x_pad, y_pad = 0.05 * ((x_hi - x_lo) or 1.0), 0.05 * ((y_hi - y_lo) or 1.0)
+    xa, xb = x_lo - x_pad, x_hi + x_pad
+    if wtp > 0:
+        xa, xb = max(xa, (y_lo - y_pad) / wtp), min(xb, (y_hi + y_pad) / wtp)
+    xs = np.array([xa, xb]) if xa < xb else np.array([0.0, 0.0])
+    line = pd.DataFrame({"delta_effect": xs, "delta_cost": wtp * xs, "what": _wtp_label(wtp)})
+    x = alt.X("delta_effect:Q", title="Incremental QALYs")
+    y = alt.Y("delta_cost:Q", title="Incremental cost (NOK)", axis=alt.Axis(format=NOK))
+    points = alt.Chart(data).mark_circle(size=12, opacity=0.35, color=ACCENT).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("delta_effect:Q", format=".3f"), alt.Tooltip("delta_cost:Q", format=NOK)])
+    axes = pd.DataFrame({"zero": [0.0]})
+    layers = [
+        alt.Chart(axes).mark_rule(color=NEUTRAL, strokeWidth=1).encode(x="zero:Q"),
+        alt.Chart(axes).mark_rule(color=NEUTRAL, strokeWidth=1).encode(y="zero:Q"),
+        points,
+        alt.Chart(line).mark_line(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(x=x, y=y, tooltip=["what:N"]),
+    ]
+    if estimate is not None:
+        point = pd.DataFrame({"delta_effect": [estimate[0]], "delta_cost": [estimate[1]]})
+        layers.append(alt.Chart(point).mark_point(shape="diamond", size=120, filled=True, color=NEUTRAL).encode(x=x, y=y))
+    chart = alt.layer(*layers)
+    return chart.properties(title=title) if title else chart
+
+
+def ceac_chart(curve: pd.DataFrame, wtp: float | None = WTP_SEVERE, title: str | None = None) -> alt.LayerChart:
+    """Acceptability curve: probability of cost-effectiveness against willingness to pay.
+
+    ``curve`` has ``wtp`` and ``probability`` (and ``strategy`` when several strategies are compared,
+    coloured then). A vertical rule marks ``wtp``.
+    """
+    x = alt.X("wtp:Q", title="Willingness to pay (NOK per QALY)", axis=alt.Axis(format=NOK))
+    y = alt.Y("probability:Q", title="Probability cost-effective", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"))
+    tooltip = [alt.Tooltip("wtp:Q", format=NOK), alt.Tooltip("probability:Q", format=".1%")]
+    if "strategy" in curve:
+        line = alt.Chart(curve).mark_line().encode(x=x, y=y, color=alt.Color("strategy:N", title=None), tooltip=["strategy:N", *tooltip])
+    else:
+        line = alt.Chart(curve).mark_line(color=ACCENT).encode(x=x, y=y, tooltip=tooltip)
+    layers = [line]
+    if wtp is not None:
+        rule = pd.DataFrame({"wtp": [wtp], "what": [_wtp_label(wtp)]})
+        layers.append(alt.Chart(rule).mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(x="wtp:Q", tooltip=["what:N"]))
+    chart = alt.layer(*layers)
+    return chart.properties(title=title) if title else chart
+
+
+def evpi_chart(curve: pd.DataFrame, value_title: str = "EVPI per patient (NOK)", wtp: float | None = WTP_SEVERE,
+               title: str | None = None) -> alt.LayerChart:
+    """Expected value of perfect information against willingness to pay (``curve``: ``wtp``, ``evpi``)."""
+    x = alt.X("wtp:Q", title="Willingness to pay (NOK per QALY)", axis=alt.Axis(format=NOK))
+    y = alt.Y("evpi:Q", title=value_title, axis=alt.Axis(format=NOK))
+    layers = [alt.Chart(curve).mark_line(color=ACCENT).encode(
+        x=x, y=y, tooltip=[alt.Tooltip("wtp:Q", format=NOK), alt.Tooltip("evpi:Q", format=NOK)])]
+    if wtp is not None:
+        rule = pd.DataFrame({"wtp": [wtp], "what": [_wtp_label(wtp)]})
+        layers.append(alt.Chart(rule).mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(x="wtp:Q", tooltip=["what:N"]))
+    chart = alt.layer(*layers)
+    return chart.properties(title=title) if title else chart
+
+
+def tornado_chart(tornado: pd.DataFrame, outcome_title: str, title: str | None = None) -> alt.LayerChart:
+    """Tornado diagram of a one-way sensitivity analysis (:func:`analysis.uncertainty.one_way_sensitivity`).
+
+    One row per parameter, widest first; each bar runs from the base-case outcome to the outcome with
+    the parameter at its low value (grey) and at its high value (blue). A rule marks the base case.
+    """
+    order = tornado["label"].tolist()
+    long = pd.concat([
+        tornado.assign(end="low value", outcome=tornado["outcome_low"], value=tornado["low"].astype(str)),
+        tornado.assign(end="high value", outcome=tornado["outcome_high"], value=tornado["high"].astype(str)),
+    ])[["label", "end", "value", "base_outcome", "outcome"]]
+    y = alt.Y("label:N", sort=order, title=None)
+    bars = alt.Chart(long).mark_bar(opacity=0.9).encode(
+        y=y,
+        x=alt.X("base_outcome:Q", title=outcome_title, axis=alt.Axis(format=NOK)),
+        x2="outcome:Q",
+        color=alt.Color("end:N", title=None, scale=alt.Scale(domain=["low value", "high value"], range=[LIGHT, ACCENT])),
+        tooltip=["label:N", "end:N", "value:N", alt.Tooltip("outcome:Q", format=NOK)],
+    )
+    base = pd.DataFrame({"base_outcome": [float(tornado["base_outcome"].iloc[0])] if len(tornado) else [0.0]})
+    rule = alt.Chart(base).mark_rule(color=NEUTRAL).encode(x="base_outcome:Q")
+    chart = alt.layer(bars, rule).properties(height=max(120, 28 * len(order)))
+    return chart.properties(title=title) if title else chart
+
+
+def nmb_slider_chart(comparisons: pd.DataFrame, label: str = "comparison", wtp: float = WTP_SEVERE, wtp_max: float = 2_000_000,
+                     step: float = 5_000, title: str | None = None) -> alt.Chart:
+    """Interactive incremental net monetary benefit: the reader moves the WTP and the bars follow.
+
+    ``comparisons`` has one row per comparison with ``label``, ``delta_cost`` and ``delta_effect``. The
+    slider is an Altair parameter bound to a range input, evaluated by Vega in the page (no kernel);
+    the static picture shows the bars at ``wtp``.
+    """
+    data = comparisons[[label, "delta_cost", "delta_effect"]].copy()
+    slider = alt.param(name="wtp", value=wtp,
+                       bind=alt.binding_range(min=0, max=wtp_max, step=step, name="Willingness to pay (NOK per QALY): "))
+    chart = (
+        alt.Chart(data)
+        .add_params(slider)
+        .transform_calculate(inmb="wtp * datum.delta_effect - datum.delta_cost")
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{label}:N", title=None),
+            x=alt.X("inmb:Q", title="Incremental net monetary benefit (NOK per patient-year)", axis=alt.Axis(format=NOK)),
+            color=alt.condition("datum.inmb > 0", alt.value(ACCENT), alt.value(LIGHT)),
+            tooltip=[f"{label}:N", alt.Tooltip("delta_cost:Q", format=NOK), alt.Tooltip("delta_effect:Q", format=".3f"),
+                     alt.Tooltip("inmb:Q", format=NOK)],
+        )
+        .properties(height=max(80, 40 * len(data)))
+    )
+    return chart.properties(title=title) if title else chart

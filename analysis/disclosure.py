@@ -1,0 +1,430 @@
+"""Statistical disclosure control for reruns: no small count of patients leaves a page.
+
+A rerun for one clinic, for fewer years or on other data can make a table so small that a count of one
+to four patients (episodes, events, referrals) points at identifiable people. In every edition other
+than the published one the computed pages therefore pass what they show through this module:
+
+* **primary suppression**: a frequency ``n`` with ``0 < n < threshold`` (default 5) is shown as
+  ``"<5"``; zero is shown, since it reveals nobody;
+* **derived values**: a percentage, mean, rate or chart value computed from a suppressed count is
+  withheld (shown as :data:`WITHHELD`), since it would give the count back;
+* **complementary suppression**: where the cells of a group add up to a total that is shown, one
+  suppressed cell could be recovered by subtraction, so a second cell of the group (the smallest
+  remaining positive one) is withheld too; where only part of a total is shown (``n`` of ``n_valid``
+  answered yes), the implied rest ``n_valid - n`` counts as a cell of its own.
+
+The functions take and return tidy frames; ``threshold=None`` (the published edition) turns every one
+of them into a no-op, so a page calls them unconditionally. :class:`analysis.scorecard.Card` applies
+the same rules to glued statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+#: Smallest frequency shown as it is in a rerun.
+DEFAULT_THRESHOLD = 5
+#: Shown in place of a value derived from (or revealing) a suppressed count.
+WITHHELD = "–"
+#: Shown in place of a value that cannot be computed on the data (too few patients, no events, ...).
+NOT_ENOUGH_DATA = "n/a"
+
+
+def small_marker(threshold: int) -> str:
+    """The text shown for a suppressed count: ``"<5"`` for the default threshold."""
+    return f"<{int(threshold)}"
+
+
+def is_small(n, threshold: int | None) -> bool:
+    """Whether the frequency ``n`` must be suppressed: ``0 < n < threshold`` (never when threshold is None)."""
+    if threshold is None or n is None:
+        return False
+    try:
+        value = float(n)
+    except (TypeError, ValueError):
+        return False
+    return not math.isnan(value) and 0 < value < threshold
+
+
+def is_missing(value) -> bool:
+    """Whether ``value`` is no number at all (None, NaN, NA)."""
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def count(n, threshold: int | None, *, total=None):
+    """One frequency as a page may show it: ``n``, ``"<5"`` when it is small, or :data:`WITHHELD` when
+    ``total`` is shown beside it and the rest ``total - n`` is small (it would be revealed)."""
+    if is_small(n, threshold):
+        return small_marker(threshold)
+    if total is not None and is_small(float(total) - float(n), threshold):
+        return WITHHELD
+    return n
+
+
+def derived(value, counts: Iterable, threshold: int | None):
+    """A value computed from ``counts`` (a percentage, mean, rate): withheld when any of the counts is
+    small, :data:`NOT_ENOUGH_DATA` when it could not be computed (NaN) in a rerun, else ``value``."""
+    if threshold is None:
+        return value
+    if any(is_small(n, threshold) for n in counts):
+        return WITHHELD
+    if is_missing(value):
+        return NOT_ENOUGH_DATA
+    return value
+
+
+def suppression_mask(
+    frame: pd.DataFrame,
+    column: str,
+    threshold: int | None,
+    *,
+    groups: list[str] | str | None = None,
+    total: str | None = None,
+) -> pd.Series:
+    """Which cells of the count ``column`` a page must not show (True: suppress).
+
+    Primary suppression marks every ``0 < n < threshold``. ``groups`` (columns naming the cells that
+    add up to one total, e.g. the categories of one item) turns on complementary suppression within each
+    group; ``total`` names a column holding the group's shown total (e.g. ``n_valid``), otherwise the
+    group's total is taken to be shown and equal to the sum of its cells. The rest ``total - sum(cells)``
+    is what no cell shows (for a yes/no item: the number answering no). One more cell, the smallest
+    remaining positive one, is marked when the rest is 0 and exactly one cell is suppressed (subtraction
+    would give it back), or when the rest is itself small and no cell is suppressed (subtraction would
+    give the rest). Without ``groups`` and ``total`` cells are judged one by one; ``groups=[]`` makes the
+    whole frame one group (its total shown elsewhere, e.g. in a caption).
+    """
+    counts = pd.to_numeric(frame[column], errors="coerce")
+    primary = counts.gt(0) & counts.lt(threshold) if threshold is not None else pd.Series(False, index=frame.index)
+    mask = primary.fillna(False).astype(bool)
+    if threshold is None or (groups is None and total is None):
+        return mask
+    keys = [groups] if isinstance(groups, str) else list(groups or [])
+    grouped = frame.groupby(keys[0] if len(keys) == 1 else keys, sort=False, dropna=False).groups.values() if keys else [frame.index]
+    for index in grouped:
+        cells = counts.loc[index].fillna(0)
+        hidden = mask.loc[index].copy()
+        # the rest of the group's total that no cell shows: 0 when the cells are exhaustive (or when the
+        # total is the sum of the cells and shown elsewhere)
+        rest = 0.0
+        if total is not None:
+            totals = pd.to_numeric(frame.loc[index, total], errors="coerce").dropna()
+            if len(totals):
+                rest = float(totals.iloc[0]) - float(cells.sum())
+        # a small rest is revealed by subtraction unless some cell is hidden; with a rest of 0 a single
+        # hidden cell is revealed by subtraction unless a second one is hidden
+        needs_one_more = (is_small(rest, threshold) and not hidden.any()) or (rest == 0 and int(hidden.sum()) == 1)
+        if needs_one_more:
+            candidates = cells[~hidden & cells.gt(0)].sort_values(kind="stable")
+            if len(candidates):
+                hidden.loc[candidates.index[0]] = True
+        mask.loc[index] = hidden
+    return mask
+
+
+def protect(
+    frame: pd.DataFrame,
+    counts: Mapping[str, Iterable[str]] | Iterable[str],
+    threshold: int | None,
+    *,
+    groups: list[str] | str | None = None,
+    total: str | None = None,
+) -> pd.DataFrame:
+    """A copy of ``frame`` ready to show: small counts as ``"<5"``, cells withheld for complementary
+    suppression and the values derived from them as :data:`WITHHELD`.
+
+    ``counts`` maps each count column to the columns derived from it (percentages, means), or lists
+    count columns without derived ones. ``groups`` and ``total`` as in :func:`suppression_mask`. A
+    derived column listed under several counts is withheld when any of them is. NaN in a derived column
+    becomes :data:`NOT_ENOUGH_DATA`. With ``threshold=None`` the frame is returned unchanged.
+    """
+    if threshold is None:
+        return frame
+    mapping = dict(counts) if isinstance(counts, Mapping) else {c: () for c in counts}
+    out = frame.copy()
+    withheld: dict[str, pd.Series] = {}
+    for column, derived_columns in mapping.items():
+        mask = suppression_mask(frame, column, threshold, groups=groups, total=total)
+        small = pd.to_numeric(frame[column], errors="coerce").pipe(lambda s: s.gt(0) & s.lt(threshold)).fillna(False)
+        shown = out[column].astype(object)
+        shown[mask & small] = small_marker(threshold)
+        shown[mask & ~small] = WITHHELD
+        out[column] = shown
+        for d in derived_columns:
+            withheld[d] = withheld.get(d, pd.Series(False, index=frame.index)) | mask
+    for column, hidden in withheld.items():
+        values = out[column].astype(object)
+        missing = pd.Series([is_missing(v) for v in frame[column]], index=frame.index)
+        values[missing & ~hidden] = NOT_ENOUGH_DATA
+        values[hidden] = WITHHELD
+        out[column] = values
+    return out
+
+
+def mask(
+    frame: pd.DataFrame,
+    counts: Mapping[str, Iterable[str]] | Iterable[str],
+    threshold: int | None,
+    *,
+    groups: list[str] | str | None = None,
+    total: str | None = None,
+) -> pd.DataFrame:
+    """Like :func:`protect`, but for charts: suppressed counts and what derives from them become NaN (no
+    bar, no point), other values stay numbers."""
+    if threshold is None:
+        return frame
+    mapping = dict(counts) if isinstance(counts, Mapping) else {c: () for c in counts}
+    out = frame.copy()
+    for column, derived_columns in mapping.items():
+        hidden = suppression_mask(frame, column, threshold, groups=groups, total=total)
+        for c in (column, *derived_columns):
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(~hidden, np.nan)
+    return out
+
+
+def protect_across(
+    frame: pd.DataFrame,
+    parts: Mapping[str, Iterable[str]],
+    threshold: int | None,
+    *,
+    total: str,
+) -> pd.DataFrame:
+    """Like :func:`protect` for counts that add up *across columns*: in each row the columns of ``parts``
+    (e.g. planned and unplanned discharges of one band) are the cells of a group whose shown total is
+    the row's ``total`` column. ``parts`` maps each part to the columns derived from it. Returns a copy
+    with only the part columns and their derived columns replaced (protect ``total`` itself with
+    :func:`protect`)."""
+    if threshold is None:
+        return frame
+    long = (
+        frame[list(parts)]
+        .assign(_total=pd.to_numeric(frame[total], errors="coerce"))
+        .reset_index(drop=True)
+        .rename_axis("_row")
+        .reset_index()
+        .melt(id_vars=["_row", "_total"], var_name="_part", value_name="_n")
+    )
+    hidden = suppression_mask(long, "_n", threshold, groups="_row", total="_total")
+    out = frame.copy()
+    for part, derived_columns in parts.items():
+        rows = long["_part"] == part
+        part_hidden = pd.Series(hidden[rows].to_numpy(), index=frame.index)
+        small = pd.to_numeric(frame[part], errors="coerce").pipe(lambda s: s.gt(0) & s.lt(threshold)).fillna(False)
+        shown = out[part].astype(object)
+        shown[part_hidden & small] = small_marker(threshold)
+        shown[part_hidden & ~small] = WITHHELD
+        out[part] = shown
+        for d in derived_columns:
+            values = out[d].astype(object)
+            missing = pd.Series([is_missing(v) for v in frame[d]], index=frame.index)
+            values[missing & ~part_hidden] = NOT_ENOUGH_DATA
+            values[part_hidden] = WITHHELD
+            out[d] = values
+    return out
+
+
+def placeholder_chart(message: str):
+    """A chart that only says ``message`` (e.g. "Not enough data ..."), put where a rerun cannot draw a
+    figure without showing too few patients."""
+    import altair as alt
+
+    return (
+        alt.Chart(pd.DataFrame({"text": [message]}))
+        .mark_text(fontSize=14, color="#555555")
+        .encode(text="text:N")
+        .properties(width=480, height=60)
+    )
+
+
+def any_small(values: Iterable, threshold: int | None) -> bool:
+    """Whether any of ``values`` is a frequency that must be suppressed."""
+    return any(is_small(v, threshold) for v in values)
+
+
+def shown_frequencies(frame: pd.DataFrame, columns: Iterable[str]) -> list[float]:
+    """The numeric values of ``columns`` that a shown frame still contains (markers are skipped):
+    what a test checks for small counts."""
+    found = []
+    for column in columns:
+        for value in frame[column]:
+            if isinstance(value, str):
+                continue
+            if not is_missing(value):
+                found.append(float(value))
+    return found
+
+
+# --- the referral register (section 6.6 and Appendix 5) ---------------------------------------------------
+
+
+def _two_way_mask(table: pd.DataFrame, column: str, count: str, threshold: int) -> pd.Series:
+    """Suppression in a table of categories (``column``) by clinic (``all``, Bergen, Oslo) with a
+    ``total`` row per clinic: small cells, then complementary cells both down each clinic (the
+    categories add up to the clinic's total) and across clinics (Bergen and Oslo add up to ``all``),
+    repeated until neither direction can give a hidden cell back."""
+    cells = table[table["category"] != "total"]
+    n = pd.to_numeric(cells[count], errors="coerce").fillna(0)
+    hidden = n.gt(0) & n.lt(threshold)
+    changed = True
+    while changed:
+        changed = False
+        for _, index in cells.groupby("clinic", sort=False).groups.items():
+            inside = hidden.loc[index]
+            if int(inside.sum()) == 1:
+                candidates = n.loc[index][~inside & n.loc[index].gt(0)].sort_values(kind="stable")
+                if len(candidates):
+                    hidden.loc[candidates.index[0]] = True
+                    changed = True
+        for _, index in cells.groupby(column, sort=False).groups.items():
+            inside = hidden.loc[index]
+            if inside.any() and not inside[n.loc[index].gt(0)].all():
+                hidden.loc[index] = n.loc[index].gt(0) | inside
+                changed = True
+    out = pd.Series(False, index=table.index)
+    out.loc[hidden.index] = hidden
+    totals = table["category"] == "total"
+    out[totals] = [is_small(v, threshold) for v in table.loc[totals, count]]
+    return out
+
+
+def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict:
+    """What a rerun withholds in the referral tables (Supplementary Tables E-H) and in the text figures
+    built on them (:func:`analysis.referrals.text_figures`).
+
+    Returns a dict of boolean Series aligned with the tables of :mod:`analysis.referrals`:
+    ``e`` (a value of Table E: a count from 1 to threshold-1 or one whose complement in its group is,
+    its percentage, and the age statistics of a group of fewer than ``threshold`` referrals), ``f_referrals``
+    and ``f_denials`` (rows of Table F), ``g`` and ``h`` (cells of Tables G and H, two-way complementary
+    suppression), and ``text``: a set of (item, clinic) of the text figures to withhold. With
+    ``threshold=None`` nothing is withheld.
+    """
+    from analysis import referrals as ref
+
+    e, f, g, h = ref.table_e(referrals), ref.table_f(referrals), ref.table_g(referrals), ref.table_h(referrals)
+    if threshold is None:
+        none = lambda t: pd.Series(False, index=t.index)
+        return {"e": none(e), "f_referrals": none(f), "f_denials": none(f), "g": none(g), "h": none(h), "text": set()}
+
+    # Table E: each group (panel, clinic, inclusion) has n referrals; males, secondary and not included
+    # are parts of n whose complement is implied
+    e_hidden = pd.Series(False, index=e.index)
+    for _, group in e.groupby(["panel", "clinic", "inclusion"], sort=False):
+        values = group.set_index(["variable", "statistic"])["value"]
+        n = values.get(("referrals", "n"), 0)
+        for variable in ("sex_male", "secondary_referral", "not_included"):
+            if (variable, "n") not in values.index:
+                continue
+            part = values[(variable, "n")]
+            if is_small(part, threshold) or is_small(n - part, threshold):
+                e_hidden[group.index[group["variable"] == variable]] = True
+        if is_small(n, threshold):
+            e_hidden[group.index] = True
+
+    years = f[f["category"] == "year"]
+    f_referrals = pd.Series(False, index=f.index)
+    f_referrals.loc[years.index] = suppression_mask(years, "n_referrals", threshold, groups=[])
+    f_denials = pd.Series(False, index=f.index)
+    f_denials.loc[years.index] = suppression_mask(years, "n_denials", threshold, groups=[])
+    total = f["category"] == "total"
+    f_referrals[total] = [is_small(v, threshold) for v in f.loc[total, "n_referrals"]]
+    f_denials[total] = [is_small(v, threshold) for v in f.loc[total, "n_denials"]]
+
+    g_hidden = _two_way_mask(g, "referrer", "n_referrals", threshold)
+    h_hidden = _two_way_mask(h, "reason", "n_denials", threshold)
+
+    text: set[tuple[str, str]] = set()
+    e_index = e.set_index(["panel", "clinic", "inclusion", "variable", "statistic"]).index
+    e_hidden_at = dict(zip(e_index, e_hidden))
+    for clinic in ref.CLINIC_ORDER:
+        for item, variable in (("male_percent", "sex_male"), ("secondary_percent", "secondary_referral"), ("denied_percent", "not_included")):
+            if e_hidden_at.get(("clinic", clinic, "all", variable, "percent")):
+                text.add((item, clinic))
+        if e_hidden_at.get(("clinic", clinic, "all", "age", "mean")):
+            text.add(("mean_age", clinic))
+    if e_hidden_at.get(("inclusion", "all", "not_included", "sex_male", "percent")):
+        text.add(("denied_male_percent", "all"))
+    if e_hidden_at.get(("inclusion", "all", "not_included", "age", "mean")):
+        text.add(("denied_mean_age", "all"))
+    referrers = {"specialist_oat": "referrer_oat_percent", "nav": "referrer_nav_percent",
+                 "low_threshold_addiction": "referrer_low_threshold_percent", "primary_care_physician": "referrer_gp_percent"}
+    for (clinic, referrer), hidden in zip(g.set_index(["clinic", "referrer"]).index, g_hidden):
+        if hidden and referrer in referrers:
+            text.add((referrers[referrer], clinic))
+    reasons = {"admission_pause": "denial_admission_pause_percent", "not_in_target_group": "denial_not_target_group_percent",
+               "other_treatment_more_suitable": "denial_other_treatment_percent", "risk_of_violence": "denial_risk_of_violence_percent",
+               "new_medications_in_oat": "denial_new_medications_percent"}
+    for (clinic, reason), hidden in zip(h.set_index(["clinic", "reason"]).index, h_hidden):
+        if hidden and reason in reasons:
+            text.add((reasons[reason], clinic))
+    if len(years):
+        first = years.index[0]
+        if f_referrals[first]:
+            text.add(("first_year_referrals_percent", "all"))
+        if f_denials[first]:
+            text.add(("first_year_denials_percent", "all"))
+        # a yearly denial rate is withheld with its year's denials or when the accepted referrals of the
+        # year are few; the lowest and highest rate are withheld when any year's rate is
+        accepted = years["n_referrals"] - years["n_denials"]
+        if (f_denials[years.index] | f_referrals[years.index] | accepted.map(lambda v: is_small(v, threshold))).any():
+            text.update({("annual_denial_rate_min", "all"), ("annual_denial_rate_max", "all")})
+    if f_denials[total].any() or is_small(int(f.loc[total, "n_referrals"].iloc[0]) - int(f.loc[total, "n_denials"].iloc[0]), threshold):
+        text.add(("annual_denial_rate_average", "all"))
+    pauses = referrals[referrals["denial_reason"] == "admission_pause"]
+    if len(pauses) and len(years):
+        in_first = int((pd.to_datetime(pauses["referral_date"]).dt.year == int(years["year"].iloc[0])).sum())
+        if any_small([in_first, len(pauses) - in_first], threshold):
+            text.add(("admission_pause_first_year_percent", "all"))
+    return {"e": e_hidden, "f_referrals": f_referrals, "f_denials": f_denials, "g": g_hidden, "h": h_hidden, "text": text}
+
+
+def referral_withheld_keys(referrals: pd.DataFrame, keyed: Mapping[str, pd.DataFrame], threshold: int | None) -> set[str]:
+    """The ledger keys a rerun withholds among ``keyed`` frames of the referral pages: ``"e"``, ``"f"``,
+    ``"g"``, ``"h"`` (from :func:`analysis.referrals.attach_keys` of each table) and ``"text"`` (from
+    :func:`analysis.referrals.attach_text_keys`). See :func:`referral_suppression`."""
+    from analysis import referrals as ref
+
+    if threshold is None:
+        return set()
+    hidden = referral_suppression(referrals, threshold)
+    keys: set[str] = set()
+    e, f, g, h = ref.table_e(referrals), ref.table_f(referrals), ref.table_g(referrals), ref.table_h(referrals)
+
+    def hidden_ids(table, mask, columns):
+        return {tuple(str(v) for v in row) for row in table.loc[mask, columns].itertuples(index=False)}
+
+    if "e" in keyed:
+        cols = ["panel", "clinic", "inclusion", "variable", "statistic"]
+        ids = hidden_ids(e, hidden["e"], cols)
+        frame = keyed["e"]
+        keys |= {k for k, *row in frame[["key", *cols]].itertuples(index=False) if tuple(str(v) for v in row) in ids}
+    if "f" in keyed:
+        frame = keyed["f"]
+        years_r = {str(y) for y in f.loc[hidden["f_referrals"], "year"]}
+        years_d = {str(y) for y in f.loc[hidden["f_denials"], "year"]}
+        accepted_small = {str(y) for y, a in zip(f["year"], f["n_referrals"] - f["n_denials"]) if is_small(a, threshold)}
+        for key, year, measure in frame[["key", "year", "measure"]].itertuples(index=False):
+            year = str(year)
+            if measure in ("n_referrals", "percent_of_total_referrals") and year in years_r:
+                keys.add(key)
+            if measure in ("n_denials", "percent_of_total_denials") and year in years_d:
+                keys.add(key)
+            if measure == "denial_rate_percent" and (year in years_d or year in years_r or year in accepted_small):
+                keys.add(key)
+    for name, table, column in (("g", g, "referrer"), ("h", h, "reason")):
+        if name in keyed:
+            ids = hidden_ids(table, hidden[name], ["clinic", column])
+            frame = keyed[name]
+            keys |= {k for k, *row in frame[["key", "clinic", column]].itertuples(index=False) if tuple(str(v) for v in row) in ids}
+    if "text" in keyed:
+        frame = keyed["text"]
+        base = frame["item"].str.replace(r"^(mf|mp)_", "", regex=True)
+        keys |= {k for k, item, clinic in zip(frame["key"], base, frame["clinic"]) if (item, clinic) in hidden["text"]}
+    return keys

@@ -1,0 +1,236 @@
+"""Self-rated mental health and anxiety/depression over the first year (report section 6.4, Figures 6.H, 6.I).
+
+Definitions used throughout (for one item, ``mental_health`` or ``anxiety_depression``):
+
+* the *first-year sample* is every patient with an answer to the item at wave 0 (baseline) and at least
+  one answer to it at wave 3, 6 or 12;
+* the *shares by wave* are the percentages of each response category among the sample's answers to the
+  item at waves 0, 3, 6 and 12;
+* the *relative change* of a category at 12 months is (share at wave 12 / share at wave 0 - 1) x 100, a
+  percentage of the baseline share (not percentage points);
+* the *model* is a proportional-odds (cumulative logit) model, statsmodels ``OrderedModel`` with
+  ``distr="logit"``, of the item ordered from worst to best (bad < fair < good; severe < moderate <
+  none), fitted to the sample's answers at waves 0, 3, 6 and 12. Covariates: wave as dummies (3, 6
+  and 12 months against baseline), age at admission (years), female sex, clinic Bergen (against
+  Oslo) and ever having attempted suicide (the patient's baseline answer, or their first answer when
+  the baseline one is missing). Rows with a missing covariate are left out. Standard errors are
+  cluster-robust by patient. An odds ratio above 1 means higher odds of a *better* rating.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+from statsmodels.miscmodels.ordinal_model import OrderedModel
+
+from analysis.schema import ANXIETY_DEPRESSION, MENTAL_HEALTH
+
+#: The waves of the first-year analysis and their labels.
+FIRST_YEAR_WAVES = (0, 3, 6, 12)
+WAVE_LABELS = {0: "Baseline", 3: "3 months", 6: "6 months", 12: "12 months"}
+#: Response categories of each item ordered from worst to best (the model's outcome order).
+WORST_TO_BEST = {
+    "mental_health": tuple(MENTAL_HEALTH),  # bad, fair, good
+    "anxiety_depression": tuple(reversed(ANXIETY_DEPRESSION)),  # severe, moderate, none
+}
+#: Model terms and how the table names them.
+TERMS = {
+    "wave_3": "3 months (vs baseline)",
+    "wave_6": "6 months (vs baseline)",
+    "wave_12": "12 months (vs baseline)",
+    "age": "Age at admission (per year)",
+    "female": "Female (vs male)",
+    "bergen": "Bergen (vs Oslo)",
+    "suicide_attempt": "Ever attempted suicide",
+}
+#: Significance level used to say whether a term is significant.
+ALPHA = 0.05
+
+
+def first_year_sample(questionnaires: pd.DataFrame, item: str) -> pd.Index:
+    """Patients answering ``item`` at wave 0 and at least once at wave 3, 6 or 12 (sorted ids)."""
+    answered = questionnaires[questionnaires[item].notna()]
+    baseline = set(answered.loc[answered["wave"] == 0, "patient_id"])
+    follow_up = set(answered.loc[answered["wave"].isin([3, 6, 12]), "patient_id"])
+    return pd.Index(sorted(baseline & follow_up), name="patient_id")
+
+
+def sample_answers(questionnaires: pd.DataFrame, item: str) -> pd.DataFrame:
+    """The sample's answers to ``item`` at waves 0, 3, 6 and 12."""
+    sample = first_year_sample(questionnaires, item)
+    keep = questionnaires["patient_id"].isin(sample) & questionnaires["wave"].isin(FIRST_YEAR_WAVES) & questionnaires[item].notna()
+    return questionnaires[keep]
+
+
+def shares_by_wave(questionnaires: pd.DataFrame, item: str) -> pd.DataFrame:
+    """Percent of the sample's answers in each category at waves 0, 3, 6, 12.
+
+    Columns: wave, category, answers (in that category), total (answers at that wave), percent.
+    Categories run from worst to best.
+    """
+    answers = sample_answers(questionnaires, item)
+    categories = list(WORST_TO_BEST[item])
+    counts = pd.crosstab(answers["wave"], answers[item].astype(str)).reindex(index=list(FIRST_YEAR_WAVES), columns=categories, fill_value=0)
+    frame = counts.stack().rename("answers").reset_index()
+    frame.columns = ["wave", "category", "answers"]
+    frame["total"] = frame["wave"].map(counts.sum(axis=1))
+    frame["percent"] = 100 * frame["answers"] / frame["total"].replace(0, np.nan)
+    return frame
+
+
+def relative_change(shares: pd.DataFrame, category: str, start: int = 0, end: int = 12) -> float:
+    """Relative change of a category's share from wave ``start`` to wave ``end``, in percent:
+    (share at end / share at start - 1) x 100. A fall gives a negative number."""
+    at = shares.set_index(["wave", "category"])["percent"]
+    return float((at[(end, category)] / at[(start, category)] - 1) * 100)
+
+
+def model_frame(questionnaires: pd.DataFrame, patients: pd.DataFrame, item: str) -> pd.DataFrame:
+    """The rows of the proportional-odds model: the sample's answers with outcome and covariates.
+
+    Columns: patient_id, wave, outcome (ordered categorical, worst to best), wave_3, wave_6, wave_12,
+    age, female, bergen, suicide_attempt. Rows with a missing covariate are dropped.
+    """
+    answers = sample_answers(questionnaires, item)
+    suicide = (
+        questionnaires[questionnaires["suicide_attempt_ever"].notna()]
+        .sort_values(["patient_id", "wave"])
+        .groupby("patient_id")["suicide_attempt_ever"]
+        .first()
+    )  # the baseline answer when given (wave 0 sorts first), else the first one
+    people = patients.set_index("patient_id")
+    frame = pd.DataFrame(
+        {
+            "patient_id": answers["patient_id"].to_numpy(),
+            "wave": answers["wave"].astype(int).to_numpy(),
+            "outcome": pd.Categorical(answers[item].astype(str), categories=list(WORST_TO_BEST[item]), ordered=True),
+        }
+    )
+    for wave in (3, 6, 12):
+        frame[f"wave_{wave}"] = (frame["wave"] == wave).astype(float)
+    frame["age"] = frame["patient_id"].map(people["age_at_admission"]).astype(float)
+    frame["female"] = (frame["patient_id"].map(people["sex"]) == "female").astype(float)
+    frame["bergen"] = (frame["patient_id"].map(people["clinic"]) == "Bergen").astype(float)
+    frame["suicide_attempt"] = frame["patient_id"].map(suicide).astype("Float64").astype(float)
+    return frame.dropna().reset_index(drop=True)
+
+
+def proportional_odds(frame: pd.DataFrame):
+    """Fit the proportional-odds model to :func:`model_frame` rows (BFGS; cluster-robust SEs by patient).
+
+    A covariate that takes one value in every row (clinic when the data hold one clinic) cannot be
+    estimated and is left out of the model; :func:`odds_ratio_table` shows it as not estimable.
+    """
+    exog = frame[[term for term in TERMS if frame[term].nunique() > 1]]
+    groups = pd.factorize(frame["patient_id"])[0]
+    model = OrderedModel(frame["outcome"], exog, distr="logit")
+    return model.fit(method="bfgs", maxiter=2000, disp=False, cov_type="cluster", cov_kwds={"groups": groups})
+
+
+def odds_ratio_table(result) -> pd.DataFrame:
+    """Readable table of a fitted model: term, odds ratio, 95% CI (low, high), p; covariates only
+    (the cut-points are left out)."""
+    ci = result.conf_int()
+    rows = [
+        {
+            "term": label,
+            "odds_ratio": float(np.exp(result.params[name])) if name in result.params else np.nan,
+            "ci_low": float(np.exp(ci.loc[name, 0])) if name in ci.index else np.nan,
+            "ci_high": float(np.exp(ci.loc[name, 1])) if name in ci.index else np.nan,
+            "p": float(result.pvalues[name]) if name in result.params else np.nan,
+        }
+        for name, label in TERMS.items()
+    ]  # a term left out of the model (constant in the data) has empty cells
+    return pd.DataFrame(rows)
+
+
+#: What the report says about each term: (significant at 5%, direction or None when not stated).
+#: Direction +1: better ratings (odds ratio above 1). Terms the report does not mention are absent.
+REPORTED = {
+    "mental_health": {
+        "12 months (vs baseline)": (True, +1),
+        "Age at admission (per year)": (True, None),
+        "Female (vs male)": (False, None),
+        "Bergen (vs Oslo)": (True, None),
+        "Ever attempted suicide": (True, None),
+    },
+    "anxiety_depression": {
+        "3 months (vs baseline)": (False, None),
+        "6 months (vs baseline)": (False, None),
+        "12 months (vs baseline)": (False, None),
+        "Age at admission (per year)": (True, None),
+        "Female (vs male)": (True, None),
+        "Bergen (vs Oslo)": (False, None),
+        "Ever attempted suicide": (True, None),
+    },
+}
+
+
+def compare_with_report(table: pd.DataFrame, item: str, alpha: float = ALPHA) -> pd.DataFrame:
+    """The odds-ratio table with what the report says and whether this fit agrees.
+
+    A term agrees when it is significant (p < ``alpha``) exactly when the report says so and, where the
+    report states a direction, the odds ratio lies on that side of 1. Terms the report does not mention
+    get "not stated", and terms not estimable in the data an empty "agrees"; both count neither way.
+    """
+    out = table.copy()
+    reported, agrees = [], []
+    for term, odds, p in out[["term", "odds_ratio", "p"]].itertuples(index=False):
+        if term not in REPORTED[item]:
+            reported.append("not stated")
+            agrees.append("")
+            continue
+        significant, direction = REPORTED[item][term]
+        text = "significant" if significant else "not significant"
+        if direction is not None:
+            text += ", better" if direction > 0 else ", worse"
+        reported.append(text)
+        if np.isnan(p):  # not estimable in these data: neither agrees nor disagrees
+            agrees.append("")
+            continue
+        ok = (p < alpha) == significant
+        if direction is not None:
+            ok = ok and np.sign(np.log(odds)) == direction
+        agrees.append("yes" if ok else "no")
+    out["report"] = reported
+    out["agrees"] = agrees
+    return out
+
+
+def shares_chart(shares: pd.DataFrame, item: str, title: str) -> alt.Chart:
+    """Stacked bars: percent of answers in each category (worst at the bottom) at each wave."""
+    categories = list(WORST_TO_BEST[item])
+    palette = ["#b2182b", "#f4a582", "#4393c3"]  # worst red ... best blue
+    frame = shares.assign(
+        time=shares["wave"].map(WAVE_LABELS),
+        order=shares["category"].map({c: i for i, c in enumerate(categories)}),
+    )
+    return (
+        alt.Chart(frame, title=title)
+        .mark_bar()
+        .encode(
+            x=alt.X("time:N", sort=[WAVE_LABELS[w] for w in FIRST_YEAR_WAVES], title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("percent:Q", stack="normalize", title="Share of answers", axis=alt.Axis(format="%")),
+            color=alt.Color("category:N", sort=categories, scale=alt.Scale(domain=categories, range=palette), title="Response"),
+            order=alt.Order("order:Q"),
+            tooltip=["time:N", "category:N", alt.Tooltip("percent:Q", format=".1f"), "answers:Q", "total:Q"],
+        )
+        .properties(width=420)
+    )
+
+
+def agreement_summary(compared: pd.DataFrame) -> str:
+    """One sentence on how a :func:`compare_with_report` table agrees with the report's statements."""
+    judged = compared[compared["agrees"] != ""]
+    differ = judged[judged["agrees"] == "no"]
+    if differ.empty:
+        return f"agrees with the report on all {len(judged)} statements the report makes about it"
+    parts = [
+        f"{row.term} (report: {row.report}; here odds ratio {row.odds_ratio:.2f}, p = {row.p:.3f})"
+        for row in differ.itertuples(index=False)
+    ]
+    return (
+        f"agrees with the report on {len(judged) - len(differ)} of the {len(judged)} statements the report "
+        f"makes about it, and differs on {'; '.join(parts)}"
+    )

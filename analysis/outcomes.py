@@ -1,0 +1,512 @@
+"""Self-reported outcomes (section 6.4, Supplementary Table A): first-versus-last change, hunger, crime, drug use.
+
+Every function takes the tidy ``questionnaires`` table of :class:`analysis.cohort.Cohort` (one row per
+patient per wave: 0, 3, 6, 12, 24, 36, 48 months; every item may be empty) and, where time matters,
+``episodes``. The definitions, stated once here and again in each function:
+
+* **Months since the first day of DAM** of a questionnaire: (``questionnaire_date`` - the patient's first
+  ``admission_date`` over all episodes) in days / (365.25 / 12).
+* **First versus last**: for each variable separately, the patients who answered it at two or more waves;
+  *first* is the earliest wave answered, *last* the latest. "First meas." / "Last meas." are the means
+  over those patients of the months of their first / last answer; percentages are of those patients.
+* **Good ("positive") state**: stable living = ``stable_housing_30d`` true; occupation = ``occupation``
+  other than "none"; victim / perpetrator of crime = ``crime_victim_3m`` / ``crime_perpetrator_3m``
+  false; frequent use of heroin, cocaine, non-prescribed benzodiazepines = that substance's
+  ``*_days_30d`` at most 12 (frequent is more than 12 of the previous 30 days); frequent polysubstance
+  use: the status is defined at a wave when at least two of the five substance day items are answered,
+  and is frequent when at least two substances were used on more than 12 days.
+* **Change**: *positive to negative* (worsened) = good at first, bad at last; *negative to positive*
+  (improved) = bad at first, good at last; *no change* otherwise. The two money items (1-5) instead
+  count as improved when last - first >= 2, worsened when last - first <= -2, unchanged otherwise.
+* **Days of use**: the patients with the day item answered at two or more waves; the mean days at the
+  first and at the last answer, and the standard deviation (ddof 1) of the individual change
+  (last - first).
+* **Hunger** (Figure 6.G): share of the answers at a wave in each category (never, rarely, often,
+  always); the model is a binomial GEE (logit link, exchangeable working correlation, clusters =
+  patients) of frequent hunger (often or always) at waves 0-12 on access to food often or always,
+  any amphetamine use in the previous 30 days and the wave (categorical).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from analysis import schema
+
+#: Days in a month of "months since the first day of DAM".
+MONTH_DAYS = 365.25 / 12
+#: Use on more than this many of the previous 30 days is frequent use.
+FREQUENT_DAYS = 12
+#: A change on the 1-5 money scale counts only from this many points.
+MONEY_POINTS = 2
+#: Waves of the first year, where hunger is followed.
+FIRST_YEAR_WAVES = (0, 3, 6, 12)
+
+#: Binary variables of Supplementary Table A: the item, and its good ("positive") answer.
+BINARY_VARIABLES = {
+    "stable_living": ("stable_housing_30d", "Stable living situation in previous 30 days"),
+    "occupation": ("occupation", "Occupation"),
+    "victim_of_crime": ("crime_victim_3m", "Victim of crime"),
+    "perpetrator_of_crime": ("crime_perpetrator_3m", "Perpetrator of crime"),
+}
+#: The money items on the 1-5 scale.
+MONEY_VARIABLES = {
+    "money_food": ("money_food", "Money for food"),
+    "money_other": ("money_other", "Money for other expenses"),
+}
+#: Substances whose frequent use and days of use are reported.
+REPORTED_SUBSTANCES = {"heroin": "heroin", "cocaine": "cocaine", "benzodiazepine": "non-prescribed benzodiazepine"}
+#: The rows of Supplementary Table A, in the report's order, with their labels.
+TABLE_A_LABELS = {
+    **{name: label for name, (_, label) in BINARY_VARIABLES.items() if name in ("stable_living", "occupation")},
+    **{name: label for name, (_, label) in MONEY_VARIABLES.items()},
+    **{name: label for name, (_, label) in BINARY_VARIABLES.items() if name not in ("stable_living", "occupation")},
+    **{f"frequent_{s}": f"Frequent {label} use" for s, label in REPORTED_SUBSTANCES.items()},
+    "frequent_polysubstance": "Frequent polysubstance user",
+    **{f"days_{s}": f"Days of {label} use (last 30 days)" for s, label in REPORTED_SUBSTANCES.items()},
+}
+TRANSITION_COLUMNS = [
+    "variable", "n_patients", "first_measurement_months", "last_measurement_months",
+    "positive_to_negative_n", "positive_to_negative_percent",
+    "negative_to_positive_n", "negative_to_positive_percent",
+    "no_change_n", "no_change_percent",
+]
+DAYS_COLUMNS = [
+    "variable", "n_patients", "first_measurement_months", "last_measurement_months",
+    "mean_days_first_measurement", "mean_days_last_measurement", "mean_change", "sd",
+]
+CHANGE_LABELS = {"positive_to_negative": "Worsened", "no_change": "No change", "negative_to_positive": "Improved"}
+CHANGE_COLOURS = {"Worsened": "#d9731a", "No change": "#c8c8c8", "Improved": "#1f5fa8"}
+HUNGER_LABELS = {"never": "Never", "rarely": "Rarely", "often": "Often", "always": "Always"}
+HUNGER_COLOURS = {"Never": "#8fb3de", "Rarely": "#1f5fa8", "Often": "#f0a868", "Always": "#b35806"}
+WAVE_LABELS = {0: "Baseline", 3: "3 months", 6: "6 months", 12: "12 months", 24: "24 months", 36: "36 months", 48: "48 months"}
+
+
+def with_months(questionnaires: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
+    """The questionnaires with ``months``: months since the patient's FIRST admission.
+
+    months = (``questionnaire_date`` - the earliest ``admission_date`` of the patient's episodes) in
+    days / (365.25 / 12). A re-admitted patient's later episodes do not restart the clock.
+    """
+    first = episodes.groupby("patient_id")["admission_date"].min().rename("first_admission_date")
+    frame = questionnaires.merge(first, left_on="patient_id", right_index=True, how="left")
+    frame["months"] = (frame["questionnaire_date"] - frame["first_admission_date"]) / pd.Timedelta(days=1) / MONTH_DAYS
+    return frame.drop(columns="first_admission_date")
+
+
+def _answered(values: pd.Series) -> pd.Series:
+    return values.notna().astype(bool)
+
+
+def good_state(questionnaires: pd.DataFrame, variable: str) -> pd.Series:
+    """Per questionnaire, whether ``variable`` is in its good ("positive") state; empty when undefined.
+
+    stable_living: ``stable_housing_30d`` true; occupation: ``occupation`` other than "none";
+    victim_of_crime / perpetrator_of_crime: the item false; frequent_<substance>: that substance's
+    days in the previous 30 at most 12; frequent_polysubstance: not two or more of the five substances on
+    more than 12 days, defined only when at least two of the five day items are answered.
+    """
+    state = pd.Series(pd.NA, index=questionnaires.index, dtype="boolean")
+    if variable in BINARY_VARIABLES:
+        column = questionnaires[BINARY_VARIABLES[variable][0]]
+        answered = _answered(column)
+        if variable == "occupation":
+            good = column[answered].astype(str) != "none"
+        elif variable == "stable_living":
+            good = column[answered].astype(bool)
+        else:
+            good = ~column[answered].astype(bool)
+        state[answered] = good.to_numpy()
+        return state
+    if variable == "frequent_polysubstance":
+        days = questionnaires[[f"{s}_days_30d" for s in schema.SUBSTANCES]]
+        n_answered = days.notna().sum(axis=1)
+        n_frequent = (days.astype("Float64") > FREQUENT_DAYS).fillna(False).astype(bool).sum(axis=1)
+        defined = n_answered >= 2
+        state[defined] = (n_frequent[defined] < 2).to_numpy()
+        return state
+    if variable.startswith("frequent_") and variable.removeprefix("frequent_") in schema.SUBSTANCES:
+        column = questionnaires[f"{variable.removeprefix('frequent_')}_days_30d"]
+        answered = _answered(column)
+        state[answered] = (column[answered].astype(float) <= FREQUENT_DAYS).to_numpy()
+        return state
+    raise KeyError(f"no good state defined for {variable!r}")
+
+
+def first_and_last(frame: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """Per patient with ``values`` answered at two or more waves: the first and last answer and their months.
+
+    ``frame`` is the output of :func:`with_months`; ``values`` is aligned with it (empty = not answered).
+    First = earliest wave answered, last = latest wave answered. Columns: patient_id, n_answers, first,
+    last, first_months, last_months.
+    """
+    answered = frame.assign(value=values)[values.notna().to_numpy()]
+    answered = answered.sort_values(["patient_id", "wave", "questionnaire_date"])
+    grouped = answered.groupby("patient_id")
+    out = pd.DataFrame(
+        {
+            "n_answers": grouped.size(),
+            "first": grouped["value"].first(),
+            "last": grouped["value"].last(),
+            "first_months": grouped["months"].first(),
+            "last_months": grouped["months"].last(),
+        }
+    )
+    return out[out["n_answers"] >= 2].reset_index()
+
+
+def _transition_row(variable: str, pairs: pd.DataFrame, worsened: pd.Series, improved: pd.Series) -> dict:
+    n = len(pairs)
+    unchanged = ~(worsened | improved)
+    row = {
+        "variable": variable,
+        "n_patients": n,
+        "first_measurement_months": pairs["first_months"].mean() if n else np.nan,
+        "last_measurement_months": pairs["last_months"].mean() if n else np.nan,
+    }
+    for name, mask in (("positive_to_negative", worsened), ("negative_to_positive", improved), ("no_change", unchanged)):
+        count = int(mask.sum())
+        row[f"{name}_n"] = count
+        row[f"{name}_percent"] = 100 * count / n if n else np.nan
+    return row
+
+
+def transition(frame: pd.DataFrame, variable: str) -> dict:
+    """First-versus-last change of one variable, as one row of Supplementary Table A.
+
+    ``frame`` is the output of :func:`with_months`. Binary variables (see :func:`good_state`):
+    positive to negative = good at first and bad at last; negative to positive = bad at first and good
+    at last; no change otherwise. Money items (1-5): negative to positive (improved) when last - first
+    >= 2, positive to negative (worsened) when last - first <= -2, no change for 0 or 1 point.
+    n_patients = patients answering at two or more waves; percentages are of them.
+    """
+    if variable in MONEY_VARIABLES:
+        pairs = first_and_last(frame, frame[MONEY_VARIABLES[variable][0]])
+        change = pairs["last"].astype(float) - pairs["first"].astype(float)
+        return _transition_row(variable, pairs, change <= -MONEY_POINTS, change >= MONEY_POINTS)
+    pairs = first_and_last(frame, good_state(frame, variable))
+    first, last = pairs["first"].astype(bool), pairs["last"].astype(bool)
+    return _transition_row(variable, pairs, first & ~last, ~first & last)
+
+
+def transitions(questionnaires: pd.DataFrame, episodes: pd.DataFrame, variables: list[str] | None = None) -> pd.DataFrame:
+    """First-versus-last change of every binary and money variable of Supplementary Table A.
+
+    One row per variable (default: the report's order) with the columns of :data:`TRANSITION_COLUMNS`;
+    definitions in :func:`transition` and :func:`good_state`, months in :func:`with_months`.
+    """
+    frame = with_months(questionnaires, episodes)
+    names = variables or [v for v in TABLE_A_LABELS if not v.startswith("days_")]
+    return pd.DataFrame([transition(frame, v) for v in names], columns=TRANSITION_COLUMNS)
+
+
+def bad_at_first(questionnaires: pd.DataFrame, episodes: pd.DataFrame, variables: list[str] | None = None) -> pd.DataFrame:
+    """Share of a binary variable's patients in the bad state at their FIRST measurement.
+
+    The patients are those of :func:`transition` (answered at two or more waves); bad = not the good
+    state of :func:`good_state` (a victim, a perpetrator, a frequent user, ...). Columns: variable,
+    n_patients, bad_n, bad_percent.
+    """
+    frame = with_months(questionnaires, episodes)
+    names = variables or [v for v in TABLE_A_LABELS if not v.startswith(("days_", "money_"))]
+    rows = []
+    for variable in names:
+        pairs = first_and_last(frame, good_state(frame, variable))
+        bad = int((~pairs["first"].astype(bool)).sum())
+        n = len(pairs)
+        rows.append({"variable": variable, "n_patients": n, "bad_n": bad, "bad_percent": 100 * bad / n if n else np.nan})
+    return pd.DataFrame(rows, columns=["variable", "n_patients", "bad_n", "bad_percent"])
+
+
+def days_of_use(questionnaires: pd.DataFrame, episodes: pd.DataFrame, substances: list[str] | None = None) -> pd.DataFrame:
+    """Days of use in the previous 30 days, first against last measurement, per substance.
+
+    n_patients = patients with the day item answered at two or more waves; first / last = earliest /
+    latest wave answered; mean_days_first_measurement / mean_days_last_measurement = mean days at those
+    answers; mean_change = mean of (last - first) (negative: fewer days); sd = standard deviation (ddof 1)
+    of (last - first). Months as in :func:`with_months`. Rows are named ``days_<substance>``.
+    """
+    frame = with_months(questionnaires, episodes)
+    rows = []
+    for substance in substances or list(REPORTED_SUBSTANCES):
+        pairs = first_and_last(frame, frame[f"{substance}_days_30d"])
+        first, last = pairs["first"].astype(float), pairs["last"].astype(float)
+        change = last - first
+        rows.append(
+            {
+                "variable": f"days_{substance}",
+                "n_patients": len(pairs),
+                "first_measurement_months": pairs["first_months"].mean(),
+                "last_measurement_months": pairs["last_months"].mean(),
+                "mean_days_first_measurement": first.mean(),
+                "mean_days_last_measurement": last.mean(),
+                "mean_change": change.mean(),
+                "sd": change.std(ddof=1),
+            }
+        )
+    return pd.DataFrame(rows, columns=DAYS_COLUMNS)
+
+
+def supplementary_table_a(transition_frame: pd.DataFrame, days_frame: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table A in long form: one row per variable and statistic (the published table's layout).
+
+    ``transition_frame`` from :func:`transitions`, ``days_frame`` from :func:`days_of_use`. Columns:
+    variable, statistic, value; statistics as in ``data/published/supp_table_a_self_reported_measures.csv``.
+    The change columns keep their definitions (positive to negative = worsened) in every row.
+    """
+    long = [
+        frame.melt(id_vars="variable", value_vars=[c for c in columns if c != "variable"], var_name="statistic")
+        for frame, columns in ((transition_frame, TRANSITION_COLUMNS), (days_frame, [c for c in DAYS_COLUMNS if c != "mean_change"]))
+    ]
+    out = pd.concat(long, ignore_index=True)
+    order = {v: i for i, v in enumerate(TABLE_A_LABELS)}
+    return out.sort_values("variable", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def table_a_display(transition_frame: pd.DataFrame, days_frame: pd.DataFrame) -> pd.DataFrame:
+    """Supplementary Table A as the report lays it out: one row per variable, "n (x%)" in the change cells.
+
+    The days rows hold the mean days at the first and last measurement and the SD of the change in the
+    three change columns, as the report does.
+    """
+    rows = []
+    for r in transition_frame.itertuples(index=False):
+        rows.append(
+            {
+                "Variable": TABLE_A_LABELS[r.variable],
+                "N patients": r.n_patients,
+                "First meas.*": f"{r.first_measurement_months:.2f}",
+                "Last meas.*": f"{r.last_measurement_months:.1f}",
+                "Change from positive to negative": f"{r.positive_to_negative_n} ({r.positive_to_negative_percent:.0f}%)",
+                "Change from negative to positive": f"{r.negative_to_positive_n} ({r.negative_to_positive_percent:.0f}%)",
+                "No change": f"{r.no_change_n} ({r.no_change_percent:.0f}%)",
+            }
+        )
+    for r in days_frame.itertuples(index=False):
+        rows.append(
+            {
+                "Variable": TABLE_A_LABELS[r.variable],
+                "N patients": r.n_patients,
+                "First meas.*": f"{r.first_measurement_months:.2f}",
+                "Last meas.*": f"{r.last_measurement_months:.1f}",
+                "Change from positive to negative": f"{r.mean_days_first_measurement:.2f}",
+                "Change from negative to positive": f"{r.mean_days_last_measurement:.2f}",
+                "No change": f"{r.sd:.2f}",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def text_statistics(transition_frame: pd.DataFrame, bad_first: pd.DataFrame, days_frame: pd.DataFrame,
+                    hunger: pd.DataFrame) -> pd.DataFrame:
+    """The section 6.4 text statistics of housing, finances, hunger, crime and drug use, under ledger keys.
+
+    ``*_changed_pct`` = worsened + improved percent; ``*_worsened_pct`` = positive to negative;
+    ``*_improved_pct`` = negative to positive; ``*_baseline_pct`` / ``freq_heroin_first_pct`` = share in
+    the bad state at the first measurement (:func:`bad_at_first`); heroin days: mean at first, at last,
+    mean reduction (first - last, positive when fewer days) and SD of the change; hunger: share "often"
+    among the answers at wave 0 and at wave 12 (:func:`hunger_distribution`). Columns: key, value.
+    """
+    t = transition_frame.set_index("variable")
+    b = bad_first.set_index("variable")["bad_percent"]
+    d = days_frame.set_index("variable")
+    h = hunger.set_index(["wave", "hunger"])["percent"]
+    values: dict[str, float] = {}
+    prefixes = {
+        "stable_living": "housing", "occupation": "occupation", "money_food": "money_food", "money_other": "money_other",
+        "victim_of_crime": "victim", "perpetrator_of_crime": "perpetrator", "frequent_heroin": "freq_heroin",
+        "frequent_polysubstance": "freq_poly",
+    }
+    for variable, prefix in prefixes.items():
+        row = t.loc[variable]
+        values[f"s6_4_{prefix}_worsened_pct"] = row["positive_to_negative_percent"]
+        values[f"s6_4_{prefix}_improved_pct"] = row["negative_to_positive_percent"]
+        values[f"s6_4_{prefix}_changed_pct"] = row["positive_to_negative_percent"] + row["negative_to_positive_percent"]
+        values[f"s6_4_{prefix}_no_change_pct"] = row["no_change_percent"]
+    values["s6_4_victim_baseline_pct"] = b["victim_of_crime"]
+    values["s6_4_perpetrator_baseline_pct"] = b["perpetrator_of_crime"]
+    values["s6_4_freq_heroin_first_pct"] = b["frequent_heroin"]
+    values["s6_4_freq_poly_baseline_pct"] = b["frequent_polysubstance"]
+    heroin = d.loc["days_heroin"]
+    values["s6_4_heroin_days_first_mean"] = heroin["mean_days_first_measurement"]
+    values["s6_4_heroin_days_last_mean"] = heroin["mean_days_last_measurement"]
+    values["s6_4_heroin_days_change_mean"] = -heroin["mean_change"]
+    values["s6_4_heroin_days_change_sd"] = heroin["sd"]
+    values["s6_4_hunger_often_baseline_pct"] = h.get((0, "often"), np.nan)
+    values["s6_4_hunger_often_12m_pct"] = h.get((12, "often"), np.nan)
+    return pd.DataFrame({"key": list(values), "value": [float(v) for v in values.values()]})
+
+
+def hunger_distribution(questionnaires: pd.DataFrame, waves: tuple[int, ...] = FIRST_YEAR_WAVES) -> pd.DataFrame:
+    """Share of the answers in each hunger category at each wave (Figure 6.G).
+
+    All questionnaires at the wave with ``hunger`` answered form the denominator. Columns: wave, hunger,
+    n, denominator, percent; every category appears at every wave (n = 0 when nobody chose it).
+    """
+    answered = questionnaires[questionnaires["wave"].isin(waves) & questionnaires["hunger"].notna()]
+    counts = answered.groupby(["wave", "hunger"]).size()
+    index = pd.MultiIndex.from_product([list(waves), list(schema.FREQUENCIES)], names=["wave", "hunger"])
+    frame = counts.reindex(index, fill_value=0).rename("n").reset_index()
+    frame["wave"] = frame["wave"].astype(int)
+    frame["denominator"] = frame.groupby("wave")["n"].transform("sum")
+    frame["percent"] = 100 * frame["n"] / frame["denominator"].where(frame["denominator"] > 0)
+    return frame
+
+
+def hunger_model_frame(questionnaires: pd.DataFrame, waves: tuple[int, ...] = FIRST_YEAR_WAVES) -> pd.DataFrame:
+    """The observations of the hunger model: questionnaires at ``waves`` with hunger, food access and
+    amphetamine days all answered.
+
+    frequent_hunger = hunger "often" or "always"; food_access = access to enough food "often" or
+    "always"; amphetamine = ``amphetamine_days_30d`` > 0. Columns: patient_id, wave and the three 0/1
+    variables, sorted by patient and wave.
+    """
+    q = questionnaires[questionnaires["wave"].isin(waves)]
+    q = q[q["hunger"].notna() & q["food_access"].notna() & q["amphetamine_days_30d"].notna()]
+    frame = pd.DataFrame(
+        {
+            "patient_id": q["patient_id"].astype(str).to_numpy(),
+            "wave": q["wave"].astype(int).to_numpy(),
+            "frequent_hunger": q["hunger"].astype(str).isin(["often", "always"]).astype(int).to_numpy(),
+            "food_access": q["food_access"].astype(str).isin(["often", "always"]).astype(int).to_numpy(),
+            "amphetamine": (q["amphetamine_days_30d"].astype(float) > 0).astype(int).to_numpy(),
+        }
+    )
+    return frame.sort_values(["patient_id", "wave"]).reset_index(drop=True)
+
+
+HUNGER_TERMS = {
+    "food_access": "Access to food often or always",
+    "amphetamine": "Any amphetamine use, previous 30 days",
+}
+
+
+def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
+    """Binomial GEE of frequent hunger (often or always) over the first year.
+
+    statsmodels GEE, logit link, exchangeable working correlation, clusters = patients, robust
+    (sandwich) standard errors; covariates: food access often/always, any amphetamine use in the
+    previous 30 days, wave as a categorical variable (baseline the reference). ``model_frame`` from
+    :func:`hunger_model_frame`. Returns one row per term except the intercept: term, odds_ratio,
+    ci_low, ci_high (95%), p_value.
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    model = smf.gee(
+        "frequent_hunger ~ food_access + amphetamine + C(wave)",
+        groups="patient_id",
+        data=model_frame,
+        family=sm.families.Binomial(),
+        cov_struct=sm.cov_struct.Exchangeable(),
+    )
+    fit = model.fit()
+    ci = fit.conf_int()
+    rows = []
+    for term in fit.params.index:
+        if term == "Intercept":
+            continue
+        if term.startswith("C(wave)"):
+            wave = int(float(term.split("T.")[1].rstrip("]")))
+            label = f"{WAVE_LABELS.get(wave, f'{wave} months')} (against baseline)"
+        else:
+            label = HUNGER_TERMS.get(term, term)
+        rows.append(
+            {
+                "term": label,
+                "odds_ratio": float(np.exp(fit.params[term])),
+                "ci_low": float(np.exp(ci.loc[term, 0])),
+                "ci_high": float(np.exp(ci.loc[term, 1])),
+                "p_value": float(fit.pvalues[term]),
+            }
+        )
+    return pd.DataFrame(rows, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value"])
+
+
+# ---------------------------------------------------------------------------------------------- charts
+
+
+def transition_chart(transition_frame: pd.DataFrame, variables: dict[str, str], height: int | None = None) -> alt.Chart:
+    """Stacked horizontal bars: per variable, the shares that worsened, did not change and improved.
+
+    ``transition_frame`` from :func:`transitions`; ``variables`` maps the variables to show to their
+    labels, in display order (Figures 6.F and 6.K).
+    """
+    frame = transition_frame[transition_frame["variable"].isin(list(variables))]
+    rows = []
+    for r in frame.itertuples(index=False):
+        for change, label in CHANGE_LABELS.items():
+            rows.append(
+                {
+                    "Variable": variables[r.variable],
+                    "Change": label,
+                    "order": list(CHANGE_LABELS).index(change),
+                    "percent": getattr(r, f"{change}_percent"),
+                    "n": getattr(r, f"{change}_n"),
+                    "patients": r.n_patients,
+                }
+            )
+    long = pd.DataFrame(rows)
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("percent:Q", title="Share of patients (%)", stack="zero", scale=alt.Scale(domain=[0, 100])),
+            y=alt.Y("Variable:N", sort=list(variables.values()), title=None),
+            color=alt.Color("Change:N", scale=alt.Scale(domain=list(CHANGE_COLOURS), range=list(CHANGE_COLOURS.values())), title="First to last measurement"),
+            order=alt.Order("order:Q"),
+            tooltip=["Variable", "Change", "n", "patients", alt.Tooltip("percent:Q", format=".1f")],
+        )
+        .properties(width=480, height=height or 45 * len(variables))
+    )
+
+
+def hunger_chart(distribution: pd.DataFrame) -> alt.Chart:
+    """Grouped bars: share of answers in each hunger category at each wave (Figure 6.G).
+
+    ``distribution`` from :func:`hunger_distribution`.
+    """
+    frame = distribution.copy()
+    frame["Time point"] = frame["wave"].map(WAVE_LABELS)
+    frame["Hunger"] = frame["hunger"].map(HUNGER_LABELS)
+    waves = [WAVE_LABELS[w] for w in sorted(frame["wave"].unique())]
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("Time point:N", sort=waves, title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset=alt.XOffset("Hunger:N", sort=list(HUNGER_COLOURS)),
+            y=alt.Y("percent:Q", title="Share of respondents (%)"),
+            color=alt.Color("Hunger:N", sort=list(HUNGER_COLOURS), scale=alt.Scale(domain=list(HUNGER_COLOURS), range=list(HUNGER_COLOURS.values())), title="How often hungry"),
+            tooltip=["Time point", "Hunger", "n", "denominator", alt.Tooltip("percent:Q", format=".1f")],
+        )
+        .properties(width=480, height=280)
+    )
+
+
+def days_chart(days_frame: pd.DataFrame, variable: str = "days_heroin") -> alt.Chart:
+    """Two bars: mean days of use in the previous 30 days at the first and at the last measurement (Figure 6.L).
+
+    ``days_frame`` from :func:`days_of_use`.
+    """
+    row = days_frame.set_index("variable").loc[variable]
+    frame = pd.DataFrame(
+        {
+            "Measurement": ["First measurement", "Last measurement"],
+            "mean_days": [row["mean_days_first_measurement"], row["mean_days_last_measurement"]],
+            "months": [row["first_measurement_months"], row["last_measurement_months"]],
+            "patients": [int(row["n_patients"])] * 2,
+        }
+    )
+    base = alt.Chart(frame).encode(
+        x=alt.X("Measurement:N", title=None, sort=list(frame["Measurement"]), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("mean_days:Q", title="Mean days of use (of the last 30)", scale=alt.Scale(domain=[0, 30])),
+    )
+    bars = base.mark_bar(color="#1f5fa8", size=70).encode(
+        tooltip=["Measurement", alt.Tooltip("mean_days:Q", format=".1f", title="mean days"),
+                 alt.Tooltip("months:Q", format=".1f", title="mean months since first DAM"), "patients"]
+    )
+    labels = base.mark_text(dy=-8, fontSize=12).encode(text=alt.Text("mean_days:Q", format=".1f"))
+    return (bars + labels).properties(width=320, height=260)

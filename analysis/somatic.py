@@ -1,0 +1,262 @@
+"""Somatic (physical) health: acute symptoms, symptom burden and chronic conditions (report section 6.4,
+Figure 6.J, Supplementary Figure A).
+
+Definitions used throughout:
+
+* a questionnaire is *complete* for the symptom list when all 18 symptom items
+  (``symptom_sleep_problems`` ... ``symptom_numbness``, each rated 0 not at all, 1 a little, 2 quite,
+  3 very troublesome) are answered; only complete questionnaires give a symptom count or a score;
+* the *acute symptom count* is the number of the 18 items rated 1 or more;
+* the *burden score* is the sum of the 18 ratings (0-54). A burden is *severe* when the score is 14 or
+  more and *low* when it is below 14;
+* *shares severe/low* at a wave are percentages of the complete questionnaires at that wave;
+* *baseline* summaries use wave 0: the acute symptom count of complete questionnaires, and
+  ``chronic_conditions`` where answered. SD with n - 1; median and quartiles are numpy's default
+  (linear) percentiles 25, 50 and 75;
+* an item's *prevalence* (Supplementary Figure A) is the percentage rating it 2 or 3 (quite or very
+  troublesome) among the patients who answered that item at wave 0;
+* the *mixed model* is a linear mixed model (statsmodels ``MixedLM``, REML) of the burden score on
+  years since the patient's first admission, with a random intercept and a random slope on time per
+  patient, over every complete questionnaire at every wave. When that fit does not converge (or ends
+  on the boundary, a singular random-effects covariance), the model is refitted with a random
+  intercept only, and the result says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from analysis.schema import SOMATIC_SYMPTOMS
+
+SYMPTOM_COLUMNS = [f"symptom_{name}" for name in SOMATIC_SYMPTOMS]
+#: A burden score at or above this is "severe"; below it "low".
+SEVERE_CUTOFF = 14
+#: Waves of the severe/low comparison (Figure 6.J).
+BURDEN_WAVES = (0, 12, 24)
+#: How the symptom items are named in tables and charts.
+SYMPTOM_LABELS = {
+    "sleep_problems": "Sleep problems",
+    "dental_gum": "Dental and gum problems",
+    "joint_pain": "Joint pain",
+    "memory": "Memory problems",
+    "digestive": "Digestive complaints",
+    "constipation": "Constipation",
+    "headache": "Headache",
+    "back_pain": "Back pain",
+    "breathing": "Breathing problems",
+    "skin_wounds": "Skin and wounds",
+    "dizziness": "Dizziness",
+    "weight_loss": "Weight loss",
+    "poor_appetite": "Poor appetite",
+    "sweating": "Sweating",
+    "fatigue": "Fatigue",
+    "nausea": "Nausea",
+    "chest_pain": "Chest pain",
+    "numbness": "Numbness",
+}
+
+
+def symptom_scores(questionnaires: pd.DataFrame) -> pd.DataFrame:
+    """One row per complete questionnaire: patient_id, wave, questionnaire_date, acute_symptoms,
+    burden_score, severe (score >= 14)."""
+    items = questionnaires[SYMPTOM_COLUMNS]
+    complete = items.notna().all(axis=1)
+    ratings = items[complete].astype(int)
+    out = questionnaires.loc[complete, ["patient_id", "wave", "questionnaire_date"]].copy()
+    out["acute_symptoms"] = (ratings >= 1).sum(axis=1).astype(int)
+    out["burden_score"] = ratings.sum(axis=1).astype(int)
+    out["severe"] = out["burden_score"] >= SEVERE_CUTOFF
+    return out.reset_index(drop=True)
+
+
+def burden_shares(scores: pd.DataFrame, waves=BURDEN_WAVES) -> pd.DataFrame:
+    """Per wave: complete questionnaires, severe and low counts, and their percentages."""
+    rows = []
+    for wave in waves:
+        at = scores[scores["wave"] == wave]
+        n = len(at)
+        severe = int(at["severe"].sum())
+        rows.append(
+            {
+                "wave": int(wave),
+                "questionnaires": n,
+                "severe": severe,
+                "low": n - severe,
+                "severe_pct": 100 * severe / n if n else np.nan,
+                "low_pct": 100 * (n - severe) / n if n else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def describe(values: pd.Series) -> dict[str, float]:
+    """n, mean, SD (n - 1), median, 25th and 75th percentiles (numpy's linear rule) of the non-missing values."""
+    x = values.dropna().astype(float).to_numpy()
+    if len(x) == 0:
+        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q25": np.nan, "q75": np.nan}
+    q25, median, q75 = np.percentile(x, [25, 50, 75])
+    return {
+        "n": int(len(x)),
+        "mean": float(x.mean()),
+        "sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan,
+        "median": float(median),
+        "q25": float(q25),
+        "q75": float(q75),
+    }
+
+
+def baseline_summary(questionnaires: pd.DataFrame) -> pd.DataFrame:
+    """Baseline (wave 0) summaries: acute symptom count (complete questionnaires) and chronic conditions
+    (answered). One row per measure with n, mean, sd, median, q25, q75."""
+    scores = symptom_scores(questionnaires)
+    acute = describe(scores.loc[scores["wave"] == 0, "acute_symptoms"])
+    chronic = describe(questionnaires.loc[questionnaires["wave"] == 0, "chronic_conditions"])
+    return pd.DataFrame([{"measure": "acute_symptoms", **acute}, {"measure": "chronic_conditions", **chronic}])
+
+
+def item_prevalence(questionnaires: pd.DataFrame, wave: int = 0) -> pd.DataFrame:
+    """Per symptom item at ``wave``: patients answering, patients rating it 2 or 3, and that percentage.
+
+    Sorted from the most to the least prevalent (ties in the schema's order).
+    """
+    at = questionnaires[questionnaires["wave"] == wave]
+    rows = []
+    for order, name in enumerate(SOMATIC_SYMPTOMS):
+        answers = at[f"symptom_{name}"].dropna().astype(int)
+        high = int((answers >= 2).sum())
+        rows.append(
+            {
+                "item": name,
+                "symptom": SYMPTOM_LABELS[name],
+                "answered": int(len(answers)),
+                "quite_or_very": high,
+                "percent": 100 * high / len(answers) if len(answers) else np.nan,
+                "order": order,
+            }
+        )
+    frame = pd.DataFrame(rows).sort_values(["percent", "order"], ascending=[False, True], kind="stable")
+    return frame.drop(columns="order").reset_index(drop=True)
+
+
+def _fit(data: pd.DataFrame, re_formula: str):
+    """Fit the mixed model; return (result, problems) where problems lists what went wrong, if anything."""
+    problems: list[str] = []
+    model = smf.mixedlm("burden_score ~ years", data, groups=data["patient_id"], re_formula=re_formula)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = model.fit(reml=True)  # statsmodels tries bfgs, lbfgs and cg in turn
+        except (np.linalg.LinAlgError, ValueError) as error:
+            return None, [f"fit failed: {error}"]
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning) or "singular" in str(w.message).lower() or "boundary" in str(w.message).lower():
+            problems.append(str(w.message).splitlines()[0])
+    if not result.converged:
+        problems.append("optimizer did not converge")
+    cov_re = np.asarray(result.cov_re, dtype=float)
+    if cov_re.shape[0] > 1:
+        eigen = np.linalg.eigvalsh(cov_re)
+        if eigen.min() <= 1e-6 * max(eigen.max(), 1e-12):
+            problems.append("the random-effects covariance is singular (the fit is on the boundary)")
+    if not np.all(np.isfinite(result.bse.get("years", np.nan))):
+        problems.append("no standard error for time")
+    return result, problems
+
+
+def burden_mixed_model(scores: pd.DataFrame, years: pd.Series) -> dict:
+    """Linear mixed model of the burden score on years since first admission (see module docstring).
+
+    ``scores`` is :func:`symptom_scores`; ``years`` gives each row's years since first admission (same
+    index). Returns a dict: structure (which random effects were used), fallback_reason (why the random
+    slope was dropped, or ""), coefficient (points per year), se, ci_low, ci_high, p, patients,
+    questionnaires, and result (the statsmodels result).
+    """
+    data = scores.assign(years=years.astype(float)).dropna(subset=["years", "burden_score"])
+    data = data.assign(burden_score=data["burden_score"].astype(float))
+    result, problems = _fit(data, "~years")
+    structure, reason = "random intercept and slope", ""
+    if result is None or problems:
+        reason = "; ".join(dict.fromkeys(problems))
+        result, problems_int = _fit(data, "1")
+        structure = "random intercept only"
+        if result is None:
+            raise RuntimeError(f"the mixed model could not be fitted: {'; '.join(problems_int)}")
+    ci = result.conf_int().loc["years"]
+    return {
+        "structure": structure,
+        "fallback_reason": reason,
+        "coefficient": float(result.params["years"]),
+        "se": float(result.bse["years"]),
+        "ci_low": float(ci[0]),
+        "ci_high": float(ci[1]),
+        "p": float(result.pvalues["years"]),
+        "patients": int(data["patient_id"].nunique()),
+        "questionnaires": int(len(data)),
+        "result": result,
+    }
+
+
+def burden_chart(shares: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: percent severe and low burden at each wave of :func:`burden_shares`."""
+    labels = {0: "Baseline", 12: "12 months", 24: "24 months"}
+    long = pd.concat(
+        [
+            shares.assign(burden="Severe (score 14 or more)", percent=shares["severe_pct"], count=shares["severe"], order=0),
+            shares.assign(burden="Low (score under 14)", percent=shares["low_pct"], count=shares["low"], order=1),
+        ],
+        ignore_index=True,
+    )
+    long["time"] = long["wave"].map(lambda w: labels.get(int(w), f"{int(w)} months"))
+    long = long[["time", "wave", "burden", "percent", "count", "questionnaires", "order"]]
+    categories = ["Severe (score 14 or more)", "Low (score under 14)"]
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("time:N", sort=[labels.get(int(w), f"{int(w)} months") for w in shares["wave"]], title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("percent:Q", title="Share of complete questionnaires (%)", scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("burden:N", sort=categories, scale=alt.Scale(domain=categories, range=["#b2182b", "#4393c3"]), title="Symptom burden"),
+            order=alt.Order("order:Q"),
+            tooltip=["time:N", "burden:N", alt.Tooltip("percent:Q", format=".1f"), "count:Q", "questionnaires:Q"],
+        )
+        .properties(width=380)
+    )
+
+
+def prevalence_chart(prevalence: pd.DataFrame) -> alt.Chart:
+    """Horizontal bars: percent rating each symptom quite or very troublesome, most prevalent on top."""
+    return (
+        alt.Chart(prevalence)
+        .mark_bar(color="#1f5fa8")
+        .encode(
+            y=alt.Y("symptom:N", sort=list(prevalence["symptom"]), title=None),
+            x=alt.X("percent:Q", title="Rated quite or very troublesome at baseline (%)"),
+            tooltip=["symptom:N", alt.Tooltip("percent:Q", format=".1f"), "quite_or_very:Q", "answered:Q"],
+        )
+        .properties(height=alt.Step(18))
+    )
+
+
+def simple_fraction(share: float, denominator: int) -> float:
+    """The share (0-1) rounded to the nearest multiple of 1/``denominator`` (0.53 with 2 -> 0.5; 0.39 with
+    3 -> 1/3): the number behind a wording such as "one in two" or "two in five". NaN stays NaN."""
+    if np.isnan(share):
+        return float("nan")
+    return round(share * denominator) / denominator
+
+
+def fraction_words(share: float, denominator: int) -> str:
+    """The rounded share of :func:`simple_fraction` in words: "one in two", "two in three", "two in five"."""
+    if np.isnan(share):
+        return "(no answers)"
+    words = {0: "none", 1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    numerator = int(round(share * denominator))
+    if numerator == denominator:
+        return "all"
+    return f"{words.get(numerator, str(numerator))} in {words.get(denominator, str(denominator))}"

@@ -1,0 +1,99 @@
+"""The ``hatbook`` command.
+
+    hatbook rerun --clinic Bergen --year 2023 [--data DIR] [--threshold 5] [--pdf] [--jobs N]
+    hatbook rerun --grid [--data DIR] [--threshold 5] [--workers N]
+    hatbook rerun --overview
+
+Exit status: 0 when every requested variant was built, 1 when any failed (each failure is listed with
+the page and the notebook's error), 2 for a usage error (unknown clinic or year, invalid data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hatbook", description="Build tooling of the executable edition.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    rerun = commands.add_parser(
+        "rerun",
+        help="rerun the computed pages for one clinic and/or the data through a given year",
+        description="Rerun the computed pages with Papermill and build the variant's book into _build/reruns/<variant>/html.",
+    )
+    rerun.add_argument("--clinic", default="all", help='"all" (default), "Oslo" or "Bergen"')
+    rerun.add_argument("--year", default="2025", help="last calendar year of data, 2022-2025 (default 2025)")
+    rerun.add_argument("--data", type=Path, default=None, help="folder of patient-level data with the schema (default: the bundled cohort)")
+    rerun.add_argument("--threshold", type=int, default=5, help="smallest count shown as it is outside the published edition (default 5)")
+    rerun.add_argument("--pdf", action="store_true", help="also build the variant's PDF")
+    rerun.add_argument("--grid", action="store_true", help="all 3 clinic choices x 4 years, then the overview page")
+    rerun.add_argument("--overview", action="store_true", help="only rewrite the overview page from the variants built so far")
+    rerun.add_argument("--workers", type=int, default=None, help="worker processes of a grid (default: the number of cores)")
+    rerun.add_argument("--jobs", type=int, default=None, help="pages executed at once in a single rerun (default: the number of cores)")
+    rerun.add_argument("--pages", nargs="+", default=None, metavar="PAGE", help="build only the home page and these pages (e.g. ch06_1_enrollment_retention), for trying a page out")
+    return parser
+
+
+def _error(message: str, status: int) -> int:
+    print(f"hatbook: error: {message}", file=sys.stderr)
+    return status
+
+
+def rerun(args) -> int:
+    from hatbook import rerun as rr
+
+    data_dir = args.data.resolve() if args.data is not None else None
+    if args.overview:
+        print(f"overview: {rr.write_overview(rr.output_root())}")
+        return 0
+    if args.grid:
+        if args.pdf:
+            return _error("--pdf is not available with --grid (build the PDF of one variant at a time)", 2)
+        variants = rr.grid(data_dir, args.threshold)
+        started = time.perf_counter()
+        try:
+            results = rr.run_grid(variants, workers=args.workers, pages=args.pages)
+        except rr.RerunError as error:
+            return _error(str(error), 2)
+        failed = [r for r in results if not r.ok]
+        print(f"grid: {len(results) - len(failed)} of {len(results)} variants built in {time.perf_counter() - started:.0f} s")
+        print(f"overview: {rr.output_root() / 'index.html'}")
+        if failed:
+            print(f"hatbook: {len(failed)} variant(s) failed:", file=sys.stderr)
+            for result in failed:
+                print(f"  {result.variant.name}: {result.error}", file=sys.stderr)
+            return 1
+        return 0
+
+    try:
+        year = int(args.year)
+    except ValueError:
+        return _error(f"unknown year {args.year!r}: choose one of 2022, 2023, 2024, 2025", 2)
+    variant = rr.Variant(args.clinic, year, data_dir, args.threshold)
+    try:
+        rr.check(variant)  # unknown parameters and invalid data stop here, before any page runs
+    except rr.RerunError as error:
+        return _error(str(error), 2)
+    result = rr.run_variant(variant, jobs=args.jobs or os.cpu_count() or 1, pdf=args.pdf, pages=args.pages)
+    rr.write_overview(rr.output_root())
+    if not result.ok:
+        print(f"hatbook: rerun {variant.name} failed; the previous book of this variant (if any) is unchanged.", file=sys.stderr)
+        print(result.error, file=sys.stderr)
+        return 1
+    print(f"The book '{variant.title}' is at {result.html / 'index.html'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "rerun":
+        return rerun(args)
+    return _error(f"unknown command {args.command}", 2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Tests of analysis/mental_health.py on hand-built questionnaires."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import mental_health as mh
+
+
+def answers(rows) -> pd.DataFrame:
+    """(patient_id, wave, mental_health) triples as a questionnaires frame."""
+    frame = pd.DataFrame(rows, columns=["patient_id", "wave", "mental_health"])
+    frame["mental_health"] = frame["mental_health"].astype("string")
+    frame["wave"] = frame["wave"].astype("Int64")
+    return frame
+
+
+def test_sample_needs_baseline_and_a_first_year_follow_up():
+    q = answers(
+        [
+            ("P001", 0, "bad"), ("P001", 3, "fair"),  # in
+            ("P002", 0, "bad"), ("P002", 24, "good"),  # follow-up only after the first year: out
+            ("P003", 3, "fair"), ("P003", 12, "good"),  # no baseline: out
+            ("P004", 0, None), ("P004", 6, "good"),  # baseline unanswered: out
+            ("P005", 0, "good"), ("P005", 3, None), ("P005", 12, "good"),  # in (answered at 12)
+            ("P006", 0, "fair"),  # no follow-up: out
+        ]
+    )
+    assert list(mh.first_year_sample(q, "mental_health")) == ["P001", "P005"]
+
+
+def test_shares_and_relative_change_by_hand():
+    # baseline: 2 bad, 1 fair, 1 good (4 answers); 12 months: 1 bad, 1 fair, 2 good (4 answers)
+    q = answers(
+        [
+            ("P001", 0, "bad"), ("P001", 12, "good"),
+            ("P002", 0, "bad"), ("P002", 12, "bad"),
+            ("P003", 0, "fair"), ("P003", 12, "fair"),
+            ("P004", 0, "good"), ("P004", 12, "good"),
+            ("P009", 12, "bad"),  # not in the sample (no baseline): not counted
+        ]
+    )
+    shares = mh.shares_by_wave(q, "mental_health")
+    at = shares.set_index(["wave", "category"])
+    assert at.loc[(0, "bad"), "percent"] == 50.0
+    assert at.loc[(12, "good"), "percent"] == 50.0
+    assert at.loc[(3, "bad"), "total"] == 0
+    assert list(shares.loc[shares.wave == 0, "category"]) == ["bad", "fair", "good"]
+    # good: 25% -> 50% is +100%; bad: 50% -> 25% is -50%
+    assert mh.relative_change(shares, "good") == pytest.approx(100.0)
+    assert mh.relative_change(shares, "bad") == pytest.approx(-50.0)
+    assert mh.relative_change(shares, "fair") == pytest.approx(0.0)
+
+
+def test_anxiety_depression_runs_worst_to_best():
+    assert mh.WORST_TO_BEST["anxiety_depression"] == ("severe", "moderate", "none")
+    assert mh.WORST_TO_BEST["mental_health"] == ("bad", "fair", "good")
+
+
+def simulated(n: int = 120, effect: float = 1.5, seed: int = 0):
+    """Patients answering at 0, 3, 6, 12; the 12-month latent shift is ``effect`` (better)."""
+    rng = np.random.default_rng(seed)
+    rows, people = [], []
+    for i in range(n):
+        pid = f"P{i:03d}"
+        female = i % 3 == 0
+        people.append({"patient_id": pid, "age_at_admission": 30 + i % 25, "sex": "female" if female else "male", "clinic": "Bergen" if i % 2 else "Oslo"})
+        frailty = rng.normal(0, 0.5)
+        suicide = bool(i % 4 == 0)
+        for wave in (0, 3, 6, 12):
+            latent = frailty + (effect if wave == 12 else 0.0) - (1.0 if suicide else 0.0) + rng.logistic()
+            category = "bad" if latent < -0.7 else ("fair" if latent < 0.7 else "good")
+            rows.append({"patient_id": pid, "wave": wave, "mental_health": category, "suicide_attempt_ever": (suicide if wave == 0 else pd.NA)})
+    q = pd.DataFrame(rows)
+    q["mental_health"] = q["mental_health"].astype("string")
+    q["suicide_attempt_ever"] = q["suicide_attempt_ever"].astype("boolean")
+    return q, pd.DataFrame(people)
+
+
+def test_model_frame_codes_covariates():
+    q, people = simulated(n=8)
+    q.loc[(q.patient_id == "P001") & (q.wave == 0), "suicide_attempt_ever"] = pd.NA
+    q.loc[(q.patient_id == "P001") & (q.wave == 3), "suicide_attempt_ever"] = True  # first answer used
+    frame = mh.model_frame(q, people, "mental_health")
+    first = frame[frame.patient_id == "P000"].iloc[0]
+    assert (first.age, first.female, first.bergen, first.suicide_attempt) == (30.0, 1.0, 0.0, 1.0)
+    assert frame.loc[frame.patient_id == "P001", "suicide_attempt"].eq(1.0).all()
+    assert frame.loc[frame.wave == 12, ["wave_3", "wave_6", "wave_12"]].eq([0, 0, 1]).all().all()
+    assert list(frame["outcome"].cat.categories) == ["bad", "fair", "good"]
+
+
+def test_proportional_odds_finds_a_built_in_improvement():
+    q, people = simulated()
+    result = mh.proportional_odds(mh.model_frame(q, people, "mental_health"))
+    table = mh.odds_ratio_table(result).set_index("term")
+    assert table.loc["12 months (vs baseline)", "odds_ratio"] > 2
+    assert table.loc["12 months (vs baseline)", "p"] < 0.001
+    assert table.loc["Ever attempted suicide", "odds_ratio"] < 1
+    assert (table["ci_low"] < table["odds_ratio"]).all() and (table["odds_ratio"] < table["ci_high"]).all()
+    assert result.cov_type == "cluster"
+
+
+def test_compare_with_report():
+    table = pd.DataFrame(
+        {
+            "term": list(mh.TERMS.values()),
+            "odds_ratio": [1.1, 1.2, 1.8, 0.97, 1.0, 0.6, 0.5],
+            "p": [0.5, 0.3, 0.01, 0.02, 0.9, 0.04, 0.001],
+        }
+    )
+    out = mh.compare_with_report(table, "mental_health").set_index("term")
+    assert out.loc["3 months (vs baseline)", "report"] == "not stated"
+    assert out.loc["12 months (vs baseline)", "agrees"] == "yes"
+    assert (out["agrees"].isin(["yes", ""])).all()
+    worse = table.assign(odds_ratio=[1.1, 1.2, 0.6, 0.97, 1.0, 0.6, 0.5])  # significant but worse
+    assert mh.compare_with_report(worse, "mental_health").set_index("term").loc["12 months (vs baseline)", "agrees"] == "no"
+    anx = mh.compare_with_report(table, "anxiety_depression").set_index("term")
+    assert anx.loc["12 months (vs baseline)", "agrees"] == "no"
+    assert anx.loc["Female (vs male)", "agrees"] == "no"
+
+
+def test_agreement_summary_counts_judged_terms_only():
+    compared = pd.DataFrame(
+        {"term": ["a", "b", "c"], "odds_ratio": [1.0, 2.0, 0.5], "p": [0.5, 0.01, 0.2], "report": ["not stated", "significant", "significant"], "agrees": ["", "yes", "no"]}
+    )
+    text = mh.agreement_summary(compared)
+    assert text.startswith("agrees with the report on 1 of the 2 statements")
+    assert "c (report: significant; here odds ratio 0.50, p = 0.200)" in text
+    assert "all 1" in mh.agreement_summary(compared.iloc[:2])
+
+
+def test_shares_chart_builds():
+    q = answers([("P001", 0, "bad"), ("P001", 12, "good")])
+    spec = mh.shares_chart(mh.shares_by_wave(q, "mental_health"), "mental_health", "t").to_dict()
+    assert spec["mark"]["type"] == "bar"
+
+
+def test_a_constant_covariate_is_left_out():
+    q, people = simulated(n=60)
+    people["clinic"] = "Bergen"  # one clinic only: the clinic term cannot be estimated
+    table = mh.odds_ratio_table(mh.proportional_odds(mh.model_frame(q, people, "mental_health"))).set_index("term")
+    assert np.isnan(table.loc["Bergen (vs Oslo)", "odds_ratio"])
+    assert table.drop(index="Bergen (vs Oslo)")["p"].notna().all()
+    compared = mh.compare_with_report(table.reset_index(), "mental_health").set_index("term")
+    assert compared.loc["Bergen (vs Oslo)", "agrees"] == ""

@@ -1,0 +1,211 @@
+"""Reruns per clinic and per year (hatbook/rerun.py, hatbook/cli.py).
+
+One small variant (Bergen, data through 2022: the clinic opened in March) is executed and built once per
+module, as a book of the home page and the computed pages that take part in disclosure control; its
+glued values are checked against a direct computation on the filtered data and its tables and glued
+values for counts from 1 to 4. The failure tests need no build: they stop before or while executing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from ast import literal_eval
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from analysis import retention
+from analysis.cohort import DEFAULT_COHORT_DIR, load_cohort, restrict
+from analysis.scorecard import FREQUENCY_UNITS, ledger
+from hatbook import cli
+from hatbook import rerun as rr
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [
+    "ch06_1_enrollment_retention",
+    "ch06_2_patient_characteristics",
+    "ch06_5_serious_adverse_events",
+    "ch06_6_process_implementation",
+    "appendix5_referrals",
+]
+#: Glued values that are not ledger statistics but count people or records.
+FREQUENCY_NAMES = {"ae_cohort_patients", "s61_discharged_patients"}
+#: Column headings of computed tables that hold counts.
+COUNT_HEADING = re.compile(r"(^n$|N \(%\)|Mean / n|Discharges|Events|Referrals \(n\)|Denials \(n\)|^Planned$|^Unplanned$|Patients)")
+
+
+@pytest.fixture(scope="module")
+def reruns_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("reruns")
+    previous = os.environ.get("HATBOOK_RERUNS_DIR")
+    os.environ["HATBOOK_RERUNS_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("HATBOOK_RERUNS_DIR", None)
+    else:
+        os.environ["HATBOOK_RERUNS_DIR"] = previous
+
+
+@pytest.fixture(scope="module")
+def small_variant(reruns_dir):
+    """Bergen, data through 2022, executed and built once (the executed notebooks are kept)."""
+    variant = rr.Variant("Bergen", 2022)
+    result = rr.run_variant(variant, jobs=2, pages=PAGES, keep_staging=True, log=lambda line: None)
+    if not result.ok:
+        pytest.fail(f"the variant did not build:\n{result.error}")
+    notebooks = {p.stem: p for p in (reruns_dir / ".staging" / variant.name / "src" / "book").glob("*.ipynb")}
+    return variant, result, notebooks
+
+
+def glued(notebooks) -> dict:
+    values = {}
+    for path in notebooks.values():
+        values.update({k: literal_eval(v) if not v.startswith("<") else v for k, v in rr.glued_values(path).items()})
+    return values
+
+
+def glued_tables(notebook: Path):
+    """(heading, cell text) of every cell of every table a notebook glued (styled data frames)."""
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = data.get("application/papermill.record/text/html") or data.get("text/html")
+            if not html or "<table" not in html or "vega" in html:
+                continue
+            for table in BeautifulSoup(html, "html.parser").find_all("table"):
+                header_rows = table.find("thead").find_all("tr") if table.find("thead") else []
+                headings = [th.get_text(" ", strip=True) for th in header_rows[-1].find_all("th")] if header_rows else []
+                for row in table.find("tbody").find_all("tr"):
+                    for heading, td in zip(headings, row.find_all(["td", "th"])):
+                        yield heading, td.get_text(" ", strip=True)
+
+
+def test_variant_book_is_built_with_its_title_and_hidden_parameters(small_variant, reruns_dir):
+    variant, result, _ = small_variant
+    assert result.html == reruns_dir / "bergen-2022" / "html"
+    index = (result.html / "book" / "index.html").read_text(encoding="utf-8")
+    assert "Bergen, data through 2022" in index
+    page = (result.html / "book" / "ch06_1_enrollment_retention.html").read_text(encoding="utf-8")
+    assert "Rerun: Bergen, data through 2022" in page
+    assert 'clinic = "Bergen"' not in page  # the injected parameters cell is removed from the page
+    assert (reruns_dir / "bergen-2022" / "headline.json").exists()
+    overview = rr.write_overview(reruns_dir).read_text(encoding="utf-8")
+    assert 'href="bergen-2022/html/index.html"' in overview
+
+
+def test_glued_values_match_a_direct_computation_on_the_filtered_data(small_variant):
+    _, _, notebooks = small_variant
+    values = glued(notebooks)
+    cohort = restrict(load_cohort(), clinic="Bergen", year=2022)
+    assert cohort.data_end.year == 2022 and set(cohort.patients["clinic"]) == {"Bergen"}
+    assert values["s6_1_patients_participated_total"] == len(cohort.patients)
+    assert values["s6_1_patients_participated_oslo"] == 0
+    assert values["s6_1_treatment_episodes_total"] == len(cohort.episodes)
+    assert values["s6_1_patients_in_treatment_2025_12_31"] == retention.patients_in_treatment(cohort.episodes, cohort.data_end)
+    assert values["s6_5_sae_total"] == len(cohort.adverse_events)
+    assert values["s6_6_referrals"] == len(cohort.referrals)
+    assert values["s6_2_patients_started_total"] == len(cohort.patients)
+    years = retention.person_years(cohort.episodes, cohort.data_end)
+    assert values["s6_1_person_years_in_treatment"] == pytest.approx(years)
+
+
+def test_no_count_from_1_to_4_is_shown(small_variant):
+    _, _, notebooks = small_variant
+    book = ledger()
+    values = glued(notebooks)
+    frequencies = {k for k in values if k in book.index and book.loc[k, "unit"] in FREQUENCY_UNITS} | (FREQUENCY_NAMES & set(values))
+    assert len(frequencies) > 50
+    small = {k: values[k] for k in frequencies if isinstance(values[k], (int, float)) and 1 <= values[k] <= 4}
+    assert not small, f"small frequencies glued: {small}"
+    checked = 0
+    for name, notebook in notebooks.items():
+        for heading, text in glued_tables(notebook):
+            if not COUNT_HEADING.search(heading):
+                continue
+            match = re.fullmatch(r"([\d,]+)(\s*\(.*\))?", text)
+            if match:
+                checked += 1
+                assert not 1 <= int(match.group(1).replace(",", "")) <= 4, f"{name}: '{text}' under '{heading}'"
+    assert checked > 20
+    # the small variant does withhold something, and says so
+    assert "<5" in values.values()
+
+
+def _previous_build(reruns_dir: Path, name: str) -> Path:
+    html = reruns_dir / name / "html"
+    html.mkdir(parents=True, exist_ok=True)
+    (html / "index.html").write_text("previous build", encoding="utf-8")
+    return html / "index.html"
+
+
+def test_a_failing_page_fails_its_variant_and_keeps_the_previous_book(tmp_path, reruns_dir):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, project / name)
+    shutil.copytree(ROOT / "book", project / "book", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
+    page = project / "book" / "ch06_6_process_implementation.md"
+    page.write_text(
+        page.read_text(encoding="utf-8") + '\n```{code-cell} ipython3\nraise RuntimeError("this page is broken on purpose")\n```\n',
+        encoding="utf-8",
+    )
+    marker = _previous_build(reruns_dir, "oslo-2023")
+    result = rr.run_variant(rr.Variant("Oslo", 2023), pages=["ch06_6_process_implementation"], source_root=project, log=lambda line: None)
+    assert not result.ok
+    assert "ch06_6_process_implementation" in result.error and "this page is broken on purpose" in result.error
+    assert "RuntimeError" in result.error
+    assert marker.read_text(encoding="utf-8") == "previous build"
+
+
+def test_invalid_data_stop_before_any_page_runs(tmp_path, reruns_dir, capsys):
+    data = tmp_path / "bad"
+    shutil.copytree(DEFAULT_COHORT_DIR, data)
+    episodes = (data / "episodes.csv").read_text(encoding="utf-8").splitlines()
+    header = episodes[0].split(",")
+    first = episodes[1].split(",")
+    first[header.index("admission_date")] = "not-a-date"
+    (data / "episodes.csv").write_text("\n".join([episodes[0], ",".join(first), *episodes[2:]]) + "\n", encoding="utf-8")
+    marker = _previous_build(reruns_dir, "oslo-2023-data-bad")
+    status = cli.main(["rerun", "--clinic", "Oslo", "--year", "2023", "--data", str(data)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "episodes.csv" in err and "admission_date" in err
+    assert not (reruns_dir / ".staging" / "oslo-2023-data-bad").exists()  # nothing was executed
+    assert marker.read_text(encoding="utf-8") == "previous build"
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--clinic", "Tromso"], "unknown clinic 'Tromso'"),
+        (["--year", "2030"], "unknown year 2030"),
+        (["--year", "last"], "unknown year 'last'"),
+    ],
+)
+def test_unknown_clinic_or_year_is_refused(arguments, message, reruns_dir, capsys):
+    marker = _previous_build(reruns_dir, "all-2025")
+    status = cli.main(["rerun", *arguments])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert message in err and "choose one of" in err
+    assert marker.read_text(encoding="utf-8") == "previous build"
+
+
+def test_every_computed_page_takes_the_rerun_parameters():
+    pages = rr.computed_pages(ROOT / "book")
+    assert {p.stem for p in pages} >= set(PAGES)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for name in ("clinic", "year", "data_dir"):
+            assert re.search(rf"^{name} = ", text, re.M), f"{page.name} has no parameter {name}"
+
+
+def test_pages_under_disclosure_control_take_the_threshold():
+    for name in PAGES:
+        text = (ROOT / "book" / f"{name}.md").read_text(encoding="utf-8")
+        assert re.search(r"^min_cell = 5$", text, re.M), name
+        assert "min_cell=min_cell" in text, name
