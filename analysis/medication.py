@@ -137,11 +137,15 @@ def substitutions(medication: pd.DataFrame) -> pd.DataFrame:
     return grouped.sum().astype(int).rename("n").rename_axis("registration_month").reset_index()
 
 
-def _summary(values: pd.Series) -> dict:
-    values = values.dropna().astype(float)
+def _summary(values: pd.Series, patient_ids: pd.Series) -> dict:
+    """Median and range of ``values``, with ``n`` the recorded values and ``patients`` the distinct
+    patients they come from (``patient_ids`` aligned with ``values``): disclosure control counts people."""
+    recorded = values.notna()
+    values = values[recorded].astype(float)
+    patients = int(patient_ids[recorded].nunique())
     if values.empty:
-        return {"n": 0, "median": float("nan"), "min": float("nan"), "max": float("nan")}
-    return {"n": int(len(values)), "median": float(values.median()), "min": float(values.min()), "max": float(values.max())}
+        return {"n": 0, "patients": 0, "median": float("nan"), "min": float("nan"), "max": float("nan")}
+    return {"n": int(len(values)), "patients": patients, "median": float(values.median()), "min": float(values.min()), "max": float(values.max())}
 
 
 def dam_doses(medication: pd.DataFrame) -> pd.DataFrame:
@@ -150,8 +154,8 @@ def dam_doses(medication: pd.DataFrame) -> pd.DataFrame:
     For each route, the registrations with that ``dam_route``; ``time`` is ``morning``
     (``dam_morning_dose_mg``), ``afternoon`` (``dam_afternoon_dose_mg``) or ``both`` (the morning and
     afternoon doses pooled, one value per recorded dose). ``n`` counts the recorded doses; a recorded
-    0 mg (a missed dose) is included, an empty cell is not. Columns ``route``, ``time``, ``n``,
-    ``median``, ``min``, ``max``.
+    0 mg (a missed dose) is included, an empty cell is not; ``patients`` counts the distinct patients
+    those doses come from. Columns ``route``, ``time``, ``n``, ``patients``, ``median``, ``min``, ``max``.
     """
     rows = []
     for route in schema.DAM_ROUTES:
@@ -161,8 +165,9 @@ def dam_doses(medication: pd.DataFrame) -> pd.DataFrame:
             "afternoon": subset["dam_afternoon_dose_mg"],
             "both": pd.concat([subset["dam_morning_dose_mg"], subset["dam_afternoon_dose_mg"]]),
         }
+        ids = subset["patient_id"]
         for time, values in doses.items():
-            rows.append({"route": route, "time": time, **_summary(values)})
+            rows.append({"route": route, "time": time, **_summary(values, pd.concat([ids, ids]) if time == "both" else ids)})
     return pd.DataFrame(rows)
 
 
@@ -189,12 +194,13 @@ def bridge_opioids(medication: pd.DataFrame, month: int = 1) -> pd.DataFrame:
 def bridge_doses(medication: pd.DataFrame) -> pd.DataFrame:
     """Bridge-opioid dose in mg by opioid, across all registrations with that opioid and a dose recorded.
 
-    ``bridge_opioid``, ``label``, ``n`` (registrations), ``median``, ``min``, ``max``; 0 mg counts.
+    ``bridge_opioid``, ``label``, ``n`` (registrations), ``patients`` (distinct patients among them),
+    ``median``, ``min``, ``max``; 0 mg counts.
     """
     rows = []
     for opioid in schema.BRIDGE_OPIOIDS:
-        values = medication.loc[medication["bridge_opioid"] == opioid, "bridge_dose_mg"]
-        rows.append({"bridge_opioid": opioid, "label": BRIDGE_LABELS[opioid], **_summary(values)})
+        given = medication[medication["bridge_opioid"] == opioid]
+        rows.append({"bridge_opioid": opioid, "label": BRIDGE_LABELS[opioid], **_summary(given["bridge_dose_mg"], given["patient_id"])})
     return pd.DataFrame(rows)
 
 
@@ -219,7 +225,7 @@ def bonus_doses(medication: pd.DataFrame, patients: pd.DataFrame, clinic: str = 
     bonus = own[frequency.fillna(0) >= 1]
     per_week = pd.to_numeric(bonus["bonus_doses_per_week"]).astype(int)
     highest = per_week.groupby(bonus["patient_id"]).max()
-    dose = _summary(bonus["bonus_dose_mg"])
+    dose = _summary(bonus["bonus_dose_mg"], bonus["patient_id"])
     return {
         "clinic_patients": len(ids),
         "patients": int(bonus["patient_id"].nunique()),

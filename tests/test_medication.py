@@ -99,6 +99,17 @@ def test_dam_doses_by_route_and_time_across_registrations():
     assert math.isnan(frame.loc[("intramuscular", "morning"), "median"])
 
 
+def test_dose_summaries_count_the_patients_the_doses_come_from():
+    """Disclosure control counts people: four iv morning doses come from three patients (P2 twice)."""
+    frame = med.dam_doses(DOSES).set_index(["route", "time"])
+    assert frame.loc[("intravenous", "morning"), ["n", "patients"]].tolist() == [4, 3]
+    assert frame.loc[("intravenous", "afternoon"), ["n", "patients"]].tolist() == [3, 3]  # P2's empty dose left out
+    assert frame.loc[("intravenous", "both"), ["n", "patients"]].tolist() == [7, 3]
+    assert frame.loc[("oral", "both"), ["n", "patients"]].tolist() == [2, 1]
+    bridge = med.bridge_doses(BRIDGE).set_index("bridge_opioid")
+    assert bridge.loc["methadone", ["n", "patients"]].tolist() == [3, 2]
+
+
 BRIDGE = registrations(
     [
         reg(1, 1, bridge_opioid="methadone", bridge_dose_mg=40),
