@@ -418,7 +418,10 @@ def run_variant(
         target_dir = root / variant.name
         install(built, target_dir / "html")
         if pdf_file is not None:
-            shutil.copy2(pdf_file, target_dir / pdf_file.name)
+            # beside the HTML as in the published edition (_build/pdf next to _build/html), where the
+            # home page's download link (../../pdf/<name>.pdf) finds it
+            (target_dir / "pdf").mkdir(parents=True, exist_ok=True)
+            shutil.copy2(pdf_file, target_dir / "pdf" / pdf_file.name)
         numbers = headline(glued)
         record = {
             "variant": variant.name,
