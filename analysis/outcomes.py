@@ -29,6 +29,8 @@ patient per wave: 0, 3, 6, 12, 24, 36, 48 months; every item may be empty) and, 
 
 from __future__ import annotations
 
+import warnings
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -402,8 +404,14 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
         family=sm.families.Binomial(),
         cov_struct=sm.cov_struct.Exchangeable(),
     )
-    fit = model.fit()
-    ci = fit.conf_int()
+    with warnings.catch_warnings():
+        # On a small subset (a rerun) the fit can be degenerate and statsmodels warns about invalid
+        # variances; the warning would print into the page. The page checks that the intervals and
+        # p-values are finite and says "not estimable" instead.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        fit = model.fit()
+        ci = fit.conf_int()
+        pvalues = fit.pvalues
     rows = []
     for term in fit.params.index:
         if term == "Intercept":
@@ -419,7 +427,7 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
                 "odds_ratio": float(np.exp(fit.params[term])),
                 "ci_low": float(np.exp(ci.loc[term, 0])),
                 "ci_high": float(np.exp(ci.loc[term, 1])),
-                "p_value": float(fit.pvalues[term]),
+                "p_value": float(pvalues[term]),
             }
         )
     return pd.DataFrame(rows, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value"])

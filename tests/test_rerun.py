@@ -28,8 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [
     "ch06_1_enrollment_retention",
     "ch06_2_patient_characteristics",
+    "ch06_4_outcomes",
     "ch06_5_serious_adverse_events",
     "ch06_6_process_implementation",
+    "appendix3_outcomes",
     "appendix5_referrals",
 ]
 #: Glued values that are not ledger statistics but count people or records.
@@ -95,6 +97,14 @@ def test_variant_book_is_built_with_its_title_and_hidden_parameters(small_varian
     assert (reruns_dir / "bergen-2022" / "headline.json").exists()
     overview = rr.write_overview(reruns_dir).read_text(encoding="utf-8")
     assert 'href="bergen-2022/html/index.html"' in overview
+
+
+def test_no_warning_or_traceback_is_printed_into_a_variant_page(small_variant):
+    """Small data make models degenerate; the pages say so in words, not with library warnings."""
+    _, result, _ = small_variant
+    for name in PAGES:
+        text = (result.html / "book" / f"{name}.html").read_text(encoding="utf-8")
+        assert "Warning:" not in text and "Traceback" not in text, f"{name}: a warning or traceback is shown"
 
 
 def test_glued_values_match_a_direct_computation_on_the_filtered_data(small_variant):
