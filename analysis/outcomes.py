@@ -36,9 +36,8 @@ import numpy as np
 import pandas as pd
 
 from analysis import schema
+from analysis.retention import DAYS_PER_MONTH
 
-#: Days in a month of "months since the first day of DAM".
-MONTH_DAYS = 365.25 / 12
 #: Use on more than this many of the previous 30 days is frequent use.
 FREQUENT_DAYS = 12
 #: A change on the 1-5 money scale counts only from this many points.
@@ -94,7 +93,7 @@ def with_months(questionnaires: pd.DataFrame, episodes: pd.DataFrame) -> pd.Data
     """
     first = episodes.groupby("patient_id")["admission_date"].min().rename("first_admission_date")
     frame = questionnaires.merge(first, left_on="patient_id", right_index=True, how="left")
-    frame["months"] = (frame["questionnaire_date"] - frame["first_admission_date"]) / pd.Timedelta(days=1) / MONTH_DAYS
+    frame["months"] = (frame["questionnaire_date"] - frame["first_admission_date"]) / pd.Timedelta(days=1) / DAYS_PER_MONTH
     return frame.drop(columns="first_admission_date")
 
 

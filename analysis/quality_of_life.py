@@ -34,10 +34,9 @@ import pandas as pd
 from scipy import stats
 
 from analysis.data import DEFAULT_DATA_DIR
+from analysis.outcomes import with_months
 from analysis.schema import EQ5D_DIMENSIONS
 
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 #: The value set's file, under the data folder.
 VALUE_SET_PATH = Path("reference") / "eq5d5l_value_set_norway.csv"
 EQ5D_COLUMNS = [f"eq5d_{d}" for d in EQ5D_DIMENSIONS]
@@ -51,11 +50,8 @@ def time_in_treatment(questionnaires: pd.DataFrame, episodes: pd.DataFrame) -> p
 
     months = (questionnaire_date - first admission_date) in days / (365.25 / 12); years = days / 365.25.
     """
-    first = episodes.groupby("patient_id")["admission_date"].min()
-    days = (questionnaires["questionnaire_date"] - questionnaires["patient_id"].map(first)).dt.days.astype(float)
-    out = questionnaires.copy()
-    out["months"] = days / DAYS_PER_MONTH
-    out["years"] = days / DAYS_PER_YEAR
+    out = with_months(questionnaires, episodes)
+    out["years"] = out["months"] / 12
     return out
 
 
