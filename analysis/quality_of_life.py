@@ -39,6 +39,9 @@ from analysis.schema import EQ5D_DIMENSIONS
 
 #: The value set's file, under the data folder.
 VALUE_SET_PATH = Path("reference") / "eq5d5l_value_set_norway.csv"
+#: The value sets of other countries (England, Denmark, Sweden) for sensitivity analyses and teaching.
+OTHER_VALUE_SETS_PATH = Path("reference") / "eq5d5l_value_sets_other.csv"
+NORWAY = "Norway"
 EQ5D_COLUMNS = [f"eq5d_{d}" for d in EQ5D_DIMENSIONS]
 
 
@@ -55,10 +58,24 @@ def time_in_treatment(questionnaires: pd.DataFrame, episodes: pd.DataFrame) -> p
     return out
 
 
-def value_set(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """The Norwegian EQ-5D-5L value set: one row per dimension (MO, SC, UA, PD, AD) and level (1-5)."""
+def value_set(data_dir: str | Path | None = None, country: str = NORWAY) -> pd.DataFrame:
+    """An EQ-5D-5L value set: one row per dimension (MO, SC, UA, PD, AD) and level (1-5), with its decrement.
+
+    Norway's (the report's) by default; ``country`` may name one of :func:`value_set_names`.
+    """
     folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
-    return pd.read_csv(folder / VALUE_SET_PATH)
+    if country == NORWAY:
+        return pd.read_csv(folder / VALUE_SET_PATH)
+    others = pd.read_csv(folder / OTHER_VALUE_SETS_PATH)
+    if country not in set(others["value_set"]):
+        raise ValueError(f"no EQ-5D-5L value set for {country!r}; available: {value_set_names(data_dir)}")
+    return others.loc[others["value_set"] == country, ["dimension", "level", "decrement"]].reset_index(drop=True)
+
+
+def value_set_names(data_dir: str | Path | None = None) -> list[str]:
+    """The countries whose value sets are bundled, Norway first."""
+    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    return [NORWAY, *pd.read_csv(folder / OTHER_VALUE_SETS_PATH)["value_set"].drop_duplicates().tolist()]
 
 
 def eq5d_index(questionnaires: pd.DataFrame, values: pd.DataFrame | None = None) -> pd.Series:

@@ -47,7 +47,7 @@ DEFAULT_OUTPUT = ROOT / "_build" / "reruns"
 PARAMETERS_TAG = "parameters"
 
 #: Headline statistics of the overview: (column heading, ledger key, how to print it). A key that no
-#: page of the variant glues (the cost-utility chapter is not computed yet) is shown as "not computed".
+#: page of the variant glues is shown as "not computed"; a withheld or missing value as the page shows it.
 HEADLINES = (
     ("Patients", "s6_1_patients_participated_total", "{:,.0f}"),
     ("One-year retention (%)", "s6_1_one_year_retention_percent", "{:.1f}"),

@@ -1,0 +1,298 @@
+"""The cost-utility analysis of report section 6.7 from patient-level data (Tables 6.C to 6.G, 6.K, 6.L).
+
+The report states its method in words (sections 5.4 and 6.7, Appendix 4). The definitions used here:
+
+* **Treatment days** are calendar days inside a patient's episodes, admission and discharge day both
+  counted, an open episode counted to the end of the data; they are split by calendar year, and the
+  clinic is the patient's clinic. Summed over a clinic-year they are the patient-days of Table 6.C.
+* **Cost per treatment day** of a clinic-year = the clinic's total cost that year (Table 6.C, from the
+  clinics' accounts: not patient data) / the patient-days observed in the data that clinic-year.
+* A patient's **programme cost** = the sum over clinic-years of treatment days x that cost per day.
+* **Gross cost per patient-year** = total cost / total patient-days x 365.
+* **Trajectory group**: *continued* when the patient's last episode is still open at the end of the data,
+  else that episode's discharge type, *planned* or *unplanned* termination (as
+  :func:`analysis.health_services.trajectory_groups`). *Discontinued* = planned + unplanned.
+* **Utility** is the EQ-5D-5L index with the Norwegian value set (:mod:`analysis.quality_of_life`), for
+  answers with all five dimensions. The **cost-utility sample** is every patient with two or more.
+* **Accumulated QALYs** = area under the patient's utility curve (trapezoid rule, time in years of 365.25
+  days) from the first to the last measurement (:func:`analysis.cea.qalys_auc`). Not discounted: the
+  period is short, and the report does not discount.
+* **Follow-up** of a patient = from the first admission to the last discharge (or the end of the data
+  when still in treatment), both days counted, in years of 365.25 days; gaps between episodes count.
+* **Annualized** cost and QALYs of a patient = programme cost / follow-up and QALYs / follow-up. The
+  sensitivity analysis offers QALYs / the years the measurements span instead (the mean utility).
+* Table 6.D and 6.F statistics are means, SDs (n - 1) and medians over the sample's patients; the
+  differences of Tables 6.E and 6.G are continued minus the other group, and an ICER is the ratio of the
+  unrounded differences (:func:`analysis.cea.icer`, :func:`analysis.cea.dominance`).
+* **Table 6.K**: net incremental cost = the annualized incremental cost minus the specialist-care and the
+  primary-care offsets of Tables 6.I and 6.H (:mod:`analysis.health_services`).
+* **Crime** (Table 6.L): every patient with an answer on days with criminal activity in the last 30 days;
+  baseline = the first answer, last observation = the last one; change = last - baseline; annualized =
+  12 x change (a 30-day recall period is a twelfth of a year); cost = annualized change x the cost of a
+  day with criminal activity (3,500 NOK, Supplementary Table C).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import cea, quality_of_life
+from analysis.data import published_table
+from analysis.health_services import COMPARISONS, trajectory_groups
+from analysis.retention import DAYS_PER_YEAR
+
+CONTINUED = "continued"
+DISCONTINUED = "discontinued"
+GROUPS = ("continued", "planned", "unplanned")
+#: Applied cost of a day with criminal activity (Supplementary Table C, 2023 NOK).
+CRIME_COST_KEY = "stc_any_crime_applied_value"
+#: A 30-day recall period scaled to a year.
+RECALL_PERIODS_PER_YEAR = 12
+ANNUALIZE_BY = ("follow_up", "measured_span")
+
+
+# --- programme costs (Table 6.C) --------------------------------------------------------------------
+
+
+def treatment_days(episodes: pd.DataFrame, patients: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Treatment days per patient, clinic and calendar year (both end days counted; open to ``data_end``).
+
+    Returns ``patient_id``, ``clinic``, ``year``, ``days``.
+    """
+    frame = episodes.merge(patients[["patient_id", "clinic"]], on="patient_id", how="left", validate="many_to_one")
+    return cea.treatment_days_by_year(frame, "patient_id", "admission_date", "discharge_date", keys=["clinic"], data_end=data_end)
+
+
+def clinic_accounts(data_dir: str | Path | None = None) -> pd.DataFrame:
+    """Total cost of each clinic-year from the clinics' accounts as Table 6.C prints them (not patient
+    data): ``clinic``, ``year``, ``total_cost`` (NOK)."""
+    accounts = published_table("table_6c_program_costs", data_dir)
+    accounts = accounts[accounts["row_type"] == "clinic_year"].astype({"year": int})
+    return accounts[["clinic", "year", "total_cost_nok"]].rename(columns={"total_cost_nok": "total_cost"}).reset_index(drop=True)
+
+
+def program_costs(days: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
+    """Table 6.C: per clinic-year the patients treated, total cost, patient-days and cost per treatment day.
+
+    ``days`` is :func:`treatment_days`; ``accounts`` is :func:`clinic_accounts` (or any frame with
+    ``clinic``, ``year``, ``total_cost``). Patients and patient-days are counted in the data; only
+    clinic-years with treatment days appear, and each must have a cost. Returns ``clinic``, ``year``,
+    ``n_patients``, ``total_cost``, ``patient_days``, ``cost_per_day``; :func:`program_cost_total` gives
+    the total row.
+    """
+    observed = days[days["days"] > 0].groupby(["clinic", "year"], as_index=False).agg(
+        n_patients=("patient_id", "nunique"), patient_days=("days", "sum"))
+    out = observed.merge(accounts[["clinic", "year", "total_cost"]], on=["clinic", "year"], how="left", validate="one_to_one")
+    missing = out["total_cost"].isna()
+    if missing.any():
+        raise ValueError(f"no clinic cost for the clinic-years {out.loc[missing, ['clinic', 'year']].to_dict('records')}")
+    out = cea.cost_per_treatment_day(out, total_cost="total_cost").merge(out[["clinic", "year", "n_patients"]], on=["clinic", "year"])
+    return out[["clinic", "year", "n_patients", "total_cost", "patient_days", "cost_per_day"]].sort_values(["clinic", "year"]).reset_index(drop=True)
+
+
+def program_cost_total(days: pd.DataFrame, costs: pd.DataFrame) -> dict[str, float]:
+    """Total row of Table 6.C: distinct patients, summed cost and patient-days, cost per day, and the
+    gross cost per patient-year (:func:`analysis.cea.gross_cost_per_patient_year`)."""
+    total_cost = float(costs["total_cost"].sum())
+    patient_days = float(costs["patient_days"].sum())
+    return {
+        "n_patients": int(days.loc[days["days"] > 0, "patient_id"].nunique()),
+        "total_cost": total_cost,
+        "patient_days": patient_days,
+        "cost_per_day": total_cost / patient_days,
+        "cost_per_patient_year": cea.gross_cost_per_patient_year(total_cost, patient_days),
+    }
+
+
+def patient_costs(days: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
+    """Programme cost and treatment days of every patient: ``patient_id``, ``days``, ``cost``."""
+    return cea.program_cost_per_patient(days, costs)
+
+
+def follow_up_years(episodes: pd.DataFrame, data_end) -> pd.DataFrame:
+    """Follow-up of each patient, first admission to last discharge (or ``data_end`` when the last episode
+    is open), both days counted, in years of 365.25 days. Returns ``patient_id``, ``follow_up_years``."""
+    ordered = episodes.sort_values(["patient_id", "admission_date"], kind="stable")
+    first = ordered.groupby("patient_id")["admission_date"].min()
+    last = ordered.groupby("patient_id").tail(1).set_index("patient_id")["discharge_date"]
+    end = last.fillna(pd.Timestamp(data_end).normalize())
+    years = ((end - first).dt.days + 1) / DAYS_PER_YEAR
+    return years.rename("follow_up_years").reset_index()
+
+
+# --- the cost-utility sample -------------------------------------------------------------------------
+
+
+def utilities(questionnaires: pd.DataFrame, values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Utility of every answer with all five EQ-5D-5L dimensions: ``patient_id``, ``questionnaire_date``,
+    ``utility`` (Norwegian value set unless ``values`` is given)."""
+    index = quality_of_life.eq5d_index(questionnaires, values)
+    out = questionnaires[["patient_id", "questionnaire_date"]].assign(utility=index)
+    return out.dropna(subset=["utility"]).reset_index(drop=True)
+
+
+def patient_table(episodes: pd.DataFrame, patients: pd.DataFrame, questionnaires: pd.DataFrame, data_end,
+                  accounts: pd.DataFrame | None = None, values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per patient of the cost-utility sample (two or more utilities) with everything the tables use.
+
+    Columns: ``patient_id``, ``group`` (continued, planned, unplanned), ``n_measurements``, ``qalys``
+    (accumulated), ``measured_years`` (years the measurements span), ``days`` (treatment days), ``cost``
+    (programme cost), ``follow_up_years``, ``annual_cost`` and ``annual_qalys`` (per year of follow-up).
+    ``accounts`` defaults to :func:`clinic_accounts`, ``values`` to the Norwegian value set. Never shown on a
+    page: it holds patient-level rows.
+    """
+    days = treatment_days(episodes, patients, data_end)
+    accounts = clinic_accounts() if accounts is None else accounts
+    costs = patient_costs(days, program_costs(days, accounts))
+    qalys = cea.qalys_auc(utilities(questionnaires, values), "patient_id", "questionnaire_date", "utility")
+    qalys = qalys[qalys["n_measurements"] >= 2].rename(columns={"years": "measured_years"})
+    out = (qalys.drop(columns="annualized_qalys")
+           .merge(trajectory_groups(episodes), on="patient_id", how="left", validate="one_to_one")
+           .merge(costs, on="patient_id", how="left", validate="one_to_one")
+           .merge(follow_up_years(episodes, data_end), on="patient_id", how="left", validate="one_to_one"))
+    out["annual_cost"] = out["cost"] / out["follow_up_years"]
+    out["annual_qalys"] = out["qalys"] / out["follow_up_years"]
+    columns = ["patient_id", "group", "n_measurements", "qalys", "measured_years", "days", "cost", "follow_up_years", "annual_cost", "annual_qalys"]
+    return out[columns].sort_values("patient_id").reset_index(drop=True)
+
+
+def annualize(sample: pd.DataFrame, by: str = "follow_up") -> pd.DataFrame:
+    """The sample with ``annual_qalys`` recomputed: QALYs per year of follow-up (``by="follow_up"``, the
+    base case) or per year the measurements span (``"measured_span"``: the mean utility)."""
+    if by not in ANNUALIZE_BY:
+        raise ValueError(f"annualize by one of {ANNUALIZE_BY}, not {by!r}")
+    years = sample["follow_up_years"] if by == "follow_up" else sample["measured_years"]
+    return sample.assign(annual_qalys=sample["qalys"] / years.where(years > 0))
+
+
+# --- Tables 6.D to 6.G -------------------------------------------------------------------------------
+
+
+def _two_groups(sample: pd.DataFrame) -> pd.Series:
+    return sample["group"].where(sample["group"] == CONTINUED, DISCONTINUED)
+
+
+def accumulated_table(sample: pd.DataFrame) -> pd.DataFrame:
+    """Table 6.D: continued vs discontinued: ``n``, mean and SD of programme cost and of accumulated QALYs,
+    mean treatment days. One row per group (continued first)."""
+    grouped = sample.assign(group=_two_groups(sample)).groupby("group")
+    out = grouped.agg(n=("patient_id", "size"), cost_mean=("cost", "mean"), cost_sd=("cost", "std"),
+                      qaly_mean=("qalys", "mean"), qaly_sd=("qalys", "std"), days_mean=("days", "mean"))
+    out = out.reindex([CONTINUED, DISCONTINUED])
+    out["n"] = out["n"].fillna(0).astype(int)
+    return out.rename_axis("group").reset_index()
+
+
+def accumulated_icer(table: pd.DataFrame) -> dict[str, float]:
+    """Table 6.E from Table 6.D: ``delta_cost``, ``delta_qaly`` (continued minus discontinued) and ``icer``."""
+    by = table.set_index("group")
+    delta_cost = float(by.at[CONTINUED, "cost_mean"] - by.at[DISCONTINUED, "cost_mean"])
+    delta_qaly = float(by.at[CONTINUED, "qaly_mean"] - by.at[DISCONTINUED, "qaly_mean"])
+    return {"delta_cost": delta_cost, "delta_qaly": delta_qaly, **_ratio(delta_cost, delta_qaly)}
+
+
+def _ratio(delta_cost: float, delta_qaly: float) -> dict:
+    """ICER and dominance label of one comparison; NaN and "" when a difference is missing. The ICER is
+    only given for "more costly, more effective" (elsewhere a ratio misleads)."""
+    if np.isnan(delta_cost) or np.isnan(delta_qaly):
+        return {"icer": np.nan, "status": ""}
+    status = cea.dominance(delta_cost, delta_qaly)
+    return {"icer": cea.icer(delta_cost, delta_qaly) if status == cea.MORE_COSTLY_MORE_EFFECTIVE else np.nan, "status": status}
+
+
+def follow_up_table(sample: pd.DataFrame) -> pd.DataFrame:
+    """Table 6.F: per trajectory group ``n``, mean, SD and median accumulated QALYs, mean follow-up years,
+    and (for Table 6.G) mean annualized cost and QALYs."""
+    out = sample.groupby("group").agg(
+        n=("patient_id", "size"), qaly_mean=("qalys", "mean"), qaly_sd=("qalys", "std"), qaly_median=("qalys", "median"),
+        follow_up_years=("follow_up_years", "mean"), annual_cost=("annual_cost", "mean"), annual_qalys=("annual_qalys", "mean"))
+    out = out.reindex(list(GROUPS))
+    out["n"] = out["n"].fillna(0).astype(int)
+    return out.rename_axis("group").reset_index()
+
+
+def annualized_comparisons(sample: pd.DataFrame, comparators=COMPARISONS) -> pd.DataFrame:
+    """Table 6.G: continued against each other group, on annualized costs and QALYs.
+
+    Returns ``comparator``, ``delta_cost``, ``delta_qaly`` (continued minus comparator, group means of the
+    patients' annual values), ``icer`` (NaN unless both differences are positive) and ``status``
+    (:func:`analysis.cea.dominance`).
+    """
+    means = sample.groupby("group")[["annual_cost", "annual_qalys"]].mean().reindex(list(GROUPS))
+    rows = []
+    for other in comparators:
+        dc = float(means.at[CONTINUED, "annual_cost"] - means.at[other, "annual_cost"])
+        dq = float(means.at[CONTINUED, "annual_qalys"] - means.at[other, "annual_qalys"])
+        rows.append({"comparator": other, "delta_cost": dc, "delta_qaly": dq, **_ratio(dc, dq)})
+    return pd.DataFrame(rows, columns=["comparator", "delta_cost", "delta_qaly", "icer", "status"])
+
+
+def adjusted_comparisons(comparisons: pd.DataFrame, offsets: pd.DataFrame) -> pd.DataFrame:
+    """Table 6.K: the annualized comparisons net of health-service offsets.
+
+    ``offsets`` is :func:`analysis.health_services.cost_offsets` (columns ``comparison``, ``category``,
+    ``offset``; categories ``specialist_total`` and ``primary_total`` are used). Net delta cost = delta cost
+    - specialist offset - primary offset. Returns ``comparator``, ``delta_cost``, ``specialist_offset``,
+    ``primary_offset``, ``net_delta_cost``, ``delta_qaly``, ``status`` (of the net cost).
+    """
+    wide = offsets.pivot(index="comparison", columns="category", values="offset")
+    out = comparisons[["comparator", "delta_cost", "delta_qaly"]].copy()
+    out["specialist_offset"] = out["comparator"].map(wide["specialist_total"])
+    out["primary_offset"] = out["comparator"].map(wide["primary_total"])
+    out["net_delta_cost"] = out["delta_cost"] - out["specialist_offset"] - out["primary_offset"]
+    out["status"] = [_ratio(c, q)["status"] for c, q in zip(out["net_delta_cost"], out["delta_qaly"])]
+    return out[["comparator", "delta_cost", "specialist_offset", "primary_offset", "net_delta_cost", "delta_qaly", "status"]]
+
+
+# --- crime (Table 6.L) -------------------------------------------------------------------------------
+
+
+def crime_cost_per_day(data_dir: str | Path | None = None) -> float:
+    """The applied cost of one day with criminal activity (Supplementary Table C), from the ledger."""
+    from analysis.scorecard import ledger
+
+    return float(ledger(data_dir).at[CRIME_COST_KEY, "value"])
+
+
+def crime_changes(questionnaires: pd.DataFrame, cost_per_day: float) -> pd.DataFrame:
+    """Per patient with a crime-days answer: ``baseline``, ``last``, ``change``, ``annualized_change``
+    (12 x change) and ``annualized_cost`` (x ``cost_per_day``). Patient-level: never shown on a page."""
+    answered = questionnaires.dropna(subset=["crime_days_30d"]).sort_values(["patient_id", "questionnaire_date"], kind="stable")
+    days = answered.groupby("patient_id")["crime_days_30d"]
+    out = pd.DataFrame({"baseline": days.first().astype(float), "last": days.last().astype(float)})
+    out["change"] = out["last"] - out["baseline"]
+    out["annualized_change"] = RECALL_PERIODS_PER_YEAR * out["change"]
+    out["annualized_cost"] = cost_per_day * out["annualized_change"]
+    return out.reset_index()
+
+
+def crime_table(changes: pd.DataFrame) -> pd.DataFrame:
+    """Table 6.L: mean and SD (n - 1) of each column of :func:`crime_changes`, with ``n``."""
+    columns = ["baseline", "last", "change", "annualized_change", "annualized_cost"]
+    return pd.DataFrame({"variable": columns, "mean": [changes[c].mean() for c in columns],
+                         "sd": [changes[c].std() for c in columns], "n": len(changes)})
+
+
+def crime_offsets(changes: pd.DataFrame, groups: pd.DataFrame, comparators=COMPARISONS) -> pd.DataFrame:
+    """Crime-cost offset of continued treatment against each other group: the comparator's mean annualized
+    crime-cost change minus the continued group's (a difference-in-differences of first and last answers,
+    as Supplementary Table D describes; positive = a larger fall in the continued group). An extension of
+    this edition: the report's Table 6.L is for the whole cohort. Returns ``comparator``, ``offset``."""
+    data = changes.merge(groups, on="patient_id", how="inner", validate="one_to_one")
+    means = data.groupby("group")["annualized_cost"].mean().reindex(list(GROUPS))
+    return pd.DataFrame({"comparator": list(comparators), "offset": [float(means[c] - means[CONTINUED]) for c in comparators]})
+
+
+def incremental_net_benefit(delta_cost: float, delta_qaly: float, wtp: float, *, specialist_offset: float = 0.0,
+                            primary_offset: float = 0.0, crime_offset: float = 0.0, programme_factor: float = 1.0,
+                            specialist_factor: float = 1.0, primary_factor: float = 1.0, crime_factor: float = 1.0) -> float:
+    """Incremental net monetary benefit per patient-year of continued treatment in a scenario:
+    ``wtp x delta_qaly - (programme_factor x delta_cost - specialist_factor x specialist_offset -
+    primary_factor x primary_offset - crime_factor x crime_offset)``. The factors scale one cost input at
+    a time (e.g. 1.25 for unit costs 25% higher), which is how the one-way sensitivity analysis varies them."""
+    net_cost = (programme_factor * delta_cost - specialist_factor * specialist_offset - primary_factor * primary_offset
+                - crime_factor * crime_offset)
+    return float(cea.net_monetary_benefit(net_cost, delta_qaly, wtp))

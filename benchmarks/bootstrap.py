@@ -1,0 +1,90 @@
+"""Time the cost-utility bootstrap on this machine, write the figures to JSON and print them side by side.
+
+    .venv/bin/python benchmarks/bootstrap.py [--replicates 5000] [--repeat 5] [--out benchmarks/bootstrap.json]
+
+Measured on the bundled synthetic cohort's cost-utility sample (section 6.7: 116 patients in three
+groups), each the median of ``--repeat`` runs:
+
+* ``bootstrap_means``: resampling patients within groups, ``--replicates`` replicates (the issue's budget
+  is 5 seconds for 5,000);
+* ``bootstrap_and_curves``: the same plus the deltas of both comparisons, the acceptability curve
+  (0 to 2,000,000 NOK per QALY) and the EVPI curve;
+* ``same_seed_identical``: whether two runs with the same seed give identical replicates (not a time).
+
+The previous figures in the output file, if any, are printed next to the new ones before it is replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from analysis import cost_utility, uncertainty  # noqa: E402
+from analysis.cohort import load_cohort  # noqa: E402
+
+
+def _timed(function, repeat: int) -> list[float]:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        runs.append(round(time.perf_counter() - start, 3))
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "bootstrap.json"))
+    args = parser.parse_args(argv)
+
+    cohort = load_cohort()
+    sample = cost_utility.patient_table(cohort.episodes, cohort.patients, cohort.questionnaires, cohort.data_end)
+    n = args.replicates
+
+    def means():
+        return uncertainty.bootstrap_means(sample, "group", "annual_cost", "annual_qalys", n_replicates=n, seed=1)
+
+    def curves():
+        replicates = means()
+        for comparator in ("planned", "unplanned"):
+            deltas = uncertainty.replicate_deltas(replicates, "continued", comparator)
+            uncertainty.ceac(deltas)
+            uncertainty.evpi(deltas)
+
+    first, second = means(), means()
+    figures = {
+        "bootstrap_means": {"median_seconds": statistics.median(runs := _timed(means, args.repeat)), "runs": runs},
+        "bootstrap_and_curves": {"median_seconds": statistics.median(runs := _timed(curves, args.repeat)), "runs": runs},
+        "same_seed_identical": bool(first.equals(second)),
+    }
+    result = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "replicates": n,
+        "patients": int(len(sample)),
+        "figures": figures,
+    }
+    out = Path(args.out)
+    previous = json.loads(out.read_text()).get("figures", {}) if out.exists() else {}
+    print(f"{'figure':24} {'previous':>10} {'now':>10}")
+    for name, value in figures.items():
+        old = previous.get(name)
+        show = (lambda v: v["median_seconds"] if isinstance(v, dict) else v)
+        print(f"{name:24} {str(show(old)) if old is not None else '-':>10} {str(show(value)):>10}")
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
