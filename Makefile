@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with Python 3.11 and make:
 #   make book   build the HTML book into _build/html
+#   make student  the same book without the solutions of its exercises, into _build/student/html
 #   make test   run the test suite (it builds the book once more, in a temporary folder)
 
 SHELL := /bin/bash
@@ -12,10 +13,11 @@ INSTALLED := $(VENV)/.installed
 STAGE := _build/staging
 JB_FLAGS := -n -W --keep-going
 
-.PHONY: help venv data book test clean pdf pdf-deps
+.PHONY: help venv data book student test clean pdf pdf-deps
 
 help:
 	@echo "make book   build the HTML book into _build/html"
+	@echo "make student  build the student edition (no solutions) into _build/student/html"
 	@echo "make test   run the test suite"
 	@echo "make pdf    build the PDF edition into _build/pdf (needs TeX Live: make pdf-deps)"
 	@echo "make clean  remove build output (keeps .venv)"
@@ -49,6 +51,15 @@ book: data
 	@cp -a $(STAGE)/_build/html _build/html && rm -rf _build/html.previous
 	@echo
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+# The student edition: the book without the solutions of its exercises (hatbook/student.py), built in
+# _build/student/.work and moved to _build/student/html when it succeeded; _build/html is not touched.
+# It reuses the execution cache of `make book` when that cache was made from the current data and code.
+student: data
+	@cache=""; \
+	if [ "$$(cat $(STAGE)/.inputs-digest 2>/dev/null)" = "$(DIGEST)" ] && [ -d $(STAGE)/_build/.jupyter_cache ]; then \
+		cache="--execution-cache $(STAGE)/_build/.jupyter_cache"; fi; \
+	$(BIN)/python -m hatbook.student --strict --output _build/student $$cache
 
 test: data
 	$(BIN)/python -m pytest

@@ -38,6 +38,25 @@ def ledger(data_dir: str | Path | None = None) -> pd.DataFrame:
     return published_table("statistics", data_dir).set_index("key")
 
 
+#: The synthetic generator's calibration report, written beside the bundled cohort by ``python -m synthetic``.
+CALIBRATION_FILE = "calibration.csv"
+
+
+def calibration_notes(cohort_dir: str | Path | None = None) -> dict[str, str]:
+    """Why the synthetic cohort misses a published figure, by ledger key: the generator's own reason for
+    every calibration target it reports as not met (``calibration.csv`` beside the cohort; empty when the
+    folder has none, as real data would not). A page uses it to explain a difference that comes from the
+    synthetic data rather than from the analysis."""
+    from analysis.cohort import DEFAULT_COHORT_DIR
+
+    path = (Path(cohort_dir) if cohort_dir is not None else DEFAULT_COHORT_DIR) / CALIBRATION_FILE
+    if not path.is_file():
+        return {}
+    report = pd.read_csv(path)
+    missed = report[(report["status"] != "pass") & report["reason"].notna()]
+    return {key: f"The synthetic cohort is not calibrated to this figure: {reason.rstrip('.')}." for key, reason in zip(missed["key"], missed["reason"])}
+
+
 def plain_number(value) -> int | float:
     """A plain Python number (glue and format specs need ``65.7``, not ``np.float64(65.7)``)."""
     if isinstance(value, (bool, np.bool_)):
@@ -152,6 +171,11 @@ class Card:
     def explain(self, key: str, note: str) -> None:
         """Say on the page why ``key`` does not match the report."""
         self._notes[key] = note
+
+    def explain_unexplained(self, notes: dict[str, str]) -> None:
+        """Add ``notes`` (key -> note, e.g. :func:`calibration_notes`) to the keys that have no note yet."""
+        for key, note in notes.items():
+            self._notes.setdefault(key, note)
 
     def glue_frame(self, frame: pd.DataFrame, key_column: str = "key", value_column: str = "value", of_column: str | None = None) -> None:
         """Glue every row of a computed table that names a ledger key in ``key_column``; ``of_column``

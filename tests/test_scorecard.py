@@ -103,3 +103,27 @@ def test_a_row_printed_as_an_upper_bound_agrees_when_below_it():
     assert not agrees_with_print(key, float("nan"), entry)
     # an ordinary row: rounding to the print, not a bound
     assert not agrees_with_print("any_other_key", 4.5e-10, entry)
+
+
+def test_calibration_notes_quote_the_generators_reason_for_missed_targets(tmp_path):
+    from analysis.scorecard import calibration_notes
+
+    assert calibration_notes(tmp_path) == {}  # real data: no calibration report, no notes
+    pd.DataFrame({
+        "module": ["economics", "economics", "core"],
+        "key": ["t6d_continued_cost_mean", "t6d_continued_n", "t6c_oslo_2022_patient_days"],
+        "published": [2574079, 68, 8644], "achieved": [2497343, 68, 8644],
+        "status": ["explained", "pass", "pass"],
+        "reason": ["episodes fixed by the retention calibration leave too few continued patients in costly clinic-years.", None, None],
+    }).to_csv(tmp_path / "calibration.csv", index=False)
+    notes = calibration_notes(tmp_path)
+    assert list(notes) == ["t6d_continued_cost_mean"]
+    assert notes["t6d_continued_cost_mean"].startswith("The synthetic cohort is not calibrated to this figure: episodes fixed")
+    assert notes["t6d_continued_cost_mean"].endswith("clinic-years.")
+
+
+def test_explain_unexplained_keeps_a_pages_own_note():
+    card = Card()
+    card.explain("t6d_continued_n", "own note")
+    card.explain_unexplained({"t6d_continued_n": "other", "t6d_discontinued_n": "added"})
+    assert card._notes == {"t6d_continued_n": "own note", "t6d_discontinued_n": "added"}

@@ -1,0 +1,205 @@
+"""The student edition: the HTML book without the solutions of its exercises.
+
+    python -m hatbook.student [--strict] [--output _build/student] [--execution-cache DIR]
+
+(``make student``) builds the book from the same sources as the published edition, with this module
+loaded as a Sphinx extension and ``hatbook_student_edition`` set, into ``<output>/html``:
+
+* every solution is removed from the pages (a transform drops the solution nodes after sphinx-exercise
+  has gathered each gated solution, with its code cells and their outputs, into one node), so neither
+  the solution's text nor its code nor its output reaches the HTML or the search index;
+* the page sources the HTML offers for download (``_sources/``) and the notebooks of
+  :mod:`hatbook.notebooks` (``_notebooks/``) are written without the solutions
+  (:func:`hatbook.exercises.strip_solutions`).
+
+sphinx-exercise's own ``hide_solutions`` option is not used: it drops the ``{solution}`` and
+``{solution-start}`` directives only, which would leave a gated solution's prose and code cells (with
+their output) on the page; and the ``{solution-end}`` it leaves behind stops the HTML writer ("unknown
+node type: solution_end_node").
+
+The pages are not changed, so their code is the code the published edition executed: pointed at the
+published edition's execution cache (``--execution-cache``; ``make student`` does so when the cache was
+made from the current data and analysis code), the build executes nothing again. Without it the build
+keeps a cache of its own under ``<output>/.work``, cleared when the data or the analysis code change.
+
+The build runs in a work folder (``<output>/.work``); the HTML replaces the previous student edition
+only when the build succeeded, so a failed build leaves the last good one in place. The published
+edition (``_build/html``) is never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = ROOT / "_build" / "student"
+EXTENSION = "hatbook.student"
+
+
+class StudentEditionError(RuntimeError):
+    """The student edition could not be built; the message says why."""
+
+
+# --- Sphinx extension (loaded in the student edition's build only) ------------------------------------
+
+
+def _remove_solutions(app, doctree) -> None:
+    from sphinx_exercise.nodes import solution_node
+
+    for node in list(doctree.findall(solution_node)):
+        node.parent.remove(node)
+
+
+def _strip_copied_sources(app, exception) -> None:
+    """Rewrite the page sources Sphinx copied into ``_sources`` without their solutions."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from hatbook.exercises import strip_solutions
+
+    for path in (Path(app.outdir) / "_sources").rglob("*"):
+        if path.is_file() and path.suffix in (".md", ".txt"):
+            text = path.read_text(encoding="utf-8")
+            if "{solution" in text:
+                path.write_text(strip_solutions(text), encoding="utf-8")
+
+
+def setup(app):
+    from sphinx.transforms import SphinxTransform
+
+    class RemoveSolutions(SphinxTransform):
+        """Drop every solution node; after sphinx-exercise's MergeGatedSolutions (priority 10)."""
+
+        default_priority = 15
+
+        def apply(self, **kwargs) -> None:
+            _remove_solutions(self.app, self.document)
+
+    app.setup_extension("hatbook.exercises")
+    app.add_transform(RemoveSolutions)
+    app.connect("build-finished", _strip_copied_sources)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# --- build ----------------------------------------------------------------------------------------------
+
+
+def student_config(source_dir: Path, *, execution_cache: Path | None = None) -> dict:
+    """The source's ``_config.yml`` with the student edition's settings."""
+    config = yaml.safe_load((source_dir / "_config.yml").read_text(encoding="utf-8")) or {}
+    config["title"] = f"{config.get('title', '').strip()} (student edition, without solutions)".strip()
+    sphinx = config.setdefault("sphinx", {}) or {}
+    config["sphinx"] = sphinx
+    extensions = list(sphinx.get("extra_extensions") or [])
+    if EXTENSION not in extensions:
+        extensions.append(EXTENSION)
+    sphinx["extra_extensions"] = extensions
+    # the configuration is written elsewhere, and Jupyter Book reads extension folders relative to it
+    local = sphinx.get("local_extensions") or {}
+    for extension, path in list(local.items()):
+        local[extension] = str((source_dir / path).resolve())
+    settings = sphinx.setdefault("config", {}) or {}
+    sphinx["config"] = settings
+    settings["hatbook_student_edition"] = True
+    if execution_cache is not None:
+        config.setdefault("execute", {})["cache"] = str(Path(execution_cache).resolve())
+    return config
+
+
+def _jupyter_book() -> str:
+    candidate = Path(sys.executable).with_name("jupyter-book")
+    return str(candidate) if candidate.exists() else (shutil.which("jupyter-book") or "jupyter-book")
+
+
+def install(built: Path, target: Path) -> None:
+    """Put the built HTML at ``target``, replacing the previous edition only once the new one is in place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    incoming = target.with_name(target.name + ".incoming")
+    previous = target.with_name(target.name + ".previous")
+    for leftover in (incoming, previous):
+        shutil.rmtree(leftover, ignore_errors=True)
+    shutil.copytree(built, incoming)
+    if target.exists():
+        target.rename(previous)
+    incoming.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def build_student(
+    source_dir: str | Path = ROOT,
+    output_dir: str | Path = DEFAULT_OUTPUT,
+    *,
+    execution_cache: str | Path | None = None,
+    strict: bool = False,
+    log=print,
+) -> Path:
+    """Build the student edition of the book in ``source_dir`` into ``output_dir/html``; return that folder.
+
+    ``execution_cache`` is another build's notebook cache to use (the published edition's, so that no
+    page is executed again); ``strict`` treats Sphinx warnings as errors, as ``make book`` does. Raises
+    :class:`StudentEditionError` when the build fails; the previous student edition stays in place then.
+    """
+    from hatbook.pdf import inputs_digest
+
+    source_dir = Path(source_dir).resolve()
+    output_dir = Path(output_dir).resolve()
+    work = output_dir / ".work"
+    work.mkdir(parents=True, exist_ok=True)
+    config_file = work / "_config.student.yml"
+    config = student_config(source_dir, execution_cache=Path(execution_cache) if execution_cache else None)
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    # the work folder's own cache is stale when the data or the analysis changed (see the Makefile)
+    digest_file = work / ".inputs-digest"
+    digest = inputs_digest(source_dir)
+    if execution_cache is None and digest_file.exists() and digest_file.read_text().strip() != digest:
+        log("data or analysis code changed: clearing the student edition's execution cache")
+        shutil.rmtree(work / "_build" / ".jupyter_cache", ignore_errors=True)
+
+    started = time.perf_counter()
+    command = [_jupyter_book(), "build", str(source_dir), "--config", str(config_file),
+               "--path-output", str(work), "-n", "--keep-going"]
+    if strict:
+        command.append("-W")
+    log("building the student edition (Jupyter Book, solutions removed)")
+    shutil.rmtree(work / "_build" / "html", ignore_errors=True)  # no page of an earlier build survives
+    done = subprocess.run(command, cwd=source_dir, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    (work / "build.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    built = work / "_build" / "html"
+    if done.returncode != 0 or not (built / "index.html").exists():
+        problems = [line for line in (done.stdout + done.stderr).splitlines() if re.search(r"\b(WARNING|ERROR):|Error", line)]
+        raise StudentEditionError(
+            f"the student edition did not build (exit {done.returncode}); log: {work / 'build.log'}\n" + "\n".join(problems[-25:])
+        )
+    if execution_cache is None:
+        digest_file.write_text(digest + "\n")
+    target = output_dir / "html"
+    install(built, target)
+    log(f"student edition built in {time.perf_counter() - started:.0f} s: {target / 'index.html'}")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hatbook.student", description="Build the book without the solutions of its exercises.")
+    parser.add_argument("--source", default=str(ROOT), help="the book's folder (with _config.yml and _toc.yml)")
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for html/ (default _build/student)")
+    parser.add_argument("--execution-cache", default=None, help="the notebook cache of another build to use (e.g. the published edition's)")
+    parser.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
+    args = parser.parse_args(argv)
+    try:
+        build_student(args.source, args.output, execution_cache=args.execution_cache, strict=args.strict)
+    except StudentEditionError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
