@@ -19,10 +19,13 @@ Definitions used throughout (for one item, ``mental_health`` or ``anxiety_depres
 
 from __future__ import annotations
 
+import warnings
+
 import altair as alt
 import numpy as np
 import pandas as pd
 from statsmodels.miscmodels.ordinal_model import OrderedModel
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
 from analysis.schema import ANXIETY_DEPRESSION, MENTAL_HEALTH
 
@@ -120,12 +123,20 @@ def proportional_odds(frame: pd.DataFrame):
     """Fit the proportional-odds model to :func:`model_frame` rows (BFGS; cluster-robust SEs by patient).
 
     A covariate that takes one value in every row (clinic when the data hold one clinic) cannot be
-    estimated and is left out of the model; :func:`odds_ratio_table` shows it as not estimable.
+    estimated and is left out of the model; :func:`odds_ratio_table` shows it as not estimable. A fit
+    that does not converge, or whose standard errors cannot be computed (a small rerun), raises
+    ValueError; statsmodels' warnings about it are kept out of the page.
     """
     exog = frame[[term for term in TERMS if frame[term].nunique() > 1]]
     groups = pd.factorize(frame["patient_id"])[0]
     model = OrderedModel(frame["outcome"], exog, distr="logit")
-    return model.fit(method="bfgs", maxiter=2000, disp=False, cov_type="cluster", cov_kwds={"groups": groups})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = model.fit(method="bfgs", maxiter=2000, disp=False, cov_type="cluster", cov_kwds={"groups": groups})
+    trouble = [w for w in caught if issubclass(w.category, (ConvergenceWarning, HessianInversionWarning))]
+    if trouble or not result.mle_retvals.get("converged", True):
+        raise ValueError("the model did not converge or its standard errors cannot be computed")
+    return result
 
 
 def odds_ratio_table(result) -> pd.DataFrame:

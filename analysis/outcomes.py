@@ -412,23 +412,26 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
         ci = fit.conf_int()
         pvalues = fit.pvalues
     rows = []
-    for term in fit.params.index:
-        if term == "Intercept":
-            continue
-        if term.startswith("C(wave)"):
-            wave = int(float(term.split("T.")[1].rstrip("]")))
-            label = f"{WAVE_LABELS.get(wave, f'{wave} months')} (against baseline)"
-        else:
-            label = HUNGER_TERMS.get(term, term)
-        rows.append(
-            {
-                "term": label,
-                "odds_ratio": float(np.exp(fit.params[term])),
-                "ci_low": float(np.exp(ci.loc[term, 0])),
-                "ci_high": float(np.exp(ci.loc[term, 1])),
-                "p_value": float(pvalues[term]),
-            }
-        )
+    # a separated subset gives huge coefficients: their odds ratios overflow to inf, which the page
+    # reports as not estimable, so numpy need not warn about it
+    with np.errstate(over="ignore"):
+        for term in fit.params.index:
+            if term == "Intercept":
+                continue
+            if term.startswith("C(wave)"):
+                wave = int(float(term.split("T.")[1].rstrip("]")))
+                label = f"{WAVE_LABELS.get(wave, f'{wave} months')} (against baseline)"
+            else:
+                label = HUNGER_TERMS.get(term, term)
+            rows.append(
+                {
+                    "term": label,
+                    "odds_ratio": float(np.exp(fit.params[term])),
+                    "ci_low": float(np.exp(ci.loc[term, 0])),
+                    "ci_high": float(np.exp(ci.loc[term, 1])),
+                    "p_value": float(pvalues[term]),
+                }
+            )
     return pd.DataFrame(rows, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value"])
 
 

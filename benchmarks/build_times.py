@@ -31,13 +31,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hatbook import jupyter_book_command  # noqa: E402
+
 #: The page whose prose the edit benchmark changes (a page without code: only it is re-read).
 PROSE_PAGE = "book/ch02_purpose.md"
 
 
-def _jupyter_book() -> str:
-    candidate = Path(sys.executable).with_name("jupyter-book")
-    return str(candidate) if candidate.exists() else "jupyter-book"
 
 
 def copy_sources(target: Path) -> Path:
@@ -50,7 +49,7 @@ def copy_sources(target: Path) -> Path:
 
 def build(source: Path, output: Path) -> tuple[float, int]:
     started = time.perf_counter()
-    done = subprocess.run([_jupyter_book(), "build", str(source), "--path-output", str(output), "-n", "--keep-going"],
+    done = subprocess.run([jupyter_book_command(), "build", str(source), "--path-output", str(output), "-n", "--keep-going"],
                           capture_output=True, text=True, cwd=source)
     return time.perf_counter() - started, done.returncode
 

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import yaml
 
+from hatbook import jupyter_book_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Debian packages that give xelatex, latexmk, xindy and the fonts the LaTeX builder uses.
@@ -156,9 +158,6 @@ def inputs_digest(source_dir: Path) -> str:
 # --- build ----------------------------------------------------------------------------------------------
 
 
-def _jupyter_book() -> str:
-    candidate = Path(sys.executable).with_name("jupyter-book")
-    return str(candidate) if candidate.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
 def _latex_errors(log_file: Path, limit: int = 12) -> str:
@@ -221,7 +220,7 @@ def build_pdf(
         shutil.rmtree(work / "_build" / ".jupyter_cache", ignore_errors=True)
 
     started = time.perf_counter()
-    command = [_jupyter_book(), "build", str(source_dir), "--builder", "latex", "--config", str(config_file),
+    command = [jupyter_book_command(), "build", str(source_dir), "--builder", "latex", "--config", str(config_file),
                "--path-output", str(work), "-n", "--keep-going"]
     if strict:
         command.append("-W")

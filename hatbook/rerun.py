@@ -40,6 +40,8 @@ from pathlib import Path
 
 import yaml
 
+from hatbook import install, jupyter_book_command
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Where variant books go (override with HATBOOK_RERUNS_DIR, e.g. in tests).
 DEFAULT_OUTPUT = ROOT / "_build" / "reruns"
@@ -339,14 +341,11 @@ def headline(glued: dict[str, str]) -> dict[str, object]:
 # --- one variant ------------------------------------------------------------------------------------------
 
 
-def _jupyter_book() -> str:
-    candidate = Path(sys.executable).with_name("jupyter-book")
-    return str(candidate) if candidate.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
 def build_book(source: Path, staging: Path) -> Path:
     """Build the staged book; return its HTML folder (raises :class:`RerunError` with the log's tail)."""
-    command = [_jupyter_book(), "build", str(source), "--path-output", str(staging), "-n", "--keep-going"]
+    command = [jupyter_book_command(), "build", str(source), "--path-output", str(staging), "-n", "--keep-going"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=source)
     (staging / "build.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     built = staging / "_build" / "html"
@@ -356,18 +355,6 @@ def build_book(source: Path, staging: Path) -> Path:
     return built
 
 
-def install(built: Path, target: Path) -> None:
-    """Put the built HTML at ``target``, replacing the previous book only once the new one is in place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    incoming = target.with_name(target.name + ".incoming")
-    previous = target.with_name(target.name + ".previous")
-    for leftover in (incoming, previous):
-        shutil.rmtree(leftover, ignore_errors=True)
-    shutil.move(str(built), str(incoming))
-    if target.exists():
-        target.rename(previous)
-    incoming.rename(target)
-    shutil.rmtree(previous, ignore_errors=True)
 
 
 def run_variant(

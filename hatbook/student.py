@@ -39,6 +39,8 @@ from pathlib import Path
 
 import yaml
 
+from hatbook import install, jupyter_book_command
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "_build" / "student"
 EXTENSION = "hatbook.student"
@@ -113,23 +115,8 @@ def student_config(source_dir: Path, *, execution_cache: Path | None = None) -> 
     return config
 
 
-def _jupyter_book() -> str:
-    candidate = Path(sys.executable).with_name("jupyter-book")
-    return str(candidate) if candidate.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
-def install(built: Path, target: Path) -> None:
-    """Put the built HTML at ``target``, replacing the previous edition only once the new one is in place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    incoming = target.with_name(target.name + ".incoming")
-    previous = target.with_name(target.name + ".previous")
-    for leftover in (incoming, previous):
-        shutil.rmtree(leftover, ignore_errors=True)
-    shutil.copytree(built, incoming)
-    if target.exists():
-        target.rename(previous)
-    incoming.rename(target)
-    shutil.rmtree(previous, ignore_errors=True)
 
 
 def build_student(
@@ -164,7 +151,7 @@ def build_student(
         shutil.rmtree(work / "_build" / ".jupyter_cache", ignore_errors=True)
 
     started = time.perf_counter()
-    command = [_jupyter_book(), "build", str(source_dir), "--config", str(config_file),
+    command = [jupyter_book_command(), "build", str(source_dir), "--config", str(config_file),
                "--path-output", str(work), "-n", "--keep-going"]
     if strict:
         command.append("-W")
@@ -181,7 +168,7 @@ def build_student(
     if execution_cache is None:
         digest_file.write_text(digest + "\n")
     target = output_dir / "html"
-    install(built, target)
+    install(built, target, copy=True)
     log(f"student edition built in {time.perf_counter() - started:.0f} s: {target / 'index.html'}")
     return target
 

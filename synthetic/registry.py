@@ -227,7 +227,7 @@ def _adjust(rng, block: _Block, rows: np.ndarray, aim_total: float, shares, exac
         best = min(moves, key=lambda m: abs(r - m[0]))
         if abs(r - best[0]) >= abs(r) - 1e-12 or not _apply(rng, block, rows, best[1], best[2], best[3]):
             break
-    for _ in range(8):  # exact: combinations of moves (meet in the middle)
+    for _ in range(40):  # exact: combinations of moves (meet in the middle)
         r = aim_total - block.total(rows)
         if abs(r) <= exact:
             return
@@ -246,7 +246,7 @@ def _adjust(rng, block: _Block, rows: np.ndarray, aim_total: float, shares, exac
         partner = np.where(np.abs(want - left) <= np.abs(want - right), pos - 1, pos)
         error = np.abs(want - sorted_sums[partner])
         improved = False
-        for i in np.argsort(error, kind="stable")[:50]:
+        for i in np.argsort(error, kind="stable")[:2000]:
             if error[i] >= abs(r) - 1e-12:
                 break
             chosen = [c for c in (*combos[i], *combos[order[partner[i]]]) if c > 0]
@@ -416,7 +416,8 @@ def _solve_after(rng, block, cell_rows, n_pat, b, offsets, shares, a_whole=None,
     """Adjust the after cells: unplanned first, then continued (from the unplanned offset), then planned.
 
     Specialist care (``a_whole``): the three after means satisfy the whole-cohort after mean and both
-    offsets. Primary care (``a_continued``): the continued after mean is set, the others follow.
+    offsets. Primary care (``a_continued``): the continued after mean is set, the others follow (the
+    unplanned cell is adjusted once more to the continued mean achieved).
     """
     def mean(g):
         return block.total(cell_rows[(g, "after")]) / n_pat[(g, "after")]
@@ -429,6 +430,8 @@ def _solve_after(rng, block, cell_rows, n_pat, b, offsets, shares, a_whole=None,
     a_c = mean("unplanned") - b["unplanned"] + b["continued"] - offsets["unplanned"]
     _adjust(rng, block, cell_rows[("continued", "after")], a_c * n_pat[("continued", "after")], shares)
     a_c = mean("continued")
+    if a_whole is None:  # primary care: the continued mean may miss its aim by a few NOK; the unplanned cell follows it
+        _adjust(rng, block, cell_rows[("unplanned", "after")], (a_c + b["unplanned"] - b["continued"] + offsets["unplanned"]) * n_pat[("unplanned", "after")], shares)
     _adjust(rng, block, cell_rows[("planned", "after")], (a_c + b["planned"] - b["continued"] + offsets["planned"]) * n_pat[("planned", "after")], shares)
 
 

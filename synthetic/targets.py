@@ -54,7 +54,8 @@ class Target:
             "tolerance": tolerance,
             "met": met,
             "status": "pass" if met else ("explained" if self.reason else "FAIL"),
-            "reason": self.reason,
+            # a reason explains a figure that is not met; on a target that passes it is not printed
+            "reason": "" if met else self.reason,
         }
 
 

@@ -35,14 +35,35 @@ def to_csv_text(table: schema.Table, frame: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n")
 
 
-def write_cohort(tables: dict[str, pd.DataFrame], folder: Path, metadata: dict) -> None:
-    """Write every table of :data:`analysis.schema.TABLES` and ``cohort.json`` into ``folder``, atomically."""
+#: Columns of the calibration report ``calibration.csv`` written beside the cohort.
+CALIBRATION_COLUMNS = ("module", "key", "description", "published", "tolerance", "achieved", "status", "reason")
+
+
+def calibration_csv_text(calibration: pd.DataFrame) -> str:
+    """The CSV text of the calibration report: one row per target, numbers to 12 significant digits.
+
+    ``calibration`` is :func:`synthetic.__main__.calibration` (its ``target`` column is written as
+    ``published``); the text is the same for the same cohort, byte for byte.
+    """
+    frame = calibration.rename(columns={"target": "published"})
+    out = pd.DataFrame({c: frame[c] for c in CALIBRATION_COLUMNS})
+    for c in ("published", "tolerance", "achieved"):
+        out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{float(v):.12g}")
+    out["status"] = out["status"].str.lower()
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def write_cohort(tables: dict[str, pd.DataFrame], folder: Path, metadata: dict, calibration: pd.DataFrame | None = None) -> None:
+    """Write every table of :data:`analysis.schema.TABLES`, ``cohort.json`` and (when given) the
+    calibration report ``calibration.csv`` into ``folder``, atomically."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
         for name, table in schema.TABLES.items():
             (staging / f"{name}.csv").write_text(to_csv_text(table, tables[name]), encoding="utf-8")
+        if calibration is not None:
+            (staging / "calibration.csv").write_text(calibration_csv_text(calibration), encoding="utf-8")
         (staging / "cohort.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         backup = folder.with_name(f".{folder.name}-previous")
         if backup.exists():

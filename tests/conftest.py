@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from hatbook import jupyter_book_command
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -21,9 +23,6 @@ class BookBuild:
     html: Path
 
 
-def _jupyter_book() -> str:
-    candidate = Path(sys.executable).with_name("jupyter-book")
-    return str(candidate) if candidate.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +32,7 @@ def book_build(tmp_path_factory) -> BookBuild:
     Set HATBOOK_TEST_BUILD_DIR to reuse a folder between runs (its notebook cache makes reruns fast).
     """
     out = Path(os.environ.get("HATBOOK_TEST_BUILD_DIR") or tmp_path_factory.mktemp("book"))
-    command = [_jupyter_book(), "build", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
+    command = [jupyter_book_command(), "build", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     return BookBuild(done.returncode, done.stdout + done.stderr, out / "_build" / "html")
 

@@ -86,3 +86,27 @@ def test_scorecard_page_reports_the_comparison(built_html):
 def test_each_computed_page_ends_with_its_comparison(built_html, page):
     text = (built_html / "book" / f"{page}.html").read_text(encoding="utf-8")
     assert "Computed against published" in text and "hatbook-scorecard" in text
+
+
+#: The economic rows (section 6.7, Appendix 4 and the Executive summary's economic findings): computed on
+#: the cost-utility pages, where every difference carries a note (card.show() fails the build otherwise).
+ECONOMIC_SECTIONS = [("6.7", None), ("Appendix 4", None), ("Executive summary", "Executive summary, Economic findings")]
+
+
+def economic_scope() -> pd.DataFrame:
+    book = ledger().reset_index()
+    masks = [(book.section == s) & (book.location.str.startswith(p) if p else True) for s, p in ECONOMIC_SECTIONS]
+    return book[pd.concat(masks, axis=1).any(axis=1)]
+
+
+def test_every_economic_statistic_is_glued(scorecard):
+    missing = sorted(set(economic_scope().key) - set(scorecard.key))
+    assert not missing, f"{len(missing)} economic ledger rows not computed: {missing[:20]}"
+
+
+@pytest.mark.xfail(strict=True, reason="the synthetic cohort is not yet calibrated to the costs of Tables 6.D-6.G "
+                                       "(data/synthetic/calibration.csv gives each reason); remove this mark when it is")
+def test_economic_sections_match_the_report_where_it_is_consistent(scorecard):
+    scope = scorecard[scorecard.key.isin(set(economic_scope().key) - keys_in_flagged_errata())]
+    share = scope.within_precision.mean()
+    assert share >= REQUIRED_MATCH, f"{share:.1%} match; differing: {scope.loc[~scope.within_precision, 'key'].tolist()}"

@@ -90,3 +90,32 @@ def test_data_dictionary_describes_the_schema():
     described = {r["name"]: r for r in package["resources"] if r["name"].startswith("synthetic_")}
     expected = {f"synthetic_{name}": schema.dictionary_resource(table) for name, table in schema.TABLES.items()}
     assert described == expected, "run `python -m analysis.schema` to update data/datapackage.json"
+
+
+def test_calibration_report_is_written_beside_the_cohort():
+    """data/synthetic/calibration.csv: one row per target, a reason exactly where a figure is not met."""
+    table = pd.read_csv(BUNDLED / "calibration.csv", keep_default_na=False)
+    assert list(table.columns) == ["module", "key", "description", "published", "tolerance", "achieved", "status", "reason"]
+    assert table.key.is_unique
+    assert set(table.status) <= {"pass", "explained"}
+    assert set(table.module) == {"core", "events", "referrals", "questionnaires", "registry", "economics"}
+    explained = table.status == "explained"
+    assert (table.reason[explained].str.len() > 20).all()
+    assert (table.reason[~explained] == "").all()
+    published = pd.to_numeric(table.published)
+    achieved = pd.to_numeric(table.achieved)
+    tolerance = pd.to_numeric(table.tolerance)
+    met = (achieved - published).abs() <= tolerance * (1 + 1e-9) + 1e-9
+    assert (met == ~explained).all()
+
+
+def test_calibration_csv_text_is_deterministic():
+    from synthetic.targets import Target, report
+    from synthetic.write import calibration_csv_text
+
+    frame = report([Target("s6_1_patients_participated_total", 136), Target("s6_1_patients_participated_total", 135, reason="because")])
+    frame.insert(0, "module", "core")
+    text = calibration_csv_text(frame)
+    assert text == calibration_csv_text(frame)
+    assert text.splitlines()[0] == "module,key,description,published,tolerance,achieved,status,reason"
+    assert text.splitlines()[2].endswith(",explained,because")

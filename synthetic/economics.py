@@ -1,0 +1,580 @@
+"""Cost-utility measures of the synthetic cohort (section 6.7, Tables 6.D-6.G), written for the generator.
+
+The definitions follow the project's cost-utility specification; this module computes them with its own
+code (the generator never imports the book's analysis code):
+
+* trajectory group: from the patient's last episode (latest admission), ``continued`` when it is still
+  open at the data end, else its discharge type (``planned`` / ``unplanned``); discontinued = both;
+* utility: EQ-5D-5L index with the Norwegian value set (``data/reference/eq5d5l_value_set_norway.csv``),
+  only where all five dimensions are answered; the cost-utility sample is the patients with two or more
+  utility values;
+* accumulated QALYs: area under the utility curve (trapezoids over time in years = days / 365.25), from
+  the first to the last measurement, not discounted;
+* treatment days: calendar days inside episodes, both ends counted, open episodes to 2025-12-31, split by
+  calendar year and the patient's clinic; cost per day of a clinic-year = Table 6.C's total cost /
+  patient-days of all episodes in that clinic-year (unrounded); programme cost of a patient = sum of
+  days x cost per day;
+* follow-up years: (end - first admission, days, + 1) / 365.25, end = data end if the last episode is
+  open, else the last discharge date;
+* Table 6.E: differences of the group means of 6.D; Table 6.G: group means of cost / follow-up years and
+  QALYs / follow-up years, differences continued minus the other group, ICER = dC / dQ.
+
+The functions here are used twice: by :mod:`synthetic.core` and :mod:`synthetic.questionnaires` to steer
+their calibration, and by :func:`targets` for the calibration report.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis import schema
+from synthetic.targets import Target, published
+
+YEAR_DAYS = 365.25
+CLINICS = ("Oslo", "Bergen")
+YEARS = (2022, 2023, 2024, 2025)
+ROOT = Path(__file__).resolve().parent.parent
+VALUE_SET = ROOT / "data" / "reference" / "eq5d5l_value_set_norway.csv"
+COSTS = ROOT / "data" / "published" / "table_6c_program_costs.csv"
+GROUPS = ("continued", "planned", "unplanned")
+
+
+@lru_cache(maxsize=1)
+def decrements() -> dict[tuple[str, int], float]:
+    """Norwegian EQ-5D-5L value set: decrement of each (dimension, level), dimension in lower case."""
+    table = pd.read_csv(VALUE_SET)
+    return {(r.dimension.lower(), int(r.level)): float(r.decrement) for r in table.itertuples()}
+
+
+def utility(q: pd.DataFrame) -> pd.Series:
+    """EQ-5D-5L index of each questionnaire row; empty unless all five dimensions are answered."""
+    dec = decrements()
+    total = pd.Series(0.0, index=q.index)
+    ok = pd.Series(True, index=q.index)
+    for d in schema.EQ5D_DIMENSIONS:
+        col = pd.to_numeric(q[f"eq5d_{d}"], errors="coerce")
+        ok &= col.notna()
+        total += col.map(lambda v, d=d: dec.get((d, int(v)), 0.0) if pd.notna(v) else 0.0)
+    return (1 - total).where(ok)
+
+
+def trajectory_groups(episodes: pd.DataFrame) -> pd.Series:
+    """continued / planned / unplanned of every patient, from the last episode (latest admission)."""
+    last = episodes.sort_values(["patient_id", "admission_date"]).groupby("patient_id").tail(1).set_index("patient_id")
+    return last.discharge_type.where(last.discharge_date.notna(), "continued").astype(str)
+
+
+def qalys(q: pd.DataFrame) -> pd.Series:
+    """Accumulated QALYs of every patient with two or more utility values (trapezoids, years = days/365.25)."""
+    u = utility(q)
+    d = pd.DataFrame({"pid": q.patient_id, "date": pd.to_datetime(q.questionnaire_date), "u": u}).dropna()
+    d = d.sort_values(["pid", "date"], kind="stable")
+    n = d.groupby("pid").size()
+    d = d[d.pid.isin(n[n >= 2].index)]
+    t = (d.date - pd.Timestamp(schema.STUDY_START)).dt.days.to_numpy() / YEAR_DAYS
+    y = d.u.to_numpy()
+    same = d.pid.to_numpy()[1:] == d.pid.to_numpy()[:-1]
+    area = np.where(same, (t[1:] - t[:-1]) * (y[1:] + y[:-1]) / 2, 0.0)
+    return pd.Series(area, index=d.pid.to_numpy()[1:]).groupby(level=0).sum().reindex(n[n >= 2].index)
+
+
+def possible_waves(spans) -> int:
+    """How many questionnaire waves a patient can answer: waves whose window meets one of the episodes.
+
+    ``spans``: (first, last) day of each episode counted from the first admission (an open episode to
+    the data end). The windows are those of :mod:`synthetic.questionnaires` (baseline days 0-14; waves
+    3 and 6 from two weeks before to a month after the planned day; later waves to three months after).
+    A patient with two or more possible waves can enter the cost-utility sample.
+    """
+    n = 0
+    for w in schema.QUESTIONNAIRE_WAVES:
+        nominal = round(w * YEAR_DAYS / 12)
+        lo, hi = (0, 14) if w == 0 else ((nominal - 14, nominal + 30) if w <= 6 else (nominal - 14, nominal + 91))
+        n += any(max(lo, a) <= min(hi, b) for a, b in spans)
+    return n
+
+
+@lru_cache(maxsize=1)
+def total_costs() -> dict[tuple[str, int], float]:
+    """Table 6.C's total programme cost of each clinic-year."""
+    t = pd.read_csv(COSTS)
+    t = t[t.row_type == "clinic_year"]
+    return {(r.clinic, int(r.year)): float(r.total_cost_nok) for r in t.itertuples()}
+
+
+def day_matrix(episodes: pd.DataFrame, clinic: pd.Series) -> pd.DataFrame:
+    """Treatment days of every patient per clinic-year: columns (clinic, year), rows patient_id."""
+    end = pd.Timestamp(schema.STUDY_END)
+    ep = episodes.copy()
+    stop = ep.discharge_date.fillna(end).clip(upper=end)
+    cols = {}
+    for y in YEARS:
+        lo, hi = pd.Timestamp(f"{y}-01-01"), pd.Timestamp(f"{y}-12-31")
+        d = ((stop.clip(upper=hi) - ep.admission_date.clip(lower=lo)).dt.days + 1).clip(lower=0)
+        cols[y] = d.groupby(ep.patient_id).sum()
+    days = pd.DataFrame(cols)
+    out = pd.DataFrame(0, index=days.index, columns=pd.MultiIndex.from_product([CLINICS, YEARS]))
+    for c in CLINICS:
+        mine = clinic.reindex(days.index) == c
+        for y in YEARS:
+            out[(c, y)] = np.where(mine, days[y], 0)
+    return out
+
+
+def cost_per_day(days: pd.DataFrame) -> pd.Series:
+    """Cost per treatment day of each clinic-year: Table 6.C's total cost / patient-days of all patients."""
+    totals = total_costs()
+    return pd.Series({col: totals[col] / days[col].sum() for col in days.columns})
+
+
+def follow_up_years(episodes: pd.DataFrame) -> pd.Series:
+    """(end - first admission + 1 day) / 365.25; end = data end if the last episode is open, else last discharge."""
+    end = pd.Timestamp(schema.STUDY_END)
+    g = episodes.sort_values(["patient_id", "admission_date"]).groupby("patient_id")
+    first = g.admission_date.min()
+    last = g.tail(1).set_index("patient_id").discharge_date.fillna(end)
+    return ((last - first).dt.days + 1) / YEAR_DAYS
+
+
+def per_patient(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per patient: group, cost, treatment days, follow-up years, QALYs (NaN outside the sample)."""
+    episodes, patients = tables["episodes"], tables["patients"]
+    clinic = patients.set_index("patient_id").clinic
+    days = day_matrix(episodes, clinic)
+    rate = cost_per_day(days)
+    frame = pd.DataFrame({"group": trajectory_groups(episodes)})
+    frame["cost"] = (days * rate).sum(axis=1)
+    frame["days"] = days.sum(axis=1)
+    frame["followup"] = follow_up_years(episodes)
+    if "questionnaires" in tables:
+        frame["qaly"] = qalys(tables["questionnaires"])
+    return frame
+
+
+def _sd(x) -> float:
+    return float(np.std(np.asarray(x, float), ddof=1))
+
+
+def summary(frame: pd.DataFrame) -> dict[str, float]:
+    """Every figure of Tables 6.D-6.G from :func:`per_patient` (sample = patients with QALYs)."""
+    s = frame[frame.qaly.notna()]
+    out: dict[str, float] = {}
+    cont, disc = s[s.group == "continued"], s[s.group != "continued"]
+    for name, g in (("continued", cont), ("discontinued", disc)):
+        out[f"t6d_{name}_n"] = len(g)
+        out[f"t6d_{name}_cost_mean"] = g.cost.mean()
+        out[f"t6d_{name}_cost_sd"] = _sd(g.cost)
+        out[f"t6d_{name}_qaly_mean"] = g.qaly.mean()
+        out[f"t6d_{name}_qaly_sd"] = _sd(g.qaly)
+        out[f"t6d_{name}_days_in_treatment"] = g.days.mean()
+    out["t6e_delta_cost"] = cont.cost.mean() - disc.cost.mean()
+    out["t6e_delta_qaly"] = cont.qaly.mean() - disc.qaly.mean()
+    out["t6e_icer"] = out["t6e_delta_cost"] / out["t6e_delta_qaly"]
+    annual = {}
+    for group, stem in zip(GROUPS, ("continued", "planned_termination", "unplanned_termination")):
+        g = s[s.group == group]
+        out[f"t6f_{stem}_n"] = len(g)
+        out[f"t6f_{stem}_qaly_mean"] = g.qaly.mean()
+        out[f"t6f_{stem}_qaly_sd"] = _sd(g.qaly)
+        out[f"t6f_{stem}_qaly_median"] = g.qaly.median()
+        out[f"t6f_{stem}_followup_years"] = g.followup.mean()
+        annual[group] = ((g.cost / g.followup).mean(), (g.qaly / g.followup).mean())
+    for other, stem in (("planned", "planned"), ("unplanned", "unplanned")):
+        dc = annual["continued"][0] - annual[other][0]
+        dq = annual["continued"][1] - annual[other][1]
+        out[f"t6g_cont_vs_{stem}_delta_cost"] = dc
+        out[f"t6g_cont_vs_{stem}_delta_qaly"] = dq
+        out[f"t6g_cont_vs_{stem}_icer"] = dc / dq
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Choosing the cost-utility sample
+# --------------------------------------------------------------------------------------------------
+
+#: The figures the choice of the sample is steered to, with the scale each error is measured in.
+SAMPLE_AIMS = {
+    "t6d_continued_cost_mean": 2000.0,
+    "t6d_continued_cost_sd": 4000.0,
+    "t6d_continued_days_in_treatment": 1.0,
+    "t6d_discontinued_cost_mean": 2000.0,
+    "t6d_discontinued_cost_sd": 4000.0,
+    "t6d_discontinued_days_in_treatment": 1.0,
+    "t6f_continued_followup_years": 0.003,
+    "t6f_planned_termination_followup_years": 0.01,
+    "t6f_unplanned_termination_followup_years": 0.003,
+    "t6g_cont_vs_planned_delta_cost": 3000.0,
+    "t6g_cont_vs_unplanned_delta_cost": 3000.0,
+}
+
+
+def _fast_stats(cost, days, fu, group, member) -> dict[str, float]:
+    """The cost-side figures of :func:`summary` for a candidate sample (plain numpy, for the search)."""
+    out = {}
+    c = member & (group == "continued")
+    d = member & (group != "continued")
+    for name, m in (("continued", c), ("discontinued", d)):
+        out[f"t6d_{name}_cost_mean"] = cost[m].mean()
+        out[f"t6d_{name}_cost_sd"] = cost[m].std(ddof=1)
+        out[f"t6d_{name}_days_in_treatment"] = days[m].mean()
+    annual = cost / fu
+    a = {}
+    for g, stem in zip(GROUPS, ("continued", "planned_termination", "unplanned_termination")):
+        m = member & (group == g)
+        out[f"t6f_{stem}_followup_years"] = fu[m].mean()
+        a[g] = annual[m].mean()
+    out["t6g_cont_vs_planned_delta_cost"] = a["continued"] - a["planned"]
+    out["t6g_cont_vs_unplanned_delta_cost"] = a["continued"] - a["unplanned"]
+    return out
+
+
+def choose_sample(frame: pd.DataFrame, eligible: pd.Series) -> pd.Index:
+    """The patients of the cost-utility sample: published N per group (68 / 32 / 16), eligible ones only.
+
+    ``frame`` is :func:`per_patient` without QALYs, ``eligible`` flags the patients who can answer two
+    questionnaires. Within each group, a deterministic swap search (one patient in, one out of the same
+    group, the best of all such exchanges at each step, evaluated at once from group sums) picks the
+    members whose programme costs, treatment days, follow-up years and annualized costs come nearest
+    Tables 6.D, 6.F and 6.G (errors measured on the scales of :data:`SAMPLE_AIMS`).
+    """
+    want = {"continued": int(published("t6f_continued_n")), "planned": int(published("t6f_planned_termination_n")),
+            "unplanned": int(published("t6f_unplanned_termination_n"))}
+    frame = frame.copy()
+    ok = eligible.reindex(frame.index).fillna(False).to_numpy(bool)
+    group = frame.group.to_numpy()
+    member = np.zeros(len(frame), bool)
+    for g, n in want.items():
+        pool = np.flatnonzero(ok & (group == g))
+        if len(pool) < n:
+            raise RuntimeError(f"only {len(pool)} {g} patients can answer twice, {n} needed")
+        # start from the longest follow-up (the most recently admitted answer too few questionnaires)
+        member[pool[np.argsort(-frame.days.to_numpy()[pool], kind="stable")[:n]]] = True
+    aims = {k: published(k) for k in SAMPLE_AIMS}
+    names = list(SAMPLE_AIMS)
+    goal = np.array([aims[k] for k in names])
+    scale = np.array([SAMPLE_AIMS[k] for k in names])
+    cost, days, fu = (frame[c].to_numpy(float) for c in ("cost", "days", "followup"))
+    ref = float(np.median(cost))
+    # per patient the terms of the group sums: 1, cost, (cost - ref)^2, days, follow-up, annual cost
+    terms = np.column_stack([np.ones(len(cost)), cost, (cost - ref) ** 2, days, fu, cost / fu])
+    gi = np.array([GROUPS.index(g) for g in group])
+
+    def figures(S):  # S: (..., 3 groups, 6 sums) -> (..., figures in the order of ``names``)
+        out = {}
+        for name, G in (("continued", S[..., 0, :]), ("discontinued", S[..., 1, :] + S[..., 2, :])):
+            n = G[..., 0]
+            m = G[..., 1] / n
+            out[f"t6d_{name}_cost_mean"] = m
+            out[f"t6d_{name}_cost_sd"] = np.sqrt(np.maximum(G[..., 2] - n * (m - ref) ** 2, 0) / (n - 1))
+            out[f"t6d_{name}_days_in_treatment"] = G[..., 3] / n
+        annual = S[..., 5] / S[..., 0]
+        for k, stem in enumerate(("continued", "planned_termination", "unplanned_termination")):
+            out[f"t6f_{stem}_followup_years"] = S[..., k, 4] / S[..., k, 0]
+        out["t6g_cont_vs_planned_delta_cost"] = annual[..., 0] - annual[..., 1]
+        out["t6g_cont_vs_unplanned_delta_cost"] = annual[..., 0] - annual[..., 2]
+        return np.stack([out[k] for k in names], axis=-1)
+
+    def loss(S):
+        return np.sum(((figures(S) - goal) / scale) ** 2, axis=-1)
+
+    S = np.stack([terms[member & (gi == g)].sum(axis=0) for g in range(3)])
+    best = float(loss(S))
+    # best-improvement swap search: all (one in, one out of the same group) exchanges at once
+    for _step in range(10000):
+        choice = None
+        for g in range(3):
+            ins = np.flatnonzero(member & (gi == g))
+            outs = np.flatnonzero(~member & ok & (gi == g))
+            if not len(outs):
+                continue
+            change = terms[outs][None, :, :] - terms[ins][:, None, :]  # (in, out, 6)
+            cand = np.broadcast_to(S, change.shape[:2] + S.shape).copy()
+            cand[:, :, g, :] += change
+            values = loss(cand)
+            a, b = np.unravel_index(int(np.argmin(values)), values.shape)
+            if values[a, b] < best - 1e-12 and (choice is None or values[a, b] < choice[0]):
+                choice = (float(values[a, b]), g, int(ins[a]), int(outs[b]))
+        if choice is None:
+            break
+        best, g, i, o = choice
+        member[i], member[o] = False, True
+        S[g] += terms[o] - terms[i]
+    return frame.index[member]
+
+
+# --------------------------------------------------------------------------------------------------
+# Tuning the EQ-5D-5L levels of the sample
+# --------------------------------------------------------------------------------------------------
+
+#: Dimensions whose levels the QALY search may move (anxiety/depression stays tied to the mental-health
+#: answer of the same questionnaire).
+MOVABLE = ("mo", "sc", "ua", "pd")
+
+
+def qaly_aims(costs: dict[str, float]) -> dict[str, tuple[float, float]]:
+    """The QALY figures the level search aims at: name -> (target, tolerance).
+
+    Means, SDs and medians of Tables 6.D and 6.F (6.F's continued mean and planned mean excepted: they
+    contradict 6.D, whose figures are used), the differences of annual QALYs of Table 6.G. ``costs``
+    holds the sample's cost differences (``t6e_delta_cost``, ``t6g_cont_vs_unplanned_delta_cost``):
+    when the QALY difference that gives the printed ICER with them lies inside the printed QALY
+    difference's rounding, that exact value becomes the aim (it is hit to 1e-8 by :func:`tune_levels`).
+    """
+    keys = ("t6d_continued_qaly_mean", "t6d_continued_qaly_sd", "t6f_continued_qaly_median", "t6f_continued_qaly_sd",
+            "t6d_discontinued_qaly_mean", "t6d_discontinued_qaly_sd", "t6f_planned_termination_qaly_median", "t6f_unplanned_termination_qaly_median",
+            "t6f_unplanned_termination_qaly_mean", "t6f_unplanned_termination_qaly_sd", "t6g_cont_vs_planned_delta_qaly", "t6g_cont_vs_unplanned_delta_qaly",
+            "t6e_delta_qaly")
+    from synthetic.targets import ledger
+
+    aims = {k: (published(k), 0.5 * float(ledger().loc[k, "precision"])) for k in keys}
+    for dq, dc, icer in (("t6e_delta_qaly", "t6e_delta_cost", "t6e_icer"),
+                         ("t6g_cont_vs_unplanned_delta_qaly", "t6g_cont_vs_unplanned_delta_cost", "t6g_cont_vs_unplanned_icer")):
+        exact = costs[dc] / published(icer)
+        target, tol = aims[dq]
+        if abs(exact - target) < 0.8 * tol:
+            aims[dq] = (exact, 0.4 * 0.5 * abs(exact) / published(icer))  # ICER within 0.2 NOK
+    return aims
+
+
+def _qaly_stats(Q, fu, groups) -> dict[str, np.ndarray]:
+    """The QALY figures of Tables 6.D-6.G for one (1-d) or many (2-d, one candidate a row) QALY vectors."""
+    Q = np.atleast_2d(Q)
+    c, p, u = groups
+    d = np.concatenate([p, u])
+    a = Q / fu
+    qc, qp, qu, qd = Q[:, c], Q[:, p], Q[:, u], Q[:, d]
+    out = {
+        "t6d_continued_qaly_mean": qc.mean(1), "t6d_continued_qaly_sd": qc.std(1, ddof=1),
+        "t6f_continued_qaly_median": np.median(qc, 1), "t6f_continued_qaly_sd": qc.std(1, ddof=1),
+        "t6d_discontinued_qaly_mean": qd.mean(1), "t6d_discontinued_qaly_sd": qd.std(1, ddof=1),
+        "t6f_planned_termination_qaly_median": np.median(qp, 1),
+        "t6f_unplanned_termination_qaly_mean": qu.mean(1), "t6f_unplanned_termination_qaly_sd": qu.std(1, ddof=1),
+        "t6f_unplanned_termination_qaly_median": np.median(qu, 1),
+        "t6g_cont_vs_planned_delta_qaly": a[:, c].mean(1) - a[:, p].mean(1),
+        "t6g_cont_vs_unplanned_delta_qaly": a[:, c].mean(1) - a[:, u].mean(1),
+    }
+    out["t6e_delta_qaly"] = out["t6d_continued_qaly_mean"] - out["t6d_discontinued_qaly_mean"]
+    return out
+
+
+def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: np.ndarray, weight: np.ndarray,
+                fu: np.ndarray, groups, aims: dict[str, tuple[float, float]], iterations: int = 300000, reach: float = 0.3,
+                frozen: np.ndarray | None = None, stall: int = 600) -> dict[str, float]:
+    """Move EQ-5D-5L levels of the sample's complete answers until the QALY figures of ``aims`` hold.
+
+    ``cells``: row numbers (into ``levels``) of the sample's complete answers; ``patient``: the sample
+    position of each; ``weight``: its trapezoid weight in years (half the time to the previous plus half
+    to the next answer of the patient), so a patient's QALYs are the weighted sum of the utilities.
+    Stage 1: batches of random single-level moves (one dimension of one answer, one level up or down);
+    the best of a batch is kept when it lowers the squared errors measured in each figure's tolerance,
+    until all lie inside 0.6 of it (or ``stall`` batches bring no gain). A move may not take an answer's
+    utility more than ``reach`` from its first value, so that the two latent trajectory classes survive
+    (a patient carried across the LCGA's class boundary all the same is moved back by
+    ``synthetic.questionnaires._favourable_repair``); with that bound the search stops short of several
+    figures (see :func:`targets`). Stage 2:
+    for an aim that is an exact ICER value, a meet-in-the-middle search over pairs and triples of moves in
+    one group (unplanned for Table 6.G, then planned for Table 6.E, which leaves 6.G alone) hits it,
+    keeping every other figure inside its tolerance. ``frozen`` (one flag per entry of ``cells``) marks
+    answers that may not move. Returns the achieved figures.
+    """
+    dec = decrements()
+    dims = list(MOVABLE)
+    util = np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in cells])
+    Q = np.bincount(patient, weights=weight * util, minlength=len(fu))
+    names = list(aims)
+    goal = np.array([aims[k][0] for k in names])
+    tol = np.array([aims[k][1] for k in names])
+
+    def errors(Qx):  # rows: candidates, columns: figures
+        st = _qaly_stats(Qx, fu, groups)
+        return np.column_stack([st[k] for k in names]) - goal
+
+    def loss(e, margin):
+        z = np.abs(e) / tol
+        return np.sum(np.maximum(z - margin, 0.0) ** 2, axis=-1) + 1e-6 * np.sum(z**2, axis=-1)
+
+    def delta(k, d, step):
+        lv = int(levels[d][cells[k]])
+        new = lv + step
+        if not 1 <= new <= 5:
+            return None
+        return dec[(d, lv)] - dec[(d, new)]
+
+    n = len(cells)
+    frozen = np.zeros(n, dtype=bool) if frozen is None else np.asarray(frozen, dtype=bool)
+    anchor = util.copy()  # each answer's utility stays within ``reach`` of its first value (classes keep their shape)
+    lv = np.column_stack([levels[d][cells] for d in dims])  # current levels of the movable dimensions
+    table = np.array([[dec[(d, x)] if 1 <= x <= 5 else np.nan for x in range(7)] for d in dims])  # decrement by level
+    e = errors(Q)[0]
+    cur = float(loss(e, 0.6))
+    batch = 256
+    last_gain = 0
+    for _round in range(iterations // batch):
+        if np.all(np.abs(e) <= 0.6 * tol) or _round - last_gain > stall:
+            break
+        k = rng.integers(n, size=batch)
+        j = rng.integers(len(dims), size=batch)
+        step = np.where(rng.random(batch) < 0.5, 1, -1)
+        old = lv[k, j]
+        du = table[j, old] - table[j, np.clip(old + step, 0, 6)]
+        ok = ~frozen[k] & np.isfinite(du) & (old + step >= 1) & (old + step <= 5) & (np.abs(util[k] + du - anchor[k]) <= reach)
+        if not ok.any():
+            continue
+        k, j, step, du = k[ok], j[ok], step[ok], du[ok]
+        cand = np.repeat(Q[None, :], len(k), axis=0)
+        cand[np.arange(len(k)), patient[k]] += weight[k] * du
+        values = loss(errors(cand), 0.6)
+        best = int(np.argmin(values))
+        if values[best] < cur:
+            last_gain = _round
+            cur = float(values[best])
+            Q = cand[best]
+            lv[k[best], j[best]] += step[best]
+            levels[dims[j[best]]][cells[k[best]]] += step[best]
+            util[k[best]] += du[best]
+            e = errors(Q)[0]
+
+    def errors1(Qx):
+        return errors(Qx)[0]
+
+    # stage 2: exact ICER aims, one group at a time
+    c, p, u = groups
+    for key, members in (("t6g_cont_vs_unplanned_delta_qaly", u), ("t6e_delta_qaly", p)):
+        if key not in names:
+            continue
+        j = names.index(key)
+        if tol[j] > 1e-6:
+            continue
+        e = errors1(Q)
+        if abs(e[j]) <= 0.5 * tol[j]:
+            continue
+        # the effect of a move on this figure: QALY change of a member, scaled to the group mean
+        scale = (-1.0 / (fu[members] * len(members))) if key.startswith("t6g") else np.full(len(members), -1.0 / (len(p) + len(u)))
+        where = {int(m): s for m, s in zip(members, scale)}
+        order = np.argsort(Q[members])
+        half = len(members) // 2
+        mid = set(members[order[max(0, half - 2):half + 2]].tolist())  # keep the median pair and neighbours
+        moves = []
+        for k in range(n):
+            i = int(patient[k])
+            if i not in where or i in mid or frozen[k]:
+                continue
+            for d in dims:
+                for step in (1, -1):
+                    du = delta(k, d, step)
+                    if du is not None:
+                        moves.append((k, d, step, weight[k] * du, weight[k] * du * where[i]))
+        if not moves:
+            continue
+        v = np.array([m[4] for m in moves])
+        a_idx, b_idx = np.triu_indices(len(v), 1)
+        pair = v[a_idx] + v[b_idx]
+        srt = np.argsort(pair)
+        ps = pair[srt]
+        need = -e[j]
+        cands = []
+        for x in range(len(v)):  # singles + pairs, and the best pair alone
+            for want, base in ((need - v[x], [x]), (need, [])):
+                pos = np.searchsorted(ps, want)
+                for y in range(max(0, pos - 3), min(len(ps), pos + 3)):
+                    combo = base + [int(a_idx[srt[y]]), int(b_idx[srt[y]])]
+                    err = abs(ps[y] - want)
+                    cands.append((err, tuple(sorted(set(combo)))))
+        cands.sort()
+        seen = set()
+        for err, combo in cands[:4000]:
+            if combo in seen:
+                continue
+            seen.add(combo)
+            cells_used = [(moves[x][0], moves[x][1]) for x in combo]
+            if len(set(cells_used)) < len(combo) or len(combo) < 1:
+                continue
+            Qt = Q.copy()
+            for x in combo:
+                Qt[patient[moves[x][0]]] += moves[x][3]
+            et = errors1(Qt)
+            if np.all(np.abs(et) <= tol * (1 - 1e-6)) and abs(et[j]) <= 0.5 * tol[j]:
+                Q = Qt
+                for x in combo:
+                    k, d, step = moves[x][0], moves[x][1], moves[x][2]
+                    levels[d][cells[k]] += step
+                break
+    return {k: float(v[0]) for k, v in _qaly_stats(Q, fu, groups).items()}
+
+
+# --------------------------------------------------------------------------------------------------
+# Module interface
+# --------------------------------------------------------------------------------------------------
+
+
+def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+    """No table of its own: the cost-utility figures come from episodes and questionnaires."""
+    return {}
+
+
+_COST_REASON = (
+    "Programme costs, treatment days and follow-up follow from Table 6.C's cost per treatment day and the "
+    "dates of the synthetic treatment episodes. Those dates must first reproduce Table 6.C's patient-days "
+    "and section 6.1's retention figures exactly, and within those limits the adjustment of admission and "
+    "discharge days did not bring this figure to the printed value."
+)
+_QALY_REASON = (
+    "Quality-adjusted life years come from the synthetic EQ-5D-5L answers. Each answer may move only a "
+    "limited distance from its drawn value, so that section 6.4's two quality-of-life trajectories (82% in "
+    "the favourable one) stay intact; within that limit this figure could not be reached together with "
+    "Table 6.D's means and SDs and Table 6.G's differences, which were given priority."
+)
+
+
+def _reason(key: str, values: dict[str, float]) -> str:
+    """Why a figure of Tables 6.D-6.G is not reproduced, in words for the book's readers."""
+    if key == "t6f_continued_qaly_mean":
+        return ("Table 6.F prints 1.214 for the same 68 patients and the same measure for which Table 6.D prints "
+                "1.190; the cohort follows Table 6.D, whose value gives Table 6.E's QALY difference of 0.883.")
+    if key == "t6f_planned_termination_qaly_mean":
+        return ("Table 6.F's planned (0.347) and unplanned (0.234) means combine to 0.309, not Table 6.D's "
+                "discontinued mean of 0.307; the cohort follows Table 6.D and 6.F's unplanned mean, which puts "
+                "the planned mean near 0.3435.")
+    if key == "t6f_planned_termination_qaly_sd":
+        return ("Given Table 6.D's discontinued mean and SD (0.307, 0.478) and Table 6.F's unplanned mean and SD "
+                "(0.234, 0.357), the planned SD must be about 0.530, not 6.F's 0.523; the cohort follows Table 6.D.")
+    if key in ("t6f_unplanned_termination_qaly_mean", "t6f_unplanned_termination_qaly_sd"):
+        return ("Table 6.G's annual QALY difference (0.122) fixes the unplanned patients' QALYs per year of "
+                f"follow-up; their synthetic follow-up is shorter than printed ({values['t6f_unplanned_termination_followup_years']:.3f} "
+                f"years on average against {published('t6f_unplanned_termination_followup_years'):.3f}), so with Table 6.G met "
+                "their accumulated QALYs come out lower than Table 6.F prints. " + _QALY_REASON)
+    if "icer" in key:
+        dc = values[key.replace("icer", "delta_cost")]
+        return (f"The ratio of the cost difference to the QALY difference; the cost difference comes out at "
+                f"{dc:,.0f} NOK instead of the printed {published(key.replace('icer', 'delta_cost')):,.0f} NOK "
+                "(see that row), so the ratio differs too.")
+    if "cost" in key or "days" in key or "followup" in key:
+        return _COST_REASON
+    if "qaly" in key:
+        return _QALY_REASON
+    return ""
+
+
+def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
+    """Tables 6.D-6.G computed from the episodes and questionnaires with this module's definitions."""
+    frame = per_patient(tables)
+    values = summary(frame)
+    out = []
+    for key, value in values.items():
+        if key == "t6g_cont_vs_planned_icer":
+            continue
+        out.append(Target(key, value, reason=_reason(key, values)))
+    dominant = values["t6g_cont_vs_planned_delta_cost"] < 0 and values["t6g_cont_vs_planned_delta_qaly"] > 0
+    out.append(Target(
+        "t6g_cont_vs_planned_dominant", float(dominant), target=1.0, tolerance=0.0,
+        description="Table 6.G: continued treatment dominates planned termination (lower annual cost, more annual QALYs)",
+        reason="" if dominant else "This needs Table 6.G's annual cost difference, which is not reproduced. " + _COST_REASON,
+    ))
+    n = len(frame[frame.qaly.notna()])
+    out.append(Target("cost_utility_sample_n", n, target=published("t6d_continued_n") + published("t6d_discontinued_n"),
+                      tolerance=0, description="Patients with two or more EQ-5D-5L index values (Tables 6.D-6.F)"))
+    return out
