@@ -1397,6 +1397,32 @@ def _somatic(rng, rows, q, put, years) -> None:
     put("chronic_conditions", np.minimum(chronic, 30).astype(object), chronic_mask)
 
 
+#: Which draw of the latent utilities is used (a fixed choice; see _quality_of_life).
+_QOL_DRAW = 0
+
+
+def _stable_entropy(rng: np.random.Generator) -> list[int]:
+    """Seed words for the per-patient generators, derived once from the module's generator without
+    drawing from it (its seed sequence), so that the other sections' draws are not moved."""
+    seq = getattr(rng.bit_generator, "seed_seq", None)
+    if isinstance(seq, np.random.SeedSequence):
+        return [int(x) for x in seq.generate_state(2)]
+    return [int(x) for x in rng.integers(0, 2**32, size=2)]
+
+
+def _patient_rng(entropy: list[int], tag: int, patient_id: str) -> np.random.Generator:
+    """A generator of its own for one patient and one purpose: its draws do not depend on how many
+    questionnaire rows the other patients have, so a change to another patient's episodes leaves them."""
+    return np.random.default_rng([*entropy, tag, int(str(patient_id).lstrip("P") or 0)])
+
+
+def _uniform(z: np.ndarray) -> np.ndarray:
+    """Standard normal draws turned into uniform ones (normal distribution function)."""
+    from math import erf, sqrt
+
+    return np.array([0.5 * (1 + erf(x / sqrt(2))) for x in z])
+
+
 def _levels_for(rng, target, ad_level):
     """EQ-5D-5L levels whose Norwegian index is just at or below ``target`` (AD fixed first)."""
     dec = _decrements()
@@ -1434,7 +1460,9 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
     patient nearest the boundary on the side with too many (the lowest mean index among the favourable,
     or the highest among the others) has all its answers moved one level worse (better) at a time until the
     LCGA counts it in the other class; that patient's answers are then frozen and the level search runs
-    again, so the QALY figures it aims at come back. Deterministic given ``rng``; works for any episodes.
+    again, so the QALY figures it aims at come back; that search is guarded so that it never takes the
+    LCGA's count further from the goal than the push left it (the split can otherwise jump to another
+    solution altogether). Once the count is right, a last search guarded to keep it there. Deterministic given ``rng``; works for any episodes.
     """
     from synthetic import economics
 
@@ -1445,6 +1473,9 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
         fav, mean = _lcga_favourable(rows, levels)
         extra = int(fav.sum()) - goal
         if extra == 0:
+            if frozen.any():  # a last guarded search, keeping the count at the goal
+                economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims, frozen=frozen, guard_every=10,
+                                      guard=lambda lv: int(_lcga_favourable(rows, lv)[0].sum()) == goal)
             return
         side = fav[fav] if extra > 0 else fav[~fav]
         order = mean.reindex(side.index).sort_values(ascending=extra > 0).index
@@ -1466,7 +1497,12 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
             if not moved or bool(now.get(pick)) != bool(fav[pick]):
                 break
         frozen[mine] = True
-        economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims, frozen=frozen)
+        # the level search brings the QALY figures back, guarded: it may not take the LCGA's count
+        # further from the goal than the push left it (the split can jump to another solution altogether)
+        after, _m = _lcga_favourable(rows, levels)
+        gap = abs(int(after.sum()) - goal)
+        economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims, frozen=frozen,
+                              guard=lambda lv, gap=gap: abs(int(_lcga_favourable(rows, lv)[0].sum()) - goal) <= gap)
     # if the count is still off (the LCGA found another split altogether), the calibration report shows it
 
 
@@ -1481,8 +1517,21 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes) -> None:
     levels of the sample's complete answers are then moved by :func:`synthetic.economics.tune_levels`
     until the accumulated QALYs of Tables 6.D-6.G round to the print (and, where the sample's costs
     allow, the ICERs of Tables 6.E and 6.G come out to the NOK).
+
+    Every draw here comes from a generator of the patient's own (:func:`_patient_rng`), or, for the
+    choices across patients and the level search, from generators with a fixed tag: changing one
+    patient's episode dates changes only that patient's draws (and whatever the searches then do).
     """
     from synthetic import economics
+
+    entropy = _stable_entropy(rng) + [_QOL_DRAW]
+    prng: dict[str, np.random.Generator] = {}
+
+    def own(p, tag=1):
+        key = (p, tag)
+        if key not in prng:
+            prng[key] = _patient_rng(entropy, tag, p)
+        return prng[key]
 
     R = len(rows)
     pid = rows.patient_id.to_numpy()
@@ -1497,12 +1546,13 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes) -> None:
     complete = np.zeros(R, dtype=bool)
     chosen_set = set(chosen)
     for p, idx in by.items():
+        g = own(p)
         if p in chosen_set:
-            pick = rng.random(len(idx)) < 0.8
+            pick = g.random(len(idx)) < 0.8
             if pick.sum() < 2:
-                pick[rng.permutation(len(idx))[:2]] = True
+                pick[g.permutation(len(idx))[:2]] = True
             complete[idx[pick]] = True
-        elif rng.random() < 0.6:
+        elif g.random() < 0.6:
             complete[idx[0]] = True
     burden = np.array([sum(1 for x in (ad[i], mh[i]) if x in ("severe", "bad")) for i in range(R)])
     pb = pd.Series(burden).groupby(pid).mean()
@@ -1512,29 +1562,32 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes) -> None:
     quota = {"unplanned": 9, "planned": 7}
     quota["continued"] = n_low - sum(quota.values())
     low = set()
-    for g, k in quota.items():
-        members = np.array([p for p in chosen if group[p] == g])
+    for t, (g, k) in enumerate(quota.items()):
+        members = np.array(sorted(p for p in chosen if group[p] == g))
         w = np.array([(1.0 + 3 * pb[p]) * (1.0 + chronic_mean.get(p, 4.0) / 4) ** 2 for p in members])
-        low |= set(members[_gumbel_top(rng, w, k)])
+        # a Gumbel key of each patient's own: the choice moves only with the weights
+        keys = np.log(np.maximum(w, 1e-12)) - np.log(-np.log(np.array([own(p, 10 + t).random() for p in members])))
+        low |= set(members[np.argsort(-keys, kind="stable")[:k]])
     chronic = pd.to_numeric(q["chronic_conditions"], errors="coerce").fillna(4).to_numpy()
-    ulev = {p: rng.normal(0, 0.06) for p in by}
+    ulev = {p: own(p, 2).normal(0, 0.06) for p in by}
     h = np.empty(R)
     for r in range(R):
         p = pid[r]
         if p in low:
-            h[r] = 0.05 + ulev[p] + 0.15 * years[r] + rng.normal(0, 0.07)
+            h[r] = 0.05 + ulev[p] + 0.15 * years[r] + own(p, 2).normal(0, 0.07)
         else:
-            h[r] = 0.82 + ulev[p] + rng.normal(0, 0.05)
+            h[r] = 0.82 + ulev[p] + own(p, 2).normal(0, 0.05)
         h[r] -= 0.012 * (chronic[r] - 4) + {"moderate": 0.06, "severe": 0.14}.get(ad[r], 0.0)
     h = np.clip(h, -0.4, 1.0)
     levels = {d: np.full(R, -1) for d in schema.EQ5D_DIMENSIONS}
     for r in range(R):
         a = ad[r]
-        ad_level = {"severe": int(rng.choice([3, 4])), "moderate": int(rng.choice([2, 3])), "none": 1}.get(a, int(rng.choice([1, 2])))
-        lv = _levels_for(rng, h[r], ad_level)
-        partial = (not complete[r]) and rng.random() < 0.05
+        g = own(pid[r], 3)
+        ad_level = {"severe": int(g.choice([3, 4])), "moderate": int(g.choice([2, 3])), "none": 1}.get(a, int(g.choice([1, 2])))
+        lv = _levels_for(g, h[r], ad_level)
+        partial = (not complete[r]) and g.random() < 0.05
         for d in schema.EQ5D_DIMENSIONS:
-            if complete[r] or (partial and rng.random() < 0.5):
+            if complete[r] or (partial and g.random() < 0.5):
                 levels[d][r] = lv[d]
     # accumulated QALYs of the sample: trapezoid weights of each complete answer, then tune the levels
     pos = {p: k for k, p in enumerate(chosen)}
@@ -1558,16 +1611,18 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes) -> None:
              "t6g_cont_vs_unplanned_delta_cost": cost["t6g_cont_vs_unplanned_delta_cost"]}
     cells, owner, weight = np.array(cells), np.array(owner), np.array(weight)
     aims = economics.qaly_aims(costs)
-    economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims)
-    _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims, chosen)
+    search = np.random.default_rng([*entropy, 20])  # the level searches: a stream of their own
+    economics.tune_levels(search, levels, cells, owner, weight, fu, groups, aims)
+    _favourable_repair(search, rows, levels, cells, owner, weight, fu, groups, aims, chosen)
     for d in schema.EQ5D_DIMENSIONS:
         put(f"eq5d_{d}", levels[d].astype(object), levels[d] > 0)
     any_eq = np.column_stack([levels[d] > 0 for d in schema.EQ5D_DIMENSIONS]).any(axis=1)
-    vas = np.clip(np.round(20 + 65 * h + rng.normal(0, 10, R)), 0, 100).astype(int)
-    put("eq5d_vas", vas.astype(object), any_eq & (rng.random(R) < 0.93))
-    for col, slope in (("social_support", 3.0), ("meaning_in_life", 3.5)):
-        v = np.clip(np.round(3.2 + slope * (h - 0.65) + rng.normal(0, 0.7, R)), 1, 5).astype(int)
-        put(col, v.astype(object), rng.random(R) < 0.88)
+    noise = np.array([own(p, 4).normal(0, 1, 6) for p in pid]) if R else np.zeros((0, 6))
+    vas = np.clip(np.round(20 + 65 * h + 10 * noise[:, 0]), 0, 100).astype(int)
+    put("eq5d_vas", vas.astype(object), any_eq & (_uniform(noise[:, 1]) < 0.93))
+    for j, (col, slope) in enumerate((("social_support", 3.0), ("meaning_in_life", 3.5))):
+        v = np.clip(np.round(3.2 + slope * (h - 0.65) + 0.7 * noise[:, 2 + 2 * j]), 1, 5).astype(int)
+        put(col, v.astype(object), _uniform(noise[:, 3 + 2 * j]) < 0.88)
 
 
 # ----------------------------------------------------------------------------------------------- targets
