@@ -59,8 +59,6 @@ from synthetic.targets import Target, published
 MONTH = 365.25 / 12
 _DEBUG = False
 WAVES = schema.QUESTIONNAIRE_WAVES
-VALUE_SETS = Path("/work/shared/data/eq5d5l_value_sets.csv")
-_LOCAL_VALUE_SETS = Path(__file__).resolve().parent.parent / "data" / "published" / "eq5d5l_value_sets.csv"
 
 #: Supplementary Table A variables: (ledger stem, months stem used for first/last months).
 BINARY = {
@@ -606,24 +604,12 @@ def _transition_counts(stem: str, n: int):
     return improved, worsened
 
 
-@lru_cache(maxsize=1)
-def _decrements() -> dict[tuple[str, int], float]:
-    path = VALUE_SETS if VALUE_SETS.exists() else _LOCAL_VALUE_SETS
-    table = pd.read_csv(path)
-    table = table[table.value_set == "Norway"]
-    return {(r.dimension.lower(), int(r.level)): float(r.decrement) for r in table.itertuples()}
-
-
 def eq5d_index(frame: pd.DataFrame) -> pd.Series:
-    """EQ-5D-5L index with the Norwegian value set; empty unless all five dimensions are answered."""
-    dec = _decrements()
-    total = pd.Series(0.0, index=frame.index)
-    ok = pd.Series(True, index=frame.index)
-    for d in schema.EQ5D_DIMENSIONS:
-        col = pd.to_numeric(frame[f"eq5d_{d}"], errors="coerce")
-        ok &= col.notna()
-        total += col.map(lambda v, d=d: dec.get((d, int(v)), 0.0) if pd.notna(v) else 0.0)
-    return (1 - total).where(ok)
+    """EQ-5D-5L index with the Norwegian value set; empty unless all five dimensions are answered
+    (:func:`synthetic.economics.utility`, which reads the set from data/reference/)."""
+    from synthetic import economics
+
+    return economics.utility(frame)
 
 
 def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
@@ -1425,7 +1411,9 @@ def _uniform(z: np.ndarray) -> np.ndarray:
 
 def _levels_for(rng, target, ad_level):
     """EQ-5D-5L levels whose Norwegian index is just at or below ``target`` (AD fixed first)."""
-    dec = _decrements()
+    from synthetic import economics
+
+    dec = economics.decrements()
     lv = {"mo": 1, "sc": 1, "ua": 1, "pd": 1, "ad": ad_level}
     idx = 1 - sum(dec[(d, lv[d])] for d in lv)
     weights = {"mo": 1.0, "sc": 0.6, "ua": 1.2, "pd": 1.5}
