@@ -23,6 +23,19 @@ can see why a difference counts. The rules:
 * ``same_patients``: two rows of a table that count the same patients by the report's definitions, one
   cell of each against the other; a finding takes in every cell of both rows, each being computed over
   the row's patients.
+* ``sd_within_range``: a standard deviation against the largest one values confined to a known range
+  [lo, hi] can have at their printed mean (the Bhatia–Davis inequality: a variance is at most
+  (hi − mean)(mean − lo), times n / (n − 1) for the sample SD). The implied value is that bound at the
+  printed mean; the tolerance adds to the SD's half-step the gain in the bound from moving the mean to
+  its most favourable value within its rounding. The check is one-sided: only an SD *above* the bound is
+  a finding, an SD below it is what most data give.
+* ``pooled_sd``: the SD of a pooled group against the SD its subgroups imply (total sum of squares =
+  Σ(n_i − 1)s_i² + Σ n_i(m_i − m)², m the size-weighted mean of the subgroup means, SD = √(SS / (N − 1)),
+  N = Σ n_i). The tolerance is first-order: each printed subgroup mean and SD moved by its half-step,
+  times the partial derivative of the implied SD, plus the pooled SD's half-step.
+
+A check is two-sided (a finding when |printed − implied| > tolerance) unless ``one_sided`` is set, as for
+``sd_within_range``, where the implied value is a ceiling: a finding when printed − implied > tolerance.
 
 ``certainty`` says how sure the finding is that the report is wrong rather than using an unstated
 definition: ``high`` where no reading of the definitions reconciles the numbers, ``medium`` where an
@@ -52,6 +65,8 @@ class Check:
     tolerance: Callable[["Ledger"], float]
     certainty: str
     inputs: tuple[str, ...]
+    #: True where the implied value is a ceiling (``sd_within_range``): only a print above it is a finding.
+    one_sided: bool = False
 
 
 class Ledger:
@@ -222,6 +237,65 @@ def time_vs_time(id, section, what, person_years, patient_days, certainty="mediu
     )
 
 
+def sd_bound(mean: float, lo: float, hi: float, n: float) -> float:
+    """The largest sample SD (ddof=1) that ``n`` values in [lo, hi] with this mean can have (Bhatia–Davis)."""
+    spread = max((hi - mean) * (mean - lo), 0.0)
+    return (spread * n / (n - 1)) ** 0.5
+
+
+def sd_within_range(id, section, what, sd, mean, n, lo, hi, certainty="high") -> Check:
+    """A printed SD of values in [``lo``, ``hi``] against the Bhatia–Davis bound at its printed mean.
+
+    ``sd``, ``mean`` and ``n`` are ledger keys; ``lo`` and ``hi`` are the range, known from the measure
+    (e.g. 0 and 30 for days in the previous 30 days). One-sided: only an SD above the bound is a finding.
+    """
+    def implied(ledger):
+        return sd_bound(ledger.value(mean), lo, hi, ledger.value(n))
+
+    def tolerance(ledger):
+        # the bound is largest at the mean nearest the middle of the range that still rounds to the print
+        m, h = ledger.value(mean), ledger.half_step(mean)
+        favourable = min(max((lo + hi) / 2, m - h), m + h)
+        return ledger.half_step(sd) + sd_bound(favourable, lo, hi, ledger.value(n)) - implied(ledger)
+
+    return Check(id, "sd_within_range", section, what, sd, implied, tolerance, certainty, (sd, mean, n), one_sided=True)
+
+
+def pooled_sd_of(sizes: list[float], means: list[float], sds: list[float]) -> float:
+    """The SD (ddof=1) of subgroups pooled into one group, from their sizes, means and SDs."""
+    total = sum(sizes)
+    grand = sum(n * m for n, m in zip(sizes, means)) / total
+    squares = sum((n - 1) * s**2 + n * (m - grand) ** 2 for n, m, s in zip(sizes, means, sds))
+    return (squares / (total - 1)) ** 0.5
+
+
+def pooled_sd(id, section, what, pooled, sizes, means, sds, pooled_n=None, certainty="medium") -> Check:
+    """A pooled group's printed SD against the SD its subgroups' printed n, means and SDs imply.
+
+    ``sizes``, ``means`` and ``sds`` are ledger keys, one per subgroup; ``pooled_n`` (optional) names the
+    pooled group's printed n, listed among the inputs (the formula uses the sum of the subgroup sizes).
+    Tolerance, to first order: Σ |∂SD/∂s_i|·half-step(s_i) + Σ |∂SD/∂m_i|·half-step(m_i) + half-step(pooled),
+    with ∂SD/∂s_i = (n_i − 1)s_i / ((N − 1)·SD) and ∂SD/∂m_i = n_i(m_i − m) / ((N − 1)·SD).
+    """
+    def values(ledger):
+        return ([ledger.value(k) for k in sizes], [ledger.value(k) for k in means], [ledger.value(k) for k in sds])
+
+    def implied(ledger):
+        return pooled_sd_of(*values(ledger))
+
+    def tolerance(ledger):
+        n, m, s = values(ledger)
+        sd, total = pooled_sd_of(n, m, s), sum(n)
+        grand = sum(a * b for a, b in zip(n, m)) / total
+        scale = (total - 1) * sd
+        through_sds = sum((ni - 1) * si / scale * ledger.half_step(k) for ni, si, k in zip(n, s, sds))
+        through_means = sum(abs(ni * (mi - grand)) / scale * ledger.half_step(k) for ni, mi, k in zip(n, m, means))
+        return through_sds + through_means + ledger.half_step(pooled)
+
+    extra = (pooled_n,) if pooled_n else ()
+    return Check(id, "pooled_sd", section, what, pooled, implied, tolerance, certainty, (pooled, *extra, *sizes, *means, *sds))
+
+
 H_REASONS = [
     "other_treatment_more_suitable", "severe_mental_disorder", "risk_of_violence", "severe_somatic_disorder",
     "not_in_target_group", "new_medications_in_oat", "other", "not_attended_assessment",
@@ -278,6 +352,27 @@ CHECKS: list[Check] = [
         "t6d_discontinued_qaly_mean",
         ["t6f_planned_termination_qaly_mean", "t6f_unplanned_termination_qaly_mean"],
         ["t6f_planned_termination_n", "t6f_unplanned_termination_n"],
+    ),
+    pooled_sd(
+        "discontinued_qaly_sd_6d_vs_6f", "6.7",
+        "SD of the discontinued group's QALYs (Table 6.D) against the SD the planned and unplanned groups of "
+        "Table 6.F imply when pooled (medium: Table 6.F may compute QALYs another way, as its continued mean "
+        "differing from Table 6.D's suggests)",
+        "t6d_discontinued_qaly_sd",
+        ["t6f_planned_termination_n", "t6f_unplanned_termination_n"],
+        ["t6f_planned_termination_qaly_mean", "t6f_unplanned_termination_qaly_mean"],
+        ["t6f_planned_termination_qaly_sd", "t6f_unplanned_termination_qaly_sd"],
+        pooled_n="t6d_discontinued_n",
+    ),
+    *(
+        sd_within_range(
+            f"crime_days_{row}_sd_within_range", "6.7",
+            f"Table 6.L, crime days at {label}: the SD against the largest SD counts of days between 0 and 30 can "
+            f"have at the printed mean. The report does not state the recall period of the crime days, but the "
+            f"table's annualized change is twelve times its change, in mean and in SD, so they count days of one month",
+            f"t6l_{row}_crime_days_sd", f"t6l_{row}_crime_days_mean", "s6_7_crime_n_patients", 0, 30,
+        )
+        for row, label in (("baseline", "baseline"), ("last_observation", "the last observation"))
     ),
     ratio_vs_inputs(
         "accumulated_icer_6e", "6.7", "Accumulated ICER of Table 6.E against its incremental cost and QALYs",
@@ -423,8 +518,9 @@ def run(statistics: pd.DataFrame, checks: list[Check] | None = None) -> pd.DataF
     """Run the checks on the ledger; one row per check, flagged or not.
 
     Columns: ``id``, ``rule``, ``section``, ``what``, ``reported`` (as printed, a number), ``implied``
-    (recomputed from the other printed numbers), ``difference`` (reported − implied), ``tolerance``
-    (largest difference rounding can explain), ``flagged``, ``certainty``, ``inputs`` (ledger keys).
+    (recomputed from the other printed numbers; for a one-sided check the ceiling), ``difference``
+    (reported − implied), ``tolerance`` (largest difference rounding can explain), ``flagged`` (for a
+    one-sided check only a difference above the tolerance), ``certainty``, ``inputs`` (ledger keys).
     """
     ledger = Ledger(statistics)
     rows = []
@@ -437,7 +533,8 @@ def run(statistics: pd.DataFrame, checks: list[Check] | None = None) -> pd.DataF
             {
                 "id": check.id, "rule": check.rule, "section": check.section, "what": check.what,
                 "reported": reported, "implied": implied, "difference": difference, "tolerance": tolerance,
-                "flagged": abs(difference) > tolerance + 1e-9, "certainty": check.certainty,
+                "flagged": (difference if check.one_sided else abs(difference)) > tolerance + 1e-9,
+                "certainty": check.certainty,
                 "inputs": ", ".join(check.inputs),
             }
         )

@@ -75,6 +75,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import schema
+from synthetic import costfit
 from synthetic.targets import Target, published
 
 CLINICS = ("Oslo", "Bergen")
@@ -574,8 +575,13 @@ def _episodes(rng: np.random.Generator, data_end: pd.Timestamp, tune_costs: bool
             continue
         if not tune_costs:
             break
-        try:  # Tables 6.D-6.G: costs of the cost-utility sample (see _CostTuner)
-            _CostTuner(search, rng).run()
+        try:  # Tables 6.D-6.G: costs of the cost-utility sample (see _CostTuner, then synthetic.costfit)
+            tuner = _CostTuner(search, rng)
+            tuner.run(focus_steps=0)
+            fit = costfit.CostFit(tuner, tuner.choose(), _census_ok)
+            fit.drop = set(costfit.UNREACHABLE)
+            fit.run()
+            sample = fit.member
             break
         except RuntimeError as error:  # too few patients of a group can answer twice: draw again
             problem = str(error)
@@ -619,12 +625,39 @@ def _episodes(rng: np.random.Generator, data_end: pd.Timestamp, tune_costs: bool
     for col in ("discharge_type", "discharge_reason"):
         episodes[col] = episodes[col].astype(object).where(episodes[col].notna(), None)
     clinic = np.array([CLINICS[c] for c in search.clinic[firsts]])
-    return episodes, clinic
+    # the cost-utility sample, by patient: the tuner numbers patients by its first episodes' order
+    if tune_costs:
+        position = {int(f): k for k, f in enumerate(tuner.firsts)}
+        sample = sorted(f"P{patient_of[f] + 1:03d}" for f in tuner.firsts if sample[position[int(f)]])
+    else:
+        sample = []
+    return episodes, clinic, sample
 
 
 # --------------------------------------------------------------------------------------------------
 # Patients
 # --------------------------------------------------------------------------------------------------
+
+
+def _census_ok(search: "_Search") -> bool:
+    """Whether the daily census of each clinic stays within its capacity of the time (as the target
+    ``census_within_capacity`` checks it)."""
+    days = pd.date_range(schema.STUDY_START, schema.STUDY_END, freq="D")
+    limits = {
+        0: np.full(len(days), published("s6_1_capacity_oslo_final")),
+        1: np.where(days.year == 2022, published("s6_1_capacity_bergen_initial"),
+                    np.where(days < pd.Timestamp("2024-11-01"), published("s6_1_capacity_bergen_intermediate"),
+                             published("s6_1_capacity_bergen_final"))),
+    }
+    for c in (0, 1):
+        delta = np.zeros(len(days) + 1, int)
+        for e in np.flatnonzero(search.clinic == c):
+            delta[search.adm[e]] += 1
+            if search.out[e] >= 0:
+                delta[search.adm[e] + search.dur[e]] -= 1
+        if (np.cumsum(delta)[: len(days)] > limits[c]).any():
+            return False
+    return True
 
 
 def _ages(rng: np.random.Generator, clinic: np.ndarray, male: np.ndarray) -> np.ndarray:
@@ -808,10 +841,13 @@ def _previous_oat(rng: np.random.Generator, patients: pd.DataFrame) -> pd.DataFr
 
 def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
     """The tables patients, previous_oat and episodes (see the module docstring)."""
-    episodes, clinic = _episodes(rng, pd.Timestamp(data_end))
+    episodes, clinic, sample = _episodes(rng, pd.Timestamp(data_end))
     patients = _patients(rng, clinic)
     previous_oat = _previous_oat(rng, patients)
-    return {"patients": patients, "previous_oat": previous_oat, "episodes": episodes}
+    # the cost-utility sample the episodes were calibrated for (not a table of the schema: it tells
+    # synthetic.questionnaires who answers EQ-5D-5L twice or more)
+    return {"patients": patients, "previous_oat": previous_oat, "episodes": episodes,
+            "cost_sample": pd.DataFrame({"patient_id": sample})}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -733,7 +733,8 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     _somatic(rng, rows, q, put, years)
 
     # --- EQ-5D-5L, VAS, social support, meaning in life
-    _quality_of_life(rng, rows, q, put, years, patients, episodes)
+    sample = tables["cost_sample"].patient_id.tolist() if "cost_sample" in tables else None
+    _quality_of_life(rng, rows, q, put, years, patients, episodes, sample)
 
     items = [c for c in schema.QUESTIONNAIRES.columns if c not in ("patient_id", "wave", "questionnaire_date")]
     keep = q[items].notna().any(axis=1)
@@ -1494,7 +1495,7 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
     # if the count is still off (the LCGA found another split altogether), the calibration report shows it
 
 
-def _quality_of_life(rng, rows, q, put, years, patients, episodes) -> None:
+def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample=None) -> None:
     """EQ-5D-5L, VAS, social support and meaning in life.
 
     The cost-utility sample (two or more complete EQ-5D-5L answers) is chosen by
@@ -1526,7 +1527,12 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes) -> None:
     by = {p: np.asarray(i) for p, i in rows.groupby("patient_id").groups.items()}
     frame = economics.per_patient({"episodes": episodes, "patients": patients})
     eligible = pd.Series({p: len(i) >= 2 for p, i in by.items()})
-    chosen = [p for p in economics.choose_sample(frame, eligible)]
+    # the sample the episodes were calibrated for (synthetic.core), when every member can answer twice
+    given = list(tables_sample) if tables_sample is not None else []
+    if given and all(eligible.get(p, False) for p in given):
+        chosen = sorted(given)
+    else:
+        chosen = [p for p in economics.choose_sample(frame, eligible)]
     group = frame.group
     n = len(chosen)
     ad = np.array([x if isinstance(x, str) else None for x in q["anxiety_depression"]], dtype=object)

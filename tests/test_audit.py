@@ -114,3 +114,57 @@ def test_same_patients_compares_one_cell_and_names_both_rows():
     assert set(found["inputs"].split(", ")) == {"fn", "fm", "fc", "dn", "dm", "dd"}
     flagged = audit.run(published_table("statistics")).set_index("id")["flagged"]
     assert flagged[["heroin_frequent_vs_days_rows", "cocaine_frequent_vs_days_rows", "benzodiazepine_frequent_vs_days_rows"]].all()
+
+
+def test_sd_bound_is_reached_by_values_at_the_ends_of_the_range():
+    # 0, 0, 0, 30: mean 7.5, sample variance (3 × 7.5² + 22.5²) / 3 = 225, SD 15; the bound
+    # sqrt((30 − 7.5)(7.5 − 0) · 4/3) = sqrt(225) = 15 is met exactly, as Bhatia–Davis says it is at the ends
+    assert audit.sd_bound(7.5, 0, 30, 4) == pytest.approx(15.0)
+    assert audit.sd_bound(7.5, 0, 30, 4) == pytest.approx(pd.Series([0, 0, 0, 30]).std())
+    # 0 and 1 with mean 0.5: sqrt(0.25 · 2/1) = 0.7071
+    assert audit.sd_bound(0.5, 0, 1, 2) == pytest.approx(0.5**0.5)
+
+
+def test_sd_within_range_is_one_sided_and_allows_the_rounding_of_the_mean():
+    check = audit.sd_within_range("t", "x", "sd", "sd", "mean", "n", 0, 30)
+    # n = 101, mean 3.0: bound sqrt(3 · 27 · 101/100) = 9.0449; the mean may be 3.05, where the bound is
+    # sqrt(3.05 · 26.95 · 1.01) = 9.1115, so the tolerance is 0.05 + 0.0666 = 0.1166
+    row = one(check, ledger(sd=(9.1, 0.1), mean=(3.0, 0.1), n=(101, 1)))
+    assert row["implied"] == pytest.approx(9.0449, abs=1e-4)
+    assert row["tolerance"] == pytest.approx(0.1166, abs=1e-4)
+    assert row["flagged"] is False  # 0.055 above the bound at 3.0, but within what the mean's rounding allows
+    assert one(check, ledger(sd=(9.2, 0.1), mean=(3.0, 0.1), n=(101, 1)))["flagged"] is True  # 0.155 > 0.1166
+    # an SD far below the bound is no finding: the bound is a ceiling, not an estimate
+    assert one(check, ledger(sd=(2.0, 0.1), mean=(3.0, 0.1), n=(101, 1)))["flagged"] is False
+    # at the middle of the range the favourable mean is the print itself: 0/1 data, mean 0.5, n = 2
+    half = audit.sd_within_range("t", "x", "sd", "sd", "mean", "n", 0, 1)
+    assert one(half, ledger(sd=(0.71, 0.01), mean=(0.5, 0.1), n=(2, 1)))["flagged"] is False  # 0.0029 < 0.005
+    assert one(half, ledger(sd=(0.72, 0.01), mean=(0.5, 0.1), n=(2, 1)))["flagged"] is True  # 0.0129 > 0.005
+
+
+def test_pooled_sd_by_hand():
+    # {1, 3} and {5, 7}: n 2 and 2, means 2 and 6, SDs sqrt(2); pooled {1, 3, 5, 7}: SS = 9 + 1 + 1 + 9 = 20,
+    # SD sqrt(20/3) = 2.5820, and the formula gives (1·2 + 1·2) + 2·4 + 2·4 = 20 too
+    assert audit.pooled_sd_of([2, 2], [2, 6], [2**0.5, 2**0.5]) == pytest.approx(pd.Series([1, 3, 5, 7]).std())
+    check = audit.pooled_sd("t", "x", "pooled", "sd", ["n1", "n2"], ["m1", "m2"], ["s1", "s2"], pooled_n="n")
+    values = dict(n=(4, 1), n1=(2, 1), n2=(2, 1), m1=(2.0, 0.1), m2=(6.0, 0.1), s1=(1.41, 0.01), s2=(1.41, 0.01))
+    # with the printed 1.41: SS = 2 · 1.41² + 16 = 19.9762, SD 2.5805; first-order tolerance:
+    # SDs 2 · (1 · 1.41 / (3 · 2.5805)) · 0.005 = 0.0018, means 2 · (2 · 2 / (3 · 2.5805)) · 0.05 = 0.0517, pooled 0.005
+    row = one(check, ledger(sd=(2.58, 0.01), **values))
+    assert row["implied"] == pytest.approx(2.5805, abs=1e-4)
+    assert row["tolerance"] == pytest.approx(0.0585, abs=1e-4)
+    assert row["flagged"] is False
+    assert one(check, ledger(sd=(2.65, 0.01), **values))["flagged"] is True  # 0.0695 above
+    assert one(check, ledger(sd=(2.51, 0.01), **values))["flagged"] is True  # two-sided: 0.0705 below
+    assert set(row["inputs"].split(", ")) == {"sd", "n", "n1", "n2", "m1", "m2", "s1", "s2"}
+
+
+def test_the_report_prints_sds_its_own_numbers_do_not_allow():
+    findings = audit.run(published_table("statistics")).set_index("id")
+    crime = findings.loc[["crime_days_baseline_sd_within_range", "crime_days_last_observation_sd_within_range"]]
+    # 136 patients, days 0-30: sqrt(7.18 · 22.82 · 136/135) = 12.85 and sqrt(3.07 · 26.93 · 136/135) = 9.13
+    assert crime["implied"].round(2).tolist() == [12.85, 9.13]
+    assert crime["flagged"].all() and (crime["certainty"] == "high").all()
+    pooled = findings.loc["discontinued_qaly_sd_6d_vs_6f"]
+    # planned 32 × (0.347, 0.523) and unplanned 16 × (0.234, 0.357) pool to an SD of 0.4733, not 0.478
+    assert round(pooled["implied"], 4) == 0.4733 and pooled["flagged"] and pooled["certainty"] == "medium"

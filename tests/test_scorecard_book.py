@@ -104,8 +104,10 @@ def test_every_economic_statistic_is_glued(scorecard):
     assert not missing, f"{len(missing)} economic ledger rows not computed: {missing[:20]}"
 
 
-@pytest.mark.xfail(strict=True, reason="the synthetic cohort is not yet calibrated to the costs of Tables 6.D-6.G "
-                                       "(data/synthetic/calibration.csv gives each reason); remove this mark when it is")
+@pytest.mark.xfail(strict=True, reason="about 97% of the consistent economic rows match; the rest (a krone of Table "
+                                       "6.D's continued mean cost, the planned follow-up and discontinued days Table 6.F "
+                                       "and 6.1 leave no room for, two QALY medians) are stated in "
+                                       "data/synthetic/calibration.csv; remove this mark when 98% is reached")
 def test_economic_sections_match_the_report_where_it_is_consistent(scorecard):
     scope = scorecard[scorecard.key.isin(set(economic_scope().key) - keys_in_flagged_errata())]
     share = scope.within_precision.mean()

@@ -1,0 +1,789 @@
+"""Exact calibration of the cost-utility sample's programme costs (Tables 6.D-6.G), by integer programming.
+
+The episode search of :mod:`synthetic.core` and its :class:`~synthetic.core._CostTuner` bring the costs
+of the cost-utility sample near the print by random moves; a random search cannot make a dozen group
+sums come out to the krone at once. This stage can: with the sample fixed, it chooses whole-day shifts
+of discharge dates and whole-week shifts of admission dates (so admissions stay on weekdays) by a
+mixed-integer linear programme (HiGHS, through :func:`scipy.optimize.milp`):
+
+* every clinic-year keeps its patient-days (Table 6.C), so the cost per treatment day stays as printed
+  and a patient's programme cost is linear in the shifts; no date leaves its calendar year, so the
+  patients per clinic-year, the admissions per year and the census at each year end stay too;
+* each discharge stays inside the duration band of its outcome (the 6.1 discharge timing), a first
+  episode followed by a re-admission ends 28 days before it and in the year before, a patient in
+  treatment 1, 12 or 24 months after admission stays so (the registrations of Appendix 3), and the total
+  time in treatment of the discharged stays within the mean of 6.1;
+* the group sums the figures are made of (cost, cost squared, days, follow-up days, cost per year of
+  follow-up) must land inside the printed rounding; the squares and the ratios are linearised around
+  the current state, and the programme is solved again from the new state until the exact figures are
+  all inside (a Newton iteration on integers: each round's error is of second order in its shifts);
+* the objective keeps the shifts small (their sum of absolute values).
+
+Kaplan-Meier retention, its median and the clinics' daily census are not linear in the dates: after each
+round they are checked exactly, and a round that breaks one is undone and the episodes it moved are held
+fixed in the next.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import sys
+from contextlib import contextmanager
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import lil_matrix
+
+YEAR_DAYS = 365.25
+#: Largest shift of a discharge (days) and of an admission (weeks) in one round.
+MAX_DAYS = 60
+MAX_WEEKS = 8
+#: Days from admission to the first day of the three-month questionnaire's window (waves 0 and 3 months:
+#: a patient in treatment this long can answer twice and so belong to the cost-utility sample).
+#: Figures the integer programme leaves out: with one episode per discontinued patient their follow-up
+#: equals their days in treatment, so Table 6.F's planned follow-up, its unplanned follow-up and Table
+#: 6.D's mean days of the discontinued cannot all hold while the discharged stay about 11 months on
+#: average (6.1); the unplanned follow-up (with Table 6.G's QALYs per year behind it) is kept.
+UNREACHABLE = ("t6d_discontinued_days_in_treatment", "t6f_planned_termination_followup_years")
+#: Treatment days one unit of each kind of shift adds: a discharge a day later, an admission a week or a
+#: day later.
+UNIT_DAYS = {"dis": 1, "adm": -7, "adm1": -1}
+#: How far the mean months in treatment of the discharged may lie from the printed "about 11" (printed
+#: to the month: within half a month, less a margin).
+MEAN_MONTHS_SLACK = 0.45
+ANSWER_TWICE = round(3 * 365.25 / 12) - 14
+
+
+class CostFit:
+    """One exact calibration of the cost figures, for the episodes of ``tuner.s`` and the sample ``member``.
+
+    ``tuner`` is the :class:`synthetic.core._CostTuner` of the episodes (its per-patient values, cost per
+    day and coverage test are used as they are), ``member`` a boolean array over its patients.
+    """
+
+    def __init__(self, tuner, member: np.ndarray, census_ok, margin: float = 0.35, swaps: bool = True,
+                 swap_cost: float = 0.05):
+        self.t, self.s, self.member = tuner, tuner.s, np.asarray(member, bool)
+        self.census_ok = census_ok
+        self.margin = margin
+        self.frozen: set[int] = set()
+        self.swaps, self.swap_cost = swaps, swap_cost
+        self.exchanges = True  # planned/unplanned type exchanges
+        # each programme stops after node_limit branch-and-bound nodes (deterministic) or, as a guard
+        # only, time_limit seconds
+        self.node_limit, self.exact_node_limit, self.time_limit = 300, 2000, 900.0
+        self.build_only = False
+        self.polish_reach, self.polish_tries = 6.0, 400  # the pair sums a third transfer may mend; combinations tried
+        self.exact = False  # moves of one unit with exact effects (the last stage)
+        self.heuristic = 0.3  # HiGHS effort on primal heuristics (feasible points matter more than bounds here)
+        self.strict_median = False  # keep the order of discharges and censorings up to the median too
+        self.reach = 1.0  # share of the largest shifts allowed
+        self.shift_cost = 1e-3  # objective per day of shift (the figures' distances count 1 per rounding unit)
+        self.drop: set[str] = set()  # figures left out (diagnostics)
+        self.relax = False  # solve the linear relaxation only (diagnostics)
+
+    def t_values_eligible(self):
+        return [self.t.patient(k, eligibility=True) for k in range(len(self.t.firsts))]
+
+    # ---- exact state ------------------------------------------------------------------------------
+    def values(self):
+        return [self.t.patient(k, eligibility=False) for k in range(len(self.t.firsts))]
+
+    def figures(self, vals=None):
+        vals = self.values() if vals is None else vals
+        return self.t.figures(self.t.sums(vals, self.member))
+
+    def misses(self, fig=None) -> dict[str, float]:
+        """Figure -> error in units of its tolerance, for the figures outside the print's rounding."""
+        fig = self.figures() if fig is None else fig
+        out = {}
+        for k in self.t.aims:
+            z = (fig[k] - self.t.aims[k]) / self.t.tol[k]
+            if abs(z) >= 1:
+                out[k] = z
+        return out
+
+    def core_ok(self) -> bool:
+        s = self.s
+        self.why = "mean time in treatment"
+        from synthetic.core import MONTH_DAYS
+        if abs(int(s.dur[s.out >= 0].sum()) / s.n_discharged / MONTH_DAYS - s.mean_target) > MEAN_MONTHS_SLACK:
+            return False
+        f = self.t.firsts
+        from synthetic.core import _km_fast
+        times = np.where(s.out[f] < 0, s.end - s.adm[f], s.dur[f]).astype(float)
+        self.why = "retention %s" % (_km_fast(times, s.out[f] >= 0),)
+        if s._km_cost(*_km_fast(times, s.out[f] >= 0)) > 0:
+            return False
+        self.why = "median stay of the discharged"
+        months = np.median(s.dur[s.out >= 0]) / MONTH_DAYS
+        if not 6.5 <= months < 7.0:  # "just under 7 months" (6.1)
+            return False
+        self.why = "coverage"
+        cov = np.sum([self.t.covered(int(e)) for e in f], axis=0)
+        if any(c < self.t.need[k] for c, k in zip(cov, self.t.months)):
+            return False
+        self.why = "episode rules"
+        if not all(s._ok(e) for e in range(len(s.adm))):
+            return False
+        self.why = "census"
+        return self.census_ok(s)
+
+    # ---- one round --------------------------------------------------------------------------------
+    def _variables(self):
+        """(episode, kind, lo, hi) of every shift variable: kind 'dis' in days, 'adm' in weeks."""
+        s, t = self.s, self.t
+        ys, ye = s.year_start, s.year_end
+        out = []
+        for e in range(len(s.adm)):
+            if e in self.frozen:
+                continue
+            a = int(s.adm[e])
+            yi = bisect.bisect_right(t.ys, a) - 1
+            # admissions: whole weeks, inside the slot's window and calendar year, and for a first
+            # admission at least 121 days into the year (its referral stays in the year)
+            lo_day = max(int(s.adm_lo[e]), int(ys[yi]) + (0 if s.second[e] else 121))
+            hi_day = min(int(s.adm_hi[e]), int(ye[yi]))
+            if not s.second[e] and s.out[e] < 0:
+                # an open first episode keeps the months after admission it covers (Appendix 3)
+                for k in t.months:
+                    if a + t.offset[k][a] <= s.end:
+                        hi_day = min(hi_day, int(s.end) - int(np.max(t.offset[k][max(0, a - 7 * MAX_WEEKS): a + 7 * MAX_WEEKS + 1])))
+            if s.second[e]:
+                # a re-admission may come earlier, or later only while it still gives its first episode
+                # the months it covers
+                f = int(s.prev[e])
+                af = int(s.adm[f])
+                stop_f = af + int(s.dur[f])
+                for k in t.months:
+                    due = af + int(t.offset[k][af])
+                    if stop_f < due and a <= due <= s.end:
+                        hi_day = min(hi_day, due)
+            if lo_day <= a <= hi_day:
+                # a day earlier or later where that is still a weekday ("adm1"), and whole weeks
+                # ("adm"), each leaving a day's room for the other
+                wd = lambda d: (d + s.weekday0) % 7 < 5
+                d_lo = -1 if (a - 1 >= lo_day and wd(a - 1)) else 0
+                d_hi = 1 if (a + 1 <= hi_day and wd(a + 1)) else 0
+                lo, hi = -((a - lo_day + d_lo) // 7), (hi_day - a - d_hi) // 7
+                weeks = max(1, int(MAX_WEEKS * self.reach))
+                lo, hi = max(lo, -weeks), min(hi, weeks)
+                if hi > lo:
+                    out.append((e, "adm", lo, hi))
+                if d_hi > d_lo:
+                    out.append((e, "adm1", d_lo, d_hi))
+            if s.out[e] >= 0:
+                stop = a + int(s.dur[e])
+                yj = bisect.bisect_right(t.ys, stop) - 1
+                lo_day, hi_day = int(ys[yj]), min(int(ye[yj]), int(s.end) - 1)
+                n = int(s.next[e])
+                if n >= 0:
+                    hi_day = min(hi_day, int(s.year_start[s.year[n]]) - 1)
+                most = max(2, int(MAX_DAYS * self.reach))
+                lo, hi = max(lo_day - stop, -most), min(hi_day - stop, most)
+                if hi > lo:
+                    out.append((e, "dis", lo, hi))
+        return out
+
+    def round(self) -> bool:
+        """Solve one linearised programme and apply it; False when it has no solution."""
+        s, t = self.s, self.t
+        vals = self.values()
+        fig = t.figures(t.sums(vals, self.member))
+        var = self._variables()
+        nv = len(var)
+        index = {(e, kind): j for j, (e, kind, _lo, _hi) in enumerate(var)}
+        firsts = t.firsts
+        last_of = {k: (int(s.next[f]) if s.next[f] >= 0 else int(f)) for k, f in enumerate(firsts)}
+        pos = t.pat  # episode -> patient position
+
+        # per patient: linear change of cost, days and follow-up days per unit of each variable
+        dx = lil_matrix((len(firsts), nv))
+        dd = lil_matrix((len(firsts), nv))
+        dF = lil_matrix((len(firsts), nv))
+        year_rows = lil_matrix((8, nv))  # clinic-year patient-days
+        for j, (e, kind, _lo, _hi) in enumerate(var):
+            k = pos[e]
+            c = int(s.clinic[e])
+            day = int(s.adm[e] + s.dur[e]) if kind == "dis" else int(s.adm[e])
+            unit = UNIT_DAYS[kind]
+            y = bisect.bisect_right(t.ys, day) - 1
+            dx[k, j] = unit * t.rate[c][y]
+            dd[k, j] = unit
+            year_rows[c * 4 + y, j] = unit
+            if (kind == "dis" and e == last_of[k]) or (kind != "dis" and e == int(firsts[k])):
+                dF[k, j] = unit
+        dx, dd, dF = dx.tocsr(), dd.tocsr(), dF.tocsr()
+
+        cost = np.array([v[0] for v in vals])
+        days = np.array([v[1] for v in vals])
+        fu = np.array([v[2] for v in vals])  # years
+        group = np.array([v[3] for v in vals])
+        annual = cost / fu
+        P = len(firsts)
+        # membership: a patient who can answer twice may enter or leave the sample of its group (the
+        # group sizes stay); the effect of a shift is counted for today's members (the error of a
+        # patient both moving and changing membership is of second order, for the next round)
+        can = np.array([v[4] for v in self.t_values_eligible()]) if self.swaps else self.member.copy()
+        can |= self.member
+        # type exchanges: a planned and an unplanned member whose last discharges lie in the same band
+        # class and whose lengths fit each other's band swap their discharge types (Kaplan-Meier and the
+        # discharge timing of 6.1 stay as they are); those two keep their membership this round
+        pairs = []
+        if self.exchanges:
+            disc_members = [k for k in range(P) if self.member[k] and group[k] >= 1]
+            for i in disc_members:
+                for j in disc_members:
+                    if not (group[i] == 2 and group[j] == 1):
+                        continue
+                    ei, ej = last_of[i], last_of[j]
+                    oi, oj = s.outcomes[s.out[ei]], s.outcomes[s.out[ej]]
+                    if oi[0] != oj[0] or s.second[ei] or s.second[ej]:
+                        continue
+                    if oj[2] <= s.dur[ei] <= oj[3] and oi[2] <= s.dur[ej] <= oi[3]:
+                        pairs.append((i, j, ei, ej))
+        paired = np.zeros(P, bool)
+        for i, j, _ei, _ej in pairs:
+            paired[i] = paired[j] = True
+        can &= ~paired | self.member
+        rows, zrows, yrows, lo_b, hi_b = [], [], [], [], []
+        self.keys_order = []
+
+        def exchange(values, g_from_i):
+            """Change of a group mean (group 1 or 2) when each pair exchanges types."""
+            return np.array([(values[j] - values[i]) if g_from_i == 2 else (values[i] - values[j]) for i, j, _a, _b in pairs])
+
+        def window(row, zrow, key, value_now, yrow=None):
+            """The figure in units of its rounding: value_now + row . shifts + zrow . (z - member)
+            + yrow . exchanges; its distance from the print beyond ``margin`` is paid in the objective."""
+            aim, tol = t.aims[key], t.tol[key]
+            self.keys_order.append(key)
+            if self.exact:  # (exact change for +1, for -1) of each variable
+                rows.append(np.concatenate([np.zeros(nv), np.asarray(row[0]), np.asarray(row[1])]) / tol)
+            else:
+                rows.append(np.concatenate([np.asarray(row).ravel(), np.zeros(2 * nv)]) / tol)
+            zrows.append(np.asarray(zrow, float) / tol)
+            yrows.append((np.zeros(len(pairs)) if yrow is None else np.asarray(yrow, float)) / tol)
+            const = value_now - float(np.dot(zrow, self.member))
+            lo_b.append((aim - const) / tol)  # the rows must add up to this (in units of the rounding)
+            hi_b.append(0.0 if key in self.drop else 1.0)  # weight of the figure
+
+        sel = {g: self.member & (group == g) for g in range(3)}
+        sel_d = sel[1] | sel[2]
+        disc = group >= 1
+        owner_of = np.array([pos[e] for e, _k, _lo, _hi in var], dtype=int)
+        dxv = np.asarray(dx[owner_of, np.arange(nv)]).ravel()
+        ddv = np.asarray(dd[owner_of, np.arange(nv)]).ravel()
+        dFv = np.asarray(dF[owner_of, np.arange(nv)]).ravel()
+
+        def unit(effect, m):
+            """Exact change of a figure when one variable moves by +1 or by -1 (exact mode), or its
+            first-order change per unit (otherwise); ``m``: whose changes count (today's members of the
+            figure's group); ``effect(k, dx, dd, dF)`` -> change for patient k."""
+            k = owner_of
+            on = m[k]
+            if self.exact:
+                up = np.where(on, effect(k, dxv, ddv, dFv), 0.0)
+                down = np.where(on, effect(k, -dxv, -ddv, -dFv), 0.0)
+                return up, down
+            h = 1e-3  # first-order change per unit, by a small step
+            return np.where(on, (effect(k, h * dxv, h * ddv, h * dFv) - effect(k, -h * dxv, -h * ddv, -h * dFv)) / (2 * h), 0.0)
+
+        for name, m, ing in (("continued", sel[0], group == 0), ("discontinued", sel_d, disc)):
+            n = m.sum()
+            mean = cost[m].mean()
+            sd = cost[m].std(ddof=1)
+            window(unit(lambda k, x, d, F: x / n, m), np.where(ing, cost / n, 0), f"t6d_{name}_cost_mean", mean)
+            # SD: the sum of squares about the mean changes by 2 (x - mean) dx + dx^2 for a move, and by
+            # (x - mean)^2 for a member in or out (the group size stays); d(SD) = that / (2 (n - 1) SD)
+            window(unit(lambda k, x, d, F: (2 * (cost[k] - mean) * x + x * x) / (2 * (n - 1) * sd), m),
+                   np.where(ing, (cost - mean) ** 2 / (2 * (n - 1) * sd), 0), f"t6d_{name}_cost_sd", sd)
+            window(unit(lambda k, x, d, F: d / n, m), np.where(ing, days / n, 0), f"t6d_{name}_days_in_treatment",
+                   fig[f"t6d_{name}_days_in_treatment"])
+        for g, stem in enumerate(("continued", "planned_termination", "unplanned_termination")):
+            m = sel[g]
+            ng = m.sum()
+            window(unit(lambda k, x, d, F: F / (ng * YEAR_DAYS), m), np.where(group == g, fu / ng, 0),
+                   f"t6f_{stem}_followup_years", fu[m].mean(), exchange(fu, g) / ng if g else None)
+        # annual cost a = cost / follow-up years, exactly for a move
+        def annual_change(g):
+            ng = sel[g].sum()
+            return unit(lambda k, x, d, F: ((cost[k] + x) / (fu[k] + F / YEAR_DAYS) - annual[k]) / ng, sel[g])
+
+        ann = [annual_change(g) for g in range(3)]
+
+        def minus(a, b):
+            return tuple(u - v for u, v in zip(a, b)) if self.exact else a - b
+
+        zann = [np.where(group == g, annual / sel[g].sum(), 0) for g in range(3)]
+        window(minus(ann[0], ann[2]), zann[0] - zann[2], "t6g_cont_vs_unplanned_delta_cost",
+               fig["t6g_cont_vs_unplanned_delta_cost"], -exchange(annual, 2) / sel[2].sum())
+        window(minus(ann[0], ann[1]), zann[0] - zann[1], "t6g_cont_vs_planned_delta_cost",
+               fig["t6g_cont_vs_planned_delta_cost"], -exchange(annual, 1) / sel[1].sum())
+        A = np.vstack(rows)
+        Z = np.hstack([np.vstack(zrows), np.vstack(yrows).reshape(len(zrows), len(pairs))])
+        cons = [None, LinearConstraint(year_rows.toarray(), 0, 0)]
+
+        # duration bands, re-admission gaps, coverage, mean time in treatment
+        band = lil_matrix((len(s.adm), nv))
+        blo, bhi = np.full(len(s.adm), -np.inf), np.full(len(s.adm), np.inf)
+        for e in range(len(s.adm)):
+            if s.out[e] < 0:
+                continue
+            if (e, "dis") in index:
+                band[e, index[(e, "dis")]] = 1
+            for kind in ("adm", "adm1"):
+                if (e, kind) in index:
+                    band[e, index[(e, kind)]] = UNIT_DAYS[kind]
+            lo, hi = s.outcomes[s.out[e]][2], s.outcomes[s.out[e]][3]
+            for _i, _j, ei, ej in pairs:  # a length that fits both bands of an exchange
+                if e in (ei, ej):
+                    other = s.outcomes[s.out[ej if e == ei else ei]]
+                    lo, hi = max(lo, other[2]), min(hi, other[3])
+            dur = int(s.dur[e])
+            blo[e], bhi[e] = lo - dur, hi - dur
+            # coverage of 1, 12 and 24 months kept where the episode gives it
+            for k in t.months:
+                a = int(s.adm[e])
+                if a + t.offset[k][a] <= a + dur:
+                    blo[e] = max(blo[e], max(int(np.max(t.offset[k][max(0, a - 7 * MAX_WEEKS): a + 7 * MAX_WEEKS + 1])) - dur, -10**6))
+        cons.append(LinearConstraint(band.tocsr(), blo, bhi))
+        cons.append(self._retention_rows(index, nv))
+        # open first episodes keep their coverage: admission no later than the end minus the offset
+        gap = lil_matrix((len(s.adm), nv))
+        glo, ghi = np.full(len(s.adm), -np.inf), np.full(len(s.adm), np.inf)
+        for e in range(len(s.adm)):
+            n = int(s.next[e])
+            if n >= 0 and s.out[e] >= 0:
+                # discharge + 28 <= re-admission
+                if (e, "dis") in index:
+                    gap[e, index[(e, "dis")]] = 1
+                for kind in ("adm", "adm1"):
+                    if (n, kind) in index:
+                        gap[e, index[(n, kind)]] = UNIT_DAYS[kind]
+                ghi[e] = int(s.adm[n]) - int(s.adm[e] + s.dur[e]) - 28
+        cons.append(LinearConstraint(gap.tocsr(), glo, ghi))
+        # total time in treatment of the discharged (the mean months of 6.1)
+        tot = np.zeros(nv)
+        for (e, kind), j in index.items():
+            if s.out[e] >= 0:
+                tot[j] = UNIT_DAYS[kind]
+        total = int(s.dur[s.out >= 0].sum())
+        from synthetic.core import MONTH_DAYS
+        span = MEAN_MONTHS_SLACK * s.n_discharged * MONTH_DAYS
+        aim = s.mean_target * s.n_discharged * MONTH_DAYS
+        cons.append(LinearConstraint(tot[None, :], aim - span + 1 - total, aim + span - 1 - total))
+
+        # objective: |shift| in days, through positive and negative parts
+        lo = np.array([v[2] for v in var], float)
+        hi = np.array([v[3] for v in var], float)
+        weight = np.array([float(abs(UNIT_DAYS[v[1]])) for v in var])
+        # x = [shifts (nv), positive parts (nv), negative parts (nv), membership (P), exchanges (Y),
+        #      distance of each figure from the print beyond the margin (K)]
+        Y, K = len(pairs), len(rows)
+        N = 3 * nv + P + Y + K
+        c = np.concatenate([np.zeros(nv), self.shift_cost * weight, self.shift_cost * weight,
+                            np.where(self.member, -self.swap_cost, self.swap_cost), np.full(Y, self.swap_cost),
+                            np.asarray(hi_b)])
+        link = lil_matrix((nv, N))
+        for j in range(nv):
+            link[j, j], link[j, nv + j], link[j, 2 * nv + j] = 1, -1, 1
+        full = [LinearConstraint(_pad(con.A, N), con.lb, con.ub) for con in cons[1:]]
+        M = np.hstack([A, Z])
+        goal = np.asarray(lo_b)
+        for sign in (1, -1):  # u_k >= +-(row_k . x - goal_k) - margin
+            block = np.hstack([sign * M, -np.eye(K)])
+            full.append(LinearConstraint(block, -np.inf, sign * goal + self.margin))
+        full.append(LinearConstraint(link.tocsr(), 0, 0))
+        # group sizes stay
+        sizes = np.zeros((3, N))
+        for g in range(3):
+            sizes[g, 3 * nv: 3 * nv + P] = (group == g).astype(float)
+        n_g = [float(self.member[group == g].sum()) for g in range(3)]
+        full.append(LinearConstraint(sizes, n_g, n_g))
+        # a patient who changes membership or type does not move in the same round (its moves would
+        # count for the wrong group): |shift| <= range * (1 - change)
+        owner = np.array([pos[e] for e, _k, _lo, _hi in var])
+        rng_of = np.maximum(np.abs(lo), np.abs(hi))
+        still = lil_matrix((2 * nv, N))
+        still_hi = np.zeros(2 * nv)
+        for j in range(nv):
+            k = owner[j]
+            for r, sign in ((2 * j, 1), (2 * j + 1, -1)):
+                still[r, j] = sign
+                if can[k] and not (paired[k] and self.member[k]):
+                    # member: change = 1 - z; non-member: change = z
+                    if self.member[k]:
+                        still[r, 3 * nv + k] = -rng_of[j]
+                    else:
+                        still[r, 3 * nv + k] = rng_of[j]
+                        still_hi[r] += rng_of[j]
+                    still_hi[r] += 0 if not self.member[k] else 0
+                else:
+                    still_hi[r] += rng_of[j]
+                for y, (pi, pj, _a, _b) in enumerate(pairs):
+                    if k in (pi, pj):
+                        still[r, 3 * nv + P + y] = rng_of[j]
+        full.append(LinearConstraint(still.tocsr(), -np.inf, still_hi))
+        if Y:  # each patient in one exchange at most
+            once = np.zeros((P, N))
+            for y, (i, j, _a, _b) in enumerate(pairs):
+                once[i, 3 * nv + P + y] = once[j, 3 * nv + P + y] = 1
+            full.append(LinearConstraint(once, 0, 1))
+        big = np.abs(lo).clip(min=hi) * 2
+        if self.exact:  # moves of one unit, at most one per member (their effects are then exact)
+            lo, hi, big = np.clip(lo, -1, 0), np.clip(hi, 0, 1), np.ones(nv)
+            one = lil_matrix((P, N))
+            for j in range(nv):
+                if self.member[owner_of[j]]:
+                    one[owner_of[j], nv + j] = one[owner_of[j], 2 * nv + j] = 1
+            full.append(LinearConstraint(one.tocsr(), 0, 1))
+        fixed = paired & self.member  # exchanged patients keep their membership
+        bounds = Bounds(np.concatenate([lo, np.zeros(2 * nv), fixed.astype(float), np.zeros(Y), np.zeros(K)]),
+                        np.concatenate([hi, big, big, can.astype(float), np.ones(Y), np.full(K, np.inf)]))
+        integrality = np.concatenate([np.ones(N - K), np.zeros(K)])
+        if self.build_only:  # the pieces the pair search of polish() needs
+            return {"var": var, "lo": lo, "hi": hi, "A": A, "goal": goal, "weight": np.asarray(hi_b), "nv": nv,
+                    "year_rows": year_rows.toarray(), "shift_cons": [con for con in cons[1:]], "owner": owner_of,
+                    "keys": list(self.keys_order)}
+        with _quiet():
+            res = milp(c, constraints=full, integrality=np.zeros(N) if self.relax else integrality, bounds=bounds,
+                       options={"time_limit": self.time_limit, "mip_rel_gap": 1e-4,
+                                "node_limit": self.exact_node_limit if self.exact else self.node_limit,
+                                "disp": False})
+        self.status = res.message
+        self.res = res
+        if res.x is None or self.relax:
+            if res.x is not None:
+                self.predicted = float(np.dot(res.x[N - K:], hi_b))
+                self.predicted_each = dict(zip(self.keys_order, np.round(res.x[N - K:], 2)))
+            return res.x is not None
+        x = np.round(res.x[:nv]).astype(int)
+        new_member = np.round(res.x[3 * nv: 3 * nv + P]).astype(bool)
+        chosen_pairs = [pairs[y] for y in np.flatnonzero(np.round(res.x[3 * nv + P: 3 * nv + P + Y]) > 0)]
+        self.predicted = float(np.dot(res.x[N - K:], hi_b))
+        self.predicted_each = dict(zip(self.keys_order, np.round(res.x[N - K:], 2)))
+        saved_member = self.member.copy()
+        saved = (s.adm.copy(), s.dur.copy())
+        for j, (e, kind, _lo, _hi) in enumerate(var):
+            if x[j] == 0:
+                continue
+            _shift(s, e, kind, int(x[j]))
+        self.last_moved = {var[j][0] for j in np.flatnonzero(x)}
+        saved_out = s.out.copy()
+        for _i, _j, ei, ej in chosen_pairs:
+            s.out[ei], s.out[ej] = s.out[ej], s.out[ei]
+        self.exchanged = len(chosen_pairs)
+        self.member = new_member
+        self.swapped = int((new_member != saved_member).sum())
+        eligible = np.array([v[4] for v in self.t_values_eligible()])
+        core = self.core_ok()
+        if core and (self.member & ~eligible).any():
+            self.why = "a member cannot answer twice"
+        if not core or (self.member & ~eligible).any():
+            s.adm[:], s.dur[:] = saved
+            s.out[:] = saved_out
+            self.member = saved_member
+            self.rejected = True
+            return True
+        self.rejected = False
+        return True
+
+    def _retention_rows(self, index, nv) -> LinearConstraint:
+        """Bounds that keep the Kaplan-Meier curve of first episodes, up to its median, exactly as it is.
+
+        The curve up to a time depends only on the order of discharges and censorings before it: each
+        first episode's time (length if discharged, data end - admission if open) stays between the
+        midpoints to its nearest neighbours of the other kind, and crosses neither one year nor the
+        median; the discharge at the median keeps its time, and the times after it stay after it.
+        """
+        from synthetic.core import YEAR_DAYS as ONE_YEAR, _km_fast
+        s, f = self.s, self.t.firsts
+        closed = s.out[f] >= 0
+        times = np.where(closed, s.dur[f], s.end - s.adm[f]).astype(float)
+        _one, median = _km_fast(times, closed)
+        rows = lil_matrix((len(f), nv))
+        lo, hi = np.full(len(f), -np.inf), np.full(len(f), np.inf)
+        for i, e in enumerate(f):
+            e = int(e)
+            if (e, "dis") in index and closed[i]:
+                rows[i, index[(e, "dis")]] = 1
+            for kind in ("adm", "adm1"):
+                if (e, kind) in index:
+                    rows[i, index[(e, kind)]] = UNIT_DAYS[kind]
+            ti = times[i]
+            if ti >= ANSWER_TWICE:  # still long enough to answer a second questionnaire (the sample)
+                lo[i] = ANSWER_TWICE - ti
+            if ti > median:
+                lo[i] = max(lo[i], median + 1 - ti)
+                continue
+            if closed[i] and ti == median:
+                lo[i] = hi[i] = 0
+                continue
+            if ti > ONE_YEAR and not self.strict_median:
+                # after one year only the median matters: stay between one year and the median (the
+                # median itself is checked after the round)
+                lo[i] = max(lo[i], np.floor(ONE_YEAR) + 1 - ti)
+                hi[i] = min(hi[i], median - 1 - ti)
+                continue
+            other = times[closed != closed[i]]
+            below = other[other < ti]
+            above = other[other > ti]
+            if (other == ti).any():
+                lo[i] = hi[i] = 0
+                continue
+            floor = max([(ti + b) / 2 for b in below[-1:]] + [b + 0.5 for b in (ONE_YEAR, median) if b < ti] + [-np.inf])
+            floor = max((ti + below.max()) / 2 if len(below) else -np.inf,
+                        *(b + 0.5 for b in (ONE_YEAR, median) if b < ti), -np.inf)
+            ceil = min((ti + above.min()) / 2 if len(above) else np.inf,
+                       *(b - 0.5 for b in (ONE_YEAR, median) if b > ti), np.inf)
+            lo[i], hi[i] = max(lo[i], np.ceil(floor + 0.01) - ti), np.floor(ceil - 0.01) - ti
+        return LinearConstraint(rows.tocsr(), lo, hi)
+
+    def run(self, rounds: int = 24, log=None, kicks: int = 2) -> dict[str, float]:
+        """Rounds until every cost figure is inside the print's rounding; returns the misses left.
+
+        First stage: each round minimises the figures' first-order distances from the print, with
+        shifts of up to :data:`MAX_DAYS` days / :data:`MAX_WEEKS` weeks, members in and out of the
+        sample and planned/unplanned exchanges. When a round comes out worse than it promised (the
+        first-order model too coarse for such large changes), it is undone and the last stage starts:
+        moves of one unit only, at most one per member, whose effects on every figure are exact. When
+        that stage stalls, one round of the first kind (smaller) moves it elsewhere ("kick"), and the
+        best state seen is kept.
+        """
+        active = [k for k in self.t.aims if k not in self.drop]
+
+        def badness():
+            m = self.misses()
+            return sum(min(abs(m[k]), 1e6) for k in active if k in m)
+
+        def state():
+            return (self.s.adm.copy(), self.s.dur.copy(), self.s.out.copy(), self.member.copy())
+
+        def restore(x):
+            self.s.adm[:], self.s.dur[:], self.s.out[:] = x[:3]
+            self.member = x[3].copy()
+
+        now = badness()
+        best = (now, state())
+        stale = 0
+        for _ in range(rounds):
+            if not now:
+                break
+            if stale >= 2:
+                if not kicks:
+                    break
+                kicks -= 1
+                self.exact, self.swaps, self.exchanges, self.reach = False, True, True, 0.25
+                saved = state()
+                solved = self.round()
+                self.exact, self.swaps, self.exchanges = True, False, False
+                if solved and not self.rejected:
+                    now = badness()
+                else:
+                    restore(saved)
+                if log:
+                    log(f"kick: badness {now:.1f}")
+                stale = 0
+                continue
+            saved = state()
+            solved = self.round()
+            after = badness()
+            if log:
+                log(f"exact {self.exact} solved {solved} rejected {getattr(self, 'rejected', None)} "
+                    f"({getattr(self, 'why', '')}) {self.status[:30]} nodes {getattr(self.res, 'mip_node_count', None)} "
+                    f"predicted {getattr(self, 'predicted', float('nan')):.1f} badness {now:.1f} -> {after:.1f}")
+            if not solved:
+                break
+            if self.rejected:  # hold the episodes of a round that broke a 6.1 figure fixed
+                self.frozen |= self.last_moved
+                stale += 1
+                continue
+            if after >= now:
+                restore(saved)
+                if not self.exact:  # the first-order model is spent: exact unit moves from now on
+                    self.swaps = self.exchanges = False
+                    self.exact = True
+                else:
+                    stale += 1
+                continue
+            stale = 0
+            now = after
+            if now < best[0]:
+                best = (now, state())
+        restore(best[1])
+        return self.misses()
+
+
+    def polish(self, log=None, chunk: int = 2000) -> dict[str, float]:
+        """Last step: one or two *transfers* chosen by exhaustive search, where a transfer moves one
+        unit (a day of a discharge, a week of an admission) between two patients of the same
+        clinic-year, so that Table 6.C stays. Each transfer's effect on every figure is exact for its
+        two moves; a combination is kept only when the exact figures all land inside the print's
+        rounding and every rule still holds."""
+        self.exact, self.swaps, self.exchanges, self.build_only = True, False, False, True
+        try:
+            m = self.round()
+        finally:
+            self.build_only = False
+        var, nv, A, keys = m["var"], m["nv"], m["A"], m["keys"]
+        active = np.array([w > 0 for w in m["weight"]])
+        fig = self.figures()
+        z = np.array([(fig[k] - self.t.aims[k]) / self.t.tol[k] for k in keys])
+        # unit moves: (variable, direction); effect on the figures (rounding units)
+        moves = []
+        for j in range(nv):
+            for d in (1, -1):
+                if m["lo"][j] <= d <= m["hi"][j]:
+                    moves.append((j, d, A[:, nv + j] if d > 0 else A[:, 2 * nv + j]))
+        year_of = np.argmax(np.abs(m["year_rows"]), axis=0)
+        unit_days = m["year_rows"][year_of, np.arange(nv)]
+        transfers, effects = [], []
+        for a in range(len(moves)):
+            ja, da, ea = moves[a]
+            for b in range(a + 1, len(moves)):
+                jb, db, eb = moves[b]
+                if year_of[ja] != year_of[jb] or da * unit_days[ja] + db * unit_days[jb] != 0:
+                    continue
+                if m["owner"][ja] == m["owner"][jb]:
+                    continue
+                transfers.append(((ja, da), (jb, db)))
+                effects.append(ea + eb)
+        # exchanges of a member for a patient of the same group outside the sample who can answer twice
+        vals = self.values()
+        group = np.array([v[2 + 1] for v in vals])
+        can = np.array([v[4] for v in self.t_values_eligible()])
+        base = np.array([fig[k] for k in keys])
+        for g in range(3):
+            ins = np.flatnonzero(self.member & (group == g))
+            outs = np.flatnonzero(~self.member & can & (group == g))
+            for i in ins:
+                for j in outs:
+                    member = self.member.copy()
+                    member[i], member[j] = False, True
+                    f = self.t.figures(self.t.sums(vals, member))
+                    transfers.append((("swap", int(i), int(j)),))
+                    effects.append((np.array([f[k] for k in keys]) - base) / np.array([self.t.tol[k] for k in keys]))
+        if not transfers:
+            return self.misses()
+        E = np.array(effects)[:, active]
+        r = z[active]
+        tried = 0
+
+        def attempt(combo) -> bool:
+            saved = (self.s.adm.copy(), self.s.dur.copy(), self.member.copy())
+            moved = {}
+            for step in combo:
+                if step[0] == "swap":
+                    self.member[step[1]], self.member[step[2]] = False, True
+                    continue
+                j, d = step
+                moved[j] = moved.get(j, 0) + d
+            x = np.zeros(nv)
+            for j, d in moved.items():
+                x[j] = d
+            if any(((con.A @ x) < con.lb - 1e-9).any() or ((con.A @ x) > con.ub + 1e-9).any() for con in m["shift_cons"]):
+                self.member = saved[2]
+                return False
+            for j, d in moved.items():
+                e, kind = var[j][0], var[j][1]
+                _shift(self.s, e, kind, d)
+            left = {k for k in self.misses() if k not in self.drop}
+            if not left and self.core_ok():
+                return True
+            self.s.adm[:], self.s.dur[:] = saved[:2]
+            self.member = saved[2]
+            return False
+
+        def patients(combo):
+            out = set()
+            for step in combo:
+                out |= {step[1], step[2]} if step[0] == "swap" else {int(m["owner"][step[0]])}
+            return out
+
+        # one transfer, then two, then three, best (smallest largest distance) first; the effects are
+        # searched in a k-d tree under the largest-coordinate distance (a box around what is missing)
+        from scipy.spatial import cKDTree
+
+        single = np.abs(r + E).max(axis=1)
+        for i in np.argsort(single)[:50]:
+            if single[i] < 1 and attempt(transfers[i]):
+                return self.misses()
+        tree = cKDTree(E)
+        near = tree.query_ball_point(-(r + E), self.polish_reach, p=np.inf)
+        for a, bs in enumerate(near):
+            for b in bs:
+                if b <= a or patients(transfers[a]) & patients(transfers[b]):
+                    continue
+                rest = r + E[a] + E[b]
+                if np.abs(rest).max() < 0.95:
+                    tried += 1
+                    if attempt(transfers[a] + transfers[b]):
+                        return self.misses()
+                    continue
+                for c in tree.query_ball_point(-rest, 0.95, p=np.inf):
+                    if c in (a, b) or patients(transfers[c]) & (patients(transfers[a]) | patients(transfers[b])):
+                        continue
+                    tried += 1
+                    if attempt(transfers[a] + transfers[b] + transfers[c]):
+                        if log:
+                            log(f"polish: three transfers after {tried} tries")
+                        return self.misses()
+                    if tried > self.polish_tries:
+                        if log:
+                            log(f"polish: gave up after {tried} tries")
+                        return self.misses()
+        for start in range(0, 0):
+            block = r + E[start:start + chunk]  # (chunk, K)
+            worst = np.abs(block[:, None, :] + E[None, :, :]).max(axis=2)  # (chunk, all)
+            ia, ib = np.nonzero(worst < 0.95)
+            order = np.argsort(worst[ia, ib])
+            for q in order[:200]:
+                a, b = start + ia[q], ib[q]
+                if a >= b:
+                    continue
+                ta, tb = transfers[a], transfers[b]
+                if patients(ta) & patients(tb):
+                    continue
+                tried += 1
+                if attempt(ta + tb):
+                    if log:
+                        log(f"polish: two transfers after {tried} tries")
+                    return self.misses()
+        if log:
+            log(f"polish: no combination of one or two transfers found ({len(transfers)} transfers, {tried} tried)")
+        return self.misses()
+
+
+@contextmanager
+def _quiet():
+    """Silence what HiGHS writes to the process's standard output (a debugging line it prints even with
+    ``disp`` off), so the generator's own messages stay readable."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _shift(s, e: int, kind: str, x: int) -> None:
+    """Move episode e's discharge by x days ("dis"), or its admission by x weeks ("adm") or x days
+    ("adm1"), keeping the discharge date."""
+    if kind == "dis":
+        s.dur[e] += x
+        return
+    days = 7 * x if kind == "adm" else x
+    s.adm[e] += days
+    if s.out[e] >= 0:
+        s.dur[e] -= days
+
+
+def _pad(A, width: int):
+    from scipy.sparse import csr_matrix, hstack
+    A = csr_matrix(A)
+    return hstack([A, csr_matrix((A.shape[0], width - A.shape[1]))]).tocsr()
