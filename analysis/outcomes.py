@@ -391,10 +391,12 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
     (sandwich) standard errors; covariates: food access often/always, any amphetamine use in the
     previous 30 days, wave as a categorical variable (baseline the reference). ``model_frame`` from
     :func:`hunger_model_frame`. Returns one row per term except the intercept: term, odds_ratio,
-    ci_low, ci_high (95%), p_value.
+    ci_low, ci_high (95%), p_value; all four are NaN when statsmodels detects perfect separation (the
+    model is then not estimable).
     """
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
     model = smf.gee(
         "frequent_hunger ~ food_access + amphetamine + C(wave)",
@@ -403,14 +405,16 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
         family=sm.families.Binomial(),
         cov_struct=sm.cov_struct.Exchangeable(),
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(record=True) as caught:
         # On a small subset (a rerun) the fit can be degenerate and statsmodels warns about invalid
-        # variances; the warning would print into the page. The page checks that the intervals and
-        # p-values are finite and says "not estimable" instead.
-        warnings.simplefilter("ignore", RuntimeWarning)
+        # variances, or about perfect separation (an answer predicts hunger exactly); a warning would
+        # print into the page. Warnings are recorded instead: the page checks that the intervals and
+        # p-values are finite and says "not estimable" otherwise, and a separated fit gives none.
+        warnings.simplefilter("always")
         fit = model.fit()
         ci = fit.conf_int()
         pvalues = fit.pvalues
+    separated = any(issubclass(w.category, PerfectSeparationWarning) for w in caught)
     rows = []
     # a separated subset gives huge coefficients: their odds ratios overflow to inf, which the page
     # reports as not estimable, so numpy need not warn about it
@@ -426,10 +430,10 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
             rows.append(
                 {
                     "term": label,
-                    "odds_ratio": float(np.exp(fit.params[term])),
-                    "ci_low": float(np.exp(ci.loc[term, 0])),
-                    "ci_high": float(np.exp(ci.loc[term, 1])),
-                    "p_value": float(pvalues[term]),
+                    "odds_ratio": np.nan if separated else float(np.exp(fit.params[term])),
+                    "ci_low": np.nan if separated else float(np.exp(ci.loc[term, 0])),
+                    "ci_high": np.nan if separated else float(np.exp(ci.loc[term, 1])),
+                    "p_value": np.nan if separated else float(pvalues[term]),
                 }
             )
     return pd.DataFrame(rows, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value"])

@@ -1,27 +1,32 @@
-"""Exact calibration of the cost-utility sample's programme costs (Tables 6.D-6.G), by integer programming.
+"""Fitting the cost-utility sample's programme costs to Tables 6.D-6.G by integer programming.
 
 The episode search of :mod:`synthetic.core` and its :class:`~synthetic.core._CostTuner` bring the costs
 of the cost-utility sample near the print by random moves; a random search cannot make a dozen group
-sums come out to the krone at once. This stage can: with the sample fixed, it chooses whole-day shifts
-of discharge dates and whole-week shifts of admission dates (so admissions stay on weekdays) by a
-mixed-integer linear programme (HiGHS, through :func:`scipy.optimize.milp`):
+sums come out to the krone at once. This stage chooses, by mixed-integer linear programmes (HiGHS,
+through :func:`scipy.optimize.milp`), whole-day shifts of discharge dates, whole-week and single-day
+shifts of admission dates (admissions stay on weekdays), which patients of each group form the sample,
+and planned/unplanned exchanges between two discharged members, under these rules:
 
 * every clinic-year keeps its patient-days (Table 6.C), so the cost per treatment day stays as printed
   and a patient's programme cost is linear in the shifts; no date leaves its calendar year, so the
   patients per clinic-year, the admissions per year and the census at each year end stay too;
 * each discharge stays inside the duration band of its outcome (the 6.1 discharge timing), a first
   episode followed by a re-admission ends 28 days before it and in the year before, a patient in
-  treatment 1, 12 or 24 months after admission stays so (the registrations of Appendix 3), and the total
-  time in treatment of the discharged stays within the mean of 6.1;
-* the group sums the figures are made of (cost, cost squared, days, follow-up days, cost per year of
-  follow-up) must land inside the printed rounding; the squares and the ratios are linearised around
-  the current state, and the programme is solved again from the new state until the exact figures are
-  all inside (a Newton iteration on integers: each round's error is of second order in its shifts);
-* the objective keeps the shifts small (their sum of absolute values).
+  treatment 1, 12 or 24 months after admission stays so (the registrations of Appendix 3), a member stays
+  long enough to answer twice, and the mean stay of the discharged stays near 6.1's 11 months;
+* the Kaplan-Meier curve of first episodes keeps the order of discharges and censorings up to one year,
+  and neither one year nor the median is crossed (see :meth:`CostFit._retention_rows`);
+* the objective is the figures' distances from the print in units of their rounding, plus a little for
+  every day moved and every member changed.
 
-Kaplan-Meier retention, its median and the clinics' daily census are not linear in the dates: after each
-round they are checked exactly, and a round that breaks one is undone and the episodes it moved are held
-fixed in the next.
+A first stage linearises the squares (SDs) and ratios (cost per year of follow-up) around the current
+state and solves again from each new state. When a round comes out worse than it promised, the last
+stage takes over: moves of one unit, at most one per member, whose effect on every figure is then exact.
+Every round is checked exactly afterwards (retention, its median, the median stay, census, eligibility)
+and undone if a rule broke. Each programme stops after a fixed number of branch-and-bound nodes, so the
+result is the same on every run. With the default seed, every figure of Tables 6.D-6.G but
+:data:`UNREACHABLE` and Table 6.D's continued mean cost (less than a krone off; Table 6.E's difference
+with it) round to the print.
 """
 
 from __future__ import annotations
@@ -39,8 +44,6 @@ YEAR_DAYS = 365.25
 #: Largest shift of a discharge (days) and of an admission (weeks) in one round.
 MAX_DAYS = 60
 MAX_WEEKS = 8
-#: Days from admission to the first day of the three-month questionnaire's window (waves 0 and 3 months:
-#: a patient in treatment this long can answer twice and so belong to the cost-utility sample).
 #: Figures the integer programme leaves out: with one episode per discontinued patient their follow-up
 #: equals their days in treatment, so Table 6.F's planned follow-up, its unplanned follow-up and Table
 #: 6.D's mean days of the discontinued cannot all hold while the discharged stay about 11 months on
@@ -52,6 +55,8 @@ UNIT_DAYS = {"dis": 1, "adm": -7, "adm1": -1}
 #: How far the mean months in treatment of the discharged may lie from the printed "about 11" (printed
 #: to the month: within half a month, less a margin).
 MEAN_MONTHS_SLACK = 0.45
+#: Days from admission to the first day of the three-month questionnaire's window (waves 0 and 3 months:
+#: a patient in treatment this long can answer twice and so belong to the cost-utility sample).
 ANSWER_TWICE = round(3 * 365.25 / 12) - 14
 
 
@@ -73,15 +78,10 @@ class CostFit:
         # each programme stops after node_limit branch-and-bound nodes (deterministic) or, as a guard
         # only, time_limit seconds
         self.node_limit, self.exact_node_limit, self.time_limit = 300, 2000, 900.0
-        self.build_only = False
-        self.polish_reach, self.polish_tries = 6.0, 400  # the pair sums a third transfer may mend; combinations tried
         self.exact = False  # moves of one unit with exact effects (the last stage)
-        self.heuristic = 0.3  # HiGHS effort on primal heuristics (feasible points matter more than bounds here)
-        self.strict_median = False  # keep the order of discharges and censorings up to the median too
         self.reach = 1.0  # share of the largest shifts allowed
         self.shift_cost = 1e-3  # objective per day of shift (the figures' distances count 1 per rounding unit)
-        self.drop: set[str] = set()  # figures left out (diagnostics)
-        self.relax = False  # solve the linear relaxation only (diagnostics)
+        self.drop: set[str] = set()  # figures left out of the objective (see UNREACHABLE)
 
     def t_values_eligible(self):
         return [self.t.patient(k, eligibility=True) for k in range(len(self.t.firsts))]
@@ -443,22 +443,15 @@ class CostFit:
         bounds = Bounds(np.concatenate([lo, np.zeros(2 * nv), fixed.astype(float), np.zeros(Y), np.zeros(K)]),
                         np.concatenate([hi, big, big, can.astype(float), np.ones(Y), np.full(K, np.inf)]))
         integrality = np.concatenate([np.ones(N - K), np.zeros(K)])
-        if self.build_only:  # the pieces the pair search of polish() needs
-            return {"var": var, "lo": lo, "hi": hi, "A": A, "goal": goal, "weight": np.asarray(hi_b), "nv": nv,
-                    "year_rows": year_rows.toarray(), "shift_cons": [con for con in cons[1:]], "owner": owner_of,
-                    "keys": list(self.keys_order)}
         with _quiet():
-            res = milp(c, constraints=full, integrality=np.zeros(N) if self.relax else integrality, bounds=bounds,
+            res = milp(c, constraints=full, integrality=integrality, bounds=bounds,
                        options={"time_limit": self.time_limit, "mip_rel_gap": 1e-4,
                                 "node_limit": self.exact_node_limit if self.exact else self.node_limit,
                                 "disp": False})
         self.status = res.message
         self.res = res
-        if res.x is None or self.relax:
-            if res.x is not None:
-                self.predicted = float(np.dot(res.x[N - K:], hi_b))
-                self.predicted_each = dict(zip(self.keys_order, np.round(res.x[N - K:], 2)))
-            return res.x is not None
+        if res.x is None:
+            return False
         x = np.round(res.x[:nv]).astype(int)
         new_member = np.round(res.x[3 * nv: 3 * nv + P]).astype(bool)
         chosen_pairs = [pairs[y] for y in np.flatnonzero(np.round(res.x[3 * nv + P: 3 * nv + P + Y]) > 0)]
@@ -521,7 +514,7 @@ class CostFit:
             if closed[i] and ti == median:
                 lo[i] = hi[i] = 0
                 continue
-            if ti > ONE_YEAR and not self.strict_median:
+            if ti > ONE_YEAR:
                 # after one year only the median matters: stay between one year and the median (the
                 # median itself is checked after the round)
                 lo[i] = max(lo[i], np.floor(ONE_YEAR) + 1 - ti)
@@ -613,146 +606,6 @@ class CostFit:
             if now < best[0]:
                 best = (now, state())
         restore(best[1])
-        return self.misses()
-
-
-    def polish(self, log=None, chunk: int = 2000) -> dict[str, float]:
-        """Last step: one or two *transfers* chosen by exhaustive search, where a transfer moves one
-        unit (a day of a discharge, a week of an admission) between two patients of the same
-        clinic-year, so that Table 6.C stays. Each transfer's effect on every figure is exact for its
-        two moves; a combination is kept only when the exact figures all land inside the print's
-        rounding and every rule still holds."""
-        self.exact, self.swaps, self.exchanges, self.build_only = True, False, False, True
-        try:
-            m = self.round()
-        finally:
-            self.build_only = False
-        var, nv, A, keys = m["var"], m["nv"], m["A"], m["keys"]
-        active = np.array([w > 0 for w in m["weight"]])
-        fig = self.figures()
-        z = np.array([(fig[k] - self.t.aims[k]) / self.t.tol[k] for k in keys])
-        # unit moves: (variable, direction); effect on the figures (rounding units)
-        moves = []
-        for j in range(nv):
-            for d in (1, -1):
-                if m["lo"][j] <= d <= m["hi"][j]:
-                    moves.append((j, d, A[:, nv + j] if d > 0 else A[:, 2 * nv + j]))
-        year_of = np.argmax(np.abs(m["year_rows"]), axis=0)
-        unit_days = m["year_rows"][year_of, np.arange(nv)]
-        transfers, effects = [], []
-        for a in range(len(moves)):
-            ja, da, ea = moves[a]
-            for b in range(a + 1, len(moves)):
-                jb, db, eb = moves[b]
-                if year_of[ja] != year_of[jb] or da * unit_days[ja] + db * unit_days[jb] != 0:
-                    continue
-                if m["owner"][ja] == m["owner"][jb]:
-                    continue
-                transfers.append(((ja, da), (jb, db)))
-                effects.append(ea + eb)
-        # exchanges of a member for a patient of the same group outside the sample who can answer twice
-        vals = self.values()
-        group = np.array([v[2 + 1] for v in vals])
-        can = np.array([v[4] for v in self.t_values_eligible()])
-        base = np.array([fig[k] for k in keys])
-        for g in range(3):
-            ins = np.flatnonzero(self.member & (group == g))
-            outs = np.flatnonzero(~self.member & can & (group == g))
-            for i in ins:
-                for j in outs:
-                    member = self.member.copy()
-                    member[i], member[j] = False, True
-                    f = self.t.figures(self.t.sums(vals, member))
-                    transfers.append((("swap", int(i), int(j)),))
-                    effects.append((np.array([f[k] for k in keys]) - base) / np.array([self.t.tol[k] for k in keys]))
-        if not transfers:
-            return self.misses()
-        E = np.array(effects)[:, active]
-        r = z[active]
-        tried = 0
-
-        def attempt(combo) -> bool:
-            saved = (self.s.adm.copy(), self.s.dur.copy(), self.member.copy())
-            moved = {}
-            for step in combo:
-                if step[0] == "swap":
-                    self.member[step[1]], self.member[step[2]] = False, True
-                    continue
-                j, d = step
-                moved[j] = moved.get(j, 0) + d
-            x = np.zeros(nv)
-            for j, d in moved.items():
-                x[j] = d
-            if any(((con.A @ x) < con.lb - 1e-9).any() or ((con.A @ x) > con.ub + 1e-9).any() for con in m["shift_cons"]):
-                self.member = saved[2]
-                return False
-            for j, d in moved.items():
-                e, kind = var[j][0], var[j][1]
-                _shift(self.s, e, kind, d)
-            left = {k for k in self.misses() if k not in self.drop}
-            if not left and self.core_ok():
-                return True
-            self.s.adm[:], self.s.dur[:] = saved[:2]
-            self.member = saved[2]
-            return False
-
-        def patients(combo):
-            out = set()
-            for step in combo:
-                out |= {step[1], step[2]} if step[0] == "swap" else {int(m["owner"][step[0]])}
-            return out
-
-        # one transfer, then two, then three, best (smallest largest distance) first; the effects are
-        # searched in a k-d tree under the largest-coordinate distance (a box around what is missing)
-        from scipy.spatial import cKDTree
-
-        single = np.abs(r + E).max(axis=1)
-        for i in np.argsort(single)[:50]:
-            if single[i] < 1 and attempt(transfers[i]):
-                return self.misses()
-        tree = cKDTree(E)
-        near = tree.query_ball_point(-(r + E), self.polish_reach, p=np.inf)
-        for a, bs in enumerate(near):
-            for b in bs:
-                if b <= a or patients(transfers[a]) & patients(transfers[b]):
-                    continue
-                rest = r + E[a] + E[b]
-                if np.abs(rest).max() < 0.95:
-                    tried += 1
-                    if attempt(transfers[a] + transfers[b]):
-                        return self.misses()
-                    continue
-                for c in tree.query_ball_point(-rest, 0.95, p=np.inf):
-                    if c in (a, b) or patients(transfers[c]) & (patients(transfers[a]) | patients(transfers[b])):
-                        continue
-                    tried += 1
-                    if attempt(transfers[a] + transfers[b] + transfers[c]):
-                        if log:
-                            log(f"polish: three transfers after {tried} tries")
-                        return self.misses()
-                    if tried > self.polish_tries:
-                        if log:
-                            log(f"polish: gave up after {tried} tries")
-                        return self.misses()
-        for start in range(0, 0):
-            block = r + E[start:start + chunk]  # (chunk, K)
-            worst = np.abs(block[:, None, :] + E[None, :, :]).max(axis=2)  # (chunk, all)
-            ia, ib = np.nonzero(worst < 0.95)
-            order = np.argsort(worst[ia, ib])
-            for q in order[:200]:
-                a, b = start + ia[q], ib[q]
-                if a >= b:
-                    continue
-                ta, tb = transfers[a], transfers[b]
-                if patients(ta) & patients(tb):
-                    continue
-                tried += 1
-                if attempt(ta + tb):
-                    if log:
-                        log(f"polish: two transfers after {tried} tries")
-                    return self.misses()
-        if log:
-            log(f"polish: no combination of one or two transfers found ({len(transfers)} transfers, {tried} tried)")
         return self.misses()
 
 

@@ -210,6 +210,20 @@ def test_hunger_gee_finds_a_protective_food_access_effect():
     assert "3 months (against baseline)" in table.index and "Intercept" not in table.index
 
 
+def test_hunger_gee_is_not_estimable_under_perfect_separation(recwarn):
+    rows = []
+    # food access predicts hunger exactly: the logit runs off, so no odds ratio is reported (and no
+    # warning escapes into a page)
+    for pid in range(1, 31):
+        for j, wave in enumerate(oc.FIRST_YEAR_WAVES):
+            access = (pid + j) % 2 == 0
+            rows.append(q(pid, wave, "2023-01-01", hunger="never" if access else "often",
+                          food_access="always" if access else "rarely", amphetamine_days_30d=3 if pid % 3 == 0 else 0))
+    table = oc.hunger_gee(oc.hunger_model_frame(questionnaires(rows)))
+    assert len(table) and table[["odds_ratio", "ci_low", "ci_high", "p_value"]].isna().all().all()
+    assert not [w for w in recwarn if "separation" in str(w.message).lower()]
+
+
 def test_charts_are_altair_charts():
     trans = oc.transitions(HOUSING, EPISODES, ["stable_living"])
     assert isinstance(oc.transition_chart(trans, {"stable_living": "Housing"}), alt.Chart)
