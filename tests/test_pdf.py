@@ -90,8 +90,11 @@ def compact(text: str) -> str:
 
 
 def contains_number(text: str, value: str) -> bool:
-    """Whether ``value`` occurs in the compacted ``text`` as a whole (not inside a longer number)."""
-    return re.search(r"(?<![\d.,])" + re.escape(compact(value)) + r"(?![\d]|[.,]\d)", text) is not None
+    """Whether ``value`` occurs in the compacted ``text`` as a whole (not inside a longer number).
+
+    A comma just before it is allowed unless a digit precedes that comma ("6.F, 0.3093" compacts to
+    "6.F,0.3093"; in "1,234" the 234 is part of a longer number)."""
+    return re.search(r"(?<![\d.])(?<!\d,)" + re.escape(compact(value)) + r"(?![\d]|[.,]\d)", text) is not None
 
 
 def test_missing_tex_live_says_what_to_install(monkeypatch):

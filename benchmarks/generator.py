@@ -1,0 +1,66 @@
+"""Time the synthetic generator module by module, write the figures to JSON and print them side by side.
+
+    .venv/bin/python benchmarks/generator.py [--out benchmarks/generator.json]
+
+One run of ``python -m synthetic``'s generation in memory (default seed, nothing written), timed per
+module in the order the generator runs them (``core`` includes the integer programme of
+``synthetic/costfit.py``), and the process's peak resident memory at the end. Run it on a quiet
+machine: the figures are wall-clock times. The previous figures in the output file, if any, are printed
+next to the new ones before it is replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis import schema  # noqa: E402
+from synthetic.__main__ import DEFAULT_SEED, STEPS  # noqa: E402
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "generator.json"))
+    args = parser.parse_args(argv)
+
+    streams = np.random.SeedSequence(DEFAULT_SEED).spawn(len(STEPS))
+    tables: dict[str, pd.DataFrame] = {}
+    data_end = pd.Timestamp(schema.STUDY_END)
+    figures = {}
+    start_all = time.perf_counter()
+    for step, stream in zip(STEPS, streams):
+        start = time.perf_counter()
+        tables.update(step.generate(np.random.default_rng(stream), tables, data_end))
+        figures[step.__name__.rsplit(".", 1)[-1] + "_seconds"] = round(time.perf_counter() - start, 1)
+    figures["total_seconds"] = round(time.perf_counter() - start_all, 1)
+    figures["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    result = {
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seed": DEFAULT_SEED,
+        "figures": figures,
+    }
+    out = Path(args.out)
+    previous = json.loads(out.read_text()).get("figures", {}) if out.exists() else {}
+    print(f"{'figure':24} {'previous':>10} {'now':>10}")
+    for name, value in figures.items():
+        old = previous.get(name)
+        print(f"{name:24} {str(old) if old is not None else '-':>10} {str(value):>10}")
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
