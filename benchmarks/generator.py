@@ -33,6 +33,7 @@ from synthetic.__main__ import DEFAULT_SEED, STEPS  # noqa: E402
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "generator.json"))
+    parser.add_argument("--conditions", default="", help="what else ran on the machine (recorded with the figures)")
     args = parser.parse_args(argv)
 
     streams = np.random.SeedSequence(DEFAULT_SEED).spawn(len(STEPS))
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "when": time.strftime("%Y-%m-%d %H:%M:%S"),
         "seed": DEFAULT_SEED,
+        "conditions": args.conditions,
         "figures": figures,
     }
     out = Path(args.out)

@@ -430,125 +430,9 @@ def _one_change_stats(Q, fu, groups, who: np.ndarray, dv: np.ndarray) -> dict[st
     return out
 
 
-#: The median aims and the group (index into ``groups``: continued, planned, unplanned) each belongs to.
-_MEDIAN_AIMS = {"t6f_planned_termination_qaly_median": 1, "t6f_unplanned_termination_qaly_median": 2}
-
-
-def _median_stage(levels, cells, patient, weight, fu, groups, aims, Q, util, anchor, frozen, reach, dims, table,
-                  guard=None, rounds: int = 60, near: int = 4, chunk: int = 20000):
-    """Bring the group medians of ``aims`` that are off into their rounding (between stages 1 and 2 of
-    :func:`tune_levels`), by a deterministic search over single-level moves of the members of those groups.
-
-    At each round every move of a member ranked within ``near`` of the middle of a median group, alone
-    or together with any second move of a member of the median groups (the compensation), is evaluated
-    with the exact figures (medians included); the best combination is kept when it lowers the loss: the
-    median errors beyond 0.4 of their tolerance, weighted 100, plus how far the figures that were inside
-    their stage-1 tolerance go past it (the exact ICER aims may drift to 2e-4, stage 2 hits them again);
-    figures already outside are left free. Stops when the loss is zero, no combination lowers it, or after
-    ``rounds``; the moves are undone unless every figure that was inside is still inside and the loss
-    fell. ``Q``, ``util``, ``levels`` are changed in place on success. Returns the (cell, dimension,
-    step) moves kept.
-    """
-    names = list(aims)
-    goal = np.array([aims[k][0] for k in names])
-    tol = np.array([aims[k][1] for k in names])
-    tol1 = np.where(tol < 1e-6, 1e-4, tol)
-
-    def errs(Qm):
-        st = _qaly_stats(Qm, fu, groups)
-        return np.column_stack([st[k] for k in names]) - goal
-
-    e0 = errs(Q)[0]
-    inside = np.abs(e0) <= tol1 * (1 - 1e-6)
-    mine = [k for k in _MEDIAN_AIMS if k in names and abs(e0[names.index(k)]) > 0.5 * tol[names.index(k)]]
-    if not mine:
-        return []
-    med = np.array([names.index(k) for k in mine])
-    limit = np.where(inside, np.maximum(np.where(tol < 1e-6, 2.0, 0.98), np.abs(e0) / tol1), np.inf)  # in tol1 units
-    keep = np.flatnonzero(inside & ~np.isin(np.arange(len(names)), med))
-
-    def loss(E):
-        z = np.abs(E) / tol1
-        out = 100.0 * np.sum(np.maximum(np.abs(E[:, med]) / tol[med] - 0.4, 0.0) ** 2, axis=1)
-        return out + np.sum(np.maximum(z[:, keep] - limit[keep], 0.0) ** 2, axis=1)
-
-    member = np.zeros(len(fu), bool)
-    for key in mine:
-        member[groups[_MEDIAN_AIMS[key]]] = True
-    lv = np.column_stack([levels[d][cells] for d in dims])
-    start = (Q.copy(), util.copy(), {d: v.copy() for d, v in levels.items()})
-    first_loss = cur = float(loss(e0[None, :])[0])
-    done, banned = [], set()
-    for _round in range(rounds):
-        ks, js, ss, dq = [], [], [], []  # every allowed single-level move of the median groups' members
-        for k in np.flatnonzero(member[patient] & ~frozen):
-            for j in range(len(dims)):
-                for s in (1, -1):
-                    new = lv[k, j] + s
-                    if 1 <= new <= 5 and abs(util[k] + table[j, lv[k, j]] - table[j, new] - anchor[k]) <= reach:
-                        ks.append(k), js.append(j), ss.append(s), dq.append(weight[k] * (table[j, lv[k, j]] - table[j, new]))
-        ks, js, ss, dq = map(np.array, (ks, js, ss, dq))
-        first = np.zeros(len(ks), bool)
-        for key in mine:
-            g = groups[_MEDIAN_AIMS[key]]
-            order = g[np.argsort(Q[g], kind="stable")]
-            h = len(g) // 2
-            first |= np.isin(patient[ks], order[max(0, h - near):h + near])
-        fi = np.flatnonzero(first)
-        A, B = np.repeat(fi, len(ks)), np.tile(np.arange(len(ks)), len(fi))
-        ok = (ks[A] != ks[B]) | (js[A] != js[B])
-        A, B = np.concatenate([fi, A[ok]]), np.concatenate([np.full(len(fi), -1), B[ok]])  # singles, then pairs
-        best, arg = cur, None
-        for s0 in range(0, len(A), chunk):
-            a, b = A[s0:s0 + chunk], B[s0:s0 + chunk]
-            Qm = np.repeat(Q[None, :], len(a), axis=0)
-            np.add.at(Qm, (np.arange(len(a)), patient[ks[a]]), dq[a])
-            two = np.flatnonzero(b >= 0)
-            np.add.at(Qm, (two, patient[ks[b[two]]]), dq[b[two]])
-            values = loss(errs(Qm))
-            for i in np.argsort(values, kind="stable")[:len(banned) + 1]:
-                tag = frozenset((int(ks[x]), int(js[x]), int(ss[x])) for x in (a[i], b[i]) if x >= 0)
-                if tag not in banned:
-                    if values[i] < best - 1e-9:
-                        best, arg = float(values[i]), (int(a[i]), int(b[i]))
-                    break
-        if arg is None:
-            break
-        for x in arg:
-            if x >= 0:
-                levels[dims[js[x]]][cells[ks[x]]] += ss[x]
-        if guard is not None and not guard(levels):  # e.g. the LCGA's class count moved: refuse this combination
-            for x in arg:
-                if x >= 0:
-                    levels[dims[js[x]]][cells[ks[x]]] -= ss[x]
-            banned.add(frozenset((int(ks[x]), int(js[x]), int(ss[x])) for x in arg if x >= 0))
-            if len(banned) > 40:
-                break
-            continue
-        cur = best
-        for x in arg:
-            if x >= 0:
-                k, j, s = ks[x], js[x], ss[x]
-                Q[patient[k]] += dq[x]
-                util[k] += dq[x] / weight[k]
-                lv[k, j] += s
-                done.append((int(k), dims[j], int(s)))
-        if cur <= 0:
-            break
-    z = np.abs(errs(Q)[0]) / tol1
-    import sys as _s; print('DBG', _round, len(done), len(banned), first_loss, cur, [(names[i], round(z[i],2), limit[i]) for i in keep if z[i] > limit[i]], [ (k, round(float(errs(Q)[0][names.index(k)]),5)) for k in mine], file=_s.stderr)
-    if not done or cur >= first_loss or np.any(z[keep] > limit[keep] * (1 + 1e-9)):
-        Q[:], util[:] = start[0], start[1]
-        for d in levels:
-            levels[d][:] = start[2][d]
-        return []
-    return done
-
-
 def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: np.ndarray, weight: np.ndarray,
                 fu: np.ndarray, groups, aims: dict[str, tuple[float, float]], iterations: int = 300000, reach: float = 0.3,
-                frozen: np.ndarray | None = None, stall: int = 600, guard=None, guard_every: int = 20,
-                medians: bool = False) -> dict[str, float]:
+                frozen: np.ndarray | None = None, stall: int = 600, guard=None, guard_every: int = 20) -> dict[str, float]:
     """Move EQ-5D-5L levels of the sample's complete answers until the QALY figures of ``aims`` hold.
 
     ``cells``: row numbers (into ``levels``) of the sample's complete answers; ``patient``: the sample
@@ -650,15 +534,6 @@ def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: 
         Q, lv, kept, util, e, cur = saved
         for d in levels:
             levels[d][:] = kept[d]
-
-    # median stage: group medians that are still off, by compensated pairs of moves (see _median_stage)
-    moved = _median_stage(levels, cells, patient, weight, fu, groups, aims, Q, util, anchor, frozen, reach, dims, table,
-                          guard=guard) if medians else []
-    if moved and guard is not None and not guard(levels):
-        for k, d, step in moved:
-            levels[d][cells[k]] -= step
-        util = np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in cells])
-        Q = np.bincount(patient, weights=weight * util, minlength=len(fu))
 
     def errors1(Qx):
         return errors(Qx)[0]

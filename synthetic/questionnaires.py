@@ -1608,10 +1608,6 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
     search = np.random.default_rng([*entropy, 20])  # the level searches: a stream of their own
     economics.tune_levels(search, levels, cells, owner, weight, fu, groups, aims)
     _favourable_repair(search, rows, levels, cells, owner, weight, fu, groups, aims, chosen)
-    # last: the group medians of Table 6.F, then the exact ICERs again (no random stage), keeping the LCGA count
-    count = int(_lcga_favourable(rows, levels)[0].sum())
-    economics.tune_levels(search, levels, cells, owner, weight, fu, groups, aims, iterations=0, medians=True,
-                          guard=lambda lv: int(_lcga_favourable(rows, lv)[0].sum()) == count)
     for d in schema.EQ5D_DIMENSIONS:
         put(f"eq5d_{d}", levels[d].astype(object), levels[d] > 0)
     any_eq = np.column_stack([levels[d] > 0 for d in schema.EQ5D_DIMENSIONS]).any(axis=1)
