@@ -17,9 +17,6 @@ The previous figures in the output file, if any, are printed next to the new one
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -30,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from analysis import cost_utility, uncertainty  # noqa: E402
 from analysis.cohort import load_cohort  # noqa: E402
+from benchmarks.record import write_and_compare  # noqa: E402
 
 
 def _timed(function, repeat: int) -> list[float]:
@@ -68,21 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         "bootstrap_and_curves": {"median_seconds": statistics.median(runs := _timed(curves, args.repeat)), "runs": runs},
         "same_seed_identical": bool(first.equals(second)),
     }
-    result = {
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "replicates": n,
-        "patients": int(len(sample)),
-        "figures": figures,
-    }
-    out = Path(args.out)
-    previous = json.loads(out.read_text()).get("figures", {}) if out.exists() else {}
-    print(f"{'figure':24} {'previous':>10} {'now':>10}")
-    for name, value in figures.items():
-        old = previous.get(name)
-        show = (lambda v: v["median_seconds"] if isinstance(v, dict) else v)
-        print(f"{name:24} {str(show(old)) if old is not None else '-':>10} {str(show(value)):>10}")
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_and_compare(Path(args.out), {"replicates": n, "patients": int(len(sample)), "figures": figures})
     return 0
 
 

@@ -12,9 +12,6 @@ next to the new ones before it is replaced.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import resource
 import sys
 import time
@@ -27,6 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis import schema  # noqa: E402
+from benchmarks.record import write_and_compare  # noqa: E402
 from synthetic.__main__ import DEFAULT_SEED, STEPS  # noqa: E402
 
 
@@ -47,20 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         figures[step.__name__.rsplit(".", 1)[-1] + "_seconds"] = round(time.perf_counter() - start, 1)
     figures["total_seconds"] = round(time.perf_counter() - start_all, 1)
     figures["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    result = {
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "seed": DEFAULT_SEED,
-        "conditions": args.conditions,
-        "figures": figures,
-    }
-    out = Path(args.out)
-    previous = json.loads(out.read_text()).get("figures", {}) if out.exists() else {}
-    print(f"{'figure':24} {'previous':>10} {'now':>10}")
-    for name, value in figures.items():
-        old = previous.get(name)
-        print(f"{name:24} {str(old) if old is not None else '-':>10} {str(value):>10}")
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_and_compare(Path(args.out), {"seed": DEFAULT_SEED, "conditions": args.conditions, "figures": figures})
     return 0
 
 
