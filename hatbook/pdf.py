@@ -142,6 +142,20 @@ def pdf_config(
     return config
 
 
+def prepare_work(work: Path, config: dict, config_name: str, source_dir: Path, execution_cache, log, what: str):
+    """Write a build's configuration into its work folder and clear the folder's own execution cache when
+    the data or the analysis changed since it was made (notebook outputs are then stale); returns the
+    configuration file, the digest file and the current digest (written there after a good build)."""
+    config_file = work / config_name
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    digest_file = work / ".inputs-digest"
+    digest = inputs_digest(source_dir)
+    if execution_cache is None and digest_file.exists() and digest_file.read_text().strip() != digest:
+        log(f"data or analysis code changed: clearing {what} execution cache")
+        shutil.rmtree(work / "_build" / ".jupyter_cache", ignore_errors=True)
+    return config_file, digest_file, digest
+
+
 def inputs_digest(source_dir: Path) -> str:
     """A digest of the files the notebooks read (see the Makefile's DIGEST for the HTML book)."""
     digest = hashlib.sha256()
@@ -209,15 +223,8 @@ def build_pdf(
         execution_cache=Path(execution_cache).resolve() if execution_cache else None,
     )
     name = document_name(config)
-    config_file = work / "_config.pdf.yml"
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-    # Notebook outputs cached by an earlier build are stale when the data or the analysis changed.
-    digest_file = work / ".inputs-digest"
-    digest = inputs_digest(source_dir)
-    if execution_cache is None and digest_file.exists() and digest_file.read_text().strip() != digest:
-        log("data or analysis code changed: clearing the PDF build's execution cache")
-        shutil.rmtree(work / "_build" / ".jupyter_cache", ignore_errors=True)
+    config_file, digest_file, digest = prepare_work(work, config, "_config.pdf.yml", source_dir, execution_cache, log,
+                                                    "the PDF build's")
 
     started = time.perf_counter()
     command = [jupyter_book_command(), "build", str(source_dir), "--builder", "latex", "--config", str(config_file),

@@ -133,22 +133,15 @@ def build_student(
     page is executed again); ``strict`` treats Sphinx warnings as errors, as ``make book`` does. Raises
     :class:`StudentEditionError` when the build fails; the previous student edition stays in place then.
     """
-    from hatbook.pdf import inputs_digest
+    from hatbook.pdf import prepare_work
 
     source_dir = Path(source_dir).resolve()
     output_dir = Path(output_dir).resolve()
     work = output_dir / ".work"
     work.mkdir(parents=True, exist_ok=True)
-    config_file = work / "_config.student.yml"
     config = student_config(source_dir, execution_cache=Path(execution_cache) if execution_cache else None)
-    config_file.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
-
-    # the work folder's own cache is stale when the data or the analysis changed (see the Makefile)
-    digest_file = work / ".inputs-digest"
-    digest = inputs_digest(source_dir)
-    if execution_cache is None and digest_file.exists() and digest_file.read_text().strip() != digest:
-        log("data or analysis code changed: clearing the student edition's execution cache")
-        shutil.rmtree(work / "_build" / ".jupyter_cache", ignore_errors=True)
+    config_file, digest_file, digest = prepare_work(work, config, "_config.student.yml", source_dir, execution_cache,
+                                                    log, "the student edition's")
 
     started = time.perf_counter()
     command = [jupyter_book_command(), "build", str(source_dir), "--config", str(config_file),
