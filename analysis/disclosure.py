@@ -148,25 +148,40 @@ def protect(
     """
     if threshold is None:
         return frame
-    mapping = dict(counts) if isinstance(counts, Mapping) else {c: () for c in counts}
     out = frame.copy()
     withheld: dict[str, pd.Series] = {}
-    for column, derived_columns in mapping.items():
+    for column, derived_columns in _count_mapping(counts).items():
         mask = suppression_mask(frame, column, threshold, groups=groups, total=total)
-        small = pd.to_numeric(frame[column], errors="coerce").pipe(lambda s: s.gt(0) & s.lt(threshold)).fillna(False)
-        shown = out[column].astype(object)
-        shown[mask & small] = small_marker(threshold)
-        shown[mask & ~small] = WITHHELD
-        out[column] = shown
+        out[column] = _shown_count(frame[column], mask, threshold)
         for d in derived_columns:
             withheld[d] = withheld.get(d, pd.Series(False, index=frame.index)) | mask
     for column, hidden in withheld.items():
-        values = out[column].astype(object)
-        missing = pd.Series([is_missing(v) for v in frame[column]], index=frame.index)
-        values[missing & ~hidden] = NOT_ENOUGH_DATA
-        values[hidden] = WITHHELD
-        out[column] = values
+        out[column] = _shown_derived(out[column], frame[column], hidden)
     return out
+
+
+def _count_mapping(counts: Mapping[str, Iterable[str]] | Iterable[str]) -> dict[str, Iterable[str]]:
+    """Count column -> the columns derived from it (none when ``counts`` only lists count columns)."""
+    return dict(counts) if isinstance(counts, Mapping) else {c: () for c in counts}
+
+
+def _shown_count(values: pd.Series, hidden: pd.Series, threshold: int) -> pd.Series:
+    """A count column as shown: a hidden small count as ``"<5"``, another hidden count as withheld."""
+    small = pd.to_numeric(values, errors="coerce").pipe(lambda s: s.gt(0) & s.lt(threshold)).fillna(False)
+    shown = values.astype(object).copy()
+    shown[hidden & small] = small_marker(threshold)
+    shown[hidden & ~small] = WITHHELD
+    return shown
+
+
+def _shown_derived(current: pd.Series, original: pd.Series, hidden: pd.Series) -> pd.Series:
+    """A column derived from counts as shown: withheld where its count is, "not enough data" where the
+    original value is missing (``current``: the column as shown so far)."""
+    shown = current.astype(object).copy()
+    missing = pd.Series([is_missing(v) for v in original], index=original.index)
+    shown[missing & ~hidden] = NOT_ENOUGH_DATA
+    shown[hidden] = WITHHELD
+    return shown
 
 
 def mask(
@@ -181,9 +196,8 @@ def mask(
     bar, no point), other values stay numbers."""
     if threshold is None:
         return frame
-    mapping = dict(counts) if isinstance(counts, Mapping) else {c: () for c in counts}
     out = frame.copy()
-    for column, derived_columns in mapping.items():
+    for column, derived_columns in _count_mapping(counts).items():
         hidden = suppression_mask(frame, column, threshold, groups=groups, total=total)
         for c in (column, *derived_columns):
             out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(~hidden, np.nan)
@@ -217,17 +231,9 @@ def protect_across(
     for part, derived_columns in parts.items():
         rows = long["_part"] == part
         part_hidden = pd.Series(hidden[rows].to_numpy(), index=frame.index)
-        small = pd.to_numeric(frame[part], errors="coerce").pipe(lambda s: s.gt(0) & s.lt(threshold)).fillna(False)
-        shown = out[part].astype(object)
-        shown[part_hidden & small] = small_marker(threshold)
-        shown[part_hidden & ~small] = WITHHELD
-        out[part] = shown
+        out[part] = _shown_count(frame[part], part_hidden, threshold)
         for d in derived_columns:
-            values = out[d].astype(object)
-            missing = pd.Series([is_missing(v) for v in frame[d]], index=frame.index)
-            values[missing & ~part_hidden] = NOT_ENOUGH_DATA
-            values[part_hidden] = WITHHELD
-            out[d] = values
+            out[d] = _shown_derived(out[d], frame[d], part_hidden)
     return out
 
 

@@ -33,10 +33,32 @@ def test_regeneration_is_byte_identical_to_the_committed_files(regenerated):
     assert not mismatch and not errors, f"regenerated files differ from data/synthetic: {mismatch + errors}"
 
 
-def test_every_calibration_target_passes_or_states_why():
-    done = subprocess.run([sys.executable, "-m", "synthetic", "--check"], capture_output=True, text=True, cwd=ROOT)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert " 0 fail" in done.stdout
+def test_every_calibration_target_passes_or_states_why(regenerated):
+    """The fresh generation's own calibration report (the same one ``--check`` prints) has no failure."""
+    table = pd.read_csv(regenerated / "calibration.csv", keep_default_na=False)
+    failing = table[~table.status.isin(["pass", "explained"])]
+    assert failing.empty, failing[["key", "published", "achieved"]].to_string()
+    assert (table.status == "pass").sum() > 0.9 * len(table)
+
+
+@pytest.mark.parametrize("achieved, code", [(136, 0), (135, 1)])
+def test_check_exits_non_zero_exactly_when_a_target_fails(monkeypatch, capsys, achieved, code):
+    """``python -m synthetic --check``: the report, its counts, and status 1 when a target fails (the
+    generation itself is replaced by a stub here; the regeneration test above runs the real one)."""
+    import synthetic.__main__ as cli
+    from synthetic.targets import Target, report
+
+    def one_target(_tables):
+        frame = report([Target("s6_1_patients_participated_total", achieved)])
+        frame.insert(0, "module", "core")
+        return frame
+
+    monkeypatch.setattr(cli, "generate", lambda seed: {})
+    monkeypatch.setattr(cli, "calibration", one_target)
+    assert cli.main(["--check"]) == code
+    out = capsys.readouterr().out
+    assert "s6_1_patients_participated_total" in out
+    assert f"1 targets: {1 - code} pass, 0 not met with a stated reason, {code} fail" in out
 
 
 def test_a_failing_target_fails_the_check():
