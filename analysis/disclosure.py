@@ -152,7 +152,7 @@ def protect(
     withheld: dict[str, pd.Series] = {}
     for column, derived_columns in _count_mapping(counts).items():
         mask = suppression_mask(frame, column, threshold, groups=groups, total=total)
-        out[column] = _shown_count(frame[column], mask, threshold)
+        out[column] = _shown_count(out[column], frame[column], mask, threshold)
         for d in derived_columns:
             withheld[d] = withheld.get(d, pd.Series(False, index=frame.index)) | mask
     for column, hidden in withheld.items():
@@ -165,10 +165,11 @@ def _count_mapping(counts: Mapping[str, Iterable[str]] | Iterable[str]) -> dict[
     return dict(counts) if isinstance(counts, Mapping) else {c: () for c in counts}
 
 
-def _shown_count(values: pd.Series, hidden: pd.Series, threshold: int) -> pd.Series:
-    """A count column as shown: a hidden small count as ``"<5"``, another hidden count as withheld."""
-    small = pd.to_numeric(values, errors="coerce").pipe(lambda s: s.gt(0) & s.lt(threshold)).fillna(False)
-    shown = values.astype(object).copy()
+def _shown_count(current: pd.Series, original: pd.Series, hidden: pd.Series, threshold: int) -> pd.Series:
+    """A count column as shown: a hidden small count as ``"<5"``, another hidden count as withheld
+    (``current``: the column as shown so far; ``original``: its counts)."""
+    small = pd.to_numeric(original, errors="coerce").pipe(lambda s: s.gt(0) & s.lt(threshold)).fillna(False)
+    shown = current.astype(object).copy()
     shown[hidden & small] = small_marker(threshold)
     shown[hidden & ~small] = WITHHELD
     return shown
@@ -231,7 +232,7 @@ def protect_across(
     for part, derived_columns in parts.items():
         rows = long["_part"] == part
         part_hidden = pd.Series(hidden[rows].to_numpy(), index=frame.index)
-        out[part] = _shown_count(frame[part], part_hidden, threshold)
+        out[part] = _shown_count(out[part], frame[part], part_hidden, threshold)
         for d in derived_columns:
             out[d] = _shown_derived(out[d], frame[d], part_hidden)
     return out
