@@ -42,8 +42,8 @@ DIGEST = $(shell find data analysis synthetic -type f -not -name '*.pyc' | LC_AL
 book: data
 	@mkdir -p $(STAGE)
 	@if [ "$$(cat $(STAGE)/.inputs-digest 2>/dev/null)" != "$(DIGEST)" ]; then \
-		echo "data or analysis code changed: clearing the execution cache"; \
-		rm -rf $(STAGE)/_build/.jupyter_cache; fi
+		echo "data or analysis code changed: clearing the execution cache and Sphinx's saved pages"; \
+		rm -rf $(STAGE)/_build/.jupyter_cache $(STAGE)/_build/.doctrees; fi
 	$(BIN)/jupyter-book build . --path-output $(STAGE) $(JB_FLAGS)
 	@echo "$(DIGEST)" > $(STAGE)/.inputs-digest
 	@rm -rf _build/html.previous

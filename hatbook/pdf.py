@@ -152,7 +152,9 @@ def prepare_work(work: Path, config: dict, config_name: str, source_dir: Path, e
     digest = inputs_digest(source_dir)
     if execution_cache is None and digest_file.exists() and digest_file.read_text().strip() != digest:
         log(f"data or analysis code changed: clearing {what} execution cache")
+        # Sphinx's saved environment too: otherwise it re-reads (and re-executes) only changed sources
         shutil.rmtree(work / "_build" / ".jupyter_cache", ignore_errors=True)
+        shutil.rmtree(work / "_build" / ".doctrees", ignore_errors=True)
     return config_file, digest_file, digest
 
 

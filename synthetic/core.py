@@ -581,6 +581,7 @@ def _episodes(rng: np.random.Generator, data_end: pd.Timestamp, tune_costs: bool
             fit = costfit.CostFit(tuner, tuner.choose(), _census_ok)
             fit.drop = set(costfit.UNREACHABLE)
             fit.run()
+            fit.finish()
             sample = fit.member
             break
         except RuntimeError as error:  # too few patients of a group can answer twice: draw again

@@ -82,6 +82,7 @@ class CostFit:
         self.reach = 1.0  # share of the largest shifts allowed
         self.shift_cost = 1e-3  # objective per day of shift (the figures' distances count 1 per rounding unit)
         self.drop: set[str] = set()  # figures left out of the objective (see UNREACHABLE)
+        self.finishing = False
 
     def t_values_eligible(self):
         return [self.t.patient(k, eligibility=True) for k in range(len(self.t.firsts))]
@@ -433,15 +434,20 @@ class CostFit:
             full.append(LinearConstraint(once, 0, 1))
         big = np.abs(lo).clip(min=hi) * 2
         if self.exact:  # moves of one unit, at most one per member (their effects are then exact)
-            lo, hi, big = np.clip(lo, -1, 0), np.clip(hi, 0, 1), np.ones(nv)
+            # (in the finishing programme non-members keep their whole range: they move no figure)
+            unit_only = self.member[owner_of] if self.finishing else np.ones(nv, bool)
+            lo = np.where(unit_only, np.clip(lo, -1, 0), lo)
+            hi = np.where(unit_only, np.clip(hi, 0, 1), hi)
+            big = np.where(unit_only, 1.0, big)
             one = lil_matrix((P, N))
             for j in range(nv):
                 if self.member[owner_of[j]]:
                     one[owner_of[j], nv + j] = one[owner_of[j], 2 * nv + j] = 1
             full.append(LinearConstraint(one.tocsr(), 0, 1))
         fixed = paired & self.member  # exchanged patients keep their membership
+        distance_hi = np.where(np.asarray(hi_b) > 0, 0.0, np.inf) if self.finishing else np.full(K, np.inf)
         bounds = Bounds(np.concatenate([lo, np.zeros(2 * nv), fixed.astype(float), np.zeros(Y), np.zeros(K)]),
-                        np.concatenate([hi, big, big, can.astype(float), np.ones(Y), np.full(K, np.inf)]))
+                        np.concatenate([hi, big, big, can.astype(float), np.ones(Y), distance_hi]))
         integrality = np.concatenate([np.ones(N - K), np.zeros(K)])
         with _quiet():
             res = milp(c, constraints=full, integrality=integrality, bounds=bounds,
@@ -607,6 +613,35 @@ class CostFit:
                 best = (now, state())
         restore(best[1])
         return self.misses()
+
+    def finish(self, node_limit: int = 30000) -> bool:
+        """A last exact programme for figures the rounds left just outside their rounding.
+
+        The rounds minimise the sum of distances beyond a margin, so a state with every figure inside its
+        rounding but a larger sum is never chosen. Here every active figure is a constraint (within 0.98
+        of its rounding unit; its distance variable is bounded at zero), moves are single units of the
+        sample's members with swaps and exchanges off, non-members keep their whole range (they move no
+        figure), and nothing is frozen. Kept only when it succeeds with no active figure missed and the
+        rounds' own checks pass (section 6.1's figures, every member able to answer twice); otherwise the
+        episodes and the sample are restored. Returns whether kept.
+        """
+        active = [k for k in self.t.aims if k not in self.drop]
+        if not [k for k in self.misses() if k in active]:
+            return False
+        saved = (self.s.adm.copy(), self.s.dur.copy(), self.s.out.copy(), self.member.copy())
+        flags = (self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit, self.reach, self.frozen)
+        self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit = True, False, False, 0.98, node_limit
+        self.reach, self.frozen, self.finishing = 1.0, set(), True
+        try:
+            solved = self.round()
+        finally:
+            self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit, self.reach, self.frozen = flags
+            self.finishing = False
+        kept = solved and not self.rejected and not any(k in active for k in self.misses())
+        if not kept:
+            self.s.adm[:], self.s.dur[:], self.s.out[:] = saved[:3]
+            self.member = saved[3]
+        return kept
 
 
 @contextmanager

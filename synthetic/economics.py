@@ -614,6 +614,139 @@ def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: 
     return {k: float(v[0]) for k, v in _qaly_stats(Q, fu, groups).items()}
 
 
+MEDIANS = {"t6f_continued_qaly_median": 0, "t6f_planned_termination_qaly_median": 1,
+           "t6f_unplanned_termination_qaly_median": 2}  # median aims and their group (index into ``groups``)
+
+
+def _patient_moves(levels, cells, mine, util, anchor, reach):
+    """The single-level moves of one patient's answers that keep each within ``reach`` of ``anchor``:
+    (answer, dimension, step, utility change)."""
+    dec = decrements()
+    out = []
+    for k in mine:
+        for d in MOVABLE:
+            lv = int(levels[d][cells[k]])
+            for step in (1, -1):
+                if 1 <= lv + step <= 5:
+                    du = dec[(d, lv)] - dec[(d, lv + step)]
+                    if abs(util[k] + du - anchor[k]) <= reach:
+                        out.append((k, d, step, du))
+    return out
+
+
+def move_patient(levels, cells, patient, weight, anchor, i: int, target: float, reach: float = 0.3) -> float:
+    """Bring patient ``i``'s QALYs as near ``target`` as single-level moves allow: the best single move
+    while one helps, then the best combination of up to three (distinct answer and dimension) moves.
+    Each answer stays within ``reach`` of ``anchor``. Returns the patient's QALYs."""
+    dec = decrements()
+    mine = np.flatnonzero(patient == i)
+
+    def state():
+        util = np.array([1 - sum(dec[(d, int(levels[d][cells[k]]))] for d in levels) for k in mine])
+        full = np.zeros(len(cells))
+        full[mine] = util
+        return full, float(np.dot(weight[mine], util))
+
+    late = set(mine[len(mine) // 2:].tolist())  # ``mine`` is in time order
+    while True:
+        util, q = state()
+        moves = _patient_moves(levels, cells, mine, util, anchor, reach)
+        if not moves:
+            return q
+        # raise later answers first and lower earlier ones first, so that a trajectory keeps (or gains)
+        # its improvement over time (section 6.4's less favourable class improves)
+        rising = target > q
+        friendly = [m for m in moves if (m[0] in late) == rising]
+        best = None
+        for pool in (friendly, moves):
+            gains = [weight[k] * du for k, _d, _s, du in pool]
+            if pool:
+                x = int(np.argmin([abs(q + g - target) for g in gains]))
+                if abs(q + gains[x] - target) < abs(q - target):
+                    best = pool[x]
+                    break
+        if best is None:
+            break
+        k, d, step, _du = best
+        levels[d][cells[k]] += step
+    # a last exact choice among pairs and triples of moves (of different answer-dimensions)
+    util, q = state()
+    moves = _patient_moves(levels, cells, mine, util, anchor, reach)
+    best, best_err = (), abs(q - target)
+    from itertools import combinations
+
+    for size in (2, 3):
+        for combo in combinations(range(len(moves)), size):
+            if len({(moves[x][0], moves[x][1]) for x in combo}) < size:
+                continue
+            per_answer: dict[int, float] = {}
+            for x in combo:
+                per_answer[moves[x][0]] = per_answer.get(moves[x][0], 0.0) + moves[x][3]
+            if any(abs(util[k] + v - anchor[k]) > reach for k, v in per_answer.items()):
+                continue
+            err = abs(q + sum(weight[moves[x][0]] * moves[x][3] for x in combo) - target)
+            if err < best_err - 1e-12:
+                best, best_err = combo, err
+    for x in best:
+        k, d, step, _du = moves[x]
+        levels[d][cells[k]] += step
+    return state()[1]
+
+
+def kick_medians(levels, cells, patient, weight, fu, groups, aims, anchor, reach: float = 0.3) -> bool:
+    """Put each median aim of ``aims`` that is missed right by moving whole patients across it.
+
+    A median moves only when members cross the middle, which a search of single moves (each judged by all
+    figures at once) rarely does. For a group of even size with median aim m: split the members into a
+    lower and an upper half at the least total QALY change (a member goes to the side it can reach),
+    move the lower half's highest member to just under m and the upper half's lowest to just over it
+    (:func:`move_patient`), the members on the wrong side just past them. The other figures move too; the
+    level search then brings them back. Returns whether any median was moved.
+    """
+    dec = decrements()
+
+    def qalys():
+        util = np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in cells])
+        return np.bincount(patient, weights=weight * util, minlength=len(fu))
+
+    moved = False
+    for key, gi in MEDIANS.items():
+        if key not in aims or len(groups[gi]) % 2:
+            continue
+        m, tol = aims[key]
+        g = groups[gi]
+        Q = qalys()
+        if abs(np.median(Q[g]) - m) <= tol:
+            continue
+        lo_edge, hi_edge = m - 0.3 * tol, m + 0.3 * tol
+        trial = {d: v.copy() for d, v in levels.items()}
+        top = np.array([move_patient(trial, cells, patient, weight, anchor, i, 10.0, reach) for i in g])
+        trial = {d: v.copy() for d, v in levels.items()}
+        bottom = np.array([move_patient(trial, cells, patient, weight, anchor, i, -10.0, reach) for i in g])
+        cost_lower = np.where(bottom <= lo_edge, np.maximum(0, Q[g] - lo_edge), np.inf)
+        cost_upper = np.where(top >= hi_edge, np.maximum(0, hi_edge - Q[g]), np.inf)
+        order = np.argsort(cost_upper - cost_lower, kind="stable")
+        upper = set(order[: len(g) // 2].tolist())
+        lower = [x for x in range(len(g)) if x not in upper]
+        reach_low = [x for x in lower if top[x] >= lo_edge]
+        reach_high = [x for x in upper if bottom[x] <= hi_edge]
+        if not reach_low or not reach_high or not np.isfinite(cost_lower[lower]).all() or not np.isfinite(cost_upper[list(upper)]).all():
+            continue
+        low_edge = min(reach_low, key=lambda x: abs(Q[g[x]] - lo_edge))
+        high_edge = min(reach_high, key=lambda x: abs(Q[g[x]] - hi_edge))
+        for x, i in enumerate(g):
+            if x == low_edge:
+                move_patient(levels, cells, patient, weight, anchor, i, lo_edge, reach)
+            elif x == high_edge:
+                move_patient(levels, cells, patient, weight, anchor, i, hi_edge, reach)
+            elif x in upper and Q[i] < hi_edge + tol:
+                move_patient(levels, cells, patient, weight, anchor, i, hi_edge + 2 * tol, reach)
+            elif x not in upper and Q[i] > lo_edge - tol:
+                move_patient(levels, cells, patient, weight, anchor, i, lo_edge - 2 * tol, reach)
+        moved = True
+    return moved
+
+
 # --------------------------------------------------------------------------------------------------
 # Module interface
 # --------------------------------------------------------------------------------------------------

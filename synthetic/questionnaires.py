@@ -1441,7 +1441,7 @@ def _lcga_favourable(rows: pd.DataFrame, levels: dict[str, np.ndarray]) -> tuple
     return fav, d.groupby("pid").index_value.mean()
 
 
-def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims, chosen, attempts: int = 12) -> None:
+def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims, chosen, attempts: int = 12, keep=None) -> None:
     """Make the LCGA's favourable class exactly the published share (82%, 95 of the 116).
 
     The level search of :func:`synthetic.economics.tune_levels` can carry a patient of the latent
@@ -1451,7 +1451,9 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
     LCGA counts it in the other class; that patient's answers are then frozen and the level search runs
     again, so the QALY figures it aims at come back; that search is guarded so that it never takes the
     LCGA's count further from the goal than the push left it (the split can otherwise jump to another
-    solution altogether). Once the count is right, a last search guarded to keep it there. Deterministic given ``rng``; works for any episodes.
+    solution altogether). Once the count is right, a last search guarded to keep it there. ``keep``
+    (optional): a further condition on the levels that every guarded search keeps. Deterministic given
+    ``rng``; works for any episodes.
     """
     from synthetic import economics
 
@@ -1464,7 +1466,7 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
         if extra == 0:
             if frozen.any():  # a last guarded search, keeping the count at the goal
                 economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims, frozen=frozen, guard_every=10,
-                                      guard=lambda lv: int(_lcga_favourable(rows, lv)[0].sum()) == goal)
+                                      guard=lambda lv: int(_lcga_favourable(rows, lv)[0].sum()) == goal and (keep is None or keep(lv)))
             return
         side = fav[fav] if extra > 0 else fav[~fav]
         order = mean.reindex(side.index).sort_values(ascending=extra > 0).index
@@ -1491,8 +1493,81 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
         after, _m = _lcga_favourable(rows, levels)
         gap = abs(int(after.sum()) - goal)
         economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims, frozen=frozen,
-                              guard=lambda lv, gap=gap: abs(int(_lcga_favourable(rows, lv)[0].sum()) - goal) <= gap)
+                              guard=lambda lv, gap=gap: abs(int(_lcga_favourable(rows, lv)[0].sum()) - goal) <= gap and (keep is None or keep(lv)))
     # if the count is still off (the LCGA found another split altogether), the calibration report shows it
+
+
+QOL_SEARCHES = 8  # level searches from the same drawn answers; the best is kept
+MEDIAN_WEIGHT = 0.15  # after a median kick, the medians count with this share of their tolerance
+
+
+def _lcga_shape(rows: pd.DataFrame, levels: dict[str, np.ndarray]) -> tuple[int, bool]:
+    """The LCGA of section 6.4 on the current levels: the favourable class's size, and whether the
+    less favourable class starts lower and improves (as :func:`_qol_targets` checks it)."""
+    frame = pd.DataFrame({f"eq5d_{d}": np.where(levels[d] > 0, levels[d], np.nan) for d in schema.EQ5D_DIMENSIONS})
+    d = pd.DataFrame({"pid": rows.patient_id.to_numpy(), "years": rows.day.to_numpy() / MONTH / 12,
+                      "index_value": eq5d_index(frame).to_numpy()}).dropna()
+    counts = d.groupby("pid").size()
+    fav, params, k = lcga(d[d.pid.isin(counts[counts >= 2].index)])
+    other = params[1 - k][0]
+    return int(fav.sum()), bool(other[1] > 0 and other[0] < params[k][0][0])
+
+
+def _searched_levels(rows, start, cells, owner, weight, fu, groups, aims, chosen, entropy, searches: int = QOL_SEARCHES):
+    """Run the level search (:func:`synthetic.economics.tune_levels`, then :func:`_favourable_repair`)
+    from the same drawn levels with up to ``searches`` streams of its own, and keep the best outcome.
+
+    The search is greedy and random, so which figures it reaches depends on its path, and a small change of
+    the episodes upstream can cost a figure that another path keeps. When a median of Table 6.F is missed,
+    the search's outcome is also tried with whole patients moved across that median
+    (:func:`synthetic.economics.kick_medians`) and the search run again, with the medians weighted more
+    (their tolerance times ``MEDIAN_WEIGHT``) so that it does not undo them. Best means, in this order:
+    section 6.4's two classes intact (the favourable share as published, the other class starting lower
+    and improving); the most QALY aims inside their tolerance; the smallest squared error in tolerances.
+    The first stream is the one a single search used; the loop stops as soon as every aim holds.
+    """
+    from synthetic import economics
+
+    goal = _count_for(_p("s6_4_qol_favorable_group_pct"), len(chosen))
+    dec = economics.decrements()
+    names = list(aims)
+    target = np.array([aims[k][0] for k in names])
+    tol = np.array([aims[k][1] for k in names])
+    anchor = np.array([1 - sum(dec[(d, int(start[d][r]))] for d in start) for r in cells])
+    heavy = {k: (v[0], v[1] * (MEDIAN_WEIGHT if k in economics.MEDIANS else 1.0)) for k, v in aims.items()}
+
+    def score(levels):
+        util = np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in cells])
+        figures = economics._qaly_stats(np.bincount(owner, weights=weight * util, minlength=len(fu)), fu, groups)
+        z = np.abs(np.array([figures[k][0] for k in names]) - target) / tol
+        favourable, improves = _lcga_shape(rows, levels)
+        return favourable != goal or not improves, int((z > 1).sum()), float(np.sum(np.maximum(z - 1, 0) ** 2))
+
+    def improves(levels) -> bool:
+        return _lcga_shape(rows, levels)[1]
+
+    def kept(levels):  # the searches keep the less favourable class improving once it does
+        return improves if improves(levels) else None
+
+    best, best_score = None, None
+    for attempt in range(searches):
+        levels = {d: v.copy() for d, v in start.items()}
+        search = np.random.default_rng([*entropy, 20] if attempt == 0 else [*entropy, 20, attempt])
+        economics.tune_levels(search, levels, cells, owner, weight, fu, groups, aims, guard=kept(levels))
+        _favourable_repair(search, rows, levels, cells, owner, weight, fu, groups, aims, chosen, keep=kept(levels))
+        outcomes = [levels]
+        kicked = {d: v.copy() for d, v in levels.items()}
+        if economics.kick_medians(kicked, cells, owner, weight, fu, groups, aims, anchor):
+            economics.tune_levels(search, kicked, cells, owner, weight, fu, groups, heavy, guard=kept(kicked))
+            _favourable_repair(search, rows, kicked, cells, owner, weight, fu, groups, heavy, chosen, keep=kept(kicked))
+            outcomes.append(kicked)
+        for candidate in outcomes:
+            value = score(candidate)
+            if best_score is None or value < best_score:
+                best, best_score = candidate, value
+        if best_score[:2] == (False, 0):
+            break
+    return best
 
 
 def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample=None) -> None:
@@ -1503,8 +1578,8 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
     68 continued, 32 planned and 16 unplanned (Tables 6.D, 6.F), the members whose programme costs come
     nearest Tables 6.D-6.G. Utilities start from two latent trajectory classes (95 of the 116 favourable,
     the 82% of section 6.4; the less favourable class mostly patients who later leave treatment) and the
-    levels of the sample's complete answers are then moved by :func:`synthetic.economics.tune_levels`
-    until the accumulated QALYs of Tables 6.D-6.G round to the print (and, where the sample's costs
+    levels of the sample's complete answers are then moved by :func:`_searched_levels` (the level search of
+    :func:`synthetic.economics.tune_levels`, with restarts and median kicks) until the accumulated QALYs of Tables 6.D-6.G round to the print (and, where the sample's costs
     allow, the ICERs of Tables 6.E and 6.G come out to the NOK).
 
     Every draw here comes from a generator of the patient's own (:func:`_patient_rng`), or, for the
@@ -1605,9 +1680,7 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
              "t6g_cont_vs_unplanned_delta_cost": cost["t6g_cont_vs_unplanned_delta_cost"]}
     cells, owner, weight = np.array(cells), np.array(owner), np.array(weight)
     aims = economics.qaly_aims(costs)
-    search = np.random.default_rng([*entropy, 20])  # the level searches: a stream of their own
-    economics.tune_levels(search, levels, cells, owner, weight, fu, groups, aims)
-    _favourable_repair(search, rows, levels, cells, owner, weight, fu, groups, aims, chosen)
+    levels = _searched_levels(rows, levels, cells, owner, weight, fu, groups, aims, chosen, entropy)
     for d in schema.EQ5D_DIMENSIONS:
         put(f"eq5d_{d}", levels[d].astype(object), levels[d] > 0)
     any_eq = np.column_stack([levels[d] > 0 for d in schema.EQ5D_DIMENSIONS]).any(axis=1)

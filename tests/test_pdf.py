@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hatbook.pdf import PdfError, build_pdf, document_name, install_hint, missing_tools
+from hatbook.pdf import PdfError, build_pdf, document_name, install_hint, missing_tools, prepare_work
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
@@ -106,6 +106,24 @@ def test_missing_tex_live_says_what_to_install(monkeypatch):
     message = str(error.value)
     assert "xelatex" in message and "make pdf-deps" in message
     assert all(package in message for package in pdf_module.DEBIAN_PACKAGES)
+
+
+def test_changed_inputs_clear_the_saved_pages_as_well_as_the_executed_notebooks(tmp_path):
+    """Sphinx re-executes only the pages it re-reads: a stale saved environment would keep old numbers."""
+    source, work = tmp_path / "source", tmp_path / "work"
+    (source / "data").mkdir(parents=True)
+    (source / "data" / "table.csv").write_text("a\n1\n")
+    for kept in (".jupyter_cache", ".doctrees"):
+        (work / "_build" / kept).mkdir(parents=True)
+    (work / ".inputs-digest").write_text("digest of other inputs")
+    _config, digest_file, digest = prepare_work(work, {}, "_config.yml", source, None, lambda _m: None, "the test's")
+    assert not (work / "_build" / ".jupyter_cache").exists() and not (work / "_build" / ".doctrees").exists()
+    # unchanged inputs keep both
+    digest_file.write_text(digest)
+    for kept in (".jupyter_cache", ".doctrees"):
+        (work / "_build" / kept).mkdir()
+    prepare_work(work, {}, "_config.yml", source, None, lambda _m: None, "the test's")
+    assert (work / "_build" / ".jupyter_cache").exists() and (work / "_build" / ".doctrees").exists()
 
 
 def test_title_page_settings_name_the_edition(tmp_path):

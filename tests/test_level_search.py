@@ -1,0 +1,76 @@
+"""The generator's EQ-5D-5L level moves (synthetic/economics.py): one patient brought to a QALY value,
+and a median put right by moving whole patients across it. Hand-built answers, answers known by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from synthetic import economics
+
+DEC = economics.decrements()
+DIMS = ("mo", "sc", "ua", "pd", "ad")
+
+
+def answers(level_rows):
+    """Levels by dimension for answers given as rows of five levels (mo, sc, ua, pd, ad)."""
+    rows = np.array(level_rows)
+    return {d: rows[:, j].copy() for j, d in enumerate(DIMS)}
+
+
+def utilities(levels):
+    n = len(levels["mo"])
+    return np.array([1 - sum(DEC[(d, int(levels[d][r]))] for d in DIMS) for r in range(n)])
+
+
+def qalys(levels, patient, weight, n):
+    return np.bincount(patient, weights=weight * utilities(levels), minlength=n)
+
+
+def test_one_move_reaches_a_value_one_level_away():
+    # two answers half a year apart (trapezoid weights 0.25 each), full health: 0.5 QALYs
+    levels = answers([[1, 1, 1, 1, 1], [1, 1, 1, 1, 1]])
+    cells, patient, weight = np.arange(2), np.zeros(2, int), np.array([0.25, 0.25])
+    target = 0.5 - 0.25 * DEC[("mo", 2)]
+    q = economics.move_patient(levels, cells, patient, weight, utilities(levels), 0, target)
+    assert abs(q - target) < 1e-12
+    # lowering moves the earlier answer first (the trajectory keeps improving)
+    assert levels["mo"].tolist() == [2, 1]
+    assert all(levels[d].tolist() == [1, 1] for d in ("sc", "ua", "pd", "ad"))
+
+
+def test_no_answer_moves_further_than_its_reach():
+    levels = answers([[1, 1, 1, 1, 1], [2, 2, 2, 2, 1], [1, 1, 1, 1, 1]])
+    cells, patient, weight = np.arange(3), np.zeros(3, int), np.array([0.25, 0.5, 0.25])
+    anchor = utilities(levels)
+    economics.move_patient(levels, cells, patient, weight, anchor, 0, -5.0, reach=0.1)
+    assert np.all(np.abs(utilities(levels) - anchor) <= 0.1 + 1e-12)
+    assert np.all(utilities(levels) < anchor)  # it went as far down as the reach allows on each answer
+
+
+def test_a_missed_median_is_put_right_by_moving_members_across_it():
+    # four patients of one group, two answers each (weights 0.5: one year); QALYs 0.795, 0.697, 0.905 and
+    # 1.0 (median 0.85); the aim of 0.75 needs the 0.795 patient moved below it
+    rows = [[5, 1, 1, 1, 1], [5, 1, 1, 1, 1], [1, 1, 1, 4, 1], [1, 1, 1, 4, 1],
+            [1, 1, 1, 2, 1], [1, 1, 1, 2, 2], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]
+    levels = answers(rows)
+    cells, patient, weight = np.arange(8), np.repeat(np.arange(4), 2), np.full(8, 0.5)
+    fu = np.ones(4)
+    groups = (np.arange(4), np.array([], int), np.array([], int))
+    before = qalys(levels, patient, weight, 4)
+    aim = {"t6f_continued_qaly_median": (0.75, 0.01)}
+    assert abs(np.median(before) - 0.75) > 0.01
+    moved = economics.kick_medians(levels, cells, patient, weight, fu, groups, aim, utilities(levels))
+    after = qalys(levels, patient, weight, 4)
+    assert moved
+    assert abs(np.median(after) - 0.75) <= 0.01
+    assert (after < 0.75).sum() == 2 and (after > 0.75).sum() == 2
+
+
+def test_a_median_that_holds_is_left_alone():
+    levels = answers([[1, 1, 1, 1, 1]] * 4)
+    cells, patient, weight = np.arange(4), np.arange(4), np.full(4, 1.0)
+    groups = (np.arange(4), np.array([], int), np.array([], int))
+    kept = {d: v.copy() for d, v in levels.items()}
+    aim = {"t6f_continued_qaly_median": (1.0, 0.0005)}
+    assert not economics.kick_medians(levels, cells, patient, weight, np.ones(4), groups, aim, utilities(levels))
+    assert all((levels[d] == kept[d]).all() for d in DIMS)
