@@ -26,6 +26,7 @@ their calibration, and by :func:`targets` for the calibration report.
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -673,8 +674,6 @@ def move_patient(levels, cells, patient, weight, anchor, i: int, target: float, 
     util, q = state()
     moves = _patient_moves(levels, cells, mine, util, anchor, reach)
     best, best_err = (), abs(q - target)
-    from itertools import combinations
-
     for size in (2, 3):
         for combo in combinations(range(len(moves)), size):
             if len({(moves[x][0], moves[x][1]) for x in combo}) < size:

@@ -1429,16 +1429,23 @@ def _levels_for(rng, target, ad_level):
     return lv
 
 
-def _lcga_favourable(rows: pd.DataFrame, levels: dict[str, np.ndarray]) -> tuple[pd.Series, pd.Series]:
-    """The LCGA of section 6.4 on the current EQ-5D-5L levels, as :func:`_qol_targets` computes it:
-    whether each patient with two or more index values is in the favourable class, and their mean index."""
+def _lcga_on_levels(rows: pd.DataFrame, levels: dict[str, np.ndarray]):
+    """The LCGA of section 6.4 on the current EQ-5D-5L levels, as :func:`_qol_targets` computes it, over
+    the patients with two or more index values: (favourable class by patient, mean index by patient,
+    class parameters, index of the favourable class)."""
     frame = pd.DataFrame({f"eq5d_{d}": np.where(levels[d] > 0, levels[d], np.nan) for d in schema.EQ5D_DIMENSIONS})
     idx = eq5d_index(frame).to_numpy()
     d = pd.DataFrame({"pid": rows.patient_id.to_numpy(), "years": rows.day.to_numpy() / MONTH / 12, "index_value": idx}).dropna()
     counts = d.groupby("pid").size()
     d = d[d.pid.isin(counts[counts >= 2].index)]
-    fav, _params, _k = lcga(d)
-    return fav, d.groupby("pid").index_value.mean()
+    fav, params, k = lcga(d)
+    return fav, d.groupby("pid").index_value.mean(), params, k
+
+
+def _lcga_favourable(rows: pd.DataFrame, levels: dict[str, np.ndarray]) -> tuple[pd.Series, pd.Series]:
+    """Whether each patient with two or more index values is in the LCGA's favourable class, and their mean index."""
+    fav, mean, _params, _k = _lcga_on_levels(rows, levels)
+    return fav, mean
 
 
 def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims, chosen, attempts: int = 12, keep=None) -> None:
@@ -1502,13 +1509,9 @@ MEDIAN_WEIGHT = 0.15  # after a median kick, the medians count with this share o
 
 
 def _lcga_shape(rows: pd.DataFrame, levels: dict[str, np.ndarray]) -> tuple[int, bool]:
-    """The LCGA of section 6.4 on the current levels: the favourable class's size, and whether the
-    less favourable class starts lower and improves (as :func:`_qol_targets` checks it)."""
-    frame = pd.DataFrame({f"eq5d_{d}": np.where(levels[d] > 0, levels[d], np.nan) for d in schema.EQ5D_DIMENSIONS})
-    d = pd.DataFrame({"pid": rows.patient_id.to_numpy(), "years": rows.day.to_numpy() / MONTH / 12,
-                      "index_value": eq5d_index(frame).to_numpy()}).dropna()
-    counts = d.groupby("pid").size()
-    fav, params, k = lcga(d[d.pid.isin(counts[counts >= 2].index)])
+    """The LCGA on the current levels: the favourable class's size, and whether the less favourable
+    class starts lower and improves (as :func:`_qol_targets` checks it)."""
+    fav, _mean, params, k = _lcga_on_levels(rows, levels)
     other = params[1 - k][0]
     return int(fav.sum()), bool(other[1] > 0 and other[0] < params[k][0][0])
 
