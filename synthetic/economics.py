@@ -51,6 +51,12 @@ def decrements() -> dict[tuple[str, int], float]:
     return {(r.dimension.lower(), int(r.level)): float(r.decrement) for r in table.itertuples()}
 
 
+def answer_utilities(levels: dict[str, np.ndarray], rows) -> np.ndarray:
+    """Utility (Norwegian value set) of each answer ``rows`` indexes in ``levels`` (levels by dimension)."""
+    dec = decrements()
+    return np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in rows])
+
+
 def utility(q: pd.DataFrame) -> pd.Series:
     """EQ-5D-5L index of each questionnaire row; empty unless all five dimensions are answered."""
     dec = decrements()
@@ -455,7 +461,7 @@ def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: 
     """
     dec = decrements()
     dims = list(MOVABLE)
-    util = np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in cells])
+    util = answer_utilities(levels, cells)
     Q = np.bincount(patient, weights=weight * util, minlength=len(fu))
     names = list(aims)
     goal = np.array([aims[k][0] for k in names])
@@ -639,11 +645,10 @@ def move_patient(levels, cells, patient, weight, anchor, i: int, target: float, 
     """Bring patient ``i``'s QALYs as near ``target`` as single-level moves allow: the best single move
     while one helps, then the best combination of up to three (distinct answer and dimension) moves.
     Each answer stays within ``reach`` of ``anchor``. Returns the patient's QALYs."""
-    dec = decrements()
     mine = np.flatnonzero(patient == i)
 
     def state():
-        util = np.array([1 - sum(dec[(d, int(levels[d][cells[k]]))] for d in levels) for k in mine])
+        util = answer_utilities(levels, cells[mine])
         full = np.zeros(len(cells))
         full[mine] = util
         return full, float(np.dot(weight[mine], util))
@@ -702,11 +707,8 @@ def kick_medians(levels, cells, patient, weight, fu, groups, aims, anchor, reach
     (:func:`move_patient`), the members on the wrong side just past them. The other figures move too; the
     level search then brings them back. Returns whether any median was moved.
     """
-    dec = decrements()
-
     def qalys():
-        util = np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in cells])
-        return np.bincount(patient, weights=weight * util, minlength=len(fu))
+        return np.bincount(patient, weights=weight * answer_utilities(levels, cells), minlength=len(fu))
 
     moved = False
     for key, gi in MEDIANS.items():

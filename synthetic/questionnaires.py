@@ -1532,15 +1532,14 @@ def _searched_levels(rows, start, cells, owner, weight, fu, groups, aims, chosen
     from synthetic import economics
 
     goal = _count_for(_p("s6_4_qol_favorable_group_pct"), len(chosen))
-    dec = economics.decrements()
     names = list(aims)
     target = np.array([aims[k][0] for k in names])
     tol = np.array([aims[k][1] for k in names])
-    anchor = np.array([1 - sum(dec[(d, int(start[d][r]))] for d in start) for r in cells])
+    anchor = economics.answer_utilities(start, cells)
     heavy = {k: (v[0], v[1] * (MEDIAN_WEIGHT if k in economics.MEDIANS else 1.0)) for k, v in aims.items()}
 
     def score(levels):
-        util = np.array([1 - sum(dec[(d, int(levels[d][r]))] for d in levels) for r in cells])
+        util = economics.answer_utilities(levels, cells)
         figures = economics._qaly_stats(np.bincount(owner, weights=weight * util, minlength=len(fu)), fu, groups)
         z = np.abs(np.array([figures[k][0] for k in names]) - target) / tol
         favourable, improves = _lcga_shape(rows, levels)
