@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +29,17 @@ DEFAULT_COHORT_DIR = DEFAULT_DATA_DIR / "synthetic"
 METADATA_FILE = "cohort.json"
 #: Line numbers listed in a message before it says "and N more".
 _MAX_LINES_SHOWN = 10
+
+
+def empty_table(table: schema.Table) -> pd.DataFrame:
+    """A table of the schema with no rows: its columns, typed as the loader types them."""
+    empty = pd.DataFrame({name: pd.Series(dtype="string") for name in table.columns})
+    return schema.pandera_schema(table).validate(empty)
+
+
+def empty_accounts() -> pd.DataFrame:
+    """The ``accounts`` of a folder without ``clinic_accounts.csv``: no rows, the schema's columns."""
+    return empty_table(schema.CLINIC_ACCOUNTS)
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,9 @@ class Cohort:
     #: "synthetic" for the bundled cohort, "real" for data from the research store.
     source: str
     folder: Path
+    #: The clinics' yearly operating costs (``clinic_accounts.csv``: clinic, year, total_cost_nok), when the
+    #: folder brings them; empty, with those columns, when it does not (pages then use the published accounts).
+    accounts: pd.DataFrame = field(default_factory=empty_accounts)
 
 
 def _lines(index) -> str:
@@ -230,11 +244,19 @@ def load_cohort(cohort_dir: str | Path | None = None) -> Cohort:
         frame, found = _validate_table(paths[name], table, _read_csv(paths[name], table))
         tables[name] = frame
         problems += found
+    accounts = empty_accounts()
+    accounts_path = folder / f"{schema.CLINIC_ACCOUNTS.name}.csv"
+    if accounts_path.is_file():
+        accounts, found = _validate_table(accounts_path, schema.CLINIC_ACCOUNTS, _read_csv(accounts_path, schema.CLINIC_ACCOUNTS))
+        problems += found
+        if not found:
+            _rule(problems, accounts_path, "year", accounts.year > data_end.year,
+                  f"the accounts' year lies after the year of the data end ({data_end.date()})")
     if not problems:
         problems = _check_relations(tables, paths, data_end)
     if problems:
         raise DataError("the patient-level data break the schema:\n  " + "\n  ".join(problems))
-    return Cohort(**tables, data_end=data_end, source=source, folder=folder)
+    return Cohort(**tables, data_end=data_end, source=source, folder=folder, accounts=accounts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,7 +295,9 @@ def restrict(cohort: Cohort, clinic: str = "all", year: int | None = None) -> Co
       (and patients left with no episode); an episode discharged after it is still running on the new
       data end (its discharge date, type and reason are emptied: censored); events, registrations,
       questionnaires and referrals dated after it are left out; registry quarters (``health_service_use``)
-      that end after it are left out (the quarters before the first admission always stay).
+      that end after it are left out (the quarters before the first admission always stay); the clinic
+      accounts (``accounts``) of years after its year are left out.
+    * ``clinic`` also keeps only that clinic's accounts.
 
     ``year=None`` keeps the cohort's own data end.
     """
@@ -304,8 +328,10 @@ def restrict(cohort: Cohort, clinic: str = "all", year: int | None = None) -> Co
     _, quarter_end = registry_quarter_span(first, use.quarter)
 
     referrals = cohort.referrals[cohort.referrals.referral_date <= end]
+    accounts = cohort.accounts
     if clinic != "all":
         referrals = referrals[referrals.clinic == clinic]
+        accounts = accounts[accounts.clinic == clinic]
     return Cohort(
         patients=patients,
         previous_oat=cohort.previous_oat[cohort.previous_oat.patient_id.isin(kept)],
@@ -318,6 +344,7 @@ def restrict(cohort: Cohort, clinic: str = "all", year: int | None = None) -> Co
         data_end=end,
         source=cohort.source,
         folder=cohort.folder,
+        accounts=accounts[accounts.year <= end.year],
     )
 
 

@@ -72,6 +72,10 @@ def check_dictionary(data_dir: str | Path | None = None) -> list[str]:
     if not descriptor.is_file():
         return [f"{descriptor}: data dictionary not found"]
     package = Package(str(descriptor))
+    # An optional table (analysis.schema.OPTIONAL_TABLES) is described whether or not this folder has its file.
+    for resource in list(package.resources):
+        if resource.custom.get("optional") and not (folder / resource.path).is_file():
+            package.remove_resource(resource.name)
     described = {(folder / resource.path).resolve() for resource in package.resources}
     problems = [
         f"{path}: not described in {descriptor.name}"
@@ -90,6 +94,45 @@ def check_dictionary(data_dir: str | Path | None = None) -> list[str]:
     return problems
 
 
+def check_schema_dictionary(data_dir: str | Path | None = None) -> list[str]:
+    """Compare the patient-level entries of ``datapackage.json`` with :mod:`analysis.schema`.
+
+    Every table of ``schema.TABLES`` (entries ``synthetic_<table>``) and ``schema.OPTIONAL_TABLES``
+    (``optional_<table>``) must be described exactly as the schema describes it (types, constraints such as
+    the upper bounds, descriptions); ``python -m analysis.schema`` rewrites the entries.
+    """
+    import json
+
+    from analysis import schema
+
+    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    descriptor = folder / "datapackage.json"
+    if not descriptor.is_file():
+        return []  # check_dictionary names the missing file
+    try:
+        package = json.loads(descriptor.read_text(encoding="utf-8"))
+        described = {r["name"]: r for r in package["resources"]}
+    except (ValueError, KeyError, TypeError) as error:
+        return [f"{descriptor}: not a readable data dictionary ({error})"]
+    expected = {f"synthetic_{name}": schema.dictionary_resource(t) for name, t in schema.TABLES.items()}
+    expected |= {f"optional_{name}": schema.optional_resource(t) for name, t in schema.OPTIONAL_TABLES.items()}
+    problems = []
+    for name, resource in expected.items():
+        if name not in described:
+            problems.append(f"{descriptor}: resource '{name}' missing (run `python -m analysis.schema`)")
+            continue
+        fields = {f["name"]: f for f in described[name].get("schema", {}).get("fields", [])}
+        for wanted in resource["schema"]["fields"]:
+            if fields.get(wanted["name"]) != wanted:
+                problems.append(
+                    f"{descriptor}: resource '{name}', field '{wanted['name']}' differs from analysis/schema.py "
+                    "(run `python -m analysis.schema`)"
+                )
+        if described[name] != resource and not any(f"resource '{name}'," in p for p in problems):
+            problems.append(f"{descriptor}: resource '{name}' differs from analysis/schema.py (run `python -m analysis.schema`)")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -100,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check:
         parser.print_help()
         return 0
-    problems = check_published(args.data) + check_dictionary(args.data)
+    problems = check_published(args.data) + check_dictionary(args.data) + check_schema_dictionary(args.data)
     for problem in problems:
         print(f"error: {problem}")
     if problems:

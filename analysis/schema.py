@@ -429,6 +429,34 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (PATIENTS, PREVIOUS_OAT, EPISODES, ADVERSE_EVENTS, REFERRALS, MEDICATION, QUESTIONNAIRES, HEALTH_SERVICE_USE)
 }
 
+#: Upper bound of a clinic's yearly operating cost (NOK): accounts of 10 billion or more are a typing error.
+ACCOUNTS_COST_LIMIT = 10**10
+
+CLINIC_ACCOUNTS = Table(
+    "clinic_accounts",
+    "Optional. One row per clinic and calendar year: the clinic's total operating cost of that year, from "
+    "its accounts (section 6.7, Table 6.C). A data folder without this file uses the report's published "
+    "accounts. Years run from 2022 to the year of the data end.",
+    ("clinic", "year"),
+    (
+        Field("clinic", "string", "Clinic whose accounts these are.", allowed=CLINICS),
+        Field("year", "integer", "Calendar year of the accounts; at most the year of the data end.", minimum=STUDY_START.year),
+        Field(
+            "total_cost_nok",
+            "number",
+            "The clinic's total operating cost of the calendar year, from its accounts; at least 0 and below "
+            "10 000 000 000 (ten billion) NOK.",
+            minimum=0,
+            maximum=ACCOUNTS_COST_LIMIT - 1,
+            unit="NOK",
+        ),
+    ),
+)
+
+#: Tables a data folder may bring but need not: the loader reads them when their file is there. They are not
+#: in :data:`TABLES` (the synthetic generator writes every table of TABLES, and none of these).
+OPTIONAL_TABLES: dict[str, Table] = {t.name: t for t in (CLINIC_ACCOUNTS,)}
+
 _PANDERA_TYPES = {
     "string": "string",
     "integer": "Int64",
@@ -438,14 +466,19 @@ _PANDERA_TYPES = {
 }
 
 
+def _bound(value: float) -> str:
+    """A bound as written in a rule: whole numbers in full (9999999999, not 1e+10)."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 def _checks(f: Field) -> list[pa.Check]:
     checks = []
     if f.allowed is not None:
         checks.append(pa.Check.isin(list(f.allowed), error=f"value must be one of {', '.join(map(str, f.allowed))}"))
     if f.minimum is not None:
-        checks.append(pa.Check.ge(f.minimum, error=f"value must be at least {f.minimum:g}"))
+        checks.append(pa.Check.ge(f.minimum, error=f"value must be at least {_bound(f.minimum)}"))
     if f.maximum is not None:
-        checks.append(pa.Check.le(f.maximum, error=f"value must be at most {f.maximum:g}"))
+        checks.append(pa.Check.le(f.maximum, error=f"value must be at most {_bound(f.maximum)}"))
     if f.pattern is not None:
         checks.append(pa.Check.str_matches(f.pattern, error=f"value must match {f.pattern}"))
     return checks
@@ -518,6 +551,21 @@ def dictionary_resource(table: Table, folder: str = "synthetic") -> dict:
     }
 
 
+def optional_resource(table: Table, folder: str = "synthetic") -> dict:
+    """The dictionary entry of an optional table (:data:`OPTIONAL_TABLES`): marked ``"optional": true``.
+
+    The bundled cohort has no such file; :func:`analysis.data.check_dictionary` validates the file only where
+    a folder has it.
+    """
+    resource = dictionary_resource(table, folder)
+    resource["name"] = f"optional_{table.name}"
+    resource["optional"] = True
+    resource["title"] = f"Optional patient-level table '{table.name}'"
+    resource["description"] = table.description + " The bundled synthetic cohort has no such file."
+    resource["sources"] = [{"title": "The clinics' accounts, where a data folder brings them"}]
+    return resource
+
+
 def update_dictionary(path) -> None:
     """Write the patient-level tables' entries into the data dictionary at ``path``, replacing old ones.
 
@@ -529,8 +577,10 @@ def update_dictionary(path) -> None:
 
     path = Path(path)
     package = json.loads(path.read_text(encoding="utf-8"))
-    kept = [r for r in package["resources"] if not r["name"].startswith("synthetic_")]
-    package["resources"] = kept + [dictionary_resource(t) for t in TABLES.values()]
+    kept = [r for r in package["resources"] if not r["name"].startswith(("synthetic_", "optional_"))]
+    package["resources"] = (
+        kept + [dictionary_resource(t) for t in TABLES.values()] + [optional_resource(t) for t in OPTIONAL_TABLES.values()]
+    )
     path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
