@@ -3,12 +3,18 @@
     python -m hatbook.sample_data subset --fraction 0.6 --seed 1 OUT
     python -m hatbook.sample_data replicate --times 10 OUT
     python -m hatbook.sample_data subset --patients 6 --seed 3 OUT
+    python -m hatbook.sample_data subset --fraction 0.6 --with-accounts OUT
+
 
 ``subset`` keeps a random share (or number) of the bundled patients with everything that belongs to them
 (episodes, events, registrations, questionnaires, registry quarters, previous OAT, and their referrals;
 referrals of people who never became patients are kept in the same share). ``replicate`` stacks the
 cohort ``times`` times, each copy with new identifiers, so a data set of tens of thousands of rows can be
 made. Both write a ``cohort.json`` that calls the data synthetic and keeps the bundled data end.
+
+``--with-accounts`` also writes the clinics' accounts of the subset (``clinic_accounts.csv``), as real data
+would bring them: each clinic-year's published total cost (Table 6.C) times the subset's share of that
+clinic-year's patient-days, so the cost per treatment day stays that of the report.
 """
 
 from __future__ import annotations
@@ -54,8 +60,38 @@ def _write(tables: dict[str, pd.DataFrame], out: Path, description: str, source:
     return out
 
 
+def patient_days(episodes: pd.DataFrame, patients: pd.DataFrame, data_end: str) -> pd.Series:
+    """Days in treatment per (clinic, calendar year): admission day to discharge day (or the data end)
+    counted inclusive, each day in its year; the clinic is the patient's (first admission's) clinic."""
+    clinic = patients.set_index("patient_id").clinic
+    counts: dict[tuple[str, int], int] = {}
+    for row in episodes.itertuples():
+        start = pd.Timestamp(row.admission_date)
+        end = pd.Timestamp(row.discharge_date or data_end)
+        for year in range(start.year, end.year + 1):
+            first, last = max(start, pd.Timestamp(year, 1, 1)), min(end, pd.Timestamp(year, 12, 31))
+            key = (clinic[row.patient_id], year)
+            counts[key] = counts.get(key, 0) + (last - first).days + 1
+    return pd.Series(counts, dtype=float)
+
+
+def accounts_for(kept: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame], data_end: str) -> pd.DataFrame:
+    """The clinics' accounts of a subset: the published totals scaled by its share of the patient-days."""
+    from analysis.data import published_table
+
+    published = published_table("table_6c_program_costs")
+    published = published[published.row_type == "clinic_year"]
+    share = patient_days(kept["episodes"], kept["patients"], data_end) / patient_days(full["episodes"], full["patients"], data_end)
+    rows = []
+    for row in published.itertuples():
+        key = (row.clinic, int(row.year))
+        if key in share.index and share[key] > 0:
+            rows.append({"clinic": row.clinic, "year": int(row.year), "total_cost_nok": round(row.total_cost_nok * share[key])})
+    return pd.DataFrame(rows, columns=["clinic", "year", "total_cost_nok"])
+
+
 def subset(out: Path, *, fraction: float | None = None, patients: int | None = None, seed: int = 1,
-           source: Path = DEFAULT_COHORT_DIR) -> Path:
+           source: Path = DEFAULT_COHORT_DIR, with_accounts: bool = False) -> Path:
     """A random ``fraction`` (or number ``patients``) of the patients of ``source``, written to ``out``."""
     tables = _read(source)
     ids = tables["patients"].patient_id.to_numpy()
@@ -71,7 +107,11 @@ def subset(out: Path, *, fraction: float | None = None, patients: int | None = N
             result[name] = frame[frame.patient_id.isin(kept) | frame.person_id.isin(persons)]
         else:
             result[name] = frame[frame.patient_id.isin(kept)]
-    return _write(result, out, f"A random {len(kept)} of the bundled synthetic patients (seed {seed}).", source)
+    path = _write(result, out, f"A random {len(kept)} of the bundled synthetic patients (seed {seed}).", source)
+    if with_accounts:
+        data_end = json.loads((source / METADATA_FILE).read_text(encoding="utf-8"))["data_end"]
+        accounts_for(result, tables, data_end).to_csv(path / "clinic_accounts.csv", index=False)
+    return path
 
 
 def replicate(out: Path, *, times: int = 10, source: Path = DEFAULT_COHORT_DIR) -> Path:
@@ -100,13 +140,15 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--fraction", type=float)
     group.add_argument("--patients", type=int)
     one.add_argument("--seed", type=int, default=1)
+    one.add_argument("--with-accounts", action="store_true", help="also write the subset's clinic accounts")
     one.add_argument("out", type=Path)
     many = sub.add_parser("replicate", help="the bundled cohort several times over, with new identifiers")
     many.add_argument("--times", type=int, default=10)
     many.add_argument("out", type=Path)
     args = parser.parse_args(argv)
     if args.command == "subset":
-        path = subset(args.out, fraction=args.fraction, patients=args.patients, seed=args.seed)
+        path = subset(args.out, fraction=args.fraction, patients=args.patients, seed=args.seed,
+                      with_accounts=args.with_accounts)
     else:
         path = replicate(args.out, times=args.times)
     print(path)
