@@ -1,0 +1,619 @@
+"""Audit built editions for disclosure leaks: what a reader who reads, adds and subtracts can learn.
+
+    python -m hatbook.disclosure_audit _build/reruns            # every edition built under the folder
+    python -m hatbook.disclosure_audit _build/reruns/oslo-2022  # one edition (its folder holds headline.json)
+
+An edition is a folder ``<variant>/`` holding ``html/`` (the built book) and ``headline.json`` (clinic, year,
+data_dir, threshold, published, as :mod:`hatbook.rerun` writes it). The published edition (``published``
+true or ``threshold`` null) is skipped: it compares with aggregates that are already public. In the other
+editions the auditor reads every HTML page, every chart specification embedded in them, every executed
+notebook served with the book (``*.ipynb``) and the search index (``searchindex.js``), and reports:
+
+a. **shown counts** from 1 to threshold - 1 (``t`` below):
+
+   * in a *count column* of a table: a column whose header names a count (a word of :data:`COUNT_WORDS`,
+     e.g. "n", "Patients", "Number at risk", "Referrals", "Total") and no quantity that is not one (a word
+     of :data:`NOT_COUNT_WORDS`, e.g. "%", "share", "mean", "days", "NOK"), or any column holding a hidden
+     marker ``"<t"`` (the page itself treats it as counts). Tables read are the computed ones: those with
+     the ``hatbook-table`` class or inside a cell's output (static tables reprint the report);
+   * in chart data (Vega-Lite ``datasets`` and inline ``data.values``): a field whose name is a count by
+     the same words (``patients``, ``n``, ``total``, ``at_risk``, ``number_at_risk``, ``events``, ...);
+   * in a glued value of a notebook whose name is a count by the same words (``s6_5_patients_with_sae_n``);
+   * in prose (page text outside tables and code, notebook text outputs, titles of the search index): a
+     number written in digits followed by a noun of :data:`PROSE_NOUNS` ("3 patients"). The search index
+     keeps every other word only as a single term with no context, which cannot be judged;
+
+b. **hidden cells recovered within a table**: a hidden cell (``"<t"``: at least 1 and at most t - 1;
+   ``"–"``: withheld, at least 0) is recovered when the table's linear relations leave it one value. The
+   relations used are the ones a reader sees: a column that is the sum of the run of integer columns
+   beside it (its header is a total, e.g. "Patients", or a row shown in full confirms it) and a row
+   labelled as a total ("Total", "All", "Both clinics") that is the sum of the rows above or below it up to
+   the previous total row. A relation is used only if no row or column shown in full contradicts it. Each
+   hidden cell's least and greatest value are found by integer programming (:func:`scipy.optimize.milp`);
+   equal bounds recover it;
+
+c. **hidden cells recovered between editions**: for editions of the same year and data, a table that
+   appears in the both-clinics edition and a one-clinic edition (same page, anchor, caption and headers),
+   and a row and count column with the same labels, satisfies all = Oslo + Bergen. A hidden or unseen
+   clinic cell that this pins down is a leak when it is hidden in its own edition or lies in 1..t-1 (the
+   other clinic's edition, built or not, must hide it).
+
+Output: one line per finding, tab-separated: edition, page, where, what, value. Exit status 1 when
+anything is found, 0 when nothing is, 2 for bad input (no such folder, no edition in it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from bs4 import BeautifulSoup
+
+#: Words of a header, field or glue name that say its values count people or things (plural: "Event" or
+#: "Patient" heads a column of labels).
+COUNT_WORDS = frozenset(
+    "n count counts number patients people persons individuals respondents answered events referrals episodes "
+    "discharges admissions deaths cases total risk at_risk number_at_risk".split()
+)
+#: Words that say a value is some other quantity even when a count word is there ("Patients (%)").
+NOT_COUNT_WORDS = frozenset(
+    "% percent pct share proportion mean median average sd rate ratio per cost costs nok years months days "
+    "weeks age score ci lower upper p qaly qalys utility".split()
+)
+#: Nouns after a number in prose that make it a count ("3 patients").
+PROSE_NOUNS = (
+    "patients?|people|persons?|individuals|respondents|women|men|discharges?|deaths?|events?|referrals?|"
+    "episodes?|admissions?|cases"
+)
+_PROSE_COUNT = re.compile(rf"(?<![\w.,])(\d{{1,6}})\s+(?:{PROSE_NOUNS})\b")
+#: Words of a row label that make the row a total of the rows beside it.
+TOTAL_ROW = re.compile(r"\b(total|all|both clinics|sum|overall)\b", re.IGNORECASE)
+#: Words of a column header that make the column a total of the integer columns beside it.
+TOTAL_WORDS = frozenset("total all sum n patients number answered respondents".split())
+WITHHELD = "–"
+#: Upper bound of a withheld value in the integer programmes (any count of a book is far below it).
+BIG = 10**7
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    edition: str
+    page: str
+    where: str
+    what: str
+    value: str
+
+    def line(self) -> str:
+        return "\t".join((self.edition, self.page, self.where, self.what, self.value))
+
+
+@dataclass
+class Edition:
+    name: str
+    html: Path
+    clinic: str
+    year: int
+    threshold: int | None
+    data_dir: str | None
+    published: bool
+
+
+@dataclass
+class Table:
+    """A table as a reader sees it: header texts and the text of every body cell, spans expanded."""
+
+    key: str
+    headers: list[str]
+    rows: list[list[str]]
+    counts: list[bool] = field(default_factory=list)  # which columns are count columns (rule a)
+
+
+# --- reading cells ------------------------------------------------------------------------------------------
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-zæøå_]+|%", text.lower().replace("_", " "))) | {text.lower().strip()}
+
+
+def is_count_name(text: str) -> bool:
+    """Whether a header, field or glue name names a count (see the module's rule a)."""
+    found = words(text)
+    return bool(found & COUNT_WORDS) and not found & NOT_COUNT_WORDS
+
+
+def number(text) -> int | None:
+    """The non-negative integer a cell or value shows (``"1,234"``, ``3``, ``3.0``), else None."""
+    if isinstance(text, bool) or text is None:
+        return None
+    if isinstance(text, (int, float)):
+        return int(text) if float(text).is_integer() and text >= 0 else None
+    cleaned = re.sub(r"[,\s\u00a0\u202f\u2009]", "", str(text))
+    return int(cleaned) if re.fullmatch(r"\d+", cleaned) else None
+
+
+def hidden(text, threshold: int) -> tuple[int, int] | None:
+    """Bounds of a hidden cell: ``"<5"`` is 1..4, ``"–"`` (withheld) is 0..BIG; None for anything else."""
+    text = str(text).strip()
+    marker = re.fullmatch(r"<\s*(\d+)", text)
+    if marker:
+        return 1, int(marker.group(1)) - 1
+    return (0, BIG) if text == WITHHELD else None
+
+
+def small(value, threshold: int) -> bool:
+    n = number(value)
+    return n is not None and 0 < n < threshold
+
+
+def prose_counts(text: str, threshold: int) -> list[str]:
+    """Counts 1..threshold-1 written in prose as "3 patients"."""
+    return [m.group(0) for m in _PROSE_COUNT.finditer(text) if 0 < int(m.group(1)) < threshold]
+
+
+# --- reading pages -----------------------------------------------------------------------------------------
+
+
+def _grid(rows) -> list[list[str]]:
+    """The cells of ``rows`` (``<tr>`` tags) as a rectangle of texts, row and column spans expanded."""
+    grid: list[list[str]] = []
+    pending: dict[int, tuple[int, str]] = {}  # column -> (rows still to fill, text) of a rowspan
+    for tr in rows:
+        row: list[str] = []
+        cells = iter(tr.find_all(["th", "td"], recursive=False))
+        column = 0
+        while True:
+            if column in pending:
+                left, text = pending.pop(column)
+                row.append(text)
+                if left > 1:
+                    pending[column] = (left - 1, text)
+                column += 1
+                continue
+            cell = next(cells, None)
+            if cell is None:
+                break
+            text = " ".join(cell.get_text(" ", strip=True).split())
+            for _ in range(int(cell.get("colspan", 1) or 1)):
+                if int(cell.get("rowspan", 1) or 1) > 1:
+                    pending[column] = (int(cell["rowspan"]) - 1, text)
+                row.append(text)
+                column += 1
+        grid.append(row)
+    return grid
+
+
+def _anchor(tag) -> str:
+    """The nearest id around a table that names it across editions (not the random ids of a Styler)."""
+    for parent in tag.parents:
+        ident = parent.get("id") if hasattr(parent, "get") else None
+        if ident and not re.match(r"(T_|hatbook-chart-)", ident):
+            return ident
+    return ""
+
+
+def tables(soup, threshold: int, *, computed_only: bool = True) -> list[Table]:
+    """The computed tables of a page (``hatbook-table`` class or inside a cell's output)."""
+    found: list[Table] = []
+    seen: dict[str, int] = defaultdict(int)
+    for tag in soup.find_all("table"):
+        in_output = tag.find_parent(class_=re.compile(r"(cell_output|output)")) is not None
+        if computed_only and "hatbook-table" not in (tag.get("class") or []) and not in_output:
+            continue
+        header_rows = tag.thead.find_all("tr") if tag.thead else []
+        body = tag.tbody.find_all("tr") if tag.tbody else [tr for tr in tag.find_all("tr") if tr not in header_rows]
+        head = _grid(header_rows)
+        rows = [row for row in _grid(body) if row]
+        width = max([len(r) for r in rows + head] or [0])
+        headers = [" / ".join(dict.fromkeys(h[i] for h in head if i < len(h) and h[i])) for i in range(width)]
+        rows = [row + [""] * (width - len(row)) for row in rows]
+        caption = tag.caption.get_text(" ", strip=True) if tag.caption else ""
+        figure = tag.find_parent(["figure", "div"], class_=re.compile("figure|table"))
+        if not caption and figure is not None and figure.find(["figcaption", "caption"]):
+            caption = figure.find(["figcaption", "caption"]).get_text(" ", strip=True)
+        key = _anchor(tag) + (f" '{caption}'" if caption else "")
+        seen[key] += 1
+        key = f"{key} #{seen[key]}" if seen[key] > 1 else key
+        counts = [
+            is_count_name(h) or any(hidden(r[i], threshold) and r[i] != WITHHELD for r in rows) for i, h in enumerate(headers)
+        ]
+        found.append(Table(key.strip() or "table", headers, rows, counts))
+    return found
+
+
+def chart_specs(html: str) -> list[dict]:
+    """Vega-Lite specifications embedded in scripts (``var spec = {...}`` or a whole JSON script)."""
+    specs = []
+    decoder = json.JSONDecoder()
+    for script in re.findall(r"<script[^>]*>(.*?)</script>", html, flags=re.DOTALL | re.IGNORECASE):
+        position = 0
+        while True:
+            start = script.find("{", position)
+            if start < 0:
+                break
+            try:
+                value, end = decoder.raw_decode(script.replace("<\\/", "</"), start)
+            except json.JSONDecodeError:
+                position = start + 1
+                continue
+            if isinstance(value, dict) and ("$schema" in value or "datasets" in value or "data" in value):
+                specs.append(value)
+            position = end
+    return specs
+
+
+def datasets(spec) -> Iterator[tuple[str, list]]:
+    """Every table of values in a chart specification: named ``datasets`` and inline ``data.values``."""
+    if isinstance(spec, dict):
+        for name, rows in (spec.get("datasets") or {}).items():
+            if isinstance(rows, list):
+                yield name, rows
+        data = spec.get("data")
+        if isinstance(data, dict) and isinstance(data.get("values"), list):
+            yield data.get("name", "values"), data["values"]
+        for key, value in spec.items():
+            if key not in ("datasets", "data"):
+                yield from datasets(value)
+    elif isinstance(spec, list):
+        for item in spec:
+            yield from datasets(item)
+
+
+# --- rule a: shown counts ----------------------------------------------------------------------------------
+
+
+def _row_label(table: Table, row: list[str]) -> str:
+    """Texts of the cells left of the first count column: what names the row."""
+    first = next((i for i, c in enumerate(table.counts) if c), len(row))
+    return " / ".join(text for text in row[:first] if text) or "?"
+
+
+def shown_in_table(table: Table, threshold: int) -> Iterator[tuple[str, str]]:
+    for row in table.rows:
+        for i, text in enumerate(row):
+            if table.counts[i] and small(text, threshold):
+                yield f"{table.key}: row '{_row_label(table, row)}', column '{table.headers[i]}'", text
+
+
+def shown_in_chart(spec: dict, threshold: int) -> Iterator[tuple[str, str]]:
+    for name, rows in datasets(spec):
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                continue
+            label = ", ".join(f"{k}={v}" for k, v in row.items() if isinstance(v, str))[:80]
+            for key, value in row.items():
+                if is_count_name(key) and small(value, threshold):
+                    yield f"chart data {name} row {index} ({label}) field '{key}'", str(value)
+
+
+# --- rule b: recovery within a table -----------------------------------------------------------------------
+
+
+def _bounds(text: str, threshold: int) -> tuple[int, int] | None:
+    n = number(text)
+    return (n, n) if n is not None else hidden(text, threshold)
+
+
+def _integer_columns(table: Table, threshold: int) -> list[bool]:
+    """Columns whose every non-empty cell is a whole number or hidden marker, not all of them withheld ("–"
+    alone also marks withheld shares and means)."""
+    result = []
+    for i in range(len(table.headers)):
+        cells = [row[i] for row in table.rows if row[i]]
+        result.append(bool(cells) and all(_bounds(c, threshold) for c in cells) and any(c != WITHHELD for c in cells))
+    return result
+
+
+def relations(table: Table, threshold: int) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
+    """The table's sums a reader sees: (total cell, part cells), each cell as (row, column)."""
+    ints = _integer_columns(table, threshold)
+    found = []
+
+    def plausible(instances, named: bool) -> bool:
+        # no instance shown in full may contradict the relation; one shown in full with a positive total
+        # confirms it, else the total's name must say it is one
+        confirmed = False
+        for total, parts in instances:
+            values = [number(table.rows[r][c]) for r, c in [total, *parts]]
+            if all(v is not None for v in values):
+                if values[0] != sum(values[1:]):
+                    return False
+                confirmed = confirmed or values[0] > 0
+        return confirmed or named
+
+    # columns: total t = the run of integer columns right after (or right before) it
+    for t, header in enumerate(table.headers):
+        if not ints[t]:
+            continue
+        for step in (1, -1):
+            run, c = [], t + step
+            while 0 <= c < len(ints) and ints[c]:
+                run.append(c)
+                c += step
+            if len(run) < 2:
+                continue
+            instances = [((r, t), [(r, c) for c in run]) for r in range(len(table.rows))]
+            if plausible(instances, bool(words(header) & TOTAL_WORDS)):
+                found += instances
+                break
+    # rows: a row labelled as a total = the rows above it (or below it) up to the previous total row
+    totals = [r for r, row in enumerate(table.rows) if TOTAL_ROW.search(_row_label(table, row))]
+    for r in totals:
+        for block in (range(r - 1, -1, -1), range(r + 1, len(table.rows))):
+            rows = []
+            for other in block:
+                if other in totals:
+                    break
+                rows.append(other)
+            if len(rows) < 2:
+                continue
+            for c in range(len(table.headers)):
+                if ints[c] and table.counts[c]:
+                    instance = ((r, c), [(other, c) for other in rows])
+                    if plausible([instance], True):
+                        found.append(instance)
+    return found
+
+
+def recovered(table: Table, threshold: int) -> dict[tuple[int, int], int]:
+    """Hidden cells the table's relations pin to one value: {(row, column): value}."""
+    from scipy.optimize import LinearConstraint, milp
+
+    cells: dict[tuple[int, int], tuple[int, int]] = {}
+    equations = []
+    for total, parts in relations(table, threshold):
+        bounds = [_bounds(table.rows[r][c], threshold) for r, c in [total, *parts]]
+        if any(b is None for b in bounds) or all(lo == hi for lo, hi in bounds):
+            continue
+        for cell, b in zip([total, *parts], bounds):
+            if b[0] != b[1]:
+                cells[cell] = b
+        equations.append((total, parts))
+    if not equations:
+        return {}
+    index = {cell: i for i, cell in enumerate(cells)}
+    matrix = np.zeros((len(equations), len(cells)))
+    rhs = np.zeros(len(equations))
+    for k, (total, parts) in enumerate(equations):
+        for cell, sign in [(total, -1.0)] + [(p, 1.0) for p in parts]:
+            if cell in index:
+                matrix[k, index[cell]] += sign
+            else:
+                rhs[k] -= sign * number(table.rows[cell[0]][cell[1]])
+    lower = np.array([cells[c][0] for c in cells], dtype=float)
+    upper = np.array([cells[c][1] for c in cells], dtype=float)
+    from scipy.optimize import Bounds
+
+    constraint = LinearConstraint(matrix, rhs, rhs)
+    result = {}
+    for cell, i in index.items():
+        ends = []
+        for sense in (1.0, -1.0):
+            c = np.zeros(len(cells))
+            c[i] = sense
+            solution = milp(c, constraints=constraint, integrality=np.ones(len(cells)), bounds=Bounds(lower, upper))
+            if solution.status != 0:
+                return {}  # infeasible: the relations read are not the table's; claim nothing
+            ends.append(round(solution.x[i]))
+        if ends[0] == ends[1]:
+            result[cell] = ends[0]
+    return result
+
+
+# --- rule c: recovery between editions ---------------------------------------------------------------------
+
+
+def _cells(table: Table) -> dict[tuple[str, str], str]:
+    return {
+        (_row_label(table, row), table.headers[i]): text
+        for row in table.rows
+        for i, text in enumerate(row)
+        if table.counts[i]
+    }
+
+
+def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tuple[str, str, tuple, tuple[str, str], int]]:
+    """Cells of one clinic pinned down by all = Oslo + Bergen: (clinic, text it shows there, table, cell, value).
+
+    ``whole`` and ``parts`` map (table key, headers) to a table's cells; a clinic whose edition is missing,
+    or whose table lacks the cell, is unseen (0..BIG)."""
+    for table_key, cells in whole.items():
+        for cell, text in cells.items():
+            shown_whole = _bounds(text, threshold)
+            if shown_whole is None:
+                continue
+            terms = {}
+            for clinic, tables_ in parts.items():
+                seen = tables_.get(table_key, {}).get(cell)
+                terms[clinic] = (seen, _bounds(seen, threshold) if seen is not None else (0, BIG))
+            if any(b is None for _, b in terms.values()) or not any(
+                seen is not None for seen, _ in terms.values()
+            ):
+                continue
+            for clinic, (seen, (lo, hi)) in terms.items():
+                if lo == hi:
+                    continue
+                others = [b for k, (_, b) in terms.items() if k != clinic]
+                low = max(lo, shown_whole[0] - sum(b[1] for b in others))
+                high = min(hi, shown_whole[1] - sum(b[0] for b in others))
+                if low == high and (seen is not None or 0 < low < threshold):
+                    yield clinic, seen if seen is not None else "not shown", table_key, cell, low
+
+
+# --- one edition -------------------------------------------------------------------------------------------
+
+
+def audit_html(page: str, html: str, threshold: int) -> tuple[list[tuple[str, str, str, str]], list[Table]]:
+    """Findings of rules a and b on one page: (page, where, what, value), and its tables (for rule c)."""
+    soup = BeautifulSoup(html, "html.parser")
+    found = []
+    page_tables = tables(soup, threshold)
+    for table in page_tables:
+        found += [(page, where, "shown count", value) for where, value in shown_in_table(table, threshold)]
+        for (r, c), value in sorted(recovered(table, threshold).items()):
+            where = f"{table.key}: row '{_row_label(table, table.rows[r])}', column '{table.headers[c]}'"
+            found.append((page, where, f"hidden cell '{table.rows[r][c]}' recovered within the table", str(value)))
+    for spec in chart_specs(html):
+        found += [(page, where, "shown count", value) for where, value in shown_in_chart(spec, threshold)]
+    for tag in soup(["script", "style", "table", "pre", "code", "nav"]):
+        tag.decompose()
+    for tag in soup.find_all(class_=re.compile(r"cell_input|highlight")):
+        tag.decompose()
+    text = " ".join(soup.get_text(" ").split())
+    found += [(page, "prose", "shown count", phrase) for phrase in prose_counts(text, threshold)]
+    return found, page_tables
+
+
+def audit_notebook(page: str, notebook: dict, threshold: int) -> list[tuple[str, str, str, str]]:
+    """Rule a and b on the outputs of an executed notebook (tables, charts, glued values, text)."""
+    found = []
+    for number_, cell in enumerate(notebook.get("cells", [])):
+        for output in cell.get("outputs", []):
+            name = (output.get("metadata") or {}).get("scrapbook", {}).get("name")
+            where = f"cell {number_}" + (f" glue '{name}'" if name else "")
+            if "text" in output:  # a stream
+                text = "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
+                found += [(page, where, "shown count", p) for p in prose_counts(text, threshold)]
+            for mime, data in (output.get("data") or {}).items():
+                text = "".join(data) if isinstance(data, list) else data
+                if mime.endswith("text/html"):
+                    inner, _ = audit_html(page, f"<div class='output'>{text}</div>", threshold)
+                    found += [(page, f"{where}: {w}", what, v) for _, w, what, v in inner]
+                elif "vegalite" in mime or "vnd.vega" in mime:
+                    spec = data if isinstance(data, dict) else json.loads(text)
+                    found += [(page, f"{where}: {w}", "shown count", v) for w, v in shown_in_chart(spec, threshold)]
+                elif mime.endswith("text/plain") and name:
+                    if is_count_name(name) and small(text.strip().strip("'\""), threshold):
+                        found.append((page, where, "shown count (glued value)", text.strip()))
+                elif mime.endswith(("text/plain", "text/markdown")):
+                    found += [(page, where, "shown count", p) for p in prose_counts(text, threshold)]
+    return found
+
+
+def audit_searchindex(text: str, threshold: int) -> list[tuple[str, str, str, str]]:
+    """Rule a on the titles of the search index (its other words are single terms without context)."""
+    start, end = text.find("{"), text.rfind("}")
+    index = json.loads(text[start : end + 1]) if start >= 0 else {}
+    names = index.get("docnames", [])
+    found = []
+    for i, title in enumerate(index.get("titles", [])):
+        found += [(f"{names[i] if i < len(names) else i}", "search index title", "shown count", p) for p in prose_counts(title, threshold)]
+    for title in list(index.get("alltitles", {})) + list(index.get("indexentries", {})):
+        found += [("searchindex.js", f"search index entry '{title}'", "shown count", p) for p in prose_counts(title, threshold)]
+    return found
+
+
+def audit_edition(edition: Edition) -> tuple[list[Finding], dict]:
+    """Rules a and b on one edition, and its tables by (page, key, headers) for rule c."""
+    findings: list[tuple[str, str, str, str]] = []
+    by_key: dict = {}
+    t = edition.threshold
+    for path in sorted(edition.html.rglob("*.html")):
+        page = path.relative_to(edition.html).as_posix()
+        found, page_tables = audit_html(page, path.read_text(encoding="utf-8", errors="replace"), t)
+        findings += found
+        for table in page_tables:
+            by_key[(page, table.key, tuple(table.headers))] = _cells(table)
+    for path in sorted(edition.html.rglob("*.ipynb")):
+        try:
+            notebook = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            continue
+        findings += audit_notebook(path.relative_to(edition.html).as_posix(), notebook, t)
+    index = edition.html / "searchindex.js"
+    if index.exists():
+        findings += audit_searchindex(index.read_text(encoding="utf-8"), t)
+    return [Finding(edition.name, *f) for f in findings], by_key
+
+
+# --- editions ----------------------------------------------------------------------------------------------
+
+
+class BadInput(Exception):
+    pass
+
+
+def editions(paths: Iterable[Path]) -> list[Edition]:
+    """The editions under ``paths`` (an edition folder with ``headline.json`` and ``html/``, or a folder of them)."""
+    found = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            raise BadInput(f"no such folder: {path}")
+        folders = [path] if (path / "headline.json").exists() else sorted(p.parent for p in path.glob("*/headline.json"))
+        if not folders:
+            raise BadInput(f"no edition in {path} (an edition's folder holds headline.json and html/)")
+        for folder in folders:
+            record = json.loads((folder / "headline.json").read_text(encoding="utf-8"))
+            if not (folder / "html").is_dir():
+                raise BadInput(f"{folder} has headline.json but no html/")
+            found.append(
+                Edition(
+                    name=record.get("variant") or folder.name,
+                    html=folder / "html",
+                    clinic=str(record.get("clinic", "all")),
+                    year=int(record.get("year", 0)),
+                    threshold=record.get("threshold"),
+                    data_dir=record.get("data_dir"),
+                    published=bool(record.get("published")) or record.get("threshold") is None,
+                )
+            )
+    return found
+
+
+def audit(paths: Iterable[Path]) -> list[Finding]:
+    """Every finding of rules a, b and c on the editions under ``paths`` (published editions skipped)."""
+    findings: list[Finding] = []
+    groups: dict = defaultdict(dict)  # (year, data, threshold) -> clinic -> (edition, tables)
+    for edition in editions(paths):
+        if edition.published:
+            continue
+        found, by_key = audit_edition(edition)
+        findings += found
+        groups[(edition.year, edition.data_dir, edition.threshold)][edition.clinic.lower()] = (edition, by_key)
+    for (year, _, threshold), members in groups.items():
+        if "all" not in members or not ({"oslo", "bergen"} & set(members)):
+            continue
+        whole_edition, whole = members["all"]
+        parts = {clinic: members[clinic][1] if clinic in members else {} for clinic in ("oslo", "bergen")}
+        for clinic, seen, (page, key, _), (label, header), value in across(whole, parts, threshold):
+            # reported in the edition the value belongs to (named even when it was not built)
+            owner = members[clinic][0].name if clinic in members else f"{clinic}-{year} (not built)"
+            others = " and ".join(members[c][0].name for c in members if c not in ("all", clinic))
+            findings.append(
+                Finding(
+                    owner,
+                    page,
+                    f"{key}: row '{label}', column '{header}'",
+                    f"cell '{seen}' recovered as {whole_edition.name} minus {others}",
+                    str(value),
+                )
+            )
+    return sorted(set(findings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m hatbook.disclosure_audit",
+        description="Report counts below the threshold, and hidden cells a reader can recover, in built editions.",
+    )
+    parser.add_argument("paths", nargs="+", type=Path, help="an edition's folder (with headline.json and html/) or a folder of them")
+    args = parser.parse_args(argv)
+    try:
+        findings = audit(args.paths)
+    except BadInput as error:
+        print(f"disclosure audit: {error}", file=sys.stderr)
+        return 2
+    for finding in findings:
+        print(finding.line())
+    print(f"disclosure audit: {len(findings)} finding(s)", file=sys.stderr)
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

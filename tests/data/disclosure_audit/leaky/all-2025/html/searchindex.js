@@ -1,0 +1,1 @@
+Search.setIndex({"docnames": ["page0"], "titles": ["Outcomes"], "alltitles": {"Outcomes": [[0, null]]}, "terms": {"1": 0, "patient": 0}, "indexentries": {}})

@@ -1,0 +1,100 @@
+"""The disclosure auditor on hand-built editions whose leaks are known by hand (tests/data/disclosure_audit).
+
+``leaky/`` holds one leak of each kind: a shown count in a table, a chart dataset, a notebook's table, glued
+value and chart, the prose and the search index; two hidden cells of a row recovered from its total; and
+cells recovered between the both-clinics edition and the one-clinic editions of 2022. Its published
+edition (all-2025) shows a count of 2 and is skipped. ``clean/`` hides cells that stay hidden.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hatbook import disclosure_audit as da
+
+DATA = Path(__file__).parent / "data" / "disclosure_audit"
+
+LEAKS = {
+    ("oslo-2022", "ch06_4_outcomes.html", "events: row 'Seizure', column 'Patients'", "shown count", "3"),
+    ("oslo-2022", "ch06_4_outcomes.html", "chart data data-1 row 0 (item=Money for food) field 'patients'", "shown count", "4"),
+    ("oslo-2022", "ch06_4_outcomes.html", "prose", "shown count", "2 patients"),
+    ("oslo-2022", "ch06_4_outcomes.html", "transitions 'Transitions': row 'Oslo / Stable housing', column 'Improved'",
+     "hidden cell '<5' recovered within the table", "1"),
+    ("oslo-2022", "ch06_4_outcomes.html", "transitions 'Transitions': row 'Oslo / Stable housing', column 'Worsened'",
+     "hidden cell '<5' recovered within the table", "1"),
+    ("oslo-2022", "_sources/ch06_4_outcomes.ipynb", "cell 0 glue 's6_4_patients_n'", "shown count (glued value)", "3"),
+    ("oslo-2022", "_sources/ch06_4_outcomes.ipynb", "cell 0: table: row '6 months', column 'n'", "shown count", "2"),
+    ("oslo-2022", "_sources/ch06_4_outcomes.ipynb", "cell 0: chart data data-2 row 0 (wave=6 months) field 'total'",
+     "shown count", "1"),
+    ("oslo-2022", "searchindex.js", "search index entry 'Day 67: 1 patient left'", "shown count", "1 patient"),
+    ("bergen-2022", "sae.html", "sae 'Adverse events': row 'Seizure', column 'Events'",
+     "cell '<5' recovered as all-2022 minus oslo-2022", "3"),
+    ("oslo-2022", "sae.html", "sae 'Adverse events': row 'Allergic reaction', column 'Events'",
+     "cell '<5' recovered as all-2022 minus bergen-2022", "2"),
+}
+
+
+def test_every_known_leak_is_found_and_nothing_else():
+    found = {(f.edition, f.page, f.where, f.what, f.value) for f in da.audit([DATA / "leaky"])}
+    assert found == LEAKS
+
+
+def test_clean_editions_give_nothing():
+    assert da.audit([DATA / "clean"]) == []
+
+
+def test_exit_status_and_lines(capsys):
+    assert da.main([str(DATA / "leaky")]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(LEAKS)
+    assert "oslo-2022\tch06_4_outcomes.html\tprose\tshown count\t2 patients" in lines
+    assert da.main([str(DATA / "clean" / "oslo-2022"), str(DATA / "clean" / "all-2022")]) == 0
+    assert da.main([str(DATA / "no-such-folder")]) == 2
+    assert da.main([str(DATA)]) == 2  # a folder with no edition in it
+
+
+def test_published_edition_is_skipped():
+    assert da.audit([DATA / "leaky" / "all-2025"]) == []
+
+
+def table(headers, rows):
+    t = da.Table("t", headers, rows)
+    t.counts = [da.is_count_name(h) or any(da.hidden(r[i], 5) and r[i] != da.WITHHELD for r in rows) for i, h in enumerate(headers)]
+    return t
+
+
+def test_recovery_by_bounds_within_a_table():
+    headers = ["Clinic", "Variable", "Patients", "Improved", "Unchanged", "Worsened"]
+    # the issue's example: 8 = <5 + 6 + <5 leaves 1 and 1
+    assert da.recovered(table(headers, [["Bergen", "Stable housing", "8", "<5", "6", "<5"]]), 5) == {(0, 3): 1, (0, 5): 1}
+    # 12 = <5 + 6 + <5 leaves (2, 4), (3, 3) or (4, 2)
+    assert da.recovered(table(headers, [["Bergen", "Occupation", "12", "<5", "6", "<5"]]), 5) == {}
+    # one hidden cell beside a shown total is found by subtraction, "–" included
+    rows = [["Oslo", "Stable housing", "15", "5", "5", "5"], ["Oslo", "Occupation", "20", "–", "6", "11"]]
+    assert da.recovered(table(headers, rows), 5) == {(1, 3): 3}
+    # a total row: 3 + <5 = 5 gives 2; the rows' sum is checked against the rows shown in full
+    rows = [["Oslo", "3", "10"], ["Bergen", "<5", "7"], ["Total", "5", "17"]]
+    assert da.recovered(table(["Clinic", "Patients", "Referrals"], rows), 5) == {(1, 1): 2}
+    # rows are checked column by column: Referrals (17 != 10 + 6) is no relation, Patients still is
+    rows = [["Oslo", "3", "10"], ["Bergen", "<5", "6"], ["Total", "5", "17"]]
+    assert da.recovered(table(["Clinic", "Patients", "Referrals"], rows), 5) == {(1, 1): 2}
+    # a column that is no count (no count header, no "<5") is never summed
+    rows = [["Oslo", "10"], ["Bergen", "–"], ["Total", "17"]]
+    assert da.recovered(table(["Clinic", "Share (%)"], rows), 5) == {}
+
+
+def test_across_editions_with_an_unbuilt_clinic():
+    key = ("sae.html", "sae", ("Event", "Events"))
+    whole = {key: {("Seizure", "Events"): "9", ("Fall", "Events"): "12", ("Burn", "Events"): "<5"}}
+    oslo = {key: {("Seizure", "Events"): "6", ("Fall", "Events"): "5", ("Burn", "Events"): "<5"}}
+    found = list(da.across(whole, {"oslo": oslo, "bergen": {}}, 5))
+    # Bergen is unseen: 9 - 6 = 3 is small and so a leak; 12 - 5 = 7 is not; <5 - <5 pins nothing
+    assert found == [("bergen", "not shown", key, ("Seizure", "Events"), 3)]
+
+
+def test_cells_and_names():
+    assert [da.number(x) for x in ("1,234", "12", " 7 ", 3.0, 2.5, "<5", "–", "n/a", True)] == [1234, 12, 7, 3, None, None, None, None, None]
+    assert da.hidden("<5", 5) == (1, 4) and da.hidden("<10", 10) == (1, 9) and da.hidden("–", 5) == (0, da.BIG)
+    assert da.is_count_name("Number at risk") and da.is_count_name("n_patients") and da.is_count_name("at_risk")
+    assert not da.is_count_name("Patients (%)") and not da.is_count_name("Share of patients") and not da.is_count_name("Event")
+    assert da.prose_counts("2 patients, 12 patients, 6.1 patients, 3 women and 1 patient", 5) == ["2 patients", "3 women", "1 patient"]
