@@ -435,3 +435,97 @@ def referral_withheld_keys(referrals: pd.DataFrame, keyed: Mapping[str, pd.DataF
         base = frame["item"].str.replace(r"^(mf|mp)_", "", regex=True)
         keys |= {k for k, item, clinic in zip(frame["key"], base, frame["clinic"]) if (item, clinic) in hidden["text"]}
     return keys
+
+
+# --- secondary suppression that knows what a reader knows of a hidden cell ------------------------------
+
+
+def bounded_suppression(
+    frame: pd.DataFrame,
+    column: str,
+    threshold: int | None,
+    *,
+    groups: list[str] | str | None = None,
+    total: str | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Which cells of ``column`` and which group totals a page must not show, such that no hidden cell can
+    be recovered exactly from the shown cells, the shown total and what the markers say.
+
+    Starts from :func:`suppression_mask`. A reader knows that a "<5" cell lies between 1 and threshold-1
+    and that a withheld cell ("–") lies between 0 and the total; the hidden cells of a group add up to the
+    shown total minus the shown cells (the rest of a ``total`` that no cell shows counts as one more hidden
+    part, between 0 and the total). Whenever these bounds pin a hidden cell to one value (for example two
+    "<5" cells that must add up to 2, so both are 1), one more cell is hidden (the smallest shown positive
+    one, else the smallest shown one) and the check repeats; when no cell is left to hide, the group's total
+    is hidden instead. A group whose total is itself a small count (1..threshold-1) is hidden whole, total
+    included. Returns ``(cells, totals)``: boolean Series on ``frame``'s index, True = do not show (``totals``
+    is True on every row of a group whose total must not be shown). With ``threshold=None`` nothing is hidden.
+    """
+    cells_hidden = suppression_mask(frame, column, threshold, groups=groups, total=total)
+    totals_hidden = pd.Series(False, index=frame.index)
+    if threshold is None:
+        return cells_hidden, totals_hidden
+    counts = pd.to_numeric(frame[column], errors="coerce").fillna(0)
+    keys = [groups] if isinstance(groups, str) else list(groups or [])
+    grouped = frame.groupby(keys[0] if len(keys) == 1 else keys, sort=False, dropna=False).groups.values() if keys else [frame.index]
+    if groups is None and total is None:
+        return cells_hidden, totals_hidden  # cells judged one by one: no total to subtract from
+    for index in grouped:
+        cells = counts.loc[index]
+        group_total = float(cells.sum())
+        if total is not None:
+            given = pd.to_numeric(frame.loc[index, total], errors="coerce").dropna()
+            if len(given):
+                group_total = float(given.iloc[0])
+        if is_small(group_total, threshold):
+            cells_hidden.loc[index] = cells.gt(0) | cells.eq(0)
+            totals_hidden.loc[index] = True
+            continue
+        hidden = cells_hidden.loc[index].copy()
+        rest = group_total - float(cells.sum())
+        while hidden.any():
+            small = cells.gt(0) & cells.lt(threshold)
+            lows = [1.0 if small[i] else 0.0 for i in hidden.index[hidden]] + ([0.0] if rest else [])
+            highs = [float(threshold - 1) if small[i] else group_total for i in hidden.index[hidden]] + ([group_total] if rest else [])
+            missing = group_total - float(cells[~hidden].sum())  # what the hidden cells (and the rest) add up to
+            pinned = any(
+                max(low, missing - (sum(highs) - high)) >= min(high, missing - (sum(lows) - low))
+                for low, high in zip(lows, highs)
+            )
+            if not pinned:
+                break
+            shown = cells[~hidden]
+            if shown.empty:
+                totals_hidden.loc[index] = True
+                break
+            positive = shown[shown.gt(0)].sort_values(kind="stable")
+            pick = positive.index[0] if len(positive) else shown.sort_values(kind="stable").index[0]
+            hidden.loc[pick] = True
+        cells_hidden.loc[index] = hidden
+    return cells_hidden, totals_hidden
+
+
+def chart_counts(
+    frame: pd.DataFrame,
+    counts: Mapping[str, Iterable[str]],
+    threshold: int | None,
+    *,
+    groups: list[str] | str | None = None,
+    total: str | None = None,
+) -> pd.DataFrame:
+    """The data a chart of a rerun may carry: like :func:`mask`, with :func:`bounded_suppression` deciding,
+    and the ``total`` column (a denominator shown in tooltips) also missing where the group's total is
+    hidden. Nothing below the threshold is left in the frame's count columns or its total. With
+    ``threshold=None`` the frame is returned unchanged."""
+    if threshold is None:
+        return frame
+    out = frame.copy()
+    totals_any = pd.Series(False, index=frame.index)
+    for column, derived_columns in _count_mapping(counts).items():
+        hidden, totals = bounded_suppression(frame, column, threshold, groups=groups, total=total)
+        totals_any |= totals
+        for c in (column, *derived_columns):
+            out[c] = pd.to_numeric(out[c], errors="coerce").astype(float).where(~hidden, np.nan)
+    if total is not None:
+        out[total] = pd.to_numeric(out[total], errors="coerce").astype(float).where(~totals_any, np.nan)
+    return out

@@ -27,6 +27,7 @@ import pandas as pd
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
+from analysis import formats
 from analysis.schema import ANXIETY_DEPRESSION, MENTAL_HEALTH
 
 #: The waves of the first-year analysis and their labels.
@@ -238,10 +239,51 @@ def agreement_summary(compared: pd.DataFrame) -> str:
     if differ.empty:
         return f"agrees with the report on all {len(judged)} statements the report makes about it"
     parts = [
-        f"{row.term} (report: {row.report}; here odds ratio {row.odds_ratio:.2f}, p = {row.p:.3f})"
+        f"{row.term} (report: {row.report}; here odds ratio {formats.number(row.odds_ratio, 2)}, {'p < 0.001' if row.p < 0.001 else f'p = {row.p:.3f}'})"
         for row in differ.itertuples(index=False)
     ]
     return (
         f"agrees with the report on {len(judged) - len(differ)} of the {len(judged)} statements the report "
         f"makes about it, and differs on {'; '.join(parts)}"
     )
+
+
+def fit_model(frame: pd.DataFrame, item: str, threshold: int | None) -> tuple[pd.DataFrame | None, dict[str, str], str | None]:
+    """The proportional-odds model of ``item`` with what an edition may show of it.
+
+    Returns ``(table, term_reasons, reason)``: ``table`` is :func:`compare_with_report` of the fit, or None
+    with ``reason`` when the model is not estimable (fewer patients than the threshold, one outcome, a
+    fit that fails or does not converge). ``term_reasons`` maps a term's label to why its odds ratio is not
+    shown (the term's cells are emptied and it is not compared with the report): a 0/1 covariate seen in
+    fewer patients than the threshold on one side (a time point answered by one or two patients), or an
+    interval without finite or bounded ends (separation); see :mod:`analysis.outcomes`."""
+    from analysis import outcomes as oc
+
+    reason = oc.not_estimable_reason(frame, "outcome", threshold)
+    if reason:
+        return None, {}, reason
+    try:
+        table = odds_ratio_table(proportional_odds(frame))
+    except Exception:  # proportional_odds raises ValueError when the fit does not converge
+        return None, {}, "the fit does not converge or its standard errors cannot be computed"
+    term_reasons: dict[str, str] = {}
+    for name, label in TERMS.items():
+        row = table.set_index("term").loc[label]
+        if np.isnan(row.odds_ratio):
+            term_reasons[label] = "the covariate takes one value in these data"
+            continue
+        why = None if name == "age" else oc.binary_term_reason(frame[name], frame["patient_id"], threshold)
+        why = why or oc.interval_reason(row.odds_ratio, row.ci_low, row.ci_high, row.p)
+        if why:
+            term_reasons[label] = why
+    hide = table["term"].isin(list(term_reasons))
+    table.loc[hide, ["odds_ratio", "ci_low", "ci_high", "p"]] = np.nan
+    return compare_with_report(table, item), term_reasons, None
+
+
+def term_notes(term_reasons: dict[str, str]) -> str:
+    """One sentence naming the terms whose odds ratios are not shown, and why ("" when there are none)."""
+    if not term_reasons:
+        return "Every term of the model could be estimated."
+    parts = [f"{term} ({why})" for term, why in term_reasons.items()]
+    return "Not estimable in these data: " + "; ".join(parts) + "."

@@ -524,3 +524,171 @@ def days_chart(days_frame: pd.DataFrame, variable: str = "days_heroin") -> alt.C
     )
     labels = base.mark_text(dy=-8, fontSize=12).encode(text=alt.Text("mean_days:Q", format=".1f"))
     return (bars + labels).properties(width=320, height=260)
+
+
+# ------------------------------------------------------------------------ what an edition may estimate
+
+
+def fewest_patients(threshold: int | None) -> int:
+    """The fewest patients a model of this page is fitted to: the disclosure threshold of a rerun, and
+    never fewer than two (the published edition has no threshold)."""
+    return max(int(threshold or 0), 2)
+
+
+def not_estimable_reason(frame: pd.DataFrame, outcome: str, threshold: int | None, *, patient: str = "patient_id") -> str | None:
+    """Why a model of ``outcome`` cannot be fitted to ``frame`` (one row per answer), or None when it can.
+
+    Not estimable: fewer patients than :func:`fewest_patients`, or every answer has the same outcome."""
+    fewest = fewest_patients(threshold)
+    if frame[patient].nunique() < fewest:
+        return f"fewer than {fewest} patients have the answers the model needs"
+    if frame[outcome].nunique() < 2:
+        return "every answer has the same outcome"
+    return None
+
+
+def binary_term_reason(values: pd.Series, patients: pd.Series, threshold: int | None) -> str | None:
+    """Why the odds ratio of a 0/1 covariate cannot be shown, or None: fewer than :func:`fewest_patients`
+    patients with the value 1, or with the value 0 (an odds ratio that rests on one or two patients'
+    answers is no estimate)."""
+    fewest = fewest_patients(threshold)
+    values = pd.to_numeric(values, errors="coerce")
+    with_value = patients[values == 1].nunique()
+    without = patients[values == 0].nunique()
+    if min(with_value, without) < fewest:
+        return f"fewer than {fewest} patients on one side of the comparison"
+    return None
+
+
+#: An interval whose upper end is this many times its lower end shows a (quasi-)separated or flat
+#: likelihood: the data cannot say how large the odds ratio is.
+WIDEST_RATIO = 1e4
+
+
+def interval_reason(odds_ratio: float, ci_low: float, ci_high: float, p: float) -> str | None:
+    """Why an odds ratio with its 95% interval and p-value is no usable estimate, or None: a value that is
+    not finite, or an interval so wide (upper/lower end above :data:`WIDEST_RATIO`) that the data barely
+    inform it (typically separation: an answer that predicts the outcome perfectly)."""
+    values = np.array([odds_ratio, ci_low, ci_high, p], dtype=float)
+    if not np.all(np.isfinite(values)) or ci_low <= 0:
+        return "the fit gives no finite estimate (separation or a flat likelihood)"
+    if ci_high / ci_low > WIDEST_RATIO:
+        return "the confidence interval is unbounded in practice (separation)"
+    return None
+
+
+def hunger_model(model_frame: pd.DataFrame, threshold: int | None) -> tuple[pd.DataFrame | None, str | None]:
+    """The hunger GEE of :func:`hunger_gee` with what an edition may show of it: ``(table, None)``, or
+    ``(None, reason)`` when the model is not estimable (too few patients, one outcome, a covariate seen
+    in too few patients, a failed or non-converging fit, separation). Term-level checks apply to the two
+    covariates the text reports (access to food, amphetamine use)."""
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    reason = not_estimable_reason(model_frame, "frequent_hunger", threshold)
+    if reason:
+        return None, reason
+    for term in ("food_access", "amphetamine"):
+        reason = binary_term_reason(model_frame[term], model_frame["patient_id"], threshold)
+        if reason:
+            return None, f"{HUNGER_TERMS[term].lower()}: {reason}"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = hunger_gee(model_frame)
+    except Exception as error:  # a singular design or a failed fit on small data
+        return None, f"the fit fails ({type(error).__name__})"
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return None, "the fit does not converge"
+    terms = table.set_index("term")
+    for term in (HUNGER_TERMS["food_access"], HUNGER_TERMS["amphetamine"]):
+        if term not in terms.index:
+            return None, f"{term.lower()} does not vary in the data"
+        row = terms.loc[term]
+        reason = interval_reason(row.odds_ratio, row.ci_low, row.ci_high, row.p_value)
+        if reason:
+            return None, reason
+    return table, None
+
+
+def gee_odds_ratio(model_frame: pd.DataFrame, formula: str, term: str = "food_access") -> tuple[float, float, float, str | None]:
+    """Odds ratio of ``term`` with its robust 95% interval from a binomial GEE of ``formula`` (exchangeable
+    working correlation, patients as clusters), and None, or NaNs and the reason the fit gives no
+    usable estimate (it fails, does not converge, or separates; see :func:`interval_reason`)."""
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    nan = float("nan")
+    try:
+        with warnings.catch_warnings(record=True) as caught, np.errstate(over="ignore"):
+            warnings.simplefilter("always")
+            fit = smf.gee(formula, groups="patient_id", data=model_frame, family=sm.families.Binomial(),
+                          cov_struct=sm.cov_struct.Exchangeable()).fit()
+            low, high = np.exp(fit.conf_int().loc[term])
+            odds, p = float(np.exp(fit.params[term])), float(fit.pvalues[term])
+    except Exception as error:  # a singular design or a failed fit on small data
+        return nan, nan, nan, f"the fit fails ({type(error).__name__})"
+    if any(issubclass(w.category, PerfectSeparationWarning) for w in caught):
+        return nan, nan, nan, "an answer predicts hunger perfectly (separation)"
+    if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        return nan, nan, nan, "the fit does not converge"
+    reason = interval_reason(odds, float(low), float(high), p)
+    if reason:
+        return nan, nan, nan, reason
+    return odds, float(low), float(high), None
+
+
+def protected_transitions(transition_frame: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
+    """The transition table a rerun may chart or tabulate (:func:`transitions` layout, counts as floats).
+
+    A variable with a cell that :func:`analysis.disclosure.bounded_suppression` hides (a small count, or
+    one the others and the total would give back) loses all three counts and shares; its number of
+    patients is missing too when that is itself small. With ``threshold=None`` the frame is unchanged."""
+    from analysis import disclosure
+
+    if threshold is None:
+        return transition_frame
+    changes = ("positive_to_negative", "negative_to_positive", "no_change")
+    long = transition_frame.melt(id_vars=["variable", "n_patients"], value_vars=[f"{c}_n" for c in changes],
+                                 var_name="cell", value_name="n")
+    hidden, totals = disclosure.bounded_suppression(long, "n", threshold, groups="variable", total="n_patients")
+    hidden_variables = set(long.loc[hidden, "variable"])
+    hidden_totals = set(long.loc[totals, "variable"])
+    out = transition_frame.copy()
+    drop = out["variable"].isin(hidden_variables)
+    for change in changes:
+        out[f"{change}_n"] = out[f"{change}_n"].astype(float).where(~drop)
+        out[f"{change}_percent"] = out[f"{change}_percent"].astype(float).where(~drop)
+    out["n_patients"] = out["n_patients"].astype(float).where(~out["variable"].isin(hidden_totals))
+    return out
+
+
+def transition_reading(shown: pd.DataFrame, names: dict[str, str]) -> str:
+    """Two sentences answering exercise 6.4.1 from a (protected) transition table: which variable had the
+    largest share improved, and for which more improved than worsened; says so when nothing can be read."""
+    rows = shown.set_index("variable").loc[list(names)].dropna(subset=["negative_to_positive_percent", "positive_to_negative_percent"])
+    if rows.empty:
+        return "In this edition the shares are withheld or could not be computed."
+    if rows["negative_to_positive_percent"].max() == 0:
+        return "No patient improved on any of the variables that can be shown."
+    better = [names[v] for v in rows.index if rows.loc[v, "negative_to_positive_percent"] > rows.loc[v, "positive_to_negative_percent"]]
+    return (f"The largest share improved on {names[rows['negative_to_positive_percent'].idxmax()].lower()}. "
+            f"More improved than worsened on: {', '.join(better).lower() if better else 'none of the variables shown'}.")
+
+
+def odds_ratio_text(odds_ratio: float, ci_low: float, ci_high: float, p: float) -> str:
+    """An odds ratio as the prose writes it: "0.16 (95% CI 0.08 to 0.32, p < 0.001)", with two decimals,
+    a true minus sign and the p-value rule of :func:`analysis.formats.p_value`."""
+    from analysis import formats
+
+    return (f"{formats.number(odds_ratio, 2)} (95% CI {formats.number(ci_low, 2)} to {formats.number(ci_high, 2)}, "
+            f"{p_text(p)})")
+
+
+def p_text(p) -> str:
+    """A p-value in a sentence: "p < 0.001", "p = 0.042", or "p n/a" when there is none (a protected marker
+    such as "–" is kept: "p –")."""
+    from analysis import formats
+
+    text = formats.p_value(p)
+    return f"p {text}" if text.startswith("<") or text in (formats.NOT_AVAILABLE,) or isinstance(p, str) else f"p = {text}"

@@ -153,10 +153,15 @@ def _fit(data: pd.DataFrame, re_formula: str):
         try:
             result = model.fit(reml=True)  # statsmodels tries bfgs, lbfgs and cg in turn
         except (np.linalg.LinAlgError, ValueError) as error:
-            return None, [f"fit failed: {error}"]
+            return None, [f"the fit failed ({type(error).__name__})"]
+    # statsmodels' own messages ("Maximum Likelihood optimization failed to converge. Check mle_retvals",
+    # "|grad| = ...") are for a developer; the reason shown to a reader is one of these phrases
     for w in caught:
-        if issubclass(w.category, ConvergenceWarning) or "singular" in str(w.message).lower() or "boundary" in str(w.message).lower():
-            problems.append(str(w.message).splitlines()[0])
+        message = str(w.message).lower()
+        if "singular" in message or "boundary" in message:
+            problems.append("the random-effects covariance is singular (the fit is on the boundary)")
+        elif issubclass(w.category, ConvergenceWarning):
+            problems.append("optimizer did not converge")
     if not result.converged:
         problems.append("optimizer did not converge")
     cov_re = np.asarray(result.cov_re, dtype=float)
@@ -185,8 +190,8 @@ def burden_mixed_model(scores: pd.DataFrame, years: pd.Series) -> dict:
         reason = "; ".join(dict.fromkeys(problems))
         result, problems_int = _fit(data, "1")
         structure = "random intercept only"
-        if result is None:
-            raise RuntimeError(f"the mixed model could not be fitted: {'; '.join(problems_int)}")
+        if result is None or problems_int:  # no reliable fit at all: the page says the model is not estimable
+            raise RuntimeError(f"the mixed model could not be fitted: {'; '.join(dict.fromkeys(problems_int))}")
     ci = result.conf_int().loc["years"]
     return {
         "structure": structure,
