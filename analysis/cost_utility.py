@@ -52,6 +52,11 @@ CRIME_COST_KEY = "stc_any_crime_applied_value"
 #: A 30-day recall period scaled to a year.
 RECALL_PERIODS_PER_YEAR = 12
 ANNUALIZE_BY = ("follow_up", "measured_span")
+#: Where an edition's clinic accounts come from (:func:`edition_accounts`).
+ACCOUNTS_FROM_DATA = "data"
+ACCOUNTS_PUBLISHED = "published"
+#: A QALY difference smaller than this (it prints as 0.000) gives no ICER.
+NEGLIGIBLE_QALY = 0.0005
 
 
 # --- programme costs (Table 6.C) --------------------------------------------------------------------
@@ -72,6 +77,51 @@ def clinic_accounts(data_dir: str | Path | None = None) -> pd.DataFrame:
     accounts = published_table("table_6c_program_costs", data_dir)
     accounts = accounts[accounts["row_type"] == "clinic_year"].astype({"year": int})
     return accounts[["clinic", "year", "total_cost_nok"]].rename(columns={"total_cost_nok": "total_cost"}).reset_index(drop=True)
+
+
+def edition_accounts(data_accounts: pd.DataFrame | None = None, data_dir: str | Path | None = None) -> tuple[pd.DataFrame, str]:
+    """The clinic accounts an edition's costs use, and where they come from.
+
+    ``data_accounts`` is the data folder's own table of accounts (``cohort.accounts``: ``clinic``, ``year``,
+    ``total_cost_nok``): when it has rows, those are used and the source is :data:`ACCOUNTS_FROM_DATA`.
+    Otherwise (none, or an empty table) the published Table 6.C totals (:func:`clinic_accounts`) are used
+    and the source is :data:`ACCOUNTS_PUBLISHED`. Returns ``(accounts, source)``, the accounts with
+    ``clinic``, ``year``, ``total_cost``."""
+    if data_accounts is not None and len(data_accounts):
+        own = data_accounts.rename(columns={"total_cost_nok": "total_cost"})[["clinic", "year", "total_cost"]]
+        own = own.assign(year=own["year"].astype(int), total_cost=pd.to_numeric(own["total_cost"]))
+        return own.reset_index(drop=True), ACCOUNTS_FROM_DATA
+    return clinic_accounts(data_dir), ACCOUNTS_PUBLISHED
+
+
+def published_patient_days(clinics, years, data_dir: str | Path | None = None) -> float:
+    """The patient-days Table 6.C prints for the given clinics and years (the days the published accounts
+    were spread over in the report)."""
+    table = published_table("table_6c_program_costs", data_dir)
+    rows = table[(table["row_type"] == "clinic_year") & table["clinic"].isin(list(clinics))]
+    return float(rows.loc[rows["year"].astype(int).isin([int(y) for y in years]), "patient_days"].sum())
+
+
+def accounts_note(source: str, costs: pd.DataFrame, *, whose: str, data_name: str, report_days: float, tolerance: float = 0.005) -> str:
+    """One sentence for a reader beside a figure that rests on the clinic accounts; "" when the data
+    brought their own (``source`` :data:`ACCOUNTS_FROM_DATA`).
+
+    With the published accounts the sentence says so, names the years (those of ``costs``, the rows of
+    :func:`program_costs`), and compares the data's patient-days with the report's ``report_days`` for
+    the same clinic-years: fewer days (by more than ``tolerance``, a share) mean the accounts are spread
+    thinner, so the cost per day is overstated; more days, understated; about equal, the report's.
+    ``whose`` is the owner in words ("the clinics'", "the Bergen clinic's"); ``data_name`` names the data."""
+    if source == ACCOUNTS_FROM_DATA or not len(costs):
+        return ""
+    first, last = int(costs["year"].min()), int(costs["year"].max())
+    years = str(first) if first == last else f"{first}\u2013{last}"
+    days = float(costs["patient_days"].sum())
+    start = f"These costs use {whose} published accounts for {years}, since {data_name} brings none"
+    if report_days > 0 and days < report_days * (1 - tolerance):
+        return f"{start}; with fewer patient-days than the report's, they overstate the cost per day."
+    if report_days > 0 and days > report_days * (1 + tolerance):
+        return f"{start}; with more patient-days than the report's, they understate the cost per day."
+    return f"{start}; its patient-days are about the report's, so the cost per day is close to the report's."
 
 
 def program_costs(days: pd.DataFrame, accounts: pd.DataFrame) -> pd.DataFrame:
@@ -102,9 +152,35 @@ def program_cost_total(days: pd.DataFrame, costs: pd.DataFrame) -> dict[str, flo
         "n_patients": int(days.loc[days["days"] > 0, "patient_id"].nunique()),
         "total_cost": total_cost,
         "patient_days": patient_days,
-        "cost_per_day": total_cost / patient_days,
-        "cost_per_patient_year": cea.gross_cost_per_patient_year(total_cost, patient_days),
+        "cost_per_day": total_cost / patient_days if patient_days > 0 else np.nan,
+        "cost_per_patient_year": cea.gross_cost_per_patient_year(total_cost, patient_days) if patient_days > 0 else np.nan,
     }
+
+
+def year_span(years) -> str:
+    """The calendar years of ``years`` as a period: "2022–2025", or "2022" for one year ("" for none)."""
+    years = sorted({int(y) for y in years})
+    if not years:
+        return ""
+    return str(years[0]) if years[0] == years[-1] else f"{years[0]}\u2013{years[-1]}"
+
+
+def cost_per_day_pattern(costs: pd.DataFrame) -> str:
+    """What Table 6.C's costs per day show over the years, as a sentence chosen from the numbers.
+
+    The claim "highest in each clinic's first year" is made only when, for every clinic with two or more
+    years, the first year's cost per day is its highest; with one year per clinic nothing is said about a
+    trend."""
+    rows = costs.dropna(subset=["cost_per_day"]).sort_values(["clinic", "year"])
+    several = [frame for _, frame in rows.groupby("clinic") if len(frame) >= 2]
+    if not several:
+        return "With one year of accounts per clinic, the cost per day cannot show how it changed as the clinics filled up."
+    one = len(several) == 1
+    if all(frame["cost_per_day"].iloc[0] == frame["cost_per_day"].max() for frame in several):
+        return ("The cost per treatment day was highest in " + ("the clinic's" if one else "each clinic's") + " first year, when "
+                "few patients carried the fixed cost of a newly opened clinic, and lower once " + ("it" if one else "the clinics")
+                + " filled up.")
+    return "The cost per treatment day was not highest in " + ("the clinic's" if one else "every clinic's") + " first year in these data."
 
 
 def patient_costs(days: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
@@ -194,13 +270,54 @@ def accumulated_icer(table: pd.DataFrame) -> dict[str, float]:
     return {"delta_cost": delta_cost, "delta_qaly": delta_qaly, **_ratio(delta_cost, delta_qaly)}
 
 
+def follow_up_ratio(sample: pd.DataFrame) -> float:
+    """Mean years of follow-up of the continued group over the mean of all discontinued patients (planned
+    and unplanned together); NaN when either group has no patient."""
+    years = sample.groupby(_two_groups(sample))["follow_up_years"].mean()
+    continued, discontinued = years.get(CONTINUED, np.nan), years.get(DISCONTINUED, np.nan)
+    if not (np.isfinite(continued) and np.isfinite(discontinued)) or discontinued <= 0:
+        return np.nan
+    return float(continued / discontinued)
+
+
 def _ratio(delta_cost: float, delta_qaly: float) -> dict:
     """ICER and dominance label of one comparison; NaN and "" when a difference is missing. The ICER is
-    only given for "more costly, more effective" (elsewhere a ratio misleads)."""
+    only given for "more costly, more effective" (elsewhere a ratio misleads), and not when the QALY
+    difference is below :data:`NEGLIGIBLE_QALY` (it would print as 0.000, and a cost per QALY divided by
+    almost nothing has no meaning)."""
     if np.isnan(delta_cost) or np.isnan(delta_qaly):
         return {"icer": np.nan, "status": ""}
     status = cea.dominance(delta_cost, delta_qaly)
-    return {"icer": cea.icer(delta_cost, delta_qaly) if status == cea.MORE_COSTLY_MORE_EFFECTIVE else np.nan, "status": status}
+    meaningful = status == cea.MORE_COSTLY_MORE_EFFECTIVE and abs(delta_qaly) >= NEGLIGIBLE_QALY
+    return {"icer": cea.icer(delta_cost, delta_qaly) if meaningful else np.nan, "status": status}
+
+
+#: How each group is named in a sentence about a comparison.
+GROUP_WORDS = {CONTINUED: "continued treatment", DISCONTINUED: "left treatment", "planned": "a planned termination",
+               "unplanned": "an unplanned termination"}
+
+
+def comparison_reason(sizes, groups, threshold: int | None = None, delta_qaly: float | None = None, status: str | None = None) -> str:
+    """Why a comparison (its means, differences and ICER) cannot be shown, as a sentence; "" when it can.
+
+    ``sizes`` maps each group to its patients in the sample; ``groups`` are the groups the comparison
+    needs. In order: a group without patients ("n/a"); a group below the disclosure ``threshold`` of a
+    rerun (withheld, "–"); a QALY difference below :data:`NEGLIGIBLE_QALY`, or a ``status`` other than
+    more costly and more effective, for which no ICER is given (the differences are shown)."""
+    for group in groups:
+        n = int(sizes.get(group, 0))
+        if n == 0:
+            return f"No patient of the cost-utility sample had {GROUP_WORDS[group]}, so this comparison cannot be made (n/a)."
+    for group in groups:
+        n = int(sizes.get(group, 0))
+        if threshold is not None and n < threshold:
+            return (f"Fewer than {threshold} patients of the cost-utility sample had {GROUP_WORDS[group]}, so this "
+                    "comparison is withheld (–).")
+    if delta_qaly is not None and np.isfinite(delta_qaly) and abs(delta_qaly) < NEGLIGIBLE_QALY:
+        return "The QALY difference is too close to zero for a cost per QALY to mean anything, so no ICER is given (n/a)."
+    if status and status != cea.MORE_COSTLY_MORE_EFFECTIVE:
+        return f"Continued treatment is *{status}* in this comparison, where a cost per QALY has no meaning, so no ICER is given (n/a)."
+    return ""
 
 
 def follow_up_table(sample: pd.DataFrame) -> pd.DataFrame:
@@ -248,6 +365,39 @@ def adjusted_comparisons(comparisons: pd.DataFrame, offsets: pd.DataFrame) -> pd
 
 
 # --- crime (Table 6.L) -------------------------------------------------------------------------------
+
+
+def difference_sentence(subject: str, delta_cost, delta_qaly, *, per: str = "", icer=None, status: str = "", table: str = "") -> str:
+    """A sentence stating a comparison's differences in the direction the numbers have.
+
+    ``delta_cost`` and ``delta_qaly`` are numbers or the marks a rerun shows instead ("–", "n/a"), in
+    which case the sentence gives the marks without a direction. ``icer`` (a number, a mark or None) is
+    added as "a ratio of ... NOK per QALY" when it is a finite number; otherwise the ``status`` (the
+    quadrant) is named. ``per`` qualifies the cost ("per patient-year"), ``table`` is cited at the end."""
+    def part(value, unit, decimals, up, down):
+        if isinstance(value, str) or not np.isfinite(value):
+            from analysis.formats import number
+            return f"{number(value, decimals)} {unit} {up}"
+        from analysis.formats import number
+        return f"{number(abs(value), decimals)} {unit} {up if value >= 0 else down}"
+
+    cost = part(delta_cost, "NOK", 0, "more", "less")
+    qalys = part(delta_qaly, "QALYs", 3, "more", "fewer")
+    text = f"{subject} cost {cost}{(' ' + per) if per else ''} and gained {qalys}"
+    where = f" (Table {table})" if table else ""
+    if icer is not None and not isinstance(icer, str) and np.isfinite(icer):
+        from analysis.formats import nok as _nok
+        return f"{text}, a ratio of {_nok(icer)} NOK per QALY{where}."
+    if isinstance(icer, str):
+        return f"{text}; the ratio is {icer}{where}."
+    if status:
+        return f"{text}{where}: continued treatment is *{status}* here, so no ratio is given."
+    return f"{text}{where}."
+
+
+def styled(frame: pd.DataFrame, caption: str):
+    """A table as the book shows it: no index, a caption, the house class."""
+    return frame.style.hide(axis="index").set_caption(caption).set_table_attributes('class="hatbook-table"')
 
 
 def crime_cost_per_day(data_dir: str | Path | None = None) -> float:

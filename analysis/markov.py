@@ -153,6 +153,14 @@ def hat_cost_per_year(program_costs: pd.DataFrame, clinic: str = "all", through_
     return cea.gross_cost_per_patient_year(rows["total_cost_nok"].sum(), rows["patient_days"].sum())
 
 
+def hat_cost_per_year_from(costs: pd.DataFrame) -> float:
+    """Gross cost of one patient-year of HAT from an edition's Table 6.C rows (:func:`analysis.cost_utility.program_costs`:
+    ``total_cost`` and ``patient_days`` per clinic-year): summed cost / summed patient-days x 365. NaN without
+    patient-days."""
+    days = float(costs["patient_days"].sum())
+    return cea.gross_cost_per_patient_year(float(costs["total_cost"].sum()), days) if days > 0 else float("nan")
+
+
 def report_utility_gaps(annualized_icer: pd.DataFrame) -> dict[str, float]:
     """The report's annualised QALY gains of continued HAT (Table 6.G), used as utility differences.
 
