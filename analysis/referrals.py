@@ -609,3 +609,196 @@ def referrer_chart(table: pd.DataFrame) -> alt.Chart:
 def denial_reason_chart(table: pd.DataFrame) -> alt.Chart:
     """Share of each clinic's denials by reason (Supplementary Table H output)."""
     return _share_chart(table, "reason", REASON_SHORT, "n_denials", "valid_percent", "Share of the clinic's denials (%)")
+
+
+# --- the referral text of section 6.6 and Appendix 5, for any edition --------------------------------
+
+#: Referrer items of :func:`text_figures` and how a sentence names them.
+REFERRER_WORDS = {
+    "referrer_oat_percent": "the conventional OAT service of the same hospital",
+    "referrer_nav_percent": "the Norwegian Labour and Welfare Administration",
+    "referrer_low_threshold_percent": "low-threshold addiction services",
+    "referrer_gp_percent": "general practitioners",
+}
+#: Denial-reason items of :func:`text_figures` and how a sentence names them.
+REASON_WORDS = {
+    "denial_admission_pause_percent": "an admission pause while the clinic was full",
+    "denial_not_target_group_percent": "the person being outside the target group",
+    "denial_other_treatment_percent": "another treatment, such as OAT, being judged more suitable",
+    "denial_risk_of_violence_percent": "a risk of violence",
+    "denial_new_medications_percent": "the arrival of new medications in OAT",
+}
+#: Two shares of the clinics differ "clearly" when they are at least this many percentage points apart,
+#: and are "similar" when less than :data:`SIMILAR_POINTS` apart.
+CLEAR_POINTS = 10.0
+SIMILAR_POINTS = 5.0
+
+
+def _join(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int | None = None,
+                    clinics=schema.CLINICS, first_year: int | None = None) -> dict[str, str]:
+    """The paragraphs (Markdown) that state the referral figures, for any edition.
+
+    ``figures`` is :func:`text_figures` output; ``hidden`` the (item, clinic) pairs a rerun withholds
+    (:func:`analysis.disclosure.referral_suppression`, ``["text"]``); ``threshold`` the disclosure threshold
+    (None: published), applied to the counts; ``clinics`` the clinics of the edition (one clinic: no
+    breakdown by clinic and no comparison); ``first_year`` the first calendar year of referral data.
+
+    Every number comes from ``figures``; every word that states a quantity or a comparison is chosen from
+    the values: a share is put in words by :func:`analysis.formats.majority_words`; two clinics' shares
+    are "similar" when they are less than :data:`SIMILAR_POINTS` percentage points apart, and one is
+    "clearly" higher when at least :data:`CLEAR_POINTS` apart (only when both are shown). A withheld figure
+    is written as :data:`analysis.disclosure.WITHHELD`, one that cannot be computed as "n/a", and a sentence
+    whose claim rests on a figure that is not shown is left out. Keys of the result: ``counts``, ``people``,
+    ``types``, ``referrers``, ``years``, ``reasons`` (a paragraph each) and ``main_referrers`` (one
+    sentence for the main findings)."""
+    from analysis import disclosure, formats
+
+    value = {(item, clinic): v for item, clinic, v in figures[["item", "clinic", "value"]].itertuples(index=False)}
+    both = len(tuple(clinics)) > 1
+
+    def raw(item, clinic="all"):
+        v = value.get((item, clinic), float("nan"))
+        return None if (item, clinic) in hidden or disclosure.is_missing(v) else float(v)
+
+    def pct(item, clinic="all"):
+        if (item, clinic) in hidden:
+            return disclosure.WITHHELD
+        return formats.percent(value.get((item, clinic)))
+
+    def count(item, clinic="all"):
+        v = value.get((item, clinic))
+        return formats.number(disclosure.count(v, threshold)) if not disclosure.is_missing(v) else formats.NOT_AVAILABLE
+
+    def by_clinic(item, show=pct):
+        """' (x in Oslo, y in Bergen)' in a both-clinics edition, '' otherwise."""
+        if not both:
+            return ""
+        return f" ({show(item, 'Oslo')} in Oslo, {show(item, 'Bergen')} in Bergen)"
+
+    def compare(item, more: str, similar: str) -> str:
+        """A clause comparing the clinics on ``item``, chosen from the values ('' when it cannot be said)."""
+        oslo, bergen = raw(item, "Oslo"), raw(item, "Bergen")
+        if not both or oslo is None or bergen is None:
+            return ""
+        if abs(oslo - bergen) < SIMILAR_POINTS:
+            return similar
+        if abs(oslo - bergen) >= CLEAR_POINTS:
+            return more.format(high="Oslo" if oslo > bergen else "Bergen", low="Bergen" if oslo > bergen else "Oslo")
+        return ""
+
+    out = {}
+    # counts
+    split = ""
+    oslo_n, bergen_n = value.get(("referrals", "Oslo"), 0), value.get(("referrals", "Bergen"), 0)
+    if both:
+        # one clinic's count beside the total gives the other's back: both are withheld when either is small
+        if disclosure.any_small([oslo_n, bergen_n], threshold):
+            split = " How they divide between the clinics is not shown, as one of the two counts is small."
+        else:
+            split = f" Oslo received {count('referrals', 'Oslo')} of them and Bergen {count('referrals', 'Bergen')}."
+    out["counts"] = (
+        f"The register holds {count('referrals')} referrals, which concern {count('referred_patients')} different "
+        f"persons: {count('patients_two_referrals')} were referred twice and "
+        f"{count('patients_three_plus_referrals')} three times or more.{split}"
+    )
+    # sex and age
+    out["people"] = (
+        f"Men accounted for {pct('male_percent')} of the referrals{by_clinic('male_percent')}, and the mean age "
+        f"was {_age('mean_age', 'all', hidden, value)} years"
+        + (f" ({_age('mean_age', 'Oslo', hidden, value)} in Oslo, {_age('mean_age', 'Bergen', hidden, value)} in Bergen)" if both else "")
+        + ". Sex and age are counted per referral, so a person referred twice counts twice."
+    )
+    # type of referral and denials
+    def lead(item, noun):
+        """'Most of the referrals' chosen from the share ``item`` (percent), or 'Of the referrals, ' ."""
+        share = raw(item)
+        words = formats.majority_words(share / 100) if share is not None else formats.NOT_AVAILABLE
+        return f"{words[0].upper()}{words[1:]} of the {noun}" if words != formats.NOT_AVAILABLE else f"A share of the {noun}"
+
+    types = (f"{lead('secondary_percent', 'referrals')} were secondary, {pct('secondary_percent')} of all"
+             f"{by_clinic('secondary_percent')}")
+    types += compare("secondary_percent", ", clearly more so in {high} than in {low}", ", at similar shares in the two clinics") + ". "
+    types += f"{lead('denied_percent', 'referrals')} were denied, {pct('denied_percent')}{by_clinic('denied_percent')}"
+    types += compare("denied_percent", ", more often in {high} than in {low}", ", at similar rates in the two clinics") + ". "
+    types += (f"The denied referrals had a mean age of {_age('denied_mean_age', 'all', hidden, value)} years, and "
+              f"{pct('denied_male_percent')} of them concerned men.")
+    out["types"] = types
+    # referrers, largest share first
+    order = sorted(REFERRER_WORDS, key=lambda item: -(raw(item) if raw(item) is not None else -1))
+    head, *rest = order
+    ranked = all(raw(item) is not None for item in order) and raw(head) > 0
+    if ranked:
+        referrers = (f"Of the sources counted here, {REFERRER_WORDS[head]} sent the most, {pct(head)} of all referrals"
+                     f"{by_clinic(head)}; then came {_join([f'{REFERRER_WORDS[i]} with {pct(i)}{by_clinic(i)}' for i in rest])}.")
+    else:
+        referrers = ("Of all referrals, " + _join([f"{REFERRER_WORDS[i]} sent {pct(i)}{by_clinic(i)}" for i in REFERRER_WORDS])
+                     + ".")
+    for clinic in ("Oslo", "Bergen"):
+        named = [REFERRER_WORDS[item] for item in order if compare(item, "{high}", "") == clinic]
+        if named:
+            referrers += f" {_upper_first(_join(named))} made up a clearly larger share of {clinic}'s referrals than of the other clinic's."
+    out["referrers"] = referrers
+    out["main_referrers"] = (
+        f"The largest share came from {REFERRER_WORDS[head]}; {_join([REFERRER_WORDS[i] for i in rest])} followed."
+        if ranked else "Which of these sources sent the most is not shown for this edition, as some of the counts are small."
+    )
+    # years
+    single_year = value.get(("referral_period", "all")) == 1
+    if single_year:
+        years = (f"All the referrals of this edition fall in one calendar year{f', {first_year}' if first_year else ''}, "
+                 f"and {pct('annual_denial_rate_average')} of them were denied.")
+    else:
+        first = f"The first calendar year{f', {first_year},' if first_year else ''}"
+        years = (f"{first} brought {pct('first_year_referrals_percent')} of all referrals and "
+                 f"{pct('first_year_denials_percent')} of all denials. ")
+        low, high = raw("annual_denial_rate_min"), raw("annual_denial_rate_max")
+        if low is not None and high is not None:
+            years += (f"The yearly denial rate, a year's denials over that year's referrals, ranged from "
+                      f"{pct('annual_denial_rate_min')} to {pct('annual_denial_rate_max')}; over the whole period ")
+        else:
+            years += "The yearly denial rates are withheld, as some years have few referrals or few accepted ones. Over the whole period "
+        years += f"{pct('annual_denial_rate_average')} of referrals were denied."
+    out["years"] = years
+    # reasons, commonest first
+    order = sorted(REASON_WORDS, key=lambda item: -(raw(item) if raw(item) is not None else -1))
+    head, *rest = order
+    def detail(item):
+        """'x' or 'x; y in Oslo, z in Bergen' for inside brackets."""
+        return pct(item) + (by_clinic(item).replace(" (", "; ", 1).rstrip(")") if both else "")
+
+    if all(raw(item) is not None for item in order) and raw(head) > 0:
+        reasons = (f"Of the reasons counted here, the commonest was {REASON_WORDS[head]}, in {pct(head)} of all denials"
+                   f"{by_clinic(head)}; then came {_join([f'{REASON_WORDS[i]} ({detail(i)})' for i in rest])}.")
+    else:
+        reasons = ("Of all denials, the share with each of the reasons counted here was: "
+                   + _join([f"{REASON_WORDS[i]} ({detail(i)})" for i in REASON_WORDS]) + ".")
+    if raw("denial_admission_pause_percent") and raw("admission_pause_first_year_percent") is not None:
+        reasons += (f" Of the denials for an admission pause, {pct('admission_pause_first_year_percent')} fell in the "
+                    "first calendar year.")
+    for clinic in ("Oslo", "Bergen"):
+        named = [REASON_WORDS[item] for item in order if compare(item, "{high}", "") == clinic]
+        if named:
+            reasons += f" {clinic} cited {_join(named)} clearly more often than the other clinic."
+    if both:
+        reasons += " Percentages of denials are of the clinic's own denials."
+    out["reasons"] = reasons
+    return out
+
+
+def _age(item: str, clinic: str, hidden, value: dict) -> str:
+    """A mean age as the text writes it (whole years; withheld or n/a as the edition requires)."""
+    from analysis import disclosure, formats
+
+    if (item, clinic) in hidden:
+        return disclosure.WITHHELD
+    return formats.number(value.get((item, clinic)), 0)
+
+
+def _upper_first(text: str) -> str:
+    """``text`` with its first letter in capitals (the rest left as it is: "OAT" stays "OAT")."""
+    return text[:1].upper() + text[1:]
