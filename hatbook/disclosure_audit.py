@@ -59,20 +59,23 @@ from bs4 import BeautifulSoup
 #: Words of a header, field or glue name that say its values count people or things (plural: "Event" or
 #: "Patient" heads a column of labels).
 COUNT_WORDS = frozenset(
-    "n count counts number patients people persons individuals respondents answered events referrals episodes "
-    "discharges admissions deaths cases total risk at_risk number_at_risk".split()
+    "n count counts number patients people persons individuals respondents answered answers responses "
+    "questionnaires denominator events referrals episodes discharges admissions deaths cases total risk "
+    "at_risk number_at_risk".split()
 )
 #: Words that say a value is some other quantity even when a count word is there ("Patients (%)").
 NOT_COUNT_WORDS = frozenset(
-    "% percent pct share proportion mean median average sd rate ratio per cost costs nok years months days "
-    "weeks age score ci lower upper p qaly qalys utility".split()
+    "% percent pct share proportion mean median average sd se range min max lowest highest rate ratio per "
+    "cost costs nok years months days weeks age score ci lower upper p qaly qalys utility "
+    # counts of things that are no people
+    "relocations groups clinics places capacity length period window".split()
 )
 #: Nouns after a number in prose that make it a count ("3 patients").
 PROSE_NOUNS = (
     "patients?|people|persons?|individuals|respondents|women|men|discharges?|deaths?|events?|referrals?|"
     "episodes?|admissions?|cases"
 )
-_PROSE_COUNT = re.compile(rf"(?<![\w.,])(\d{{1,6}})\s+(?:{PROSE_NOUNS})\b")
+_PROSE_COUNT = re.compile(rf"(?<![\w.,/])(\d{{1,6}})\s+(?:{PROSE_NOUNS})\b")
 #: Words of a row label that make the row a total of the rows beside it.
 TOTAL_ROW = re.compile(r"\b(total|all|both clinics|sum|overall)\b", re.IGNORECASE)
 #: Words of a column header that make the column a total of the integer columns beside it.
@@ -113,13 +116,22 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     counts: list[bool] = field(default_factory=list)  # which columns are count columns (rule a)
+    #: a table of statistics, one a row ("statistic | computed"): a cell is a count when its row's name says so
+    by_row: bool = False
+
+    def is_count(self, row: list[str], column: int) -> bool:
+        if self.by_row:
+            return self.headers[column].lower() in ("computed", "value") and is_count_name(row[0])
+        return self.counts[column]
 
 
 # --- reading cells ------------------------------------------------------------------------------------------
 
 
 def words(text: str) -> set[str]:
-    return set(re.findall(r"[a-zæøå_]+|%", text.lower().replace("_", " "))) | {text.lower().strip()}
+    # "(n=92)" in a group header says how many the group has, not what the column counts
+    text = re.sub(r"\(\s*n\s*=\s*[\d,]+\s*\)", "", text.lower())
+    return set(re.findall(r"[a-zæøå_]+|%", text.replace("_", " "))) | {text.strip()}
 
 
 def is_count_name(text: str) -> bool:
@@ -138,9 +150,16 @@ def number(text) -> int | None:
     return int(cleaned) if re.fullmatch(r"\d+", cleaned) else None
 
 
+def cell(text: str) -> str:
+    """A table cell's count without the share or base printed with it: ``"7 (41%)"``, ``"<5 of 45"``."""
+    text = " ".join(str(text).split())
+    match = re.fullmatch(r"(\S+)\s*(\([^()]*\)|of [\d,]+)", text)
+    return match.group(1) if match else text
+
+
 def hidden(text, threshold: int) -> tuple[int, int] | None:
     """Bounds of a hidden cell: ``"<5"`` is 1..4, ``"–"`` (withheld) is 0..BIG; None for anything else."""
-    text = str(text).strip()
+    text = cell(text)
     marker = re.fullmatch(r"<\s*(\d+)", text)
     if marker:
         return 1, int(marker.group(1)) - 1
@@ -221,9 +240,14 @@ def tables(soup, threshold: int, *, computed_only: bool = True) -> list[Table]:
         seen[key] += 1
         key = f"{key} #{seen[key]}" if seen[key] > 1 else key
         counts = [
-            is_count_name(h) or any(hidden(r[i], threshold) and r[i] != WITHHELD for r in rows) for i, h in enumerate(headers)
+            is_count_name(h) or any(hidden(r[i], threshold) and cell(r[i]) != WITHHELD for r in rows)
+            for i, h in enumerate(headers)
         ]
-        found.append(Table(key.strip() or "table", headers, rows, counts))
+        by_row = "hatbook-scorecard" in (tag.get("class") or []) or bool(headers) and headers[0].lower() in ("statistic", "key")
+        if by_row and headers[0].lower() == "key" and len(headers) > 1:  # the scorecard page: key, statistic, ...
+            rows = [row[1:] for row in rows]
+            headers, counts = headers[1:], counts[1:]
+        found.append(Table(key.strip() or "table", headers, rows, counts, by_row))
     return found
 
 
@@ -270,14 +294,14 @@ def datasets(spec) -> Iterator[tuple[str, list]]:
 
 def _row_label(table: Table, row: list[str]) -> str:
     """Texts of the cells left of the first count column: what names the row."""
-    first = next((i for i, c in enumerate(table.counts) if c), len(row))
+    first = 1 if table.by_row else next((i for i, c in enumerate(table.counts) if c), len(row))
     return " / ".join(text for text in row[:first] if text) or "?"
 
 
 def shown_in_table(table: Table, threshold: int) -> Iterator[tuple[str, str]]:
     for row in table.rows:
         for i, text in enumerate(row):
-            if table.counts[i] and small(text, threshold):
+            if table.is_count(row, i) and small(cell(text), threshold):
                 yield f"{table.key}: row '{_row_label(table, row)}', column '{table.headers[i]}'", text
 
 
@@ -296,53 +320,70 @@ def shown_in_chart(spec: dict, threshold: int) -> Iterator[tuple[str, str]]:
 
 
 def _bounds(text: str, threshold: int) -> tuple[int, int] | None:
-    n = number(text)
+    """What a reader knows of a count cell: (least, greatest); an empty cell is unknown (0..BIG)."""
+    if not str(text).strip():
+        return 0, BIG
+    n = number(cell(text))
     return (n, n) if n is not None else hidden(text, threshold)
 
 
 def _integer_columns(table: Table, threshold: int) -> list[bool]:
-    """Columns whose every non-empty cell is a whole number or hidden marker, not all of them withheld ("–"
-    alone also marks withheld shares and means)."""
-    result = []
-    for i in range(len(table.headers)):
-        cells = [row[i] for row in table.rows if row[i]]
-        result.append(bool(cells) and all(_bounds(c, threshold) for c in cells) and any(c != WITHHELD for c in cells))
-    return result
+    """Columns that may be summed: a whole number or a ``"<5"`` in some cell (a column of ``"–"`` only may
+    be withheld shares) and no header of another quantity ("%", "mean", "SD", ...). Rows where such a
+    column holds anything else (a mean under a count) make no relation."""
+
+    def countable(text: str) -> bool:
+        bounds = _bounds(text, threshold) if str(text).strip() else None
+        return bounds is not None and bounds[1] < BIG
+
+    return [
+        not table.by_row and not words(header) & NOT_COUNT_WORDS and any(countable(row[i]) for row in table.rows)
+        for i, header in enumerate(table.headers)
+    ]
 
 
 def relations(table: Table, threshold: int) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
-    """The table's sums a reader sees: (total cell, part cells), each cell as (row, column)."""
+    """The table's sums a reader sees: (total cell, part cells), each cell as (row, column).
+
+    A column ``t`` of counts may be the sum of a block of count columns beside it (count columns taken in
+    order, skipping others): the block of all count columns after it (or before it) when its header names a
+    total or a row shown in full confirms it, any shorter block only when a row confirms it, and never a
+    block inside a longer confirmed one (zeros confirm both). A row labelled as a total may be the sum of
+    the rows above (or below) it up to the previous total row, column by column. No row or column shown in
+    full may contradict a relation used."""
     ints = _integer_columns(table, threshold)
     found = []
 
-    def plausible(instances, named: bool) -> bool:
-        # no instance shown in full may contradict the relation; one shown in full with a positive total
-        # confirms it, else the total's name must say it is one
+    def judge(instances) -> tuple[bool, bool]:
+        """(contradicted, confirmed) by the instances shown in full."""
         confirmed = False
         for total, parts in instances:
-            values = [number(table.rows[r][c]) for r, c in [total, *parts]]
+            values = [number(cell(table.rows[r][c])) for r, c in [total, *parts]]
             if all(v is not None for v in values):
                 if values[0] != sum(values[1:]):
-                    return False
+                    return True, False
                 confirmed = confirmed or values[0] > 0
-        return confirmed or named
+        return False, confirmed
 
-    # columns: total t = the run of integer columns right after (or right before) it
+    def usable(instances):
+        # rows whose cells are not all counts (a mean in a count column) are left out
+        return [(t, p) for t, p in instances if all(_bounds(table.rows[r][c], threshold) for r, c in [t, *p])]
+
     for t, header in enumerate(table.headers):
         if not ints[t]:
             continue
-        for step in (1, -1):
-            run, c = [], t + step
-            while 0 <= c < len(ints) and ints[c]:
-                run.append(c)
-                c += step
-            if len(run) < 2:
-                continue
-            instances = [((r, t), [(r, c) for c in run]) for r in range(len(table.rows))]
-            if plausible(instances, bool(words(header) & TOTAL_WORDS)):
-                found += instances
-                break
-    # rows: a row labelled as a total = the rows above it (or below it) up to the previous total row
+        accepted: list[set[int]] = []
+        for side in ([c for c in range(t + 1, len(ints)) if ints[c]], [c for c in range(t - 1, -1, -1) if ints[c]]):
+            blocks = [side[i:j] for i in range(len(side)) for j in range(len(side), i + 1, -1)]
+            for block in sorted(blocks, key=len, reverse=True):
+                if any(set(block) <= other for other in accepted):
+                    continue
+                instances = usable([((r, t), [(r, c) for c in block]) for r in range(len(table.rows))])
+                contradicted, confirmed = judge(instances)
+                named = len(block) == len(side) and bool(words(header) & TOTAL_WORDS)
+                if instances and not contradicted and (confirmed or named):
+                    accepted.append(set(block))
+                    found += instances
     totals = [r for r, row in enumerate(table.rows) if TOTAL_ROW.search(_row_label(table, row))]
     for r in totals:
         for block in (range(r - 1, -1, -1), range(r + 1, len(table.rows))):
@@ -355,54 +396,53 @@ def relations(table: Table, threshold: int) -> list[tuple[tuple[int, int], list[
                 continue
             for c in range(len(table.headers)):
                 if ints[c] and table.counts[c]:
-                    instance = ((r, c), [(other, c) for other in rows])
-                    if plausible([instance], True):
-                        found.append(instance)
+                    instances = usable([((r, c), [(other, c) for other in rows])])
+                    if instances and not judge(instances)[0]:
+                        found += instances
     return found
 
 
 def recovered(table: Table, threshold: int) -> dict[tuple[int, int], int]:
-    """Hidden cells the table's relations pin to one value: {(row, column): value}."""
-    from scipy.optimize import LinearConstraint, milp
+    """Hidden cells the table's relations pin to one value: {(row, column): value}.
 
-    cells: dict[tuple[int, int], tuple[int, int]] = {}
+    Unknowns are the cells not shown exactly, with their bounds; each relation is one equation. A cell is
+    recovered when its least and greatest value over the integer solutions agree."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    known: dict[tuple[int, int], tuple[int, int]] = {}
     equations = []
     for total, parts in relations(table, threshold):
-        bounds = [_bounds(table.rows[r][c], threshold) for r, c in [total, *parts]]
-        if any(b is None for b in bounds) or all(lo == hi for lo, hi in bounds):
-            continue
-        for cell, b in zip([total, *parts], bounds):
-            if b[0] != b[1]:
-                cells[cell] = b
-        equations.append((total, parts))
-    if not equations:
+        spots = [total, *parts]
+        bounds = [_bounds(table.rows[r][c], threshold) for r, c in spots]
+        if any(lo != hi for lo, hi in bounds):
+            known.update(zip(spots, bounds))
+            equations.append([(total, -1.0)] + [(spot, 1.0) for spot in parts])
+    unknown = [spot for spot, (lo, hi) in known.items() if lo != hi]
+    if not unknown:
         return {}
-    index = {cell: i for i, cell in enumerate(cells)}
-    matrix = np.zeros((len(equations), len(cells)))
+    index = {spot: i for i, spot in enumerate(unknown)}
+    matrix = np.zeros((len(equations), len(unknown)))
     rhs = np.zeros(len(equations))
-    for k, (total, parts) in enumerate(equations):
-        for cell, sign in [(total, -1.0)] + [(p, 1.0) for p in parts]:
-            if cell in index:
-                matrix[k, index[cell]] += sign
+    for k, terms in enumerate(equations):
+        for spot, sign in terms:
+            if spot in index:
+                matrix[k, index[spot]] += sign
             else:
-                rhs[k] -= sign * number(table.rows[cell[0]][cell[1]])
-    lower = np.array([cells[c][0] for c in cells], dtype=float)
-    upper = np.array([cells[c][1] for c in cells], dtype=float)
-    from scipy.optimize import Bounds
-
+                rhs[k] -= sign * known[spot][0]
+    bounds = Bounds([known[spot][0] for spot in unknown], [known[spot][1] for spot in unknown])
     constraint = LinearConstraint(matrix, rhs, rhs)
     result = {}
-    for cell, i in index.items():
+    for spot, i in index.items():
         ends = []
         for sense in (1.0, -1.0):
-            c = np.zeros(len(cells))
-            c[i] = sense
-            solution = milp(c, constraints=constraint, integrality=np.ones(len(cells)), bounds=Bounds(lower, upper))
+            objective = np.zeros(len(unknown))
+            objective[i] = sense
+            solution = milp(objective, constraints=constraint, integrality=np.ones(len(unknown)), bounds=bounds)
             if solution.status != 0:
                 return {}  # infeasible: the relations read are not the table's; claim nothing
             ends.append(round(solution.x[i]))
         if ends[0] == ends[1]:
-            result[cell] = ends[0]
+            result[spot] = ends[0]
     return result
 
 
@@ -410,8 +450,11 @@ def recovered(table: Table, threshold: int) -> dict[tuple[int, int], int]:
 
 
 def _cells(table: Table) -> dict[tuple[str, str], str]:
+    """The count cells of a table by (row label, column header): what rule c compares across editions."""
+    if table.by_row:
+        return {}
     return {
-        (_row_label(table, row), table.headers[i]): text
+        (_row_label(table, row), table.headers[i]): cell(text)
         for row in table.rows
         for i, text in enumerate(row)
         if table.counts[i]
@@ -457,6 +500,8 @@ def audit_html(page: str, html: str, threshold: int) -> tuple[list[tuple[str, st
     for table in page_tables:
         found += [(page, where, "shown count", value) for where, value in shown_in_table(table, threshold)]
         for (r, c), value in sorted(recovered(table, threshold).items()):
+            if hidden(table.rows[r][c], threshold) is None:
+                continue  # an empty cell pinned down (often to 0) hides nothing
             where = f"{table.key}: row '{_row_label(table, table.rows[r])}', column '{table.headers[c]}'"
             found.append((page, where, f"hidden cell '{table.rows[r][c]}' recovered within the table", str(value)))
     for spec in chart_specs(html):

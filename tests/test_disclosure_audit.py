@@ -98,3 +98,38 @@ def test_cells_and_names():
     assert da.is_count_name("Number at risk") and da.is_count_name("n_patients") and da.is_count_name("at_risk")
     assert not da.is_count_name("Patients (%)") and not da.is_count_name("Share of patients") and not da.is_count_name("Event")
     assert da.prose_counts("2 patients, 12 patients, 6.1 patients, 3 women and 1 patient", 5) == ["2 patients", "3 women", "1 patient"]
+
+
+def test_counts_printed_with_a_share_and_zeros_that_confirm_too_much():
+    # an excerpt of Supplementary Table A (Oslo 2022): the three changes add up to N patients, which the
+    # rows shown in full confirm; they confirm "N = last two" as well (the first is 0 there), a relation
+    # that would wrongly give Occupation's hidden pair as 3 - so only the longest confirmed block is used
+    headers = ["Variable", "N patients", "First meas.", "Last meas.", "Change from positive to negative",
+               "Change from negative to positive", "No change"]
+    rows = [
+        ["Occupation", "21", "1.43", "5.1", "<5", "<5", "18 (–)"],
+        ["Benzodiazepines", "11", "2.22", "6.2", "0 (0%)", "0 (0%)", "11 (100%)"],
+        ["Polysubstance", "17", "2.09", "5.9", "0 (0%)", "7 (41%)", "10 (59%)"],
+        ["Days of heroin use", "12", "2.04", "5.9", "21.50", "13.33", "7.98"],
+    ]
+    t = table(headers, rows)
+    assert {(t.headers[total[1]], tuple(t.headers[c] for _, c in parts)) for total, parts in da.relations(t, 5)} == {
+        ("N patients", tuple(headers[4:]))
+    }
+    assert da.recovered(t, 5) == {}
+    rows[0] = ["Occupation", "20", "1.43", "5.1", "<5", "<5", "18 (–)"]  # 20 = 18 + 1 + 1
+    assert da.recovered(table(headers, rows), 5) == {(0, 4): 1, (0, 5): 1}
+    assert [da.cell(x) for x in ("7 (41%)", "<5 of 45", "18 (–)", "<5", "1.43")] == ["7", "<5", "18", "<5", "1.43"]
+    assert da.hidden("<5 of 45", 5) == (1, 4) and da.hidden("<5 (–)", 5) == (1, 4)
+
+
+def test_a_table_of_statistics_is_judged_row_by_row():
+    html = """<table class="hatbook-table hatbook-scorecard"><thead><tr><th>statistic</th><th>computed</th></tr></thead>
+    <tbody><tr><td>Patients with a serious adverse event, Bergen</td><td>3</td></tr>
+    <tr><td>Number of relocations of the Bergen clinic</td><td>2</td></tr>
+    <tr><td>Average months after the first measurement</td><td>2</td></tr>
+    <tr><td>Referrals received</td><td>&lt;5</td></tr></tbody></table>"""
+    found, _ = da.audit_html("p.html", html, 5)
+    assert found == [("p.html", "table: row 'Patients with a serious adverse event, Bergen', column 'computed'", "shown count", "3")]
+    # a group header's "(n=92)" says how many the group has; its share column is no count
+    assert not da.is_count_name("HAT total (n=92) / %") and da.is_count_name("HAT total (n=92) / n")
