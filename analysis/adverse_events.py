@@ -182,3 +182,61 @@ def distribution_chart(distribution: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=480, height=260)
     )
+
+
+# --- sentences chosen by the data ------------------------------------------------------------------------
+
+#: How a category is named inside a sentence, and the noun of one event of it.
+CATEGORY_WORDS = {
+    "nonfatal_overdose": "non-fatal overdoses",
+    "seizure": "seizures",
+    "allergic_reaction": "allergic reactions",
+    "violence_acting_out_threats_self_harm": "incidents of violence, acting out, threats or self-harm",
+    "other": "other serious events",
+}
+
+
+def share_sentence(with_event, patients, data_end_text: str) -> str:
+    """The sentence that says how many of the cohort had an event, in words chosen from the share.
+
+    ``with_event`` and ``patients`` are the counts as the page may show them: a string (a disclosure
+    marker such as "<5" or "–") means the share cannot be put in words without giving the count away, so
+    the sentence says it is withheld. The words come from :func:`analysis.formats.majority_words`."""
+    from analysis import formats
+
+    if isinstance(with_event, str) or isinstance(patients, str):
+        return ("How many patients had a serious adverse event is withheld in this edition: the counts are too "
+                "small to show.")
+    if not patients:
+        return "The data hold no patients, so no share of patients with an event can be given."
+    words = formats.majority_words(with_event / patients)
+    return (f"{words[0].upper()}{words[1:]} of the patients had at least one serious adverse event between their "
+            f"admission and {data_end_text}.")
+
+
+def categories_sentence(by_category: pd.DataFrame, hidden: pd.Series | None = None) -> str:
+    """The categories of :func:`events_by_category` in words, largest first, with counts and shares.
+
+    ``hidden`` (a boolean Series aligned with ``by_category``) names the categories a rerun withholds: they
+    are named at the end without their counts or rank (their rank among the others would narrow them down).
+    Ties keep the schema's order. With no events at all the sentence says so."""
+    from analysis import formats
+
+    hidden = pd.Series(False, index=by_category.index) if hidden is None else hidden.reindex(by_category.index).fillna(False)
+    total = int(by_category["n"].sum())
+    if total == 0:
+        return "No serious adverse event was recorded in these data."
+    shown = by_category[~hidden.astype(bool)].sort_values("n", ascending=False, kind="stable")
+    parts = [f"{CATEGORY_WORDS[row.category]} ({formats.number(row.n)}, {formats.percent(row.percent)} of all events)"
+             for row in shown.itertuples()]
+    if len(parts) > 1:
+        sentence = "From the most to the least frequent: " + ", ".join(parts[:-1]) + " and " + parts[-1] + "."
+    elif parts:
+        sentence = parts[0][0].upper() + parts[0][1:] + "."
+    else:
+        sentence = ""
+    withheld = [CATEGORY_WORDS[c] for c in by_category.loc[hidden.astype(bool), "category"]]
+    if withheld:
+        names = withheld[0] if len(withheld) == 1 else ", ".join(withheld[:-1]) + " and " + withheld[-1]
+        sentence += f" The counts of {names} are withheld in this edition (too few to show, or they would give a small count away)."
+    return sentence.strip()

@@ -308,3 +308,45 @@ def end_reasons_chart(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=420, height=alt.Step(26))
     )
+
+
+# --- sentences chosen by the data ------------------------------------------------------------------------
+
+#: Two mean ages closer than this (in years) are said to differ little.
+MEAN_AGE_CLOSE = 2.0
+
+
+def mean_age_sentence(label_a: str, mean_a, label_b: str, mean_b, *, close: float = MEAN_AGE_CLOSE) -> str:
+    """A sentence comparing two groups' mean ages (``label_a`` "men", ``label_b`` "women"), chosen by rule:
+    under ``close`` years apart they "differed little"; otherwise the older group is named. A mean that is
+    a disclosure marker (a string) makes the sentence say the means are withheld; a missing mean (a group
+    without patients) that they cannot both be given."""
+    from analysis import disclosure, formats
+
+    def shown(value):
+        return formats.number(value, 1)
+
+    def capital(text):
+        return text[:1].upper() + text[1:]
+
+    if any(isinstance(v, str) for v in (mean_a, mean_b)):
+        return (f"The mean ages of {label_a} and {label_b} are withheld in this edition, since one of the groups "
+                "is too small to show.")
+    if any(disclosure.is_missing(v) for v in (mean_a, mean_b)):
+        return f"The mean ages of {label_a} and {label_b} cannot both be given: one of the groups has no patients in these data."
+    if abs(float(mean_a) - float(mean_b)) < close:
+        return f"{capital(label_a)} and {label_b} differed little in mean age ({shown(mean_a)} and {shown(mean_b)} years)."
+    (older, old_mean), (younger, young_mean) = sorted(((label_a, mean_a), (label_b, mean_b)), key=lambda p: -float(p[1]))
+    return f"{capital(older)} were older on average than {younger} ({shown(old_mean)} against {shown(young_mean)} years)."
+
+
+def share_phrase(part, whole, *, words: str = "share") -> str | None:
+    """The share ``part / whole`` in words (:func:`analysis.formats.share_words`, or ``majority_words`` with
+    ``words="majority"``), or None when it cannot be said: a count is a disclosure marker (a string), or
+    the whole is 0."""
+    from analysis import formats
+
+    if isinstance(part, str) or isinstance(whole, str) or not whole:
+        return None
+    share = float(part) / float(whole)
+    return formats.majority_words(share) if words == "majority" else formats.share_words(share)

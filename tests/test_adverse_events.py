@@ -108,3 +108,39 @@ def test_no_events_gives_zero_counts_not_errors():
 def test_charts_build():
     assert ae.category_chart(ae.events_by_category(TOY)).to_dict()["mark"]["type"] == "bar"
     assert ae.distribution_chart(ae.event_distribution(TOY, patients(5))).to_dict()["mark"]["type"] == "bar"
+
+
+# --- sentences chosen by the data ------------------------------------------------------------------------
+
+
+def test_share_sentence_words_follow_the_share():
+    # 3 of 5 is 60%: "most"; 2 of 5 is 40%: "a minority"; 0 of 5: "none"
+    assert ae.share_sentence(3, 5, "31 December 2023").startswith("Most of the patients had at least one")
+    assert "31 December 2023" in ae.share_sentence(3, 5, "31 December 2023")
+    assert ae.share_sentence(2, 5, "31 December 2023").startswith("A minority of the patients")
+    assert ae.share_sentence(0, 5, "31 December 2023").startswith("None of the patients")
+
+
+def test_share_sentence_withholds_words_for_a_hidden_count():
+    sentence = ae.share_sentence("<5", 12, "31 December 2022")
+    assert "withheld" in sentence and "most" not in sentence.lower()
+
+
+def test_categories_sentence_ranks_largest_first():
+    by_category = ae.events_by_category(TOY)  # overdose 3 (60%), seizure 1 (20%), other 1 (20%), two with 0
+    sentence = ae.categories_sentence(by_category)
+    assert sentence.startswith("From the most to the least frequent: non-fatal overdoses (3, 60% of all events), seizures (1, 20%")
+    assert sentence.index("seizures") < sentence.index("other serious events") < sentence.index("allergic reactions")
+
+
+def test_categories_sentence_names_hidden_categories_without_counts_or_rank():
+    by_category = ae.events_by_category(TOY)
+    hidden = by_category["n"].eq(1)  # seizure and other
+    sentence = ae.categories_sentence(by_category, hidden)
+    assert "seizures (" not in sentence and "other serious events (" not in sentence
+    assert sentence.endswith("withheld in this edition (too few to show, or they would give a small count away).")
+    assert "The counts of seizures and other serious events are withheld" in sentence
+
+
+def test_categories_sentence_without_events():
+    assert ae.categories_sentence(ae.events_by_category(events({}))) == "No serious adverse event was recorded in these data."

@@ -144,3 +144,30 @@ def test_charts_are_altair():
     ):
         assert isinstance(chart, alt.Chart)
         assert "$schema" in chart.to_dict()
+
+
+# --- sentences chosen by the data ------------------------------------------------------------------------
+
+
+def test_mean_age_sentence_close_means_differ_little():
+    # 45.1 and 46.0 are 0.9 years apart, under the 2-year rule
+    assert pt.mean_age_sentence("men", 45.1, "women", 46.0) == "Men and women differed little in mean age (45.1 and 46.0 years)."
+
+
+def test_mean_age_sentence_names_the_older_group_whichever_comes_first():
+    assert pt.mean_age_sentence("patients in Oslo", 42.8, "patients in Bergen", 46.6) == (
+        "Patients in Bergen were older on average than patients in Oslo (46.6 against 42.8 years).")
+    # exactly 2 years apart is no longer "little"
+    assert "older" in pt.mean_age_sentence("men", 40.0, "women", 42.0)
+
+
+def test_mean_age_sentence_withheld_or_missing_means():
+    assert "withheld" in pt.mean_age_sentence("men", "–", "women", 46.0)
+    assert "cannot both be given" in pt.mean_age_sentence("men", 45.0, "women", float("nan"))
+
+
+def test_share_phrase():
+    assert pt.share_phrase(51, 100) == "about half"
+    assert pt.share_phrase(80, 100, words="majority") == "most"
+    assert pt.share_phrase("<5", 100) is None
+    assert pt.share_phrase(0, 0) is None
