@@ -5,16 +5,28 @@ bundled synthetic cohort, ``data/synthetic/``), checks every column against the 
 rules that span rows and tables. Any violation raises :class:`analysis.data.DataError` whose message
 names the file, the column, the lines and the rule; nothing is returned half-checked.
 
+The rules a cell's text follows before the schema's checks (:func:`_prepare`): UTF-8, comma-separated
+files; no spaces or line breaks around a value; a missing value is an empty cell (``nan``, ``NA``, ``null``
+... are refused, as is any text where a number or date belongs); dates are ISO calendar dates
+``YYYY-MM-DD``; integers and identifiers use ASCII digits only, and an integer written with a zero decimal
+part (``3.0``, as spreadsheets export whole numbers) is read as that integer. ``patients.csv`` and
+``episodes.csv`` need at least one row; the other tables may hold only their header. ``cohort.json``
+(optional) is a JSON object whose ``data_end`` is a date from 2022-01-01 to today.
+
 Run ``python -m analysis.cohort --check [--data DIR]`` to check a folder from the command line; it
-exits with status 1 and one line per problem when the data break a rule.
+exits with status 2 and one line per problem when the data break a rule (never a traceback), and warns
+about files the schema does not know.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import re
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -27,8 +39,19 @@ from analysis.data import DEFAULT_DATA_DIR, DataError
 DEFAULT_COHORT_DIR = DEFAULT_DATA_DIR / "synthetic"
 #: Optional description of a cohort folder: {"source": "synthetic" | "real", "data_end": "YYYY-MM-DD", ...}
 METADATA_FILE = "cohort.json"
+#: Files a cohort folder may hold besides the tables: its description and the generator's calibration report.
+KNOWN_FILES = frozenset({METADATA_FILE, "calibration.csv"})
+#: Tables that need at least one data row; the others may be empty (a header line only), e.g. a data set
+#: without adverse events, referrals or registry data.
+NON_EMPTY_TABLES = ("patients", "episodes")
 #: Line numbers listed in a message before it says "and N more".
 _MAX_LINES_SHOWN = 10
+#: Cell texts that mark a missing value (compared in lower case); the data mark one with an empty cell.
+_MISSING_MARKERS = ("nan", "na", "n/a", "#n/a", "nat", "none", "null")
+#: Cell texts of the types (ASCII digits only: "\d" would take Arabic-Indic digits too).
+_INTEGER = r"[+-]?[0-9]+(?:\.0*)?"
+_NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def empty_table(table: schema.Table) -> pd.DataFrame:
@@ -76,28 +99,121 @@ def _problem(path: Path, column: str, index, rule: str) -> str:
     return f"{path}: column '{column}', {_lines(index)}: {rule}"
 
 
-def _read_csv(path: Path, table: schema.Table) -> pd.DataFrame:
+def _read_csv(path: Path, table: schema.Table) -> tuple[pd.DataFrame | None, list[str]]:
+    """The table's CSV file as text cells (empty cells missing), or ``None`` and the file's problems.
+
+    File rules: the file exists, is UTF-8 (a byte-order mark is allowed), parses as comma-separated values,
+    has every column of the schema, and has data rows when the table is one of :data:`NON_EMPTY_TABLES`.
+    """
     if not path.is_file():
-        raise DataError(f"{path}: file not found (table '{table.name}' of the patient-level data)")
+        return None, [f"{path}: file not found (table '{table.name}' of the patient-level data)"]
+    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except Exception as error:  # any parser failure means the same thing to the user
-        raise DataError(f"{path}: cannot be read as CSV ({error})") from error
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [
+            f"{path}: line {line}: the file is not UTF-8 (first undecodable byte 0x{raw[error.start]:02X}; "
+            "rule: files are UTF-8 encoded; hint: save it as 'CSV UTF-8', not in a Windows or Latin-1 encoding)"
+        ]
+    if not text.strip():
+        return None, [f"{path}: the file is empty (rule: the first line names the columns: {', '.join(table.columns[:3])}, ...)"]
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
+    except Exception as error:  # any parser failure means the same thing to the user; pandas names the line
+        return None, [f"{path}: cannot be read as comma-separated values ({str(error).strip()})"]
+    header = [str(c) for c in frame.columns]
+    if len(header) == 1 and ";" in header[0]:
+        return None, [
+            f"{path}: line 1: the header is one column {header[0][:60]!r}: the file looks semicolon-delimited "
+            "(rule: values are separated by commas; hint: export as comma-separated CSV)"
+        ]
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:
-        raise DataError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} (rule: every column of the schema is present)")
-    # Booleans are written "true"/"false"; anything else is left as text so that the type check names it.
+        hint = " (hint: the file looks tab-delimited)" if len(header) == 1 and "\t" in header[0] else ""
+        return None, [
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(repr(c) for c in missing)} "
+            f"(rule: every column of the schema is present){hint}"
+        ]
+    if frame.empty and table.name in NON_EMPTY_TABLES:
+        return None, [
+            f"{path}: no data rows, only the header (rule: {' and '.join(f'{n}.csv' for n in NON_EMPTY_TABLES)} "
+            "have at least one row; the other tables may be empty)"
+        ]
+    return frame, []
+
+
+def _found(values: pd.Series) -> str:
+    """The first few distinct offending values, quoted so that spaces and line breaks show."""
+    return ", ".join(repr(str(v)) for v in values.unique()[:3])
+
+
+def _prepare(path: Path, table: schema.Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict[str, set]]:
+    """Check every cell's text against its field's type; return the frame ready for pandera.
+
+    Per-cell rules, each reported once per column with its lines: no spaces or line breaks around a value;
+    a missing-value marker (``nan``, ``NA``, ``null``, ...) is not a value (a missing value is an empty cell);
+    integers are ASCII digits, and a zero decimal part is accepted (``3.0`` is read as 3, as spreadsheets
+    write whole numbers); numbers are ASCII decimals with a point; dates are ISO calendar dates
+    ``YYYY-MM-DD`` (no time, no other order); booleans are ``true`` or ``false``. A cell that breaks one of
+    them is emptied, and its rows are returned per column so that the schema's checks do not report the
+    same cell again as empty.
+    """
+    frame = frame.copy()
+    problems: list[str] = []
+    bad: dict[str, set] = {}
     for f in table.fields:
-        if f.type == "boolean":
-            frame[f.name] = frame[f.name].map(lambda v: {"true": True, "false": False}.get(v, v) if isinstance(v, str) else v).astype(object)
-    return frame
+        values = frame[f.name]
+        present = values.notna()
+        text = values[present].astype(str)
+        findings: list[tuple[pd.Series, str]] = []
+        spaced = text != text.str.strip()
+        findings.append((spaced, "value has spaces or a line break around it (found {found}; rule: nothing around a value)"))
+        rest = text[~spaced]
+        allowed = {str(a) for a in f.allowed} if f.allowed is not None else set()
+        marker = rest.str.lower().isin(_MISSING_MARKERS) & ~rest.isin(allowed)
+        what = "is not a number" if f.type in ("integer", "number") else "marks a missing value"
+        if f.required:
+            findings.append((marker, "value is required, but {found} " + what + " (rule: give the value)"))
+        else:
+            findings.append((marker, "{found} " + what + " (rule: an empty cell is the only way to leave a value out)"))
+        rest = rest[~marker]
+        if f.type == "integer":
+            wrong = ~rest.str.fullmatch(_INTEGER)
+            findings.append((wrong, "value is not of type integer (found {found}; rule: a whole number in ASCII digits, e.g. 3 or 3.0)"))
+            whole = rest[~wrong].str.replace(r"\.0*$", "", regex=True).str.removeprefix("+")
+            # Beyond the 64-bit range the value is certainly above the field's maximum: let that check name it.
+            digits = whole.str.lstrip("+-")
+            huge = digits.str.len() > 18
+            whole[huge] = whole[huge].str.startswith("-").map({True: str(-(2**63) + 1), False: str(2**63 - 1)})
+            frame.loc[whole.index, f.name] = whole
+        elif f.type == "number":
+            wrong = ~rest.str.fullmatch(_NUMBER)
+            findings.append((wrong, "value is not of type number (found {found}; rule: a decimal number in ASCII digits with a point, e.g. 45.2)"))
+        elif f.type == "date":
+            iso = rest.str.fullmatch(_ISO_DATE)
+            parsed = pd.to_datetime(rest.where(iso), format="%Y-%m-%d", errors="coerce")
+            wrong = parsed.isna()
+            findings.append((wrong, "value is not of type date (found {found}; rule: an ISO calendar date YYYY-MM-DD, no time)"))
+        elif f.type == "boolean":
+            wrong = ~rest.isin(("true", "false"))
+            findings.append((wrong, "value is not of type boolean (found {found}; rule: true or false, or an empty cell)"))
+            frame[f.name] = values.map(lambda v: {"true": True, "false": False}.get(v, v) if isinstance(v, str) else v).astype(object)
+        for flagged, rule in findings:
+            if flagged.any():
+                rows = flagged[flagged].index
+                problems.append(_problem(path, f.name, rows, rule.format(found=_found(text[rows]))))
+                bad.setdefault(f.name, set()).update(rows)
+        if f.name in bad:
+            frame.loc[sorted(bad[f.name]), f.name] = None
+    return frame, problems, bad
 
 
 def _validate_table(path: Path, table: schema.Table, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    frame, problems, emptied = _prepare(path, table, frame)
     try:
-        return schema.pandera_schema(table).validate(frame, lazy=True), []
+        return schema.pandera_schema(table).validate(frame, lazy=True), problems
     except pa.errors.SchemaErrors as errors:
-        problems = []
         cases = errors.failure_cases
         mistyped = set(cases.loc[cases.check.astype(str).str.contains("dtype"), "column"])
         for (column, check), group in cases.groupby(["column", "check"], dropna=False, sort=False):
@@ -115,11 +231,13 @@ def _validate_table(path: Path, table: schema.Table, frame: pd.DataFrame) -> tup
             else:
                 rule = check
             index = group["index"].dropna()
-            if not len(index) and column in mistyped:
+            # a cell emptied by _prepare is already reported with its real problem
+            index = index[~index.isin(emptied.get(str(column), set()))]
+            if not len(group["index"].dropna()) and column in mistyped:
                 continue  # a range check that failed only because the column has the wrong type
             if len(index):
                 problems.append(_problem(path, str(column), index, rule))
-            else:
+            elif not len(group["index"].dropna()):
                 problems.append(f"{path}: column '{column}': {rule}")
         # a type failure is reported twice by pandera (coercion, then dtype): keep one
         return frame, list(dict.fromkeys(problems))
@@ -216,44 +334,111 @@ def registry_quarter_span(first_admission: pd.Series, quarter: pd.Series) -> tup
     return start, end
 
 
-def _metadata(folder: Path) -> tuple[pd.Timestamp, str]:
+#: Sources a cohort description may name.
+SOURCES = ("synthetic", "real")
+_EXAMPLE_METADATA = '{"source": "real", "data_end": "2025-12-31"}'
+
+
+def _metadata(folder: Path) -> tuple[pd.Timestamp, str, list[str]]:
+    """The data end and source from ``cohort.json``, and one message per problem with it.
+
+    Rules: the file is a UTF-8 JSON object; ``data_end`` (default 31 December of the study's last year) is a
+    calendar date ``YYYY-MM-DD`` without time or time zone, not before the study start (1 January 2022) and
+    not after today; ``source`` (default "real") is "synthetic" or "real".
+    """
     path = folder / METADATA_FILE
+    default = pd.Timestamp(schema.STUDY_END)
     if not path.is_file():
-        return pd.Timestamp(schema.STUDY_END), "real"
+        return default, "real", []
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-        return pd.Timestamp(meta.get("data_end", str(schema.STUDY_END))), str(meta.get("source", "real"))
-    except (ValueError, TypeError) as error:
-        raise DataError(f"{path}: not a valid cohort description ({error})") from error
+        text = path.read_bytes().decode("utf-8-sig")
+        meta = json.loads(text)
+    except UnicodeDecodeError as error:
+        return default, "real", [f"{path}: the file is not UTF-8 ({error.reason} at byte {error.start}; rule: a UTF-8 JSON file)"]
+    except json.JSONDecodeError as error:
+        return default, "real", [f"{path}: line {error.lineno}: not valid JSON ({error.msg}; rule: a JSON object such as {_EXAMPLE_METADATA})"]
+    if not isinstance(meta, dict):
+        kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(type(meta), "null")
+        return default, "real", [f"{path}: the description is {kind}, not a JSON object (rule: an object such as {_EXAMPLE_METADATA})"]
+
+    def where(key: str) -> str:
+        line = next((n for n, row in enumerate(text.splitlines(), 1) if f'"{key}"' in row), None)
+        return f"{path}: key '{key}'" + (f", line {line}" if line else "")
+
+    problems = []
+    data_end = default
+    value = meta.get("data_end", schema.STUDY_END.isoformat())
+    parsed = pd.to_datetime(value, format="%Y-%m-%d", errors="coerce") if isinstance(value, str) and re.fullmatch(_ISO_DATE, value) else pd.NaT
+    start = pd.Timestamp(schema.STUDY_START)
+    today = pd.Timestamp(date.today())
+    if pd.isna(parsed):
+        problems.append(f"{where('data_end')}: {value!r} is not a date (rule: the last day of the data as YYYY-MM-DD, no time or time zone)")
+    elif parsed < start:
+        problems.append(f"{where('data_end')}: {value} lies before the start of the data {start.date()} (rule: data_end from {start.date()} to today)")
+    elif parsed > today:
+        problems.append(f"{where('data_end')}: {value} lies in the future (rule: data_end from {start.date()} to today, {today.date()})")
+    else:
+        data_end = parsed
+    source = meta.get("source", "real")
+    if source not in SOURCES:
+        problems.append(f"{where('source')}: {source!r} is not a known source (rule: one of {', '.join(SOURCES)})")
+        source = "real"
+    return data_end, str(source), problems
+
+
+def folder_warnings(cohort_dir: str | Path | None = None) -> list[str]:
+    """One warning per file of the folder that the schema does not know (it is ignored, not an error).
+
+    Known: the tables of :data:`analysis.schema.TABLES` and :data:`analysis.schema.OPTIONAL_TABLES`,
+    ``cohort.json`` and the generator's ``calibration.csv``. Hidden files (``.name``) are not listed.
+    """
+    folder = Path(cohort_dir) if cohort_dir is not None else DEFAULT_COHORT_DIR
+    if not folder.is_dir():
+        return []
+    known = {f"{name}.csv" for name in (*schema.TABLES, *schema.OPTIONAL_TABLES)} | KNOWN_FILES
+    return [
+        f"{path}: {'folder' if path.is_dir() else 'file'} not known to the schema, ignored "
+        "(rule: the folder holds the schema's tables, cohort.json and calibration.csv)"
+        for path in sorted(folder.iterdir())
+        if path.name not in known and not path.name.startswith(".")
+    ]
 
 
 def load_cohort(cohort_dir: str | Path | None = None) -> Cohort:
     """Read and validate the patient-level tables in ``cohort_dir`` (default: the bundled synthetic cohort).
 
     Raises :class:`DataError` listing every problem (file, column, lines, rule) when any table breaks the
-    schema of :mod:`analysis.schema` or a rule across tables.
+    schema of :mod:`analysis.schema`, a rule across tables, or when ``cohort.json`` is malformed. Files the
+    schema does not know are ignored (:func:`folder_warnings` names them).
     """
     folder = Path(cohort_dir) if cohort_dir is not None else DEFAULT_COHORT_DIR
     if not folder.is_dir():
         raise DataError(f"{folder}: folder of patient-level data not found")
-    data_end, source = _metadata(folder)
+    data_end, source, problems = _metadata(folder)
     paths = {name: folder / f"{name}.csv" for name in schema.TABLES}
     tables: dict[str, pd.DataFrame] = {}
-    problems: list[str] = []
     for name, table in schema.TABLES.items():
-        frame, found = _validate_table(paths[name], table, _read_csv(paths[name], table))
+        frame, found = _read_csv(paths[name], table)
+        if frame is not None:
+            frame, found = _validate_table(paths[name], table, frame)
         tables[name] = frame
         problems += found
     accounts = empty_accounts()
     accounts_path = folder / f"{schema.CLINIC_ACCOUNTS.name}.csv"
     if accounts_path.is_file():
-        accounts, found = _validate_table(accounts_path, schema.CLINIC_ACCOUNTS, _read_csv(accounts_path, schema.CLINIC_ACCOUNTS))
+        frame, found = _read_csv(accounts_path, schema.CLINIC_ACCOUNTS)
+        if frame is not None:
+            frame, found = _validate_table(accounts_path, schema.CLINIC_ACCOUNTS, frame)
         problems += found
         if not found:
+            accounts = frame
             _rule(problems, accounts_path, "year", accounts.year > data_end.year,
                   f"the accounts' year lies after the year of the data end ({data_end.date()})")
     if not problems:
-        problems = _check_relations(tables, paths, data_end)
+        try:
+            problems = _check_relations(tables, paths, data_end)
+        except Exception as error:  # a rule that cannot even be evaluated is still a problem of the data
+            problems = [f"{folder}: the rules across tables could not be checked ({type(error).__name__}: {error})"]
     if problems:
         raise DataError("the patient-level data break the schema:\n  " + "\n  ".join(problems))
     return Cohort(**tables, data_end=data_end, source=source, folder=folder, accounts=accounts)
@@ -261,15 +446,25 @@ def load_cohort(cohort_dir: str | Path | None = None) -> Cohort:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.cohort", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="validate the folder and report problems")
+    parser.add_argument("--check", action="store_true", help="validate the folder and report problems (exit status 2 when it has any)")
     parser.add_argument("--data", type=Path, default=None, help="folder with the patient-level CSV files (default: data/synthetic)")
     args = parser.parse_args(argv)
     try:
+        for warning in folder_warnings(args.data):
+            print(f"warning: {warning}", file=sys.stderr)
         cohort = load_cohort(args.data)
     except DataError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was checked to the end", file=sys.stderr)
+        return 130
+    except Exception as error:  # never a traceback: name what failed
+        print(f"error: {args.data or DEFAULT_COHORT_DIR}: the data could not be checked ({type(error).__name__}: {error})", file=sys.stderr)
+        return 2
     sizes = ", ".join(f"{name} {len(getattr(cohort, name))}" for name in schema.TABLES)
+    if not cohort.accounts.empty:
+        sizes += f", clinic_accounts {len(cohort.accounts)}"
     print(f"{cohort.folder}: valid {cohort.source} cohort through {cohort.data_end.date()} ({sizes} rows)")
     return 0
 

@@ -229,6 +229,9 @@ def _yes_no(name: str, description: str) -> Field:
     return Field(name, "boolean", description, required=False)
 
 
+#: Upper bound of a patient's episode number: re-admissions are few (at most two in the bundled cohort).
+MAX_EPISODES = 50
+
 _BASELINE = "Baseline questionnaire at admission (Table 6.A); empty when the patient did not answer."
 
 PATIENTS = Table(
@@ -237,7 +240,7 @@ PATIENTS = Table(
     "first admission.",
     ("patient_id",),
     (
-        Field("patient_id", "string", "Pseudonymous patient identifier.", pattern=r"^P\d{3,}$", unique=True),
+        Field("patient_id", "string", "Pseudonymous patient identifier.", pattern=r"^P[0-9]{3,}$", unique=True),
         Field("clinic", "string", "Clinic of the first admission.", allowed=CLINICS),
         Field("sex", "string", "Sex.", allowed=SEXES),
         Field("age_at_admission", "number", "Age in years at the first admission.", minimum=18, maximum=90, unit="years"),
@@ -263,7 +266,7 @@ PREVIOUS_OAT = Table(
     "(Figures 6.D and 6.E; several answers per patient possible). Patients who never had OAT have no rows.",
     ("patient_id", "medication"),
     (
-        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P[0-9]{3,}$"),
         Field("medication", "string", "OAT medication prescribed before HAT.", allowed=OAT_MEDICATIONS),
         Field("end_reason", "string", "Reason that treatment with this medication ended.", required=False, allowed=OAT_END_REASONS),
     ),
@@ -275,9 +278,10 @@ EPISODES = Table(
     "discharge date, type or reason.",
     ("episode_id",),
     (
-        Field("episode_id", "string", "Episode identifier.", pattern=r"^E\d{3,}$", unique=True),
-        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
-        Field("episode_number", "integer", "1 for a patient's first episode, 2 for a re-admission, ...", minimum=1),
+        Field("episode_id", "string", "Episode identifier.", pattern=r"^E[0-9]{3,}$", unique=True),
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P[0-9]{3,}$"),
+        Field("episode_number", "integer", "1 for a patient's first episode, 2 for a re-admission, ...; at most "
+              f"{MAX_EPISODES} (more episodes in one pilot is a data error).", minimum=1, maximum=MAX_EPISODES),
         Field("admission_date", "date", "Date of admission to HAT."),
         Field("discharge_date", "date", "Date of discharge; empty while in treatment.", required=False),
         Field("discharge_type", "string", "Planned or unplanned discharge; empty while in treatment.", required=False, allowed=DISCHARGE_TYPES),
@@ -297,8 +301,8 @@ ADVERSE_EVENTS = Table(
     "One row per serious adverse event found in the review of medical records (section 6.5).",
     ("event_id",),
     (
-        Field("event_id", "string", "Event identifier.", pattern=r"^A\d{3,}$", unique=True),
-        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
+        Field("event_id", "string", "Event identifier.", pattern=r"^A[0-9]{3,}$", unique=True),
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P[0-9]{3,}$"),
         Field("event_date", "date", "Date of the event; it lies within one of the patient's episodes."),
         Field("category", "string", "Category of the event.", allowed=ADVERSE_EVENT_CATEGORIES),
     ),
@@ -311,9 +315,9 @@ REFERRALS = Table(
     "who later started HAT and consented to the evaluation.",
     ("referral_id",),
     (
-        Field("referral_id", "string", "Referral identifier.", pattern=r"^R\d{3,}$", unique=True),
-        Field("person_id", "string", "Pseudonymous identifier of the referred person.", pattern=r"^Q\d{3,}$"),
-        Field("patient_id", "string", "The person's patient identifier when in the cohort.", required=False, pattern=r"^P\d{3,}$"),
+        Field("referral_id", "string", "Referral identifier.", pattern=r"^R[0-9]{3,}$", unique=True),
+        Field("person_id", "string", "Pseudonymous identifier of the referred person.", pattern=r"^Q[0-9]{3,}$"),
+        Field("patient_id", "string", "The person's patient identifier when in the cohort.", required=False, pattern=r"^P[0-9]{3,}$"),
         Field("clinic", "string", "Clinic the referral was sent to.", allowed=CLINICS),
         Field("referral_date", "date", "Date the referral was received."),
         Field("age", "integer", "Age in whole years when referred.", minimum=18, maximum=90, unit="years"),
@@ -332,7 +336,7 @@ MEDICATION = Table(
     "before the registration.",
     ("patient_id", "registration_month"),
     (
-        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P[0-9]{3,}$"),
         Field("registration_month", "integer", "Planned months since the start of treatment.", allowed=None, minimum=1, maximum=48, unit="months"),
         Field("registration_date", "date", "Date of the registration; it lies within one of the patient's episodes."),
         _yes_no("dam_morning", "Received DAM in the morning."),
@@ -364,7 +368,7 @@ QUESTIONNAIRES = Table(
     "no question was mandatory, so each item has its own number of answers (Supplementary Table A).",
     ("patient_id", "wave"),
     (
-        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P[0-9]{3,}$"),
         Field("wave", "integer", "Planned months since the start of treatment: " + ", ".join(map(str, QUESTIONNAIRE_WAVES)) + ".", allowed=QUESTIONNAIRE_WAVES, unit="months"),
         Field("questionnaire_date", "date", "Date the questionnaire was completed; it lies within one of the patient's episodes."),
         _yes_no("stable_housing_30d", f"Stable living situation in the previous 30 days. {_ITEM}"),
@@ -398,6 +402,14 @@ QUESTIONNAIRES = Table(
     ),
 )
 
+#: Upper bounds of the registry counts per quarter. A quarter has at most 92 days, so a patient has at most 92
+#: inpatient days and at most 92 day-care contacts (one a day) in it; contacts are capped at 500 a quarter
+#: (more than five a day, every day: a registry or typing error, which would otherwise enter the costs).
+MAX_DAYS_PER_QUARTER = 92
+MAX_CONTACTS_PER_QUARTER = 500
+_DAYS_RULE = f"at most {MAX_DAYS_PER_QUARTER} (a quarter has at most {MAX_DAYS_PER_QUARTER} days)."
+_CONTACTS_RULE = f"at most {MAX_CONTACTS_PER_QUARTER} (more than five a day is a registry or typing error)."
+
 HEALTH_SERVICE_USE = Table(
     "health_service_use",
     "One row per patient per quarter (3-month period) around the first admission, from the national "
@@ -409,16 +421,33 @@ HEALTH_SERVICE_USE = Table(
     "before the end of the data. Counts are complete registry counts: 0 means no contact.",
     ("patient_id", "quarter"),
     (
-        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P\d{3,}$"),
+        Field("patient_id", "string", "Patient identifier (patients.patient_id).", pattern=r"^P[0-9]{3,}$"),
         Field("quarter", "integer", "Quarter relative to the first admission: -4 to -1 before, 1 to 8 after.", allowed=REGISTRY_QUARTERS),
         Field("quarter_start", "date", "First day of the quarter."),
         *(
-            Field(f"{area}_{contact}", "integer", f"{area.upper()} specialist care: {contact.replace('_', ' ')}" + (" (days)" if contact == "inpatient_days" else " (contacts)") + " in the quarter.", minimum=0, unit="days" if contact == "inpatient_days" else "contacts")
+            Field(
+                f"{area}_{contact}",
+                "integer",
+                f"{area.upper()} specialist care: {contact.replace('_', ' ')}"
+                + (" (days)" if contact == "inpatient_days" else " (contacts)")
+                + " in the quarter; "
+                + (_DAYS_RULE if contact in ("inpatient_days", "day_care") else _CONTACTS_RULE),
+                minimum=0,
+                maximum=MAX_DAYS_PER_QUARTER if contact in ("inpatient_days", "day_care") else MAX_CONTACTS_PER_QUARTER,
+                unit="days" if contact == "inpatient_days" else "contacts",
+            )
             for area in SPECIALIST_AREAS
             for contact in SPECIALIST_CONTACTS
         ),
         *(
-            Field(f"{service}_contacts", "integer", f"Primary care: {service.replace('_', ' ')} contacts in the quarter.", minimum=0, unit="contacts")
+            Field(
+                f"{service}_contacts",
+                "integer",
+                f"Primary care: {service.replace('_', ' ')} contacts in the quarter; {_CONTACTS_RULE}",
+                minimum=0,
+                maximum=MAX_CONTACTS_PER_QUARTER,
+                unit="contacts",
+            )
             for service in PRIMARY_CARE_SERVICES
         ),
     ),
@@ -480,7 +509,9 @@ def _checks(f: Field) -> list[pa.Check]:
     if f.maximum is not None:
         checks.append(pa.Check.le(f.maximum, error=f"value must be at most {_bound(f.maximum)}"))
     if f.pattern is not None:
-        checks.append(pa.Check.str_matches(f.pattern, error=f"value must match {f.pattern}"))
+        # The whole value must match: re.match's "$" would let a trailing line break through ("P001\n").
+        whole = f.pattern.removeprefix("^").removesuffix("$")
+        checks.append(pa.Check(lambda s, whole=whole: s.str.fullmatch(whole), error=f"value must match {f.pattern}"))
     return checks
 
 

@@ -167,7 +167,7 @@ def test_command_line_check_exits_non_zero_and_writes_nothing(tmp_path, name):
         [sys.executable, "-m", "analysis.cohort", "--check", "--data", str(folder)],
         capture_output=True, text=True, cwd=ROOT,
     )
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert expected[0] in done.stderr and "Traceback" not in done.stderr
     assert sorted(p.name for p in folder.iterdir()) == before
 
