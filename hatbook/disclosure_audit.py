@@ -1,6 +1,7 @@
 """Audit built editions for disclosure leaks: what a reader who reads, adds and subtracts can learn.
 
-    python -m hatbook.disclosure_audit _build/reruns            # every edition built under the folder
+    python -m hatbook.disclosure_audit                          # every edition under _build/reruns
+    python -m hatbook.disclosure_audit _build/reruns            # the same, named
     python -m hatbook.disclosure_audit _build/reruns/oslo-2022  # one edition (its folder holds headline.json)
 
 An edition is a folder ``<variant>/`` holding ``html/`` (the built book) and ``headline.json`` (clinic, year,
@@ -18,6 +19,8 @@ a. **shown counts** from 1 to threshold - 1 (``t`` below):
      the ``hatbook-table`` class or inside a cell's output (static tables reprint the report);
    * in chart data (Vega-Lite ``datasets`` and inline ``data.values``): a field whose name is a count by
      the same words (``patients``, ``n``, ``total``, ``at_risk``, ``number_at_risk``, ``events``, ...);
+     and a survival curve's step of 1..t-1 patients: the number at risk falling by so few from one row
+     to the next (one row per discharge tells who left on which day);
    * in a glued value of a notebook whose name is a count by the same words (``s6_5_patients_with_sae_n``);
    * in prose (page text outside tables and code, notebook text outputs, titles of the search index): a
      number written in digits followed by a noun of :data:`PROSE_NOUNS` ("3 patients"). The search index
@@ -305,15 +308,34 @@ def shown_in_table(table: Table, threshold: int) -> Iterator[tuple[str, str]]:
                 yield f"{table.key}: row '{_row_label(table, row)}', column '{table.headers[i]}'", text
 
 
-def shown_in_chart(spec: dict, threshold: int) -> Iterator[tuple[str, str]]:
+#: Fields that place a row of chart data in time (shown beside a finding).
+TIME_FIELDS = ("years", "days", "months", "time", "date", "day")
+
+
+def shown_in_chart(spec: dict, threshold: int) -> Iterator[tuple[str, str, str]]:
+    """Counts 1..t-1 in a chart's data, and survival steps of fewer than t patients: where a field of the
+    number at risk falls by 1..t-1 from one row to the next of the same series (rows with the same text
+    fields), that row is a step of so few patients (with its day, who left when)."""
     for name, rows in datasets(spec):
+        previous: dict[tuple, dict] = {}
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
                 continue
-            label = ", ".join(f"{k}={v}" for k, v in row.items() if isinstance(v, str))[:80]
+            series = tuple((k, v) for k, v in row.items() if isinstance(v, str) and k not in TIME_FIELDS)
+            label = ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in row.items()
+                if isinstance(v, str) or k in TIME_FIELDS
+            )[:80]
             for key, value in row.items():
                 if is_count_name(key) and small(value, threshold):
-                    yield f"chart data {name} row {index} ({label}) field '{key}'", str(value)
+                    yield f"chart data {name} row {index} ({label}) field '{key}'", "shown count", str(value)
+                if "risk" in key and series in previous:
+                    before, now = number(previous[series].get(key)), number(value)
+                    if before is not None and now is not None and 0 < before - now < threshold:
+                        yield (f"chart data {name} row {index} ({label}) field '{key}'",
+                               f"survival step of fewer than {threshold} patients ({before} to {now} at risk)", str(before - now))
+            previous[series] = row
 
 
 # --- rule b: recovery within a table -----------------------------------------------------------------------
@@ -505,7 +527,7 @@ def audit_html(page: str, html: str, threshold: int) -> tuple[list[tuple[str, st
             where = f"{table.key}: row '{_row_label(table, table.rows[r])}', column '{table.headers[c]}'"
             found.append((page, where, f"hidden cell '{table.rows[r][c]}' recovered within the table", str(value)))
     for spec in chart_specs(html):
-        found += [(page, where, "shown count", value) for where, value in shown_in_chart(spec, threshold)]
+        found += [(page, where, what, value) for where, what, value in shown_in_chart(spec, threshold)]
     for tag in soup(["script", "style", "table", "pre", "code", "nav"]):
         tag.decompose()
     for tag in soup.find_all(class_=re.compile(r"cell_input|highlight")):
@@ -532,7 +554,7 @@ def audit_notebook(page: str, notebook: dict, threshold: int) -> list[tuple[str,
                     found += [(page, f"{where}: {w}", what, v) for _, w, what, v in inner]
                 elif "vegalite" in mime or "vnd.vega" in mime:
                     spec = data if isinstance(data, dict) else json.loads(text)
-                    found += [(page, f"{where}: {w}", "shown count", v) for w, v in shown_in_chart(spec, threshold)]
+                    found += [(page, f"{where}: {w}", what, v) for w, what, v in shown_in_chart(spec, threshold)]
                 elif mime.endswith("text/plain") and name:
                     if is_count_name(name) and small(text.strip().strip("'\""), threshold):
                         found.append((page, where, "shown count (glued value)", text.strip()))
@@ -647,8 +669,15 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m hatbook.disclosure_audit",
         description="Report counts below the threshold, and hidden cells a reader can recover, in built editions.",
     )
-    parser.add_argument("paths", nargs="+", type=Path, help="an edition's folder (with headline.json and html/) or a folder of them")
+    parser.add_argument(
+        "paths", nargs="*", type=Path,
+        help="an edition's folder (with headline.json and html/) or a folder of them (default: where reruns go, _build/reruns)",
+    )
     args = parser.parse_args(argv)
+    if not args.paths:
+        from hatbook.rerun import output_root
+
+        args.paths = [output_root()]
     try:
         findings = audit(args.paths)
     except BadInput as error:

@@ -133,3 +133,27 @@ def test_a_table_of_statistics_is_judged_row_by_row():
     assert found == [("p.html", "table: row 'Patients with a serious adverse event, Bergen', column 'computed'", "shown count", "3")]
     # a group header's "(n=92)" says how many the group has; its share column is no count
     assert not da.is_count_name("HAT total (n=92) / %") and da.is_count_name("HAT total (n=92) / n")
+
+
+def test_default_folder_is_where_reruns_go(monkeypatch, capsys):
+    monkeypatch.setenv("HATBOOK_RERUNS_DIR", str(DATA / "clean"))
+    assert da.main([]) == 0
+    monkeypatch.setenv("HATBOOK_RERUNS_DIR", str(DATA / "leaky"))
+    assert da.main([]) == 1
+
+
+def test_a_real_leak_survival_steps_of_one_patient():
+    # the Kaplan-Meier data of Oslo 2022 as main built it: one row per discharge, the number at risk falling
+    # by one or two, so the chart says on which day one patient left (tests/data/disclosure_audit/real)
+    found = [(f.edition, f.page, f.where, f.value) for f in da.audit([DATA / "real"])]
+    where = "chart data data-845a7ee703dc68a7060b7ad9cc72959b row {} (years={}) field 'n_at_risk'"
+    assert found == [
+        ("oslo-2022", "book/ch06_1_enrollment_retention.html", where.format(2, "0.282"), "1"),
+        ("oslo-2022", "book/ch06_1_enrollment_retention.html", where.format(3, "0.2957"), "2"),
+        ("oslo-2022", "book/ch06_1_enrollment_retention.html", where.format(4, "0.3285"), "1"),
+    ]
+    assert {f.what for f in da.audit([DATA / "real"])} == {
+        "survival step of fewer than 5 patients (35 to 34 at risk)",
+        "survival step of fewer than 5 patients (34 to 32 at risk)",
+        "survival step of fewer than 5 patients (32 to 31 at risk)",
+    }
