@@ -121,6 +121,7 @@ class Table:
     counts: list[bool] = field(default_factory=list)  # which columns are count columns (rule a)
     #: a table of statistics, one a row ("statistic | computed"): a cell is a count when its row's name says so
     by_row: bool = False
+    anchor: str = ""
 
     def is_count(self, row: list[str], column: int) -> bool:
         if self.by_row:
@@ -239,9 +240,12 @@ def tables(soup, threshold: int, *, computed_only: bool = True) -> list[Table]:
         figure = tag.find_parent(["figure", "div"], class_=re.compile("figure|table"))
         if not caption and figure is not None and figure.find(["figcaption", "caption"]):
             caption = figure.find(["figcaption", "caption"]).get_text(" ", strip=True)
-        key = _anchor(tag) + (f" '{caption}'" if caption else "")
-        seen[key] += 1
-        key = f"{key} #{seen[key]}" if seen[key] > 1 else key
+        # the anchor (with its rank among the tables under it) names the table across editions; the caption
+        # is for the reader of a finding (it may carry an edition's words)
+        anchor = _anchor(tag)
+        seen[anchor] += 1
+        anchor = f"{anchor} #{seen[anchor]}" if seen[anchor] > 1 else anchor
+        key = anchor + (f" '{caption}'" if caption else "")
         counts = [
             is_count_name(h) or any(hidden(r[i], threshold) and cell(r[i]) != WITHHELD for r in rows)
             for i, h in enumerate(headers)
@@ -250,7 +254,7 @@ def tables(soup, threshold: int, *, computed_only: bool = True) -> list[Table]:
         if by_row and headers[0].lower() == "key" and len(headers) > 1:  # the scorecard page: key, statistic, ...
             rows = [row[1:] for row in rows]
             headers, counts = headers[1:], counts[1:]
-        found.append(Table(key.strip() or "table", headers, rows, counts, by_row))
+        found.append(Table(key.strip() or "table", headers, rows, counts, by_row, anchor))
     return found
 
 
@@ -486,16 +490,17 @@ def _cells(table: Table) -> dict[tuple[str, str], str]:
 def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tuple[str, str, tuple, tuple[str, str], int]]:
     """Cells of one clinic pinned down by all = Oslo + Bergen: (clinic, text it shows there, table, cell, value).
 
-    ``whole`` and ``parts`` map (table key, headers) to a table's cells; a clinic whose edition is missing,
-    or whose table lacks the cell, is unseen (0..BIG)."""
-    for table_key, cells in whole.items():
+    ``whole`` and ``parts`` map (page, anchor, headers) to (table's name, its cells by (row, column)); a
+    clinic whose edition is missing, or whose table lacks the cell, is unseen (0..BIG). A cell is reported
+    when it is hidden in its edition, or unseen and small."""
+    for table_key, (_, cells) in whole.items():
         for cell, text in cells.items():
             shown_whole = _bounds(text, threshold)
             if shown_whole is None:
                 continue
             terms = {}
             for clinic, tables_ in parts.items():
-                seen = tables_.get(table_key, {}).get(cell)
+                seen = tables_.get(table_key, (None, {}))[1].get(cell)
                 terms[clinic] = (seen, _bounds(seen, threshold) if seen is not None else (0, BIG))
             if any(b is None for _, b in terms.values()) or not any(
                 seen is not None for seen, _ in terms.values()
@@ -507,7 +512,7 @@ def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tupl
                 others = [b for k, (_, b) in terms.items() if k != clinic]
                 low = max(lo, shown_whole[0] - sum(b[1] for b in others))
                 high = min(hi, shown_whole[1] - sum(b[0] for b in others))
-                if low == high and (seen is not None or 0 < low < threshold):
+                if low == high and (hidden(seen, threshold) if seen is not None else 0 < low < threshold):
                     yield clinic, seen if seen is not None else "not shown", table_key, cell, low
 
 
@@ -586,7 +591,7 @@ def audit_edition(edition: Edition) -> tuple[list[Finding], dict]:
         found, page_tables = audit_html(page, path.read_text(encoding="utf-8", errors="replace"), t)
         findings += found
         for table in page_tables:
-            by_key[(page, table.key, tuple(table.headers))] = _cells(table)
+            by_key[(page, table.anchor, tuple(table.headers))] = (table.key, _cells(table))
     for path in sorted(edition.html.rglob("*.ipynb")):
         try:
             notebook = json.loads(path.read_text(encoding="utf-8"))
@@ -648,7 +653,8 @@ def audit(paths: Iterable[Path]) -> list[Finding]:
             continue
         whole_edition, whole = members["all"]
         parts = {clinic: members[clinic][1] if clinic in members else {} for clinic in ("oslo", "bergen")}
-        for clinic, seen, (page, key, _), (label, header), value in across(whole, parts, threshold):
+        for clinic, seen, table_key, (label, header), value in across(whole, parts, threshold):
+            page, key = table_key[0], whole[table_key][0]
             # reported in the edition the value belongs to (named even when it was not built)
             owner = members[clinic][0].name if clinic in members else f"{clinic}-{year} (not built)"
             others = " and ".join(members[c][0].name for c in members if c not in ("all", clinic))

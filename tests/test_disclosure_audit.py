@@ -85,10 +85,12 @@ def test_recovery_by_bounds_within_a_table():
 
 def test_across_editions_with_an_unbuilt_clinic():
     key = ("sae.html", "sae", ("Event", "Events"))
-    whole = {key: {("Seizure", "Events"): "9", ("Fall", "Events"): "12", ("Burn", "Events"): "<5"}}
-    oslo = {key: {("Seizure", "Events"): "6", ("Fall", "Events"): "5", ("Burn", "Events"): "<5"}}
-    found = list(da.across(whole, {"oslo": oslo, "bergen": {}}, 5))
-    # Bergen is unseen: 9 - 6 = 3 is small and so a leak; 12 - 5 = 7 is not; <5 - <5 pins nothing
+    whole = {key: ("sae", {("Seizure", "Events"): "9", ("Fall", "Events"): "12", ("Burn", "Events"): "<5", ("Cut", "Events"): "5"})}
+    oslo = {key: ("sae", {("Seizure", "Events"): "6", ("Fall", "Events"): "5", ("Burn", "Events"): "<5", ("Cut", "Events"): ""})}
+    bergen = {key: ("sae", {("Cut", "Events"): "5"})}
+    found = list(da.across(whole, {"oslo": oslo, "bergen": bergen}, 5))
+    # Bergen's seizures are unseen: 9 - 6 = 3 is small and so a leak; 12 - 5 = 7 is not; <5 - <5 pins
+    # nothing; Oslo's empty cut cell is pinned to 0, but an empty cell hides nothing
     assert found == [("bergen", "not shown", key, ("Seizure", "Events"), 3)]
 
 
