@@ -314,8 +314,13 @@ def km_curve(episodes: pd.DataFrame, data_end, alpha: float = 0.05) -> pd.DataFr
 def retention_at(episodes: pd.DataFrame, data_end, days: float = DAYS_PER_YEAR) -> float:
     """Kaplan-Meier retention of first episodes at ``days`` after admission (default one year, 365.25 days).
 
-    The estimate at the last time of change on or before ``days``; a share between 0 and 1.
+    The estimate at the last time of change on or before ``days``; a share between 0 and 1. NaN when no
+    first episode was observed for ``days`` (every one ended or was censored before): the curve is not
+    defined that far, and carrying its last value forward would report a retention nobody was followed for.
     """
+    times = first_episode_times(episodes, data_end)
+    if not len(times) or float(times["days"].max()) < days:
+        return float("nan")
     curve = km_curve(episodes, data_end)
     return float(curve.loc[curve["days"] <= days, "retention"].iloc[-1])
 
@@ -377,3 +382,182 @@ def km_chart(curve: pd.DataFrame) -> alt.LayerChart:
         ],
     )
     return (band + line).properties(width=480, height=280)
+
+
+# --- capacity in force ------------------------------------------------------------------------------------
+
+#: When each capacity the report gives came into force, as far as the report dates it: (clinic, ledger key
+#: of the capacity, earliest date it can have applied, latest date by which it certainly applied). The
+#: opening capacities applied from the clinics' openings (Table 3.B: Oslo January 2022, Bergen March 2022);
+#: Bergen's 100 places came with the move into purpose-built premises in November 2024. The report does not
+#: date Oslo's increase to 65 places ("during the pilot"; certain only at the end of 2025) nor Bergen's first
+#: move to 40 places (certain only before the November 2024 move): their earliest date is the opening.
+CAPACITY_DATES = (
+    ("Oslo", "s6_1_capacity_oslo_initial", "2022-01-01", "2022-01-01"),
+    ("Oslo", "s6_1_capacity_oslo_2025", "2022-01-01", "2025-12-31"),
+    ("Bergen", "s6_1_capacity_bergen_initial", "2022-03-01", "2022-03-01"),
+    ("Bergen", "s6_1_capacity_bergen_intermediate", "2022-03-01", "2024-10-31"),
+    ("Bergen", "s6_1_capacity_bergen_2025", "2024-11-01", "2024-11-01"),
+)
+
+
+def capacity_schedule(reported: pd.Series) -> pd.DataFrame:
+    """The clinics' capacities with the dates the report allows (:data:`CAPACITY_DATES`).
+
+    ``reported`` maps ledger keys to the capacities (``text_6_1_enrollment_retention.csv``). Columns:
+    clinic, key, capacity, earliest, latest; rows per clinic in the order the capacities followed each
+    other."""
+    frame = pd.DataFrame(CAPACITY_DATES, columns=["clinic", "key", "earliest", "latest"])
+    frame["capacity"] = [int(reported[key]) for key in frame["key"]]
+    frame["earliest"] = pd.to_datetime(frame["earliest"])
+    frame["latest"] = pd.to_datetime(frame["latest"])
+    return frame[["clinic", "key", "capacity", "earliest", "latest"]]
+
+
+def capacity_in_force(schedule: pd.DataFrame, day, clinics) -> tuple[int, int]:
+    """The capacity in force at the end of ``day``, summed over ``clinics``, as a (lowest, highest) pair.
+
+    Rule, per clinic, over its capacities in the order they followed each other: a capacity may be in force
+    on ``day`` when it can have started (``earliest <= day``) and the next one had not certainly started
+    (the next one's ``latest`` is after ``day``). When one capacity remains, lowest and highest are equal;
+    when the report leaves the date of a change open, both possible capacities are kept and the pair is a
+    range. A clinic not yet open on ``day`` contributes 0."""
+    day = _end(day)
+    low = high = 0
+    for clinic in clinics:
+        rows = schedule[schedule["clinic"] == clinic].reset_index(drop=True)
+        possible = []
+        for i, row in rows.iterrows():
+            next_certain = i + 1 < len(rows) and rows.loc[i + 1, "latest"] <= day
+            if row["earliest"] <= day and not next_certain:
+                possible.append(int(row["capacity"]))
+        if possible:
+            low += min(possible)
+            high += max(possible)
+    return low, high
+
+
+def occupancy_sentence(in_treatment, capacity: tuple[int, int], day_text: str, clinics_text: str) -> str:
+    """The sentence on occupancy: patients in treatment at the data end against the capacity in force.
+
+    ``in_treatment`` is the count as the page shows it (a string is a disclosure marker: the occupancy is
+    then withheld); ``capacity`` the (lowest, highest) pair of :func:`capacity_in_force`; ``clinics_text``
+    "both clinics" or "the Bergen clinic". The share is put in words by :func:`analysis.formats.share_words`
+    when it is at most 1 and the capacity is certain; above 1 the sentence says the clinics held more
+    patients than their places."""
+    from analysis import formats
+
+    low, high = capacity
+    whose = "a combined capacity" if clinics_text == "both clinics" else f"{clinics_text}'s capacity"
+    places = f"{formats.number(low)} places" if low == high else f"between {formats.number(low)} and {formats.number(high)} places"
+    if isinstance(in_treatment, str):
+        return (f"On {day_text}, {in_treatment} patients were in treatment against {whose} of {places}; the occupancy "
+                "is withheld in this edition, since the count is too small to show.")
+    if high == 0:
+        return f"On {day_text}, no clinic of this edition had opened, so there is no occupancy to give."
+    head = f"On {day_text}, {formats.number(in_treatment)} patients were in treatment against {whose} of {places}"
+    if low == high:
+        share = in_treatment / low
+        ratio = f"{formats.number(share, 2)} ({formats.percent(100 * share)})"
+        if share > 1:
+            return f"{head}: an occupancy of {ratio}, more patients than places."
+        holder = "the clinics" if clinics_text == "both clinics" else "the clinic"
+        return f"{head}: an occupancy of {ratio}, or {formats.share_words(share)} of what {holder} could hold."
+    undated = ("the report does not date every change of capacity, so the capacity in force on that day is known "
+               "only within this range")
+    if low == 0:
+        return f"{head} ({undated})."
+    return (f"{head} ({undated}): an occupancy of between {formats.percent(100 * in_treatment / high)} and "
+            f"{formats.percent(100 * in_treatment / low)}.")
+
+
+# --- the Kaplan-Meier curve as an edition with disclosure control may show it ---------------------------------
+
+
+def km_curve_grouped(episodes: pd.DataFrame, data_end, threshold: int, step_days: float = DAYS_PER_MONTH,
+                     alpha: float = 0.05) -> pd.DataFrame:
+    """The Kaplan-Meier curve of :func:`km_curve` at grid points, with no step that is fewer than
+    ``threshold`` people.
+
+    Grid points are 0, ``step_days``, 2 ``step_days`` ... (whole months by default), so no exact day of a
+    discharge is shown. At a grid point t the curve takes the estimate of the last time of change on or
+    before t; ``n_at_risk`` is the number of patients whose first episode was observed beyond t (still at
+    risk after it), and ``discharges`` the first-episode discharges since the previous point shown. A grid
+    point is shown when at least ``threshold`` discharges have accumulated since the previous point shown and
+    at least ``threshold`` patients are still at risk after it; the curve stops at the first grid point with
+    fewer than ``threshold`` at risk. The start (t = 0, every patient at risk) is shown when there are at
+    least ``threshold`` patients. Columns as :func:`km_curve` (days, retention, se, lower, upper, n_at_risk,
+    discharges, years)."""
+    columns = ["days", "retention", "se", "lower", "upper", "n_at_risk", "discharges", "years"]
+    times = first_episode_times(episodes, data_end)
+    if len(times) < threshold:
+        return pd.DataFrame(columns=columns)
+    curve = km_curve(episodes, data_end, alpha)
+    days = times["days"].to_numpy(dtype=float)
+    ended = times["discharged"].to_numpy(dtype=bool)
+    rows = [curve.iloc[0][columns].to_dict() | {"days": 0.0, "n_at_risk": len(times), "discharges": 0, "years": 0.0}]
+    shown_at = 0.0
+    step = 1
+    while True:
+        t = step * step_days
+        at_risk = int((days > t).sum())
+        if at_risk < threshold:
+            break
+        events = int((ended & (days > shown_at) & (days <= t)).sum())
+        if events >= threshold:
+            row = curve.loc[curve["days"] <= t].iloc[-1]
+            rows.append({"days": t, "retention": row["retention"], "se": row["se"], "lower": row["lower"],
+                         "upper": row["upper"], "n_at_risk": at_risk, "discharges": events, "years": t / DAYS_PER_YEAR})
+            shown_at = t
+        step += 1
+    out = pd.DataFrame(rows, columns=columns)
+    out["n_at_risk"] = out["n_at_risk"].astype(int)
+    out["discharges"] = out["discharges"].astype(int)
+    return out
+
+
+# --- sentences chosen by the data ------------------------------------------------------------------------
+
+
+def trend_sentence(enrolled: pd.DataFrame, year_end: pd.DataFrame, clinics, threshold: int | None) -> str:
+    """What the admissions per year (:func:`enrollment_by_year`) and the patients in treatment at each
+    year's end (:func:`in_treatment_by_year`) show, in words chosen from the counts.
+
+    For each of ``clinics`` with admissions: the year with the most admissions (the first such year on a
+    tie), and whether every later year had fewer. Then whether the patients in treatment at the end of the
+    year (all ``clinics`` together) grew from each year to the next. A clinic whose admission counts
+    include one from 1 to ``threshold`` - 1 is not described (its ranking would tell about small counts),
+    nor the stock when one of its yearly totals is small. With one year of data there is no trend yet."""
+    from analysis.disclosure import is_small
+
+    years = sorted(enrolled["year"].unique())
+    if len(years) < 2:
+        return "With one calendar year of data there is no change from year to year to describe yet."
+    parts = []
+    for clinic in clinics:
+        own = enrolled[enrolled["clinic"] == clinic].sort_values("year")
+        counts = own["admissions"].tolist()
+        if not sum(counts):
+            continue
+        if any(is_small(c, threshold) for c in counts):
+            parts.append(f"the yearly admissions of the {clinic} clinic are too small to rank")
+            continue
+        peak = int(own["year"].iloc[counts.index(max(counts))])
+        after = counts[counts.index(max(counts)):]
+        falling = len(after) > 1 and all(b < a for a, b in zip(after, after[1:]))
+        parts.append(f"the {clinic} clinic admitted the most patients in {peak}"
+                     + (" and fewer in each year after it" if falling else ""))
+    stock = year_end[year_end["clinic"].isin(list(clinics))].groupby("year")["patients"].sum().sort_index().tolist()
+    if any(is_small(c, threshold) for c in stock):
+        grew = None
+    else:
+        grew = all(b > a for a, b in zip(stock, stock[1:]))
+    sentence = ""
+    if parts:
+        text = "; ".join(parts)
+        sentence = text[0].upper() + text[1:] + "."
+    if grew is True:
+        sentence += " The number of patients in treatment at the end of the year still grew from each year to the next."
+    elif grew is False:
+        sentence += " The number of patients in treatment at the end of the year did not grow in every year."
+    return sentence.strip()

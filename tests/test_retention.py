@@ -218,3 +218,100 @@ def test_share_reachable_knows_which_percentages_a_count_can_give():
     assert not retention.share_reachable(65.7, 10, step=0.1)
     assert retention.share_reachable(50, 2)
     assert not retention.share_reachable(50, 0)
+
+
+# --- one-year retention needs a year of follow-up -------------------------------------------------------------
+
+
+def test_retention_at_is_nan_when_nobody_was_followed_that_long():
+    # both first episodes end (or are censored) before 365.25 days: the curve is not defined at one year
+    frame = episodes_frame([("E001", "P001", 1, "2023-03-01", None, None, None),
+                            ("E002", "P002", 1, "2023-01-01", "2023-03-01", "planned", "transition_to_oat")])
+    assert math.isnan(retention.retention_at(frame, DATA_END))
+    # but at 100 days it is: P002 left on day 59, 1 of 2 -> 1/2
+    assert retention.retention_at(frame, DATA_END, 100) == pytest.approx(0.5)
+
+
+# --- capacity in force -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def schedule() -> pd.DataFrame:
+    reported = pd.Series({"s6_1_capacity_oslo_initial": 50, "s6_1_capacity_oslo_2025": 65, "s6_1_capacity_bergen_initial": 15,
+                          "s6_1_capacity_bergen_intermediate": 40, "s6_1_capacity_bergen_2025": 100})
+    return retention.capacity_schedule(reported)
+
+
+def test_capacity_at_the_end_of_2025_is_the_final_one(schedule):
+    assert retention.capacity_in_force(schedule, "2025-12-31", ["Oslo", "Bergen"]) == (165, 165)
+    assert retention.capacity_in_force(schedule, "2025-12-31", ["Bergen"]) == (100, 100)
+
+
+def test_capacity_after_bergens_move_in_november_2024(schedule):
+    # Bergen's 100 places are dated (November 2024); Oslo's increase to 65 is not, so Oslo is 50 or 65
+    assert retention.capacity_in_force(schedule, "2024-12-31", ["Bergen"]) == (100, 100)
+    assert retention.capacity_in_force(schedule, "2024-12-31", ["Oslo", "Bergen"]) == (150, 165)
+
+
+def test_capacity_in_2023_is_a_range_not_the_end_of_2025(schedule):
+    # Oslo 50 or 65, Bergen 15 or 40: never the 165 places of the end of 2025
+    assert retention.capacity_in_force(schedule, "2023-12-31", ["Oslo", "Bergen"]) == (65, 105)
+
+
+def test_a_clinic_not_yet_open_has_no_capacity(schedule):
+    assert retention.capacity_in_force(schedule, "2022-02-01", ["Bergen"]) == (0, 0)
+
+
+def test_occupancy_sentence_words_and_ranges():
+    certain = retention.occupancy_sentence(76, (165, 165), "31 December 2025", "both clinics")
+    assert "0.46 (46%)" in certain and "nearly half of what the clinics could hold" in certain
+    ranged = retention.occupancy_sentence(64, (65, 105), "31 December 2023", "both clinics")
+    assert "between 65 and 105 places" in ranged and "between 61% and 98%" in ranged and "half" not in ranged
+    over = retention.occupancy_sentence(200, (100, 100), "31 December 2025", "the Bergen clinic")
+    assert "the Bergen clinic's capacity of 100 places" in over and "more patients than places" in over
+    hidden = retention.occupancy_sentence("<5", (15, 40), "31 December 2022", "the Bergen clinic")
+    assert "withheld" in hidden and "%" not in hidden
+
+
+# --- the Kaplan-Meier curve of a rerun ------------------------------------------------------------------------
+
+
+def test_grouped_curve_has_no_step_of_fewer_than_threshold_people():
+    # 12 patients admitted 2022-01-01: discharged on days 10, 20, 40, 45, 50, 70, 80, 100; 4 open (censored at 729)
+    stays = [10, 20, 40, 45, 50, 70, 80, 100]
+    rows = [(f"E{i:03d}", f"P{i:03d}", 1, "2022-01-01", (pd.Timestamp("2022-01-01") + pd.Timedelta(days=d)).date().isoformat(),
+             "planned", "transition_to_oat") for i, d in enumerate(stays, 1)]
+    rows += [(f"E{i:03d}", f"P{i:03d}", 1, "2022-01-01", None, None, None) for i in range(9, 13)]
+    frame = episodes_frame(rows)
+    grouped = retention.km_curve_grouped(frame, DATA_END, threshold=3, step_days=30)
+    # grid 30: 2 events (10, 20) -> not shown; 60: 3 more (40, 45, 50) -> 5 since 0, shown, 7 at risk after day 60;
+    # 90: 2 (70, 80) -> not shown; 120: 3 (70, 80, 100), shown, 4 at risk; 150 onwards: no more events
+    assert grouped["days"].tolist() == [0, 60, 120]
+    assert grouped["discharges"].tolist() == [0, 5, 3]
+    assert grouped["n_at_risk"].tolist() == [12, 7, 4]
+    assert grouped["retention"].tolist() == pytest.approx([1, 7 / 12, 4 / 12])
+    assert (grouped["discharges"].iloc[1:] >= 3).all() and (grouped["n_at_risk"] >= 3).all()
+    # a threshold above the at-risk count after the first step stops the curve at its start
+    assert retention.km_curve_grouped(frame, DATA_END, threshold=8, step_days=30)["days"].tolist() == [0]
+    # fewer patients than the threshold: nothing to draw
+    assert retention.km_curve_grouped(frame, DATA_END, threshold=13).empty
+
+
+# --- the year-to-year sentence ----------------------------------------------------------------------------
+
+
+def test_trend_sentence_peak_years_and_stock():
+    enrolled = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024, 2024], "clinic": ["Oslo", "Bergen"] * 3,
+                             "admissions": [40, 10, 20, 12, 10, 3]})
+    year_end = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024, 2024], "clinic": ["Oslo", "Bergen"] * 3,
+                             "patients": [30, 8, 40, 12, 45, 14]})
+    sentence = retention.trend_sentence(enrolled, year_end, ["Oslo", "Bergen"], None)
+    assert sentence.startswith("The Oslo clinic admitted the most patients in 2022 and fewer in each year after it; "
+                               "the Bergen clinic admitted the most patients in 2023 and fewer in each year after it.")
+    assert sentence.endswith("still grew from each year to the next.")
+    # with a threshold of 5, Bergen's 3 admissions in 2024 keep its years unranked
+    protected = retention.trend_sentence(enrolled, year_end, ["Oslo", "Bergen"], 5)
+    assert "Bergen clinic are too small to rank" in protected and "Bergen clinic admitted" not in protected
+    fell = year_end.assign(patients=[30, 8, 20, 12, 45, 14])
+    assert "did not grow in every year" in retention.trend_sentence(enrolled, fell, ["Oslo", "Bergen"], None)
+    assert "no change from year to year" in retention.trend_sentence(enrolled[enrolled.year == 2022], year_end, ["Oslo"], None)
