@@ -107,7 +107,10 @@ def _read_csv(path: Path, table: schema.Table) -> tuple[pd.DataFrame | None, lis
     """
     if not path.is_file():
         return None, [f"{path}: file not found (table '{table.name}' of the patient-level data)"]
-    raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    try:
+        raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    except OSError as error:
+        return None, [f"{path}: cannot be read ({error.strerror or error})"]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -121,7 +124,10 @@ def _read_csv(path: Path, table: schema.Table) -> tuple[pd.DataFrame | None, lis
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except Exception as error:  # any parser failure means the same thing to the user; pandas names the line
-        return None, [f"{path}: cannot be read as comma-separated values ({str(error).strip()})"]
+        message = str(error).strip()
+        line = re.search(r"in line (\d+)", message)
+        where = f"{path}: line {line.group(1)}" if line else f"{path}"
+        return None, [f"{where}: cannot be read as comma-separated values ({message}; rule: every line has the header's columns)"]
     header = [str(c) for c in frame.columns]
     if len(header) == 1 and ";" in header[0]:
         return None, [
@@ -226,7 +232,10 @@ def _validate_table(path: Path, table: schema.Table, frame: pd.DataFrame) -> tup
             elif check == "field_uniqueness" or check.startswith("unique") or check == "multiple_fields_uniqueness":
                 rule = "value must be unique (duplicated identifier)"
             elif check == "column_in_schema":
-                problems.append(f"{path}: unexpected column {group.failure_case.iloc[0]!r} (rule: only the schema's columns)")
+                name = str(group.failure_case.iloc[0])
+                twice = re.fullmatch(r"(.+)\.[0-9]+", name)
+                hint = f" (hint: is '{twice.group(1)}' named twice in the header?)" if twice and twice.group(1) in table.columns else ""
+                problems.append(f"{path}: line 1: unexpected column {name!r} (rule: only the schema's columns){hint}")
                 continue
             else:
                 rule = check

@@ -18,7 +18,16 @@ This module imports nothing from the rest of :mod:`analysis`, so that the synthe
 use it without touching analysis code. Each table's fields are listed in :data:`TABLES`; from that one
 list :func:`pandera_schema` builds the validator and :func:`dictionary_resource` the entry of the
 Frictionless data dictionary ``data/datapackage.json``. Rules that span rows or tables (an episode that
-ends before it starts, an event outside every episode, ...) live in :mod:`analysis.cohort`.
+ends before it starts, an event outside every episode, ...) live in :mod:`analysis.cohort`, as do the rules
+of a cell's text (ISO dates, ASCII digits, an integer written ``3.0`` read as 3, empty cells for missing
+values).
+
+Every count and day field has an upper bound, stated in its description and shown in the dictionary as
+``maximum``: a value above it is a typing or extraction error that would otherwise flow into costs (a quarter
+has at most 92 days; at most 500 contacts a quarter; at most 30 days of the previous 30). Identifiers are
+ASCII (``[0-9]``, not ``\\d``, which takes other scripts' digits) and match as a whole value.
+:data:`OPTIONAL_TABLES` are tables a data folder may bring (the clinics' accounts); the loader reads them
+when their file is there.
 """
 
 from __future__ import annotations

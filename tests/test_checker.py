@@ -269,3 +269,17 @@ def test_loaded_values_do_not_change_for_valid_text(small):
     raw = pd.read_csv(small / "health_service_use.csv")
     assert cohort.health_service_use.gp_contacts.tolist() == raw.gp_contacts.tolist()
     assert cohort.episodes.admission_date.tolist() == pd.to_datetime(pd.read_csv(small / "episodes.csv").admission_date).tolist()
+
+
+def test_a_line_with_too_many_values_is_named(copy, capsys):
+    with (copy / "patients.csv").open("a", encoding="utf-8") as out:
+        out.write("P999,Oslo,male,40,,,,,,,,,,,extra\n")
+    refused(copy, capsys, "patients.csv: line 8: cannot be read as comma-separated values", "header's columns")
+
+
+def test_a_column_named_twice_gets_a_hint(copy, capsys):
+    table_rows = rows(copy, "adverse_events")
+    for row in table_rows:
+        row.append(row[-1])
+    write_rows(copy, "adverse_events", table_rows)
+    refused(copy, capsys, "adverse_events.csv: line 1: unexpected column 'category.1'", "'category' named twice")
