@@ -8,7 +8,8 @@ An edition is a folder ``<variant>/`` holding ``html/`` (the built book) and ``h
 data_dir, threshold, published, as :mod:`hatbook.rerun` writes it). The published edition (``published``
 true or ``threshold`` null) is skipped: it compares with aggregates that are already public. In the other
 editions the auditor reads every HTML page, every chart specification embedded in them, every executed
-notebook served with the book (``*.ipynb``) and the search index (``searchindex.js``), and reports:
+notebook served with the book (``*.ipynb`` with a ``parameters`` cell: a page without one reads no patient
+data and is the same in every edition) and the search index (``searchindex.js``), and reports:
 
 a. **shown counts** from 1 to threshold - 1 (``t`` below):
 
@@ -597,6 +598,8 @@ def audit_edition(edition: Edition) -> tuple[list[Finding], dict]:
             notebook = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             continue
+        if not any("parameters" in (c.get("metadata") or {}).get("tags", []) for c in notebook.get("cells", [])):
+            continue  # a page without edition parameters reads no patient data: the same in every edition
         findings += audit_notebook(path.relative_to(edition.html).as_posix(), notebook, t)
     index = edition.html / "searchindex.js"
     if index.exists():
@@ -658,14 +661,9 @@ def audit(paths: Iterable[Path]) -> list[Finding]:
             # reported in the edition the value belongs to (named even when it was not built)
             owner = members[clinic][0].name if clinic in members else f"{clinic}-{year} (not built)"
             others = " and ".join(members[c][0].name for c in members if c not in ("all", clinic))
+            how = f"as {whole_edition.name} minus {others}" if others else f"from {whole_edition.name} alone"
             findings.append(
-                Finding(
-                    owner,
-                    page,
-                    f"{key}: row '{label}', column '{header}'",
-                    f"cell '{seen}' recovered as {whole_edition.name} minus {others}",
-                    str(value),
-                )
+                Finding(owner, page, f"{key}: row '{label}', column '{header}'", f"cell '{seen}' recovered {how}", str(value))
             )
     return sorted(set(findings))
 
