@@ -52,6 +52,17 @@ _MISSING_MARKERS = ("nan", "na", "n/a", "#n/a", "nat", "none", "null")
 _INTEGER = r"[+-]?[0-9]+(?:\.0*)?"
 _NUMBER = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#: The rules of a cell's text, as the checker words them ({found}: the first offending values).
+_CELL_RULES = {
+    "integer": "value is not of type integer (found {found}; rule: a whole number in ASCII digits, e.g. 3 or 3.0)",
+    "number": (
+        "value is not of type number (found {found}"
+        "; rule: a decimal number in ASCII digits with a point, e.g. 45.2)"
+    ),
+    "date": "value is not of type date (found {found}; rule: an ISO calendar date YYYY-MM-DD, no time)",
+    "boolean": "value is not of type boolean (found {found}; rule: true or false, or an empty cell)",
+    "spaced": "value has spaces or a line break around it (found {found}; rule: nothing around a value)",
+}
 
 
 def empty_table(table: schema.Table) -> pd.DataFrame:
@@ -120,14 +131,16 @@ def _read_csv(path: Path, table: schema.Table) -> tuple[pd.DataFrame | None, lis
             "rule: files are UTF-8 encoded; hint: save it as 'CSV UTF-8', not in a Windows or Latin-1 encoding)"
         ]
     if not text.strip():
-        return None, [f"{path}: the file is empty (rule: the first line names the columns: {', '.join(table.columns[:3])}, ...)"]
+        first = ", ".join(table.columns[:3])
+        return None, [f"{path}: the file is empty (rule: the first line names the columns: {first}, ...)"]
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except Exception as error:  # any parser failure means the same thing to the user; pandas names the line
         message = str(error).strip()
         line = re.search(r"in line (\d+)", message)
         where = f"{path}: line {line.group(1)}" if line else f"{path}"
-        return None, [f"{where}: cannot be read as comma-separated values ({message}; rule: every line has the header's columns)"]
+        rule = "rule: every line has the header's columns"
+        return None, [f"{where}: cannot be read as comma-separated values ({message}; {rule})"]
     header = [str(c) for c in frame.columns]
     if len(header) == 1 and ";" in header[0]:
         return None, [
@@ -174,7 +187,7 @@ def _prepare(path: Path, table: schema.Table, frame: pd.DataFrame) -> tuple[pd.D
         text = values[present].astype(str)
         findings: list[tuple[pd.Series, str]] = []
         spaced = text != text.str.strip()
-        findings.append((spaced, "value has spaces or a line break around it (found {found}; rule: nothing around a value)"))
+        findings.append((spaced, _CELL_RULES["spaced"]))
         rest = text[~spaced]
         allowed = {str(a) for a in f.allowed} if f.allowed is not None else set()
         marker = rest.str.lower().isin(_MISSING_MARKERS) & ~rest.isin(allowed)
@@ -186,7 +199,7 @@ def _prepare(path: Path, table: schema.Table, frame: pd.DataFrame) -> tuple[pd.D
         rest = rest[~marker]
         if f.type == "integer":
             wrong = ~rest.str.fullmatch(_INTEGER)
-            findings.append((wrong, "value is not of type integer (found {found}; rule: a whole number in ASCII digits, e.g. 3 or 3.0)"))
+            findings.append((wrong, _CELL_RULES["integer"]))
             whole = rest[~wrong].str.replace(r"\.0*$", "", regex=True).str.removeprefix("+")
             # Beyond the 64-bit range the value is certainly above the field's maximum: let that check name it.
             digits = whole.str.lstrip("+-")
@@ -195,16 +208,17 @@ def _prepare(path: Path, table: schema.Table, frame: pd.DataFrame) -> tuple[pd.D
             frame.loc[whole.index, f.name] = whole
         elif f.type == "number":
             wrong = ~rest.str.fullmatch(_NUMBER)
-            findings.append((wrong, "value is not of type number (found {found}; rule: a decimal number in ASCII digits with a point, e.g. 45.2)"))
+            findings.append((wrong, _CELL_RULES["number"]))
         elif f.type == "date":
             iso = rest.str.fullmatch(_ISO_DATE)
             parsed = pd.to_datetime(rest.where(iso), format="%Y-%m-%d", errors="coerce")
             wrong = parsed.isna()
-            findings.append((wrong, "value is not of type date (found {found}; rule: an ISO calendar date YYYY-MM-DD, no time)"))
+            findings.append((wrong, _CELL_RULES["date"]))
         elif f.type == "boolean":
             wrong = ~rest.isin(("true", "false"))
-            findings.append((wrong, "value is not of type boolean (found {found}; rule: true or false, or an empty cell)"))
-            frame[f.name] = values.map(lambda v: {"true": True, "false": False}.get(v, v) if isinstance(v, str) else v).astype(object)
+            findings.append((wrong, _CELL_RULES["boolean"]))
+            as_bool = {"true": True, "false": False}
+            frame[f.name] = values.map(lambda v: as_bool.get(v, v) if isinstance(v, str) else v).astype(object)
         for flagged, rule in findings:
             if flagged.any():
                 rows = flagged[flagged].index
@@ -234,7 +248,8 @@ def _validate_table(path: Path, table: schema.Table, frame: pd.DataFrame) -> tup
             elif check == "column_in_schema":
                 name = str(group.failure_case.iloc[0])
                 twice = re.fullmatch(r"(.+)\.[0-9]+", name)
-                hint = f" (hint: is '{twice.group(1)}' named twice in the header?)" if twice and twice.group(1) in table.columns else ""
+                named_twice = twice is not None and twice.group(1) in table.columns
+                hint = f" (hint: is '{twice.group(1)}' named twice in the header?)" if named_twice else ""
                 problems.append(f"{path}: line 1: unexpected column {name!r} (rule: only the schema's columns){hint}")
                 continue
             else:
@@ -363,12 +378,15 @@ def _metadata(folder: Path) -> tuple[pd.Timestamp, str, list[str]]:
         text = path.read_bytes().decode("utf-8-sig")
         meta = json.loads(text)
     except UnicodeDecodeError as error:
-        return default, "real", [f"{path}: the file is not UTF-8 ({error.reason} at byte {error.start}; rule: a UTF-8 JSON file)"]
+        return default, "real", [f"{path}: the file is not UTF-8 (byte {error.start}; rule: a UTF-8 JSON file)"]
     except json.JSONDecodeError as error:
-        return default, "real", [f"{path}: line {error.lineno}: not valid JSON ({error.msg}; rule: a JSON object such as {_EXAMPLE_METADATA})"]
+        rule = f"rule: a JSON object such as {_EXAMPLE_METADATA}"
+        return default, "real", [f"{path}: line {error.lineno}: not valid JSON ({error.msg}; {rule})"]
     if not isinstance(meta, dict):
-        kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}.get(type(meta), "null")
-        return default, "real", [f"{path}: the description is {kind}, not a JSON object (rule: an object such as {_EXAMPLE_METADATA})"]
+        kinds = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}
+        rule = f"rule: an object such as {_EXAMPLE_METADATA}"
+        kind = kinds.get(type(meta), "null")
+        return default, "real", [f"{path}: the description is {kind}, not a JSON object ({rule})"]
 
     def where(key: str) -> str:
         line = next((n for n, row in enumerate(text.splitlines(), 1) if f'"{key}"' in row), None)
@@ -377,15 +395,19 @@ def _metadata(folder: Path) -> tuple[pd.Timestamp, str, list[str]]:
     problems = []
     data_end = default
     value = meta.get("data_end", schema.STUDY_END.isoformat())
-    parsed = pd.to_datetime(value, format="%Y-%m-%d", errors="coerce") if isinstance(value, str) and re.fullmatch(_ISO_DATE, value) else pd.NaT
+    iso = isinstance(value, str) and re.fullmatch(_ISO_DATE, value) is not None
+    parsed = pd.to_datetime(value, format="%Y-%m-%d", errors="coerce") if iso else pd.NaT
     start = pd.Timestamp(schema.STUDY_START)
     today = pd.Timestamp(date.today())
     if pd.isna(parsed):
-        problems.append(f"{where('data_end')}: {value!r} is not a date (rule: the last day of the data as YYYY-MM-DD, no time or time zone)")
+        rule = "rule: the last day of the data as YYYY-MM-DD, no time or time zone"
+        problems.append(f"{where('data_end')}: {value!r} is not a date ({rule})")
     elif parsed < start:
-        problems.append(f"{where('data_end')}: {value} lies before the start of the data {start.date()} (rule: data_end from {start.date()} to today)")
+        rule = f"rule: data_end from {start.date()} to today"
+        problems.append(f"{where('data_end')}: {value} lies before the start of the data {start.date()} ({rule})")
     elif parsed > today:
-        problems.append(f"{where('data_end')}: {value} lies in the future (rule: data_end from {start.date()} to today, {today.date()})")
+        rule = f"rule: data_end from {start.date()} to today, {today.date()}"
+        problems.append(f"{where('data_end')}: {value} lies in the future ({rule})")
     else:
         data_end = parsed
     source = meta.get("source", "real")
@@ -455,7 +477,8 @@ def load_cohort(cohort_dir: str | Path | None = None) -> Cohort:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.cohort", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="validate the folder and report problems (exit status 2 when it has any)")
+    parser.add_argument("--check", action="store_true",
+                        help="validate the folder and report problems (exit status 2 when it has any)")
     parser.add_argument("--data", type=Path, default=None, help="folder with the patient-level CSV files (default: data/synthetic)")
     args = parser.parse_args(argv)
     try:
@@ -469,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: nothing was checked to the end", file=sys.stderr)
         return 130
     except Exception as error:  # never a traceback: name what failed
-        print(f"error: {args.data or DEFAULT_COHORT_DIR}: the data could not be checked ({type(error).__name__}: {error})", file=sys.stderr)
+        where = args.data or DEFAULT_COHORT_DIR
+        print(f"error: {where}: the data could not be checked ({type(error).__name__}: {error})", file=sys.stderr)
         return 2
     sizes = ", ".join(f"{name} {len(getattr(cohort, name))}" for name in schema.TABLES)
     if not cohort.accounts.empty:

@@ -129,7 +129,9 @@ def check_schema_dictionary(data_dir: str | Path | None = None) -> list[str]:
                     "(run `python -m analysis.schema`)"
                 )
         if described[name] != resource and not any(f"resource '{name}'," in p for p in problems):
-            problems.append(f"{descriptor}: resource '{name}' differs from analysis/schema.py (run `python -m analysis.schema`)")
+            problems.append(
+                f"{descriptor}: resource '{name}' differs from analysis/schema.py (run `python -m analysis.schema`)"
+            )
     return problems
 
 

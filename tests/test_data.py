@@ -32,3 +32,22 @@ def test_command_exits_non_zero_on_bad_data(tmp_path, capsys):
     (tmp_path / "published" / "bad.csv").write_text("a\n", encoding="utf-8")
     assert main(["--check", "--data", str(tmp_path)]) == 1
     assert "error:" in capsys.readouterr().out
+
+
+def test_dictionary_is_compared_with_the_schema(tmp_path):
+    import json
+
+    from analysis.data import DEFAULT_DATA_DIR, check_schema_dictionary
+
+    assert check_schema_dictionary() == []
+    package = json.loads((DEFAULT_DATA_DIR / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in package["resources"]:
+        if resource["name"] == "synthetic_health_service_use":
+            gp = next(f for f in resource["schema"]["fields"] if f["name"] == "gp_contacts")
+            del gp["constraints"]["maximum"]
+    package["resources"] = [r for r in package["resources"] if r["name"] != "optional_clinic_accounts"]
+    (tmp_path / "datapackage.json").write_text(json.dumps(package), encoding="utf-8")
+    problems = check_schema_dictionary(tmp_path)
+    assert any("synthetic_health_service_use" in p and "'gp_contacts'" in p for p in problems), problems
+    assert any("'optional_clinic_accounts' missing" in p for p in problems), problems
+    assert len(problems) == 2
