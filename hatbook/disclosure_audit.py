@@ -251,7 +251,8 @@ def tables(soup, threshold: int, *, computed_only: bool = True) -> list[Table]:
             is_count_name(h) or any(hidden(r[i], threshold) and cell(r[i]) != WITHHELD for r in rows)
             for i, h in enumerate(headers)
         ]
-        by_row = "hatbook-scorecard" in (tag.get("class") or []) or bool(headers) and headers[0].lower() in ("statistic", "key")
+        classes = tag.get("class") or []
+        by_row = "hatbook-scorecard" in classes or bool(headers) and headers[0].lower() in ("statistic", "key")
         if by_row and headers[0].lower() == "key" and len(headers) > 1:  # the scorecard page: key, statistic, ...
             rows = [row[1:] for row in rows]
             headers, counts = headers[1:], counts[1:]
@@ -338,8 +339,8 @@ def shown_in_chart(spec: dict, threshold: int) -> Iterator[tuple[str, str, str]]
                 if "risk" in key and series in previous:
                     before, now = number(previous[series].get(key)), number(value)
                     if before is not None and now is not None and 0 < before - now < threshold:
-                        yield (f"chart data {name} row {index} ({label}) field '{key}'",
-                               f"survival step of fewer than {threshold} patients ({before} to {now} at risk)", str(before - now))
+                        what = f"survival step of fewer than {threshold} patients ({before} to {now} at risk)"
+                        yield f"chart data {name} row {index} ({label}) field '{key}'", what, str(before - now)
             previous[series] = row
 
 
@@ -488,7 +489,7 @@ def _cells(table: Table) -> dict[tuple[str, str], str]:
     }
 
 
-def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tuple[str, str, tuple, tuple[str, str], int]]:
+def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tuple[str, str, tuple, tuple, int]]:
     """Cells of one clinic pinned down by all = Oslo + Bergen: (clinic, text it shows there, table, cell, value).
 
     ``whole`` and ``parts`` map (page, anchor, headers) to (table's name, its cells by (row, column)); a
@@ -576,9 +577,11 @@ def audit_searchindex(text: str, threshold: int) -> list[tuple[str, str, str, st
     names = index.get("docnames", [])
     found = []
     for i, title in enumerate(index.get("titles", [])):
-        found += [(f"{names[i] if i < len(names) else i}", "search index title", "shown count", p) for p in prose_counts(title, threshold)]
+        page = str(names[i] if i < len(names) else i)
+        found += [(page, "search index title", "shown count", p) for p in prose_counts(title, threshold)]
     for title in list(index.get("alltitles", {})) + list(index.get("indexentries", {})):
-        found += [("searchindex.js", f"search index entry '{title}'", "shown count", p) for p in prose_counts(title, threshold)]
+        where = f"search index entry '{title}'"
+        found += [("searchindex.js", where, "shown count", p) for p in prose_counts(title, threshold)]
     return found
 
 
@@ -620,7 +623,10 @@ def editions(paths: Iterable[Path]) -> list[Edition]:
     for path in map(Path, paths):
         if not path.is_dir():
             raise BadInput(f"no such folder: {path}")
-        folders = [path] if (path / "headline.json").exists() else sorted(p.parent for p in path.glob("*/headline.json"))
+        if (path / "headline.json").exists():
+            folders = [path]
+        else:
+            folders = sorted(p.parent for p in path.glob("*/headline.json"))
         if not folders:
             raise BadInput(f"no edition in {path} (an edition's folder holds headline.json and html/)")
         for folder in folders:
@@ -663,7 +669,8 @@ def audit(paths: Iterable[Path]) -> list[Finding]:
             others = " and ".join(members[c][0].name for c in members if c not in ("all", clinic))
             how = f"as {whole_edition.name} minus {others}" if others else f"from {whole_edition.name} alone"
             findings.append(
-                Finding(owner, page, f"{key}: row '{label}', column '{header}'", f"cell '{seen}' recovered {how}", str(value))
+                Finding(owner, page, f"{key}: row '{label}', column '{header}'", f"cell '{seen}' recovered {how}",
+                        str(value))
             )
     return sorted(set(findings))
 
@@ -675,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "paths", nargs="*", type=Path,
-        help="an edition's folder (with headline.json and html/) or a folder of them (default: where reruns go, _build/reruns)",
+        help="an edition's folder (with headline.json and html/) or a folder of them (default: _build/reruns)",
     )
     args = parser.parse_args(argv)
     if not args.paths:
