@@ -87,7 +87,8 @@ def relative_change(shares: pd.DataFrame, category: str, start: int = 0, end: in
     """Relative change of a category's share from wave ``start`` to wave ``end``, in percent:
     (share at end / share at start - 1) x 100. A fall gives a negative number."""
     at = shares.set_index(["wave", "category"])["percent"]
-    return float((at[(end, category)] / at[(start, category)] - 1) * 100)
+    with np.errstate(divide="ignore", invalid="ignore"):  # no share at the start: no relative change (NaN or inf)
+        return float((np.float64(at[(end, category)]) / np.float64(at[(start, category)]) - 1) * 100)
 
 
 def model_frame(questionnaires: pd.DataFrame, patients: pd.DataFrame, item: str) -> pd.DataFrame:
