@@ -29,18 +29,20 @@ a. **shown counts** from 1 to threshold - 1 (``t`` below):
 
 b. **hidden cells recovered within a table**: a hidden cell (``"<t"``: at least 1 and at most t - 1;
    ``"–"``: withheld, at least 0) is recovered when the table's linear relations leave it one value. The
-   relations used are the ones a reader sees: a column that is the sum of the run of integer columns
-   beside it (its header is a total, e.g. "Patients", or a row shown in full confirms it) and a row
-   labelled as a total ("Total", "All", "Both clinics") that is the sum of the rows above or below it up to
-   the previous total row. A relation is used only if no row or column shown in full contradicts it. Each
-   hidden cell's least and greatest value are found by integer programming (:func:`scipy.optimize.milp`);
-   equal bounds recover it;
+   relations used are the ones a reader sees (see :func:`relations`): a column that is the sum of a block
+   of count columns beside it (its header names a total, e.g. "Patients", or a row shown in full confirms
+   it) and a row labelled as a total ("Total", "All", "Both clinics") that is the sum of the rows above or
+   below it up to the previous total row. A relation is used only if no row or column shown in full
+   contradicts it. Each hidden cell's least and greatest value are found by integer programming
+   (:func:`scipy.optimize.milp`); equal bounds recover it;
 
 c. **hidden cells recovered between editions**: for editions of the same year and data, a table that
-   appears in the both-clinics edition and a one-clinic edition (same page, anchor, caption and headers),
-   and a row and count column with the same labels, satisfies all = Oslo + Bergen. A hidden or unseen
-   clinic cell that this pins down is a leak when it is hidden in its own edition or lies in 1..t-1 (the
-   other clinic's edition, built or not, must hide it).
+   appears in the both-clinics edition and a one-clinic edition (same page, anchor and headers; captions
+   may carry an edition's words), and a row and count column with the same labels, satisfies
+   all = Oslo + Bergen. A clinic's cell that this pins down is a leak when its edition hides it, or when
+   that edition was not built (or lacks the cell) and the value lies in 1..t-1 (the edition must hide it).
+
+Not covered: relations between a table and the prose or other tables of a page, and between years.
 
 Output: one line per finding, tab-separated: edition, page, where, what, value. Exit status 1 when
 anything is found, 0 when nothing is, 2 for bad input (no such folder, no edition in it).
@@ -271,7 +273,7 @@ def chart_specs(html: str) -> list[dict]:
             if start < 0:
                 break
             try:
-                value, end = decoder.raw_decode(script.replace("<\\/", "</"), start)
+                value, end = decoder.raw_decode(script, start)  # "<\/" in a spec is JSON's escape of "/"
             except json.JSONDecodeError:
                 position = start + 1
                 continue
