@@ -28,6 +28,8 @@ from analysis import charts, schema
 
 #: Column groups of the report's tables: both clinics, then Bergen (HABiB), then Oslo (HABiO).
 CLINIC_ORDER = ("all", "Bergen", "Oslo")
+#: How the published tables name the whole period (the total line of Supplementary Table F).
+PUBLISHED_PERIOD = "2022-2025"
 CLINIC_HEADINGS = {"all": "HAT total", "Bergen": "HABiB (Bergen)", "Oslo": "HABiO (Oslo)"}
 
 #: Row labels of Supplementary Table G, as the report prints them.
@@ -472,6 +474,8 @@ def layout_e(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
                 f"{_number(value[(group, 'age', 'se')], 3)} "
                 f"[{_number(value[(group, 'age', 'min')])}-{_number(value[(group, 'age', 'max')])}]"
             ]
+            if n == 0:  # a group without referrals has no age to describe
+                first, second = ["n/a"], ["n/a"]
             for variable, _ in variables:
                 first.append(_number(value[(group, variable, "n")]))
                 second.append(_number(value[(group, variable, "percent")], 1))
@@ -501,7 +505,7 @@ def layout_f(table: pd.DataFrame) -> pd.DataFrame:
     """Supplementary Table F as the report lays it out: one line per year and a total line."""
     frame = pd.DataFrame(
         {
-            "Year": ["Total " + y if c == "total" else y for y, c in zip(table["year"], table["category"])],
+            "Year": [_total_label(y) if c == "total" else y for y, c in zip(table["year"], table["category"])],
             "Referrals (n)": table["n_referrals"].map(_number),
             "Share of all referrals (%)": table["percent_of_total_referrals"].map(lambda v: _number(v, 1)),
             "Denials (n)": table["n_denials"].map(_number),
@@ -802,3 +806,53 @@ def _age(item: str, clinic: str, hidden, value: dict) -> str:
 def _upper_first(text: str) -> str:
     """``text`` with its first letter in capitals (the rest left as it is: "OAT" stays "OAT")."""
     return text[:1].upper() + text[1:]
+
+
+def _total_label(period: str) -> str:
+    """The label of Table F's total line: "Total 2022–2025", or "Total 2022" for one year."""
+    first, _, last = str(period).partition("-")
+    return f"Total {first}" if not last or first == last else f"Total {first}\u2013{last}"
+
+
+def protect_parts(parts: dict, threshold: int | None) -> dict:
+    """Counts that add up to a shown total (Bergen and Oslo to both clinics; included and not included to
+    all referrals), as a rerun may show them: a count from 1 to ``threshold - 1`` as "<5", and, when any
+    part is small, every other positive part withheld as well, so that the total minus the shown parts
+    cannot give the small one back. Zero is shown. ``threshold=None`` returns the counts unchanged."""
+    from analysis import disclosure
+
+    if threshold is None:
+        return dict(parts)
+    small = {name: disclosure.is_small(n, threshold) for name, n in parts.items()}
+    shown = {}
+    for name, n in parts.items():
+        if small[name]:
+            shown[name] = disclosure.small_marker(threshold)
+        elif any(small.values()) and n > 0:
+            shown[name] = disclosure.WITHHELD
+        else:
+            shown[name] = n
+    return shown
+
+
+def shown_counts(referrals: pd.DataFrame, threshold: int | None) -> dict:
+    """The counts Appendix 5 prints in column headings and total lines, as an edition shows them:
+    ``{"referrals": {clinic: ...}, "denials": {clinic: ...}, "inclusion": {"included": ..., "not_included": ...}}``
+    with clinics ``all``, ``Bergen``, ``Oslo``.
+
+    Bergen and Oslo add up to both clinics, and included and not included referrals to all referrals, so
+    each pair is protected together (:func:`protect_parts`); a clinic's denials are withheld when its accepted
+    referrals are few (its referrals minus its denials would give them). ``threshold=None``: the counts."""
+    from analysis import disclosure
+
+    counts = referral_counts(referrals)
+    n = {"all": counts["referrals"], "Bergen": counts["referrals_bergen"], "Oslo": counts["referrals_oslo"]}
+    denied = referrals["decision"] == "denied"
+    d = {"all": int(denied.sum()), **{c: int((denied & (referrals["clinic"] == c)).sum()) for c in ("Bergen", "Oslo")}}
+    shown_n = {"all": disclosure.count(n["all"], threshold), **protect_parts({c: n[c] for c in ("Bergen", "Oslo")}, threshold)}
+    shown_d = {"all": disclosure.count(d["all"], threshold), **protect_parts({c: d[c] for c in ("Bergen", "Oslo")}, threshold)}
+    for clinic in shown_d:
+        if not isinstance(shown_d[clinic], str) and disclosure.is_small(n[clinic] - d[clinic], threshold):
+            shown_d[clinic] = disclosure.WITHHELD
+    inclusion = protect_parts({"included": n["all"] - d["all"], "not_included": d["all"]}, threshold)
+    return {"referrals": shown_n, "denials": shown_d, "inclusion": inclusion}

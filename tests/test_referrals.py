@@ -253,7 +253,8 @@ def test_layouts_show_aggregates_like_the_report(register):
     assert g.loc[low_threshold, bergen].tolist() == ["", ""]  # zero cells left empty, as in the report
     h = ref.layout_h(ref.table_h(register), {"all": 12, "Bergen": 4, "Oslo": 8})
     assert any("denials: 4/8" in c[0] for c in h.columns)
-    assert ref.layout_f(ref.table_f(register))["Year"].iloc[-1] == "Total 2022-2025"
+    assert ref.layout_f(ref.table_f(register))["Year"].iloc[-1] == "Total 2022\u20132025"
+    assert ref._total_label("2022-2022") == "Total 2022"
 
 
 def test_charts_build_from_aggregates(register):
@@ -265,3 +266,62 @@ def test_charts_build_from_aggregates(register):
         spec = chart.to_dict()
         values = spec["datasets"][next(iter(spec["datasets"]))]
         assert "person_id" not in values[0] and "referral_id" not in values[0]
+
+
+# --- the referral paragraphs of any edition (analysis.referrals.text_paragraphs) ---------------------
+
+
+def _figures(values: dict) -> pd.DataFrame:
+    """A text_figures frame from {(item, clinic): value}."""
+    return pd.DataFrame([(item, clinic, float(v)) for (item, clinic), v in values.items()], columns=["item", "clinic", "value"])
+
+
+def _base(changes: dict | None = None) -> dict:
+    values = {("referral_period", "all"): 2, ("referrals", "all"): 40, ("referrals", "Oslo"): 30, ("referrals", "Bergen"): 10,
+              ("referred_patients", "all"): 35, ("patients_two_referrals", "all"): 5, ("patients_three_plus_referrals", "all"): 0,
+              ("annual_denial_rate_min", "all"): 30.0, ("annual_denial_rate_max", "all"): 40.0,
+              ("annual_denial_rate_average", "all"): 35.0, ("first_year_referrals_percent", "all"): 60.0,
+              ("first_year_denials_percent", "all"): 55.0}
+    for clinic, secondary, denied in (("all", 62.0, 38.0), ("Oslo", 53.0, 39.0), ("Bergen", 77.0, 36.0)):
+        values[("secondary_percent", clinic)] = secondary
+        values[("denied_percent", clinic)] = denied
+        values[("male_percent", clinic)] = 75.0
+        values[("mean_age", clinic)] = 44.6
+        for i, item in enumerate(ref.REFERRER_WORDS):
+            values[(item, clinic)] = 40.0 - 10 * i
+        for i, item in enumerate(ref.REASON_WORDS):
+            values[(item, clinic)] = 20.0 - 2 * i
+    values[("denied_mean_age", "all")] = 44.0
+    values[("denied_male_percent", "all")] = 70.0
+    values.update(changes or {})
+    return values
+
+
+def test_text_paragraphs_choose_words_and_comparisons_from_the_values():
+    text = ref.text_paragraphs(_figures(_base()), first_year=2022)
+    assert text["types"].startswith("Most of the referrals were secondary, 62% of all (53% in Oslo, 77% in Bergen), clearly more so in Bergen")
+    assert "A minority of the referrals were denied, 38% (39% in Oslo, 36% in Bergen), at similar rates" in text["types"]
+    assert "mean age was 45 years (45 in Oslo, 45 in Bergen)" in text["people"]
+    assert "ranged from 30% to 40%" in text["years"] and "The first calendar year, 2022, brought 60%" in text["years"]
+    assert text["main_referrers"].startswith("The largest share came from the conventional OAT service")
+    assert "Oslo received 30 of them and Bergen 10." in text["counts"]
+
+
+def test_text_paragraphs_withhold_and_drop_claims_that_rest_on_hidden_figures():
+    hidden = {("referrer_nav_percent", "all"), ("annual_denial_rate_min", "all"), ("annual_denial_rate_max", "all")}
+    values = _base({("referrals", "Bergen"): 3, ("referrals", "Oslo"): 37})
+    text = ref.text_paragraphs(_figures(values), hidden, threshold=5, first_year=2022)
+    assert "the Norwegian Labour and Welfare Administration sent –" in text["referrers"]
+    assert "sent the most" not in text["referrers"] and "not shown" in text["main_referrers"]
+    assert "ranged" not in text["years"] and "withheld" in text["years"]
+    # one clinic small: neither clinic's count is given (the total would give the small one back)
+    assert "Oslo received" not in text["counts"] and " 37 " not in text["counts"]
+
+
+def test_text_paragraphs_of_one_clinic_and_one_year():
+    values = _base({("referral_period", "all"): 1})
+    text = ref.text_paragraphs(_figures(values), clinics=("Bergen",), first_year=2022)
+    assert "Oslo" not in " ".join(text.values())
+    assert text["years"].startswith("All the referrals of this edition fall in one calendar year, 2022")
+    values = _base({("secondary_percent", "all"): float("nan")})
+    assert "n/a" in ref.text_paragraphs(_figures(values))["types"]
