@@ -1,7 +1,8 @@
 # Two commands for a fresh machine with Python 3.11 and make:
 #   make book   build the HTML book into _build/html
 #   make student  the same book without the solutions of its exercises, into _build/student/html
-#   make test   run the test suite (it builds the book once more, in a temporary folder)
+#   make check  the quick tier: the tests that build no book, execute no page and run no generator (under a minute)
+#   make test   run the whole test suite (it builds the book once more, in a temporary folder)
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -13,12 +14,13 @@ INSTALLED := $(VENV)/.installed
 STAGE := _build/staging
 JB_FLAGS := -n -W --keep-going
 
-.PHONY: help venv data book student test clean pdf pdf-deps
+.PHONY: help venv data book student check test clean pdf pdf-deps rerun
 
 help:
 	@echo "make book   build the HTML book into _build/html"
 	@echo "make student  build the student edition (no solutions) into _build/student/html"
-	@echo "make test   run the test suite"
+	@echo "make check  run the quick tests (no book build, no rerun, no generator)"
+	@echo "make test   run the whole test suite"
 	@echo "make pdf    build the PDF edition into _build/pdf (needs TeX Live: make pdf-deps)"
 	@echo "make clean  remove build output (keeps .venv)"
 
@@ -60,6 +62,11 @@ student: data
 	if [ "$$(cat $(STAGE)/.inputs-digest 2>/dev/null)" = "$(DIGEST)" ] && [ -d $(STAGE)/_build/.jupyter_cache ]; then \
 		cache="--execution-cache $(STAGE)/_build/.jupyter_cache"; fi; \
 	$(BIN)/python -m hatbook.student --strict --output _build/student $$cache
+
+# The quick tier: tests marked slow (book builds, reruns, the PDF, the student edition, the browser,
+# the generator) are left out; `make test` runs everything.
+check: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not slow"
 
 test: data
 	$(BIN)/python -m pytest

@@ -5,7 +5,9 @@
     hatbook rerun --overview
 
 Exit status: 0 when every requested variant was built, 1 when any failed (each failure is listed with
-the page and the notebook's error), 2 for a usage error (unknown clinic or year, invalid data).
+the page and the notebook's error), 2 for a usage error (unknown clinic or year, invalid data, a
+threshold below 3 without --allow-low-threshold), 130 when interrupted (Ctrl-C): the staging folders
+are removed and every book built before is left as it was.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+#: Exit status of a command ended by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hatbook", description="Build tooling of the executable edition.")
@@ -23,12 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     rerun = commands.add_parser(
         "rerun",
         help="rerun the computed pages for one clinic and/or the data through a given year",
-        description="Rerun the computed pages with Papermill and build the variant's book into _build/reruns/<variant>/html.",
+        description="Rerun the computed pages and build the variant's book into _build/reruns/<variant>/html.",
     )
     rerun.add_argument("--clinic", default="all", help='"all" (default), "Oslo" or "Bergen"')
     rerun.add_argument("--year", default="2025", help="last calendar year of data, 2022-2025 (default 2025)")
     rerun.add_argument("--data", type=Path, default=None, help="folder of patient-level data with the schema (default: the bundled cohort)")
-    rerun.add_argument("--threshold", type=int, default=5, help="smallest count shown as it is outside the published edition (default 5)")
+    rerun.add_argument("--threshold", type=int, default=5, help="smallest count shown as it is outside the published edition (default 5; below 3 only with --allow-low-threshold)")
+    rerun.add_argument("--allow-low-threshold", action="store_true", help="allow a threshold below 3 (disclosure control weakened or off; every page says so and the book goes to a folder named after the threshold)")
     rerun.add_argument("--pdf", action="store_true", help="also build the variant's PDF")
     rerun.add_argument("--grid", action="store_true", help="all 3 clinic choices x 4 years, then the overview page")
     rerun.add_argument("--overview", action="store_true", help="only rewrite the overview page from the variants built so far")
@@ -36,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     rerun.add_argument("--jobs", type=int, default=None, help="pages executed at once in a single rerun (default: the number of cores)")
     rerun.add_argument("--pages", nargs="+", default=None, metavar="PAGE", help="build only the home page and these pages (e.g. ch06_1_enrollment_retention), for trying a page out")
     return parser
+
+
+def _progress(line: str) -> None:
+    print(line, flush=True)  # progress lines reach a pipe (CI, a log) as they happen
 
 
 def _error(message: str, status: int) -> int:
@@ -53,12 +63,15 @@ def rerun(args) -> int:
     if args.grid:
         if args.pdf:
             return _error("--pdf is not available with --grid (build the PDF of one variant at a time)", 2)
-        variants = rr.grid(data_dir, args.threshold)
+        variants = rr.grid(data_dir, args.threshold, args.allow_low_threshold)
         started = time.perf_counter()
         try:
-            results = rr.run_grid(variants, workers=args.workers, pages=args.pages)
-        except rr.RerunError as error:
+            results = rr.run_grid(variants, workers=args.workers, pages=args.pages, log=_progress)
+        except rr.UsageError as error:
             return _error(str(error), 2)
+        except KeyboardInterrupt:
+            print("hatbook: interrupted; the books built before are unchanged", file=sys.stderr)
+            return INTERRUPTED
         failed = [r for r in results if not r.ok]
         print(f"grid: {len(results) - len(failed)} of {len(results)} variants built in {time.perf_counter() - started:.0f} s")
         print(f"overview: {rr.output_root() / 'index.html'}")
@@ -73,12 +86,17 @@ def rerun(args) -> int:
         year = int(args.year)
     except ValueError:
         return _error(f"unknown year {args.year!r}: choose one of 2022, 2023, 2024, 2025", 2)
-    variant = rr.Variant(args.clinic, year, data_dir, args.threshold)
+    variant = rr.Variant(args.clinic, year, data_dir, args.threshold, args.allow_low_threshold)
     try:
         rr.check(variant)  # unknown parameters and invalid data stop here, before any page runs
-    except rr.RerunError as error:
+    except rr.UsageError as error:
         return _error(str(error), 2)
-    result = rr.run_variant(variant, jobs=args.jobs or os.cpu_count() or 1, pdf=args.pdf, pages=args.pages)
+    try:
+        result = rr.run_variant(variant, jobs=args.jobs or os.cpu_count() or 1, pdf=args.pdf, pages=args.pages,
+                                log=_progress)
+    except KeyboardInterrupt:
+        print(f"hatbook: interrupted; the previous book of {variant.name} (if any) is unchanged", file=sys.stderr)
+        return INTERRUPTED
     rr.write_overview(rr.output_root())
     if not result.ok:
         print(f"hatbook: rerun {variant.name} failed; the previous book of this variant (if any) is unchanged.", file=sys.stderr)
@@ -91,7 +109,11 @@ def rerun(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "rerun":
-        return rerun(args)
+        try:
+            return rerun(args)
+        except KeyboardInterrupt:  # before or after the run (imports, the overview): nothing to clean
+            print("hatbook: interrupted", file=sys.stderr)
+            return INTERRUPTED
     return _error(f"unknown command {args.command}", 2)
 
 

@@ -6,35 +6,46 @@
 A rerun never touches the published edition (``_build/html``). For one *variant* it
 
 1. checks the parameters and validates the patient-level data (:func:`analysis.cohort.load_cohort`):
-   invalid data stop the run before any page executes;
+   bad input stops the run before any page executes (:class:`UsageError`, exit status 2);
 2. copies the book's sources into a staging folder (``_build/reruns/.staging/<variant>``) and gives the
    copy the variant's title;
 3. converts every computed page (a page with a cell tagged ``parameters``) from MyST to a notebook with
-   jupytext and executes it with Papermill, setting ``clinic``, ``year``, ``data_dir`` and ``min_cell``
-   (the disclosure threshold); the cell Papermill injects is tagged ``remove-cell`` and a note saying
-   which variant the page shows is put under the page's title;
-4. builds the variant's book from the executed notebooks (pages without parameters are executed by the
-   build as usual);
-5. moves the HTML to ``_build/reruns/<variant>/html`` only when every page ran and the build succeeded,
-   so a failed run leaves the previous book of the variant as it was, and writes the variant's headline
-   statistics beside it (``headline.json``), from which the overview page ``_build/reruns/index.html``
-   is made.
+   jupytext, injects the parameters as Papermill does (``clinic``, ``year``, ``data_dir``, ``min_cell``:
+   the disclosure threshold; the injected cell is tagged ``remove-cell``) and executes it with nbclient,
+   in one kernel per worker thread that runs its pages one after another (:class:`Kernel`: the
+   libraries are imported once, the page's state is reset between pages); a note saying which variant
+   the page shows is put under the page's title, and the comparison with the report becomes a list of
+   the page's statistics;
+4. takes the pages with code but without parameters from ``_build/reruns/.shared`` (executed once for
+   the current data and code, the same in every edition), or executes them and keeps them there;
+5. builds the variant's book from the executed notebooks, executing nothing more;
+6. stores files that editions share (MathJax, Vega, fonts) once, as hard links into
+   ``_build/reruns/_static_shared``, and moves the HTML to ``_build/reruns/<variant>/html`` only when
+   every page ran and the build succeeded, so a failed or interrupted run leaves the previous book of the
+   variant as it was, and writes the variant's headline statistics beside it (``headline.json``), from
+   which the overview page ``_build/reruns/index.html`` is made.
 
 A grid runs the 3 clinic choices x 4 years in a pool of worker processes, reports progress, and ends
 with the overview; variants that fail are listed and make the command exit non-zero, the others finish.
+Ctrl-C stops every worker and kernel, removes the staging folders and leaves the books built before.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
+import queue
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -60,43 +71,95 @@ HEADLINES = (
     ("ICER (NOK per QALY)", "s6_7_main_icer", "{:,.0f}"),
 )
 
-
 class RerunError(Exception):
     """A rerun that could not be done; the message says why (shown to the user as it is)."""
+
+
+class UsageError(RerunError):
+    """Bad input (unknown clinic or year, invalid data, a threshold below the minimum without the flag):
+    the command exits 2."""
 
 
 class PageFailed(RerunError):
     """A page raised an error while it was executed for a variant."""
 
 
+class Stopped(SystemExit):
+    """A grid worker was told to stop (the grid was interrupted); like KeyboardInterrupt, it is not an error
+    of the variant (a SystemExit, so that a worker stopped while idle ends without a traceback)."""
+
+
 def output_root() -> Path:
     return Path(os.environ.get("HATBOOK_RERUNS_DIR") or DEFAULT_OUTPUT)
+
+
+#: The disclosure threshold of a variant unless ``--threshold`` says otherwise.
+DEFAULT_THRESHOLD = 5
+#: Below this threshold disclosure control is weakened (2) or off (0, 1): only with an explicit flag.
+MIN_THRESHOLD = 3
+
+
+def safe_label(text: str) -> str:
+    """``text`` with every character other than letters, digits, space, ``.``, ``_`` and ``-`` replaced by
+    ``-``: safe in a file name, a YAML title, HTML and MyST alike."""
+    return re.sub(r"[^\w .-]", "-", text, flags=re.ASCII).strip() or "data"
+
+
+def myst_text(text: str) -> str:
+    """``text`` as literal MyST inline text: every ASCII punctuation character backslash-escaped (CommonMark
+    makes any escaped punctuation literal), so that no markup, role or raw HTML can come from it."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
 
 
 @dataclass(frozen=True)
 class Variant:
     """One rerun: clinic, last calendar year of data, folder of patient-level data (None: the bundled
-    cohort), disclosure threshold."""
+    cohort), disclosure threshold. ``allow_low_threshold`` is the explicit consent a threshold below
+    :data:`MIN_THRESHOLD` needs (it is not part of the variant's identity)."""
 
     clinic: str = "all"
     year: int = 2025
     data_dir: Path | None = None
-    threshold: int = 5
+    threshold: int = DEFAULT_THRESHOLD
+    allow_low_threshold: bool = field(default=False, compare=False)
+
+    @property
+    def data_name(self) -> str | None:
+        """The data folder's name (never its path), or None for the bundled cohort."""
+        return Path(self.data_dir).name if self.data_dir is not None else None
 
     @property
     def name(self) -> str:
-        """Folder name under ``_build/reruns``: ``bergen-2023``, ``all-2025``, ``oslo-2024-data-<folder>``."""
+        """Folder name under ``_build/reruns``: ``bergen-2023``, ``oslo-2024-data-<folder>``, and
+        ``-threshold-<n>`` for a threshold other than the default (so a weakened variant never replaces
+        the protected one)."""
         base = f"{self.clinic.lower()}-{self.year}"
         if self.data_dir is not None:
-            base += "-data-" + "".join(c if c.isalnum() else "-" for c in Path(self.data_dir).name).strip("-")
+            base += "-data-" + "".join(c if c.isalnum() else "-" for c in self.data_name).strip("-")
+        if self.threshold != DEFAULT_THRESHOLD:
+            base += f"-threshold-{self.threshold}"
         return base
 
     @property
+    def control(self) -> str:
+        """"on", "weakened" (threshold 2) or "off" (0 or 1) outside the published edition; "none" in it."""
+        if self.published:
+            return "none"
+        if self.threshold >= MIN_THRESHOLD:
+            return "on"
+        return "weakened" if self.threshold == 2 else "off"
+
+    @property
     def title(self) -> str:
-        """The variant's title: "Bergen, data through 2023" ("Both clinics, ..." for ``all``)."""
+        """The variant's title: "Bergen, data through 2023" ("Both clinics, ..." for ``all``), the data
+        folder's name (letters, digits and ``. _ -`` only) and a weakened disclosure control."""
         who = "Both clinics" if self.clinic == "all" else self.clinic
         text = f"{who}, data through {self.year}"
-        return text + (f" (data from {self.data_dir})" if self.data_dir is not None else "")
+        if self.data_dir is not None:
+            text += f", data set {safe_label(self.data_name)}"
+        if self.control in ("weakened", "off"):
+            text += f" (disclosure control {self.control}: threshold {self.threshold})"
+        return text
 
     @property
     def published(self) -> bool:
@@ -116,7 +179,8 @@ class Variant:
 
 @dataclass
 class Result:
-    """What one variant's run gave: where its book is, or why it failed."""
+    """What one variant's run gave: where its book is, or why it failed; ``timings`` in seconds per stage
+    (check, stage, execute, build, install)."""
 
     variant: Variant
     ok: bool
@@ -124,36 +188,67 @@ class Result:
     html: Path | None = None
     error: str = ""
     headline: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
 
 
 # --- checks ----------------------------------------------------------------------------------------------
 
 
-def check(variant: Variant) -> None:
-    """Refuse unknown parameters and invalid data before anything runs (raises :class:`RerunError`)."""
-    from analysis.cohort import CLINIC_CHOICES, YEAR_CHOICES, load_cohort
-    from analysis.data import DataError
+def check(variant: Variant, *, data: bool = True) -> None:
+    """Refuse unknown parameters, a low threshold without consent and (``data``) invalid data before
+    anything runs (raises :class:`UsageError`)."""
+    from analysis.cohort import CLINIC_CHOICES, YEAR_CHOICES
 
     if variant.clinic not in CLINIC_CHOICES:
-        raise RerunError(f"unknown clinic {variant.clinic!r}: choose one of {', '.join(CLINIC_CHOICES)}")
+        raise UsageError(f"unknown clinic {variant.clinic!r}: choose one of {', '.join(CLINIC_CHOICES)}")
     if variant.year not in YEAR_CHOICES:
-        raise RerunError(f"unknown year {variant.year!r}: choose one of {', '.join(map(str, YEAR_CHOICES))}")
+        raise UsageError(f"unknown year {variant.year!r}: choose one of {', '.join(map(str, YEAR_CHOICES))}")
     if variant.threshold < 0:
-        raise RerunError(f"the disclosure threshold must be 0 or more (got {variant.threshold})")
+        raise UsageError(f"the disclosure threshold must be 0 or more (got {variant.threshold})")
+    if variant.threshold < MIN_THRESHOLD and not variant.allow_low_threshold:
+        raise UsageError(
+            f"a disclosure threshold of {variant.threshold} would show counts of 1 to {MIN_THRESHOLD - 1} "
+            f"(the smallest allowed without consent is {MIN_THRESHOLD}); add --allow-low-threshold if the "
+            f"book will not leave the secure research store"
+        )
+    if data:
+        check_data(variant.data_dir)
+
+
+def check_data(data_dir: Path | None) -> None:
+    """Validate the patient-level data in ``data_dir`` (raises :class:`UsageError` naming the problems)."""
+    from analysis.cohort import load_cohort
+    from analysis.data import DataError
+
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise UsageError(f"no such data folder: {Path(data_dir).name}")
     try:
-        load_cohort(variant.data_dir)
+        load_cohort(data_dir)
     except DataError as error:
-        raise RerunError(f"the data in {variant.data_dir or 'the bundled cohort'} cannot be used: {error}") from error
+        where = Path(data_dir).name if data_dir is not None else "the bundled cohort"
+        raise UsageError(f"the data in {where} cannot be used: {error}") from error
+
+
+def _has_parameters(text: str) -> bool:
+    for line in text.splitlines():
+        if line.startswith(":tags:") and PARAMETERS_TAG in line[len(":tags:"):].replace("[", " ").replace("]", " ").replace(",", " ").split():
+            return True
+    return False
 
 
 def computed_pages(book_dir: Path) -> list[Path]:
     """The MyST pages with a cell tagged ``parameters``: the pages a rerun executes with its parameters."""
+    return [page for page in sorted(Path(book_dir).glob("*.md")) if _has_parameters(page.read_text(encoding="utf-8"))]
+
+
+def code_pages(book_dir: Path) -> list[Path]:
+    """The MyST pages with code but without parameters: the same in every edition, executed once per state
+    of the data and the code and shared by all variants (see :func:`shared_notebooks`)."""
     pages = []
     for page in sorted(Path(book_dir).glob("*.md")):
-        for line in page.read_text(encoding="utf-8").splitlines():
-            if line.startswith(":tags:") and PARAMETERS_TAG in line[len(":tags:"):].replace("[", " ").replace("]", " ").replace(",", " ").split():
-                pages.append(page)
-                break
+        text = page.read_text(encoding="utf-8")
+        if "```{code-cell}" in text and not _has_parameters(text):
+            pages.append(page)
     return pages
 
 
@@ -184,8 +279,9 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     config = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8"))
     config["title"] = f"{variant.title}: rerun of the executable edition"
     execute = config.setdefault("execute", {})
-    # the computed pages arrive executed (they keep their outputs); the build executes the others
-    execute["execute_notebooks"] = "auto"
+    # every page with code arrives executed (run_variant executes them before the build), so the build
+    # executes nothing; "auto" would execute again every notebook with one cell without output
+    execute["execute_notebooks"] = "off"
     sphinx = config.setdefault("sphinx", {})
     local = sphinx.setdefault("local_extensions", {}) or {}
     for extension, path in list(local.items()):
@@ -213,17 +309,19 @@ def banner(variant: Variant, home: bool = False) -> str:
     """The note under a page's title that says which variant the page shows and how to read it."""
     from analysis import disclosure
 
+    title = myst_text(variant.title)
     lines = [
-        f":::{{admonition}} Rerun: {variant.title}",
+        f":::{{admonition}} Rerun: {title}",
         ":class: important",
         "",
-        f"This {'book' if home else 'page'} was computed for **{variant.title}**"
+        f"This {'book' if home else 'page'} was computed for **{title}**"
         + (" (the patients whose first admission was at that clinic)" if variant.clinic != "all" else "")
         + f". Admissions, events, questionnaires and referrals after 31 December {variant.year} are left out and "
-        f"episodes still open then are counted as running on that day; where the text names the end of "
-        f"2025 or the years 2022–2025, read 31 December {variant.year}.",
+        f"episodes still open then are counted as running on that day.",
     ]
-    if not variant.published and variant.threshold > 0:
+    if variant.data_dir is not None:
+        lines += ["", f"The patient-level data come from the data folder “{myst_text(variant.data_name)}”."]
+    if variant.control == "on":
         lines += [
             "",
             f"To protect patients, a count from 1 to {variant.threshold - 1} is shown as "
@@ -232,22 +330,48 @@ def banner(variant: Variant, home: bool = False) -> str:
             f"\"{disclosure.NOT_ENOUGH_DATA}\" marks a value there are not enough data to compute. "
             "Comparisons with the report's printed figures are not made.",
         ]
+    elif variant.control == "off":
+        lines += [
+            "",
+            f"**Disclosure control is off** (threshold {variant.threshold}): counts of one patient and more are "
+            "shown as they are, and so are the values computed from them. This book may identify patients: "
+            "it must not leave the secure research store. Comparisons with the report's printed figures are not made.",
+        ]
+    elif variant.control == "weakened":
+        lines += [
+            "",
+            f"**Disclosure control is weakened** (threshold {variant.threshold}, below the minimum of "
+            f"{MIN_THRESHOLD}): only a count of 1 is shown as \"{disclosure.small_marker(variant.threshold)}\"; "
+            "counts of 2 and more are shown as they are. This book may identify patients: it must not leave "
+            "the secure research store. Comparisons with the report's printed figures are not made.",
+        ]
     lines.append(":::")
     return "\n".join(lines) + "\n"
 
 
 # --- executing pages --------------------------------------------------------------------------------------
 
+#: The end-of-page rubric of the comparison with the report, and what it becomes outside the published
+#: edition (where the table lists the page's statistics without comparing them).
+COMPARISON_RUBRIC = "Computed against published"
+VARIANT_RUBRIC = "Statistics computed on this page"
+VARIANT_RUBRIC_TEXT = ("The table lists every statistic glued on this page, as computed for this edition; "
+                       "an edition other than the published one is not compared with the report's prints.")
+#: Seconds a single cell may run before its page fails.
+CELL_TIMEOUT = 1200
 
-def _error_text(error: Exception) -> str:
+
+def _error_text(error) -> str:
     """The notebook's own error, readable: exception name and message, and the lines of the page's code
-    where it was raised (the last traceback frame that is a cell of the page)."""
-    import re
-
+    where it was raised (the last traceback frame that is a cell of the page). ``error`` has ``ename``,
+    ``evalue`` and ``traceback`` (a list of blocks), as a notebook's error output has."""
     ename, evalue = getattr(error, "ename", None), getattr(error, "evalue", None)
     if not ename:
         return f"{type(error).__name__}: {error}"
-    blocks = [re.sub(r"\x1b\[[0-9;]*m", "", block) for block in (getattr(error, "traceback", None) or [])]
+    blocks = getattr(error, "traceback", None) or []
+    if isinstance(blocks, str):
+        blocks = [blocks]
+    blocks = [re.sub(r"\x1b\[[0-9;]*m", "", block) for block in blocks]
     in_page = [block for block in blocks if "Cell In[" in block]
     where = ""
     if in_page:
@@ -257,53 +381,309 @@ def _error_text(error: Exception) -> str:
     return f"{ename}: {evalue}" + (f"\nin the page's code:\n{where}" if where else "")
 
 
-def execute_page(page: Path, variant: Variant) -> Path:
-    """Convert ``page`` to a notebook, execute it with the variant's parameters, and replace the page by
-    the executed notebook (its injected cell hidden, the variant's note under its title)."""
+@dataclass
+class _ErrorOutput:
+    ename: str
+    evalue: str
+    traceback: list
+
+
+def _notebook_error(notebook) -> _ErrorOutput | None:
+    """The first error output of an executed notebook."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return _ErrorOutput(output.get("ename", ""), output.get("evalue", ""), list(output.get("traceback", [])))
+    return None
+
+
+def prepare_notebook(page: Path, variant: Variant | None):
+    """The notebook of the MyST ``page``, with the variant's parameters injected (papermill's way: a cell
+    tagged ``injected-parameters`` after the ``parameters`` cell); ``variant`` None: no parameters."""
     import jupytext
+
+    notebook = jupytext.read(page)
+    if variant is not None:
+        from papermill.parameterize import parameterize_notebook
+
+        for cell in notebook.cells:  # papermill reads every cell's tags and its own metadata
+            cell.metadata.setdefault("tags", [])
+        notebook.metadata["papermill"] = {}
+
+        notebook = parameterize_notebook(notebook, variant.parameters(), report_mode=False, kernel_name="python3", language="python")
+    notebook.metadata.pop("papermill", None)
+    return notebook
+
+
+#: Run in a kernel between two pages: a page sees the kernel as a fresh one would show it (its names
+#: cleared, the warning filters and working directory of the kernel's start, Altair's theme, renderer
+#: and data transformer as Altair starts), while the modules already imported stay imported, which is
+#: what sharing the kernel saves. Options that modules set when imported are left alone (pandas'
+#: reset_option("all") would load a plotting backend); no page sets pandas or NumPy options.
+_KERNEL_SNAPSHOT = """
+import os as _os, sys as _sys, warnings as _warnings
+_sys._hatbook_start = {"cwd": _os.getcwd(), "filters": list(_warnings.filters), "modules": set(_sys.modules)}
+del _os, _sys, _warnings
+"""
+_KERNEL_RESET = """
+def _hatbook_reset():
+    import os, sys, warnings
+    start = sys._hatbook_start
+    get_ipython().run_line_magic("reset", "-f")
+    os.chdir(start["cwd"])
+    warnings.filters[:] = start["filters"]
+    # modules of the book's own folder are imported afresh by the next page
+    for name, module in list(sys.modules.items()):
+        if name not in start["modules"] and str(getattr(module, "__file__", "") or "").startswith(start["cwd"]):
+            del sys.modules[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if "numpy" in sys.modules:
+            sys.modules["numpy"].seterr(all="warn", under="ignore")
+        if "matplotlib" in sys.modules:
+            import matplotlib
+            matplotlib.rcdefaults()
+            if "matplotlib.pyplot" in sys.modules:
+                sys.modules["matplotlib.pyplot"].close("all")
+        if "altair" in sys.modules:
+            alt = sys.modules["altair"]
+            alt.theme.enable("default")
+            alt.renderers.enable("default")
+            alt.data_transformers.enable("default")
+_hatbook_reset()  # %reset has removed the function's own name too
+"""
+
+
+class Kernel:
+    """One Python kernel that executes notebooks one after another in ``cwd`` (the book's folder, as in a
+    book build), its state reset between them (see ``_KERNEL_RESET``). Used from one thread; :meth:`kill`
+    may be called from any thread (it stops the process, and the page being executed fails)."""
+
+    def __init__(self, cwd: Path):
+        from jupyter_client.manager import AsyncKernelManager
+        from jupyter_core.utils import run_sync
+
+        self.cwd = Path(cwd)
+        self.km = AsyncKernelManager(kernel_name="python3")
+        # the kernel's own log (e.g. about its transport) is not the reader's business
+        run_sync(self.km.start_kernel)(cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.pid = getattr(self.km.provisioner, "pid", None)
+        self.kc = None
+        self.pages = 0
+
+    def _client(self, notebook):
+        from nbclient import NotebookClient
+
+        client = NotebookClient(notebook, km=self.km, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                resources={"metadata": {"path": str(self.cwd)}}, allow_errors=False)
+        if self.kc is not None:
+            client.kc = self.kc
+        return client
+
+    def _run_code(self, code: str) -> None:
+        import nbformat
+
+        client = self._client(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]))
+        client.execute()
+        self.kc = client.kc
+
+    def execute(self, notebook):
+        """Execute ``notebook`` in place; raises nbclient's errors (CellExecutionError, DeadKernelError)."""
+        if self.pages == 0:
+            self._run_code(_KERNEL_SNAPSHOT)
+        else:
+            self._run_code(_KERNEL_RESET)
+        self.pages += 1
+        client = self._client(notebook)
+        try:
+            client.execute()
+        finally:
+            self.kc = client.kc
+
+    def kill(self) -> None:
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def shutdown(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:  # the kernel is gone already (killed): nothing to shut down
+            self.kill()
+
+
+def finish_notebook(notebook, variant: Variant | None):
+    """The executed notebook as the book shows it: the injected cell hidden, the variant's note under the
+    page's title, the comparison rubric renamed outside the published edition, the data folder's path
+    replaced by its name."""
     import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
 
-    notebook = page.with_suffix(".ipynb")
-    jupytext.write(jupytext.read(page), notebook)
-    try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(notebook),
-            parameters=variant.parameters(),
-            # the kernel starts in the page's folder, as in a book build; papermill's own ``cwd``
-            # would change the working directory of this whole process, which pages executed in
-            # parallel threads share
-            resources={"metadata": {"path": str(page.parent)}},
-            progress_bar=False,
-            kernel_name="python3",
-            log_output=False,
-            request_save_on_cell_execute=False,
-        )
-    except PapermillExecutionError as error:
-        raise PageFailed(f"page {page.stem} failed: {_error_text(error)}\n(executed notebook: {notebook})") from error
-    except Exception as error:  # the kernel died, a timeout, ...: the page failed all the same
-        raise PageFailed(f"page {page.stem} failed: {_error_text(error)}") from error
-
-    executed = nbformat.read(notebook, as_version=4)
-    for cell in executed.cells:
+    if variant is None:
+        return notebook
+    for cell in notebook.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell["metadata"]["tags"] = [*tags, "remove-cell"]
     note = nbformat.v4.new_markdown_cell(banner(variant))
-    first_heading = next((i for i, c in enumerate(executed.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")), None)
+    first_heading = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")), None)
     if first_heading is not None:
-        head = executed.cells[first_heading]
+        head = notebook.cells[first_heading]
         title, _, rest = head.source.lstrip().partition("\n")
         head.source = title
         extra = [nbformat.v4.new_markdown_cell(rest.strip())] if rest.strip() else []
-        executed.cells[first_heading + 1 : first_heading + 1] = [note, *extra]
+        notebook.cells[first_heading + 1 : first_heading + 1] = [note, *extra]
     else:
-        executed.cells.insert(0, note)
-    nbformat.write(executed, notebook)
-    page.unlink()
+        notebook.cells.insert(0, note)
+    if not variant.published:
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown" and COMPARISON_RUBRIC in cell.source:
+                cell.source = _variant_rubric(cell.source)
+    if variant.data_dir is not None:
+        notebook = _without_path(notebook, Path(variant.data_dir))
     return notebook
+
+
+def _variant_rubric(source: str) -> str:
+    """A markdown cell's ``{rubric} Computed against published`` (and the paragraph after it that says what
+    the comparison is) as the rubric of a variant."""
+    source = source.replace(COMPARISON_RUBRIC, VARIANT_RUBRIC)
+
+    def explain(match: re.Match) -> str:
+        paragraph = match.group(2)
+        if "compare" in paragraph and "report" in paragraph:
+            paragraph = VARIANT_RUBRIC_TEXT
+        return match.group(1) + paragraph + match.group(3)
+
+    return re.sub(r"(```\{rubric\} " + VARIANT_RUBRIC + r"\n```\s*?\n\s*)(\S.*?)(\n\s*\n|\s*\Z)", explain, source,
+                  count=1, flags=re.S)
+
+
+def _without_path(notebook, data_dir: Path):
+    """``notebook`` with the data folder's path (in the parameters, in any output) replaced by its name:
+    a book names where its data come from, not where they lie."""
+    import nbformat
+
+    text = nbformat.writes(notebook)
+    label = safe_label(data_dir.name)
+    for path in {str(data_dir), str(data_dir.resolve())}:
+        text = text.replace(json.dumps(path)[1:-1], label)
+    return nbformat.reads(text, as_version=4)
+
+
+def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = None) -> Path:
+    """Convert ``page`` to a notebook, execute it with the variant's parameters (in ``kernel``, else in a
+    kernel of its own) and replace the page by the executed notebook (see :func:`finish_notebook`);
+    ``variant`` None executes a page without parameters as it is. Raises :class:`PageFailed`."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = prepare_notebook(page, variant)
+    own = kernel is None
+    try:
+        if own:
+            kernel = Kernel(page.parent)
+        kernel.execute(notebook)
+    except CellExecutionError as error:
+        path = page.with_suffix(".ipynb")
+        nbformat.write(notebook, path)
+        raise PageFailed(f"page {page.stem} failed: {_error_text(_notebook_error(notebook) or error)}\n(executed notebook: {path})") from error
+    except Exception as error:  # the kernel died, a timeout, ...: the page failed all the same
+        raise PageFailed(f"page {page.stem} failed: {_error_text(error)}") from error
+    finally:
+        if own and kernel is not None:
+            kernel.shutdown()
+    path = page.with_suffix(".ipynb")
+    nbformat.write(finish_notebook(notebook, variant), path)
+    page.unlink()
+    return path
+
+
+class PagePool:
+    """Execute pages in ``workers`` threads, each with one kernel that runs its pages one after another.
+
+    ``run`` yields (page, notebook path or PageFailed) as pages end. On KeyboardInterrupt (or
+    :class:`Stopped`) in the calling thread the kernels are killed at once and the exception goes on."""
+
+    def __init__(self, workers: int, cwd: Path):
+        self.workers = max(1, workers)
+        self.cwd = cwd
+        self.kernels: list[Kernel] = []
+        self.lock = threading.Lock()
+        self.stopping = False
+
+    def _worker(self, tasks: queue.Queue, done: queue.Queue) -> None:
+        kernel = None
+        try:
+            while not self.stopping:
+                try:
+                    page, variant = tasks.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    if kernel is None or kernel.pages >= 1 and not _alive(kernel):
+                        kernel = Kernel(self.cwd)
+                        with self.lock:
+                            self.kernels.append(kernel)
+                    done.put((page, execute_page(page, variant, kernel)))
+                except PageFailed as error:
+                    done.put((page, error))
+                    if kernel is not None and not _alive(kernel):
+                        kernel = None
+                except Exception as error:  # a kernel that did not start: this page fails, the others go on
+                    done.put((page, PageFailed(f"page {page.stem} failed: {_error_text(error)}")))
+                    kernel = None
+        finally:
+            if kernel is not None and not self.stopping:
+                kernel.shutdown()
+
+    def run(self, pages: list[tuple[Path, Variant | None]]):
+        tasks: queue.Queue = queue.Queue()
+        for item in pages:
+            tasks.put(item)
+        done: queue.Queue = queue.Queue()
+        threads = [threading.Thread(target=self._worker, args=(tasks, done), daemon=True)
+                   for _ in range(min(self.workers, len(pages)))]
+        for thread in threads:
+            thread.start()
+        try:
+            for _ in range(len(pages)):
+                while True:
+                    try:
+                        yield done.get(timeout=0.2)
+                        break
+                    except queue.Empty:
+                        if not any(t.is_alive() for t in threads) and done.empty():
+                            return
+            for thread in threads:
+                thread.join()
+        except BaseException:
+            self.stop()
+            for thread in threads:
+                thread.join(timeout=5)
+            raise
+
+    def stop(self) -> None:
+        """Kill every kernel at once; the pages being executed fail and no other page starts."""
+        self.stopping = True
+        with self.lock:
+            for kernel in self.kernels:
+                kernel.kill()
+
+
+def _alive(kernel: Kernel) -> bool:
+    if not kernel.pid:
+        return True
+    try:
+        os.kill(kernel.pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def glued_values(notebook: Path) -> dict[str, str]:
@@ -338,23 +718,101 @@ def headline(glued: dict[str, str]) -> dict[str, object]:
     return {key: (_value(glued[key]) if key in glued else None) for _, key, _ in HEADLINES}
 
 
+# --- pages the same in every edition ----------------------------------------------------------------------
+
+#: Bump to invalidate the shared notebooks when the way they are made changes.
+SHARED_VERSION = "1"
+
+
+def inputs_digest() -> str:
+    """A digest of what an executed page without parameters depends on besides its own text: the data,
+    the analysis and generator code (as the Makefile's DIGEST), the Python version."""
+    root = ROOT
+    digest = hashlib.sha256(f"{SHARED_VERSION}\n{sys.version}\n".encode())
+    for folder in ("data", "analysis", "synthetic"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and path.suffix != ".pyc" and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def shared_dir() -> Path:
+    return output_root() / ".shared"
+
+
+def shared_notebook(page: Path, data_digest: str) -> Path:
+    """Where the executed notebook of ``page`` (a page without parameters) is kept for every variant."""
+    page_digest = hashlib.sha256(page.read_bytes()).hexdigest()[:16]
+    return shared_dir() / data_digest / f"{page.stem}-{page_digest}.ipynb"
+
+
+def keep_shared(notebook: Path, target: Path) -> None:
+    """Keep an executed notebook for the other variants (written whole, then renamed into place)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + f".{os.getpid()}.part")
+    shutil.copy2(notebook, part)
+    part.replace(target)
+    for old in shared_dir().iterdir():  # notebooks of an earlier state of the data or code
+        if old.is_dir() and old.name != target.parent.name:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 # --- one variant ------------------------------------------------------------------------------------------
 
 
-
-
 def build_book(source: Path, staging: Path) -> Path:
-    """Build the staged book; return its HTML folder (raises :class:`RerunError` with the log's tail)."""
+    """Build the staged book; return its HTML folder (raises :class:`RerunError` with the log's tail). The
+    build runs in a session of its own and is stopped with the rerun when that is interrupted."""
     command = [jupyter_book_command(), "build", str(source), "--path-output", str(staging), "-n", "--keep-going"]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=source)
-    (staging / "build.log").write_text(done.stdout + done.stderr, encoding="utf-8")
+    log_path = staging / "build.log"
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=source,
+                                   start_new_session=True)
+        try:
+            returncode = process.wait()
+        except BaseException:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+            raise
     built = staging / "_build" / "html"
-    if done.returncode != 0 or not (built / "index.html").exists():
-        log = (done.stdout + done.stderr).strip().splitlines()
-        raise RerunError("the book did not build (exit %d):\n%s" % (done.returncode, "\n".join(log[-25:])))
+    if returncode != 0 or not (built / "index.html").exists():
+        log = log_path.read_text(encoding="utf-8").strip().splitlines()
+        raise RerunError("the book did not build (exit %d):\n%s" % (returncode, "\n".join(log[-25:])))
     return built
 
 
+def share_files(html_dir: Path, store: Path, min_bytes: int = 4096) -> int:
+    """Replace every file of ``html_dir`` of at least ``min_bytes`` by a hard link to the same content in
+    ``store`` (``_build/reruns/_static_shared``): MathJax, Vega, fonts and the theme are stored once for
+    all editions, while each edition's folder still holds every file it needs (it opens from disk, and a
+    copy of it is whole). Returns the bytes saved. Where links are not possible, files stay as they are."""
+    saved = 0
+    store.mkdir(parents=True, exist_ok=True)
+    for path in html_dir.rglob("*"):
+        if not path.is_file() or path.is_symlink():
+            continue
+        size = path.stat().st_size
+        if size < min_bytes:
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        kept = store / digest[:2] / f"{digest}{path.suffix[:12]}"
+        try:
+            if not kept.exists():
+                kept.parent.mkdir(exist_ok=True)
+                os.link(path, kept)
+                continue
+            if kept.stat().st_ino == path.stat().st_ino:
+                continue
+            link = path.with_name(path.name + ".link")
+            os.link(kept, link)
+            link.replace(path)
+            saved += size
+        except OSError:
+            continue
+    return saved
 
 
 def run_variant(
@@ -371,37 +829,67 @@ def run_variant(
 
     ``pages`` restricts the book to the home page and those pages (see :func:`stage_sources`);
     ``source_root`` is a project folder other than this one (tests); ``keep_staging`` keeps the
-    executed notebooks in ``_build/reruns/.staging/<variant>`` after a successful run."""
+    executed notebooks in ``_build/reruns/.staging/<variant>`` after a successful run.
+
+    KeyboardInterrupt (and :class:`Stopped`) are not failures of the variant: the staging folder is
+    removed, the kernels stopped, the previous book left as it was, and the exception goes on."""
     started = time.perf_counter()
+    timings: dict[str, float] = {}
+    mark = [started]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - mark[0], 1)
+        mark[0] = now
+
     root = output_root()
     staging = root / ".staging" / variant.name
+    pool = None
     try:
         check(variant)
+        lap("check")
         shutil.rmtree(staging, ignore_errors=True)
         source = stage_sources(variant, staging, source_root=source_root, pages=pages)
-        pages = computed_pages(source / "book")
-        log(f"[{variant.name}] executing {len(pages)} computed pages")
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(execute_page, page, variant): page for page in pages}
-            failures = []
-            for done, future in enumerate(as_completed(futures), 1):
-                page = futures[future]
-                try:
-                    future.result()
-                    log(f"[{variant.name}] {done}/{len(pages)} {page.stem} done")
-                except PageFailed as error:
-                    failures.append(str(error))
-                    log(f"[{variant.name}] {done}/{len(pages)} {page.stem} FAILED")
+        book = source / "book"
+        computed = computed_pages(book)
+        data_digest = inputs_digest()
+        fixed = {}  # pages without parameters not yet executed for this state of data and code: where to keep them
+        for page in code_pages(book):
+            kept = shared_notebook(page, data_digest)
+            if kept.exists():
+                shutil.copy2(kept, page.with_suffix(".ipynb"))
+                page.unlink()
+            else:
+                fixed[page] = kept
+        lap("stage")
+        work = [(page, variant) for page in computed] + [(page, None) for page in fixed]
+        log(f"[{variant.name}] executing {len(computed)} computed pages"
+            + (f" and {len(fixed)} pages shared by every edition" if fixed else ""))
+        failures = []
+        pool = PagePool(jobs, book)
+        for done, (page, outcome) in enumerate(pool.run(work), 1):
+            if isinstance(outcome, PageFailed):
+                failures.append(str(outcome))
+                log(f"[{variant.name}] {done}/{len(work)} {page.stem} FAILED")
+                continue
+            if page in fixed:
+                keep_shared(outcome, fixed[page])
+            log(f"[{variant.name}] {done}/{len(work)} {page.stem} done")
         if failures:
             raise PageFailed("\n".join(failures))
+        lap("execute")
         glued: dict[str, str] = {}
-        for notebook in sorted((source / "book").glob("*.ipynb")):
-            glued.update(glued_values(notebook))
+        for notebook in sorted(book.glob("*.ipynb")):
+            if notebook.stem in {p.stem for p in computed}:
+                glued.update(glued_values(notebook))
         log(f"[{variant.name}] building the book")
         built = build_book(source, staging)
+        lap("build")
         pdf_file = None
         if pdf:
             pdf_file = build_variant_pdf(source, staging, variant, log=log)
+            lap("pdf")
+        share_files(built, root / "_static_shared")
         target_dir = root / variant.name
         install(built, target_dir / "html")
         if pdf_file is not None:
@@ -415,7 +903,7 @@ def run_variant(
             "title": variant.title,
             "clinic": variant.clinic,
             "year": variant.year,
-            "data_dir": str(variant.data_dir) if variant.data_dir else None,
+            "data": variant.data_name,
             "threshold": variant.threshold,
             "published": variant.published,
             "built": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -424,61 +912,102 @@ def run_variant(
         (target_dir / "headline.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
         if not keep_staging:
             shutil.rmtree(staging, ignore_errors=True)
+        lap("install")
         seconds = time.perf_counter() - started
         log(f"[{variant.name}] done in {seconds:.0f} s: {target_dir / 'html' / 'index.html'}")
-        return Result(variant, True, seconds, target_dir / "html", headline=numbers)
+        return Result(variant, True, seconds, target_dir / "html", headline=numbers, timings=timings)
+    except (KeyboardInterrupt, Stopped):
+        if pool is not None:
+            pool.stop()
+        _remove(staging)
+        raise
     except RerunError as error:
         seconds = time.perf_counter() - started
         log(f"[{variant.name}] FAILED after {seconds:.0f} s")
-        return Result(variant, False, seconds, error=str(error))
+        return Result(variant, False, seconds, error=str(error), timings=timings)
     except Exception as error:  # anything else is a failure of this variant, not of the whole grid
         seconds = time.perf_counter() - started
-        return Result(variant, False, seconds, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}")
+        return Result(variant, False, seconds, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}",
+                      timings=timings)
 
 
-def build_variant_pdf(source: Path, staging: Path, variant: Variant, log=print) -> Path:
-    """The variant's PDF, through :func:`hatbook.pdf.build_pdf` of the PDF edition."""
-    try:
-        from hatbook.pdf import PdfError, build_pdf
-    except ImportError as error:
-        raise RerunError("--pdf is not yet available: the PDF edition (hatbook.pdf.build_pdf) is not there yet") from error
-    try:
-        return Path(build_pdf(source, staging / "pdf", f"{variant.title}: rerun of the executable edition", log=log))
-    except PdfError as error:
-        raise RerunError(f"the PDF of the variant was not built: {error}") from error
+def _remove(folder: Path) -> None:
+    """Remove ``folder`` even while a stopped thread or process may still be writing into it."""
+    for _ in range(5):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.5)
 
 
 # --- grid and overview ------------------------------------------------------------------------------------
 
 
-def grid(data_dir: Path | None = None, threshold: int = 5) -> list[Variant]:
+def grid(data_dir: Path | None = None, threshold: int = DEFAULT_THRESHOLD, allow_low_threshold: bool = False) -> list[Variant]:
     """All 3 clinic choices x 4 years."""
     from analysis.cohort import CLINIC_CHOICES, YEAR_CHOICES
 
-    return [Variant(c, y, data_dir, threshold) for c in CLINIC_CHOICES for y in YEAR_CHOICES]
+    return [Variant(c, y, data_dir, threshold, allow_low_threshold) for c in CLINIC_CHOICES for y in YEAR_CHOICES]
+
+
+def prepare_shared(*, workers: int = 1, log=print, pages: list[str] | None = None) -> None:
+    """Execute the pages without parameters whose shared notebooks are missing (once, before the variants
+    of a grid start, so that no two workers execute the same page)."""
+    staging = output_root() / ".staging" / "_shared"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        source = stage_sources(Variant(), staging, pages=pages)
+        digest = inputs_digest()
+        missing = {page: shared_notebook(page, digest) for page in code_pages(source / "book")}
+        missing = {page: kept for page, kept in missing.items() if not kept.exists()}
+        if not missing:
+            return
+        log(f"grid: executing {len(missing)} pages shared by every edition")
+        for page, outcome in PagePool(workers, source / "book").run([(page, None) for page in missing]):
+            if isinstance(outcome, PageFailed):
+                log(f"grid: {page.stem} FAILED (each variant will report it)")
+            else:
+                keep_shared(outcome, missing[page])
+    finally:
+        _remove(staging)
+
+
+def _stop_worker(signum, frame):
+    raise Stopped()
+
+
+def _worker_init() -> None:
+    # a grid worker stops when the grid tells it to (SIGTERM), not on its own: a Ctrl-C in the terminal
+    # reaches every process of the group, and only the grid's process decides what happens then
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _stop_worker)
 
 
 def _run_in_worker(variant: Variant, pages: list[str] | None = None) -> Result:
-    return run_variant(variant, log=lambda line: None, pages=pages)
+    try:
+        return run_variant(variant, log=lambda line: None, pages=pages)
+    except Stopped:
+        os._exit(143)  # run_variant has removed its staging folder and killed its kernels
 
 
 def run_grid(variants: list[Variant], *, workers: int | None = None, log=print, pages: list[str] | None = None) -> list[Result]:
-    """Run ``variants`` in a pool of ``workers`` processes (default: the number of cores), reporting
-    progress as each ends, then write the overview. Failed variants are in the results; the others finish."""
-    from analysis.cohort import load_cohort
-    from analysis.data import DataError
+    """Run ``variants`` in a pool of ``workers`` processes (default: the number of cores), each executing
+    its pages in one kernel, reporting progress as each ends, then write the overview. Failed variants are
+    in the results; the others finish. Bad input raises :class:`UsageError` before anything runs.
 
-    data_dirs = {v.data_dir for v in variants}
-    for data_dir in data_dirs:  # once per data set, before any variant starts
-        try:
-            load_cohort(data_dir)
-        except DataError as error:
-            raise RerunError(f"the data in {data_dir or 'the bundled cohort'} cannot be used: {error}") from error
+    On KeyboardInterrupt the workers are stopped, their staging folders removed, every installed book
+    left as it was, and the exception goes on."""
+    for variant in variants:
+        check(variant, data=False)
+    for data_dir in {v.data_dir for v in variants}:  # once per data set, before any variant starts
+        check_data(data_dir)
     workers = workers or os.cpu_count() or 1
     started = time.perf_counter()
     results: list[Result] = []
     log(f"grid: {len(variants)} variants, {workers} worker process{'es' if workers > 1 else ''}")
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    try:
+        prepare_shared(workers=workers, log=log, pages=pages)
         futures = {pool.submit(_run_in_worker, v, pages): v for v in variants}
         for future in as_completed(futures):
             variant = futures[future]
@@ -490,10 +1019,30 @@ def run_grid(variants: list[Variant], *, workers: int | None = None, log=print, 
             elapsed = time.perf_counter() - started
             state = "ok" if result.ok else "FAILED"
             log(f"[{len(results)}/{len(variants)}] {variant.name}: {state} ({result.seconds:.0f} s; {elapsed:.0f} s elapsed)")
+    except BaseException:
+        _stop_pool(pool)
+        for variant in variants:
+            _remove(output_root() / ".staging" / variant.name)
+        raise
+    pool.shutdown()
     order = {v: i for i, v in enumerate(variants)}
     results.sort(key=lambda r: order[r.variant])
     write_overview(output_root(), results)
     return results
+
+
+def _stop_pool(pool: ProcessPoolExecutor, wait: float = 20.0) -> None:
+    """Tell every worker to stop (each removes its staging folder and kills its kernels), then end the pool."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + wait
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
 
 
 def _format(value, spec: str) -> str:
@@ -518,7 +1067,7 @@ def write_overview(root: Path, results: list[Result] | None = None) -> Path:
         except ValueError:
             continue
     clinic_order = {"all": 0, "Oslo": 1, "Bergen": 2}
-    records.sort(key=lambda r: (r.get("data_dir") or "", clinic_order.get(r["clinic"], 9), r["year"]))
+    records.sort(key=lambda r: (r.get("data") or r.get("data_dir") or "", clinic_order.get(r["clinic"], 9), r["year"]))
     failed = [r for r in (results or []) if not r.ok]
     head = "".join(f"<th>{html.escape(label)}</th>" for label, _, _ in HEADLINES)
     rows = []

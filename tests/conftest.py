@@ -25,6 +25,17 @@ class BookBuild:
 
 
 
+#: Fixtures that build the whole book: a test that uses one is slow (make check leaves it out).
+BOOK_FIXTURES = {"book_build", "built_html"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the built book as ``slow``, wherever it is."""
+    for item in items:
+        if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def book_build(tmp_path_factory) -> BookBuild:
     """Build the book from the sources, as `make book` does, into a temporary folder.

@@ -9,6 +9,10 @@ from pathlib import Path
 import yaml
 from bs4 import BeautifulSoup
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

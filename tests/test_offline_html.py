@@ -6,6 +6,10 @@ from urllib.parse import urlparse
 
 from bs4 import BeautifulSoup
 
+import pytest
+
+pytestmark = pytest.mark.slow
+
 
 def external_assets(html: str) -> list[str]:
     """Addresses of scripts, stylesheets and preloads that point to another host."""

@@ -19,6 +19,8 @@ import yaml
 
 from hatbook.pdf import PdfError, build_pdf, document_name, install_hint, missing_tools, prepare_work
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = bool(os.environ.get("CI"))
 GLUE_TEXT = re.compile(r"\{glue:text\}`([^`]+)`")

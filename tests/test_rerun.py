@@ -4,13 +4,19 @@ One small variant (Bergen, data through 2022: the clinic opened in March) is exe
 module, as a book of the home page and the computed pages that take part in disclosure control; its
 glued values are checked against a direct computation on the filtered data and its tables and glued
 values for counts from 1 to 4. The failure tests need no build: they stop before or while executing.
+Tests that execute pages are marked ``slow``; the guards (parameters, threshold, names) are quick.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from ast import literal_eval
 from pathlib import Path
 
@@ -86,6 +92,7 @@ def glued_tables(notebook: Path):
                         yield heading, td.get_text(" ", strip=True)
 
 
+@pytest.mark.slow
 def test_variant_book_is_built_with_its_title_and_hidden_parameters(small_variant, reruns_dir):
     variant, result, _ = small_variant
     assert result.html == reruns_dir / "bergen-2022" / "html"
@@ -99,6 +106,7 @@ def test_variant_book_is_built_with_its_title_and_hidden_parameters(small_varian
     assert 'href="bergen-2022/html/index.html"' in overview
 
 
+@pytest.mark.slow
 def test_no_warning_or_traceback_is_printed_into_a_variant_page(small_variant):
     """Small data make models degenerate; the pages say so in words, not with library warnings."""
     _, result, _ = small_variant
@@ -107,6 +115,7 @@ def test_no_warning_or_traceback_is_printed_into_a_variant_page(small_variant):
         assert "Warning:" not in text and "Traceback" not in text, f"{name}: a warning or traceback is shown"
 
 
+@pytest.mark.slow
 def test_glued_values_match_a_direct_computation_on_the_filtered_data(small_variant):
     _, _, notebooks = small_variant
     values = glued(notebooks)
@@ -123,6 +132,7 @@ def test_glued_values_match_a_direct_computation_on_the_filtered_data(small_vari
     assert values["s6_1_person_years_in_treatment"] == pytest.approx(years)
 
 
+@pytest.mark.slow
 def test_no_count_from_1_to_4_is_shown(small_variant):
     _, _, notebooks = small_variant
     book = ledger()
@@ -152,6 +162,7 @@ def _previous_build(reruns_dir: Path, name: str) -> Path:
     return html / "index.html"
 
 
+@pytest.mark.slow
 def test_a_failing_page_fails_its_variant_and_keeps_the_previous_book(tmp_path, reruns_dir):
     project = tmp_path / "project"
     project.mkdir()
@@ -218,4 +229,137 @@ def test_pages_under_disclosure_control_take_the_threshold():
     for name in PAGES:
         text = (ROOT / "book" / f"{name}.md").read_text(encoding="utf-8")
         assert re.search(r"^min_cell = 5$", text, re.M), name
-        assert "min_cell=min_cell" in text, name
+        assert "min_cell=min_cell" in text or re.search(r"open_page\([^)]*\bmin_cell\b", text), name
+
+
+@pytest.mark.slow
+def test_a_variant_page_lists_its_statistics_instead_of_comparing_them(small_variant):
+    _, result, _ = small_variant
+    page = (result.html / "book" / "ch06_1_enrollment_retention.html").read_text(encoding="utf-8")
+    assert rr.VARIANT_RUBRIC in page and rr.COMPARISON_RUBRIC not in page
+    assert "where the text names the end of" not in page  # the pages name their own data end
+
+
+def test_the_comparison_rubric_is_renamed_with_its_explanation():
+    cell = ("```{rubric} Computed against published\n```\n\nThe table compares every statistic glued on this page "
+            "with the value the report printed, at the\nreport's precision.\n\nAnother paragraph.")
+    renamed = rr._variant_rubric(cell)
+    assert rr.COMPARISON_RUBRIC not in renamed and f"{{rubric}} {rr.VARIANT_RUBRIC}" in renamed
+    assert rr.VARIANT_RUBRIC_TEXT in renamed and "report printed" not in renamed
+    assert renamed.endswith("\n\nAnother paragraph.")
+
+
+# --- guards ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 2])
+def test_a_threshold_below_3_needs_the_explicit_flag(threshold, reruns_dir, capsys):
+    marker = _previous_build(reruns_dir, "bergen-2022")
+    status = cli.main(["rerun", "--clinic", "Bergen", "--year", "2022", "--threshold", str(threshold)])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "--allow-low-threshold" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert marker.read_text(encoding="utf-8") == "previous build"
+
+
+def test_a_weakened_variant_says_so_and_has_a_folder_of_its_own():
+    off = rr.Variant("Bergen", 2022, threshold=0, allow_low_threshold=True)
+    weakened = rr.Variant("Bergen", 2022, threshold=2, allow_low_threshold=True)
+    rr.check(off, data=False)  # consent given: no error
+    assert off.name == "bergen-2022-threshold-0" and weakened.name == "bergen-2022-threshold-2"
+    assert rr.Variant("Bergen", 2022).name == "bergen-2022"
+    assert "Disclosure control is off" in rr.banner(off) and "threshold 0" in off.title
+    assert "Disclosure control is weakened" in rr.banner(weakened)
+    protected = rr.banner(rr.Variant("Bergen", 2022))
+    assert "Disclosure control is" not in protected and '"<5"' in protected
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_the_data_source_is_named_by_its_folder_name_only_and_cannot_inject_markup(tmp_path):
+    from markdown_it import MarkdownIt
+
+    variant = rr.Variant("all", 2025, tmp_path / "secret" / HOSTILE)
+    for text in (variant.title, variant.name):
+        assert "<" not in text and ">" not in text and str(tmp_path) not in text
+    html = MarkdownIt("commonmark").render(rr.banner(variant))
+    assert "<img" not in html and str(tmp_path) not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # the reader still sees the folder's name
+    # every punctuation character is escaped: no role, no emphasis, no link, no raw HTML
+    assert re.fullmatch(r"(\\[!-/:-@\[-`{-~]|\w| )*", rr.myst_text("{glue:text}`x` **b** <i> [l](u)"))
+
+
+def test_a_missing_data_folder_is_a_usage_error(tmp_path, capsys):
+    status = cli.main(["rerun", "--data", str(tmp_path / "nowhere")])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "no such data folder: nowhere" in err and str(tmp_path) not in err
+
+
+@pytest.mark.slow
+def test_a_hostile_data_folder_name_reaches_no_page_as_markup(tmp_path, reruns_dir):
+    data = tmp_path / HOSTILE
+    shutil.copytree(DEFAULT_COHORT_DIR, data)
+    result = rr.run_variant(rr.Variant("Bergen", 2022, data), pages=["ch06_6_process_implementation"], log=lambda line: None)
+    assert result.ok, result.error
+    seen = 0
+    for path in result.html.rglob("*"):
+        if path.suffix in (".html", ".js", ".ipynb", ".txt", ".md", ".json") and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "<img src=x" not in text, path
+            assert str(tmp_path) not in text, f"{path} names the data's path"
+            seen += 1
+    assert seen > 5
+    record = json.loads((result.html.parent / "headline.json").read_text(encoding="utf-8"))
+    assert str(tmp_path) not in json.dumps(record)
+
+
+# --- interrupting ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_a_rerun_with_one_line_and_leaves_the_previous_book(tmp_path):
+    reruns = tmp_path / "reruns"
+    marker = _previous_build(reruns, "bergen-2022")
+    env = dict(os.environ, HATBOOK_RERUNS_DIR=str(reruns))
+    command = [sys.executable, "-m", "hatbook.cli", "rerun", "--clinic", "Bergen", "--year", "2022", "--jobs", "1",
+               "--pages", "ch06_6_process_implementation"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = process.stdout.readline()  # the rerun has started executing its pages
+    assert "executing" in first
+    time.sleep(1.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in out + err
+    assert err.strip().splitlines() == ["hatbook: interrupted; the previous book of bergen-2022 (if any) is unchanged"]
+    assert not (reruns / ".staging" / "bergen-2022").exists()
+    assert marker.read_text(encoding="utf-8") == "previous build"
+
+
+@pytest.mark.slow
+def test_pages_sharing_a_kernel_do_not_see_each_other(tmp_path):
+    """A kernel runs a variant's pages one after another: names, warning filters and the working
+    directory of one page do not reach the next."""
+    import nbformat
+
+    code = "import os, warnings\nprint('left_over' in globals(), len(warnings.filters), os.getcwd())"
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, warnings\nleft_over = 1\nwarnings.simplefilter('error')\nos.chdir('/')")])
+    second = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    fresh = rr.Kernel(tmp_path)
+    try:
+        fresh.execute(probe)
+    finally:
+        fresh.shutdown()
+    kernel = rr.Kernel(tmp_path)
+    try:
+        kernel.execute(first)
+        kernel.execute(second)
+    finally:
+        kernel.shutdown()
+    seen = "".join(o.get("text", "") for o in second.cells[0].outputs)
+    expected = "".join(o.get("text", "") for o in probe.cells[0].outputs)
+    assert seen.startswith("False") and seen == expected

@@ -7,6 +7,8 @@ import pytest
 
 from analysis.scorecard import ledger
 
+pytestmark = pytest.mark.slow
+
 #: Ledger rows the patient-level chapters compute: (section, location prefix or None for all rows).
 COMPUTED_SECTIONS = [
     ("6.1", None),

@@ -23,6 +23,8 @@ from hatbook.exercises import solution_blocks, strip_solutions
 from hatbook.notebooks import FOLDER, notebook_name, page_notebook
 from hatbook.student import build_student, student_config
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 #: The pages with exercises, the prefix of their exercise labels, and a line one of their solutions

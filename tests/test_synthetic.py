@@ -14,6 +14,8 @@ import pytest
 from analysis import schema
 from analysis.cohort import load_cohort
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "data" / "synthetic"
 
