@@ -784,6 +784,54 @@ def build_book(source: Path, staging: Path) -> Path:
     return built
 
 
+#: MathJax's alternative entry points (a page loads one of them, the book tex-chtml.js) and the SVG output
+#: only they use: left out of a variant when no page loads them.
+MATHJAX_ALTERNATIVES = ("tex-chtml-full.js", "tex-chtml-full-speech.js", "tex-mml-chtml.js", "tex-mml-svg.js",
+                        "tex-svg.js", "tex-svg-full.js", "mml-chtml.js", "mml-svg.js", "node-main.js", "latest.js",
+                        "output/svg.js", "output/svg")
+
+
+def slim_html(html_dir: Path) -> int:
+    """Leave out of a built variant what no page of it needs; return the bytes removed.
+
+    * The page sources in ``_sources`` that are notebooks are offered without outputs, as the published
+      edition offers its MyST sources: the outputs are on the page (and a variant's raw chart data do
+      not travel in a second copy).
+    * MathJax's entry points that no page loads (see :data:`MATHJAX_ALTERNATIVES`) and source maps
+      (``*.map``, read only by a browser's developer tools) are removed.
+    """
+    import nbformat
+
+    removed = 0
+    for path in (html_dir / "_sources").rglob("*.ipynb"):
+        before = path.stat().st_size
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(notebook, path)
+        removed += before - path.stat().st_size
+    mathjax = html_dir / "_static" / "mathjax"
+    if mathjax.is_dir():
+        loaded = set()
+        for page in html_dir.rglob("*.html"):
+            loaded.update(re.findall(r"_static/mathjax/([\w./-]+\.js)", page.read_text(encoding="utf-8", errors="replace")))
+        for name in MATHJAX_ALTERNATIVES:
+            target = mathjax / name
+            if name in loaded or not target.exists() or any(item.startswith(name) for item in loaded):
+                continue
+            if target.is_dir():
+                removed += sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+                shutil.rmtree(target)
+            else:
+                removed += target.stat().st_size
+                target.unlink()
+    for path in (html_dir / "_static").rglob("*.map"):
+        removed += path.stat().st_size
+        path.unlink()
+    return removed
+
+
 def share_files(html_dir: Path, store: Path, min_bytes: int = 4096) -> int:
     """Replace every file of ``html_dir`` of at least ``min_bytes`` by a hard link to the same content in
     ``store`` (``_build/reruns/_static_shared``): MathJax, Vega, fonts and the theme are stored once for
@@ -889,6 +937,7 @@ def run_variant(
         if pdf:
             pdf_file = build_variant_pdf(source, staging, variant, log=log)
             lap("pdf")
+        slim_html(built)
         share_files(built, root / "_static_shared")
         target_dir = root / variant.name
         install(built, target_dir / "html")

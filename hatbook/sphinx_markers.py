@@ -2,8 +2,8 @@
 
 In a rerun a page glues ``"<5"`` for a small count, a dash for a withheld value and ``"n/a"`` for a value
 that could not be computed (see :mod:`analysis.disclosure`). The prose pastes the same keys with
-numeric format specs (``{glue:text}`key:.1f```), which myst-nb cannot apply to text: it would drop the
-value with a warning. This extension makes ``{glue:text}`` paste such text unchanged instead. The
+numeric format specs (``{glue:text}`key:.1f```, or ``page.md::key:.1f`` from another page), which myst-nb
+cannot apply to text: it would drop the value with a warning. This extension makes ``{glue:text}`` paste such text unchanged instead. The
 published edition does not load it.
 """
 
@@ -30,8 +30,11 @@ def _lenient(original):
 
 
 def setup(app):
-    from myst_nb.ext.glue import roles
+    from myst_nb.ext.glue import crossref, roles
 
-    if not hasattr(roles.format_plain_text, "__wrapped__"):
-        roles.format_plain_text = _lenient(roles.format_plain_text)
+    # the role pastes a key of its own page; the cross-reference transform one of another page
+    # (``{glue:text}`page.md::key:.1f```), each through its own imported name of the same function
+    for module in (roles, crossref):
+        if not hasattr(module.format_plain_text, "__wrapped__"):
+            module.format_plain_text = _lenient(module.format_plain_text)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
