@@ -27,7 +27,7 @@ from pathlib import Path
 #: Output MIME types that are a table, a chart or a glued value, not a bare value.
 _SHOWN_TYPES = ("text/html", "text/markdown", "image/png", "image/svg+xml", "application/vnd.vegalite")
 #: Words a reader must never see as a value.
-_RAW_WORDS = re.compile(r"(?<![\w-])(nan|NaN|NaT|None|<NA>|inf|-inf)(?![\w-])")
+_RAW_WORDS = re.compile(r"(?<![\w-])(nan|NaN|NaT|<NA>|inf|-inf)(?![\w-])|(?<![\w-])None(?=\s*([,;:)\]|]|$))")
 #: A float written with more digits than any statistic of the book has.
 _LONG_FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d{7,}(?![\w.])")
 #: A number in e-notation (a p-value as 9.41e-08).
@@ -58,12 +58,17 @@ def stray_in_notebook(notebook) -> list[str]:
                 found.append(f"cell {number}: error {output.get('ename')}: {output.get('evalue')}")
             elif kind in ("execute_result", "display_data"):
                 data = output.get("data", {})
-                if output.get("metadata", {}).get("scrapbook"):
-                    text = "".join(data.get("text/plain", ""))
-                    if _LONG_FLOAT.search(text) and "glue" not in tags:
-                        pass  # a glued number is formatted where the prose pastes it
-                    continue
-                if not any(k in data for k in _SHOWN_TYPES) and "text/plain" in data:
+                glued = bool(output.get("metadata", {}).get("scrapbook"))
+                if glued:
+                    # a glued number is formatted where the prose pastes it; a glued table, sentence or
+                    # text is shown as it is, so it is read like any other output
+                    prefix = "application/papermill.record/"
+                    data = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in data.items()}
+                    plain = "".join(data.get("text/plain", ""))
+                    if plain.startswith(("'", '"')):
+                        for problem in _text_problems(plain.strip("'\"")):
+                            found.append(f"cell {number}: glued text: {problem}")
+                elif not any(k in data for k in _SHOWN_TYPES) and "text/plain" in data:
                     text = "".join(data["text/plain"]).strip()
                     found.append(f"cell {number}: bare value {text[:80]!r}")
                 for kind_ in ("text/html", "text/markdown"):

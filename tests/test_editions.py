@@ -114,3 +114,29 @@ def test_a_comparison_with_the_report_is_found_outside_the_published_edition():
     text = "Computed against published: 3 of 4 statistics match."
     assert editions.stray_in_text(text, published=False)
     assert editions.stray_in_text(text, published=True) == []
+
+
+def _notebook(*outputs):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def test_stray_output_in_a_notebook_is_found():
+    glued_nan = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "k"}},
+                 "data": {"application/papermill.record/text/plain": "'Retention was nan.'"}}
+    bare = {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+            "data": {"text/plain": "38.78787878787879"}}
+    printed = {"output_type": "stream", "name": "stderr", "text": "ConvergenceWarning: failed"}
+    found = editions.stray_in_notebook(_notebook(glued_nan, bare, printed))
+    assert len(found) == 3, found
+
+
+def test_a_glued_number_or_sentence_is_not_stray():
+    number = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "k"}},
+              "data": {"application/papermill.record/text/plain": "38.78787878787879"}}
+    sentence = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "s"}},
+                "data": {"application/papermill.record/text/plain": "'None of the patients left.'"}}
+    assert editions.stray_in_notebook(_notebook(number, sentence)) == []
