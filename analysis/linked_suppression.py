@@ -1,0 +1,528 @@
+"""Cell suppression that holds across the editions the grid publishes side by side.
+
+Each rerun edition used to suppress its own small cells (:mod:`analysis.disclosure`). The grid, however,
+builds "both clinics, 2022" beside "Oslo, 2022" and "Bergen, 2022", and every patient belongs to exactly
+one clinic, so a count of both clinics is the Oslo count plus the Bergen count, cell by cell. A reader
+who subtracts "Oslo" from "both clinics" gets every Bergen cell that the Bergen edition hid. This module
+protects the three tables of one year *jointly*.
+
+**What a reader is assumed to know** (the model every check below uses):
+
+* a number that is shown is known exactly;
+* ``"<5"`` (:func:`analysis.disclosure.small_marker`) is a count from 1 to threshold - 1;
+* ``"–"`` (:data:`analysis.disclosure.WITHHELD`) is some count of 0 or more (it may be a zero, a small
+  count or a large one: the engine uses it for all three);
+* the relations: in every row, both clinics = Oslo + Bergen; inside one edition, the cells of a group add
+  up to the group's total (``total`` column, or the sum shown elsewhere when only ``groups`` is given),
+  less an unshown rest of 0 or more (for a yes/no item the rest is the number answering no). A group
+  whose rest is 0 in all three tables is taken to be a full partition (the reader knows the rest is 0).
+* the published edition (both clinics, data through 2025, the bundled cohort) shows every count: a
+  sibling that is published is read as all shown and can hide nothing.
+
+**The rule.** A *sensitive* quantity is a count from 1 to threshold - 1 (a cell, a group total, or a
+rest such as the number answering no). The pattern is safe when, under the reader's knowledge, every
+hidden cell and every sensitive rest can still take at least two integer values: none is recovered
+exactly. The range a reader can narrow a cell to is computed as a linear programme (minimum and
+maximum of the cell over every assignment that satisfies the relations and the bounds; SciPy's HiGHS).
+For the structures handled here (a two-way table of editions by cells, with group totals) the
+constraint matrix is totally unimodular, so the linear bounds are integers and every integer between
+them is attainable: the check is exact.
+
+**The algorithm** (deterministic: the same three tables give the same pattern whichever edition runs
+it). 1. Primary suppression: every count from 1 to threshold - 1 in an unpublished table is shown as
+``"<5"``. 2. Relation by relation: while one relation alone pins a hidden cell or a small rest (a
+cheap test, no solver), first try showing one of the relation's ``"<5"`` cells as ``"–"`` instead (a
+reader then no longer knows it is at least 1: this resolves "8 | <5 | 6 | <5" whose hidden cells add
+up to 2, at almost no cost), else hide the relation's smallest shown cell as ``"–"`` (zeros included,
+cells before group totals). 3. All relations together: take the first hidden cell or small rest that
+the linear programme pins (in a fixed order: editions both clinics, Oslo, Bergen; rows in table
+order); among the relations it takes part in, try the same two kinds of step in the same order and
+keep the first that frees it; when none does alone, hide the smallest shown cell anyway and repeat.
+A cell that nothing can free (all its relations are published) is left and reported in
+:attr:`Pattern.exposed`.
+
+A page calls :func:`protect_linked` once per table; the published edition gets its table unchanged.
+Year against year (the 2022 edition beside the 2023 one) is not covered: a difference of two years'
+tables that isolates fewer patients than the threshold is not checked here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linprog
+
+from analysis import disclosure, schema
+
+#: The editions of one year that are protected together, in the order the algorithm walks them.
+EDITIONS: tuple[str, ...] = ("all",) + tuple(schema.CLINICS)
+#: Status of a cell as shown.
+SHOWN, SMALL, WITHHELD = "shown", "small", "withheld"
+
+_CELL, _TOTAL, _REST = "cell", "total", "rest"
+
+
+@dataclass
+class _Var:
+    edition: str
+    kind: str  # cell, total or rest
+    key: object  # row position (cell) or group key (total, rest)
+    value: int
+    suppressible: bool  # whether the engine may hide it (not in a published table, not a total shown elsewhere)
+    status: str = SHOWN
+
+
+@dataclass
+class Pattern:
+    """What each edition shows: for every edition, ``cells`` (status of each row's count: ``"shown"``,
+    ``"small"`` for ``"<5"`` or ``"withheld"`` for ``"–"``, on the table's index) and ``totals`` (status of
+    each row's group total, on the same index; ``"shown"`` everywhere when the table has no ``total``
+    column). ``exposed`` lists (edition, kind, key, value) of hidden cells or sensitive rests the engine
+    could not free (their relations are all published)."""
+
+    cells: dict[str, pd.Series]
+    totals: dict[str, pd.Series]
+    exposed: list[tuple] = field(default_factory=list)
+
+
+class _Problem:
+    """The variables, relations and reader's bounds of three tables (see the module docstring)."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], count: str, threshold: int, published: Iterable[str],
+                 groups, total: str | None):
+        self.threshold = int(threshold)
+        self.published = set(published)
+        self.editions = [e for e in EDITIONS if e in tables]
+        self.tables = tables
+        self.vars: list[_Var] = []
+        self.index: dict[tuple, int] = {}
+        self.relations: list[dict[int, float]] = []
+        self.group_of: dict[str, list] = {}
+        keys = [groups] if isinstance(groups, str) else (list(groups) if groups is not None else None)
+        n_rows = {len(t) for t in tables.values()}
+        if len(n_rows) != 1:
+            raise ValueError("the tables of the editions must have the same rows")
+
+        group_rows: dict[str, dict] = {}
+        rests: dict[str, dict] = {}
+        for edition in self.editions:
+            frame = tables[edition].reset_index(drop=True)
+            open_table = edition not in self.published
+            counts = pd.to_numeric(frame[count], errors="coerce").fillna(0).round().astype(int)
+            for position, value in enumerate(counts):
+                self._add(_Var(edition, _CELL, position, int(value), open_table))
+            if keys is None and total is None:
+                group_rows[edition] = {}
+                continue
+            if keys:
+                labels = [tuple(row) for row in frame[keys].itertuples(index=False)]
+            else:
+                labels = [()] * len(frame)
+            members: dict = {}
+            for position, label in enumerate(labels):
+                members.setdefault(label, []).append(position)
+            group_rows[edition] = members
+            self.group_of[edition] = labels
+            rests[edition] = {}
+            for label, rows in members.items():
+                cells_sum = int(counts.iloc[rows].sum())
+                if total is not None:
+                    given = pd.to_numeric(frame.loc[rows, total], errors="coerce").dropna()
+                    group_total = int(round(float(given.iloc[0]))) if len(given) else cells_sum
+                    self._add(_Var(edition, _TOTAL, label, group_total, open_table))
+                else:  # the group's total is shown elsewhere (a caption, the prose): known, never hidden here
+                    group_total = cells_sum
+                    self._add(_Var(edition, _TOTAL, label, group_total, False))
+                rests[edition][label] = group_total - cells_sum
+
+        # a group whose rest is 0 in every table is a full partition: the reader knows its rest is 0
+        for edition in self.editions:
+            for label, rows in group_rows[edition].items():
+                full = all(rests[e].get(label, 0) == 0 for e in self.editions)
+                relation = {self.index[(edition, _CELL, r)]: 1.0 for r in rows}
+                relation[self.index[(edition, _TOTAL, label)]] = -1.0
+                if not full:
+                    self._add(_Var(edition, _REST, label, rests[edition][label], False, status=WITHHELD))
+                    relation[self.index[(edition, _REST, label)]] = 1.0
+                self.relations.append(relation)
+
+        # the hierarchy: both clinics = Oslo + Bergen, for every cell and every group total
+        parts = [e for e in self.editions if e != "all"]
+        if "all" in self.editions and parts:
+            for (edition, kind, key), i in list(self.index.items()):
+                if edition != "all" or kind == _REST:
+                    continue
+                relation = {i: 1.0}
+                for part in parts:
+                    j = self.index.get((part, kind, key))
+                    if j is not None:
+                        relation[j] = relation.get(j, 0.0) - 1.0
+                self.relations.append(relation)
+        self.relations_of: dict[int, list[int]] = {}
+        for r, relation in enumerate(self.relations):
+            for i in relation:
+                self.relations_of.setdefault(i, []).append(r)
+
+    def _add(self, var: _Var) -> None:
+        self.index[(var.edition, var.kind, var.key)] = len(self.vars)
+        self.vars.append(var)
+
+    # -- the reader's view ------------------------------------------------------------------------------
+
+    def bounds(self, i: int) -> tuple[float, float | None]:
+        var = self.vars[i]
+        if var.status == SHOWN:
+            return float(var.value), float(var.value)
+        if var.status == SMALL:
+            return 1.0, float(self.threshold - 1)
+        return 0.0, None
+
+    def _component(self, i: int) -> list[int]:
+        """The unknowns linked to ``i`` through relations (shown values are constants and cut the links)."""
+        seen, todo = {i}, [i]
+        while todo:
+            j = todo.pop()
+            for r in self.relations_of.get(j, ()):
+                for k in self.relations[r]:
+                    if k not in seen and self.vars[k].status != SHOWN:
+                        seen.add(k)
+                        todo.append(k)
+        return sorted(seen)
+
+    def interval(self, i: int) -> tuple[float, float]:
+        """The smallest and largest value the reader can give ``i`` (``inf`` when unbounded above)."""
+        unknowns = self._component(i)
+        where = {k: n for n, k in enumerate(unknowns)}
+        rows, rhs = [], []
+        for r in sorted({r for k in unknowns for r in self.relations_of.get(k, ())}):
+            row = np.zeros(len(unknowns))
+            constant = 0.0
+            for k, coefficient in self.relations[r].items():
+                if k in where:
+                    row[where[k]] += coefficient
+                else:
+                    constant += coefficient * self.vars[k].value
+            rows.append(row)
+            rhs.append(-constant)
+        bounds = [self.bounds(k) for k in unknowns]
+        out = []
+        for sign in (1.0, -1.0):
+            objective = np.zeros(len(unknowns))
+            objective[where[i]] = sign
+            result = linprog(objective, A_eq=np.array(rows) if rows else None, b_eq=np.array(rhs) if rows else None,
+                             bounds=bounds, method="highs")
+            if result.status == 3:  # unbounded: only upwards, since every bound from below is 0 or more
+                out.append(-math.inf * sign)
+            elif result.status != 0:
+                raise RuntimeError(f"the reader's view of the tables is infeasible ({result.message})")
+            else:
+                out.append(sign * result.fun)
+        return out[0], out[1]
+
+    def pinned_by(self, i: int, r: int) -> bool:
+        """Whether the relation ``r`` alone (with the bounds) pins ``i`` to one value (no solver needed)."""
+        relation = self.relations[r]
+        constant, low_rest, high_rest = 0.0, 0.0, 0.0
+        for k, coefficient in relation.items():
+            if k == i:
+                continue
+            if self.vars[k].status == SHOWN:
+                constant += coefficient * self.vars[k].value
+                continue
+            low, high = self.bounds(k)
+            high = math.inf if high is None else high
+            ends = (coefficient * low, coefficient * high)
+            low_rest += min(ends)
+            high_rest += max(ends)
+        # a_i x_i = -(constant + rest), rest in [low_rest, high_rest]
+        a = relation[i]
+        ends = sorted(((-constant - low_rest) / a, (-constant - high_rest) / a))
+        own_low, own_high = self.bounds(i)
+        low = max(ends[0], own_low)
+        high = min(ends[1], math.inf if own_high is None else own_high)
+        return not math.isinf(high) and math.floor(high + 1e-6) <= math.ceil(low - 1e-6)
+
+    def pinned(self, i: int) -> bool:
+        low, high = self.interval(i)
+        return not math.isinf(high) and math.floor(high + 1e-6) <= math.ceil(low - 1e-6)
+
+    def sensitive(self, i: int) -> bool:
+        return 0 < self.vars[i].value < self.threshold
+
+    def targets(self) -> list[int]:
+        """What must not be recovered: hidden cells and totals, and rests that are small counts."""
+        out = []
+        for i, var in enumerate(self.vars):
+            if var.edition in self.published:
+                continue
+            if var.kind == _REST:
+                if self.sensitive(i):
+                    out.append(i)
+            elif var.status != SHOWN:
+                out.append(i)
+        return out
+
+
+def _hideable(problem: _Problem, i: int) -> bool:
+    return problem.vars[i].status == SHOWN and problem.vars[i].suppressible
+
+
+def _order(problem: _Problem, i: int) -> tuple:
+    """Which shown cell to hide first: cells before group totals, then the smallest value, then the
+    edition order and the row order (a fixed order, so that the pattern does not depend on who runs it)."""
+    var = problem.vars[i]
+    key = var.key if var.kind == _CELL else -1
+    return (var.kind != _CELL, var.value, problem.editions.index(var.edition), key, str(var.key))
+
+
+def joint_pattern(tables: Mapping[str, pd.DataFrame], count: str, threshold: int | None, *,
+                  published: Iterable[str] = (), groups=None, total: str | None = None) -> Pattern:
+    """The joint suppression pattern of the tables of one year (keys of ``tables``: ``"all"`` and the
+    clinics; rows in the same order in every table; ``count``: the count column). ``published`` names the
+    tables that show everything (the published edition). ``groups`` and ``total`` as in
+    :func:`analysis.disclosure.suppression_mask`: ``groups`` names the columns of a group of cells adding
+    up to a total, ``total`` the column holding it (else the total is the sum, shown elsewhere);
+    ``groups=[]`` makes each table one group. With ``threshold=None`` nothing is hidden. See the module
+    docstring for the reader's knowledge, the rule and the algorithm."""
+    if threshold is None or int(threshold) <= 1:
+        cells = {e: pd.Series(SHOWN, index=t.index) for e, t in tables.items()}
+        return Pattern(cells=cells, totals={e: s.copy() for e, s in cells.items()})
+    problem = _Problem(tables, count, int(threshold), published, groups, total)
+    for i, var in enumerate(problem.vars):
+        if var.suppressible and problem.sensitive(i):
+            var.status = SMALL
+    # phase 1, relation by relation: no relation alone may pin a hidden cell or a small rest
+    changed = True
+    while changed:
+        changed = False
+        for i in problem.targets():
+            for r in problem.relations_of.get(i, ()):
+                while problem.pinned_by(i, r):
+                    members = sorted(problem.relations[r])
+                    demotions = [k for k in members if problem.vars[k].status == SMALL]
+                    freeing = None
+                    for k in demotions:
+                        problem.vars[k].status = WITHHELD
+                        if not problem.pinned_by(i, r):
+                            freeing = k
+                            break
+                        problem.vars[k].status = SMALL
+                    if freeing is not None:
+                        changed = True
+                        break
+                    hides = sorted((k for k in members if _hideable(problem, k)), key=lambda k: _order(problem, k))
+                    if not hides:
+                        break  # left to phase 2
+                    problem.vars[hides[0]].status = WITHHELD
+                    changed = True
+    # phase 2, all relations at once (the linear programme)
+    exposed: set[int] = set()
+    for _ in range(10 * len(problem.vars) + 10):
+        pinned = next((i for i in problem.targets() if i not in exposed and problem.pinned(i)), None)
+        if pinned is None:
+            break
+        related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
+        demotions = [k for k in related if problem.vars[k].status == SMALL]
+        hides = sorted((k for k in related if _hideable(problem, k)), key=lambda k: _order(problem, k))
+        chosen = None
+        for k, new in [(k, WITHHELD) for k in demotions] + [(k, WITHHELD) for k in hides]:
+            old = problem.vars[k].status
+            problem.vars[k].status = new
+            if not problem.pinned(pinned):
+                chosen = k
+                break
+            problem.vars[k].status = old
+        if chosen is not None:
+            continue
+        if hides:
+            problem.vars[hides[0]].status = WITHHELD
+        elif demotions:
+            problem.vars[demotions[0]].status = WITHHELD
+        else:
+            exposed.add(pinned)
+
+    cells, totals = {}, {}
+    for edition in problem.editions:
+        frame = tables[edition]
+        cells[edition] = pd.Series([problem.vars[problem.index[(edition, _CELL, p)]].status for p in range(len(frame))],
+                                   index=frame.index)
+        if total is not None:
+            labels = problem.group_of[edition]
+            totals[edition] = pd.Series([problem.vars[problem.index[(edition, _TOTAL, g)]].status for g in labels],
+                                        index=frame.index)
+        else:
+            totals[edition] = pd.Series(SHOWN, index=frame.index)
+    found = [(problem.vars[i].edition, problem.vars[i].kind, problem.vars[i].key, problem.vars[i].value)
+             for i in sorted(exposed)]
+    return Pattern(cells=cells, totals=totals, exposed=found)
+
+
+def _shown_column(values: pd.Series, status: pd.Series, threshold: int) -> pd.Series:
+    out = values.astype(object).copy()
+    out[status == SMALL] = disclosure.small_marker(threshold)
+    out[status == WITHHELD] = disclosure.WITHHELD
+    return out
+
+
+def shown_table(frame: pd.DataFrame, cells: pd.Series, totals: pd.Series, threshold: int, *, count: str,
+                total: str | None = None, derived: Iterable[str] = ()) -> pd.DataFrame:
+    """``frame`` as a reader sees it under a pattern: counts (and the ``total`` column) as numbers, ``"<5"``
+    or ``"–"``; each ``derived`` column (a share, a mean from the row's count or total) withheld where the
+    row's count or total is hidden, and ``"n/a"`` where it could not be computed."""
+    out = frame.copy()
+    out[count] = _shown_column(frame[count], cells, threshold)
+    hidden = cells != SHOWN
+    if total is not None:
+        out[total] = _shown_column(frame[total], totals, threshold)
+        hidden = hidden | (totals != SHOWN)
+    for column in derived:
+        shown = out[column].astype(object).copy()
+        missing = pd.Series([disclosure.is_missing(v) for v in frame[column]], index=frame.index)
+        shown[missing & ~hidden] = disclosure.NOT_ENOUGH_DATA
+        shown[hidden] = disclosure.WITHHELD
+        out[column] = shown
+    return out
+
+
+def protect_tables(tables: Mapping[str, pd.DataFrame], count: str, threshold: int | None, *,
+                   published: Iterable[str] = (), groups=None, total: str | None = None,
+                   derived: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
+    """Every table of ``tables`` as shown under their :func:`joint_pattern` (published tables and
+    ``threshold=None`` unchanged)."""
+    if threshold is None:
+        return dict(tables)
+    pattern = joint_pattern(tables, count, threshold, published=published, groups=groups, total=total)
+    published = set(published)
+    return {
+        edition: frame if edition in published else shown_table(
+            frame, pattern.cells[edition], pattern.totals[edition], int(threshold), count=count, total=total,
+            derived=derived)
+        for edition, frame in tables.items()
+    }
+
+
+# --- the reader's side: what can be recovered from what the editions show -------------------------------
+
+
+def recoverable(shown: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFrame], count: str, threshold: int, *,
+                groups=None, total: str | None = None) -> list[tuple]:
+    """What a reader recovers exactly from the tables ``shown`` (numbers, ``"<5"``, ``"–"``) of the editions
+    of one year, by the relations of the module docstring: an independent check, used by the tests, of what
+    :func:`joint_pattern` promises. ``truth`` holds the unprotected tables: the check reads only which
+    cells are shown and their values from it, and which group rests are small counts (the rest of a group,
+    such as the number answering no, is never shown, so only the truth tells whether it is sensitive).
+
+    Returns (edition, "cell", row position, value) for each hidden count pinned to one value, (edition,
+    "total", group, value) for a hidden group total, and (edition, "rest", group, value) for a rest from 1
+    to threshold - 1 that the reader pins."""
+    marker = disclosure.small_marker(threshold)
+    problem = _Problem(truth, count, int(threshold), (), groups, total)
+
+    def status(value) -> str:
+        if isinstance(value, str):
+            if value == marker:
+                return SMALL
+            if value == disclosure.WITHHELD:
+                return WITHHELD
+            raise ValueError(f"unknown marker {value!r}")
+        return SHOWN
+
+    for edition, frame in shown.items():
+        for position, value in enumerate(frame[count]):
+            var = problem.vars[problem.index[(edition, _CELL, position)]]
+            var.status = status(value)
+            if var.status == SHOWN and int(round(float(value))) != var.value:
+                raise ValueError(f"{edition}, row {position}: shown {value}, true {var.value}")
+        if total is not None:
+            for position, value in enumerate(frame[total]):
+                group = problem.group_of[edition][position]
+                problem.vars[problem.index[(edition, _TOTAL, group)]].status = status(value)
+    found = []
+    for i, var in enumerate(problem.vars):
+        if var.kind == _REST:
+            if problem.sensitive(i) and problem.pinned(i):
+                found.append((var.edition, _REST, var.key, var.value))
+        elif var.status != SHOWN and problem.pinned(i):
+            found.append((var.edition, var.kind, var.key, int(round(problem.interval(i)[0]))))
+    return found
+
+
+# --- the page's call ------------------------------------------------------------------------------------
+
+_FULL_COHORTS: dict[tuple, object] = {}
+
+
+def _full_cohort(folder: Path):
+    """The unrestricted cohort of ``folder``, loaded once per process (keyed by the files' times)."""
+    from analysis.cohort import load_cohort
+
+    folder = Path(folder).resolve()
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*") if p.is_file()))
+    key = (str(folder), stamp)
+    if key not in _FULL_COHORTS:
+        _FULL_COHORTS.clear()
+        _FULL_COHORTS[key] = load_cohort(folder)
+    return _FULL_COHORTS[key]
+
+
+def sibling_tables(page, compute: Callable[[object], pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], set[str]]:
+    """``compute`` applied to the cohorts of both clinics, Oslo and Bergen for the year and data of
+    ``page`` (an :class:`analysis.edition.Page`), and which of them is the published edition. The
+    page's own table is computed from ``page.cohort``, the others from the unrestricted cohort of the
+    same folder restricted the same way (:func:`analysis.cohort.restrict`)."""
+    from analysis.cohort import YEAR_CHOICES, published_edition, restrict
+
+    edition = page.edition
+    folder = page.cohort.folder
+    year = edition.year if edition.year in YEAR_CHOICES else None
+    full = None
+    tables, published = {}, set()
+    for name in EDITIONS:
+        if name == edition.clinic:
+            cohort = page.cohort
+        else:
+            full = full if full is not None else _full_cohort(folder)
+            cohort = restrict(full, clinic=name, year=year)
+        tables[name] = compute(cohort)
+        if published_edition(name, year, folder):
+            published.add(name)
+    return tables, published
+
+
+def protect_linked(page, compute: Callable[[object], pd.DataFrame], *, count: str = "n", groups=None,
+                   total: str | None = None, derived: Iterable[str] = ()) -> pd.DataFrame:
+    """The page's table, protected jointly with the same table of its sibling editions: one call per table.
+
+    ``compute(cohort)`` returns the table (a frame with the count column ``count``, the same rows in the
+    same order for every cohort, e.g. :func:`analysis.adverse_events.events_by_category` of
+    ``cohort.adverse_events``). The table is computed for both clinics, Oslo and Bergen in the year and
+    data of ``page`` (:func:`sibling_tables`), the three are protected together (:func:`joint_pattern`),
+    and the page's own table comes back as shown: counts as numbers, ``"<5"`` or ``"–"``; the ``total``
+    column likewise; the ``derived`` columns withheld where their row's count or total is. In the
+    published edition (``page.sdc`` None) the table is returned unchanged, computed once."""
+    threshold = page.sdc
+    if threshold is None:
+        return compute(page.cohort)
+    tables, published = sibling_tables(page, compute)
+    shown = protect_tables(tables, count, threshold, published=published, groups=groups, total=total,
+                           derived=derived)
+    return shown[page.edition.clinic]
+
+
+def linked_hidden(page, compute: Callable[[object], pd.DataFrame], *, count: str = "n", groups=None,
+                  total: str | None = None) -> pd.Series:
+    """Which rows of the page's table have their count hidden under the joint pattern (True: hidden), for
+    a page that must also withhold a sentence or a chart value built on them. Nothing in the published
+    edition."""
+    threshold = page.sdc
+    if threshold is None:
+        own = compute(page.cohort)
+        return pd.Series(False, index=own.index)
+    tables, published = sibling_tables(page, compute)
+    pattern = joint_pattern(tables, count, threshold, published=published, groups=groups, total=total)
+    return pattern.cells[page.edition.clinic] != SHOWN

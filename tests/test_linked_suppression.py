@@ -1,0 +1,169 @@
+"""Suppression across editions (analysis/linked_suppression.py): hand-built tables whose leaks and
+protection are worked out by hand, and the real 2022 tables of sections 6.5 and 6.2."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from analysis import adverse_events, disclosure, patients
+from analysis import linked_suppression as ls
+from analysis.edition import open_page
+
+
+def editions(oslo: list[int], bergen: list[int]) -> dict[str, pd.DataFrame]:
+    """Both clinics, Oslo and Bergen: one table of categories A, B, ... with both = Oslo + Bergen."""
+    labels = list("ABCDEFGH")[: len(oslo)]
+    return {
+        "all": pd.DataFrame({"category": labels, "n": [o + b for o, b in zip(oslo, bergen)]}),
+        "Oslo": pd.DataFrame({"category": labels, "n": oslo}),
+        "Bergen": pd.DataFrame({"category": labels, "n": bergen}),
+    }
+
+
+def test_today_both_clinics_minus_oslo_gives_the_hidden_bergen_cell_and_not_after():
+    tables = editions([20, 10, 15, 12], [8, 3, 6, 9])
+    today = {e: disclosure.protect(t, ["n"], 5) for e, t in tables.items()}
+    assert list(today["Bergen"]["n"]) == [8, "<5", 6, 9]
+    assert list(today["Oslo"]["n"]) == [20, 10, 15, 12] and list(today["all"]["n"]) == [28, 13, 21, 21]
+    # 13 - 10 = 3: the reader has the hidden Bergen cell
+    assert ls.recoverable(today, tables, "n", 5) == [("Bergen", "cell", 1, 3)]
+
+    after = ls.protect_tables(tables, "n", 5)
+    assert ls.recoverable(after, tables, "n", 5) == []
+    # one more cell hides, the smaller of the two that give it away (Oslo's 10, not both clinics' 13)
+    assert list(after["Bergen"]["n"]) == [8, "<5", 6, 9]
+    assert list(after["Oslo"]["n"]) == [20, "–", 15, 12]
+    assert list(after["all"]["n"]) == [28, 13, 21, 21]
+
+
+def test_two_small_cells_adding_up_to_two_are_both_one_unless_one_is_shown_as_withheld():
+    # "8 | <5 | 6 | <5" with the group's total 16 shown elsewhere: the hidden cells add up to 2 and
+    # "<5" means at least 1, so both are 1 (within Bergen alone, and again from both clinics - Oslo)
+    tables = editions([20, 10, 15, 12], [8, 1, 6, 1])
+    today = {e: disclosure.protect(t, ["n"], 5, groups=[]) for e, t in tables.items()}
+    assert list(today["Bergen"]["n"]) == [8, "<5", 6, "<5"]
+    assert ls.recoverable(today, tables, "n", 5, groups=[]) == [("Bergen", "cell", 1, 1), ("Bergen", "cell", 3, 1)]
+
+    after = ls.protect_tables(tables, "n", 5, groups=[])
+    assert ls.recoverable(after, tables, "n", 5, groups=[]) == []
+    # Bergen B shows "–" (0 or more) instead of "<5", so B + D = 2 leaves D at 1 or 2; Oslo hides B
+    # and D, whose sum 22 (Oslo's total less 20 and 15) leaves each between 0 and 22
+    assert list(after["Bergen"]["n"]) == [8, "–", 6, "<5"]
+    assert list(after["Oslo"]["n"]) == [20, "–", 15, "–"]
+    assert list(after["all"]["n"]) == [28, 11, 21, 13]
+
+
+def test_a_published_sibling_is_all_shown_and_the_others_protect_around_it():
+    # both clinics through 2025 is the published edition: it shows 3 = 0 + 3, so Oslo's 0 must go too
+    tables = editions([0, 30, 12], [3, 20, 9])
+    after = ls.protect_tables(tables, "n", 5, published={"all"})
+    assert after["all"] is tables["all"]
+    assert list(after["Bergen"]["n"])[0] == "<5"
+    assert list(after["Oslo"]["n"])[0] == "–"
+    assert ls.recoverable(after, tables, "n", 5) == []
+    # published total 2 = 1 + 1: two "<5" would both be 1; one of them shows "–"
+    tables = editions([1, 30], [1, 20])
+    after = ls.protect_tables(tables, "n", 5, published={"all"})
+    assert sorted([after["Oslo"]["n"][0], after["Bergen"]["n"][0]]) == sorted(["–", "<5"])
+    assert ls.recoverable(after, tables, "n", 5) == []
+
+
+def test_a_small_rest_of_a_yes_no_item_is_protected_with_the_group_totals():
+    # 47 of 50 answered yes in Oslo: 3 answered no; Bergen 10 of 10; both clinics 57 of 60
+    tables = {
+        e: pd.DataFrame({"item": ["x"], "category": ["yes"], "n_valid": [v], "n": [n]})
+        for e, v, n in (("all", 60, 57), ("Oslo", 50, 47), ("Bergen", 10, 10))
+    }
+    shown = {e: t.assign(n=t["n"].astype(object)) for e, t in tables.items()}
+    assert ls.recoverable(shown, tables, "n", 5, groups="item", total="n_valid") == [
+        ("all", "rest", ("x",), 3), ("Oslo", "rest", ("x",), 3)]
+    after = ls.protect_tables(tables, "n", 5, groups="item", total="n_valid", derived=())
+    assert ls.recoverable(after, tables, "n", 5, groups="item", total="n_valid") == []
+    assert after["Oslo"]["n"][0] == "–" and after["all"]["n"][0] == "–" and after["Bergen"]["n"][0] == 10
+
+
+def test_derived_columns_follow_hidden_counts_and_missing_values_are_not_available():
+    tables = editions([20, 10, 0], [8, 3, 0])
+    for t in tables.values():
+        t["percent"] = [100 * n / t["n"].sum() for n in t["n"]]
+        t.loc[2, "percent"] = float("nan")
+    after = ls.protect_tables(tables, "n", 5, derived=["percent"])
+    assert after["Bergen"]["percent"][1] == "–"
+    assert after["Oslo"]["percent"][1] == "–"
+    assert after["Bergen"]["percent"][2] == "n/a"
+
+
+def test_no_threshold_changes_nothing_and_the_pattern_is_deterministic():
+    tables = editions([20, 10, 15, 12, 2], [8, 1, 6, 1, 7])
+    assert ls.protect_tables(tables, "n", None) == tables
+    first = ls.joint_pattern(tables, "n", 5, groups=[])
+    again = ls.joint_pattern({e: tables[e] for e in ("Bergen", "Oslo", "all")}, "n", 5, groups=[])
+    for e in tables:
+        assert list(first.cells[e]) == list(again.cells[e])
+
+
+def test_a_table_is_protected_in_well_under_a_second():
+    tables = editions([20, 10, 15, 12, 2, 0, 3, 40], [8, 1, 6, 1, 7, 2, 0, 4])
+    start = time.perf_counter()
+    after = ls.protect_tables(tables, "n", 5, groups=[])
+    assert time.perf_counter() - start < 0.5
+    assert ls.recoverable(after, tables, "n", 5, groups=[]) == []
+
+
+# --- the real tables of 2022: both clinics, Oslo and Bergen, each built as its own edition ---------------
+
+
+def _events(cohort):
+    return adverse_events.events_by_category(cohort.adverse_events)
+
+
+def _table_6a(cohort):
+    return patients.table_6a(cohort.patients)
+
+
+@pytest.fixture(scope="module")
+def pages_2022():
+    return {clinic: open_page(clinic, 2022, None, 5, glue_words=False) for clinic in ls.EDITIONS}
+
+
+def test_event_categories_2022_leak_today_and_not_after(pages_2022):
+    tables, published = ls.sibling_tables(pages_2022["Bergen"], _events)
+    assert published == set()
+    today = {e: disclosure.protect(t, {"n": ["percent"]}, 5, groups=[]) for e, t in tables.items()}
+    leaks = ls.recoverable(today, tables, "n", 5, groups=[])
+    seizure, allergic = (list(tables["Bergen"]["category"]).index(c) for c in ("seizure", "allergic_reaction"))
+    assert {(e, row) for e, _, row, _ in leaks} >= {("Bergen", seizure), ("Bergen", allergic)}
+
+    shown = {e: ls.protect_linked(page, _events, groups=[], derived=["percent"]) for e, page in pages_2022.items()}
+    assert ls.recoverable(shown, tables, "n", 5, groups=[]) == []
+    assert not any(disclosure.is_small(v, 5) for t in shown.values() for v in t["n"] if not isinstance(v, str))
+
+
+def test_table_6a_2022_leaks_today_and_not_after(pages_2022):
+    tables, _ = ls.sibling_tables(pages_2022["Oslo"], _table_6a)
+    today = {}
+    for e, t in tables.items():
+        today[e] = disclosure.protect(t, ["n"], 5, groups="item", total="n_valid")
+        today[e]["n_valid"] = [disclosure.count(v, 5) for v in t["n_valid"]]
+    leaks = ls.recoverable(today, tables, "n", 5, groups="item", total="n_valid")
+    bergen = {(row, value) for e, kind, row, value in leaks if e == "Bergen" and kind == "cell"}
+    rows = tables["Bergen"].reset_index(drop=True)
+    temporary = rows.index[rows["category"] == "temporary"][0]
+    assert (temporary, 1) in bergen  # Bergen's one patient in temporary housing, as the issue found
+
+    # each edition protects on its own page; all three arrive at the same pattern
+    shown = {e: ls.protect_linked(page, _table_6a, groups="item", total="n_valid", derived=["percent"])
+             for e, page in pages_2022.items()}
+    assert ls.recoverable(shown, tables, "n", 5, groups="item", total="n_valid") == []
+    joint = ls.protect_tables(tables, "n", 5, groups="item", total="n_valid", derived=["percent"])
+    for e in tables:
+        assert list(shown[e]["n"]) == list(joint[e]["n"])
+
+
+def test_the_published_edition_gets_its_table_unchanged():
+    page = open_page("all", 2025, None, 5, glue_words=False)
+    assert page.sdc is None
+    pd.testing.assert_frame_equal(ls.protect_linked(page, _events, groups=[]), _events(page.cohort))
