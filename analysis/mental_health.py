@@ -288,3 +288,40 @@ def term_notes(term_reasons: dict[str, str]) -> str:
         return "Every term of the model could be estimated."
     parts = [f"{term} ({why})" for term, why in term_reasons.items()]
     return "Not estimable in these data: " + "; ".join(parts) + "."
+
+
+def category_shift_sentence(severe: tuple, moderate: tuple) -> str:
+    """What happened between the worst and the middle category of a three-point item from baseline to 12
+    months, from the shares (percent) ``severe`` = (baseline, 12 months) and ``moderate`` likewise.
+
+    Rule: the worst share fell and the middle one rose: answers moved up the scale, and the worst end is
+    "not emptied" unless its 12-month share is 0; the worst share fell without a rise in the middle: said
+    so; the worst share did not fall: said so; a share not shown: the shift cannot be told."""
+    from analysis.outcomes import known
+
+    s0, s12, m0, m12 = (known(v) for v in (*severe, *moderate))
+    if None in (s0, s12, m0, m12):
+        return "How answers moved between the categories cannot be told from the shares this edition shows."
+    if s12 >= s0:
+        return "The share of severe symptoms did not fall between baseline and 12 months."
+    if m12 <= m0:
+        return "The share of severe symptoms fell without a rise in the moderate category."
+    if s12 == 0:
+        return "The fall in the severe category came with a rise in the moderate one, and no answer was severe at 12 months."
+    return ("The fall in the severe category came with a rise in the moderate one: answers moved within the scale "
+            "without emptying its worse end.")
+
+
+def twelve_month_sentence(table: pd.DataFrame | None, term_reasons: dict[str, str], reason: str | None, p_text: str) -> str:
+    """The sentence on the 12-month odds ratio of the proportional-odds model (see :func:`fit_model`):
+    "At 12 months the odds of a better rating differ from baseline with {p_text};" when the term was
+    estimated, else why it is not (the model, or the term, not estimable in this edition)."""
+    label = TERMS["wave_12"]
+    if table is None:
+        return f"At 12 months no odds ratio against baseline can be estimated in this edition ({reason});"
+    if label in term_reasons:
+        return f"At 12 months no odds ratio against baseline can be estimated in this edition ({term_reasons[label]});"
+    p = table.set_index("term").loc[label, "p"]
+    if p is None or (not isinstance(p, str) and np.isnan(float(p))):
+        return "At 12 months no odds ratio against baseline can be estimated in this edition;"
+    return f"At 12 months the odds of a better rating differ from baseline with {p_text};"

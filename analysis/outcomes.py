@@ -692,3 +692,176 @@ def p_text(p) -> str:
 
     text = formats.p_value(p)
     return f"p {text}" if text.startswith("<") or text in (formats.NOT_AVAILABLE,) or isinstance(p, str) else f"p = {text}"
+
+
+# ------------------------------------------------------------------ sentences chosen from an edition's data
+#
+# Each function below takes the values as an edition shows them (a number in percent or days, or a
+# disclosure marker such as "–", "<5" or "n/a") and returns the sentence the page places, so that no edition
+# states a fact its own figures contradict. A value that is a marker or missing is unknown: the sentence
+# then says the fact cannot be told, or leaves the claim out.
+
+#: A share of patients whose status did not change at or above this (in percent) "hardly moved".
+HARDLY_MOVED_PERCENT = 75.0
+#: Mean days of use that move by less than this between first and last answer "hardly moved".
+HARDLY_MOVED_DAYS = 2.0
+#: A state held by fewer than this share (in percent) of the patients is "rare".
+RARE_PERCENT = 25.0
+#: Money items whose unchanged shares are all at or above this (in percent) "moved little".
+MOVED_LITTLE_PERCENT = 100 * 2 / 3
+#: Two unchanged shares within this many percentage points behave "in much the same way".
+SAME_WAY_POINTS = 10.0
+#: A share that changed below this (in percent) is introduced with "Only".
+ONLY_PERCENT = 25.0
+
+
+def known(value) -> float | None:
+    """``value`` as a float, or None when it is a disclosure marker, missing or not finite."""
+    if value is None or isinstance(value, str):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) else None
+
+
+def frequent_heroin_lead(first_percent) -> str:
+    """The sentence that opens the paragraph on frequent heroin use, from the share (percent) of patients who
+    used heroin frequently at their first answer. Rule: the share's :func:`analysis.formats.majority_words`;
+    "most", "almost all" or "all" make frequent use "the usual state at the start"; "about half" says so;
+    "a minority" or fewer say it was the state of a minority; unknown says the share is not shown."""
+    from analysis import formats
+
+    share = known(first_percent)
+    if share is None:
+        return "How many patients used heroin frequently at the start is not shown in this edition."
+    words = formats.majority_words(share / 100)
+    if words in ("most", "almost all", "all"):
+        return "Frequent heroin use was the usual state at the start."
+    if words == "about half":
+        return "About half of the patients used heroin frequently at the start."
+    if words == "none":
+        return "No patient used heroin frequently at the start."
+    return f"Frequent heroin use was the state of {words} of the patients at the start."
+
+
+def changed_lead(changed_percent) -> str:
+    """The words before the share of patients whose status changed: "Only" below :data:`ONLY_PERCENT`,
+    "In all," otherwise or when the share is not shown."""
+    share = known(changed_percent)
+    return "Only" if share is not None and share < ONLY_PERCENT else "In all,"
+
+
+def occupation_sentence(none_first_percent, improved_percent, worsened_percent) -> str:
+    """Whether work and education remained rare, from the share (percent) with no occupation at the first
+    answer and the shares that took up and gave up an occupation by the last.
+
+    With an occupation at first = 100 - none; at last = first - gave up + took up. Rule: both below
+    :data:`RARE_PERCENT` "remained rare"; otherwise more, less or as common at the last answer as at the
+    first; unknown when any of the three is not shown."""
+    none_first, improved, worsened = known(none_first_percent), known(improved_percent), known(worsened_percent)
+    if none_first is None or improved is None or worsened is None:
+        return "Whether work and education were rare cannot be told from the shares this edition shows."
+    first = 100 - none_first
+    last = first - worsened + improved
+    if first < RARE_PERCENT and last < RARE_PERCENT:
+        return "Work and education remained rare."
+    if abs(last - first) < 1e-9:
+        return "Work and education were as common at the last answer as at the first."
+    return ("Work and education became more common between the first and the last answer." if last > first
+            else "Work and education became less common between the first and the last answer.")
+
+
+def finances_sentence(food_unchanged_percent, other_unchanged_percent) -> str:
+    """Whether finances moved little on the two-point rule: both money items unchanged for at least
+    :data:`MOVED_LITTLE_PERCENT` percent of their patients; otherwise says which moved; unknown when a share
+    is not shown."""
+    food, other = known(food_unchanged_percent), known(other_unchanged_percent)
+    if food is None or other is None:
+        return "How far finances moved on the two-point rule cannot be told from the shares this edition shows."
+    little = [share >= MOVED_LITTLE_PERCENT for share in (food, other)]
+    if all(little):
+        return "Finances moved little on the two-point rule."
+    if not any(little):
+        return "On the two-point rule, more than one patient in three moved on each money item."
+    moved = "money for food" if not little[0] else "money for other expenses"
+    return f"On the two-point rule, more than one patient in three moved on {moved}."
+
+
+def same_way_words(food_unchanged_percent, other_unchanged_percent) -> str:
+    """How money for other expenses compares with money for food: "behaved in much the same way" when the
+    unchanged shares lie within :data:`SAME_WAY_POINTS` percentage points, "changed for more patients" or
+    "changed for fewer patients" otherwise, "changed as follows" when a share is not shown."""
+    food, other = known(food_unchanged_percent), known(other_unchanged_percent)
+    if food is None or other is None:
+        return "changed as follows"
+    if abs(food - other) <= SAME_WAY_POINTS:
+        return "behaved in much the same way"
+    return "changed for more patients" if other < food else "changed for fewer patients"
+
+
+def same_pattern_sentence(first: tuple, second: tuple, subject: str = "Offending") -> str:
+    """Whether ``second`` (improved, worsened percent) followed the pattern of ``first``: the same direction
+    of the net change (more improved than worsened, fewer, or as many). Unknown when a share is not shown:
+    the sentence then names the subject without a comparison."""
+    values = [known(v) for v in (*first, *second)]
+    if any(v is None for v in values):
+        return f"{subject} was measured in the same way."
+    direction = [np.sign(round(values[0] - values[1], 9)), np.sign(round(values[2] - values[3], 9))]
+    if direction[0] == direction[1]:
+        return f"{subject} followed the same pattern."
+    return f"{subject} followed a different pattern."
+
+
+def days_lead(improved_percent, worsened_percent, reduction_days, substance: str = "heroin") -> str:
+    """The sentence that introduces the days of use: they "tell the same story" when the mean reduction in
+    days has the direction of the net change in frequent use (more improved than worsened and fewer days,
+    or the reverse), "point the other way" when not, and only introduce the figures when a value is not
+    shown or either change is zero."""
+    improved, worsened, reduction = known(improved_percent), known(worsened_percent), known(reduction_days)
+    if improved is None or worsened is None or reduction is None or improved == worsened or reduction == 0:
+        return f"The number of days of {substance} use gives the finer detail."
+    if (improved > worsened) == (reduction > 0):
+        return f"The number of days of {substance} use tells the same story in finer detail."
+    return f"The number of days of {substance} use points the other way."
+
+
+def mean_change_words(reduction_days, decimals: int = 1) -> str:
+    """The mean individual change in days as words: "a mean reduction of 9.6 days", "a mean increase of
+    1.2 days", "no mean change", or "a mean change that is not shown (–)" for a marker."""
+    from analysis import formats
+
+    reduction = known(reduction_days)
+    if reduction is None:
+        return f"a mean change that is not shown ({reduction_days if isinstance(reduction_days, str) else formats.NOT_AVAILABLE})"
+    if formats.number(abs(reduction), decimals) == formats.number(0, decimals):
+        return "no mean change"
+    return (f"a mean {'reduction' if reduction > 0 else 'increase'} of {formats.number(abs(reduction), decimals)} "
+            f"{'day' if formats.number(abs(reduction), decimals) == '1' else 'days'}")
+
+
+def hardly_moved_sentence(unchanged: dict, days: dict) -> str:
+    """Which substances "hardly moved": the status of at least :data:`HARDLY_MOVED_PERCENT` percent of the
+    patients unchanged and, where shown, the mean days at the first and last answer within
+    :data:`HARDLY_MOVED_DAYS` of each other. ``unchanged`` maps a substance's name ("cocaine") to its
+    unchanged percent, ``days`` to its (first, last) mean days. A substance without a shown share is left out."""
+    verdict = {}
+    for name, share in unchanged.items():
+        share = known(share)
+        if share is None:
+            continue
+        first, last = (known(v) for v in days.get(name, (None, None)))
+        steady_days = first is None or last is None or abs(last - first) < HARDLY_MOVED_DAYS
+        verdict[name] = share >= HARDLY_MOVED_PERCENT and steady_days
+    if not verdict:
+        return "How far the use of " + " and ".join(unchanged) + " changed cannot be told from the shares this edition shows."
+    steady = [n for n, v in verdict.items() if v]
+    moved = [n for n, v in verdict.items() if not v]
+    if not moved:
+        sentence = " and ".join(steady) + " hardly moved."
+    elif not steady:
+        sentence = " and ".join(moved) + " moved more than a little."
+    else:
+        sentence = f"{steady[0]} hardly moved; {moved[0]} moved more."
+    return sentence[0].upper() + sentence[1:]

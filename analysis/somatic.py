@@ -265,3 +265,18 @@ def fraction_words(share: float, denominator: int) -> str:
     if numerator == denominator:
         return "all"
     return f"{words.get(numerator, str(numerator))} in {words.get(denominator, str(denominator))}"
+
+
+def burden_lead(severe_baseline_percent) -> str:
+    """The sentence that opens the description of the baseline burden, from the share (percent) of complete
+    baseline questionnaires with a severe burden (score 14 or more). Rule: above one half "the burden was
+    heavy"; at or below one half a severe burden "was not the rule"; a marker or a missing share (no or too
+    few questionnaires) says the weight of the burden is not shown."""
+    from analysis.outcomes import known
+
+    share = known(severe_baseline_percent)
+    if share is None:
+        return "How heavy the burden was at baseline cannot be told from the shares this edition shows."
+    if share > 50:
+        return "At baseline the burden was heavy."
+    return "At baseline a severe burden was not the rule."
