@@ -259,3 +259,9 @@ def collect(execute_dir: str | Path, data_dir: str | Path | None = None) -> pd.D
                 }
             )
     return pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["page"])
+
+
+def shown_value(card: Card, key: str):
+    """What ``card`` glued for the ledger ``key``: the computed number, or the marker a rerun shows in its
+    place ("<5", "–", "n/a"); for prose that writes the value in its own words (e.g. with its unit)."""
+    return card._shown.get(key, card._computed[key])
