@@ -410,7 +410,7 @@ def protect_tables(tables: Mapping[str, pd.DataFrame], count: str, threshold: in
 
 
 def recoverable(shown: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFrame], count: str, threshold: int, *,
-                groups=None, total: str | None = None) -> list[tuple]:
+                groups=None, total: str | None = None, published: Iterable[str] = ()) -> list[tuple]:
     """What a reader recovers exactly from the tables ``shown`` (numbers, ``"<5"``, ``"–"``) of the editions
     of one year, by the relations of the module docstring: an independent check, used by the tests, of what
     :func:`joint_pattern` promises. ``truth`` holds the unprotected tables: the check reads only which
@@ -419,7 +419,8 @@ def recoverable(shown: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFr
 
     Returns (edition, "cell", row position, value) for each hidden count pinned to one value, (edition,
     "total", group, value) for a hidden group total, and (edition, "rest", group, value) for a rest from 1
-    to threshold - 1 that the reader pins."""
+    to threshold - 1 that the reader pins, except in the ``published`` editions (public already)."""
+    published = set(published)
     marker = disclosure.small_marker(threshold)
     problem = _Problem(truth, count, int(threshold), (), groups, total)
 
@@ -444,6 +445,8 @@ def recoverable(shown: Mapping[str, pd.DataFrame], truth: Mapping[str, pd.DataFr
                 problem.vars[problem.index[(edition, _TOTAL, group)]].status = status(value)
     found = []
     for i, var in enumerate(problem.vars):
+        if var.edition in published:
+            continue
         if var.kind == _REST:
             if problem.sensitive(i) and problem.pinned(i):
                 found.append((var.edition, _REST, var.key, var.value))

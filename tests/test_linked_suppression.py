@@ -63,7 +63,10 @@ def test_a_published_sibling_is_all_shown_and_the_others_protect_around_it():
     assert after["all"] is tables["all"]
     assert list(after["Bergen"]["n"])[0] == "<5"
     assert list(after["Oslo"]["n"])[0] == "–"
-    assert ls.recoverable(after, tables, "n", 5) == []
+    assert ls.recoverable(after, tables, "n", 5, published={"all"}) == []
+    # each clinic protected on its own: Oslo shows its 0, and the published 3 gives Bergen's 3
+    alone = {"all": tables["all"], **{e: disclosure.protect(tables[e], ["n"], 5) for e in ("Oslo", "Bergen")}}
+    assert ls.recoverable(alone, tables, "n", 5, published={"all"}) == [("Bergen", "cell", 0, 3)]
     # published total 2 = 1 + 1: two "<5" would both be 1; one of them shows "–"
     tables = editions([1, 30], [1, 20])
     after = ls.protect_tables(tables, "n", 5, published={"all"})
@@ -167,3 +170,23 @@ def test_the_published_edition_gets_its_table_unchanged():
     page = open_page("all", 2025, None, 5, glue_words=False)
     assert page.sdc is None
     pd.testing.assert_frame_equal(ls.protect_linked(page, _events, groups=[]), _events(page.cohort))
+
+
+def test_the_linear_check_agrees_with_counting_every_integer_solution():
+    # "8 | – | 6 | <5" in Bergen, Oslo's B and D withheld, both clinics all shown (the pattern above):
+    # enumerate every integer assignment of the four hidden cells that a reader would accept
+    tables = editions([20, 10, 15, 12], [8, 1, 6, 1])
+    after = ls.protect_tables(tables, "n", 5, groups=[])
+    oslo_total, bergen_total = sum(tables["Oslo"]["n"]), sum(tables["Bergen"]["n"])
+    solutions = []
+    for ob in range(0, 40):
+        for od in range(0, 40):
+            for bb in range(0, 40):
+                bd = bergen_total - 8 - 6 - bb
+                if not 1 <= bd <= 4:  # Bergen D is "<5"; Bergen B is "–" (0 or more)
+                    continue
+                if ob + bb == 11 and od + bd == 13 and 20 + ob + 15 + od == oslo_total:
+                    solutions.append((ob, od, bb, bd))
+    assert {s[3] for s in solutions} == {1, 2}  # Bergen D: 1 or 2, as the linear programme says
+    assert {s[2] for s in solutions} == {0, 1}
+    assert ls.recoverable(after, tables, "n", 5, groups=[]) == []
