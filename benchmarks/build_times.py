@@ -1,17 +1,30 @@
-"""Time the builds of the book and of reruns on this machine, write the figures to JSON and print them.
+"""Time the builds of the book and of reruns on this machine, write the figures to JSON and print them
+beside the previous run's.
 
-    .venv/bin/python benchmarks/build_times.py [--repeat 3] [--out benchmarks/build_times.json] [--skip-grid]
+    .venv/bin/python benchmarks/build_times.py [--only one_variant,unit_tier] [--repeat 3] [--workers 2]
+                                              [--conditions "what else ran"] [--out benchmarks/build_times.json]
 
-Measured, each in folders of its own under a temporary directory (the published build in
-``_build/html`` and the reruns in ``_build/reruns`` are not touched):
+Measures (all by default but ``full_suite``; ``--only`` picks some, the others keep their previous
+figures, marked ``carried``), each in folders of its own under a temporary directory (the published
+build in ``_build/html`` and the reruns in ``_build/reruns`` are not touched):
 
 * ``cold_build``: the published edition from a copy of the sources, with no execution cache;
 * ``warm_rebuild``: the same build again with nothing changed (median of ``--repeat`` runs);
 * ``prose_edit_rebuild``: the build after one sentence of a prose page was changed (median);
-* ``one_variant``: ``hatbook rerun --clinic Bergen --year 2023`` (the whole book);
-* ``grid``: ``hatbook rerun --grid`` (12 variants in a pool of ``--workers`` processes, default: cores).
+* ``one_variant``: Bergen, data through 2023, ``--repeat`` times in one reruns folder; the first run also
+  executes the pages shared by every edition (``first_seconds``), the median is of the runs after it;
+  each run's stages (check, stage, execute, build, install) are recorded;
+* ``one_variant_all_2025``: both clinics, data through 2025, once, after ``one_variant``;
+* ``grid_of_4``: four variants (2022 and Bergen 2023) in a pool of ``--workers`` processes, with each
+  variant's time, stages and bytes of its own (only with ``--only``; a figure of variants inside a grid);
+* ``grid``: the 12 variants in a pool of ``--workers`` processes (default 2), in a fresh reruns folder;
+* ``unit_tier``: ``pytest -m "not slow"`` (``make check``); ``full_suite``: ``pytest`` (``make test``);
+* bytes on disk of each variant and of the reruns folder (a file hard-linked into several editions
+  counted once, as ``du`` counts it).
 
-A rerun that fails (a page raising an error) is timed all the same and reported as failed.
+The machine's conditions (load average before and after, ``--conditions``) are recorded with the figures:
+the machine is shared, and a figure means little without them. A rerun that fails is timed all the same
+and reported as failed.
 """
 
 from __future__ import annotations
@@ -19,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -31,12 +43,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.record import write_and_compare  # noqa: E402
 from hatbook import jupyter_book_command  # noqa: E402
 
 #: The page whose prose the edit benchmark changes (a page without code: only it is re-read).
 PROSE_PAGE = "book/ch02_purpose.md"
-
-
+MEASURES = ("cold_build", "warm_rebuild", "prose_edit_rebuild", "one_variant", "one_variant_all_2025", "grid_of_4",
+            "grid", "unit_tier", "full_suite")
+DEFAULT_MEASURES = tuple(m for m in MEASURES if m not in ("full_suite", "grid_of_4"))
+#: The small grid: the four variants of 2022 and one of 2023, as the grid's workers meet them (for a
+#: figure of a variant inside a grid, on a machine where the whole grid may not be run).
+SMALL_GRID = (("Bergen", 2022), ("Oslo", 2022), ("all", 2022), ("Bergen", 2023))
 
 
 def copy_sources(target: Path) -> Path:
@@ -54,63 +71,140 @@ def build(source: Path, output: Path) -> tuple[float, int]:
     return time.perf_counter() - started, done.returncode
 
 
+def disk_bytes(folder: Path) -> int:
+    """Bytes of the files under ``folder``, each file (inode) counted once, as ``du`` counts hard links."""
+    seen, total = set(), 0
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            stat = path.stat()
+            if (stat.st_dev, stat.st_ino) not in seen:
+                seen.add((stat.st_dev, stat.st_ino))
+                total += stat.st_size
+    return total
+
+
+def own_bytes(folder: Path) -> int:
+    """Bytes of the files under ``folder`` that no other edition shares: not hard-linked, or linked only
+    from the shared store (``_build/reruns/_static_shared``) besides this folder."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and p.stat().st_nlink <= 2)
+
+
+def load() -> list[float]:
+    return [round(x, 1) for x in os.getloadavg()]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of the cheap measurements (median reported)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the repeated measurements (median reported)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "build_times.json")
+    parser.add_argument("--only", default=None, help=f"comma-separated measures out of {', '.join(MEASURES)}")
     parser.add_argument("--skip-grid", action="store_true", help="leave out the grid (the longest measurement)")
     parser.add_argument("--workdir", type=Path, default=None, help="folder for the builds (default: a temporary one)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes of the grid (default: the number of cores)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes of the grid (default 2)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="kernels of one variant (default: cores)")
+    parser.add_argument("--conditions", default="", help="what else ran on the machine (recorded with the figures)")
     args = parser.parse_args(argv)
+    chosen = args.only.split(",") if args.only else list(DEFAULT_MEASURES)
+    unknown = [m for m in chosen if m not in MEASURES]
+    if unknown:
+        parser.error(f"unknown measure(s): {', '.join(unknown)}")
+    if args.skip_grid and "grid" in chosen:
+        chosen.remove("grid")
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="hatbook-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     figures: dict[str, dict] = {}
+    load_before = load()
 
     def record(name: str, seconds: list[float], **extra) -> None:
-        figures[name] = {"median_seconds": round(statistics.median(seconds), 1), "runs": [round(s, 1) for s in seconds], **extra}
-        print(f"{name:>20}: {figures[name]['median_seconds']:8.1f} s  (runs: {', '.join(f'{s:.1f}' for s in seconds)})", flush=True)
+        figures[name] = {"median_seconds": round(statistics.median(seconds), 1), "runs": [round(s, 1) for s in seconds],
+                         "load_average": load(), **extra}
+        print(f"{name:>22}: {figures[name]['median_seconds']:8.1f} s  (runs: {', '.join(f'{s:.1f}' for s in seconds)}; "
+              f"load {figures[name]['load_average'][0]})", flush=True)
 
-    source = copy_sources(work / "src")
-    output = work / "published"
-    seconds, status = build(source, output)
-    record("cold_build", [seconds], ok=status == 0)
+    if {"cold_build", "warm_rebuild", "prose_edit_rebuild"} & set(chosen):
+        source = copy_sources(work / "src")
+        output = work / "published"
+        seconds, status = build(source, output)
+        if "cold_build" in chosen:
+            record("cold_build", [seconds], ok=status == 0)
+        if "warm_rebuild" in chosen:
+            record("warm_rebuild", [build(source, output)[0] for _ in range(args.repeat)])
+        if "prose_edit_rebuild" in chosen:
+            page = source / PROSE_PAGE
+            original = page.read_text(encoding="utf-8")
+            runs = []
+            for i in range(args.repeat):
+                page.write_text(original.rstrip("\n") + f"\n\nA sentence added for timing run {i + 1}.\n", encoding="utf-8")
+                runs.append(build(source, output)[0])
+            page.write_text(original, encoding="utf-8")
+            record("prose_edit_rebuild", runs, page=PROSE_PAGE)
 
-    runs = [build(source, output)[0] for _ in range(args.repeat)]
-    record("warm_rebuild", runs)
-
-    page = source / PROSE_PAGE
-    original = page.read_text(encoding="utf-8")
-    runs = []
-    for i in range(args.repeat):
-        page.write_text(original.rstrip("\n") + f"\n\nA sentence added for timing run {i + 1}.\n", encoding="utf-8")
-        runs.append(build(source, output)[0])
-    page.write_text(original, encoding="utf-8")
-    record("prose_edit_rebuild", runs, page=PROSE_PAGE)
-
-    os.environ["HATBOOK_RERUNS_DIR"] = str(work / "reruns")
     from hatbook import rerun as rr
 
-    started = time.perf_counter()
-    result = rr.run_variant(rr.Variant("Bergen", 2023), jobs=os.cpu_count() or 1, log=lambda line: None)
-    record("one_variant", [time.perf_counter() - started], variant="bergen-2023", ok=result.ok,
-           error=result.error.splitlines()[0] if result.error else "")
+    if "one_variant" in chosen or "one_variant_all_2025" in chosen:
+        os.environ["HATBOOK_RERUNS_DIR"] = str(work / "reruns")
+        if "one_variant" in chosen:
+            results = []
+            for _ in range(max(2, args.repeat)):
+                started = time.perf_counter()
+                result = rr.run_variant(rr.Variant("Bergen", 2023), jobs=args.jobs, log=lambda line: None)
+                results.append((time.perf_counter() - started, result))
+            first, rest = results[0], results[1:]
+            record("one_variant", [s for s, _ in rest], variant="bergen-2023", jobs=args.jobs,
+                   ok=all(r.ok for _, r in results), first_seconds=round(first[0], 1),
+                   stages=[r.timings for _, r in results],
+                   error=next((r.error.splitlines()[0] for _, r in results if r.error), ""),
+                   bytes=disk_bytes(work / "reruns" / "bergen-2023"),
+                   own_bytes=own_bytes(work / "reruns" / "bergen-2023"))
+        if "one_variant_all_2025" in chosen:
+            started = time.perf_counter()
+            result = rr.run_variant(rr.Variant("all", 2025), jobs=args.jobs, log=lambda line: None)
+            record("one_variant_all_2025", [time.perf_counter() - started], variant="all-2025", jobs=args.jobs,
+                   ok=result.ok, stages=result.timings, error=result.error.splitlines()[0] if result.error else "")
 
-    if not args.skip_grid:
+    if "grid_of_4" in chosen:
+        os.environ["HATBOOK_RERUNS_DIR"] = str(work / "grid_of_4")
+        folder = work / "grid_of_4"
         started = time.perf_counter()
-        results = rr.run_grid(rr.grid(), workers=args.workers, log=lambda line: print("   ", line, flush=True))
-        record("grid", [time.perf_counter() - started], variants=len(results), built=sum(r.ok for r in results),
-               workers=args.workers or os.cpu_count(),
+        results = rr.run_grid([rr.Variant(c, y) for c, y in SMALL_GRID], workers=args.workers,
+                              log=lambda line: print("   ", line, flush=True))
+        record("grid_of_4", [time.perf_counter() - started], variants=len(results), built=sum(r.ok for r in results),
+               workers=args.workers, bytes=disk_bytes(folder),
+               variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
+               variant_stages={r.variant.name: r.timings for r in results},
+               variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
+               shared_bytes=disk_bytes(folder / "_static_shared") if (folder / "_static_shared").exists() else 0,
                failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok})
 
-    report = {
-        "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "when": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "workdir": str(work),
-        "figures": figures,
-    }
+    if "grid" in chosen:
+        os.environ["HATBOOK_RERUNS_DIR"] = str(work / "grid")
+        started = time.perf_counter()
+        results = rr.run_grid(rr.grid(), workers=args.workers, log=lambda line: print("   ", line, flush=True))
+        folder = work / "grid"
+        record("grid", [time.perf_counter() - started], variants=len(results), built=sum(r.ok for r in results),
+               workers=args.workers, bytes=disk_bytes(folder),
+               variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
+               failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok})
+
+    for name, marker in (("unit_tier", "not slow"), ("full_suite", None)):
+        if name in chosen:
+            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + (["-m", marker] if marker else [])
+            started = time.perf_counter()
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            tail = (done.stdout.strip().splitlines() or [""])[-1]
+            record(name, [time.perf_counter() - started], command=" ".join(command[1:]), exit=done.returncode, summary=tail)
+
+    previous = json.loads(args.out.read_text()).get("figures", {}) if args.out.exists() else {}
+    for name, value in previous.items():  # figures not measured this time stay, marked as carried over
+        if name not in figures:
+            figures[name] = {**value, "carried": True} if isinstance(value, dict) else value
+    order = {name: i for i, name in enumerate(MEASURES)}
+    figures = dict(sorted(figures.items(), key=lambda item: order.get(item[0], len(order))))
+    conditions = {"load_average_before": load_before, "load_average_after": load(), "note": args.conditions,
+                  "workdir": str(work), "measured": chosen}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_and_compare(args.out, {"conditions": conditions, "figures": figures})
     print(f"written to {args.out}")
     return 0
 

@@ -93,7 +93,7 @@ def rerun(args) -> int:
         return _error(str(error), 2)
     try:
         result = rr.run_variant(variant, jobs=args.jobs or os.cpu_count() or 1, pdf=args.pdf, pages=args.pages,
-                                log=_progress)
+                                log=_progress, checked=True)
     except KeyboardInterrupt:
         print(f"hatbook: interrupted; the previous book of {variant.name} (if any) is unchanged", file=sys.stderr)
         return INTERRUPTED

@@ -420,21 +420,55 @@ def prepare_notebook(page: Path, variant: Variant | None):
 #: and data transformer as Altair starts), while the modules already imported stay imported, which is
 #: what sharing the kernel saves. Options that modules set when imported are left alone (pandas'
 #: reset_option("all") would load a plotting backend); no page sets pandas or NumPy options.
+#: The kernel's start is recorded before its first page; ``__CWD__`` is the folder of the next page.
+#: Validating a data folder costs about a second, and every page of a variant loads the same folder: the
+#: kernel validates it once and gives each page its own deep copy (keyed by the folder and the size and
+#: modification time of its files; invalid data raise as before and are not kept).
 _KERNEL_SNAPSHOT = """
-import os as _os, sys as _sys, warnings as _warnings
-_sys._hatbook_start = {"cwd": _os.getcwd(), "filters": list(_warnings.filters), "modules": set(_sys.modules)}
-del _os, _sys, _warnings
+def _hatbook_start():
+    import copy, functools, os, sys, warnings
+    from pathlib import Path
+    import analysis.cohort as cohort_module
+    original, kept = cohort_module.load_cohort, {}
+
+    @functools.wraps(original)
+    def load_cohort(cohort_dir=None):
+        folder = Path(cohort_dir) if cohort_dir is not None else cohort_module.DEFAULT_COHORT_DIR
+        try:
+            key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                                                       for p in folder.iterdir() if p.is_file())))
+        except OSError:
+            return original(cohort_dir)
+        if key not in kept:
+            cohort = original(cohort_dir)
+            kept.clear()
+            kept[key] = cohort
+        return copy.deepcopy(kept[key])
+
+    cohort_module.load_cohort = load_cohort
+    # what a page finds when it starts: the state after these imports, as in a fresh kernel of this runner
+    sys._hatbook_start = {"filters": list(warnings.filters), "modules": set(sys.modules)}
+_hatbook_start()
+del _hatbook_start
+import os as _os
+_os.chdir(__CWD__)
+del _os
 """
 _KERNEL_RESET = """
-def _hatbook_reset():
+def _hatbook_reset(cwd):
     import os, sys, warnings
     start = sys._hatbook_start
+    try:
+        previous = os.getcwd()
+    except OSError:  # the previous page's folder is gone (its variant's staging folder was removed)
+        previous = cwd
+    os.chdir(cwd)  # first: %reset itself needs a working directory that exists
     get_ipython().run_line_magic("reset", "-f")
-    os.chdir(start["cwd"])
     warnings.filters[:] = start["filters"]
     # modules of the book's own folder are imported afresh by the next page
     for name, module in list(sys.modules.items()):
-        if name not in start["modules"] and str(getattr(module, "__file__", "") or "").startswith(start["cwd"]):
+        where = str(getattr(module, "__file__", "") or "")
+        if name not in start["modules"] and (where.startswith(cwd) or where.startswith(previous)):
             del sys.modules[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -450,7 +484,7 @@ def _hatbook_reset():
             alt.theme.enable("default")
             alt.renderers.enable("default")
             alt.data_transformers.enable("default")
-_hatbook_reset()  # %reset has removed the function's own name too
+_hatbook_reset(__CWD__)  # %reset has removed the function's own name too
 """
 
 
@@ -487,12 +521,11 @@ class Kernel:
         client.execute()
         self.kc = client.kc
 
-    def execute(self, notebook):
-        """Execute ``notebook`` in place; raises nbclient's errors (CellExecutionError, DeadKernelError)."""
-        if self.pages == 0:
-            self._run_code(_KERNEL_SNAPSHOT)
-        else:
-            self._run_code(_KERNEL_RESET)
+    def execute(self, notebook, cwd: Path | None = None):
+        """Execute ``notebook`` in place in the folder ``cwd`` (default: the kernel's own); raises
+        nbclient's errors (CellExecutionError, DeadKernelError)."""
+        folder = json.dumps(str(Path(cwd or self.cwd).resolve()))
+        self._run_code((_KERNEL_SNAPSHOT if self.pages == 0 else _KERNEL_RESET).replace("__CWD__", folder))
         self.pages += 1
         client = self._client(notebook)
         try:
@@ -588,7 +621,7 @@ def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = No
     try:
         if own:
             kernel = Kernel(page.parent)
-        kernel.execute(notebook)
+        kernel.execute(notebook, page.parent)
     except CellExecutionError as error:
         path = page.with_suffix(".ipynb")
         nbformat.write(notebook, path)
@@ -618,7 +651,10 @@ class PagePool:
         self.stopping = False
 
     def _worker(self, tasks: queue.Queue, done: queue.Queue) -> None:
-        kernel = None
+        kernel = _idle_kernel()
+        if kernel is not None:
+            with self.lock:
+                self.kernels.append(kernel)
         try:
             while not self.stopping:
                 try:
@@ -640,7 +676,11 @@ class PagePool:
                     kernel = None
         finally:
             if kernel is not None and not self.stopping:
-                kernel.shutdown()
+                if KEEP_KERNELS and _alive(kernel):
+                    with _IDLE_LOCK:
+                        _IDLE.append(kernel)
+                else:
+                    kernel.shutdown()
 
     def run(self, pages: list[tuple[Path, Variant | None]]):
         tasks: queue.Queue = queue.Queue()
@@ -674,6 +714,29 @@ class PagePool:
         with self.lock:
             for kernel in self.kernels:
                 kernel.kill()
+
+
+#: In a grid worker process, the kernels stay up from one variant to the next (the libraries imported
+#: once per worker, not once per variant); elsewhere each run shuts its kernels down.
+KEEP_KERNELS = False
+_IDLE: list[Kernel] = []
+_IDLE_LOCK = threading.Lock()
+
+
+def _idle_kernel() -> Kernel | None:
+    with _IDLE_LOCK:
+        while _IDLE:
+            kernel = _IDLE.pop()
+            if _alive(kernel):
+                return kernel
+    return None
+
+
+def _kill_idle_kernels() -> None:
+    with _IDLE_LOCK:
+        for kernel in _IDLE:
+            kernel.kill()
+        _IDLE.clear()
 
 
 def _alive(kernel: Kernel) -> bool:
@@ -863,6 +926,18 @@ def share_files(html_dir: Path, store: Path, min_bytes: int = 4096) -> int:
     return saved
 
 
+def prune_store(store: Path) -> None:
+    """Remove the files of ``store`` that no edition links any more (a rebuilt variant's old files)."""
+    if not store.is_dir():
+        return
+    for path in store.rglob("*"):
+        try:
+            if path.is_file() and path.stat().st_nlink == 1:
+                path.unlink()
+        except OSError:
+            continue
+
+
 def run_variant(
     variant: Variant,
     *,
@@ -872,12 +947,14 @@ def run_variant(
     keep_staging: bool = False,
     pages: list[str] | None = None,
     source_root: Path | None = None,
+    checked: bool = False,
 ) -> Result:
     """Execute and build one variant; never raises for a failure of the variant (see ``Result.error``).
 
     ``pages`` restricts the book to the home page and those pages (see :func:`stage_sources`);
     ``source_root`` is a project folder other than this one (tests); ``keep_staging`` keeps the
-    executed notebooks in ``_build/reruns/.staging/<variant>`` after a successful run.
+    executed notebooks in ``_build/reruns/.staging/<variant>`` after a successful run; ``checked`` says
+    that the caller has run :func:`check` already (the data are not read once more).
 
     KeyboardInterrupt (and :class:`Stopped`) are not failures of the variant: the staging folder is
     removed, the kernels stopped, the previous book left as it was, and the exception goes on."""
@@ -894,7 +971,7 @@ def run_variant(
     staging = root / ".staging" / variant.name
     pool = None
     try:
-        check(variant)
+        check(variant, data=not checked)
         lap("check")
         shutil.rmtree(staging, ignore_errors=True)
         source = stage_sources(variant, staging, source_root=source_root, pages=pages)
@@ -961,6 +1038,7 @@ def run_variant(
         (target_dir / "headline.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
         if not keep_staging:
             shutil.rmtree(staging, ignore_errors=True)
+        prune_store(root / "_static_shared")
         lap("install")
         seconds = time.perf_counter() - started
         log(f"[{variant.name}] done in {seconds:.0f} s: {target_dir / 'html' / 'index.html'}")
@@ -1033,9 +1111,12 @@ def _worker_init() -> None:
 
 
 def _run_in_worker(variant: Variant, pages: list[str] | None = None) -> Result:
+    global KEEP_KERNELS
+    KEEP_KERNELS = True
     try:
-        return run_variant(variant, log=lambda line: None, pages=pages)
+        return run_variant(variant, log=lambda line: None, pages=pages, checked=True)
     except Stopped:
+        _kill_idle_kernels()
         os._exit(143)  # run_variant has removed its staging folder and killed its kernels
 
 

@@ -340,8 +340,8 @@ def test_ctrl_c_ends_a_rerun_with_one_line_and_leaves_the_previous_book(tmp_path
 
 @pytest.mark.slow
 def test_pages_sharing_a_kernel_do_not_see_each_other(tmp_path):
-    """A kernel runs a variant's pages one after another: names, warning filters and the working
-    directory of one page do not reach the next."""
+    """A kernel runs a variant's pages one after another (in a grid, several variants' pages): names,
+    warning filters and the working directory of one page do not reach the next."""
     import nbformat
 
     code = "import os, warnings\nprint('left_over' in globals(), len(warnings.filters), os.getcwd())"
@@ -354,12 +354,57 @@ def test_pages_sharing_a_kernel_do_not_see_each_other(tmp_path):
         fresh.execute(probe)
     finally:
         fresh.shutdown()
-    kernel = rr.Kernel(tmp_path)
+    earlier = tmp_path / "earlier-variant"  # a grid worker's kernel goes on to the next variant's folder
+    earlier.mkdir()
+    kernel = rr.Kernel(earlier)
     try:
-        kernel.execute(first)
-        kernel.execute(second)
+        kernel.execute(first, earlier)
+        shutil.rmtree(earlier)  # that variant's staging folder is removed
+        kernel.execute(second, tmp_path)
     finally:
         kernel.shutdown()
     seen = "".join(o.get("text", "") for o in second.cells[0].outputs)
     expected = "".join(o.get("text", "") for o in probe.cells[0].outputs)
     assert seen.startswith("False") and seen == expected
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_a_grid_with_one_line_and_stops_its_workers(tmp_path):
+    reruns = tmp_path / "reruns"
+    marker = _previous_build(reruns, "oslo-2022")
+    env = dict(os.environ, HATBOOK_RERUNS_DIR=str(reruns))
+    command = [sys.executable, "-m", "hatbook.cli", "rerun", "--grid", "--workers", "2", "--pages", "ch06_6_process_implementation"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    assert process.stdout.readline().startswith("grid: 12 variants")
+    time.sleep(4)  # the workers have started their first variants
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole process group
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in out + err
+    assert err.strip().splitlines() == ["hatbook: interrupted; the books built before are unchanged"]
+    staging = reruns / ".staging"
+    assert not staging.exists() or not any(staging.iterdir()), list(staging.iterdir())
+    assert marker.read_text(encoding="utf-8") == "previous build"
+
+
+def test_editions_share_their_common_files_by_hard_links(tmp_path):
+    store = tmp_path / "_static_shared"
+    books = []
+    for name, page in (("a", "first edition"), ("b", "second edition")):
+        html = tmp_path / name / "html"
+        (html / "_static").mkdir(parents=True)
+        (html / "_static" / "mathjax.js").write_bytes(b"x" * 10_000)  # the same in both editions
+        (html / "index.html").write_text(page * 1000, encoding="utf-8")  # different
+        (html / "small.css").write_text("p {}", encoding="utf-8")  # too small to be worth a link
+        books.append(html)
+    assert rr.share_files(books[0], store) == 0  # the first edition only fills the store
+    assert rr.share_files(books[1], store) == 10_000
+    first, second = (b / "_static" / "mathjax.js" for b in books)
+    assert first.stat().st_ino == second.stat().st_ino and second.read_bytes() == b"x" * 10_000
+    assert (books[0] / "index.html").stat().st_ino != (books[1] / "index.html").stat().st_ino
+    assert (books[1] / "small.css").stat().st_nlink == 1
+    shutil.rmtree(books[0].parent)
+    shutil.rmtree(books[1].parent)
+    rr.prune_store(store)  # no edition links them any more
+    assert not [p for p in store.rglob("*") if p.is_file()]
