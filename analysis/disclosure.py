@@ -343,6 +343,19 @@ def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict
     total = f["category"] == "total"
     f_referrals[total] = [is_small(v, threshold) for v in f.loc[total, "n_referrals"]]
     f_denials[total] = [is_small(v, threshold) for v in f.loc[total, "n_denials"]]
+    # a year's accepted referrals are its referrals less its denials: when they are few and both counts
+    # are shown, the year's denials are hidden, with a second year's (the smallest positive) so that the
+    # column's total does not give them back, or the total's own denials when there is no other year
+    accepted = years["n_referrals"] - years["n_denials"]
+    for i in years.index:
+        if is_small(accepted[i], threshold) and not (f_referrals[i] or f_denials[i]):
+            f_denials[i] = True
+    if int(f_denials[years.index].sum()) == 1 and not f_denials[total].any():
+        others = years["n_denials"][~f_denials[years.index] & years["n_denials"].gt(0)].sort_values(kind="stable")
+        if len(others):
+            f_denials[others.index[0]] = True
+        else:
+            f_denials[total] = True
 
     g_hidden = _two_way_mask(g, "referrer", "n_referrals", threshold)
     h_hidden = _two_way_mask(h, "reason", "n_denials", threshold)

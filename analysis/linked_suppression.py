@@ -529,3 +529,170 @@ def linked_hidden(page, compute: Callable[[object], pd.DataFrame], *, count: str
     tables, published = sibling_tables(page, compute)
     pattern = joint_pattern(tables, count, threshold, published=published, groups=groups, total=total)
     return pattern.cells[page.edition.clinic] != SHOWN
+
+
+# --- several tables of one page protected together ------------------------------------------------------
+
+
+def _solve(problem: _Problem) -> set[int]:
+    """The algorithm of :func:`joint_pattern` (primary suppression, phase 1 relation by relation, phase 2
+    with the linear programme) run on a problem built elsewhere; returns the exposed variables."""
+    for i, var in enumerate(problem.vars):
+        if var.suppressible and problem.sensitive(i):
+            var.status = SMALL
+    changed = True
+    while changed:
+        changed = False
+        for i in problem.targets():
+            for r in problem.relations_of.get(i, ()):
+                while problem.pinned_by(i, r):
+                    members = sorted(problem.relations[r])
+                    freeing = None
+                    for k in [k for k in members if problem.vars[k].status == SMALL]:
+                        problem.vars[k].status = WITHHELD
+                        if not problem.pinned_by(i, r):
+                            freeing = k
+                            break
+                        problem.vars[k].status = SMALL
+                    if freeing is not None:
+                        changed = True
+                        break
+                    hides = sorted((k for k in members if _hideable(problem, k)), key=lambda k: _order(problem, k))
+                    if not hides:
+                        break
+                    problem.vars[hides[0]].status = WITHHELD
+                    changed = True
+    exposed: set[int] = set()
+    for _ in range(10 * len(problem.vars) + 10):
+        pinned = next((i for i in problem.targets() if i not in exposed and problem.pinned(i)), None)
+        if pinned is None:
+            break
+        related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
+        demotions = [k for k in related if problem.vars[k].status == SMALL]
+        hides = sorted((k for k in related if _hideable(problem, k)), key=lambda k: _order(problem, k))
+        chosen = None
+        for k in demotions + hides:
+            old = problem.vars[k].status
+            problem.vars[k].status = WITHHELD
+            if not problem.pinned(pinned):
+                chosen = k
+                break
+            problem.vars[k].status = old
+        if chosen is not None:
+            continue
+        if hides:
+            problem.vars[hides[0]].status = WITHHELD
+        elif demotions:
+            problem.vars[demotions[0]].status = WITHHELD
+        else:
+            exposed.add(pinned)
+    return exposed
+
+
+def joint_patterns(blocks: Mapping[str, Mapping[str, pd.DataFrame]], specs: Mapping[str, Mapping], threshold: int | None,
+                   *, published: Iterable[str] = (), same: Iterable[tuple] = (),
+                   sums: Iterable[tuple] = ()) -> dict[str, Pattern]:
+    """The joint pattern of *several* tables of the editions of one year, protected as one problem.
+
+    ``blocks`` maps a table's name to its tables by edition (as ``tables`` of :func:`joint_pattern`);
+    ``specs`` maps the name to the keyword arguments ``count``, ``groups`` and ``total`` of that table.
+    Two kinds of relation tie the tables together, in every edition alike: ``same`` lists pairs of
+    references ``(table, kind, key)`` to one and the same quantity (``kind`` ``"cell"`` with the row
+    position as ``key``, or ``"total"`` with the group label, a tuple, ``()`` for ``groups=[]``): the
+    two are one unknown for the reader, shown or hidden together; ``sums`` lists ``(reference,
+    [references])``: the first is the sum of the others (e.g. a column of a two-way table adding up to a
+    total shown in another table). A table's counts then cannot be recovered from another table that
+    shares its totals (one clinic's referrals in the headings of three tables). Otherwise as
+    :func:`joint_pattern`; with ``threshold=None`` nothing is hidden."""
+    if threshold is None or int(threshold) <= 1:
+        out = {}
+        for name, tables in blocks.items():
+            cells = {e: pd.Series(SHOWN, index=t.index) for e, t in tables.items()}
+            out[name] = Pattern(cells=cells, totals={e: s.copy() for e, s in cells.items()})
+        return out
+    parts = {name: _Problem(tables, specs[name].get("count", "n"), int(threshold), published,
+                            specs[name].get("groups"), specs[name].get("total"))
+             for name, tables in blocks.items()}
+    problem = object.__new__(_Problem)
+    problem.threshold = int(threshold)
+    problem.published = set(published)
+    problem.editions = [e for e in EDITIONS if any(e in tables for tables in blocks.values())]
+    problem.vars, problem.index, problem.relations = [], {}, []
+    problem.group_of = {}
+    for name, part in parts.items():
+        offset = len(problem.vars)
+        problem.vars.extend(part.vars)
+        for (edition, kind, key), i in part.index.items():
+            problem.index[(name, edition, kind, key)] = offset + i
+        problem.relations.extend({offset + i: c for i, c in relation.items()} for relation in part.relations)
+    alias: dict[int, int] = {}
+
+    def find(i: int) -> int:
+        while i in alias:
+            i = alias[i]
+        return i
+
+    def at(reference, edition) -> int | None:
+        name, kind, key = reference
+        i = problem.index.get((name, edition, kind, key))
+        return None if i is None else find(i)
+
+    for first, second in same:
+        for edition in problem.editions:
+            i, j = at(first, edition), at(second, edition)
+            if i is None or j is None or i == j:
+                continue
+            if problem.vars[i].value != problem.vars[j].value:
+                raise ValueError(f"{first} and {second} differ in {edition}: "
+                                 f"{problem.vars[i].value} and {problem.vars[j].value}")
+            problem.vars[i].suppressible = problem.vars[i].suppressible and problem.vars[j].suppressible
+            problem.vars[j].suppressible = False
+            alias[j] = i
+    for whole, members in sums:
+        for edition in problem.editions:
+            i = at(whole, edition)
+            items = [at(m, edition) for m in members]
+            if i is None or any(k is None for k in items):
+                continue
+            relation: dict[int, float] = {i: -1.0}
+            for k in items:
+                relation[k] = relation.get(k, 0.0) + 1.0
+            if sum(problem.vars[k].value * c for k, c in relation.items()) != 0:
+                raise ValueError(f"{whole} is not the sum of its members in {edition}")
+            problem.relations.append(relation)
+    merged = []
+    for relation in problem.relations:
+        out: dict[int, float] = {}
+        for i, c in relation.items():
+            out[find(i)] = out.get(find(i), 0.0) + c
+        out = {i: c for i, c in out.items() if c != 0}
+        if out:
+            merged.append(out)
+    problem.relations = merged
+    problem.relations_of = {}
+    for r, relation in enumerate(problem.relations):
+        for i in relation:
+            problem.relations_of.setdefault(i, []).append(r)
+    exposed = _solve(problem)
+
+    result = {}
+    for name, tables in blocks.items():
+        part, spec = parts[name], specs[name]
+        cells, totals = {}, {}
+        for edition in problem.editions:
+            if edition not in tables:
+                continue
+            frame = tables[edition]
+            status = [problem.vars[find(problem.index[(name, edition, _CELL, p)])].status for p in range(len(frame))]
+            cells[edition] = pd.Series(status, index=frame.index)
+            if spec.get("total") is not None or spec.get("groups") is not None:
+                labels = part.group_of[edition]
+                totals[edition] = pd.Series(
+                    [problem.vars[find(problem.index[(name, edition, _TOTAL, g)])].status for g in labels], index=frame.index)
+            else:
+                totals[edition] = pd.Series(SHOWN, index=frame.index)
+        found = [(problem.vars[i].edition, problem.vars[i].kind, problem.vars[i].key, problem.vars[i].value)
+                 for i in sorted(exposed)]
+        result[name] = Pattern(cells=cells, totals=totals, exposed=found)
+    return result
+

@@ -644,13 +644,14 @@ def _join(items: list[str]) -> str:
 
 
 def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int | None = None,
-                    clinics=schema.CLINICS, first_year: int | None = None) -> dict[str, str]:
+                    clinics=schema.CLINICS, first_year: int | None = None, markers=None) -> dict[str, str]:
     """The paragraphs (Markdown) that state the referral figures, for any edition.
 
     ``figures`` is :func:`text_figures` output; ``hidden`` the (item, clinic) pairs a rerun withholds
     (:func:`analysis.disclosure.referral_suppression`, ``["text"]``); ``threshold`` the disclosure threshold
     (None: published), applied to the counts; ``clinics`` the clinics of the edition (one clinic: no
-    breakdown by clinic and no comparison); ``first_year`` the first calendar year of referral data.
+    breakdown by clinic and no comparison); ``first_year`` the first calendar year of referral data;
+    ``markers`` maps (item, clinic) of a count to the mark an edition prints instead (:func:`linked_view`).
 
     Every number comes from ``figures``; every word that states a quantity or a comparison is chosen from
     the values: a share is put in words by :func:`analysis.formats.majority_words`; two clinics' shares
@@ -663,6 +664,7 @@ def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int
     from analysis import disclosure, formats
 
     value = {(item, clinic): v for item, clinic, v in figures[["item", "clinic", "value"]].itertuples(index=False)}
+    marks = dict(markers or {})
     both = len(tuple(clinics)) > 1
 
     def raw(item, clinic="all"):
@@ -675,6 +677,8 @@ def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int
         return formats.percent(value.get((item, clinic)))
 
     def count(item, clinic="all"):
+        if (item, clinic) in marks:
+            return marks[(item, clinic)]
         v = value.get((item, clinic))
         return formats.number(disclosure.count(v, threshold)) if not disclosure.is_missing(v) else formats.NOT_AVAILABLE
 
@@ -701,7 +705,7 @@ def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int
     oslo_n, bergen_n = value.get(("referrals", "Oslo"), 0), value.get(("referrals", "Bergen"), 0)
     if both:
         # one clinic's count beside the total gives the other's back: both are withheld when either is small
-        if disclosure.any_small([oslo_n, bergen_n], threshold):
+        if disclosure.any_small([oslo_n, bergen_n], threshold) or ("referrals", "Oslo") in marks or ("referrals", "Bergen") in marks:
             split = " How they divide between the clinics is not shown, as one of the two counts is small."
         else:
             split = f" Oslo received {count('referrals', 'Oslo')} of them and Bergen {count('referrals', 'Bergen')}."
@@ -856,3 +860,333 @@ def shown_counts(referrals: pd.DataFrame, threshold: int | None) -> dict:
             shown_d[clinic] = disclosure.WITHHELD
     inclusion = protect_parts({"included": n["all"] - d["all"], "not_included": d["all"]}, threshold)
     return {"referrals": shown_n, "denials": shown_d, "inclusion": inclusion}
+
+
+# --- protection across the editions of one year (both clinics, Oslo, Bergen) -----------------------------
+
+#: The count tables behind 6.6 and Appendix 5 as the joint engine sees them
+#: (:func:`analysis.linked_suppression.joint_patterns`): ``overall`` (accepted and denied referrals, of all
+#: referrals), ``years`` (accepted and denied per calendar year, of the year's referrals: Table F and
+#: Figure 6.6.1), ``g`` (referrers, of all referrals), ``h`` (denial reasons, of the denials) and ``e``
+#: (males, secondary referrals, males among included and among not included referrals: Table E).
+LINKED_SPECS = {
+    "overall": {"count": "n", "groups": [], "total": "of"},
+    "years": {"count": "n", "groups": ["year"], "total": "of"},
+    "g": {"count": "n", "groups": [], "total": "of"},
+    "h": {"count": "n", "groups": [], "total": "of"},
+    "e": {"count": "n", "groups": ["item"], "total": "of"},
+}
+_E_ITEMS = ("male", "secondary", "male_included", "male_denied")
+
+
+def linked_counts(referrals: pd.DataFrame, years) -> pd.DataFrame:
+    """The counts of :data:`LINKED_SPECS` for one register, long, with the same rows for every register
+    (``years``: the calendar years of the edition, the same for its three registers): ``block``, ``key``,
+    ``year``, ``item``, ``n`` (the count) and ``of`` (the count it is part of)."""
+    denied = referrals["decision"] == "denied"
+    male = referrals["sex"] == "male"
+    year = pd.to_datetime(referrals["referral_date"]).dt.year
+    n_all, n_denied = len(referrals), int(denied.sum())
+    rows = [("overall", "accepted", 0, "", n_all - n_denied, n_all), ("overall", "denied", 0, "", n_denied, n_all)]
+    for y in years:
+        in_year = year == y
+        rows += [("years", f"{y}:accepted", int(y), "", int((in_year & ~denied).sum()), int(in_year.sum())),
+                 ("years", f"{y}:denied", int(y), "", int((in_year & denied).sum()), int(in_year.sum()))]
+    referrers = referrals["referrer"].value_counts()
+    rows += [("g", r, 0, "", int(referrers.get(r, 0)), n_all) for r in schema.REFERRERS]
+    reasons = referrals.loc[denied, "denial_reason"].value_counts()
+    rows += [("h", r, 0, "", int(reasons.get(r, 0)), n_denied) for r in schema.DENIAL_REASONS]
+    e = {"male": (int(male.sum()), n_all), "secondary": (int((referrals["referral_type"] == "secondary").sum()), n_all),
+         "male_included": (int((male & ~denied).sum()), n_all - n_denied), "male_denied": (int((male & denied).sum()), n_denied)}
+    rows += [("e", item, 0, item, *e[item]) for item in _E_ITEMS]
+    return pd.DataFrame(rows, columns=["block", "key", "year", "item", "n", "of"])
+
+
+def _linked_relations(years) -> tuple[list, list]:
+    """The quantities the tables share (``same``) and the sums across them (``sums``), as
+    :func:`analysis.linked_suppression.joint_patterns` takes them."""
+    all_referrals, accepted, denied = ("overall", "total", ()), ("overall", "cell", 0), ("overall", "cell", 1)
+    same = [(("g", "total", ()), all_referrals), (("h", "total", ()), denied),
+            (("e", "total", ("male",)), all_referrals), (("e", "total", ("secondary",)), all_referrals),
+            (("e", "total", ("male_included",)), accepted), (("e", "total", ("male_denied",)), denied)]
+    count = len(list(years))
+    sums = [(accepted, [("years", "cell", 2 * k) for k in range(count)]),
+            (denied, [("years", "cell", 2 * k + 1) for k in range(count)]),
+            (("e", "cell", 0), [("e", "cell", 2), ("e", "cell", 3)])]
+    return same, sums
+
+
+def _marker(status: str, threshold: int):
+    from analysis import disclosure
+    from analysis import linked_suppression as ls
+
+    return None if status == ls.SHOWN else disclosure.small_marker(threshold) if status == ls.SMALL else disclosure.WITHHELD
+
+
+def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
+    """What 6.6 and Appendix 5 show of the referral counts in the edition of ``page``, protected together
+    with the other editions of its year (both clinics, Oslo, Bergen: :mod:`analysis.linked_suppression`),
+    so that no table, heading or sentence of one edition, set against another's, gives back a count from
+    1 to threshold - 1 (for instance a year's accepted referrals, its referrals less its denials).
+
+    Returns a dict: ``g``, ``h``, ``e``, ``f_referrals``, ``f_denials`` (Series of the mark to print, or
+    None to print the value, on the rows of :func:`table_g`, :func:`table_h`, :func:`table_e` and
+    :func:`table_f` of the page's register; in Table E a share or an age statistic is marked where its
+    count is hidden, an age statistic also where its group has fewer than threshold referrals, and in
+    Table F the denial rate is marked where the year's referrals or denials are), ``headings`` (as
+    :func:`shown_counts`), ``yearly`` (:func:`yearly_by_clinic` with hidden bars missing), ``text`` (the
+    (item, clinic) pairs of :func:`text_figures` to withhold) and ``markers`` ((item, clinic) -> mark
+    for the counts the text states). In the published edition nothing is marked."""
+    from analysis import disclosure
+    from analysis import linked_suppression as ls
+
+    register = page.cohort.referrals if referrals is None else referrals
+    threshold = page.sdc
+    e, f, g, h = table_e(register), table_f(register), table_g(register), table_h(register)
+    yearly = yearly_by_clinic(register)
+    if threshold is None:
+        none = lambda t: pd.Series([None] * len(t), index=t.index, dtype=object)
+        return {"e": none(e), "f_referrals": none(f), "f_denials": none(f), "g": none(g), "h": none(h),
+                "headings": shown_counts(register, None), "yearly": yearly, "text": set(), "markers": {}}
+    years = list(range(schema.STUDY_START.year, page.edition.data_end.year + 1))
+    tables, published = ls.sibling_tables(page, lambda cohort: linked_counts(cohort.referrals, years))
+    blocks = {name: {ed: t[t["block"] == name].reset_index(drop=True) for ed, t in tables.items()} for name in LINKED_SPECS}
+    same, sums = _linked_relations(years)
+    patterns = ls.joint_patterns(blocks, LINKED_SPECS, threshold, published=published, same=same, sums=sums)
+    own = page.edition.clinic
+
+    def source(column: str):
+        """The edition whose table a column of the page's tables is (None: a clinic outside the edition)."""
+        if column == "all":
+            return own
+        return column if own in ("all", column) else None
+
+    def status(block: str, column: str, kind: str, key) -> str:
+        edition = source(column)
+        if edition is None:
+            return ls.SHOWN
+        pattern = patterns[block]
+        frame = blocks[block][edition]
+        if kind == "cell":
+            position = int(frame.index[frame["key"] == key][0])
+            return pattern.cells[edition].iloc[position]
+        position = int(frame.index[frame["key"] == key][0])
+        return pattern.totals[edition].iloc[position]
+
+    def mark(block, column, kind, key):
+        return _marker(status(block, column, kind, key), threshold)
+
+    def total_mark(column):
+        return mark("overall", column, "total", "accepted")
+
+    def denied_mark(column):
+        return mark("overall", column, "cell", "denied")
+
+    def accepted_mark(column):
+        return mark("overall", column, "cell", "accepted")
+
+    # Tables G and H: a category's count and its share; the total line as the headings
+    out = {}
+    for name, table, column, block, total in (("g", g, "referrer", "g", total_mark), ("h", h, "reason", "h", denied_mark)):
+        marks = []
+        for clinic, category in table[["clinic", column]].itertuples(index=False):
+            marks.append(total(clinic) if category == "total" else mark(block, clinic, "cell", category))
+        out[name] = pd.Series(marks, index=table.index, dtype=object)
+    # Table F: the page's years; a year outside the engine's years has no referral in any edition
+    f_ref, f_den = [], []
+    for year_label, category in f[["year", "category"]].itertuples(index=False):
+        if category == "total":
+            f_ref.append(total_mark("all"))
+            f_den.append(denied_mark("all"))
+        elif int(year_label) in years:
+            f_ref.append(mark("years", "all", "total", f"{year_label}:accepted"))
+            f_den.append(mark("years", "all", "cell", f"{year_label}:denied"))
+        else:
+            f_ref.append(None)
+            f_den.append(None)
+    out["f_referrals"] = pd.Series(f_ref, index=f.index, dtype=object)
+    out["f_denials"] = pd.Series(f_den, index=f.index, dtype=object)
+    # Table E
+    e_marks = []
+    items = {"sex_male": "male", "secondary_referral": "secondary"}
+    for panel, clinic, inclusion, variable, statistic, value in e[
+            ["panel", "clinic", "inclusion", "variable", "statistic", "value"]].itertuples(index=False):
+        if panel == "clinic":
+            group_n = total_mark(clinic)
+            if variable == "referrals":
+                count_mark = group_n
+            elif variable == "not_included":
+                count_mark = denied_mark(clinic)
+            elif variable in items:
+                count_mark = mark("e", clinic, "cell", items[variable])
+            else:
+                count_mark = None
+        else:
+            group_n = {"total": total_mark("all"), "included": accepted_mark("all"),
+                       "not_included": denied_mark("all")}[inclusion]
+            item = {"total": "male", "included": "male_included", "not_included": "male_denied"}[inclusion]
+            count_mark = group_n if variable == "referrals" else mark("e", "all", "cell", item) if variable == "sex_male" else None
+        if variable == "referrals":
+            e_marks.append(count_mark)
+        elif variable == "age":
+            rows = e[(e["panel"] == panel) & (e["clinic"] == clinic) & (e["inclusion"] == inclusion)]
+            n = rows.loc[rows["variable"] == "referrals", "value"].iloc[0]
+            small = disclosure.is_small(n, threshold)
+            e_marks.append(disclosure.WITHHELD if group_n is not None or small else None)
+        elif statistic == "n":
+            e_marks.append(count_mark)
+        else:  # a share: withheld with its count or its group's count
+            e_marks.append(disclosure.WITHHELD if count_mark is not None or group_n is not None else None)
+    out["e"] = pd.Series(e_marks, index=e.index, dtype=object)
+
+    # the headings and total lines
+    counts = referral_counts(register)
+    n = {"all": counts["referrals"], "Bergen": counts["referrals_bergen"], "Oslo": counts["referrals_oslo"]}
+    denied = register["decision"] == "denied"
+    d = {"all": int(denied.sum()), **{c: int((denied & (register["clinic"] == c)).sum()) for c in ("Bergen", "Oslo")}}
+    headings = {"referrals": {c: total_mark(c) or n[c] for c in CLINIC_ORDER},
+                "denials": {c: denied_mark(c) or d[c] for c in CLINIC_ORDER},
+                "inclusion": {"included": accepted_mark("all") or n["all"] - d["all"], "not_included": denied_mark("all") or d["all"]}}
+    out["headings"] = headings
+    # Figure 6.6.1: a clinic's bars of a year as its edition shows them
+    gone = []
+    for y, clinic, measure in yearly[["year", "clinic", "measure"]].itertuples(index=False):
+        if int(y) not in years:
+            gone.append(False)
+        elif measure == "referrals":
+            gone.append(mark("years", clinic, "total", f"{y}:accepted") is not None)
+        else:
+            gone.append(mark("years", clinic, "cell", f"{y}:denied") is not None)
+    out["yearly"] = yearly.assign(n=yearly["n"].where(~pd.Series(gone, index=yearly.index)))
+
+    # the text: shares withheld with the counts they are built on
+    text: set[tuple[str, str]] = set()
+    e_at = dict(zip(e.set_index(["panel", "clinic", "inclusion", "variable", "statistic"]).index, out["e"]))
+    for clinic in CLINIC_ORDER:
+        for item, variable in (("male_percent", "sex_male"), ("secondary_percent", "secondary_referral"),
+                               ("denied_percent", "not_included")):
+            if e_at.get(("clinic", clinic, "all", variable, "percent")) is not None:
+                text.add((item, clinic))
+        if e_at.get(("clinic", clinic, "all", "age", "mean")) is not None:
+            text.add(("mean_age", clinic))
+    if e_at.get(("inclusion", "all", "not_included", "sex_male", "percent")) is not None:
+        text.add(("denied_male_percent", "all"))
+    if e_at.get(("inclusion", "all", "not_included", "age", "mean")) is not None:
+        text.add(("denied_mean_age", "all"))
+    referrers = {"specialist_oat": "referrer_oat_percent", "nav": "referrer_nav_percent",
+                 "low_threshold_addiction": "referrer_low_threshold_percent", "primary_care_physician": "referrer_gp_percent"}
+    for (clinic, referrer), hidden in zip(g.set_index(["clinic", "referrer"]).index, out["g"]):
+        if referrer in referrers and (hidden is not None or total_mark(clinic) is not None):
+            text.add((referrers[referrer], clinic))
+    reasons = {"admission_pause": "denial_admission_pause_percent", "not_in_target_group": "denial_not_target_group_percent",
+               "other_treatment_more_suitable": "denial_other_treatment_percent", "risk_of_violence": "denial_risk_of_violence_percent",
+               "new_medications_in_oat": "denial_new_medications_percent"}
+    for (clinic, reason), hidden in zip(h.set_index(["clinic", "reason"]).index, out["h"]):
+        if reason in reasons and (hidden is not None or denied_mark(clinic) is not None):
+            text.add((reasons[reason], clinic))
+    year_rows = f[f["category"] == "year"]
+    if len(year_rows):
+        first = year_rows.index[0]
+        if out["f_referrals"][first] is not None or total_mark("all") is not None:
+            text.add(("first_year_referrals_percent", "all"))
+        if out["f_denials"][first] is not None or denied_mark("all") is not None:
+            text.add(("first_year_denials_percent", "all"))
+        if (out["f_referrals"][year_rows.index].notna() | out["f_denials"][year_rows.index].notna()).any():
+            text.update({("annual_denial_rate_min", "all"), ("annual_denial_rate_max", "all")})
+    if total_mark("all") is not None or denied_mark("all") is not None:
+        text.add(("annual_denial_rate_average", "all"))
+    # admission pauses in the first year: a split of one reason by year that no table shows; withheld in
+    # every edition of the year when any of them has a small part (both clinics less Oslo gives Bergen's)
+    def pause_parts(cohort):
+        pauses = cohort.referrals[cohort.referrals["denial_reason"] == "admission_pause"]
+        in_first = int((pd.to_datetime(pauses["referral_date"]).dt.year == schema.STUDY_START.year).sum())
+        return pd.DataFrame({"n": [in_first, len(pauses) - in_first]})
+
+    pause_tables, _ = ls.sibling_tables(page, pause_parts)
+    if any(disclosure.any_small(t["n"], threshold) for t in pause_tables.values()) or \
+            ("denial_admission_pause_percent", "all") in text:
+        text.add(("admission_pause_first_year_percent", "all"))
+    out["text"] = text
+    # the counts the text states; persons are no sum of the clinics' persons (one may be referred to both),
+    # so they are withheld in every edition of the year when any edition has a small one
+    markers = {("referrals", c): total_mark(c) for c in CLINIC_ORDER if total_mark(c) is not None}
+
+    def person_counts(cohort):
+        c = referral_counts(cohort.referrals)
+        once = c["persons"] - c["persons_two_referrals"] - c["persons_three_plus_referrals"]
+        return pd.DataFrame({"n": [c["persons"], once, c["persons_two_referrals"], c["persons_three_plus_referrals"]]})
+
+    person_tables, _ = ls.sibling_tables(page, person_counts)
+    own_persons = person_counts(page.cohort)["n"].tolist()
+    # the persons referred once are never shown: they are the rest of the persons less the two counts
+    hide = {"referred_patients": any(disclosure.is_small(t["n"].iloc[0], threshold) for t in person_tables.values()),
+            "patients_two_referrals": any(disclosure.any_small(t["n"].iloc[1:], threshold) for t in person_tables.values())}
+    hide["patients_three_plus_referrals"] = hide["patients_two_referrals"]
+    for position, item in ((0, "referred_patients"), (2, "patients_two_referrals"), (3, "patients_three_plus_referrals")):
+        if hide[item]:
+            markers[(item, "all")] = disclosure.small_marker(threshold) if disclosure.is_small(own_persons[position], threshold) \
+                else disclosure.WITHHELD
+    out["markers"] = markers
+    return out
+
+
+def linked_withheld_keys(view: dict, referrals: pd.DataFrame, keyed: dict) -> set[str]:
+    """The ledger keys of ``keyed`` frames (as :func:`analysis.disclosure.referral_withheld_keys` takes
+    them) that the edition withholds under :func:`linked_view`."""
+    e, f, g, h = table_e(referrals), table_f(referrals), table_g(referrals), table_h(referrals)
+    keys: set[str] = set()
+
+    def hidden_ids(table, marks, columns):
+        return {tuple(str(v) for v in row) for row in table.loc[marks.notna(), columns].itertuples(index=False)}
+
+    if "e" in keyed:
+        cols = ["panel", "clinic", "inclusion", "variable", "statistic"]
+        ids = hidden_ids(e, view["e"], cols)
+        keys |= {k for k, *row in keyed["e"][["key", *cols]].itertuples(index=False) if tuple(str(v) for v in row) in ids}
+    if "f" in keyed:
+        years_r = {str(y) for y in f.loc[view["f_referrals"].notna(), "year"]}
+        years_d = {str(y) for y in f.loc[view["f_denials"].notna(), "year"]}
+        total_label = str(f.loc[f["category"] == "total", "year"].iloc[0])
+        for key, year, measure in keyed["f"][["key", "year", "measure"]].itertuples(index=False):
+            year = str(year)
+            year = total_label if year == PUBLISHED_PERIOD else year
+            if measure in ("n_referrals", "percent_of_total_referrals") and year in years_r:
+                keys.add(key)
+            if measure in ("n_denials", "percent_of_total_denials") and year in years_d:
+                keys.add(key)
+            if measure == "denial_rate_percent" and (year in years_d or year in years_r):
+                keys.add(key)
+            if measure in ("percent_of_total_referrals",) and total_label in years_r:
+                keys.add(key)
+            if measure in ("percent_of_total_denials",) and total_label in years_d:
+                keys.add(key)
+    for name, table, column in (("g", g, "referrer"), ("h", h, "reason")):
+        if name in keyed:
+            ids = hidden_ids(table, view[name], ["clinic", column])
+            totals = {c for c, cat in ids if cat == "total"}  # a share of a hidden total would give it back
+            keys |= {k for k, clinic, cat, measure in keyed[name][["key", "clinic", column, "measure"]].itertuples(index=False)
+                     if (str(clinic), str(cat)) in ids or (str(clinic) in totals and "percent" in str(measure))}
+    if "text" in keyed:
+        frame = keyed["text"]
+        base = frame["item"].str.replace(r"^(mf|mp)_", "", regex=True)
+        hidden = view["text"] | set(view["markers"])
+        keys |= {k for k, item, clinic in zip(frame["key"], base, frame["clinic"]) if (item, clinic) in hidden}
+    return keys
+
+
+def header_withheld_keys(view: dict) -> set[str]:
+    """The ledger keys of :func:`header_counts` that an edition withholds: the referrals and denials its
+    headings mark under :func:`linked_view`."""
+    headings = view["headings"]
+    keys = set()
+    if isinstance(headings["referrals"]["all"], str):
+        keys.add("stf_header_referrals_n")
+    if isinstance(headings["denials"]["all"], str):
+        keys.add("stf_header_denials_n")
+    for clinic in CLINIC_ORDER:
+        name = clinic.lower()
+        if isinstance(headings["referrals"][clinic], str):
+            keys |= {f"stg_header_{name}_referrals_n", f"sth_header_{name}_referrals_n"}
+        if isinstance(headings["denials"][clinic], str):
+            keys.add(f"sth_header_{name}_denials_n")
+    return keys
