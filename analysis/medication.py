@@ -429,3 +429,72 @@ def comedication_chart(comed: pd.DataFrame) -> alt.Chart:
         )
         .properties(width=440, height=340)
     )
+
+
+# --- tables with the same rows in every edition (for protection across the editions of one year) ------------
+
+
+def fill_months(frame: pd.DataFrame, column: str, categories, months) -> pd.DataFrame:
+    """A table of :func:`dam_schedule` or :func:`route_shares` (``n`` and ``denominator`` by registration month
+    and ``column``) with every month of ``months`` and every category, zeros included: one clinic or a short
+    period may have no registration of a route, schedule or month at all. ``denominator`` is the month's sum,
+    ``percent`` NaN for a month without registrations."""
+    every = sorted(set(int(m) for m in months) | set(frame["registration_month"].astype(int)))
+    index = pd.MultiIndex.from_product([every, list(categories)], names=["registration_month", column])
+    out = frame.set_index(["registration_month", column])[["n"]].reindex(index, fill_value=0).reset_index()
+    out["n"] = out["n"].astype(int)
+    out["denominator"] = out.groupby("registration_month")["n"].transform("sum").astype(int)
+    out["percent"] = [100 * n / d if d else float("nan") for n, d in zip(out["n"], out["denominator"])]
+    return out
+
+
+def registration_months(medication: pd.DataFrame) -> list[int]:
+    """The registration months of ``medication``, sorted."""
+    return sorted(set(pd.to_numeric(medication["registration_month"], errors="coerce").dropna().astype(int)))
+
+
+def route_change_counts(medication: pd.DataFrame, months) -> pd.DataFrame:
+    """:func:`route_changes` at every month of ``months`` (zeros where no registration answered), in that order."""
+    frame = route_changes(medication).set_index("registration_month").reindex(sorted(set(int(m) for m in months)))
+    frame["n"], frame["denominator"] = frame["n"].fillna(0).astype(int), frame["denominator"].fillna(0).astype(int)
+    frame["percent"] = [_percent(n, d) if d else float("nan") for n, d in zip(frame["n"], frame["denominator"])]
+    return frame.rename_axis("registration_month").reset_index()
+
+
+def bonus_counts(medication: pd.DataFrame, patients: pd.DataFrame, clinic: str = "Bergen", most: int = 3) -> pd.DataFrame:
+    """The counts of :func:`bonus_doses` as one table with fixed rows: part "clinic" (the clinic's patients with
+    and without bonus doses, adding up to the clinic's patients in ``total``) and part "weekly" (the patients
+    with bonus doses by their highest number a week, 1 to ``most``, the last one counting ``most`` or more,
+    adding up to the patients with bonus doses in ``total``)."""
+    bonus = bonus_doses(medication, patients, clinic)
+    with_bonus, everyone = int(bonus["patients"]), int(bonus["clinic_patients"])
+    weekly = {k: int(v) for k, v in bonus["by_max_per_week"].items()}
+    rows = [{"part": "clinic", "cell": "with", "n": with_bonus, "total": everyone},
+            {"part": "clinic", "cell": "without", "n": everyone - with_bonus, "total": everyone}]
+    for k in range(1, most + 1):
+        n = weekly.get(k, 0) if k < most else sum(v for w, v in weekly.items() if w >= most)
+        rows.append({"part": "weekly", "cell": str(k), "n": n, "total": with_bonus})
+    return pd.DataFrame(rows, columns=["part", "cell", "n", "total"])
+
+
+def tie_class_base(shown: pd.DataFrame) -> pd.DataFrame:
+    """A protected :func:`comedication` table whose classes' base is one number with the count of any
+    co-medication of the same month: where either is withheld, both are (the count, the classes' base and
+    every share resting on it), so that neither gives the other away."""
+    from analysis import disclosure
+
+    out = shown.copy()
+    for month in out["registration_month"].unique():
+        at = out["registration_month"] == month
+        is_any = at & (out["medication_class"] == "any")
+        classes = at & (out["medication_class"] != "any")
+        any_n = out.loc[is_any, "n"].iloc[0]
+        hidden = isinstance(any_n, str) or any(isinstance(v, str) for v in out.loc[classes, "denominator"])
+        if not hidden:
+            continue
+        if not isinstance(any_n, str):
+            out.loc[is_any, "n"] = disclosure.WITHHELD
+            out.loc[is_any, "percent"] = disclosure.WITHHELD
+        out.loc[classes, "denominator"] = out.loc[is_any, "n"].iloc[0]
+        out.loc[classes, "percent"] = disclosure.WITHHELD
+    return out

@@ -865,3 +865,139 @@ def hardly_moved_sentence(unchanged: dict, days: dict) -> str:
     else:
         sentence = f"{steady[0]} hardly moved; {moved[0]} moved more."
     return sentence[0].upper() + sentence[1:]
+
+
+# ------------------------------------------------------------------ counts protected across the editions of a year
+#
+# The editions of one year (both clinics, Oslo, Bergen) show the same tables, and both clinics = Oslo + Bergen cell
+# by cell: each table of counts is protected jointly with its siblings (analysis.linked_suppression), and what the
+# page says or draws from a table rests on the table as shown.
+
+#: The three change cells of a first-to-last comparison, in the order of Supplementary Table A.
+CHANGES = ("positive_to_negative", "negative_to_positive", "no_change")
+
+
+def is_hidden(value) -> bool:
+    """Whether a value of a protected table is a marker ("<5", "–", "n/a") rather than a number."""
+    return isinstance(value, str)
+
+
+def as_numbers(shown: pd.DataFrame, columns) -> pd.DataFrame:
+    """A protected table ready for a chart: in ``columns`` every marker becomes NaN (no bar, no point, no
+    tooltip value), the numbers stay."""
+    out = shown.copy()
+    for column in columns:
+        if out[column].map(is_hidden).any():  # a column without a marker (the published edition) stays as it is
+            out[column] = pd.to_numeric(out[column].map(lambda v: np.nan if is_hidden(v) else v), errors="coerce").astype(float)
+    return out
+
+
+def self_report_cells(transition_frame: pd.DataFrame, bad_first: pd.DataFrame) -> pd.DataFrame:
+    """Every count of patients behind Supplementary Table A and the shares of section 6.4, one row per cell.
+
+    Columns: variable, part, cell, n, n_patients, percent. Part "change": the three cells of :data:`CHANGES` of
+    each variable of ``transition_frame`` (:func:`transitions`), which add up to its ``n_patients``; part
+    "first": the patients in the bad and in the good state at their first answer (``bad_first``,
+    :func:`bad_at_first`), which add up to the same ``n_patients``. ``percent`` is ``n`` of ``n_patients``
+    (NaN when there are none). The rows are the same, in the same order, for every cohort."""
+    rows = []
+    for r in transition_frame.itertuples(index=False):
+        for change in CHANGES:
+            rows.append({"variable": r.variable, "part": "change", "cell": change, "n": int(getattr(r, f"{change}_n")),
+                         "n_patients": int(r.n_patients)})
+    for r in bad_first.itertuples(index=False):
+        for cell, n in (("bad", int(r.bad_n)), ("good", int(r.n_patients) - int(r.bad_n))):
+            rows.append({"variable": r.variable, "part": "first", "cell": cell, "n": n, "n_patients": int(r.n_patients)})
+    out = pd.DataFrame(rows, columns=["variable", "part", "cell", "n", "n_patients"])
+    out["percent"] = [100 * n / t if t else np.nan for n, t in zip(out["n"], out["n_patients"])]
+    return out
+
+
+def cohort_self_report_cells(cohort) -> pd.DataFrame:
+    """:func:`self_report_cells` of a cohort (the ``compute`` of :func:`analysis.linked_suppression.protect_linked`)."""
+    questionnaires, episodes = cohort.questionnaires, cohort.episodes
+    return self_report_cells(transitions(questionnaires, episodes), bad_at_first(questionnaires, episodes))
+
+
+def tie_totals(shown: pd.DataFrame, groups, total: str, threshold: int | None) -> pd.DataFrame:
+    """Withhold a total wherever another row shows the same total hidden: the groups of ``groups`` that share a
+    first key (the change and the first-state cells of one variable) count the same patients, so their totals
+    are one number and must be shown alike. A small total keeps its "<5" only when it is "<5" everywhere."""
+    if threshold is None:
+        return shown
+    out = shown.copy()
+    key = groups[0] if isinstance(groups, (list, tuple)) else groups
+    for _, index in out.groupby(key, sort=False).groups.items():
+        values = list(out.loc[index, total])
+        markers = {v for v in values if is_hidden(v)}
+        if markers:
+            from analysis import disclosure
+
+            marker = disclosure.small_marker(threshold) if markers == {disclosure.small_marker(threshold)} else disclosure.WITHHELD
+            out.loc[index, total] = marker
+    return out
+
+
+def shown_transitions(shown_cells: pd.DataFrame, transition_frame: pd.DataFrame) -> pd.DataFrame:
+    """The transition table (:func:`transitions` layout) a page may chart, from the protected cells of
+    :func:`self_report_cells`: a variable with a hidden change cell loses its three counts and shares (a stack
+    with a gap would mislead), and its ``n_patients`` is NaN where the protected total is hidden. Counts as
+    floats."""
+    changes = shown_cells[shown_cells["part"] == "change"]
+    hidden_variables = set(changes.loc[changes["n"].map(is_hidden), "variable"])
+    hidden_totals = set(changes.loc[changes["n_patients"].map(is_hidden), "variable"])
+    out = transition_frame.copy()
+    drop = out["variable"].isin(hidden_variables)
+    for change in CHANGES:
+        out[f"{change}_n"] = out[f"{change}_n"].astype(float).where(~drop)
+        out[f"{change}_percent"] = out[f"{change}_percent"].astype(float).where(~drop)
+    out["n_patients"] = out["n_patients"].astype(float).where(~out["variable"].isin(hidden_totals))
+    return out
+
+
+def shown_patients(shown_cells: pd.DataFrame, days_shown: pd.DataFrame, transition_frame: pd.DataFrame,
+                   days_frame: pd.DataFrame, threshold: int | None) -> pd.Series:
+    """The number of patients of every row of Supplementary Table A as shown (variable -> number or marker).
+
+    ``shown_cells``: the protected :func:`self_report_cells` (its ``n_patients``); ``days_shown``: the protected
+    ``variable, n_patients`` of :func:`days_of_use`. A days-of-use row and the frequent-use row of the same
+    substance count the same patients (the day item answered twice): where the two numbers are equal and either
+    is withheld, both are, so that one cannot give the other away."""
+    from analysis import disclosure
+
+    out = shown_cells.drop_duplicates("variable").set_index("variable")["n_patients"].astype(object)
+    days = days_shown.set_index("variable")["n_patients"].astype(object)
+    out = pd.concat([out, days])
+    if threshold is None:
+        return out
+    true = pd.concat([transition_frame.set_index("variable")["n_patients"], days_frame.set_index("variable")["n_patients"]])
+    for substance in REPORTED_SUBSTANCES:
+        pair = [f"frequent_{substance}", f"days_{substance}"]
+        if not all(v in out.index for v in pair) or true[pair[0]] != true[pair[1]]:
+            continue
+        markers = {out[v] for v in pair if is_hidden(out[v])}
+        if markers:
+            small = disclosure.small_marker(threshold)
+            marker = small if markers == {small} and disclosure.is_small(true[pair[0]], threshold) else disclosure.WITHHELD
+            out[pair] = marker
+    return out
+
+
+def count_share_text(n, percent) -> str:
+    """A cell "n (x%)" of a protected table: the marker alone when the count is hidden, "n (–)" when only the
+    share is (its total is withheld), "n (n/a)" without a share."""
+    if is_hidden(n):
+        return n
+    if is_hidden(percent):
+        return f"{int(n)} ({percent})"
+    if pd.isna(percent):
+        return f"{int(n)} (n/a)"
+    return f"{int(n)} ({percent:.0f}%)"
+
+
+def shown_extreme(true: pd.Series, shown: pd.Series, *, largest: bool = False):
+    """The smallest (``largest``: the largest) of the counts ``true`` as a protected table shows them (``shown``,
+    on the same index): the number, or the marker of its row when that row's count is withheld, so that a
+    sentence "from 12 to 40 patients" does not give a withheld count back."""
+    row = true.idxmax() if largest else true.idxmin()
+    return shown[row] if is_hidden(shown[row]) else int(true[row])

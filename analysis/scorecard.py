@@ -265,3 +265,24 @@ def shown_value(card: Card, key: str):
     """What ``card`` glued for the ledger ``key``: the computed number, or the marker a rerun shows in its
     place ("<5", "–", "n/a"); for prose that writes the value in its own words (e.g. with its unit)."""
     return card._shown.get(key, card._computed[key])
+
+
+def glue_shown(card: Card, key: str, value, shown, *, note: str | None = None, display: bool = False):
+    """Glue the ledger ``key`` as a table protected elsewhere shows it (e.g. by
+    :func:`analysis.linked_suppression.protect_linked`): the computed ``value`` is recorded for the comparison
+    with the report, and a rerun shows ``shown``, the number or the very marker the protection chose ("<5",
+    "–", "n/a"), so that prose and table agree. In the published edition ``shown`` is not used. Returns the
+    plain number."""
+    from myst_nb import glue as myst_glue
+
+    if card.min_cell is None or not isinstance(shown, str):
+        return card.glue(key, value, note=note, display=display)
+    if key not in card._ledger.index:
+        raise KeyError(f"'{key}' is not a key of data/published/statistics.csv")
+    number = plain_number(value) if not disclosure.is_missing(value) else float("nan")
+    card._computed[key] = number
+    if note:
+        card._notes[key] = note
+    card._shown[key] = shown
+    myst_glue(key, shown, display=display)
+    return number

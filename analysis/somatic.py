@@ -280,3 +280,22 @@ def burden_lead(severe_baseline_percent) -> str:
     if share > 50:
         return "At baseline the burden was heavy."
     return "At baseline a severe burden was not the rule."
+
+
+def item_counts(questionnaires: pd.DataFrame, wave: int = 0) -> pd.DataFrame:
+    """:func:`item_prevalence` with its rows in the schema's order of the complaints, the same rows for every
+    cohort: the table :func:`analysis.linked_suppression.protect_linked` protects (the patients rating a
+    complaint quite or very troublesome, of those answering it)."""
+    frame = item_prevalence(questionnaires, wave)
+    return frame.set_index("item").loc[list(SOMATIC_SYMPTOMS)].reset_index()
+
+
+def most_prevalent_first(shown: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a (protected) table of :func:`item_counts` from the most to the least prevalent complaint by
+    the shares as shown, ties and withheld shares in the schema's order (a withheld share is ranked last, so
+    that the order gives nothing away); in the published edition the order of :func:`item_prevalence`."""
+    order = {name: i for i, name in enumerate(SOMATIC_SYMPTOMS)}
+    percent = pd.to_numeric(shown["percent"].map(lambda v: np.nan if isinstance(v, str) else v), errors="coerce")
+    key = pd.DataFrame({"percent": percent, "order": shown["item"].map(order)})
+    ranked = key.sort_values(["percent", "order"], ascending=[False, True], na_position="last", kind="stable").index
+    return shown.loc[ranked].reset_index(drop=True)
