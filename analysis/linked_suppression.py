@@ -696,3 +696,227 @@ def joint_patterns(blocks: Mapping[str, Mapping[str, pd.DataFrame]], specs: Mapp
         result[name] = Pattern(cells=cells, totals=totals, exposed=found)
     return result
 
+
+# --- tables whose rows add up in more than one way (appended) ---------------------------------------------
+
+
+class _SumsProblem(_Problem):
+    """Like :class:`_Problem`, with named *margins* instead of groups: a margin is a count that equals the
+    sum of one or more sets of rows (for instance planned discharges = the planned reasons = the planned
+    discharges of every time band), so one margin can tie two tables (stacked as the rows of one frame)
+    together, and a row can take part in several margins. Margins obey both clinics = Oslo + Bergen too.
+    A margin in ``known`` is shown elsewhere and taken as known (never hidden); the others may be hidden
+    like cells (small ones first)."""
+
+    def __init__(self, tables, count, threshold, published, sums: Mapping[str, Iterable[Iterable[int]]],
+                 known: Iterable[str]):
+        super().__init__(tables, count, threshold, published, None, None)
+        known = set(known)
+        for edition in self.editions:
+            open_table = edition not in self.published
+            for name, rowsets in sums.items():
+                rowsets = [list(rows) for rows in rowsets]
+                values = {sum(self.vars[self.index[(edition, _CELL, p)]].value for p in rows) for rows in rowsets}
+                if len(values) != 1:
+                    raise ValueError(f"{edition}: the row sets of margin {name!r} add up to different counts {values}")
+                self._add(_Var(edition, _TOTAL, name, values.pop(), open_table and name not in known))
+                for rows in rowsets:
+                    relation = {self.index[(edition, _CELL, p)]: 1.0 for p in rows}
+                    relation[self.index[(edition, _TOTAL, name)]] = -1.0
+                    self.relations.append(relation)
+        parts = [e for e in self.editions if e != "all"]
+        if "all" in self.editions and parts:
+            for name in sums:
+                relation = {self.index[("all", _TOTAL, name)]: 1.0}
+                for part in parts:
+                    relation[self.index[(part, _TOTAL, name)]] = -1.0
+                self.relations.append(relation)
+        self.relations_of = {}
+        for r, relation in enumerate(self.relations):
+            for i in relation:
+                self.relations_of.setdefault(i, []).append(r)
+
+
+def _solve_sums(problem: _Problem) -> set[int]:
+    """The algorithm of :func:`joint_pattern` (phases 1 and 2, same steps and order) on a built problem, with
+    one step more: a hidden count pinned through a chain of relations, none of its own relations holding a
+    count left to hide, gets the smallest shown count of the relations linked to it hidden (joint_pattern
+    reports it as exposed). Sets the statuses and returns the variables nothing could free."""
+    for i, var in enumerate(problem.vars):
+        if var.suppressible and problem.sensitive(i):
+            var.status = SMALL
+    changed = True
+    while changed:
+        changed = False
+        for i in problem.targets():
+            for r in problem.relations_of.get(i, ()):
+                while problem.pinned_by(i, r):
+                    members = sorted(problem.relations[r])
+                    freeing = None
+                    for k in [k for k in members if problem.vars[k].status == SMALL]:
+                        problem.vars[k].status = WITHHELD
+                        if not problem.pinned_by(i, r):
+                            freeing = k
+                            break
+                        problem.vars[k].status = SMALL
+                    if freeing is not None:
+                        changed = True
+                        break
+                    hides = sorted((k for k in members if _hideable(problem, k)), key=lambda k: _order(problem, k))
+                    if not hides:
+                        break
+                    problem.vars[hides[0]].status = WITHHELD
+                    changed = True
+    exposed: set[int] = set()
+    for _ in range(10 * len(problem.vars) + 10):
+        pinned = next((i for i in problem.targets() if i not in exposed and problem.pinned(i)), None)
+        if pinned is None:
+            break
+        related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
+        demotions = [k for k in related if problem.vars[k].status == SMALL]
+        hides = sorted((k for k in related if _hideable(problem, k)), key=lambda k: _order(problem, k))
+        chosen = None
+        for k in demotions + hides:
+            old = problem.vars[k].status
+            problem.vars[k].status = WITHHELD
+            if not problem.pinned(pinned):
+                chosen = k
+                break
+            problem.vars[k].status = old
+        if chosen is not None:
+            continue
+        if hides:
+            problem.vars[hides[0]].status = WITHHELD
+        elif demotions:
+            problem.vars[demotions[0]].status = WITHHELD
+        else:
+            # nothing to hide in its own relations (a margin pinned through others, e.g. the last band of
+            # a known whole): hide the smallest shown count of any relation of the unknowns linked to it
+            linked = {k for j in problem._component(pinned) for r in problem.relations_of.get(j, ())
+                      for k in problem.relations[r]}
+            wider = sorted((k for k in linked if _hideable(problem, k)), key=lambda k: _order(problem, k))
+            if wider:
+                problem.vars[wider[0]].status = WITHHELD
+            else:
+                exposed.add(pinned)
+    return exposed
+
+
+@dataclass
+class SumsPattern:
+    """What each edition shows of a table with margins: ``cells`` as in :class:`Pattern`, and ``margins``
+    (edition -> margin name -> status); ``exposed`` as in :class:`Pattern`."""
+
+    cells: dict[str, pd.Series]
+    margins: dict[str, dict[str, str]]
+    exposed: list[tuple] = field(default_factory=list)
+
+
+def joint_pattern_sums(tables: Mapping[str, pd.DataFrame], count: str, threshold: int | None, *,
+                       sums: Mapping[str, Iterable[Iterable[int]]], known: Iterable[str] = (),
+                       published: Iterable[str] = ()) -> SumsPattern:
+    """The joint pattern of tables whose rows add up to named margins (see :class:`_SumsProblem`):
+    ``sums`` maps each margin to the sets of row positions that each add up to it (the same positions in
+    every table), ``known`` names the margins shown elsewhere in full. The reader's knowledge, the rule and
+    the steps are those of :func:`joint_pattern`, with every margin relation and both clinics = Oslo +
+    Bergen for cells and margins. With ``threshold=None`` everything is shown."""
+    sums = {name: [list(rows) for rows in rowsets] for name, rowsets in sums.items()}
+    if threshold is None or int(threshold) <= 1:
+        return SumsPattern(cells={e: pd.Series(SHOWN, index=t.index) for e, t in tables.items()},
+                           margins={e: {name: SHOWN for name in sums} for e in tables})
+    problem = _SumsProblem(tables, count, int(threshold), published, sums, known)
+    exposed = _solve_sums(problem)
+    cells = {e: pd.Series([problem.vars[problem.index[(e, _CELL, p)]].status for p in range(len(tables[e]))],
+                          index=tables[e].index) for e in problem.editions}
+    margins = {e: {name: problem.vars[problem.index[(e, _TOTAL, name)]].status for name in sums}
+               for e in problem.editions}
+    found = [(problem.vars[i].edition, problem.vars[i].kind, problem.vars[i].key, problem.vars[i].value)
+             for i in sorted(exposed)]
+    return SumsPattern(cells=cells, margins=margins, exposed=found)
+
+
+def margin_value(table: pd.DataFrame, count: str, rows: Iterable[int]) -> int:
+    """The count of a margin: the sum of ``count`` over the row positions ``rows``."""
+    return int(pd.to_numeric(table[count], errors="coerce").fillna(0).iloc[list(rows)].sum())
+
+
+def protect_linked_sums(page, compute: Callable[[object], pd.DataFrame], *, count: str = "n",
+                        sums: Mapping[str, Iterable[Iterable[int]]], known: Iterable[str] = (),
+                        derived: Iterable[str] = ()) -> tuple[pd.DataFrame, dict]:
+    """:func:`protect_linked` for a table with margins (:func:`joint_pattern_sums`): the page's table as
+    shown (counts as numbers, ``"<5"`` or ``"–"``, the ``derived`` columns withheld where their row's count
+    is) and its margins as shown (name -> the count or its marker). In the published edition (``page.sdc``
+    None) the table is returned unchanged and every margin as a number."""
+    sums = {name: [list(rows) for rows in rowsets] for name, rowsets in sums.items()}
+    threshold = page.sdc
+    if threshold is None:
+        own = compute(page.cohort)
+        return own, {name: margin_value(own, count, rowsets[0]) for name, rowsets in sums.items()}
+    tables, published = sibling_tables(page, compute)
+    pattern = joint_pattern_sums(tables, count, threshold, sums=sums, known=known, published=published)
+    clinic = page.edition.clinic
+    own = tables[clinic]
+    shown = shown_table(own, pattern.cells[clinic], pd.Series(SHOWN, index=own.index), int(threshold), count=count,
+                        derived=derived)
+    margins = {}
+    for name, rowsets in sums.items():
+        value = margin_value(own, count, rowsets[0])
+        status = pattern.margins[clinic][name]
+        margins[name] = (value if status == SHOWN else disclosure.small_marker(threshold) if status == SMALL
+                         else disclosure.WITHHELD)
+    return shown, margins
+
+
+def recoverable_sums(shown: Mapping[str, pd.DataFrame], margins: Mapping[str, Mapping[str, object]],
+                     truth: Mapping[str, pd.DataFrame], count: str, threshold: int, *,
+                     sums: Mapping[str, Iterable[Iterable[int]]], known: Iterable[str] = (),
+                     published: Iterable[str] = ()) -> list[tuple]:
+    """:func:`recoverable` for tables with margins: ``shown`` the tables as shown, ``margins`` each
+    edition's margins as shown (name -> number or marker; a margin in ``known`` is read as shown). Returns
+    (edition, "cell", row position, value) or (edition, "total", margin, value) for every hidden count a
+    reader pins to one value, except in the ``published`` editions."""
+    published = set(published)
+    marker = disclosure.small_marker(threshold)
+    sums = {name: [list(rows) for rows in rowsets] for name, rowsets in sums.items()}
+    problem = _SumsProblem(truth, count, int(threshold), (), sums, ())
+
+    def status(value) -> str:
+        if isinstance(value, str):
+            if value == marker:
+                return SMALL
+            if value == disclosure.WITHHELD:
+                return WITHHELD
+            raise ValueError(f"unknown marker {value!r}")
+        return SHOWN
+
+    for edition, frame in shown.items():
+        for position, value in enumerate(frame[count]):
+            problem.vars[problem.index[(edition, _CELL, position)]].status = status(value)
+        for name in sums:
+            value = SHOWN if name in set(known) else margins.get(edition, {}).get(name, disclosure.WITHHELD)
+            problem.vars[problem.index[(edition, _TOTAL, name)]].status = SHOWN if value == SHOWN else status(value)
+    found = []
+    for i, var in enumerate(problem.vars):
+        if var.edition in published or var.status == SHOWN:
+            continue
+        if problem.pinned(i):
+            found.append((var.edition, var.kind, var.key, int(round(problem.interval(i)[0]))))
+    return found
+
+
+def hidden_rows(shown: pd.DataFrame, count: str) -> pd.Series:
+    """Which rows of a protected table show a marker ("<5", "–", "n/a") instead of their count."""
+    return shown[count].map(lambda v: isinstance(v, str))
+
+
+def chart_values(shown: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """A protected table made ready for a chart: every marker in ``columns`` becomes NaN (no bar, nothing in
+    a tooltip), so the chart carries exactly what the table shows. A column without a marker is left as it
+    is (the published edition's charts do not change)."""
+    out = shown.copy()
+    for column in columns:
+        if not out[column].map(lambda v: isinstance(v, str)).any():
+            continue
+        out[column] = pd.to_numeric(out[column].map(lambda v: float("nan") if isinstance(v, str) else v),
+                                    errors="coerce").astype(float)
+    return out
