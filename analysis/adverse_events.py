@@ -19,7 +19,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from analysis import charts, retention, schema
+from analysis import charts, linked_suppression, retention, schema
 
 
 #: Reader-facing names of the event categories, in the order of :data:`analysis.schema.ADVERSE_EVENT_CATEGORIES`.
@@ -240,3 +240,69 @@ def categories_sentence(by_category: pd.DataFrame, hidden: pd.Series | None = No
         names = withheld[0] if len(withheld) == 1 else ", ".join(withheld[:-1]) + " and " + withheld[-1]
         sentence += f" The counts of {names} are withheld in this edition (too few to show, or they would give a small count away)."
     return sentence.strip()
+
+
+# --- the tables as an edition with disclosure control shows them -----------------------------------------
+
+
+def categories_of(cohort) -> pd.DataFrame:
+    """:func:`events_by_category` of a cohort (:class:`analysis.cohort.Cohort`): the table the editions of
+    one year protect together (every category, in the schema's order, for every cohort)."""
+    return events_by_category(cohort.adverse_events)
+
+
+def distribution_of(cohort) -> pd.DataFrame:
+    """:func:`event_distribution` of a cohort: the bands of events per patient, the same rows for every cohort."""
+    return event_distribution(cohort.adverse_events, cohort.patients)
+
+
+#: The counts of patients the page states that add up from the bands of :func:`event_distribution` (row
+#: positions of :data:`EVENT_BANDS`): the cohort (shown everywhere), the patients with at least one event,
+#: and those with more than ten; the bands 21-30 and over 30 are cells of their own.
+DISTRIBUTION_SUMS = {
+    "patients": [range(0, len(EVENT_BANDS))],
+    "with_event": [range(1, len(EVENT_BANDS))],
+    "over_10": [[4, 5, 6]],
+}
+
+
+#: Which rows of a protected table are hidden, and a protected table as chart data (see analysis.linked_suppression).
+hidden_rows = linked_suppression.hidden_rows
+chart_data = linked_suppression.chart_values
+
+
+def category_table(shown: pd.DataFrame, rates: pd.DataFrame, total_events, all_rate) -> pd.DataFrame:
+    """New table 6.5.1 as a reader sees it: each category's events, share of all events and events per 100
+    person-years, then the line of all events. ``shown`` is :func:`events_by_category` as protected (markers
+    for hidden counts, the share withheld with them); ``rates`` the frame of :func:`event_rates`; a
+    category's rate is withheld where its count is (the person-years are shown, so the rate gives the count
+    back). ``total_events`` and ``all_rate`` are the last line's values as the page shows them."""
+    from analysis import disclosure
+
+    hidden = hidden_rows(shown, "n")
+    rate = shown[["category"]].merge(rates[["category", "rate_per_100_py"]], on="category", how="left")["rate_per_100_py"]
+
+    def one_decimal(value):
+        if isinstance(value, str):
+            return value
+        return disclosure.NOT_ENOUGH_DATA if disclosure.is_missing(value) else round(float(value), 1)
+
+    body = pd.DataFrame(
+        {
+            "Category": shown["label"].to_numpy(),
+            "Events": shown["n"].to_numpy(),
+            "Share of all events (%)": [one_decimal(v) for v in shown["percent"]],
+            "Events per 100 person-years (new)": [disclosure.WITHHELD if h else one_decimal(r)
+                                                  for h, r in zip(hidden, rate)],
+        }
+    )
+    total = pd.DataFrame(
+        {
+            "Category": ["All serious adverse events"],
+            "Events": [total_events],
+            "Share of all events (%)": [100.0 if not isinstance(total_events, str) and total_events else
+                                        (disclosure.WITHHELD if isinstance(total_events, str) else disclosure.NOT_ENOUGH_DATA)],
+            "Events per 100 person-years (new)": [one_decimal(all_rate)],
+        }
+    )
+    return pd.concat([body, total], ignore_index=True)

@@ -134,8 +134,11 @@ def table_6a_statistics(table: pd.DataFrame, n_total: int) -> pd.DataFrame:
 
 def table_6a_display(table: pd.DataFrame, n_total: int) -> pd.DataFrame:
     """Table 6.A laid out as the report prints it: a characteristic column (valid answers in parentheses)
-    and an "N (%)" column; categorical items get a header line and one indented line per category."""
+    and an "N (%)" column; categorical items get a header line and one indented line per category. Counts
+    and percentages may be the markers of a protected table ("<5", "–", "n/a"), shown as they are."""
     def cell(n, percent):
+        if isinstance(percent, str):  # a marker of a protected table: "–" withheld, "n/a" no valid answer
+            return f"{n} ({percent})"
         return f"{n} (–)" if pd.isna(percent) else f"{n} ({int(percent)}%)"
 
     lines = []
@@ -350,3 +353,56 @@ def share_phrase(part, whole, *, words: str = "share") -> str | None:
         return None
     share = float(part) / float(whole)
     return formats.majority_words(share) if words == "majority" else formats.share_words(share)
+
+
+# --- the tables the editions of one year protect together (analysis.linked_suppression) -----------------
+# Each takes a cohort (analysis.cohort.Cohort) and returns the same rows, in the same order, for every cohort.
+
+
+def sex_of(cohort) -> pd.DataFrame:
+    """:func:`sex_counts` of a cohort's patients."""
+    return sex_counts(cohort.patients)
+
+
+def table_6a_of(cohort) -> pd.DataFrame:
+    """:func:`table_6a` of a cohort's patients."""
+    return table_6a(cohort.patients)
+
+
+def income_of(cohort) -> pd.DataFrame:
+    """:func:`income_distribution` of a cohort's patients."""
+    return income_distribution(cohort.patients)
+
+
+def medications_of(cohort) -> pd.DataFrame:
+    """:func:`medication_responses` of a cohort's previous OAT."""
+    return medication_responses(cohort.previous_oat)
+
+
+def end_reasons_of(cohort) -> pd.DataFrame:
+    """:func:`end_reason_responses` of a cohort's previous OAT."""
+    return end_reason_responses(cohort.previous_oat)
+
+
+def previous_oat_of(cohort) -> pd.DataFrame:
+    """Patients by the number of different OAT medications tried before HAT, in three rows: ``none``, ``one``
+    and ``two_or_more`` (column ``n``; from :func:`medications_per_patient`)."""
+    kinds = medications_per_patient(cohort.previous_oat, cohort.patients)
+    return pd.DataFrame({"medications": ["none", "one", "two_or_more"],
+                         "n": [int((kinds == 0).sum()), int((kinds == 1).sum()), int((kinds >= 2).sum())]})
+
+
+#: The counts that add up from the rows of :func:`previous_oat_of`: all patients (shown everywhere) and the
+#: patients who had tried any OAT medication.
+PREVIOUS_OAT_SUMS = {"patients": [[0, 1, 2]], "tried": [[1, 2]]}
+
+
+def own_choice_counts(shown: pd.DataFrame) -> tuple[int, int] | None:
+    """The answers naming the patient's own choice and the other answers naming a reason (not "still on the
+    medication"), from :func:`end_reason_responses` as protected; None when one of the counts they add up is
+    hidden (the share would narrow it down)."""
+    given = shown[shown["reason"] != "still_on_medication"]
+    if given["responses"].map(lambda v: isinstance(v, str)).any():
+        return None
+    own = int(given.loc[given["own_choice"], "responses"].sum())
+    return own, int(given.loc[~given["own_choice"], "responses"].sum())
