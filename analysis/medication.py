@@ -483,7 +483,7 @@ def tie_class_base(shown: pd.DataFrame) -> pd.DataFrame:
     every share resting on it), so that neither gives the other away."""
     from analysis import disclosure
 
-    out = shown.copy()
+    out = shown.astype({"n": object, "denominator": object, "percent": object})
     for month in out["registration_month"].unique():
         at = out["registration_month"] == month
         is_any = at & (out["medication_class"] == "any")

@@ -925,7 +925,7 @@ def tie_totals(shown: pd.DataFrame, groups, total: str, threshold: int | None) -
     are one number and must be shown alike. A small total keeps its "<5" only when it is "<5" everywhere."""
     if threshold is None:
         return shown
-    out = shown.copy()
+    out = shown.astype({total: object})
     key = groups[0] if isinstance(groups, (list, tuple)) else groups
     for _, index in out.groupby(key, sort=False).groups.items():
         values = list(out.loc[index, total])
