@@ -446,3 +446,66 @@ def incremental_net_benefit(delta_cost: float, delta_qaly: float, wtp: float, *,
     net_cost = (programme_factor * delta_cost - specialist_factor * specialist_offset - primary_factor * primary_offset
                 - crime_factor * crime_offset)
     return float(cea.net_monetary_benefit(net_cost, delta_qaly, wtp))
+
+
+def group_counts(sample: pd.DataFrame) -> pd.DataFrame:
+    """The counts of Tables 6.D and 6.F for one cost-utility sample (:func:`patient_table`), long, with fixed
+    rows: ``block`` ``"f"`` (continued, planned, unplanned: Table 6.F's groups) and ``"d"`` (continued,
+    discontinued: Table 6.D's), ``key`` the group, ``n`` its patients and ``of`` the sample's size."""
+    sizes = sample["group"].value_counts().reindex(list(GROUPS), fill_value=0).astype(int)
+    size = int(len(sample))
+    rows = [("f", g, int(sizes[g]), size) for g in GROUPS]
+    rows += [("d", CONTINUED, int(sizes[CONTINUED]), size), ("d", DISCONTINUED, size - int(sizes[CONTINUED]), size)]
+    return pd.DataFrame(rows, columns=["block", "key", "n", "of"])
+
+
+def linked_group_marks(page, sample_of) -> dict[str, str | None]:
+    """What the edition of ``page`` prints for the group sizes of Tables 6.D-6.G and the sample's size:
+    ``{"sample", "continued", "planned", "unplanned", "discontinued"} -> mark or None`` (None: the count).
+
+    The sizes of the three editions of the year (both clinics, Oslo, Bergen; ``sample_of(cohort)`` gives a
+    cohort's sample) are protected together (:func:`analysis.linked_suppression.joint_patterns`): a group is
+    a part of the sample, the discontinued are the planned and unplanned together, and both clinics' group
+    is Oslo's and Bergen's, so that neither the sample less the other groups nor both clinics less one
+    clinic gives back a group of 1 to threshold - 1 patients. A value built on a marked group (a mean, a
+    difference, an ICER) is withheld with it. Nothing is marked in the published edition."""
+    from analysis import linked_suppression as ls
+
+    names = ("sample", *GROUPS, DISCONTINUED)
+    if page.sdc is None:
+        return dict.fromkeys(names)
+    tables, published = ls.sibling_tables(page, lambda cohort: group_counts(sample_of(cohort)))
+    blocks = {b: {e: t[t["block"] == b].reset_index(drop=True) for e, t in tables.items()} for b in ("f", "d")}
+    specs = {b: {"count": "n", "groups": [], "total": "of"} for b in blocks}
+    same = [(("d", "total", ()), ("f", "total", ())), (("d", "cell", 0), ("f", "cell", 0))]
+    sums = [(("d", "cell", 1), [("f", "cell", 1), ("f", "cell", 2)])]
+    patterns = ls.joint_patterns(blocks, specs, page.sdc, published=published, same=same, sums=sums)
+    own = page.edition.clinic
+
+    def mark(status):
+        if status == ls.SHOWN:
+            return None
+        return f"<{int(page.sdc)}" if status == ls.SMALL else "–"
+
+    f, d = patterns["f"], patterns["d"]
+    marks = {"sample": mark(f.totals[own].iloc[0])}
+    marks.update({g: mark(f.cells[own].iloc[i]) for i, g in enumerate(GROUPS)})
+    marks[DISCONTINUED] = mark(d.cells[own].iloc[1])
+    return marks
+
+
+def mark_groups(shown: pd.DataFrame, marks: dict, derived) -> pd.DataFrame:
+    """A Table 6.D or 6.F as shown (``group`` and ``n`` columns) with the marks of
+    :func:`linked_group_marks`: a marked group's ``n`` becomes its mark and its ``derived`` columns the
+    withheld mark. Unmarked rows are left as they are."""
+    out = shown.copy()
+    out["n"] = out["n"].astype(object)
+    for column in derived:
+        out[column] = out[column].astype(object)
+    for index, group in out["group"].items():
+        mark = marks.get(group)
+        if mark is not None:
+            out.at[index, "n"] = mark
+            for column in derived:
+                out.at[index, column] = "–"
+    return out
