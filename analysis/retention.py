@@ -527,7 +527,8 @@ def trend_sentence(enrolled: pd.DataFrame, year_end: pd.DataFrame, clinics, thre
     tie), and whether every later year had fewer. Then whether the patients in treatment at the end of the
     year (all ``clinics`` together) grew from each year to the next. A clinic whose admission counts
     include one from 1 to ``threshold`` - 1 is not described (its ranking would tell about small counts),
-    nor the stock when one of its yearly totals is small. With one year of data there is no trend yet."""
+    nor the stock when one of its yearly totals is small. The tables may be protected ones: a count shown
+    as a marker ("<5", "–") counts as hidden in the same way. With one year of data there is no trend yet."""
     from analysis.disclosure import is_small
 
     years = sorted(enrolled["year"].unique())
@@ -537,9 +538,9 @@ def trend_sentence(enrolled: pd.DataFrame, year_end: pd.DataFrame, clinics, thre
     for clinic in clinics:
         own = enrolled[enrolled["clinic"] == clinic].sort_values("year")
         counts = own["admissions"].tolist()
-        if not sum(counts):
+        if not any(isinstance(c, str) for c in counts) and not sum(counts):
             continue
-        if any(is_small(c, threshold) for c in counts):
+        if any(isinstance(c, str) or is_small(c, threshold) for c in counts):
             parts.append(f"the yearly admissions of the {clinic} clinic are too small to rank")
             continue
         peak = int(own["year"].iloc[counts.index(max(counts))])
@@ -547,11 +548,12 @@ def trend_sentence(enrolled: pd.DataFrame, year_end: pd.DataFrame, clinics, thre
         falling = len(after) > 1 and all(b < a for a, b in zip(after, after[1:]))
         parts.append(f"the {clinic} clinic admitted the most patients in {peak}"
                      + (" and fewer in each year after it" if falling else ""))
-    stock = year_end[year_end["clinic"].isin(list(clinics))].groupby("year")["patients"].sum().sort_index().tolist()
-    if any(is_small(c, threshold) for c in stock):
-        grew = None
-    else:
-        grew = all(b > a for a, b in zip(stock, stock[1:]))
+    own_stock = year_end[year_end["clinic"].isin(list(clinics))]
+    grew = None  # unsaid where a count is hidden in this edition (a marker) or a yearly total is small
+    if not own_stock["patients"].map(lambda c: isinstance(c, str)).any():
+        stock = own_stock.groupby("year")["patients"].sum().sort_index().tolist()
+        if not any(is_small(c, threshold) for c in stock):
+            grew = all(b > a for a, b in zip(stock, stock[1:]))
     sentence = ""
     if parts:
         text = "; ".join(parts)
@@ -561,3 +563,117 @@ def trend_sentence(enrolled: pd.DataFrame, year_end: pd.DataFrame, clinics, thre
     elif grew is False:
         sentence += " The number of patients in treatment at the end of the year did not grow in every year."
     return sentence.strip()
+
+
+# --- the tables the editions of one year protect together (analysis.linked_suppression) -----------------
+# Each takes a cohort (analysis.cohort.Cohort) and returns the same rows, in the same order, for every cohort.
+
+
+def _years(cohort) -> list[int]:
+    from analysis import schema
+
+    return list(range(schema.STUDY_START.year, _end(cohort.data_end).year + 1))
+
+
+def clinics_of(cohort) -> pd.DataFrame:
+    """:func:`patients_by_clinic` of a cohort without its ``All`` line: one row per clinic."""
+    return patients_by_clinic(cohort.patients).iloc[: len(CLINICS)].reset_index(drop=True)
+
+
+def enrollment_of(cohort) -> pd.DataFrame:
+    """:func:`enrollment_by_year` of a cohort, on every year from the pilot's first to the data end."""
+    frame = enrollment_by_year(cohort.episodes, cohort.patients, cohort.data_end)
+    index = pd.MultiIndex.from_product([_years(cohort), list(CLINICS)], names=["year", "clinic"])
+    return frame.set_index(["year", "clinic"]).reindex(index, fill_value=0).reset_index()
+
+
+def in_treatment_of(cohort) -> pd.DataFrame:
+    """:func:`in_treatment_by_year` of a cohort on every year from the pilot's first to the data end, with
+    ``year_total``: the patients in treatment at the year's end in all clinics (a patient has one clinic);
+    the last year's total is the number in treatment on the last day of the data."""
+    end = _end(cohort.data_end)
+    frame = in_treatment_by_year(cohort.episodes, cohort.patients, cohort.data_end)
+    index = pd.MultiIndex.from_product([_years(cohort), list(CLINICS)], names=["year", "clinic"])
+    out = frame.set_index(["year", "clinic"])[["patients"]].reindex(index, fill_value=0).reset_index()
+    out.insert(1, "date", [min(pd.Timestamp(year=int(y), month=12, day=31), end) for y in out["year"]])
+    out["year_total"] = out.groupby("year")["patients"].transform("sum").astype(int)
+    return out
+
+
+def discharges_of(cohort) -> pd.DataFrame:
+    """The discharges of a cohort in one frame of counts (column ``n``) that two tables of the page share:
+    first every discharge reason of the schema (``table`` "reasons", in the schema's order, with its type),
+    then every band of :data:`DISCHARGE_BANDS` split by type (``table`` "timing"). See :data:`DISCHARGE_SUMS`
+    for how the rows add up."""
+    from analysis.schema import DISCHARGE_REASONS, DISCHARGE_TYPES
+
+    episodes = cohort.episodes
+    closed = episodes[episodes["discharge_date"].notna()]
+    rows = [("reasons", kind, reason, int(((closed["discharge_type"] == kind) & (closed["discharge_reason"] == reason)).sum()))
+            for reason, kind in DISCHARGE_REASONS.items()]
+    timing = discharge_timing(episodes)
+    for band in timing.itertuples():
+        for kind in DISCHARGE_TYPES:
+            rows.append(("timing", kind, band.band, int(getattr(band, kind))))
+    return pd.DataFrame(rows, columns=["table", "discharge_type", "key", "n"])
+
+
+def _discharge_sums() -> dict[str, list[list[int]]]:
+    from analysis.schema import DISCHARGE_REASONS, DISCHARGE_TYPES
+
+    reasons = list(DISCHARGE_REASONS.items())
+    n_reasons = len(reasons)
+    timing = [(band, kind) for band, _, _ in DISCHARGE_BANDS for kind in DISCHARGE_TYPES]
+    sums = {"discharges": [list(range(n_reasons)), list(range(n_reasons, n_reasons + len(timing)))]}
+    for kind in DISCHARGE_TYPES:
+        sums[kind] = [[i for i, (_, k) in enumerate(reasons) if k == kind],
+                      [n_reasons + i for i, (_, k) in enumerate(timing) if k == kind]]
+    for band, _, _ in DISCHARGE_BANDS:
+        sums[band] = [[n_reasons + i for i, (b, _) in enumerate(timing) if b == band]]
+    return sums
+
+
+#: How the rows of :func:`discharges_of` add up: all discharges (from the reasons and from the bands), the
+#: planned and the unplanned ones (each from its reasons and from its bands), and each band.
+DISCHARGE_SUMS = _discharge_sums()
+
+
+def reasons_view(shown: pd.DataFrame, discharges) -> pd.DataFrame:
+    """The table of discharge reasons as an edition with disclosure control shows it, from
+    :func:`discharges_of` as protected: type, reason, count and share of all ``discharges`` (withheld
+    where the count is hidden), every reason of the schema in its order (a ranking would place the hidden
+    counts among the shown ones)."""
+    from analysis import disclosure
+
+    rows = shown[shown["table"] == "reasons"]
+    share = [disclosure.WITHHELD if isinstance(n, str) else (round(100 * n / discharges, 1) if discharges else
+             disclosure.NOT_ENOUGH_DATA) for n in rows["n"]]
+    return pd.DataFrame({
+        "Type": rows["discharge_type"].str.capitalize().to_numpy(),
+        "Reason": rows["key"].str.replace("_", " ").str.replace("oat", "OAT").str.capitalize().to_numpy(),
+        "Discharges": rows["n"].to_numpy(),
+        "Share of discharges (%)": share,
+    })
+
+
+def timing_view(shown: pd.DataFrame, margins: dict, labels: dict) -> pd.DataFrame:
+    """The table of discharge timing as an edition with disclosure control shows it, from
+    :func:`discharges_of` as protected and its margins (:data:`DISCHARGE_SUMS`): per band the discharges and
+    their share of all discharges, the planned and unplanned ones and their shares within the band, each
+    withheld where a count it comes from is hidden; ``labels`` names the bands."""
+    from analysis import disclosure
+
+    def share(part, whole):
+        if isinstance(part, str) or isinstance(whole, str):
+            return disclosure.WITHHELD
+        return round(100 * part / whole, 1) if whole else disclosure.NOT_ENOUGH_DATA
+
+    rows = shown[shown["table"] == "timing"].set_index(["key", "discharge_type"])["n"]
+    lines = []
+    for band, _, _ in DISCHARGE_BANDS:
+        total = margins[band]
+        planned, unplanned = rows[(band, "planned")], rows[(band, "unplanned")]
+        lines.append((labels[band], total, share(total, margins["discharges"]), planned, unplanned,
+                      share(planned, total), share(unplanned, total)))
+    return pd.DataFrame(lines, columns=["Time in treatment", "Discharges", "Share of discharges (%)", "Planned", "Unplanned",
+                                        "Planned in band (%)", "Unplanned in band (%)"])
