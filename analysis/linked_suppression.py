@@ -768,8 +768,18 @@ def _solve_sums(problem: _Problem) -> set[int]:
                     problem.vars[hides[0]].status = WITHHELD
                     changed = True
     exposed: set[int] = set()
+    # hiding a count or showing "<5" as "–" only widens what a reader can say, so a count once found free
+    # stays free: it is not checked again (the same pattern, without most of the linear programmes)
+    free: set[int] = set()
+
+    def still_pinned(i: int) -> bool:
+        if problem.pinned(i):
+            return True
+        free.add(i)
+        return False
+
     for _ in range(10 * len(problem.vars) + 10):
-        pinned = next((i for i in problem.targets() if i not in exposed and problem.pinned(i)), None)
+        pinned = next((i for i in problem.targets() if i not in exposed and i not in free and still_pinned(i)), None)
         if pinned is None:
             break
         related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
