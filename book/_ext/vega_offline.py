@@ -2,7 +2,8 @@
 
 Charts made by :mod:`analysis.charts` call ``window.vegaEmbed``. This extension writes vl-convert's
 JavaScript bundle (which defines ``vegaEmbed``, ``vega`` and ``vegaLite`` on ``window``) into the
-output's ``_static`` folder and adds it to every page, so the book draws its charts with no network.
+output's ``_static`` folder and adds it to the pages that draw a chart (their body calls ``vegaEmbed``),
+so the book draws its charts with no network; the other pages do not load its 900 KB.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ BUNDLE_NAME = "vega-bundle.js"
 def _add_bundle_script(app) -> None:
     if app.builder.format == "html":
         app.add_js_file(BUNDLE_NAME)
+
+
+def _only_where_charts(app, pagename, templatename, context, doctree) -> None:
+    scripts = context.get("script_files")
+    if not scripts or "vegaEmbed" in context.get("body", ""):
+        return
+    context["script_files"] = [s for s in scripts if not str(getattr(s, "filename", "") or "").endswith(BUNDLE_NAME)]
 
 
 def _write_bundle(app, exception) -> None:
@@ -36,5 +44,6 @@ def _write_bundle(app, exception) -> None:
 
 def setup(app):
     app.connect("builder-inited", _add_bundle_script)
+    app.connect("html-page-context", _only_where_charts, priority=900)
     app.connect("build-finished", _write_bundle)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
