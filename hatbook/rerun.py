@@ -277,12 +277,22 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
                 page.unlink()
 
     config = yaml.safe_load((source / "_config.yml").read_text(encoding="utf-8"))
-    config["title"] = f"{variant.title}: rerun of the executable edition"
+    # Every page carries the book's title; with the same title in every edition, the pages that do not
+    # change with the edition come out byte for byte the same, and the editions share them (see
+    # share_files). The edition's own title is put into the navigation bar and the window's title by a
+    # small script of the edition (the home page and every computed page also name it in their banner).
+    config["title"] = RERUN_TITLE
+    static = source / "book" / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    (static / EDITION_SCRIPT).write_text(edition_script(variant), encoding="utf-8")
     execute = config.setdefault("execute", {})
     # every page with code arrives executed (run_variant executes them before the build), so the build
     # executes nothing; "auto" would execute again every notebook with one cell without output
     execute["execute_notebooks"] = "off"
     sphinx = config.setdefault("sphinx", {})
+    sphinx_config = sphinx.setdefault("config", {}) or {}
+    sphinx_config["html_js_files"] = [*(sphinx_config.get("html_js_files") or []), EDITION_SCRIPT]
+    sphinx["config"] = sphinx_config
     local = sphinx.setdefault("local_extensions", {}) or {}
     for extension, path in list(local.items()):
         local[extension] = str((source / path).resolve())
@@ -294,6 +304,27 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     if index.exists():
         index.write_text(_after_title(index.read_text(encoding="utf-8"), banner(variant, home=True)), encoding="utf-8")
     return source
+
+
+#: The title every rerun's pages carry, and the script that shows the edition's own title instead.
+RERUN_TITLE = "Rerun of the executable edition"
+EDITION_SCRIPT = "hatbook-edition.js"
+
+
+def edition_script(variant: Variant) -> str:
+    """The script that names the edition in the navigation bar and the window's title (as text: the
+    title is made of letters, digits and ``, . _ - :`` only, and is set with ``textContent``)."""
+    title = json.dumps(f"{variant.title}: rerun of the executable edition")
+    return f"""// The edition's title ({EDITION_SCRIPT}, written by hatbook/rerun.py for each rerun)
+(function () {{
+  var title = {title}, generic = {json.dumps(RERUN_TITLE)};
+  function show() {{
+    document.querySelectorAll(".logo__title").forEach(function (node) {{ node.textContent = title; }});
+    document.title = document.title.split(generic).join(title);
+  }}
+  if (document.readyState === "loading") {{ document.addEventListener("DOMContentLoaded", show); }} else {{ show(); }}
+}})();
+"""
 
 
 def _after_title(text: str, insert: str) -> str:
@@ -423,31 +454,42 @@ def prepare_notebook(page: Path, variant: Variant | None):
 #: The kernel's start is recorded before its first page; ``__CWD__`` is the folder of the next page.
 #: Validating a data folder costs about a second, and every page of a variant loads the same folder: the
 #: kernel validates it once and gives each page its own deep copy (keyed by the folder and the size and
-#: modification time of its files; invalid data raise as before and are not kept).
+#: modification time of its files; invalid data raise as before and are not kept). The modification
+#: times of the analysis package are recorded too: when it changes, the reset drops it (see below).
 _KERNEL_SNAPSHOT = """
 def _hatbook_start():
     import copy, functools, os, sys, warnings
     from pathlib import Path
-    import analysis.cohort as cohort_module
-    original, kept = cohort_module.load_cohort, {}
 
-    @functools.wraps(original)
-    def load_cohort(cohort_dir=None):
-        folder = Path(cohort_dir) if cohort_dir is not None else cohort_module.DEFAULT_COHORT_DIR
-        try:
-            key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                                                       for p in folder.iterdir() if p.is_file())))
-        except OSError:
-            return original(cohort_dir)
-        if key not in kept:
-            cohort = original(cohort_dir)
-            kept.clear()
-            kept[key] = cohort
-        return copy.deepcopy(kept[key])
+    def install():
+        import analysis.cohort as cohort_module
+        original, kept = cohort_module.load_cohort, {}
 
-    cohort_module.load_cohort = load_cohort
+        @functools.wraps(original)
+        def load_cohort(cohort_dir=None):
+            folder = Path(cohort_dir) if cohort_dir is not None else cohort_module.DEFAULT_COHORT_DIR
+            try:
+                key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                                                           for p in folder.iterdir() if p.is_file())))
+            except OSError:
+                return original(cohort_dir)
+            if key not in kept:
+                cohort = original(cohort_dir)
+                kept.clear()
+                kept[key] = cohort
+            return copy.deepcopy(kept[key])
+
+        cohort_module.load_cohort = load_cohort
+
+    def stamp():
+        import analysis
+        folder = Path(analysis.__file__).parent
+        return hash(tuple(sorted((str(p), p.stat().st_mtime_ns) for p in folder.rglob("*.py"))))
+
+    install()
+    sys._hatbook_install, sys._hatbook_stamp = install, stamp
     # what a page finds when it starts: the state after these imports, as in a fresh kernel of this runner
-    sys._hatbook_start = {"filters": list(warnings.filters), "modules": set(sys.modules)}
+    sys._hatbook_start = {"filters": list(warnings.filters), "modules": set(sys.modules), "stamp": stamp()}
 _hatbook_start()
 del _hatbook_start
 import os as _os
@@ -465,6 +507,14 @@ def _hatbook_reset(cwd):
     os.chdir(cwd)  # first: %reset itself needs a working directory that exists
     get_ipython().run_line_magic("reset", "-f")
     warnings.filters[:] = start["filters"]
+    # the analysis package changed since the kernel imported it (edited while a grid runs): the next
+    # page imports it afresh, as a fresh kernel would
+    if sys._hatbook_stamp() != start["stamp"]:
+        for name in list(sys.modules):
+            if name == "analysis" or name.startswith("analysis."):
+                del sys.modules[name]
+        sys._hatbook_install()
+        start["stamp"] = sys._hatbook_stamp()
     # modules of the book's own folder are imported afresh by the next page
     for name, module in list(sys.modules.items()):
         where = str(getattr(module, "__file__", "") or "")
@@ -649,6 +699,7 @@ class PagePool:
         self.kernels: list[Kernel] = []
         self.lock = threading.Lock()
         self.stopping = False
+        self.threads: list[threading.Thread] = []
 
     def _worker(self, tasks: queue.Queue, done: queue.Queue) -> None:
         kernel = _idle_kernel()
@@ -689,6 +740,7 @@ class PagePool:
         done: queue.Queue = queue.Queue()
         threads = [threading.Thread(target=self._worker, args=(tasks, done), daemon=True)
                    for _ in range(min(self.workers, len(pages)))]
+        self.threads = threads
         for thread in threads:
             thread.start()
         try:
@@ -709,11 +761,18 @@ class PagePool:
             raise
 
     def stop(self) -> None:
-        """Kill every kernel at once; the pages being executed fail and no other page starts."""
+        """Kill every kernel at once; the pages being executed fail and no other page starts. The worker
+        threads are given a few seconds to end, their kernels' clients silenced (a killed kernel is what
+        the caller asked for, not news for the terminal)."""
+        import logging
+
         self.stopping = True
+        logging.getLogger("traitlets").setLevel(logging.CRITICAL + 1)
         with self.lock:
             for kernel in self.kernels:
                 kernel.kill()
+        for thread in self.threads:
+            thread.join(timeout=5)
 
 
 #: In a grid worker process, the kernels stay up from one variant to the next (the libraries imported
@@ -981,10 +1040,10 @@ def run_variant(
         fixed = {}  # pages without parameters not yet executed for this state of data and code: where to keep them
         for page in code_pages(book):
             kept = shared_notebook(page, data_digest)
-            if kept.exists():
+            try:
                 shutil.copy2(kept, page.with_suffix(".ipynb"))
                 page.unlink()
-            else:
+            except OSError:  # not there yet (or removed just now, the data or code having changed)
                 fixed[page] = kept
         lap("stage")
         work = [(page, variant) for page in computed] + [(page, None) for page in fixed]

@@ -101,6 +101,10 @@ def test_variant_book_is_built_with_its_title_and_hidden_parameters(small_varian
     page = (result.html / "book" / "ch06_1_enrollment_retention.html").read_text(encoding="utf-8")
     assert "Rerun: Bergen, data through 2022" in page
     assert 'clinic = "Bergen"' not in page  # the injected parameters cell is removed from the page
+    # the navigation bar names the edition through the edition's script (the pages carry a common title)
+    script = (result.html / "_static" / rr.EDITION_SCRIPT).read_text(encoding="utf-8")
+    assert '"Bergen, data through 2022: rerun of the executable edition"' in script
+    assert f"_static/{rr.EDITION_SCRIPT}" in page
     assert (reruns_dir / "bergen-2022" / "headline.json").exists()
     overview = rr.write_overview(reruns_dir).read_text(encoding="utf-8")
     assert 'href="bergen-2022/html/index.html"' in overview
@@ -408,3 +412,30 @@ def test_editions_share_their_common_files_by_hard_links(tmp_path):
     shutil.rmtree(books[1].parent)
     rr.prune_store(store)  # no edition links them any more
     assert not [p for p in store.rglob("*") if p.is_file()]
+
+
+@pytest.mark.slow
+def test_a_kept_kernel_imports_the_analysis_package_afresh_when_it_changed(tmp_path):
+    """A grid worker's kernel runs for minutes; a module of ``analysis`` edited meanwhile is imported
+    afresh by the next page, as a fresh kernel would."""
+    import nbformat
+
+    probe = "import analysis.formats as f\nprint(getattr(f, 'seen_before', 'fresh'))\nf.seen_before = 'kept'"
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+    same = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+    after = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
+    module = ROOT / "analysis" / "formats.py"
+    kernel = rr.Kernel(tmp_path)
+    try:
+        kernel.execute(first, tmp_path)
+        kernel.execute(same, tmp_path)
+        stat = module.stat()
+        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # as an edit would
+        try:
+            kernel.execute(after, tmp_path)
+        finally:
+            os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    finally:
+        kernel.shutdown()
+    ids = ["".join(o.get("text", "") for o in nb.cells[0].outputs) for nb in (first, same, after)]
+    assert ids == ["fresh\n", "kept\n", "fresh\n"]
