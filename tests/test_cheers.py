@@ -168,8 +168,9 @@ def test_short_title_cuts_long_captions():
 # --- a tiny Sphinx project: links are made, a target that disappears gives a warning ---------------------
 
 
-def build(tmp_path: Path, index: str, other: str, table: list[dict]) -> tuple[str, str]:
+def build(tmp_path: Path, index: str, other: str, table: list[dict], builder: str = "html") -> tuple[str, str]:
     from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
 
     src = tmp_path / "src"
     (src / "_data").mkdir(parents=True)
@@ -181,12 +182,15 @@ def build(tmp_path: Path, index: str, other: str, table: list[dict]) -> tuple[st
     (src / "index.md").write_text(index, encoding="utf-8")
     (src / "other.md").write_text(other, encoding="utf-8")
     warnings = io.StringIO()
-    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), "html",
-                 status=io.StringIO(), warning=warnings, freshenv=True)
-    app.build()
-    html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    # each build registers its nodes and directives afresh, as a new process would
+    with docutils_namespace():
+        app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), builder,
+                     status=io.StringIO(), warning=warnings, freshenv=True)
+        app.build()
+    page = next((tmp_path / "out").glob("index.html" if builder == "html" else "*.tex"))
+    output = page.read_text(encoding="utf-8")
     shutil.rmtree(tmp_path / "out")
-    return html, warnings.getvalue()
+    return output, warnings.getvalue()
 
 
 INDEX = """# Checklist
@@ -232,3 +236,10 @@ def test_a_malformed_row_gives_a_warning(tmp_path):
     table[4] = row(5, target="", reported="", absence="")
     _, warnings = build(tmp_path, INDEX, OTHER, table)
     assert "item 5: neither a target nor a stated absence" in warnings
+
+
+def test_the_pdf_gets_a_table_that_breaks_across_pages(tmp_path):
+    tex, warnings = build(tmp_path, INDEX, OTHER, small_table(), builder="latex")
+    assert "WARNING" not in warnings, warnings
+    assert r"\begin{longtable}" in tex
+    assert r"\hyperref[\detokenize{other:sec-costs}]" in tex

@@ -265,7 +265,9 @@ TABLE_TITLE = "The CHEERS 2022 items and where this edition reports them"
 
 def _table(app, fromdocname: str, items: list[Item]) -> nodes.table:
     header = ["Item and what it asks", "Where this edition reports it", "What is not reported"]
-    table = nodes.table(classes=["hatbook-table", "hatbook-cheers"], ids=["cheers-2022-items"])
+    # longtable: the PDF edition breaks the table across pages; colwidths-given: it keeps the widths below
+    classes = ["hatbook-table", "hatbook-cheers", "longtable", "colwidths-given"]
+    table = nodes.table(classes=classes, ids=["cheers-2022-items"])
     table += nodes.title(text=TABLE_TITLE)
     group = nodes.tgroup(cols=len(header))
     table += group
