@@ -650,7 +650,7 @@ def reasons_view(shown: pd.DataFrame, discharges) -> pd.DataFrame:
              disclosure.NOT_ENOUGH_DATA) for n in rows["n"]]
     return pd.DataFrame({
         "Type": rows["discharge_type"].str.capitalize().to_numpy(),
-        "Reason": rows["key"].str.replace("_", " ").str.replace("oat", "OAT").str.capitalize().to_numpy(),
+        "Reason": rows["key"].str.replace("_", " ").str.capitalize().str.replace(" oat", " OAT").to_numpy(),
         "Discharges": rows["n"].to_numpy(),
         "Share of discharges (%)": share,
     })
