@@ -930,3 +930,34 @@ def chart_values(shown: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
         out[column] = pd.to_numeric(out[column].map(lambda v: float("nan") if isinstance(v, str) else v),
                                     errors="coerce").astype(float)
     return out
+
+
+# --- several tables of one page from one computation (appended) ------------------------------------------
+
+
+def protect_linked_blocks(page, compute: Callable[[object], Mapping[str, pd.DataFrame]], specs: Mapping[str, Mapping], *,
+                          same: Iterable[tuple] = (), sums: Iterable[tuple] = (),
+                          derived: Mapping[str, Iterable[str]] | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`protect_linked` for several tables of one page that share counts: ``compute(cohort)`` returns the
+    tables by name (each with the same rows in the same order for every cohort), ``specs`` gives each name's
+    ``count``, ``groups`` and ``total``, and ``same`` and ``sums`` tie the tables as in :func:`joint_patterns`
+    (e.g. the count of one table that is the total of another). Returns the page's tables as shown, by name
+    (counts and totals as numbers, ``"<5"`` or ``"–"``; the ``derived`` columns of a name withheld where their
+    row's count or total is). In the published edition (``page.sdc`` None) the tables come back unchanged."""
+    threshold = page.sdc
+    derived = derived or {}
+    if threshold is None:
+        return dict(compute(page.cohort))
+    tables, published = sibling_tables(page, compute)
+    blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in specs}
+    patterns = joint_patterns(blocks, specs, threshold, published=published, same=same, sums=sums)
+    own = page.edition.clinic
+    out = {}
+    for name, spec in specs.items():
+        frame = blocks[name][own]
+        if own in published:
+            out[name] = frame
+            continue
+        out[name] = shown_table(frame, patterns[name].cells[own], patterns[name].totals[own], int(threshold),
+                                count=spec.get("count", "n"), total=spec.get("total"), derived=derived.get(name, ()))
+    return out

@@ -498,3 +498,30 @@ def tie_class_base(shown: pd.DataFrame) -> pd.DataFrame:
         out.loc[classes, "denominator"] = out.loc[is_any, "n"].iloc[0]
         out.loc[classes, "percent"] = disclosure.WITHHELD
     return out
+
+
+def substitution_counts(medication: pd.DataFrame, months) -> pd.DataFrame:
+    """:func:`substitutions` at every month of ``months`` (zeros where no registration records one), in that
+    order: the table :func:`analysis.linked_suppression.protect_linked` protects, each month's count on its own."""
+    frame = substitutions(medication).set_index("registration_month")["n"]
+    every = sorted(set(int(m) for m in months))
+    return pd.DataFrame({"registration_month": every, "n": [int(frame.get(m, 0)) for m in every]})
+
+
+def comedication_ties(table: pd.DataFrame, name: str = "comed") -> list[tuple]:
+    """The ``same`` relations of :func:`analysis.linked_suppression.joint_patterns` for a :func:`comedication`
+    table protected with ``groups=["registration_month", "medication_class"]`` and ``total="denominator"``: the
+    base of each class is the count of any co-medication of the same month, one quantity for the reader."""
+    ties = []
+    for position, row in enumerate(table.itertuples(index=False)):
+        if row.medication_class == "any":
+            month = row.registration_month
+            ties += [((name, "cell", position), (name, "total", (other.registration_month, other.medication_class)))
+                     for other in table.itertuples(index=False)
+                     if other.registration_month == month and other.medication_class != "any"]
+    return ties
+
+
+#: The ``same`` relation of :func:`bonus_counts` (block name ``"bonus"``, ``groups="part"``, ``total="total"``): the
+#: patients with bonus doses are the clinic's "with" cell and the total of the weekly part.
+BONUS_TIES = [(("bonus", "cell", 0), ("bonus", "total", ("weekly",)))]

@@ -325,3 +325,20 @@ def twelve_month_sentence(table: pd.DataFrame | None, term_reasons: dict[str, st
     if p is None or (not isinstance(p, str) and np.isnan(float(p))):
         return "At 12 months no odds ratio against baseline can be estimated in this edition;"
     return f"At 12 months the odds of a better rating differ from baseline with {p_text};"
+
+
+def drawable_shares(shown: pd.DataFrame) -> pd.DataFrame:
+    """A (protected) table of :func:`shares_by_wave` made ready for :func:`shares_chart`: every marker ("<5", "–",
+    "n/a") becomes NaN, and a time point with any category withheld loses all its shares (the chart stacks the
+    shares to 100%, so the shown part of a time point would be drawn as the whole). A table without markers (the
+    published edition) comes back as it is."""
+    columns = ["answers", "total", "percent"]
+    hidden = shown[columns].apply(lambda column: column.map(lambda v: isinstance(v, str)))
+    if not hidden.to_numpy().any():
+        return shown
+    out = shown.copy()
+    for column in columns:
+        out[column] = pd.to_numeric(out[column].where(~hidden[column]), errors="coerce").astype(float)
+    gaps = shown.loc[hidden["answers"] | hidden["percent"], "wave"].unique()
+    out.loc[out["wave"].isin(gaps), "percent"] = np.nan
+    return out

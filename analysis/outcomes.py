@@ -1001,3 +1001,62 @@ def shown_extreme(true: pd.Series, shown: pd.Series, *, largest: bool = False):
     sentence "from 12 to 40 patients" does not give a withheld count back."""
     row = true.idxmax() if largest else true.idxmin()
     return shown[row] if is_hidden(shown[row]) else int(true[row])
+
+
+#: The sample sizes section 6.4 states in its text, in the order of :func:`sample_sizes`.
+SAMPLE_SIZES = ("gee_obs", "gee_patients", "mh_model_answers", "mh_model_patients", "ad_model_answers",
+                "ad_model_patients", "qol_patients", "qol_values", "chronic_baseline", "lmm_patients",
+                "lmm_questionnaires")
+
+
+def sample_sizes(cohort) -> pd.DataFrame:
+    """The sizes of the samples of section 6.4's models and summaries, one row each (``size``, ``n``), in the order
+    of :data:`SAMPLE_SIZES` for every cohort: the questionnaires and patients of the hunger model
+    (:func:`hunger_model_frame`), of the two proportional-odds models (:func:`analysis.mental_health.model_frame`),
+    the patients with two or more EQ-5D-5L index values and those values
+    (:func:`analysis.quality_of_life.trajectory_sample`), the baseline answers on chronic conditions, and the
+    complete symptom questionnaires with a time in treatment and their patients (the mixed model's data). The
+    table :func:`analysis.linked_suppression.protect_linked` protects, each count on its own."""
+    from analysis import mental_health as mh
+    from analysis import quality_of_life as qol
+    from analysis import somatic
+
+    questionnaires = cohort.questionnaires
+    gee = hunger_model_frame(questionnaires)
+    mental = mh.model_frame(questionnaires, cohort.patients, "mental_health")
+    anxiety = mh.model_frame(questionnaires, cohort.patients, "anxiety_depression")
+    trajectory = qol.trajectory_sample(qol.index_values(questionnaires, cohort.episodes))
+    chronic = questionnaires.loc[questionnaires["wave"] == 0, "chronic_conditions"].notna()
+    scores = somatic.symptom_scores(questionnaires)
+    years = qol.time_in_treatment(scores, cohort.episodes)["years"]
+    timed = scores.assign(years=years).dropna(subset=["years", "burden_score"])
+    sizes = {"gee_obs": len(gee), "gee_patients": gee["patient_id"].nunique(),
+             "mh_model_answers": len(mental), "mh_model_patients": mental["patient_id"].nunique(),
+             "ad_model_answers": len(anxiety), "ad_model_patients": anxiety["patient_id"].nunique(),
+             "qol_patients": trajectory["patient_id"].nunique(), "qol_values": len(trajectory),
+             "chronic_baseline": int(chronic.sum()), "lmm_patients": timed["patient_id"].nunique(),
+             "lmm_questionnaires": len(timed)}
+    return pd.DataFrame({"size": list(SAMPLE_SIZES), "n": [int(sizes[s]) for s in SAMPLE_SIZES]})
+
+
+#: The cells of :func:`threshold_line_cells`: the first answer (frequent or not) and the change to the last.
+LINE_CELLS = (("first", "frequent"), ("first", "other"), ("change", "improved"), ("change", "worsened"),
+              ("change", "unchanged"))
+
+
+def threshold_line_cells(questionnaires: pd.DataFrame, episodes: pd.DataFrame, cut: int,
+                         substance: str = "heroin") -> pd.DataFrame:
+    """Frequent use of ``substance`` redefined as more than ``cut`` of the previous 30 days, from each patient's
+    first and last answer to its day item (:func:`first_and_last`): the patients frequent and not at the first
+    answer (part "first"), and those who improved (frequent, then not), worsened (the reverse) or stayed in their
+    category (part "change"). Each part adds up to ``n_patients``, the patients of :func:`days_of_use`'s row of
+    the substance. Columns part, cell, n, n_patients, percent; the rows of :data:`LINE_CELLS` for every cohort."""
+    dated = with_months(questionnaires, episodes)
+    pairs = first_and_last(dated, dated[f"{substance}_days_30d"])
+    first, last = pairs["first"].astype(float) > cut, pairs["last"].astype(float) > cut
+    total = int(len(pairs))
+    counts = {"frequent": int(first.sum()), "other": int((~first).sum()), "improved": int((first & ~last).sum()),
+              "worsened": int((~first & last).sum()), "unchanged": int((first == last).sum())}
+    out = pd.DataFrame([{"part": part, "cell": cell, "n": counts[cell], "n_patients": total} for part, cell in LINE_CELLS])
+    out["percent"] = [100 * n / total if total else np.nan for n in out["n"]]
+    return out

@@ -299,3 +299,40 @@ def most_prevalent_first(shown: pd.DataFrame) -> pd.DataFrame:
     key = pd.DataFrame({"percent": percent, "order": shown["item"].map(order)})
     ranked = key.sort_values(["percent", "order"], ascending=[False, True], na_position="last", kind="stable").index
     return shown.loc[ranked].reset_index(drop=True)
+
+
+def burden_counts(scores: pd.DataFrame, waves=BURDEN_WAVES) -> pd.DataFrame:
+    """:func:`burden_shares` long, with fixed rows (every wave of ``waves``, then ``"severe"`` and ``"low"``): the
+    table :func:`analysis.linked_suppression.protect_linked` protects. Columns: wave, burden, n (complete
+    questionnaires with that burden), questionnaires (the wave's complete questionnaires, which the two burdens
+    split), percent (NaN without questionnaires)."""
+    wide = burden_shares(scores, waves)
+    rows = [{"wave": int(r.wave), "burden": burden, "n": int(getattr(r, burden)), "questionnaires": int(r.questionnaires),
+             "percent": getattr(r, f"{burden}_pct")} for r in wide.itertuples(index=False) for burden in ("severe", "low")]
+    return pd.DataFrame(rows, columns=["wave", "burden", "n", "questionnaires", "percent"])
+
+
+def burden_wide(shown: pd.DataFrame) -> pd.DataFrame:
+    """A (protected) table of :func:`burden_counts` back in the layout of :func:`burden_shares` (one row per wave:
+    questionnaires, severe, low, severe_pct, low_pct), markers kept; for the chart and the prose."""
+    rows = []
+    for wave, at in shown.groupby("wave", sort=False):
+        by = at.set_index("burden")
+        rows.append({"wave": int(wave), "questionnaires": by["questionnaires"].iloc[0], "severe": by.loc["severe", "n"],
+                     "low": by.loc["low", "n"], "severe_pct": by.loc["severe", "percent"], "low_pct": by.loc["low", "percent"]})
+    return pd.DataFrame(rows, columns=["wave", "questionnaires", "severe", "low", "severe_pct", "low_pct"])
+
+
+def top_items_words(computed_top, report_top, some_withheld: bool = False) -> str:
+    """The clause comparing the most common complaints of the data (``computed_top``, items of
+    :data:`SOMATIC_SYMPTOMS` from the most common, as many as the report names) with the report's
+    (``report_top``). When some shares are withheld (``some_withheld``), the ranking covers only the shares
+    shown, so no comparison with the report is claimed."""
+    names = ", ".join(SYMPTOM_LABELS[i].lower() for i in computed_top)
+    if some_withheld:
+        if not computed_top:
+            return "no complaint's share is shown in this edition"
+        return f"some complaints' shares are withheld in this edition; of those shown, the most common are {names}"
+    if set(computed_top) == set(report_top):
+        return "the same six complaints lead the list in the data"
+    return f"the six most common complaints in the data are {names}, which is not the report's six"
