@@ -61,3 +61,21 @@
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", run); } else { run(); }
 })();
+
+// The contents' expand/collapse toggles (<summary> holding only an icon) get a name a screen reader can
+// say, from the entry they open (axe-core, summary-name).
+(function () {
+  "use strict";
+  function name() {
+    var toggles = document.querySelectorAll("nav summary, .bd-sidebar summary");
+    for (var i = 0; i < toggles.length; i++) {
+      var summary = toggles[i];
+      if (summary.textContent.trim() || summary.hasAttribute("aria-label")) { continue; }
+      var item = summary.closest("li");
+      var link = item ? item.querySelector(":scope > a") : null;
+      var label = link ? link.textContent.trim() : "";
+      summary.setAttribute("aria-label", label ? "Sections of " + label : "Show or hide sections");
+    }
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", name); } else { name(); }
+})();
