@@ -281,10 +281,9 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     # change with the edition come out byte for byte the same, and the editions share them (see
     # share_files). The edition's own title is put into the navigation bar and the window's title by a
     # small script of the edition (the home page and every computed page also name it in their banner).
+    # (The script is written into the built book after the build, so that Sphinx, not finding it, links it
+    # without a checksum of its content: the link is the same in every edition.)
     config["title"] = RERUN_TITLE
-    static = source / "book" / "_static"
-    static.mkdir(parents=True, exist_ok=True)
-    (static / EDITION_SCRIPT).write_text(edition_script(variant), encoding="utf-8")
     execute = config.setdefault("execute", {})
     # every page with code arrives executed (run_variant executes them before the build), so the build
     # executes nothing; "auto" would execute again every notebook with one cell without output
@@ -1068,6 +1067,7 @@ def run_variant(
                 glued.update(glued_values(notebook))
         log(f"[{variant.name}] building the book")
         built = build_book(source, staging)
+        (built / "_static" / EDITION_SCRIPT).write_text(edition_script(variant), encoding="utf-8")
         lap("build")
         pdf_file = None
         if pdf:
