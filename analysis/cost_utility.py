@@ -509,3 +509,213 @@ def mark_groups(shown: pd.DataFrame, marks: dict, derived) -> pd.DataFrame:
             for column in derived:
                 out.at[index, column] = "–"
     return out
+
+
+# --- Table 6.C protected across the editions of one year --------------------------------------------
+
+#: The row label of Table 6.C's total line in :func:`program_count_table`.
+TOTAL_ROW = "Total"
+
+
+def program_count_table(days: pd.DataFrame, years) -> pd.DataFrame:
+    """The counts of Table 6.C for one cohort, with fixed rows: every clinic of :data:`analysis.schema.CLINICS`
+    (in that order) times every year of ``years``, then the total line (``clinic`` :data:`TOTAL_ROW`,
+    ``year`` None). ``n_patients`` = the patients with treatment days in the clinic-year (the total: each
+    patient once), ``patient_days`` = their treatment days; 0 for a clinic-year the cohort has no days in.
+    ``days`` is :func:`treatment_days`."""
+    from analysis import schema
+
+    observed = days[days["days"] > 0]
+    counted = observed.groupby(["clinic", "year"]).agg(n_patients=("patient_id", "nunique"), patient_days=("days", "sum"))
+    rows = []
+    for clinic in schema.CLINICS:
+        for year in years:
+            key = (clinic, int(year))
+            n = int(counted.at[key, "n_patients"]) if key in counted.index else 0
+            d = float(counted.at[key, "patient_days"]) if key in counted.index else 0.0
+            rows.append((clinic, int(year), n, d))
+    rows.append((TOTAL_ROW, None, int(observed["patient_id"].nunique()), float(observed["days"].sum())))
+    return pd.DataFrame(rows, columns=["clinic", "year", "n_patients", "patient_days"])
+
+
+def _count_problem(tables, column: str, threshold: int, published, *, rest: bool):
+    """The reader's view (:class:`analysis.linked_suppression._Problem`) of one column of the
+    :func:`program_count_table` of the editions of one year (``tables``: edition -> table).
+
+    Unknowns: every clinic-year and total of every edition. A clinic-year row that an edition does not print
+    (Bergen's rows in the Oslo edition) is a known 0 that cannot be hidden. Relations: both clinics = Oslo +
+    Bergen row by row (so the both-clinics edition's Oslo row is the Oslo edition's); in each edition the
+    clinic-years add up to the total plus ``rest`` (``rest=True``, patients: a patient treated in several
+    years is counted once in the total, so the rest is the repeats, 0 or more and never shown; it is known
+    to be 0 when it is 0 in every edition, as in a one-year edition), or exactly to the total
+    (``rest=False``, patient-days)."""
+    from analysis import linked_suppression as ls
+
+    problem = object.__new__(ls._Problem)
+    problem.threshold = int(threshold)
+    problem.published = set(published)
+    problem.editions = [e for e in ls.EDITIONS if e in tables]
+    problem.vars, problem.index, problem.relations, problem.group_of = [], {}, [], {}
+    frames = {e: tables[e].reset_index(drop=True) for e in problem.editions}
+    lengths = {len(f) for f in frames.values()}
+    if len(lengths) != 1:
+        raise ValueError("the tables of the editions must have the same rows")
+    for edition, frame in frames.items():
+        for position, (clinic, value) in enumerate(zip(frame["clinic"], frame[column])):
+            printed = clinic == TOTAL_ROW or edition in ("all", clinic)
+            problem._add(ls._Var(edition, ls._CELL, position, int(round(float(value))),
+                                 printed and edition not in problem.published))
+    total_at = {e: int(frames[e].index[frames[e]["clinic"] == TOTAL_ROW][0]) for e in problem.editions}
+    rests = {e: sum(problem.vars[problem.index[(e, ls._CELL, p)]].value for p in range(len(f)) if p != total_at[e])
+             - problem.vars[problem.index[(e, ls._CELL, total_at[e])]].value for e, f in frames.items()}
+    known = not rest or all(v == 0 for v in rests.values())
+    for edition, frame in frames.items():
+        relation = {problem.index[(edition, ls._CELL, p)]: 1.0 for p in range(len(frame)) if p != total_at[edition]}
+        relation[problem.index[(edition, ls._CELL, total_at[edition])]] = -1.0
+        if not known:
+            problem._add(ls._Var(edition, ls._REST, (), rests[edition], False, status=ls.WITHHELD))
+            relation[problem.index[(edition, ls._REST, ())]] = -1.0
+        problem.relations.append(relation)
+    parts = [e for e in problem.editions if e != "all"]
+    if "all" in problem.editions and parts:
+        for position in range(lengths.pop()):
+            relation = {problem.index[("all", ls._CELL, position)]: 1.0}
+            for part in parts:
+                relation[problem.index[(part, ls._CELL, position)]] = -1.0
+            problem.relations.append(relation)
+    problem.relations_of = {}
+    for r, relation in enumerate(problem.relations):
+        for i in relation:
+            problem.relations_of.setdefault(i, []).append(r)
+    return problem
+
+
+def program_count_pattern(tables, threshold: int | None, *, published=()) -> dict[str, pd.DataFrame]:
+    """What each edition of one year prints for the counts of Table 6.C (``tables``: edition -> its
+    :func:`program_count_table`): per edition, the table's ``clinic`` and ``year`` with ``n_patients`` and
+    ``patient_days`` statuses (:data:`analysis.linked_suppression.SHOWN`, ``SMALL`` for "<5", ``WITHHELD``).
+
+    Patients first (:func:`analysis.linked_suppression.joint_pattern`'s rule and steps on the relations of
+    :func:`_count_problem`): no hidden clinic-year or total, nor a small number of repeats, is recovered from
+    the three editions together. Then patient-days: a clinic-year whose patients are hidden has its days
+    hidden too (they are a few patients' days), and more days are hidden until no hidden days are recovered
+    from the days of the other rows and editions (days add up exactly). The cost per day goes with the days
+    (the cost is printed, so cost / cost per day would give them back). Published tables are all shown;
+    ``threshold=None`` shows everything."""
+    from analysis import linked_suppression as ls
+
+    out = {e: t[["clinic", "year"]].assign(n_patients=ls.SHOWN, patient_days=ls.SHOWN) for e, t in tables.items()}
+    if threshold is None or int(threshold) <= 1:
+        return out
+    # the engine hides the smallest cell first; here that is often a clinic-year the both-clinics edition shares
+    # with a one-clinic edition, which then has to hide its own total too. Hiding the both-clinics total alone
+    # is often enough, so both starts are tried and the one that hides fewer printed numbers is kept (the
+    # plain one on a tie): a fixed rule, the same pattern in every edition
+    best = None
+    for start in ([], [("all", TOTAL_ROW)]):
+        people = _count_problem(tables, "n_patients", threshold, published, rest=True)
+        days = _count_problem(tables, "patient_days", threshold, published, rest=False)
+        for edition, clinic in start:
+            if edition in people.editions:
+                position = int(tables[edition].reset_index(drop=True).index[tables[edition]["clinic"].to_numpy() == clinic][0])
+                var = people.vars[people.index[(edition, ls._CELL, position)]]
+                if var.suppressible:
+                    var.status = ls.WITHHELD
+        ls._solve(people)
+        for i, var in enumerate(days.vars):
+            if var.suppressible and people.vars[i].status != ls.SHOWN:
+                var.status = ls.WITHHELD
+        ls._solve(days)
+        hidden = sum(v.suppressible and v.status != ls.SHOWN for v in people.vars + days.vars if v.kind == ls._CELL)
+        if best is None or hidden < best[0]:
+            best = (hidden, people, days)
+    _, people, days = best
+    for edition, frame in out.items():
+        for position in range(len(frame)):
+            n = people.vars[people.index[(edition, ls._CELL, position)]].status
+            d = days.vars[days.index[(edition, ls._CELL, position)]].status
+            frame.iat[position, 2] = n
+            frame.iat[position, 3] = ls.SHOWN if d == ls.SHOWN else ls.WITHHELD  # days are never printed as "<5"
+    return out
+
+
+def linked_program_marks(page) -> pd.DataFrame:
+    """What the edition of ``page`` prints for Table 6.C's patients and patient-days, protected with the other
+    editions of its year (:func:`program_count_pattern`): rows ``clinic``, ``year`` (None for the total), and
+    ``n_patients`` and ``patient_days`` each the mark ("<5", "–") or None (the number). The edition's own
+    clinic-years only (Bergen's rows are not in the Oslo edition). Nothing is marked in the published edition."""
+    from analysis import linked_suppression as ls
+
+    years = page.edition.years
+    compute = lambda cohort: program_count_table(treatment_days(cohort.episodes, cohort.patients, cohort.data_end), years)  # noqa: E731
+    own = page.edition.clinic
+    if page.sdc is None:
+        marks = compute(page.cohort)[["clinic", "year"]]
+        marks = marks.assign(n_patients=pd.Series([None] * len(marks), index=marks.index, dtype=object),
+                             patient_days=pd.Series([None] * len(marks), index=marks.index, dtype=object))
+    else:
+        tables, published = ls.sibling_tables(page, compute)
+        pattern = program_count_pattern(tables, page.sdc, published=published)[own]
+        words = {ls.SHOWN: None, ls.SMALL: f"<{int(page.sdc)}", ls.WITHHELD: "–"}
+        marks = pattern.assign(n_patients=pd.Series([words[v] for v in pattern["n_patients"]], index=pattern.index, dtype=object),
+                               patient_days=pd.Series([words[v] for v in pattern["patient_days"]], index=pattern.index, dtype=object))
+    keep = (marks["clinic"] == TOTAL_ROW) | (own == "all") | (marks["clinic"] == own)
+    return marks[keep].reset_index(drop=True)
+
+
+def cost_per_day_sentence(costs: pd.DataFrame, hidden: bool) -> str:
+    """:func:`cost_per_day_pattern`, unless a clinic-year's cost per day is withheld (``hidden``): then a
+    sentence that says so, since the course over the years would rest on values the table does not show."""
+    if hidden:
+        return "The cost per treatment day of some clinic-years is withheld (–) in this edition, so its course over the years is not described."
+    return cost_per_day_pattern(costs)
+
+
+# --- group sizes of the whole cohort (Tables 6.H-6.I) and single counts, protected jointly -------------
+
+
+def trajectory_counts(groups: pd.DataFrame) -> pd.DataFrame:
+    """Patients of each trajectory group (:func:`analysis.health_services.trajectory_groups`), with fixed rows
+    (continued, planned, unplanned): ``group``, ``n``."""
+    sizes = groups["group"].value_counts().reindex(list(GROUPS), fill_value=0).astype(int)
+    return pd.DataFrame({"group": list(GROUPS), "n": sizes.to_numpy()})
+
+
+def linked_trajectory_hidden(page) -> dict[str, bool]:
+    """Which trajectory groups of the whole cohort (the groups of the health-service offsets, Tables 6.H and
+    6.I, and of the crime offsets) the edition of ``page`` must treat as hidden: their sizes protected
+    together with the other editions of the year (:func:`analysis.linked_suppression.joint_pattern`; the
+    groups add up to the cohort's patients, which other pages show), so that both clinics less Oslo does
+    not give back a small group of Bergen's. An offset resting on a hidden group is withheld. Nothing is
+    hidden in the published edition."""
+    from analysis import linked_suppression as ls
+    from analysis.health_services import trajectory_groups as groups_of
+
+    hidden = ls.linked_hidden(page, lambda cohort: trajectory_counts(groups_of(cohort.episodes)), groups=[])
+    return {group: bool(flag) for group, flag in zip(GROUPS, hidden)}
+
+
+def single_count(n: int) -> pd.DataFrame:
+    """A one-row count table (``n``) for a count a page prints alone, to protect it with
+    :func:`analysis.linked_suppression.protect_linked`."""
+    return pd.DataFrame({"n": [int(n)]})
+
+
+def linked_count(page, count_of):
+    """A count the page prints alone (``count_of(cohort)``, e.g. the patients answering on crime), as the
+    edition of ``page`` shows it when protected with the other editions of the year: the number, "<5" or
+    "–" (both clinics less Oslo would give back a small count of Bergen's). The number in the published
+    edition."""
+    from analysis import linked_suppression as ls
+
+    shown = ls.protect_linked(page, lambda cohort: single_count(count_of(cohort)))
+    value = shown["n"].iloc[0]
+    return value if isinstance(value, str) else int(value)
+
+
+def edition_sample(cohort) -> pd.DataFrame:
+    """The cost-utility sample (:func:`patient_table`) of a cohort, with the accounts its edition uses
+    (:func:`edition_accounts`: the data's own when the folder brings them): for another edition of the year
+    (:func:`linked_group_marks`)."""
+    accounts = edition_accounts(getattr(cohort, "accounts", None))[0]
+    return patient_table(cohort.episodes, cohort.patients, cohort.questionnaires, cohort.data_end, accounts=accounts)
