@@ -629,3 +629,16 @@ def trace_chart(traces: pd.DataFrame, every: int = MONTHS_PER_YEAR) -> alt.Chart
         .properties(width=260, height=240)
         .facet(column=alt.Column("strategy:N", title=None, sort=[HAT_AVAILABLE, *COMPARATORS.values()]))
     )
+
+
+def model_counts(cohort) -> pd.DataFrame:
+    """The counts the model's cohort-based inputs rest on, with fixed rows: ``count`` (``patients``,
+    ``planned`` and ``unplanned`` discharges of :func:`hat_exits`, ``utility_patients`` of :func:`hat_utility`)
+    and ``n``; for protecting them together with the other editions of the year
+    (:func:`analysis.linked_suppression.linked_hidden`): a model fed by a count that an edition must hide is
+    withheld with it."""
+    exits = hat_exits(cohort.episodes, cohort.data_end)
+    utility = hat_utility(cohort.questionnaires, cohort.episodes)
+    rows = [("patients", len(cohort.patients)), ("planned", exits["planned"]), ("unplanned", exits["unplanned"]),
+            ("utility_patients", utility["patients"])]
+    return pd.DataFrame(rows, columns=["count", "n"]).astype({"n": int})

@@ -336,3 +336,27 @@ def test_trace_chart_is_a_stacked_area_per_strategy():
     assert spec["facet"]["column"]["field"] == "strategy"
     years = {row["years"] for row in spec["datasets"][next(iter(spec["datasets"]))]}
     assert years == {0.0, 1.0, 2.0, 3.0}
+
+
+def test_model_counts_list_patients_discharges_and_answering_patients(monkeypatch):
+    episodes = pd.DataFrame({
+        "patient_id": [1, 2, 3, 3],
+        "admission_date": pd.to_datetime(["2022-01-01", "2022-02-01", "2022-03-01", "2022-09-01"]),
+        "discharge_date": pd.to_datetime([None, "2022-06-30", "2022-05-31", None]),
+        "discharge_type": [None, "planned", "unplanned", None],
+    })
+    cohort = type("Cohort", (), {"episodes": episodes, "patients": pd.DataFrame({"patient_id": [1, 2, 3]}),
+                                 "questionnaires": None, "data_end": pd.Timestamp("2022-12-31")})()
+    monkeypatch.setattr(mk, "hat_utility", lambda questionnaires, episodes: {"patients": 2})
+    counts = mk.model_counts(cohort)
+    assert counts["count"].tolist() == ["patients", "planned", "unplanned", "utility_patients"]
+    assert counts["n"].tolist() == [3, 1, 1, 2]
+
+
+def test_a_small_count_of_bergens_withholds_a_sibling_editions_model_too():
+    from analysis import linked_suppression as ls
+    from analysis.edition import open_page
+
+    # 2023: unplanned discharges both clinics 11, Oslo 9, Bergen 2: Bergen's model goes, and Oslo's or both clinics'
+    hidden = {c: bool(ls.linked_hidden(open_page(c, 2023, None, 5), mk.model_counts).any()) for c in ("all", "Oslo", "Bergen")}
+    assert hidden["Bergen"] and (hidden["all"] or hidden["Oslo"])
