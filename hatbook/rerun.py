@@ -917,7 +917,8 @@ def slim_html(html_dir: Path) -> int:
 
     * The page sources in ``_sources`` that are notebooks are offered without outputs, as the published
       edition offers its MyST sources: the outputs are on the page (and a variant's raw chart data do
-      not travel in a second copy).
+      not travel in a second copy); where the page's downloadable notebook (``_notebooks``) is there,
+      the source is that same file.
     * MathJax's entry points that no page loads (see :data:`MATHJAX_ALTERNATIVES`) and source maps
       (``*.map``, read only by a browser's developer tools) are removed.
     """
@@ -926,6 +927,11 @@ def slim_html(html_dir: Path) -> int:
     removed = 0
     for path in (html_dir / "_sources").rglob("*.ipynb"):
         before = path.stat().st_size
+        download = html_dir / "_notebooks" / path.name
+        if download.is_file():  # the same notebook without outputs, as the download button offers it
+            shutil.copyfile(download, path)  # (the same file then: share_files stores it once)
+            removed += before - path.stat().st_size
+            continue
         notebook = nbformat.read(path, as_version=4)
         for cell in notebook.cells:
             if cell.cell_type == "code":
