@@ -206,10 +206,12 @@ def check(variant: Variant, *, data: bool = True) -> None:
     if variant.threshold < 0:
         raise UsageError(f"the disclosure threshold must be 0 or more (got {variant.threshold})")
     if variant.threshold < MIN_THRESHOLD and not variant.allow_low_threshold:
+        effect = "turns disclosure control off" if variant.threshold <= 1 else "weakens disclosure control"
         raise UsageError(
-            f"a disclosure threshold of {variant.threshold} would show counts of 1 to {MIN_THRESHOLD - 1} "
-            f"(the smallest allowed without consent is {MIN_THRESHOLD}); add --allow-low-threshold if the "
-            f"book will not leave the secure research store"
+            f"a disclosure threshold of {variant.threshold} {effect} (small counts of "
+            f"patients would be shown as they are); the smallest threshold allowed without "
+            f"--allow-low-threshold is {MIN_THRESHOLD}: add that flag only for a book that stays in the "
+            f"secure research store"
         )
     if data:
         check_data(variant.data_dir)
