@@ -20,7 +20,6 @@ The edition's words are also glued (``edition_data_end``, ``edition_period``, ``
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,13 @@ from analysis.scorecard import Card, ledger
 
 #: How the bundled synthetic cohort is named in prose.
 BUNDLED_COHORT = "the bundled synthetic cohort"
+
+
+def safe_name(name: str) -> str:
+    """``name`` reduced to letters, digits, spaces, dots, underscores and hyphens (other characters become
+    a hyphen), so that a folder's name can be written into any page, escaped or not."""
+    cleaned = "".join(c if c.isalnum() or c in " ._-" else "-" for c in str(name)).strip(" -")
+    return cleaned or "data"
 
 
 def date_text(day) -> str:
@@ -99,11 +105,12 @@ class Edition:
 
     @property
     def source_text(self) -> str:
-        """Where the data come from, for a reader; a folder is named by its name only, HTML-escaped."""
+        """Where the data come from, for a reader: a folder is named by its name only, and only by the
+        letters, digits, spaces, dots, underscores and hyphens of it (no markup can reach a page)."""
         if self.data_name == BUNDLED_COHORT:
             return BUNDLED_COHORT
         kind = "synthetic" if self.data_source == "synthetic" else "patient-level"
-        return f"the {kind} data set “{html.escape(self.data_name)}”"
+        return f"the {kind} data set “{safe_name(self.data_name)}”"
 
     def in_force(self, frame: pd.DataFrame, date_column: str) -> pd.DataFrame:
         """The rows of ``frame`` dated on or before the data end (for example capacities or rates that

@@ -3,6 +3,7 @@
     hatbook rerun --clinic Bergen --year 2023 [--data DIR] [--threshold 5] [--pdf] [--jobs N]
     hatbook rerun --grid [--data DIR] [--threshold 5] [--workers N]
     hatbook rerun --overview
+    hatbook audit [PATHS ...]
 
 Exit status: 0 when every requested variant was built, 1 when any failed (each failure is listed with
 the page and the notebook's error), 2 for a usage error (unknown clinic or year, invalid data, a
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     rerun.add_argument("--workers", type=int, default=None, help="worker processes of a grid (default: the number of cores)")
     rerun.add_argument("--jobs", type=int, default=None, help="pages executed at once in a single rerun (default: the number of cores)")
     rerun.add_argument("--pages", nargs="+", default=None, metavar="PAGE", help="build only the home page and these pages (e.g. ch06_1_enrollment_retention), for trying a page out")
+    audit = commands.add_parser(
+        "audit",
+        help="report counts below the threshold and hidden cells that can be recovered in built editions",
+        description="Read every page, chart dataset, notebook and search index of built editions and report "
+                    "what a reader could learn below the disclosure threshold (exit 1 when anything is found).",
+    )
+    audit.add_argument("paths", nargs="*", help="an edition's folder or a folder of them (default: _build/reruns)")
     return parser
 
 
@@ -114,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:  # before or after the run (imports, the overview): nothing to clean
             print("hatbook: interrupted", file=sys.stderr)
             return INTERRUPTED
+    if args.command == "audit":
+        from hatbook import disclosure_audit
+
+        return disclosure_audit.main(args.paths)
     return _error(f"unknown command {args.command}", 2)
 
 

@@ -301,6 +301,14 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     sphinx["local_extensions"] = local
     (source / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
+    if not variant.published:
+        # the summaries retell the report's reading of its own figures: they keep the report's figures
+        # (hatbook/summaries.py); the home page's key figures are the edition's own
+        from analysis.scorecard import ledger
+        from hatbook.summaries import restate_summaries
+
+        computed = [page.stem for page in computed_pages(source / "book")]
+        restate_summaries(source / "book", computed, variant.title, ledger(), keep=("index",))
     index = source / "book" / "index.md"
     if index.exists():
         index.write_text(_after_title(index.read_text(encoding="utf-8"), banner(variant, home=True)), encoding="utf-8")

@@ -59,14 +59,14 @@ def note_for(title: str, computed_links: str) -> str:
     )
 
 
-def restate_summaries(book_dir: Path, computed: list[str], title: str, ledger) -> list[str]:
+def restate_summaries(book_dir: Path, computed: list[str], title: str, ledger, keep: tuple[str, ...] = ()) -> list[str]:
     """Restate, in place, every page of ``book_dir`` that pastes from a computed page but is not one
-    itself; return the names of the pages restated."""
+    itself nor named in ``keep``; return the names of the pages restated."""
     names = set(computed)
     links = ", ".join(f"{{doc}}`{name}`" for name in computed)
     restated = []
     for page in sorted(Path(book_dir).glob("*.md")):
-        if page.stem in names:
+        if page.stem in names or page.stem in keep:
             continue
         text = page.read_text(encoding="utf-8")
         if pastes_computed_pages(text, names):
