@@ -20,6 +20,7 @@ The edition's words are also glued (``edition_data_end``, ``edition_period``, ``
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,18 @@ class Edition:
         changed during the pilot: the ones in force at the edition's data end are the last of these)."""
         return frame[pd.to_datetime(frame[date_column]) <= self.data_end]
 
+    def describe(self, text: str) -> str:
+        """A description written for the report's data (the ledger's: "on December 31, 2025", "2022-2025",
+        "by the end of 2025") rewritten for this edition's data end and period."""
+        end = str(schema.STUDY_END.year)
+        text = re.sub(rf"\b(December 31, {end}|31 December {end})\b", self.data_end_text, str(text))
+        text = re.sub(rf"\b{self.first_year}\s*[-–]\s*{end}\b", self.period, text)
+        return re.sub(rf"\b(end of|through|by) {end}\b", rf"\1 {self.last_year}", text)
+
+    def names_a_later_year(self, text: str) -> bool:
+        """Whether ``text`` names a year of the pilot after the edition's data end."""
+        return any(int(year) > self.last_year for year in re.findall(r"\b(202[2-9])\b", str(text)))
+
     def glue_words(self) -> None:
         """Glue the edition's words for the prose (see the module docstring)."""
         from myst_nb import glue
@@ -167,7 +180,7 @@ def open_page(clinic: str = "all", year: int | None = 2025, data_dir=None, min_c
     them in a rerun); the defaults give the published edition."""
     cohort = restrict(load_cohort(data_dir), clinic=clinic, year=year)
     edition = edition_of(cohort, clinic, year, data_dir, min_cell)
-    card = Card(compare=edition.published, min_cell=min_cell)
+    card = Card(compare=edition.published, min_cell=min_cell, edition=edition)
     if glue_words:
         edition.glue_words()
     return Page(cohort=cohort, edition=edition, card=card, published=ledger())

@@ -34,8 +34,12 @@ SCORECARD_COLUMNS = ["key", "section", "published", "computed", "within_precisio
 
 
 def ledger(data_dir: str | Path | None = None) -> pd.DataFrame:
-    """The ledger of published statistics, indexed by key."""
-    return published_table("statistics", data_dir).set_index("key")
+    """The ledger of published statistics, indexed by key. ``printed`` is the report's print as text,
+    exactly (a print such as "None" stays that word, not a missing value)."""
+    frame = published_table("statistics", data_dir)
+    path = Path(data_dir or Path(__file__).resolve().parent.parent / "data") / "published" / "statistics.csv"
+    frame["printed"] = pd.read_csv(path, usecols=["printed"], dtype=str, keep_default_na=False)["printed"]
+    return frame.set_index("key")
 
 
 #: The synthetic generator's calibration report, written beside the bundled cohort by ``python -m synthetic``.
@@ -100,7 +104,8 @@ def format_like_print(value: float, precision: float, unit: str = "") -> str:
 class Card:
     """The statistics one page computes, glued under their ledger keys and compared with the report."""
 
-    def __init__(self, data_dir: str | Path | None = None, compare: bool = True, min_cell: int | None = None):
+    def __init__(self, data_dir: str | Path | None = None, compare: bool = True, min_cell: int | None = None,
+                 edition=None):
         """``compare=False`` for a rerun (one clinic, fewer years, other data): values are glued and
         listed, but a comparison with the report's prints would mean nothing, so none is made.
 
@@ -111,6 +116,8 @@ class Card:
         is glued as "n/a". The published edition (``compare=True``) glues every value as computed."""
         self._ledger = ledger(data_dir)
         self.compare = compare
+        #: The edition (analysis.edition.Edition) a rerun's list of statistics is described for.
+        self.edition = edition
         #: Disclosure threshold in force (None: the published edition, nothing suppressed).
         self.min_cell = None if compare else (disclosure.DEFAULT_THRESHOLD if min_cell is None else int(min_cell))
         self._computed: dict[str, int | float] = {}
@@ -207,6 +214,11 @@ class Card:
         """A styled table for the end of the page (tag the cell ``hide-output`` to make it collapsible)."""
         frame = self.table()
         if not self.compare:
+            if self.edition is not None:
+                # the ledger describes the report's data: say the edition's dates instead, and leave out
+                # the statistics of years after the edition's data end (they are not computed in it)
+                frame = frame.assign(statistic=frame.statistic.map(self.edition.describe))
+                frame = frame[~frame.statistic.map(self.edition.names_a_later_year)]
             return (
                 frame[["statistic", "computed"]]
                 .style.hide(axis="index")

@@ -35,6 +35,8 @@ _E_NOTATION = re.compile(r"(?<![\w.])\d+(\.\d+)?e[-+]\d{2,3}(?![\w])")
 #: Text of a library warning or error.
 _LIBRARY_NOISE = re.compile(r"(Warning:|Traceback \(most recent call last\)|ConvergenceWarning|RuntimeWarning|"
                             r"optimization failed to converge|\|grad\||Error:)")
+#: A unit written after a value that is not there ("n/a %", "– %").
+_UNIT_AFTER_MARKER = re.compile(r"(?<![\w/])(n/a|–)\s?%")
 #: The rubric of the comparison with the report's prints.
 COMPARISON_HEADING = "Computed against published"
 
@@ -88,7 +90,8 @@ def _visible(markup: str) -> str:
 def _text_problems(text: str) -> list[str]:
     problems = []
     for pattern, what in ((_RAW_WORDS, "raw value"), (_LONG_FLOAT, "float with too many digits"),
-                          (_E_NOTATION, "number in e-notation"), (_LIBRARY_NOISE, "library message")):
+                          (_E_NOTATION, "number in e-notation"), (_LIBRARY_NOISE, "library message"),
+                          (_UNIT_AFTER_MARKER, "unit after a missing or withheld value")):
         for match in pattern.finditer(text):
             start = max(0, match.start() - 50)
             problems.append(f"{what} {match.group(0)!r} in …{text[start:match.end() + 50]}…")
@@ -104,6 +107,9 @@ def prose_of_page(html_text: str) -> str:
     article = soup.find("article") or soup
     for node in article.select("script, style, div.cell_input, div.highlight, .bd-toc, nav, pre"):
         node.decompose()
+    # a citation's year ("Garratt et al., 2025") is the year of a source, not a statement about the data
+    for node in article.select('a[href*="references.html"]'):
+        node.decompose()
     return re.sub(r"\s+", " ", article.get_text(" "))
 
 
@@ -116,11 +122,15 @@ def stray_in_text(text: str, *, last_year: int | None = None, published: bool = 
     if not published and COMPARISON_HEADING in text:
         problems.append(f"a comparison with the report's prints ({COMPARISON_HEADING!r}) outside the published edition")
     if last_year is not None:
-        # years of the pilot after the data end (a citation's year, 2026, is not a statement about the data)
-        for match in re.finditer(r"\b(202[2-5])\b", text):
-            if int(match.group(1)) > last_year:
-                start = max(0, match.start() - 60)
-                problems.append(f"year {match.group(1)} after the data end in …{text[start:match.end() + 40]}…")
+        # years of the pilot after the data end; a sentence about the report's own data ("The report, with
+        # data through 2025, found ...") and a price year ("in 2023 NOK") may name them
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            if re.search(r"\breport", sentence, re.IGNORECASE):
+                continue
+            for match in re.finditer(r"\b(202[2-5])\b(?!\s*(NOK|prices|kroner))", sentence):
+                if int(match.group(1)) > last_year:
+                    start = max(0, match.start() - 60)
+                    problems.append(f"year {match.group(1)} after the data end in …{sentence[start:match.end() + 40]}…")
     return problems
 
 

@@ -293,6 +293,8 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     sphinx = config.setdefault("sphinx", {})
     sphinx_config = sphinx.setdefault("config", {}) or {}
     sphinx_config["html_js_files"] = [*(sphinx_config.get("html_js_files") or []), EDITION_SCRIPT]
+    # the scorecard page and scorecard.csv compare with the report only in the published edition
+    sphinx_config["hatbook_compares_with_report"] = bool(variant.published)
     sphinx["config"] = sphinx_config
     local = sphinx.setdefault("local_extensions", {}) or {}
     for extension, path in list(local.items()):

@@ -140,3 +140,16 @@ def test_a_glued_number_or_sentence_is_not_stray():
     sentence = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "s"}},
                 "data": {"application/papermill.record/text/plain": "'None of the patients left.'"}}
     assert editions.stray_in_notebook(_notebook(number, sentence)) == []
+
+
+def test_what_the_year_check_lets_through():
+    text = ("The report, with data through 2025, found more. All costs are in 2023 NOK. "
+            "By 31 December 2022 there were 13 patients.")
+    assert editions.stray_in_text(text, last_year=2022, published=False) == []
+    assert editions.stray_in_text("In 2023 there were 13 patients.", last_year=2022, published=False)
+
+
+def test_a_unit_after_a_missing_value_is_found():
+    assert editions.stray_in_text("the share was n/a %.", published=False)
+    assert editions.stray_in_text("the share was \u2013%.", published=False)
+    assert editions.stray_in_text("2022\u20132025 and 3\u20134% of them", published=False) == []

@@ -69,6 +69,13 @@ def _fill(app, doctree, docname) -> None:
         return
     from analysis.scorecard import collect, ledger
 
+    if not app.config.hatbook_compares_with_report:
+        text = ("This edition is a rerun for other data than the report's, so its figures are not compared with "
+                "the report's prints; each computed page lists the statistics it computed at its end. The comparison "
+                "belongs to the published edition.")
+        for placeholder in placeholders:
+            placeholder.replace_self([nodes.paragraph(text=text)])
+        return
     card = collect(_execute_dir(app))
     book = ledger().reset_index()
     content: list[nodes.Node] = []
@@ -122,7 +129,7 @@ def _always_outdated(app, env, added, changed, removed):
 
 
 def _write_csv(app, exception) -> None:
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.format != "html" or not app.config.hatbook_compares_with_report:
         return
     from analysis.scorecard import SCORECARD_COLUMNS, collect
 
@@ -131,6 +138,8 @@ def _write_csv(app, exception) -> None:
 
 
 def setup(app):
+    # a rerun for other data (hatbook/rerun.py) sets this to False: it compares nothing with the report
+    app.add_config_value("hatbook_compares_with_report", True, "env")
     app.add_node(scorecard_node)
     app.add_directive("hatbook-scorecard", ScorecardDirective)
     app.connect("doctree-resolved", _fill)
