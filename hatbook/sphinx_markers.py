@@ -5,11 +5,19 @@ that could not be computed (see :mod:`analysis.disclosure`). The prose pastes th
 numeric format specs (``{glue:text}`key:.1f```, or ``page.md::key:.1f`` from another page), which myst-nb
 cannot apply to text: it would drop the value with a warning. This extension makes ``{glue:text}`` paste such text unchanged instead. The
 published edition does not load it.
+
+A mark pasted where the prose writes a unit after the number ("{glue:text}`key:.0f`%") would read "– %" or
+"n/a %": the unit of a value that is not there. The unit right after a pasted mark is dropped.
 """
 
 from __future__ import annotations
 
+import re
 from ast import literal_eval
+
+#: Pasted text that stands for a value not shown (analysis.disclosure's WITHHELD and NOT_ENOUGH_DATA).
+MARKS = {"\u2013", "n/a"}
+_UNIT = re.compile(r"^\s?(%|percentage points|percent)")
 
 
 def _lenient(original):
@@ -29,7 +37,20 @@ def _lenient(original):
     return format_plain_text
 
 
+def drop_units_after_marks(app, doctree, docname) -> None:
+    """Remove the unit written right after a pasted mark ("– %" becomes "–")."""
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.inline)):
+        if "pasted-text" not in node.get("classes", []) or node.astext().strip() not in MARKS:
+            continue
+        following = node.next_node(descend=False, siblings=True)
+        if isinstance(following, nodes.Text) and _UNIT.match(str(following)):
+            following.parent.replace(following, nodes.Text(_UNIT.sub("", str(following), count=1)))
+
+
 def setup(app):
+    app.connect("doctree-resolved", drop_units_after_marks)
     from myst_nb.ext.glue import crossref, roles
 
     # the role pastes a key of its own page; the cross-reference transform one of another page

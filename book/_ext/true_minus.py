@@ -20,8 +20,10 @@ def _true_minus(original):
 
 
 def setup(app):
-    from myst_nb.ext.glue import roles
+    from myst_nb.ext.glue import crossref, roles
 
-    if not getattr(roles.format_plain_text, "__true_minus__", False):
-        roles.format_plain_text = _true_minus(roles.format_plain_text)
+    # a paste from the page's own glue (the role) and from another page (the cross-reference transform)
+    for module in (roles, crossref):
+        if not getattr(module.format_plain_text, "__true_minus__", False):
+            module.format_plain_text = _true_minus(module.format_plain_text)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
