@@ -15,12 +15,15 @@ scorecard page.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from analysis import disclosure
 from analysis.data import published_table
@@ -211,7 +214,10 @@ class Card:
         return pd.DataFrame(rows, columns=["key", "statistic", "published", "computed", "match", "note"])
 
     def show(self):
-        """A styled table for the end of the page (tag the cell ``hide-output`` to make it collapsible)."""
+        """The table that ends a computed page, under its heading "Checked against the report": one row per
+        statistic in words, the report's print, this edition's value, ✓ or ✗ and the note that explains a
+        difference (a note that names the errata appendix links to it); a row that differs carries the class
+        ``hatbook-mismatch``. In a rerun: statistic and value only, nothing compared."""
         frame = self.table()
         if not self.compare:
             if self.edition is not None:
@@ -220,8 +226,9 @@ class Card:
                 frame = frame.assign(statistic=frame.statistic.map(self.edition.describe))
                 frame = frame[~frame.statistic.map(self.edition.names_a_later_year)]
             return (
-                frame[["statistic", "computed"]]
-                .style.hide(axis="index")
+                ScorecardStyler(frame[["statistic", "computed"]])
+                .hide(axis="index")
+                .relabel_index(list(VARIANT_LABELS), axis="columns")
                 .set_caption("Statistics computed on this page (a rerun: not compared with the report).")
                 .set_table_attributes('class="hatbook-table hatbook-scorecard"')
             )
@@ -232,13 +239,59 @@ class Card:
                 + ", ".join(unexplained.key)
             )
         matched = int((frame.match == "yes").sum())
-        caption = f"{matched} of {len(frame)} statistics on this page match the report at its printed precision."
+        caption = (f"{matched} of {len(frame)} statistics on this page agree with the report at its printed precision"
+                   + ("; rows marked ✗ differ, and their note says why." if matched < len(frame) else "."))
+        shown = frame.assign(match=frame.match.map({"yes": "✓", "no": "✗"}), note=frame.note.map(link_errata))
+        styler = ScorecardStyler(shown.drop(columns="key"))
+        styler.mismatched_rows = [i for i, match in enumerate(frame.match) if match == "no"]
         return (
-            frame.drop(columns="key")
-            .style.hide(axis="index")
+            styler.hide(axis="index")
+            .relabel_index(list(COMPARISON_LABELS), axis="columns")
             .set_caption(caption)
             .set_table_attributes('class="hatbook-table hatbook-scorecard"')
         )
+
+
+#: Column headings of a page's comparison with the report (statistic, published, computed, match, note);
+#: the scorecard page uses the same words.
+COMPARISON_LABELS = ("Statistic", "Report", "This edition", "Agrees", "Note")
+#: Column headings of a rerun's list of statistics (statistic, computed).
+VARIANT_LABELS = ("Statistic", "Value")
+#: The page that lists the report's own inconsistencies, as the built HTML names it (pages are side by side).
+ERRATA_PAGE = "appendix_errata.html"
+_ERRATA_WORDS = re.compile(r"\{doc\}`appendix_errata`|\bthe errata (appendix|page)\b")
+
+
+def link_errata(note: str) -> str:
+    """``note`` with its mention of the errata ("the errata appendix", "the errata page" or a ``{doc}`` role
+    naming it) as a link to that page; a note that names no erratum is returned as it is."""
+    if not note:
+        return note
+    escaped = html.escape(note, quote=False)
+
+    def link(match: re.Match) -> str:
+        words = "the errata appendix" if match.group(0).startswith("{doc}") else match.group(0)
+        return f'<a href="{ERRATA_PAGE}">{words}</a>'
+
+    return _ERRATA_WORDS.sub(link, escaped)
+
+
+class ScorecardStyler(Styler):
+    """A pandas Styler whose rendered rows listed in ``mismatched_rows`` carry ``class="hatbook-mismatch"``
+    (Styler itself classes cells only, and the highlight belongs to the row)."""
+
+    mismatched_rows: list[int] = []
+
+    def to_html(self, *args, **kwargs):
+        text = super().to_html(*args, **kwargs)
+        if not self.mismatched_rows or not isinstance(text, str):
+            return text
+        wanted = set(self.mismatched_rows)
+
+        def mark(match: re.Match) -> str:
+            return '<tr class="hatbook-mismatch">' + match.group(1) if int(match.group(2)) in wanted else match.group(0)
+
+        return re.sub(r"<tr>(\s*<td[^>]*class=\"data row(\d+) col0)", mark, text)
 
 
 def collect(execute_dir: str | Path, data_dir: str | Path | None = None) -> pd.DataFrame:

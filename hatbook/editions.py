@@ -37,8 +37,8 @@ _LIBRARY_NOISE = re.compile(r"(Warning:|Traceback \(most recent call last\)|Conv
                             r"optimization failed to converge|\|grad\||Error:)")
 #: A unit written after a value that is not there ("n/a %", "– %").
 _UNIT_AFTER_MARKER = re.compile(r"(?<![\w/])(n/a|–)\s?%")
-#: The rubric of the comparison with the report's prints.
-COMPARISON_HEADING = "Computed against published"
+#: The heading of the comparison with the report's prints.
+COMPARISON_HEADING = "Checked against the report"
 
 
 def stray_in_notebook(notebook) -> list[str]:

@@ -393,9 +393,11 @@ def banner(variant: Variant, home: bool = False) -> str:
 
 # --- executing pages --------------------------------------------------------------------------------------
 
-#: The end-of-page rubric of the comparison with the report, and what it becomes outside the published
-#: edition (where the table lists the page's statistics without comparing them).
-COMPARISON_RUBRIC = "Computed against published"
+#: The end-of-page heading of the comparison with the report, and what it becomes outside the published
+#: edition (where the table lists the page's statistics without comparing them). LEGACY_RUBRIC: the words of
+#: the earlier ``{rubric}`` a page may still end with; a variant renames it all the same.
+COMPARISON_RUBRIC = "Checked against the report"
+LEGACY_RUBRIC = "Computed against published"
 VARIANT_RUBRIC = "Statistics computed on this page"
 VARIANT_RUBRIC_TEXT = ("The table lists every statistic glued on this page, as computed for this edition; "
                        "an edition other than the published one is not compared with the report's prints.")
@@ -636,7 +638,7 @@ def finish_notebook(notebook, variant: Variant | None):
         notebook.cells.insert(0, note)
     if not variant.published:
         for cell in notebook.cells:
-            if cell.cell_type == "markdown" and COMPARISON_RUBRIC in cell.source:
+            if cell.cell_type == "markdown" and (COMPARISON_RUBRIC in cell.source or LEGACY_RUBRIC in cell.source):
                 cell.source = _variant_rubric(cell.source)
     if variant.data_dir is not None:
         notebook = _without_path(notebook, Path(variant.data_dir))
@@ -644,9 +646,9 @@ def finish_notebook(notebook, variant: Variant | None):
 
 
 def _variant_rubric(source: str) -> str:
-    """A markdown cell's ``{rubric} Computed against published`` (and the paragraph after it that says what
-    the comparison is) as the rubric of a variant."""
-    source = source.replace(COMPARISON_RUBRIC, VARIANT_RUBRIC)
+    """A markdown cell's heading ``## Checked against the report`` (or the earlier ``{rubric} Computed against
+    published``), and the paragraph after it that says what the comparison is, as the heading of a variant."""
+    source = source.replace(LEGACY_RUBRIC, VARIANT_RUBRIC).replace(COMPARISON_RUBRIC, VARIANT_RUBRIC)
 
     def explain(match: re.Match) -> str:
         paragraph = match.group(2)
@@ -654,8 +656,8 @@ def _variant_rubric(source: str) -> str:
             paragraph = VARIANT_RUBRIC_TEXT
         return match.group(1) + paragraph + match.group(3)
 
-    return re.sub(r"(```\{rubric\} " + VARIANT_RUBRIC + r"\n```\s*?\n\s*)(\S.*?)(\n\s*\n|\s*\Z)", explain, source,
-                  count=1, flags=re.S)
+    opening = r"(?:```\{rubric\} " + VARIANT_RUBRIC + r"\n```|^#+ " + VARIANT_RUBRIC + r")"
+    return re.sub(r"(" + opening + r"\s*?\n\s*)(\S.*?)(\n\s*\n|\s*\Z)", explain, source, count=1, flags=re.S | re.M)
 
 
 def _without_path(notebook, data_dir: Path):

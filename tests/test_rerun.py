@@ -27,7 +27,7 @@ from bs4 import BeautifulSoup
 from analysis import retention
 from analysis.cohort import DEFAULT_COHORT_DIR, load_cohort, restrict
 from analysis.scorecard import FREQUENCY_UNITS, ledger
-from hatbook import cli
+from hatbook import cli, editions
 from hatbook import rerun as rr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,9 +248,19 @@ def test_the_comparison_rubric_is_renamed_with_its_explanation():
     cell = ("```{rubric} Computed against published\n```\n\nThe table compares every statistic glued on this page "
             "with the value the report printed, at the\nreport's precision.\n\nAnother paragraph.")
     renamed = rr._variant_rubric(cell)
-    assert rr.COMPARISON_RUBRIC not in renamed and f"{{rubric}} {rr.VARIANT_RUBRIC}" in renamed
+    assert rr.LEGACY_RUBRIC not in renamed and f"{{rubric}} {rr.VARIANT_RUBRIC}" in renamed
     assert rr.VARIANT_RUBRIC_TEXT in renamed and "report printed" not in renamed
     assert renamed.endswith("\n\nAnother paragraph.")
+
+
+def test_the_comparison_heading_is_renamed_with_its_explanation():
+    cell = ("Exercise text.\n\n## Checked against the report\n\nThe table compares every statistic glued on this "
+            "page with the value the report printed, at the\nreport's precision.\n\nAnother paragraph.")
+    renamed = rr._variant_rubric(cell)
+    assert rr.COMPARISON_RUBRIC not in renamed and f"\n## {rr.VARIANT_RUBRIC}\n" in renamed
+    assert rr.VARIANT_RUBRIC_TEXT in renamed and "report printed" not in renamed
+    assert renamed.startswith("Exercise text.\n\n") and renamed.endswith("\n\nAnother paragraph.")
+    assert not editions.stray_in_text(renamed.replace("\n", " "), published=False)
 
 
 # --- guards ------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -127,3 +128,35 @@ def test_explain_unexplained_keeps_a_pages_own_note():
     card.explain("t6d_continued_n", "own note")
     card.explain_unexplained({"t6d_continued_n": "other", "t6d_discontinued_n": "added"})
     assert card._notes == {"t6d_continued_n": "own note", "t6d_discontinued_n": "added"}
+
+
+def test_the_comparison_marks_and_highlights_a_difference_and_links_the_errata(monkeypatch):
+    monkeypatch.setattr("myst_nb.glue", lambda *args, **kwargs: None)
+    card = Card()
+    card.glue("s6_1_patients_participated_total", 136)
+    card.glue("s6_1_one_year_retention_percent", 64.0, note="Printed twice (see the errata appendix) & <odd>.")
+    styled = card.show()
+    html = styled.to_html()
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
+    assert [h for h in re.findall(r">([^<>]+)</th>", rows[0])] == ["Statistic", "Report", "This edition", "Agrees", "Note"]
+    assert 'class="hatbook-mismatch"' not in rows[1] and ">✓</td>" in rows[1]
+    assert rows[2].startswith('<tr class="hatbook-mismatch">') and ">✗</td>" in rows[2]
+    assert '<a href="appendix_errata.html">the errata appendix</a>' in rows[2] and "&amp; &lt;odd&gt;" in rows[2]
+    assert "1 of 2 statistics" in html
+
+
+def test_a_note_without_the_errata_is_not_linked():
+    from analysis.scorecard import link_errata
+
+    assert link_errata("The synthetic cohort differs.") == "The synthetic cohort differs."
+    assert link_errata("see {doc}`appendix_errata`.") == 'see <a href="appendix_errata.html">the errata appendix</a>.'
+    assert link_errata("") == ""
+
+
+def test_a_rerun_lists_statistic_and_value_under_plain_headings(monkeypatch):
+    monkeypatch.setattr("myst_nb.glue", lambda *args, **kwargs: None)
+    card = Card(compare=False)
+    card.glue("s6_1_one_year_retention_percent", 50.0)
+    html = card.show().to_html()
+    assert re.findall(r">([^<>]+)</th>", html) == ["Statistic", "Value"] and "hatbook-mismatch" not in html
+    assert "Report" not in html and "✓" not in html

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -87,7 +89,10 @@ def test_scorecard_page_reports_the_comparison(built_html):
 )
 def test_each_computed_page_ends_with_its_comparison(built_html, page):
     text = (built_html / "book" / f"{page}.html").read_text(encoding="utf-8")
-    assert "Computed against published" in text and "hatbook-scorecard" in text
+    assert re.search(r"<h2>Checked against the report<a", text) and "hatbook-scorecard" in text
+    # in view without a click: the table's cell hides neither its output nor the table itself
+    cell = text[text.rindex('<div class="cell', 0, text.index("hatbook-scorecard")):text.index("hatbook-scorecard")]
+    assert "tag_hide-output" not in cell and "<details" not in cell
 
 
 #: The economic rows (section 6.7, Appendix 4 and the Executive summary's economic findings): computed on
