@@ -148,3 +148,41 @@ def nmb_slider_chart(comparisons: pd.DataFrame, label: str = "comparison", wtp: 
         .properties(height=max(80, 40 * len(data)))
     )
     return chart.properties(title=title) if title else chart
+
+
+def specification_curve_chart(icers: pd.DataFrame, choices, wtp: float = WTP_SEVERE, value: str = "icer",
+                              value_title: str = "ICER (NOK per QALY)", title: str | None = None) -> alt.VConcatChart:
+    """A specification curve: every specification's ``value`` (e.g. :func:`analysis.choices.icer_curve`,
+    sorted, with ``rank`` and ``published``) as a dot, the published reading marked, the ``wtp`` threshold
+    drawn; below it a panel with one row per option of ``choices`` (:data:`analysis.choices.CHOICES`)
+    showing which options each specification uses. Specifications without a ``value`` (no ICER) are left
+    out of the top panel but keep their column below."""
+    data = icers.copy()
+    data["reading"] = np.where(data["published"], "Published reading", "Other specification")
+    names = [c.name for c in choices if c.name in data.columns]
+    top_data = data.dropna(subset=[value])
+    x = alt.X("rank:Q", title="Specification (sorted by ICER)", scale=alt.Scale(domain=[0.5, len(data) + 0.5]), axis=alt.Axis(labels=False, ticks=False))
+    dots = alt.Chart(top_data).mark_point(filled=True, size=40).encode(
+        x=x, y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=",.0f")),
+        color=alt.Color("reading:N", scale=alt.Scale(domain=["Other specification", "Published reading"], range=[NEUTRAL, ACCENT]),
+                        legend=alt.Legend(title=None, orient="top")),
+        size=alt.condition("datum.published", alt.value(140), alt.value(40)),
+        tooltip=[alt.Tooltip(f"{value}:Q", title=value_title, format=",.0f"), "reading:N",
+                 *[alt.Tooltip(f"{n}:N") for n in names]])
+    rule = alt.Chart(pd.DataFrame({"wtp": [wtp], "label": [_wtp_label(wtp)]})).mark_rule(color=THRESHOLD_COLOUR, strokeDash=[4, 3]).encode(
+        y="wtp:Q", tooltip=alt.Tooltip("label:N", title="Threshold"))
+    top = alt.layer(dots, rule).properties(width=620, height=260, title=title or "")
+    long = []
+    for choice in choices:
+        if choice.name not in data.columns:
+            continue
+        for option, words in choice.options.items():
+            used = data[data[choice.name] == option]
+            long.append(pd.DataFrame({"rank": used["rank"], "option": f"{choice.label}: {words}", "published": used["published"]}))
+    panel_data = pd.concat(long, ignore_index=True) if long else pd.DataFrame(columns=["rank", "option", "published"])
+    order = list(dict.fromkeys(panel_data["option"]))
+    panel = alt.Chart(panel_data).mark_tick(thickness=2, size=10).encode(
+        x=alt.X("rank:Q", title=None, scale=alt.Scale(domain=[0.5, len(data) + 0.5]), axis=alt.Axis(labels=False, ticks=False)),
+        y=alt.Y("option:N", sort=order, title=None),
+        color=alt.condition("datum.published", alt.value(ACCENT), alt.value(NEUTRAL)))
+    return alt.vconcat(top, panel.properties(width=620, height=14 * max(len(order), 1))).resolve_scale(color="independent")

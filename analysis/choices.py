@@ -258,7 +258,46 @@ def curve_summary(curve: pd.DataFrame, thresholds=(825_000.0, 479_000.0)) -> dic
         under = (icers["icer"] < t) | dominant
         out[f"share_under_{int(t)}"] = float(under.mean()) if len(icers) else np.nan
     net = curve["net_delta_cost"].dropna()
+    out["icers"] = finite.to_numpy()
+    out["n_net"] = len(net)
     out["net_min"] = float(net.min()) if len(net) else np.nan
     out["net_max"] = float(net.max()) if len(net) else np.nan
     out["net_negative"] = float((net < 0).mean()) if len(net) else np.nan
     return out
+
+
+def curve_sentences(summary: dict, published_icer: float, severe: float = 825_000.0, other: float = 479_000.0) -> str:
+    """The specification curve in words for a reader (:func:`curve_summary`), every number from the values
+    (:mod:`analysis.formats`): how many specifications, the range and median of the ICER, the shares under
+    ``severe`` and ``other`` NOK per QALY, where the published reading lies, whether the quadrant changes,
+    and the range of the net incremental cost with the share below zero."""
+    from analysis import formats
+
+    n, n_icer = summary["n"], summary["n_icer"]
+    text = (f"Crossing the open choices gives {formats.count_words(n, 'specification')}. "
+            if n else "No specification could be computed. ")
+    if n_icer:
+        text += (f"Their ICERs run from {formats.nok(summary['icer_min'])} to {formats.nok(summary['icer_max'])} NOK per QALY "
+                 f"(median {formats.nok(summary['icer_median'])}). ")
+        for t, label in ((severe, "the reference level for severe conditions"), (other, None)):
+            share = summary[f"share_under_{int(t)}"]
+            words = formats.share_words(share)
+            text += (f"{words[0].upper() + words[1:]} of them ({formats.percent(100 * share)}) lie under {formats.nok(t)} NOK"
+                     + (f", {label}" if label else "") + ". ")
+        if np.isfinite(published_icer):
+            below = int((summary.get("icers", np.array([])) < published_icer).sum()) if "icers" in summary else None
+            side = "below" if published_icer < severe else "above"
+            text += f"The published reading, {formats.nok(published_icer)} NOK, lies {side} {formats.nok(severe)} NOK"
+            text += (f", with {formats.count_words(below, 'specification')} giving a lower ICER. " if below is not None else ". ")
+    statuses = {k: v for k, v in summary["statuses"].items() if k}
+    if len(statuses) > 1 or (statuses and cea.MORE_COSTLY_MORE_EFFECTIVE not in statuses):
+        parts = [f"{formats.count_words(v, 'specification')} *{k}*" for k, v in statuses.items()]
+        text += "The quadrant changes with the choices: " + ", ".join(parts) + "; only the first kind has an ICER. "
+    elif statuses:
+        text += "In every specification continued treatment costs more and gains more QALYs: the sign of the ICER does not change. "
+    if np.isfinite(summary["net_min"]):
+        text += (f"Net of the health-service offsets, the yearly extra cost runs from {formats.nok(summary['net_min'])} to "
+                 f"{formats.nok(summary['net_max'])} NOK; {formats.share_words(summary['net_negative'])} of the "
+                 f"{formats.number(summary['n_net'])} specifications crossed with the three offset samples "
+                 f"({formats.percent(100 * summary['net_negative'])}) make continued treatment cost-saving once the offsets are counted.")
+    return text.strip()
