@@ -287,12 +287,13 @@ def curve_sentences(summary: dict, published_icer: float, severe: float = 825_00
         if np.isfinite(published_icer):
             below = int((summary.get("icers", np.array([])) < published_icer).sum()) if "icers" in summary else None
             side = "below" if published_icer < severe else "above"
-            text += f"The published reading, {formats.nok(published_icer)} NOK, lies {side} {formats.nok(severe)} NOK"
+            text += f"The default reading, {formats.nok(published_icer)} NOK, lies {side} {formats.nok(severe)} NOK"
             text += (f", with {formats.count_words(below, 'specification')} giving a lower ICER. " if below is not None else ". ")
     statuses = {k: v for k, v in summary["statuses"].items() if k}
     if len(statuses) > 1 or (statuses and cea.MORE_COSTLY_MORE_EFFECTIVE not in statuses):
-        parts = [f"{formats.count_words(v, 'specification')} *{k}*" for k, v in statuses.items()]
-        text += "The quadrant changes with the choices: " + ", ".join(parts) + "; only the first kind has an ICER. "
+        parts = [f"*{k}* in {formats.count_words(v, 'specification')}" for k, v in statuses.items()]
+        text += ("The quadrant changes with the choices: continued treatment is " + ", ".join(parts)
+                 + f"; only *{cea.MORE_COSTLY_MORE_EFFECTIVE}* has a meaningful ICER. ")
     elif statuses:
         text += "In every specification continued treatment costs more and gains more QALYs: the sign of the ICER does not change. "
     if np.isfinite(summary["net_min"]):
