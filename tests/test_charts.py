@@ -43,3 +43,56 @@ def test_theme_gives_the_clinics_their_colours():
     config = charts.theme()["config"]
     assert config["range"]["category"][:2] == [charts.CLINIC_COLOURS["Oslo"], charts.CLINIC_COLOURS["Bergen"]]
     assert config["font"] == charts.FONT
+
+
+def bar_spec(**encoding) -> dict:
+    frame = pd.DataFrame({"year": [2022, 2023], "n_patients": [1234.5, 20.0]})
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("year:O", title="Year"), y=alt.Y("n_patients:Q", title="Patients", scale=alt.Scale(zero=False)),
+        tooltip=["year:O", "n_patients:Q"], **encoding,
+    ).properties(width=420)
+    return chart.to_dict()
+
+
+def test_a_single_view_fills_its_column_and_the_png_keeps_its_width():
+    spec = charts.readable(bar_spec())
+    shown = charts.responsive(spec)
+    assert shown["width"] == "container" and shown["autosize"]["type"] == "fit-x"
+    assert spec["width"] == 420 and charts.printed(shown)["width"] == charts.WIDTH
+    assert charts.printed(spec)["width"] == 420  # a fixed width is printed as it is
+    png = charts.chart_png(shown)  # vl-convert draws a container-width chart at the fallback width
+    width = int.from_bytes(png[16:20], "big")
+    assert charts.WIDTH * charts.PNG_SCALE <= width <= (charts.WIDTH + 200) * charts.PNG_SCALE
+
+
+def test_a_layered_view_fills_its_column_and_a_grid_keeps_its_panels():
+    frame = pd.DataFrame({"x": [1, 2], "y": [3, 4], "g": ["a", "b"]})
+    base = alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q").properties(width=300)
+    layered = charts.responsive((base + base.mark_point()).to_dict())
+    assert layered["width"] == "container" and all("width" not in part for part in layered["layer"])
+    faceted = base.encode(column="g:N").to_dict()
+    assert not charts.is_single_view(faceted) and charts.responsive(faceted) == faceted
+    assert not charts.is_single_view(alt.hconcat(base, base).to_dict())
+
+
+def test_tooltips_are_titled_in_words_and_formatted():
+    spec = charts.readable(bar_spec(color=alt.Color("clinic_name:N", title="Clinic")))
+    tooltip = spec["encoding"]["tooltip"]
+    assert [t["title"] for t in tooltip] == ["Year", "Patients"]  # the axes' titles, not field names
+    assert tooltip[1]["format"] == ",.3~f" and "format" not in tooltip[0]
+    assert charts.words("n_patients") == "N patients"
+
+
+def test_bars_start_at_zero_and_the_chart_is_described():
+    spec = charts.readable(bar_spec())
+    assert "zero" not in spec["encoding"]["y"].get("scale", {})
+    assert spec["description"] == "Bar chart: Patients by Year."
+    titled = charts.readable({**bar_spec(), "title": "Patients per year"})
+    assert titled["description"] == "Patients per year"
+    html = charts.chart_html(charts.responsive(spec))
+    assert 'aria-label="Bar chart: Patients by Year."' in html and 'renderer: "svg"' in html
+
+
+def test_labels_and_legends_are_not_cut():
+    config = charts.theme()["config"]
+    assert config["legend"]["labelLimit"] == 0 and config["axis"]["labelLimit"] >= 300

@@ -79,7 +79,8 @@ def test_computed_sections_match_the_report_where_it_is_consistent(scorecard):
 
 def test_scorecard_page_reports_the_comparison(built_html):
     text = (built_html / "book" / "scorecard.html").read_text(encoding="utf-8")
-    assert "match the published value" in text and "Share matching" in text
+    assert "match the published value" in text and "Share agreeing" in text and "scorecard.csv" in text
+    assert re.search(r"<a class=\"reference internal\" href=\"ch06_1_enrollment_retention.html\">6.1</a>", text)
 
 
 @pytest.mark.parametrize(

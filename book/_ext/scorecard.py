@@ -1,11 +1,13 @@
-"""Sphinx extension: the whole-book scorecard of computed against published statistics.
+"""Sphinx extension: the whole-book scorecard, every computed statistic checked against the report.
 
 Every computed page glues its statistics under their ledger keys (:class:`analysis.scorecard.Card`);
 myst-nb writes each executed notebook's glue data to ``<build>/jupyter_execute/<page>.glue.json``.
 This extension reads them all (:func:`analysis.scorecard.collect`):
 
 * the directive ``{hatbook-scorecard}`` becomes, on its page, a table per report section (statistics
-  in the ledger, computed, matching at the printed precision) and the list of those that differ;
+  in the ledger, computed, agreeing at the printed precision; each section linked to the page that
+  computes it), the list of those that differ under the labels every page's own check uses (statistic,
+  report, this edition, ✓ or ✗, page) and, in HTML, a link to ``scorecard.csv``;
 * at the end of an HTML build it writes ``scorecard.csv`` (``key, section, published, computed,
   within_precision``) into the output folder, for machines.
 
@@ -38,8 +40,15 @@ def _execute_dir(app) -> Path:
     return Path(app.outdir).parent / "jupyter_execute"
 
 
-def _table(header: list[str], rows: list[list[str]], classes: str = "hatbook-table") -> nodes.table:
-    table = nodes.table(classes=[classes])
+def _cell(cell) -> nodes.paragraph:
+    """A table cell's paragraph: ``cell`` as text, or a node (a link) as it is."""
+    if isinstance(cell, nodes.Node):
+        return cell if isinstance(cell, nodes.paragraph) else nodes.paragraph("", "", cell)
+    return nodes.paragraph(text=str(cell))
+
+
+def _table(header: list[str], rows: list[list], classes: str = "hatbook-table", row_classes: list[str] | None = None) -> nodes.table:
+    table = nodes.table(classes=classes.split())
     group = nodes.tgroup(cols=len(header))
     table += group
     for _ in header:
@@ -48,14 +57,33 @@ def _table(header: list[str], rows: list[list[str]], classes: str = "hatbook-tab
     group += head
     body = nodes.tbody()
     group += body
-    for cells, parent in [(header, head)] + [(r, body) for r in rows]:
+    for number, (cells, parent) in enumerate([(header, head)] + [(r, body) for r in rows]):
         row = nodes.row()
+        if number and row_classes:
+            row["classes"].append(row_classes[number - 1])
         for cell in cells:
             entry = nodes.entry()
-            entry += nodes.paragraph(text=str(cell))
+            entry += _cell(cell)
             row += entry
         parent += row
     return table
+
+
+def _page_link(app, fromdoc: str, page: str, text: str):
+    """``text`` linked to the built page of ``page`` (a docname), where the builder makes links (HTML);
+    the text alone elsewhere or when the page is not in the book."""
+    if app.builder.format != "html" or page not in app.env.all_docs:
+        return nodes.Text(text)
+    return nodes.reference(text, text, refuri=app.builder.get_relative_uri(fromdoc, page), internal=True)
+
+
+def _csv_link(docname: str) -> nodes.paragraph:
+    """The paragraph that links ``scorecard.csv`` (written at the root of the HTML output)."""
+    uri = "../" * docname.count("/") + CSV_NAME
+    paragraph = nodes.paragraph(text="The same comparison, one row per statistic, for machines: ")
+    paragraph += nodes.reference(CSV_NAME, CSV_NAME, refuri=uri)
+    paragraph += nodes.Text(" (columns key, section, published, computed and within_precision).")
+    return paragraph
 
 
 def _section_order(section: str) -> tuple:
@@ -67,7 +95,7 @@ def _fill(app, doctree, docname) -> None:
     placeholders = list(doctree.findall(scorecard_node))
     if not placeholders:
         return
-    from analysis.scorecard import collect, ledger
+    from analysis.scorecard import COMPARISON_LABELS, collect, format_like_print, ledger
 
     if not app.config.hatbook_compares_with_report:
         text = ("This edition is a rerun for other data than the report's, so its figures are not compared with "
@@ -94,32 +122,42 @@ def _fill(app, doctree, docname) -> None:
             )
         )
         per_section = card.groupby("section").agg(computed=("key", "size"), matching=("within_precision", "sum"))
+        # a section is linked to the page that computes most of its statistics
+        home = card.groupby("section").page.agg(lambda pages: pages.value_counts().index[0])
         in_ledger = book.groupby("section").size()
         rows = []
         for section in sorted(per_section.index, key=_section_order):
             counts = per_section.loc[section]
             rows.append(
                 [
-                    section,
+                    _page_link(app, docname, home[section], section),
                     int(in_ledger.get(section, 0)),
                     int(counts.computed),
                     int(counts.matching),
                     f"{100 * counts.matching / counts.computed:.1f}%",
                 ]
             )
-        content.append(_table(["Section", "In the ledger", "Computed", "Match", "Share matching"], rows))
-        differ = card[~card.within_precision].merge(book[["key", "printed", "description"]], on="key")
+        content.append(_table(["Section", "In the ledger", "Computed", "Agree with the report", "Share agreeing"], rows))
+        columns = ["key", "printed", "description", "precision", "unit"]
+        differ = card[~card.within_precision].merge(book[columns], on="key")
         if len(differ):
-            content.append(nodes.paragraph(text="Statistics whose computed value differs from the print:"))
+            content.append(nodes.paragraph(text=(
+                "Statistics whose value in this edition differs from the report's print (each page's own "
+                "check, at its end, says why):")))
             content.append(
                 _table(
-                    ["Key", "Statistic", "Published", "Computed", "Page"],
+                    list(COMPARISON_LABELS[:4]) + ["Section"],
                     [
-                        [r.key, r.description, r.printed, f"{r.computed:g}", r.page]
+                        [r.description, r.printed, format_like_print(r.computed, r.precision, r.unit), "✗",
+                         _page_link(app, docname, r.page, r.section)]
                         for r in differ.itertuples()
                     ],
+                    classes="hatbook-table hatbook-scorecard",
+                    row_classes=["hatbook-mismatch"] * len(differ),
                 )
             )
+        if app.builder.format == "html":
+            content.append(_csv_link(docname))
     for placeholder in placeholders:
         placeholder.replace_self(content)
 
