@@ -186,3 +186,16 @@ def specification_curve_chart(icers: pd.DataFrame, choices, wtp: float = WTP_SEV
         y=alt.Y("option:N", sort=order, title=None),
         color=alt.condition("datum.published", alt.value(ACCENT), alt.value(NEUTRAL)))
     return alt.vconcat(top, panel.properties(width=620, height=14 * max(len(order), 1))).resolve_scale(color="independent")
+
+
+def convergence_chart(running: pd.DataFrame, title: str | None = None) -> alt.LayerChart:
+    """The running estimate of a probability as replicates accumulate (:func:`analysis.uncertainty.running_probability`:
+    ``n``, ``probability``, ``lower``, ``upper``), with its band of -/+ 1.96 Monte Carlo standard errors."""
+    data = running[["n", "probability", "lower", "upper"]].copy()
+    x = alt.X("n:Q", title="Replicates", axis=alt.Axis(format=",.0f"))
+    band = alt.Chart(data).mark_area(opacity=0.25, color=LIGHT).encode(x=x, y=alt.Y("lower:Q", title="Probability cost-effective",
+                                                                                       axis=alt.Axis(format=".0%")), y2="upper:Q")
+    line = alt.Chart(data).mark_line(color=ACCENT).encode(
+        x=x, y="probability:Q", tooltip=[alt.Tooltip("n:Q", title="Replicates", format=",.0f"),
+                                         alt.Tooltip("probability:Q", title="Probability", format=".1%")])
+    return alt.layer(band, line).properties(width=560, height=220, title=title or "")
