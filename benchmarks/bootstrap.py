@@ -9,6 +9,10 @@ groups), each the median of ``--repeat`` runs:
   is 5 seconds for 5,000);
 * ``bootstrap_and_curves``: the same plus the deltas of both comparisons, the acceptability curve
   (0 to 2,000,000 NOK per QALY) and the EVPI curve;
+* ``bootstrap_mcse``: the Monte Carlo standard errors of the figures of one comparison (closed form and
+  batch means, :func:`analysis.uncertainty.bootstrap_mcse`) and the running estimate of the probability;
+* ``specification_curve``: the samples under every value set and every combination of the open choices
+  (:mod:`analysis.choices`, section 6.7's specification curve);
 * ``same_seed_identical``: whether two runs with the same seed give identical replicates (not a time).
 
 The previous figures in the output file, if any, are printed next to the new ones before it is replaced.
@@ -25,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis import cost_utility, uncertainty  # noqa: E402
+from analysis import choices, cost_utility, health_services, uncertainty  # noqa: E402
 from analysis.cohort import load_cohort  # noqa: E402
 from benchmarks.record import write_and_compare  # noqa: E402
 
@@ -60,10 +64,23 @@ def main(argv: list[str] | None = None) -> int:
             uncertainty.ceac(deltas)
             uncertainty.evpi(deltas)
 
+    deltas = uncertainty.replicate_deltas(means(), "continued", "unplanned")
+
+    def mcse():
+        uncertainty.bootstrap_mcse(deltas)
+        uncertainty.running_probability(deltas)
+
+    def curve():
+        samples = choices.samples_by_value_set(cohort, cost_utility.clinic_accounts())
+        choices.specification_curve(samples, health_services.registry_periods(cohort.health_service_use),
+                                    health_services.trajectory_groups(cohort.episodes))
+
     first, second = means(), means()
     figures = {
         "bootstrap_means": {"median_seconds": statistics.median(runs := _timed(means, args.repeat)), "runs": runs},
         "bootstrap_and_curves": {"median_seconds": statistics.median(runs := _timed(curves, args.repeat)), "runs": runs},
+        "bootstrap_mcse": {"median_seconds": statistics.median(runs := _timed(mcse, args.repeat)), "runs": runs},
+        "specification_curve": {"median_seconds": statistics.median(runs := _timed(curve, args.repeat)), "runs": runs},
         "same_seed_identical": bool(first.equals(second)),
     }
     write_and_compare(Path(args.out), {"replicates": n, "patients": int(len(sample)), "figures": figures})
