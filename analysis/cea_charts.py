@@ -161,7 +161,8 @@ def specification_curve_chart(icers: pd.DataFrame, choices, wtp: float = WTP_SEV
     data["reading"] = np.where(data["published"], "Published reading", "Other specification")
     names = [c.name for c in choices if c.name in data.columns]
     top_data = data.dropna(subset=[value])
-    x = alt.X("rank:Q", title="Specification (sorted by ICER)", scale=alt.Scale(domain=[0.5, len(data) + 0.5]), axis=alt.Axis(labels=False, ticks=False))
+    x = alt.X("rank:Q", title="Specification (sorted by ICER)", scale=alt.Scale(domain=[0.5, len(data) + 0.5]),
+              axis=alt.Axis(labels=False, ticks=False))
     dots = alt.Chart(top_data).mark_point(filled=True, size=40).encode(
         x=x, y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(format=",.0f")),
         color=alt.Color("reading:N", scale=alt.Scale(domain=["Other specification", "Published reading"], range=[NEUTRAL, ACCENT]),

@@ -115,7 +115,8 @@ def episode_qalys(questionnaires: pd.DataFrame, episodes: pd.DataFrame, data_end
     inside = (joined["questionnaire_date"] >= joined["admission_date"]) & (joined["questionnaire_date"] <= joined["until"])
     first = joined[inside].groupby("index")["episode"].min()
     answers = answers.assign(episode=first.reindex(answers.index).fillna(-1).to_numpy())
-    answers = answers.groupby(["patient_id", "questionnaire_date"], as_index=False).agg(utility=("utility", "mean"), episode=("episode", "max"))
+    answers = answers.groupby(["patient_id", "questionnaire_date"], as_index=False).agg(
+        utility=("utility", "mean"), episode=("episode", "max"))
     rows = []
     for patient, one in answers.sort_values(["patient_id", "questionnaire_date"]).groupby("patient_id", sort=True):
         t = (one["questionnaire_date"] - pd.Timestamp("1970-01-01")).dt.days.to_numpy() / BASE_YEAR_DAYS
@@ -227,7 +228,8 @@ def samples_by_value_set(cohort, accounts: pd.DataFrame, names=None) -> dict[str
     out = {}
     for name in names:
         values = quality_of_life.value_set(country=name)
-        sample = cu.patient_table(cohort.episodes, cohort.patients, cohort.questionnaires, cohort.data_end, accounts=accounts, values=values)
+        sample = cu.patient_table(cohort.episodes, cohort.patients, cohort.questionnaires, cohort.data_end,
+                                  accounts=accounts, values=values)
         within = episode_qalys(cohort.questionnaires, cohort.episodes, cohort.data_end, values)
         out[name] = sample.merge(within, on="patient_id", how="left").fillna({"qalys_within": 0.0})
     return out

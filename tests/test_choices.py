@@ -82,7 +82,8 @@ def test_bundled_cohort_reproduces_the_issue_table():
     cohort = open_page("all", 2025, None, 5).cohort
     accounts = cu.edition_accounts(getattr(cohort, "accounts", None))[0]
     samples = ch.samples_by_value_set(cohort, accounts)
-    curve = ch.specification_curve(samples, hs.registry_periods(cohort.health_service_use), hs.trajectory_groups(cohort.episodes))
+    periods, groups = hs.registry_periods(cohort.health_service_use), hs.trajectory_groups(cohort.episodes)
+    curve = ch.specification_curve(samples, periods, groups)
     base = {k: v for k, v in ch.defaults().items() if k not in ("offset_sample",)}
 
     def row(offset_sample="all", **changes):
@@ -99,3 +100,15 @@ def test_bundled_cohort_reproduces_the_issue_table():
     assert round(row(annual_cost="in_treatment", annual_qalys="measured_span")["icer"]) == 1_215_033
     assert round(row(averaging="ratio_of_means")["icer"]) == 583_436
     assert [round(row(offset_sample=o)["net_delta_cost"]) for o in ("all", "after", "qaly_sample")] == [-6_540, -12_780, -24_871]
+
+
+def test_curve_sentences_say_when_the_quadrant_changes():
+    summary = {"n": 4, "n_icer": 2, "icer_min": 500_000.0, "icer_max": 900_000.0, "icer_median": 700_000.0,
+               "share_under_825000": 0.25, "share_under_479000": 0.0, "icers": np.array([500_000.0, 900_000.0]),
+               "statuses": {"more costly, more effective": 2, "dominated": 2},
+               "net_min": -10.0, "net_max": 10.0, "net_negative": 0.5, "n_net": 12}
+    text = ch.curve_sentences(summary, 900_000.0)
+    assert "The quadrant changes" in text and "*dominated* in 2 specifications" in text
+    assert "500,000 to 900,000" in text and "with 1 specification giving a lower ICER" in text
+    summary["statuses"] = {"more costly, more effective": 4}
+    assert "does not change" in ch.curve_sentences(summary, 900_000.0)
