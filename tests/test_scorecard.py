@@ -160,3 +160,21 @@ def test_a_rerun_lists_statistic_and_value_under_plain_headings(monkeypatch):
     html = card.show().to_html()
     assert re.findall(r">([^<>]+)</th>", html) == ["Statistic", "Value"] and "hatbook-mismatch" not in html
     assert "Report" not in html and "✓" not in html
+
+
+def test_each_section_of_the_scorecard_page_links_to_its_page_of_the_book():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "book" / "_ext" / "scorecard.py"
+    spec = importlib.util.spec_from_file_location("scorecard_extension", path)
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    docs = ["book/ch06_results", "book/ch06_1_enrollment_retention", "book/ch03_hat_in_norway", "book/appendix3_outcomes",
+            "book/executive_summary", "book/index"]
+    assert extension.section_page("6", docs) == "book/ch06_results"
+    assert extension.section_page("6.1", docs) == "book/ch06_1_enrollment_retention"
+    assert extension.section_page("3.2", docs) == "book/ch03_hat_in_norway"
+    assert extension.section_page("Appendix 3", docs) == "book/appendix3_outcomes"
+    assert extension.section_page("Executive summary", docs) == "book/executive_summary"
+    assert extension.section_page("6.9", docs) == "book/ch06_results" and extension.section_page("9", docs) is None

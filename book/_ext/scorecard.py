@@ -77,6 +77,29 @@ def _page_link(app, fromdoc: str, page: str, text: str):
     return nodes.reference(text, text, refuri=app.builder.get_relative_uri(fromdoc, page), internal=True)
 
 
+def section_page(section: str, docs) -> str | None:
+    """The page of the book that holds the report's ``section`` ("6.1", "6", "Appendix 3", "Executive
+    summary"), among the docnames ``docs``; None when none does."""
+    section = section.strip()
+    if section == "Executive summary":
+        prefixes = ["book/executive_summary"]
+    elif section.startswith("Appendix "):
+        prefixes = [f"book/appendix{section.split()[-1]}_"]
+    elif section.replace(".", "").isdigit():
+        chapter, _, part = section.partition(".")
+        prefixes = [f"book/ch{int(chapter):02d}_{part}_"] if part else []
+        prefixes.append(f"book/ch{int(chapter):02d}_")
+    else:
+        return None
+    for prefix in prefixes:
+        # a chapter's own page ("ch06_results") before its sections' pages ("ch06_1_...")
+        found = sorted((d for d in docs if d.startswith(prefix) or d == prefix),
+                       key=lambda d: (d[len(prefix):len(prefix) + 1].isdigit(), d))
+        if found:
+            return found[0]
+    return None
+
+
 def _csv_link(docname: str) -> nodes.paragraph:
     """The paragraph that links ``scorecard.csv`` (written at the root of the HTML output)."""
     uri = "../" * docname.count("/") + CSV_NAME
@@ -122,8 +145,9 @@ def _fill(app, doctree, docname) -> None:
             )
         )
         per_section = card.groupby("section").agg(computed=("key", "size"), matching=("within_precision", "sum"))
-        # a section is linked to the page that computes most of its statistics
-        home = card.groupby("section").page.agg(lambda pages: pages.value_counts().index[0])
+        # a section is linked to its page in the book, else to the page that computes most of its statistics
+        computes = card.groupby("section").page.agg(lambda pages: pages.value_counts().index[0])
+        home = {section: section_page(section, app.env.all_docs) or page for section, page in computes.items()}
         in_ledger = book.groupby("section").size()
         rows = []
         for section in sorted(per_section.index, key=_section_order):
