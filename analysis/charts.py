@@ -266,6 +266,13 @@ def describe(spec: dict) -> str:
         return str(title)
     kinds = {"bar": "Bar chart", "line": "Line chart", "point": "Dot chart", "circle": "Dot chart",
              "area": "Area chart", "rule": "Chart", "rect": "Heat map", "tick": "Dot chart", "text": "Chart"}
+    if all(_mark_type(v) == "text" for v in _views(spec)):
+        # a chart that only says something (a rerun's "not enough data" in place of a figure) is its words
+        rows = [row for values in (spec.get("datasets") or {}).values() for row in values]
+        rows += list((spec.get("data") or {}).get("values") or [])
+        texts = [str(v) for row in rows if isinstance(row, dict) for v in row.values() if isinstance(v, str)]
+        if len(texts) == 1:
+            return texts[0]
     # reference rules and labels (a line at zero, a threshold) say nothing of what the chart plots
     views = [v for v in _views(spec) if _mark_type(v) not in ("rule", "text")] or list(_views(spec))
     kind = next((kinds[_mark_type(v)] for v in views if _mark_type(v) in kinds), "Chart")

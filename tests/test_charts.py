@@ -96,3 +96,10 @@ def test_bars_start_at_zero_and_the_chart_is_described():
 def test_labels_and_legends_are_not_cut():
     config = charts.theme()["config"]
     assert config["legend"]["labelLimit"] == 0 and config["axis"]["labelLimit"] >= 300
+
+
+def test_a_chart_that_only_says_something_is_described_by_its_words():
+    from analysis import disclosure
+
+    spec = charts.readable(disclosure.placeholder_chart("Not enough patients to draw this figure").to_dict())
+    assert spec["description"] == "Not enough patients to draw this figure"

@@ -306,7 +306,6 @@ def test_every_chart_is_drawn(every_page):
     assert any(entry[DESKTOP]["charts"] for entry in every_page.values()), "no page of the book has a chart"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 22 item 4: charts of fixed width are wider than a phone's column")
 def test_every_chart_fits_its_column(every_page):
     too_wide = {
         f"{name} at {width} px": layout["overflowing"]
