@@ -69,22 +69,59 @@ def chart_id(spec: dict) -> str:
     return f"hatbook-chart-{digest[:12]}"
 
 
+#: Script of a grid of views (concatenated or faceted) wider than its column: its panels are redrawn
+#: narrower, labels and text at full size, until the drawing fits (at most three tries; CSS scales what is
+#: still too wide). A single view needs none of this: it takes its column's width (:func:`responsive`).
+NARROWER = """
+  function narrower(part, factor) {
+    if (Array.isArray(part)) { return part.map(function (p) { return narrower(p, factor); }); }
+    if (!part || typeof part !== "object") { return part; }
+    var out = {};
+    Object.keys(part).forEach(function (key) {
+      var value = part[key];
+      if (key === "data" || key === "datasets" || key === "config") { out[key] = value; }
+      else if (key === "width" && typeof value === "number") { out[key] = Math.max(60, Math.floor(value * factor)); }
+      else { out[key] = narrower(value, factor); }
+    });
+    return out;
+  }
+  function fit(box, drawn, tries, factor) {
+    var svg = box.querySelector("svg");
+    var natural = svg ? parseFloat(svg.getAttribute("width")) : 0, room = box.clientWidth;
+    if (!natural || !room || natural <= room + 1 || tries <= 0) { return; }
+    factor = factor * room / natural * 0.98;
+    drawn.finalize();
+    var narrow = narrower(spec, factor), view = (narrow.config || {}).view;
+    if (view && typeof view.continuousWidth === "number") {  // panels that take the theme's width
+      narrow.config = Object.assign({}, narrow.config, {view: Object.assign({}, view, {continuousWidth: Math.max(60, Math.floor(view.continuousWidth * factor))})});
+    }
+    window.vegaEmbed(box, narrow, options).then(function (again) { fit(box, again, tries - 1, factor); });
+  }
+"""
+
+
 def chart_html(spec: dict) -> str:
     """HTML that draws ``spec`` with the locally shipped ``vegaEmbed`` (no network), as SVG: the drawing
     then scales with its column (book/_static/hatbook.css) and carries the chart's description as its
-    accessible name. The box is a figure named by the same description."""
+    accessible name. The box is a figure named by the same description. A grid of views wider than its
+    column is redrawn with narrower panels (:data:`NARROWER`)."""
     element = chart_id(spec)
     payload = json.dumps(spec, sort_keys=True).replace("</", "<\\/")
     label = html.escape(str(spec.get("description") or ""), quote=True)
     named = f' role="figure" aria-label="{label}"' if label else ""
+    grid = not is_single_view(spec)
     return (
         f'<div id="{element}" class="hatbook-chart"{named}></div>\n'
         '<script type="text/javascript">\n'
         "(function () {\n"
         f"  var spec = {payload};\n"
-        "  function draw() {\n"
-        f'    if (window.vegaEmbed) {{ window.vegaEmbed("#{element}", spec, {{actions: false, renderer: "svg"}}); }}\n'
-        "    else { window.setTimeout(draw, 50); }\n"
+        '  var options = {actions: false, renderer: "svg"};\n'
+        + (NARROWER if grid else "")
+        + "  function draw() {\n"
+        f'    if (window.vegaEmbed) {{ var box = document.getElementById("{element}");\n'
+        + ("      window.vegaEmbed(box, spec, options).then(function (drawn) { fit(box, drawn, 3, 1); }); }\n" if grid
+           else "      window.vegaEmbed(box, spec, options); }\n")
+        + "    else { window.setTimeout(draw, 50); }\n"
         "  }\n"
         "  draw();\n"
         "})();\n"

@@ -103,3 +103,12 @@ def test_a_chart_that_only_says_something_is_described_by_its_words():
 
     spec = charts.readable(disclosure.placeholder_chart("Not enough patients to draw this figure").to_dict())
     assert spec["description"] == "Not enough patients to draw this figure"
+
+
+def test_only_a_grid_of_views_is_redrawn_narrower_when_its_column_is_narrow():
+    frame = pd.DataFrame({"x": [1, 2], "y": [3, 4]})
+    base = alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q").properties(width=300)
+    grid = charts.chart_html(charts.responsive(alt.hconcat(base, base).to_dict()))
+    single = charts.chart_html(charts.responsive(base.to_dict()))
+    assert "function narrower" in grid and "fit(box, drawn, 3, 1)" in grid
+    assert "narrower" not in single and '"width": "container"' in single
