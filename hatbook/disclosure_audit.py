@@ -642,7 +642,8 @@ def editions(paths: Iterable[Path]) -> list[Edition]:
                     clinic=str(record.get("clinic", "all")),
                     year=int(record.get("year", 0)),
                     threshold=record.get("threshold"),
-                    data_dir=record.get("data_dir"),
+                    # the data an edition was computed from: only editions of the same data are compared
+                    data_dir=record.get("data", record.get("data_dir")),
                     published=bool(record.get("published")) or record.get("threshold") is None,
                 )
             )

@@ -173,3 +173,18 @@ def test_real_leaks_of_the_2022_editions_built_from_main():
         ("oslo-2022", km, where.format(3, "0.2957"), step.format(34, 32), "2"),
         ("oslo-2022", km, where.format(4, "0.3285"), step.format(32, 31), "1"),
     ]
+
+
+def test_editions_of_other_data_are_not_compared(tmp_path):
+    """Both clinics on one data set minus Oslo on another recovers nothing: they are different people."""
+    import json as _json
+
+    from hatbook import disclosure_audit as audit_module
+
+    for name, clinic, data in (("all-2025-data-fifth", "all", "fifth"), ("oslo-2025", "Oslo", None)):
+        folder = tmp_path / name
+        (folder / "html").mkdir(parents=True)
+        record = {"variant": name, "clinic": clinic, "year": 2025, "data": data, "threshold": 5, "published": False}
+        (folder / "headline.json").write_text(_json.dumps(record), encoding="utf-8")
+    found = {e.name: e.data_dir for e in audit_module.editions([tmp_path])}
+    assert found == {"all-2025-data-fifth": "fifth", "oslo-2025": None}
