@@ -293,58 +293,7 @@ def joint_pattern(tables: Mapping[str, pd.DataFrame], count: str, threshold: int
         cells = {e: pd.Series(SHOWN, index=t.index) for e, t in tables.items()}
         return Pattern(cells=cells, totals={e: s.copy() for e, s in cells.items()})
     problem = _Problem(tables, count, int(threshold), published, groups, total)
-    for i, var in enumerate(problem.vars):
-        if var.suppressible and problem.sensitive(i):
-            var.status = SMALL
-    # phase 1, relation by relation: no relation alone may pin a hidden cell or a small rest
-    changed = True
-    while changed:
-        changed = False
-        for i in problem.targets():
-            for r in problem.relations_of.get(i, ()):
-                while problem.pinned_by(i, r):
-                    members = sorted(problem.relations[r])
-                    demotions = [k for k in members if problem.vars[k].status == SMALL]
-                    freeing = None
-                    for k in demotions:
-                        problem.vars[k].status = WITHHELD
-                        if not problem.pinned_by(i, r):
-                            freeing = k
-                            break
-                        problem.vars[k].status = SMALL
-                    if freeing is not None:
-                        changed = True
-                        break
-                    hides = sorted((k for k in members if _hideable(problem, k)), key=lambda k: _order(problem, k))
-                    if not hides:
-                        break  # left to phase 2
-                    problem.vars[hides[0]].status = WITHHELD
-                    changed = True
-    # phase 2, all relations at once (the linear programme)
-    exposed: set[int] = set()
-    for _ in range(10 * len(problem.vars) + 10):
-        pinned = next((i for i in problem.targets() if i not in exposed and problem.pinned(i)), None)
-        if pinned is None:
-            break
-        related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
-        demotions = [k for k in related if problem.vars[k].status == SMALL]
-        hides = sorted((k for k in related if _hideable(problem, k)), key=lambda k: _order(problem, k))
-        chosen = None
-        for k, new in [(k, WITHHELD) for k in demotions] + [(k, WITHHELD) for k in hides]:
-            old = problem.vars[k].status
-            problem.vars[k].status = new
-            if not problem.pinned(pinned):
-                chosen = k
-                break
-            problem.vars[k].status = old
-        if chosen is not None:
-            continue
-        if hides:
-            problem.vars[hides[0]].status = WITHHELD
-        elif demotions:
-            problem.vars[demotions[0]].status = WITHHELD
-        else:
-            exposed.add(pinned)
+    exposed = _solve(problem)
 
     cells, totals = {}, {}
     for edition in problem.editions:
@@ -534,12 +483,20 @@ def linked_hidden(page, compute: Callable[[object], pd.DataFrame], *, count: str
 # --- several tables of one page protected together ------------------------------------------------------
 
 
-def _solve(problem: _Problem) -> set[int]:
-    """The algorithm of :func:`joint_pattern` (primary suppression, phase 1 relation by relation, phase 2
-    with the linear programme) run on a problem built elsewhere; returns the exposed variables."""
+def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = False) -> set[int]:
+    """The algorithm of the module docstring on a built problem: primary suppression, phase 1 relation by
+    relation, phase 2 with the linear programme. Sets the statuses and returns the variables nothing could
+    free (exposed).
+
+    ``remember_free``: a count once found free is not checked again (hiding a count or showing "<5" as "–"
+    only widens what a reader can say, so it stays free: the same pattern, without most of the linear
+    programmes). ``widen``: a hidden count pinned through a chain of relations, none of its own relations
+    holding a count left to hide, gets the smallest shown count of the relations linked to it hidden, instead
+    of being reported as exposed."""
     for i, var in enumerate(problem.vars):
         if var.suppressible and problem.sensitive(i):
             var.status = SMALL
+    # phase 1, relation by relation: no relation alone may pin a hidden cell or a small rest
     changed = True
     while changed:
         changed = False
@@ -559,12 +516,22 @@ def _solve(problem: _Problem) -> set[int]:
                         break
                     hides = sorted((k for k in members if _hideable(problem, k)), key=lambda k: _order(problem, k))
                     if not hides:
-                        break
+                        break  # left to phase 2
                     problem.vars[hides[0]].status = WITHHELD
                     changed = True
+    # phase 2, all relations at once (the linear programme)
     exposed: set[int] = set()
+    free: set[int] = set()
+
+    def still_pinned(i: int) -> bool:
+        if problem.pinned(i):
+            return True
+        if remember_free:
+            free.add(i)
+        return False
+
     for _ in range(10 * len(problem.vars) + 10):
-        pinned = next((i for i in problem.targets() if i not in exposed and problem.pinned(i)), None)
+        pinned = next((i for i in problem.targets() if i not in exposed and i not in free and still_pinned(i)), None)
         if pinned is None:
             break
         related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
@@ -585,7 +552,17 @@ def _solve(problem: _Problem) -> set[int]:
         elif demotions:
             problem.vars[demotions[0]].status = WITHHELD
         else:
-            exposed.add(pinned)
+            wider = []
+            if widen:
+                # a margin pinned through others (e.g. the last band of a known whole): hide the smallest
+                # shown count of any relation of the unknowns linked to it
+                linked = {k for j in problem._component(pinned) for r in problem.relations_of.get(j, ())
+                          for k in problem.relations[r]}
+                wider = sorted((k for k in linked if _hideable(problem, k)), key=lambda k: _order(problem, k))
+            if wider:
+                problem.vars[wider[0]].status = WITHHELD
+            else:
+                exposed.add(pinned)
     return exposed
 
 
@@ -738,78 +715,9 @@ class _SumsProblem(_Problem):
 
 
 def _solve_sums(problem: _Problem) -> set[int]:
-    """The algorithm of :func:`joint_pattern` (phases 1 and 2, same steps and order) on a built problem, with
-    one step more: a hidden count pinned through a chain of relations, none of its own relations holding a
-    count left to hide, gets the smallest shown count of the relations linked to it hidden (joint_pattern
-    reports it as exposed). Sets the statuses and returns the variables nothing could free."""
-    for i, var in enumerate(problem.vars):
-        if var.suppressible and problem.sensitive(i):
-            var.status = SMALL
-    changed = True
-    while changed:
-        changed = False
-        for i in problem.targets():
-            for r in problem.relations_of.get(i, ()):
-                while problem.pinned_by(i, r):
-                    members = sorted(problem.relations[r])
-                    freeing = None
-                    for k in [k for k in members if problem.vars[k].status == SMALL]:
-                        problem.vars[k].status = WITHHELD
-                        if not problem.pinned_by(i, r):
-                            freeing = k
-                            break
-                        problem.vars[k].status = SMALL
-                    if freeing is not None:
-                        changed = True
-                        break
-                    hides = sorted((k for k in members if _hideable(problem, k)), key=lambda k: _order(problem, k))
-                    if not hides:
-                        break
-                    problem.vars[hides[0]].status = WITHHELD
-                    changed = True
-    exposed: set[int] = set()
-    # hiding a count or showing "<5" as "–" only widens what a reader can say, so a count once found free
-    # stays free: it is not checked again (the same pattern, without most of the linear programmes)
-    free: set[int] = set()
-
-    def still_pinned(i: int) -> bool:
-        if problem.pinned(i):
-            return True
-        free.add(i)
-        return False
-
-    for _ in range(10 * len(problem.vars) + 10):
-        pinned = next((i for i in problem.targets() if i not in exposed and i not in free and still_pinned(i)), None)
-        if pinned is None:
-            break
-        related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
-        demotions = [k for k in related if problem.vars[k].status == SMALL]
-        hides = sorted((k for k in related if _hideable(problem, k)), key=lambda k: _order(problem, k))
-        chosen = None
-        for k in demotions + hides:
-            old = problem.vars[k].status
-            problem.vars[k].status = WITHHELD
-            if not problem.pinned(pinned):
-                chosen = k
-                break
-            problem.vars[k].status = old
-        if chosen is not None:
-            continue
-        if hides:
-            problem.vars[hides[0]].status = WITHHELD
-        elif demotions:
-            problem.vars[demotions[0]].status = WITHHELD
-        else:
-            # nothing to hide in its own relations (a margin pinned through others, e.g. the last band of
-            # a known whole): hide the smallest shown count of any relation of the unknowns linked to it
-            linked = {k for j in problem._component(pinned) for r in problem.relations_of.get(j, ())
-                      for k in problem.relations[r]}
-            wider = sorted((k for k in linked if _hideable(problem, k)), key=lambda k: _order(problem, k))
-            if wider:
-                problem.vars[wider[0]].status = WITHHELD
-            else:
-                exposed.add(pinned)
-    return exposed
+    """:func:`_solve` for counts that add up to named margins in several ways: free counts remembered, and a
+    count pinned through a chain of relations freed by hiding a count of a linked relation."""
+    return _solve(problem, remember_free=True, widen=True)
 
 
 @dataclass
