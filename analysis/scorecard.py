@@ -194,6 +194,54 @@ class Card:
         for _, row in rows.iterrows():
             self.glue(row[key_column], row[value_column], of=row[of_column] if of_column else None)
 
+    def glue_statistics(self, statistics: pd.DataFrame) -> pd.Series:
+        """Glue a section's statistics in one call, from the tidy frame its module returns.
+
+        One row per glued name. Columns (only ``key`` and ``value`` are required):
+
+        * ``key``: the glue name, written out in full in the module that builds the frame (so that
+          ``grep`` finds it); a key of ``data/published/statistics.csv`` is compared with the report;
+        * ``value``: the computed number, or a sentence (a string, glued as Markdown for ``{glue:md}``);
+        * ``shown``: what a protected table shows for it in a rerun (a number or the marker the
+          protection chose, see :func:`glue_shown`); missing: decided by the card's own rule;
+        * ``of``, ``total``, ``suppress``: the counts a derived value rests on, the shown total a count is
+          part of, and a cell that secondary suppression hides (see :meth:`disclose`);
+        * ``frequency``: for a name that is not a ledger key, whether it is a count of people or records;
+        * ``note``: why the value may differ from the report's print (shown only where it differs).
+
+        Returns the computed values by key, so that the page can use them in the same cell."""
+        from IPython.display import Markdown
+        from myst_nb import glue as myst_glue
+
+        def given(row, column, default=None):
+            value = row.get(column, default)
+            if value is None or (not isinstance(value, (list, tuple, set, np.ndarray, pd.Series)) and pd.isna(value)):
+                return default
+            return value
+
+        values = {}
+        for row in statistics.to_dict("records"):
+            key, value = row["key"], row["value"]
+            if isinstance(value, str):
+                myst_glue(key, Markdown(value), display=False)
+                values[key] = value
+                continue
+            options = {"of": given(row, "of"), "total": given(row, "total"), "suppress": bool(given(row, "suppress", False))}
+            if key in self._ledger.index:
+                shown = given(row, "shown")
+                note = given(row, "note")
+                if shown is not None:
+                    values[key] = glue_shown(self, key, value, shown, note=note)
+                else:
+                    values[key] = self.glue(key, value, note=note, **options)
+            elif self.min_cell is not None and isinstance(given(row, "shown"), str):
+                # an edition's own figure that the protected table hides: the same marker as the table
+                myst_glue(key, given(row, "shown"), display=False)
+                values[key] = plain_number(value) if not disclosure.is_missing(value) else float("nan")
+            else:
+                values[key] = self.glue_value(key, value, frequency=bool(given(row, "frequency", False)), **options)
+        return pd.Series(values, dtype=object)
+
     def table(self) -> pd.DataFrame:
         """One row per glued statistic: key, what it is, published print, computed value, match, note."""
         rows = []
