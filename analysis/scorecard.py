@@ -118,6 +118,9 @@ class Card:
         ``of=`` counts one of which is small is withheld, and a value that could not be computed (NaN)
         is glued as "n/a". The published edition (``compare=True``) glues every value as computed."""
         self._ledger = ledger(data_dir)
+        #: key -> the keys of the ledger that restate it (its column ``restates``): glued with it, never on their own
+        restating = self._ledger["restates"].dropna() if "restates" in self._ledger else pd.Series(dtype=str)
+        self._restated_by = restating[restating != ""].groupby(restating).groups
         self.compare = compare
         #: The edition (analysis.edition.Edition) a rerun's list of statistics is described for.
         self.edition = edition
@@ -152,22 +155,27 @@ class Card:
         shown total a count is part of; in a rerun they decide whether the value must be withheld
         (see :meth:`disclose`). Returns the plain number, so that a cell can glue and use it in one line.
         """
-        from myst_nb import glue as myst_glue
-
         if key not in self._ledger.index:
             raise KeyError(f"'{key}' is not a key of data/published/statistics.csv")
         number = plain_number(value) if not disclosure.is_missing(value) else float("nan")
-        self._computed[key] = number
-        if note:
-            self._notes[key] = note
         shown = self.disclose(number, frequency=self._ledger.loc[key, "unit"] in FREQUENCY_UNITS, of=of, total=total, suppress=suppress)
-        if shown is not number:
-            self._shown[key] = shown
-            myst_glue(key, shown, display=display)
-        else:
-            self._shown.pop(key, None)
-            myst_glue(key, number, display=display)
+        self._record(key, number, shown, note, display)
         return number
+
+    def _record(self, key: str, number, shown, note: str | None, display: bool) -> None:
+        """Glue ``key`` as ``shown`` (``number`` when nothing is hidden), and every key that restates it
+        (the ledger's column ``restates``) with it, recording each for the comparison with the report."""
+        from myst_nb import glue as myst_glue
+
+        for name in [key, *self._restated_by.get(key, [])]:
+            self._computed[name] = number
+            if note:
+                self._notes[name] = note
+            if shown is not number:
+                self._shown[name] = shown
+            else:
+                self._shown.pop(name, None)
+            myst_glue(name, shown, display=display if name == key else False)
 
     def glue_value(self, name: str, value, *, display: bool = False, frequency: bool = False, of=None, total=None, suppress: bool = False):
         """Glue a value that is not a ledger statistic (a figure of this edition's own), under the same
@@ -386,16 +394,10 @@ def glue_shown(card: Card, key: str, value, shown, *, note: str | None = None, d
     with the report, and a rerun shows ``shown``, the number or the very marker the protection chose ("<5",
     "–", "n/a"), so that prose and table agree. In the published edition ``shown`` is not used. Returns the
     plain number."""
-    from myst_nb import glue as myst_glue
-
     if card.min_cell is None or not isinstance(shown, str):
         return card.glue(key, value, note=note, display=display)
     if key not in card._ledger.index:
         raise KeyError(f"'{key}' is not a key of data/published/statistics.csv")
     number = plain_number(value) if not disclosure.is_missing(value) else float("nan")
-    card._computed[key] = number
-    if note:
-        card._notes[key] = note
-    card._shown[key] = shown
-    myst_glue(key, shown, display=display)
+    card._record(key, number, shown, note, display)
     return number

@@ -17,8 +17,11 @@ def glued(monkeypatch):
 
 
 def ledger_key(unit: str) -> str:
+    """A ledger key of ``unit`` that neither restates another nor is restated."""
     ledger = scorecard.ledger()
-    return ledger.index[ledger.unit == unit][0]
+    restates = ledger["restates"].fillna("")
+    alone = (restates == "") & ~ledger.index.isin(restates)
+    return ledger.index[(ledger.unit == unit) & alone][0]
 
 
 def test_published_edition_glues_every_value_as_computed(glued):
@@ -49,3 +52,23 @@ def test_rerun_hides_small_counts_and_follows_the_protected_table(glued):
     assert glued["own_hidden"] == "–"          # hidden by the protected table although it is large
     assert glued["own_share"] != 50.0          # rests on a small count: withheld
 
+
+
+def test_a_restated_statistic_is_glued_under_every_name_the_ledger_gives_it(glued):
+    ledger = scorecard.ledger()
+    restating = ledger["restates"].dropna()
+    restating = restating[restating != ""]
+    alias, primary = restating.index[0], restating.iloc[0]
+    assert ledger.loc[primary, "restates"] in ("", None) or pd.isna(ledger.loc[primary, "restates"])  # no chains
+    card = scorecard.Card(compare=False, min_cell=5)
+    card.glue(primary, 3, of=[3])
+    assert glued[primary] == glued[alias] and glued[alias] != 3  # the alias shows what its statistic shows
+    assert {primary, alias} <= set(card.table().key)
+
+
+def test_every_restating_key_names_a_statistic_that_restates_nothing():
+    ledger = scorecard.ledger()
+    restates = ledger["restates"].fillna("")
+    targets = set(restates[restates != ""])
+    assert targets <= set(ledger.index)
+    assert not (targets & set(restates[restates != ""].index)), "a restated statistic must not itself restate another"
