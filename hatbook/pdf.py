@@ -174,8 +174,6 @@ def inputs_digest(source_dir: Path) -> str:
 # --- build ----------------------------------------------------------------------------------------------
 
 
-
-
 def _latex_errors(log_file: Path, limit: int = 12) -> str:
     """The error lines of a LaTeX log ("! ..." and the two lines after each)."""
     if not log_file.exists():
@@ -269,25 +267,56 @@ def build_pdf(
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hatbook.pdf", description="Build the book as one PDF.")
-    parser.add_argument("--source", default=str(ROOT), help="the book's folder (with _config.yml and _toc.yml)")
-    parser.add_argument("--output", default=str(ROOT / "_build" / "pdf"), help="folder for <name>.pdf")
-    parser.add_argument("--work", default=None, help="folder for the LaTeX build (default: OUTPUT/.work)")
-    parser.add_argument("--title", default=None, help="a rerun's title (default: the published edition)")
-    parser.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
-    parser.add_argument("--check", action="store_true", help="only check that the tools are installed")
-    args = parser.parse_args(argv)
+def book_folder(source: str | Path, error=RuntimeError) -> Path:
+    """``source`` as a resolved path when it is a book's folder (with ``_config.yml`` and ``_toc.yml``);
+    otherwise raises ``error`` with a message naming the folder and what it lacks."""
+    folder = Path(source).resolve()
+    if not folder.is_dir():
+        raise error(f"{folder}: the book's folder was not found (--source)")
+    missing = [name for name in ("_config.yml", "_toc.yml") if not (folder / name).is_file()]
+    if missing:
+        raise error(f"{folder}: not a book's folder (--source): no {' and no '.join(missing)}")
+    return folder
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``hatbook pdf`` (and ``python -m hatbook.pdf``)."""
+    parser.add_argument("--source", default=str(ROOT), metavar="DIR", help="the book's folder, with _config.yml and _toc.yml (default: this repository)")
+    parser.add_argument("--output", default=str(ROOT / "_build" / "pdf"), metavar="DIR", help="folder the PDF is written to (default: _build/pdf)")
+    parser.add_argument("--work", default=None, metavar="DIR", help="folder for the LaTeX build and its notebook cache (default: OUTPUT/.work)")
+    parser.add_argument("--title", default=None, help="a rerun's title for the title page (default: the published edition)")
+    parser.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors, as make book does")
+    parser.add_argument("--check", action="store_true", help="only check that TeX Live and the fonts are installed, build nothing")
+
+
+DESCRIPTION = (
+    "Build the whole book as one PDF (Jupyter Book's LaTeX builder, then xelatex), into OUTPUT/<name>.pdf. "
+    "Needs TeX Live with xelatex, latexmk and xindy, and the FreeFont fonts (make pdf-deps installs them on "
+    "Debian or Ubuntu). The previous PDF is replaced only when the build succeeds. Exit status: 0 built, "
+    "2 when a tool is missing, the book's folder is not one, or the build fails (the message says which)."
+)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out ``hatbook pdf`` with parsed options; the exit status."""
     try:
         if args.check:
             check_tools()
             print("xelatex, latexmk, xindy and the FreeFont fonts are installed")
             return 0
-        build_pdf(args.source, args.output, args.title, work_dir=args.work, strict=args.strict)
+        source = book_folder(args.source, PdfError)
+        build_pdf(source, args.output, args.title, work_dir=args.work, strict=args.strict)
     except PdfError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hatbook.pdf``: the same as ``hatbook pdf``."""
+    parser = argparse.ArgumentParser(prog="python -m hatbook.pdf", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -115,10 +115,6 @@ def student_config(source_dir: Path, *, execution_cache: Path | None = None) -> 
     return config
 
 
-
-
-
-
 def build_student(
     source_dir: str | Path = ROOT,
     output_dir: str | Path = DEFAULT_OUTPUT,
@@ -166,19 +162,45 @@ def build_student(
     return target
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hatbook.student", description="Build the book without the solutions of its exercises.")
-    parser.add_argument("--source", default=str(ROOT), help="the book's folder (with _config.yml and _toc.yml)")
-    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="folder for html/ (default _build/student)")
-    parser.add_argument("--execution-cache", default=None, help="the notebook cache of another build to use (e.g. the published edition's)")
-    parser.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors")
-    args = parser.parse_args(argv)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``hatbook student`` (and ``python -m hatbook.student``)."""
+    parser.add_argument("--source", default=str(ROOT), metavar="DIR", help="the book's folder, with _config.yml and _toc.yml (default: this repository)")
+    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), metavar="DIR", help="folder the edition is written to, as OUTPUT/html (default: _build/student)")
+    parser.add_argument("--execution-cache", default=None, metavar="DIR",
+                        help="the notebook cache of another build to reuse, so no page runs again "
+                             "(e.g. _build/staging/_build/.jupyter_cache after make book)")
+    parser.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors, as make book does")
+
+
+DESCRIPTION = (
+    "Build the HTML book without the solutions of its exercises (their text, code and output are removed "
+    "from the pages, the search index, the page sources and the notebooks offered for download), into "
+    "OUTPUT/html. The published edition in _build/html is not touched; the previous student edition is "
+    "replaced only when the build succeeds. Exit status: 0 built, 2 when the book's folder or the cache is "
+    "not found or the build fails (the message says which)."
+)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out ``hatbook student`` with parsed options; the exit status."""
+    from hatbook.pdf import book_folder
+
     try:
-        build_student(args.source, args.output, execution_cache=args.execution_cache, strict=args.strict)
+        source = book_folder(args.source, StudentEditionError)
+        if args.execution_cache is not None and not Path(args.execution_cache).is_dir():
+            raise StudentEditionError(f"{Path(args.execution_cache).resolve()}: execution cache not found (--execution-cache)")
+        build_student(source, args.output, execution_cache=args.execution_cache, strict=args.strict)
     except StudentEditionError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m hatbook.student``: the same as ``hatbook student``."""
+    parser = argparse.ArgumentParser(prog="python -m hatbook.student", description=DESCRIPTION)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
