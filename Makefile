@@ -34,8 +34,7 @@ $(INSTALLED): pyproject.toml
 venv: $(INSTALLED)
 
 data: $(INSTALLED)
-	$(BIN)/python -m analysis.data --check
-	$(BIN)/python -m analysis.cohort --check
+	$(BIN)/hatbook check-data
 
 # Jupyter Book's execution cache notices changes to a page's code, not to the data or the analysis
 # package it calls; when either has changed since the last build, the cache is cleared.
@@ -61,7 +60,7 @@ student: data
 	@cache=""; \
 	if [ "$$(cat $(STAGE)/.inputs-digest 2>/dev/null)" = "$(DIGEST)" ] && [ -d $(STAGE)/_build/.jupyter_cache ]; then \
 		cache="--execution-cache $(STAGE)/_build/.jupyter_cache"; fi; \
-	$(BIN)/python -m hatbook.student --strict --output _build/student $$cache
+	$(BIN)/hatbook student --strict --output _build/student $$cache
 
 # The quick tier: tests marked slow (book builds, reruns, the PDF, the student edition, the browser,
 # the generator) are left out; `make test` runs everything.
@@ -76,7 +75,7 @@ test: data
 PDF_DEBIAN_PACKAGES := texlive-xetex texlive-latex-extra texlive-fonts-recommended latexmk xindy fonts-freefont-otf
 
 pdf: data
-	$(BIN)/python -m hatbook.pdf --strict --output _build/pdf
+	$(BIN)/hatbook pdf --strict --output _build/pdf
 
 # TeX Live for `make pdf` on Debian or Ubuntu (poppler-utils: pdftotext and pdfimages, to look at the PDF).
 pdf-deps:
