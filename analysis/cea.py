@@ -273,15 +273,37 @@ def dominance(delta_cost: float, delta_effect: float) -> str:
     return MORE_COSTLY_MORE_EFFECTIVE if dc > 0 else LESS_COSTLY_LESS_EFFECTIVE
 
 
-def icer(delta_cost: float, delta_effect: float) -> float:
-    """Incremental cost-effectiveness ratio ``delta_cost / delta_effect`` (NOK per QALY).
+#: An effect difference smaller than this gives no ICER: it prints as 0.000 QALYs, and a cost divided by almost
+#: nothing has no meaning as a price.
+NEGLIGIBLE_EFFECT = 0.0005
 
-    NaN when one strategy dominates the other (a negative ratio has no meaning as a price; report the
-    label from :func:`dominance` instead) or when there is no difference in effect.
+
+def icer(delta_cost: float, delta_effect: float) -> float:
+    """The incremental cost-effectiveness ratio of an intervention against a comparator, ``delta_cost /
+    delta_effect`` (NOK per QALY), or NaN. This is the book's one rule for when an ICER is given.
+
+    The ratio is given only when the intervention is more costly and more effective (north-east, see
+    :func:`dominance`) by at least :data:`NEGLIGIBLE_EFFECT`: it is then the price of the QALYs gained, and the
+    ICER that :func:`icers` (dampack) gives the intervention on a two-strategy frontier. NaN otherwise:
+
+    * *dominant* or *dominated* (or *equivalent*): no trade-off, the label says it all; on the frontier the
+      dominated strategy has no ICER and a dominant intervention is the reference;
+    * *less costly, less effective* (south-west): the intervention is then the frontier's reference and the
+      ratio belongs to the comparator, as a saving per QALY given up, which the report never prints;
+    * a negligible or missing difference.
     """
-    if dominance(delta_cost, delta_effect) in (DOMINANT, DOMINATED, EQUIVALENT):
+    dc, de = float(delta_cost), float(delta_effect)
+    if math.isnan(dc) or math.isnan(de) or dominance(dc, de) != MORE_COSTLY_MORE_EFFECTIVE or abs(de) < NEGLIGIBLE_EFFECT:
         return math.nan
-    return float(delta_cost) / float(delta_effect)
+    return dc / de
+
+
+def comparison(delta_cost: float, delta_effect: float) -> dict:
+    """One two-strategy comparison: ``icer`` (:func:`icer`) and ``status`` (:func:`dominance`; "" when a
+    difference is missing)."""
+    if math.isnan(float(delta_cost)) or math.isnan(float(delta_effect)):
+        return {"icer": math.nan, "status": ""}
+    return {"icer": icer(delta_cost, delta_effect), "status": dominance(delta_cost, delta_effect)}
 
 
 def compare(frame: pd.DataFrame, strategy: str, cost: str, effect: str, intervention, comparators: Sequence | None = None) -> pd.DataFrame:
@@ -299,7 +321,7 @@ def compare(frame: pd.DataFrame, strategy: str, cost: str, effect: str, interven
     for other in comparators:
         dc = values.at[intervention, cost] - values.at[other, cost]
         de = values.at[intervention, effect] - values.at[other, effect]
-        rows.append((intervention, other, dc, de, icer(dc, de), dominance(dc, de)))
+        rows.append((intervention, other, dc, de, *comparison(dc, de).values()))
     return pd.DataFrame(rows, columns=["intervention", "comparator", "delta_cost", "delta_effect", "icer", "status"])
 
 

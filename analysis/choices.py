@@ -144,7 +144,7 @@ def annual_values(sample: pd.DataFrame, *, qaly_curve="interpolated", annual_cos
 
 def comparison(values: pd.DataFrame, *, averaging="mean_of_ratios", comparator="unplanned") -> dict:
     """Continued against ``comparator`` on :func:`annual_values`: ``delta_cost``, ``delta_qaly``, ``icer``
-    and ``status`` (:func:`analysis.cost_utility._ratio`). ``mean_of_ratios`` averages the patients' yearly
+    and ``status`` (:func:`analysis.cea.comparison`). ``mean_of_ratios`` averages the patients' yearly
     values; ``ratio_of_means`` divides each group's summed cost (QALYs) by its summed years."""
     groups = values.groupby("group")
     if averaging == "ratio_of_means":
@@ -154,7 +154,7 @@ def comparison(values: pd.DataFrame, *, averaging="mean_of_ratios", comparator="
         cost, qaly = groups["annual_cost"].mean(), groups["annual_qalys"].mean()
     dc = float(cost.get(cu.CONTINUED, np.nan) - cost.get(comparator, np.nan))
     dq = float(qaly.get(cu.CONTINUED, np.nan) - qaly.get(comparator, np.nan))
-    return {"delta_cost": dc, "delta_qaly": dq, **cu._ratio(dc, dq)}
+    return {"delta_cost": dc, "delta_qaly": dq, **cea.comparison(dc, dq)}
 
 
 def cost_utility(sample: pd.DataFrame, *, qaly_curve="interpolated", annual_cost="follow_up", annual_qalys="follow_up",

@@ -56,7 +56,7 @@ ANNUALIZE_BY = ("follow_up", "measured_span")
 ACCOUNTS_FROM_DATA = "data"
 ACCOUNTS_PUBLISHED = "published"
 #: A QALY difference smaller than this (it prints as 0.000) gives no ICER.
-NEGLIGIBLE_QALY = 0.0005
+NEGLIGIBLE_QALY = cea.NEGLIGIBLE_EFFECT
 
 
 # --- programme costs (Table 6.C) --------------------------------------------------------------------
@@ -267,7 +267,7 @@ def accumulated_icer(table: pd.DataFrame) -> dict[str, float]:
     by = table.set_index("group")
     delta_cost = float(by.at[CONTINUED, "cost_mean"] - by.at[DISCONTINUED, "cost_mean"])
     delta_qaly = float(by.at[CONTINUED, "qaly_mean"] - by.at[DISCONTINUED, "qaly_mean"])
-    return {"delta_cost": delta_cost, "delta_qaly": delta_qaly, **_ratio(delta_cost, delta_qaly)}
+    return {"delta_cost": delta_cost, "delta_qaly": delta_qaly, **cea.comparison(delta_cost, delta_qaly)}
 
 
 def follow_up_ratio(sample: pd.DataFrame) -> float:
@@ -278,18 +278,6 @@ def follow_up_ratio(sample: pd.DataFrame) -> float:
     if not (np.isfinite(continued) and np.isfinite(discontinued)) or discontinued <= 0:
         return np.nan
     return float(continued / discontinued)
-
-
-def _ratio(delta_cost: float, delta_qaly: float) -> dict:
-    """ICER and dominance label of one comparison; NaN and "" when a difference is missing. The ICER is
-    only given for "more costly, more effective" (elsewhere a ratio misleads), and not when the QALY
-    difference is below :data:`NEGLIGIBLE_QALY` (it would print as 0.000, and a cost per QALY divided by
-    almost nothing has no meaning)."""
-    if np.isnan(delta_cost) or np.isnan(delta_qaly):
-        return {"icer": np.nan, "status": ""}
-    status = cea.dominance(delta_cost, delta_qaly)
-    meaningful = status == cea.MORE_COSTLY_MORE_EFFECTIVE and abs(delta_qaly) >= NEGLIGIBLE_QALY
-    return {"icer": cea.icer(delta_cost, delta_qaly) if meaningful else np.nan, "status": status}
 
 
 #: How each group is named in a sentence about a comparison.
@@ -343,7 +331,7 @@ def annualized_comparisons(sample: pd.DataFrame, comparators=COMPARISONS) -> pd.
     for other in comparators:
         dc = float(means.at[CONTINUED, "annual_cost"] - means.at[other, "annual_cost"])
         dq = float(means.at[CONTINUED, "annual_qalys"] - means.at[other, "annual_qalys"])
-        rows.append({"comparator": other, "delta_cost": dc, "delta_qaly": dq, **_ratio(dc, dq)})
+        rows.append({"comparator": other, "delta_cost": dc, "delta_qaly": dq, **cea.comparison(dc, dq)})
     return pd.DataFrame(rows, columns=["comparator", "delta_cost", "delta_qaly", "icer", "status"])
 
 
@@ -360,7 +348,7 @@ def adjusted_comparisons(comparisons: pd.DataFrame, offsets: pd.DataFrame) -> pd
     out["specialist_offset"] = out["comparator"].map(wide["specialist_total"])
     out["primary_offset"] = out["comparator"].map(wide["primary_total"])
     out["net_delta_cost"] = out["delta_cost"] - out["specialist_offset"] - out["primary_offset"]
-    out["status"] = [_ratio(c, q)["status"] for c, q in zip(out["net_delta_cost"], out["delta_qaly"])]
+    out["status"] = [cea.comparison(c, q)["status"] for c, q in zip(out["net_delta_cost"], out["delta_qaly"])]
     return out[["comparator", "delta_cost", "specialist_offset", "primary_offset", "net_delta_cost", "delta_qaly", "status"]]
 
 

@@ -247,7 +247,65 @@ def test_other_quadrants_and_ties():
     assert cea.dominance(-100, 0.0) == "dominant"
     assert cea.dominance(0, 0) == "equivalent"
     assert cea.dominance(-100, -0.1) == "less costly, less effective"
-    assert cea.icer(-100, -0.1) == pytest.approx(1000)
+    # south-west: the ratio 1,000 NOK per QALY belongs to the comparator (the saving per QALY given up), not printed
+    assert math.isnan(cea.icer(-100, -0.1))
+
+
+# --- the one ICER rule (cea.icer, used by cea.compare and by the tables of section 6.7) -----------------
+
+
+@pytest.mark.parametrize(
+    "delta_cost, delta_effect, status, ratio",
+    [
+        (100_000, 0.125, "more costly, more effective", 800_000.0),  # 100,000 / 0.125 by hand
+        (-50_000, 0.2, "dominant", None),  # cheaper and better: no price to pay
+        (0, 0.2, "dominant", None),  # the same cost, more QALYs
+        (50_000, -0.2, "dominated", None),  # dearer and worse
+        (50_000, 0.0, "dominated", None),  # dearer, no gain
+        (-50_000, -0.2, "less costly, less effective", None),  # south-west: the ratio is the comparator's
+        (0, 0, "equivalent", None),
+        (100, 0.0004, "more costly, more effective", None),  # 0.0004 QALY prints as 0.000: no ICER
+        (100, 0.0005, "more costly, more effective", 200_000.0),  # 100 / 0.0005, the smallest difference with one
+        (math.nan, 0.1, "", None),
+    ],
+)
+def test_icer_rule_by_hand(delta_cost, delta_effect, status, ratio):
+    result = cea.comparison(delta_cost, delta_effect)
+    assert result["status"] == status
+    if ratio is None:
+        assert math.isnan(result["icer"]) and math.isnan(cea.icer(delta_cost, delta_effect))
+    else:
+        assert result["icer"] == pytest.approx(ratio) and cea.icer(delta_cost, delta_effect) == pytest.approx(ratio)
+
+
+@pytest.mark.parametrize("delta_cost, delta_effect", [(100_000, 0.125), (-50_000, 0.2), (50_000, -0.2), (-50_000, -0.2), (30, 3.0)])
+def test_icer_rule_is_the_intervention_s_icer_on_a_two_strategy_frontier(delta_cost, delta_effect):
+    # dampack: an intervention gets an ICER only as the dearer non-dominated strategy, against the reference
+    frame = strategies(["comparator", "intervention"], [1_000_000, 1_000_000 + delta_cost], [1.0, 1.0 + delta_effect])
+    frontier = cea.icers(frame, "name", "cost", "qalys").set_index("strategy")
+    expected = frontier.at["intervention", "icer"]
+    got = cea.icer(delta_cost, delta_effect)
+    assert (math.isnan(got) and math.isnan(expected)) or got == pytest.approx(expected)
+    # and the labels agree: a dominated intervention is "dominated" there, a dominant one the reference
+    label = cea.dominance(delta_cost, delta_effect)
+    if label == "dominated":
+        assert frontier.at["intervention", "status"] == "dominated"
+    if label == "dominant":
+        assert frontier.at["intervention", "status"] == "reference" and frontier.at["comparator", "status"] == "dominated"
+
+
+def test_compare_and_the_cost_utility_tables_apply_the_same_rule():
+    from analysis import cost_utility as cu
+
+    means = pd.DataFrame({"group": ["continued", "planned", "unplanned"], "cost": [500_000.0, 600_000.0, 450_000.0],
+                          "qalys": [0.600, 0.700, 0.5998]})
+    out = cea.compare(means, "group", "cost", "qalys", "continued").set_index("comparator")
+    # dearer planned group with more QALYs: south-west for continued, no ICER; a 0.0002 QALY gap: no ICER
+    assert out.at["planned", "status"] == "less costly, less effective" and math.isnan(out.at["planned", "icer"])
+    assert out.at["unplanned", "status"] == "more costly, more effective" and math.isnan(out.at["unplanned", "icer"])
+    table = pd.DataFrame({"group": ["continued", "discontinued"], "cost_mean": [300_000.0, 100_000.0], "qaly_mean": [1.5, 1.25]})
+    assert cu.accumulated_icer(table) == {"delta_cost": 200_000.0, "delta_qaly": 0.25, "icer": 800_000.0,
+                                          "status": "more costly, more effective"}
 
 
 def test_compare_group_means_like_table_6g():
