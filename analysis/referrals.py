@@ -24,7 +24,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from analysis import charts, schema
+from analysis import charts, disclosure, schema
 
 #: Column groups of the report's tables: both clinics, then Bergen (HABiB), then Oslo (HABiO).
 CLINIC_ORDER = ("all", "Bergen", "Oslo")
@@ -430,11 +430,22 @@ def header_counts(referrals: pd.DataFrame) -> pd.DataFrame:
     rows.append(("stf_header_referrals_n", len(referrals)))
     rows.append(("stf_header_denials_n", int(denied.sum())))
     for clinic, group in _by_clinic(referrals):
-        name = clinic.lower()
-        rows.append((f"stg_header_{name}_referrals_n", len(group)))
-        rows.append((f"sth_header_{name}_denials_n", int((group["decision"] == "denied").sum())))
-        rows.append((f"sth_header_{name}_referrals_n", len(group)))
+        keys = HEADER_KEYS[clinic]
+        rows.append((keys["g_referrals"], len(group)))
+        rows.append((keys["h_denials"], int((group["decision"] == "denied").sum())))
+        rows.append((keys["h_referrals"], len(group)))
     return pd.DataFrame(rows, columns=["key", "value"])
+
+
+#: The ledger keys of the counts in the column headings of Tables G and H, per clinic column.
+HEADER_KEYS = {
+    "all": {"g_referrals": "stg_header_all_referrals_n", "h_denials": "sth_header_all_denials_n",
+            "h_referrals": "sth_header_all_referrals_n"},
+    "Bergen": {"g_referrals": "stg_header_bergen_referrals_n", "h_denials": "sth_header_bergen_denials_n",
+               "h_referrals": "sth_header_bergen_referrals_n"},
+    "Oslo": {"g_referrals": "stg_header_oslo_referrals_n", "h_denials": "sth_header_oslo_denials_n",
+             "h_referrals": "sth_header_oslo_referrals_n"},
+}
 
 
 def attach_text_keys(figures: pd.DataFrame, published_text: pd.DataFrame) -> pd.DataFrame:
@@ -1184,9 +1195,247 @@ def header_withheld_keys(view: dict) -> set[str]:
     if isinstance(headings["denials"]["all"], str):
         keys.add("stf_header_denials_n")
     for clinic in CLINIC_ORDER:
-        name = clinic.lower()
         if isinstance(headings["referrals"][clinic], str):
-            keys |= {f"stg_header_{name}_referrals_n", f"sth_header_{name}_referrals_n"}
+            keys |= {HEADER_KEYS[clinic]["g_referrals"], HEADER_KEYS[clinic]["h_referrals"]}
         if isinstance(headings["denials"][clinic], str):
-            keys.add(f"sth_header_{name}_denials_n")
+            keys.add(HEADER_KEYS[clinic]["h_denials"])
     return keys
+
+
+# --- Appendix 5 as the page shows it --------------------------------------------------------------
+
+#: Why the report's Table H and its text differ from the computed values (the errata page sets them out).
+ERRATA = "The report's print contradicts its own table (see the errata page): "
+ERRATA_NOTE = (
+    'The printed Table H does not agree with itself, and the computed table follows the definition the '
+    "table states (a reason's share of the clinic's denials). Bergen's *risk of violence* is printed as its "
+    "count in the percentage column, so Bergen's percentages add up to well under 100, and the text of the "
+    'appendix repeats that figure. Two rows of the both-clinics column, *risk of violence and severe mental '
+    'disorder* and *not able to attend HAT*, are divided by all referrals instead of all denials. Outside the '
+    "tables, the text gives Oslo's share of referrals from general practitioners as the count of Table G, "
+    'and it cuts the highest yearly denial rate of Table F down instead of rounding it. These checks are '
+    'set out in {doc}`appendix_errata`; the card below marks every cell where they make the computed value '
+    'differ from the print.'
+)
+#: Ledger key -> why the computed value differs from the report's print.
+ERRATA_NOTES = {
+    "sth_bergen_risk_of_violence_valid_percent": ERRATA + "Bergen's 'risk of violence' percentage is printed as the count, not as its share of Bergen's denials.",
+    "app5_denial_risk_of_violence_percent_bergen": ERRATA + "the text repeats Table H's Bergen 'risk of violence' figure, which is the count, not the share of Bergen's denials.",
+    "sth_all_risk_of_violence_and_severe_mental_disorder_valid_percent": ERRATA + "this row is divided by all referrals, not by all denials as the other rows of Table H are.",
+    "sth_all_not_able_to_attend_valid_percent": ERRATA + "this row is divided by all referrals, not by all denials as the other rows of Table H are.",
+    "app5_referrer_gp_percent_oslo": ERRATA + "the text gives Oslo's count of referrals from primary care physicians as a percentage; Table G has the share.",
+    "app5_annual_denial_rate_max": "The text cuts the highest yearly denial rate of Table F down to a whole number instead of rounding it.",
+}
+
+#: Passages about the report's own data and prints: shown in the published edition only.
+PUBLISHED_PASSAGES = {
+    "app5_e_pattern": (
+        "In the report's data the sex balance is the same in the two clinics, Bergen's patients are slightly younger "
+        "and far more often referred from within OAT, and included and non-included referrals differ little in age or sex."),
+    "app5_f_pattern": (
+        "In the report's data the first year stands out with far more referrals and denials than any later year, "
+        "while the yearly denial rate varies only within a narrow range. The report heads the last column as a year's "
+        "denials over *all referrals*, but its numbers are a year's denials over *all denials*; the computed column "
+        "follows the numbers."),
+    "app5_g_pattern": (
+        "In the report's data the hospital OAT service dominates, especially in Bergen; Oslo's referrals are spread "
+        "over many more sources, and several categories, low-threshold addiction services among them, appear only in "
+        "Oslo. Self-referrals and referrals from user organisations were rare."),
+    "app5_h_pattern": (
+        "In the report's data the reasons differ between the clinics. In Oslo, admission pauses, other treatment being "
+        "more suitable and risk of violence lead. In Bergen, patients outside the target group, new OAT medications, "
+        "failure to attend the assessment interview and patients' own requests are more prominent, and admission "
+        "pauses hardly figure."),
+    "app5_errata_note": "```{note}\n" + ERRATA_NOTE + "\n```",
+    "app5_text_gp_note": (
+        "The report's text has a different Oslo figure for general practitioners from its own Table G (see the card "
+        "at the end of the page)."),
+    "app5_text_average_note": (
+        "The report calls the last figure the average yearly rate; it is the period's denials divided by its "
+        "referrals, the total line of Supplementary Table F."),
+    "app5_card_intro": (
+        "Where the computed value and the print disagree, the card at the end of the page says why. Some of these "
+        "differences are the report's own: its tables contradict themselves in a few places (see the note under "
+        "Supplementary Table H and {doc}`appendix_errata`); those carry their reason. A difference without a "
+        "stated reason stops the build."),
+}
+
+#: The glue name of each paragraph of :func:`text_paragraphs`.
+PARAGRAPH_KEYS = {
+    "counts": "app5_text_counts",
+    "people": "app5_text_people",
+    "types": "app5_text_types",
+    "referrers": "app5_text_referrers",
+    "main_referrers": "app5_text_main_referrers",
+    "years": "app5_text_years",
+    "reasons": "app5_text_reasons",
+}
+
+#: Where a column heading of Table E starts with one of these, the count it states is the group's.
+_HEADING_GROUPS = {"HAT total": "all", "HABiB (Bergen)": "Bergen", "HABiO (Oslo)": "Oslo", "Included": "included",
+                   "Not included": "not_included"}
+
+
+def counts_in_headings(frame: pd.DataFrame, headings: dict) -> pd.DataFrame:
+    """A laid-out table whose column headings state counts ("(n=3)", "denials: 2/30") as ``headings``
+    (:func:`shown_counts`) shows them: "<5" for a small count, a dash for one that would give a small one back."""
+    import re
+
+    def heading(text):
+        group = next((g for prefix, g in sorted(_HEADING_GROUPS.items(), key=lambda item: -len(item[0]))
+                      if text.startswith(prefix)), None)
+        if group is None:
+            return text
+        n = headings["inclusion"][group] if group in ("included", "not_included") else headings["referrals"][group]
+        text = re.sub(r"\(n=[\d,]+\)", f"(n={n})", text)
+        if group in headings["denials"]:
+            text = re.sub(r"denials: [\d,]+/[\d,]+", f"denials: {headings['denials'][group]}/{headings['referrals'][group]}", text)
+        return text
+
+    frame = frame.copy()
+    frame.columns = pd.MultiIndex.from_tuples([tuple(heading(str(part)) for part in column) for column in frame.columns])
+    return frame
+
+
+def with_marks(display: pd.DataFrame, cells: dict) -> pd.DataFrame:
+    """A laid-out table with the marks of ``cells`` ((row position, column position) -> "<5" or the
+    withheld mark, as the edition's protection decided) in place of its values."""
+    display = display.copy()
+    for (row, column), mark in cells.items():
+        display.iat[row, column] = mark
+    return display
+
+
+def protected_e(table: pd.DataFrame, view: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table E laid out as :func:`layout_e` (by clinic; by inclusion) with the marks of ``view``
+    (:func:`linked_view`): a withheld count, share or age statistic is marked, and so are the counts of
+    the headings."""
+    hidden = view["e"].notna()
+    shown = table.copy()
+    shown.loc[hidden & (shown["variable"] != "referrals"), "value"] = float("nan")
+    by_clinic, by_inclusion = layout_e(shown)
+    rows = {"age": 0, "sex_male": 1, "secondary_referral": 2, "not_included": 3}
+    marked = table.assign(mark=view["e"])[hidden & (table["variable"] != "referrals")]
+    panels = []
+    for panel, column, order, display in (("clinic", "clinic", CLINIC_ORDER, by_clinic),
+                                           ("inclusion", "inclusion", ("total", "included", "not_included"), by_inclusion)):
+        cells = {}
+        for row in marked[marked["panel"] == panel].itertuples(index=False):
+            position = 1 + 2 * order.index(getattr(row, column)) + (0 if row.statistic in ("mean", "n") else 1)
+            cells[(rows[row.variable], position)] = row.mark
+        panels.append(counts_in_headings(with_marks(display, cells), view["headings"]))
+    return panels[0], panels[1]
+
+
+def protected_f(table: pd.DataFrame, view: dict) -> pd.DataFrame:
+    """Table F laid out as :func:`layout_f` with the marks of ``view`` (:func:`linked_view`): a share or
+    rate is withheld with either of the counts it divides."""
+    cells = {}
+    total_referrals, total_denials = view["f_referrals"].iloc[-1], view["f_denials"].iloc[-1]
+    for position in range(len(table)):
+        referrals_mark, denials_mark = view["f_referrals"].iloc[position], view["f_denials"].iloc[position]
+        if referrals_mark is not None:
+            cells[(position, 1)] = referrals_mark
+        if denials_mark is not None:
+            cells[(position, 3)] = denials_mark
+        if referrals_mark is not None or total_referrals is not None:
+            cells[(position, 2)] = disclosure.WITHHELD
+        if denials_mark is not None or total_denials is not None:
+            cells[(position, 5)] = disclosure.WITHHELD
+        if referrals_mark is not None or denials_mark is not None:
+            cells[(position, 4)] = disclosure.WITHHELD
+    return with_marks(layout_f(table), cells)
+
+
+def protected_categories(display: pd.DataFrame, table: pd.DataFrame, marks: pd.Series, column: str, count: str,
+                         labels: dict, headings: dict) -> pd.DataFrame:
+    """Table G or H laid out (categories down, clinics across, n and % per clinic) with ``marks`` (one
+    per row of ``table``, None to show): a share is withheld with its count or with its clinic's total,
+    and the total line and the headings show the clinics' counts as ``headings`` (:func:`shown_counts`) does."""
+    order = list(labels) + ["total"]
+    totals = {clinic: mark for clinic, category, mark in zip(table["clinic"], table[column], marks) if category == "total"}
+    cells = {}
+    for row, mark in zip(table.itertuples(index=False), marks):
+        position = 1 + 2 * CLINIC_ORDER.index(row.clinic)
+        if mark is not None:
+            cells[(order.index(getattr(row, column)), position)] = mark
+        if mark is not None or (totals[row.clinic] is not None and getattr(row, count)):
+            cells[(order.index(getattr(row, column)), position + 1)] = disclosure.WITHHELD
+    display = with_marks(display, cells)
+    # Bergen and Oslo add up to both clinics: the total line shows what the headings show
+    for clinic, shown in headings["referrals" if count == "n_referrals" else "denials"].items():
+        if isinstance(shown, str):
+            display.iat[len(order) - 1, 1 + 2 * CLINIC_ORDER.index(clinic)] = shown
+    return counts_in_headings(display, headings)
+
+
+def without_hidden_bars(table: pd.DataFrame, marks: pd.Series, column: str, count: str, percent: str) -> pd.DataFrame:
+    """Table G or H for a chart: a withheld cell, or a cell of a clinic whose total is withheld, has no bar."""
+    hidden = marks.notna()
+    totals = table.loc[table[column] == "total"].assign(hidden=hidden).set_index("clinic")["hidden"]
+    gone = (hidden | table["clinic"].map(totals).astype(bool)).to_numpy()
+    return table.assign(**{count: table[count].where(~gone), percent: table[percent].where(~gone)})
+
+
+def appendix(page) -> dict:
+    """Appendix 5 of the edition of ``page`` (:func:`analysis.edition.open_page`): its statistics and
+    its tables and charts, protected together with the other editions of its year in a rerun.
+
+    Returns a dict: ``statistics`` (the tidy frame for :meth:`analysis.scorecard.Card.glue_statistics`:
+    ``key``, ``value``, ``note``, ``suppress``; every cell of Supplementary Tables E-H and every figure
+    of the text under the ledger key of ``data/published`` tables, the paragraphs of
+    :func:`text_paragraphs` and the passages of :data:`PUBLISHED_PASSAGES`), and the displays
+    ``tab_supp_e_clinic``, ``tab_supp_e_inclusion``, ``tab_supp_f``, ``tab_supp_g``, ``tab_supp_h``
+    (styled tables), ``fig_a5_referrers`` and ``fig_a5_denial_reasons`` (charts)."""
+    from analysis import formats
+    from analysis.data import published_table
+
+    edition, sdc = page.edition, page.sdc
+    register = page.cohort.referrals
+    e, f, g, h = table_e(register), table_f(register), table_g(register), table_h(register)
+    figures = text_figures(register)
+    keyed = {
+        "e": attach_keys(e, published_table("supp_table_e_referrals_by_clinic"), ["panel", "clinic", "inclusion", "variable", "statistic"]),
+        # the total line is the report's "2022-2025" line whatever years the edition covers
+        "f": attach_keys(f.assign(year=f["year"].where(f["category"] != "total", PUBLISHED_PERIOD)),
+                         published_table("supp_table_f_referrals_denials_by_year"), ["year", "category", "clinic"]),
+        "g": attach_keys(g, published_table("supp_table_g_referrers"), ["clinic", "referrer", "category"]),
+        "h": attach_keys(h, published_table("supp_table_h_denial_reasons"), ["clinic", "reason", "category"]),
+        "text": attach_text_keys(figures, published_table("text_app5_referrals")),
+    }
+    # what a rerun withholds: small counts and the cells that would give them back, in this edition or set
+    # against the other editions of its year (both clinics, Oslo, Bergen)
+    view = linked_view(page)
+    withheld = linked_withheld_keys(view, register, keyed) | header_withheld_keys(view)
+    cells = pd.concat([*keyed.values(), header_counts(register)])[["key", "value"]]
+    cells = cells.assign(note=cells["key"].map(ERRATA_NOTES), suppress=cells["key"].isin(withheld))
+    first_year = int(register["referral_date"].min().year) if len(register) else None
+    paragraphs = text_paragraphs(figures, view["text"], threshold=sdc, clinics=edition.clinic_names,
+                                 first_year=first_year, markers=view["markers"])
+    sentences = {PARAGRAPH_KEYS[name]: paragraph for name, paragraph in paragraphs.items()}
+    sentences |= {key: text if edition.published else "" for key, text in PUBLISHED_PASSAGES.items()}
+    sentences["app5_main_referrals"] = (
+        f"To {edition.data_end_text}, {edition.clinics} received {formats.number(view['headings']['referrals']['all'])} referrals.")
+    statistics = pd.concat([cells, pd.DataFrame({"key": list(sentences), "value": list(sentences.values())})],
+                           ignore_index=True)
+
+    counts = referral_counts(register)
+    per_clinic = {"all": counts["referrals"], "Bergen": counts["referrals_bergen"], "Oslo": counts["referrals_oslo"]}
+    by_clinic, by_inclusion = layout_e(e)
+    layout = {"f": layout_f(f), "g": layout_g(g), "h": layout_h(h, per_clinic)}
+    if sdc is not None:
+        by_clinic, by_inclusion = protected_e(e, view)
+        layout["f"] = protected_f(f, view)
+        layout["g"] = protected_categories(layout["g"], g, view["g"], "referrer", "n_referrals", REFERRER_LABELS, view["headings"])
+        layout["h"] = protected_categories(layout["h"], h, view["h"], "reason", "n_denials", REASON_LABELS, view["headings"])
+    return {
+        "statistics": statistics,
+        "tab_supp_e_clinic": styled(by_clinic, "By clinic"),
+        "tab_supp_e_inclusion": styled(by_inclusion, "By inclusion"),
+        "tab_supp_f": styled(layout["f"], ""),
+        "tab_supp_g": styled(layout["g"], ""),
+        "tab_supp_h": styled(layout["h"], ""),
+        "fig_a5_referrers": referrer_chart(without_hidden_bars(g, view["g"], "referrer", "n_referrals", "percent")).properties(width=420),
+        "fig_a5_denial_reasons": denial_reason_chart(
+            without_hidden_bars(h, view["h"], "reason", "n_denials", "valid_percent")).properties(width=420),
+    }
