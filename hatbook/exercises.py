@@ -18,12 +18,8 @@ computes is *gated*: its text and code cells stand between ``{solution-start} <l
     ```{solution-end}
     ```
 
-As a Sphinx extension (``_config.yml``: ``sphinx.extra_extensions``) this module loads sphinx-exercise
-and undoes one of its side effects: sphinx-exercise switches Sphinx's ``numfig`` on to number exercises,
-which would put "Fig. N" before every caption of the book (the captions carry the report's own numbers,
-"Figure 6.A"). The book's own ``numfig`` setting is kept, and exercises are titled with ``:nonumber:``
-and the number written in the title ("6.1.3: ..."). It also forgets a page's gated directives when the
-page is read again (sphinx-exercise keeps them across incremental builds).
+The Sphinx side (sphinx-exercise loaded without its numbering of figures, and the
+``hatbook_student_edition`` setting) is the extension ``book/_ext/exercises.py``.
 
 :func:`strip_solutions` removes every solution from a page's MyST text; the student edition
 (:mod:`hatbook.student`) and the downloadable notebooks of that edition (:mod:`hatbook.notebooks`) use it.
@@ -58,6 +54,7 @@ def _solution_spans(lines: list[str]) -> list[tuple[int, int]]:
             i += 1
             continue
         name, fence = match["name"], match["fence"]
+        end: int | None
         if name == "solution":
             end = _closing(lines, i, fence)
         elif name == "solution-start":
@@ -96,32 +93,3 @@ def strip_solutions(text: str) -> str:
         if last + 1 < len(lines) and not lines[last + 1].strip() and (first == 0 or not lines[first - 1].strip()):
             keep[last + 1] = False
     return "".join(line for line, kept in zip(lines, keep) if kept)
-
-
-# --- Sphinx extension -------------------------------------------------------------------------------
-
-
-def _remember_numfig(app, config) -> None:
-    app._hatbook_numfig = config.numfig
-
-
-def _restore_numfig(app, config) -> None:
-    config.numfig = getattr(app, "_hatbook_numfig", config.numfig)
-
-
-def _forget_gated_directives(app, env, docname: str) -> None:
-    registry = getattr(env, "sphinx_exercise_gated_registry", None)
-    if registry is not None:
-        registry.pop(docname, None)
-
-
-def setup(app):
-    app.setup_extension("sphinx_exercise")
-    #: True in the student edition (hatbook.student): no solution is shown or offered for download.
-    app.add_config_value("hatbook_student_edition", False, "env")
-    # sphinx-exercise sets numfig = True at config-inited (default priority 500): remember the book's
-    # setting before it and put it back after it
-    app.connect("config-inited", _remember_numfig, priority=100)
-    app.connect("config-inited", _restore_numfig, priority=900)
-    app.connect("env-purge-doc", _forget_gated_directives)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,8 +2,9 @@
 
     python -m hatbook.student [--strict] [--output _build/student] [--execution-cache DIR]
 
-(``make student``) builds the book from the same sources as the published edition, with this module
-loaded as a Sphinx extension and ``hatbook_student_edition`` set, into ``<output>/html``:
+(``make student``, ``hatbook student``) builds the book from the same sources as the published edition,
+with the Sphinx extension ``book/_ext/student_edition.py`` loaded and ``hatbook_student_edition`` set,
+into ``<output>/html``:
 
 * every solution is removed from the pages (a transform drops the solution nodes after sphinx-exercise
   has gathered each gated solution, with its code cells and their outputs, into one node), so neither
@@ -43,51 +44,13 @@ from hatbook import install, jupyter_book_command
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUTPUT = ROOT / "_build" / "student"
-EXTENSION = "hatbook.student"
+#: The Sphinx extension that removes the solutions (book/_ext/student_edition.py).
+EXTENSION = "student_edition"
+EXTENSIONS_FOLDER = Path("book") / "_ext"
 
 
 class StudentEditionError(RuntimeError):
     """The student edition could not be built; the message says why."""
-
-
-# --- Sphinx extension (loaded in the student edition's build only) ------------------------------------
-
-
-def _remove_solutions(app, doctree) -> None:
-    from sphinx_exercise.nodes import solution_node
-
-    for node in list(doctree.findall(solution_node)):
-        node.parent.remove(node)
-
-
-def _strip_copied_sources(app, exception) -> None:
-    """Rewrite the page sources Sphinx copied into ``_sources`` without their solutions."""
-    if exception is not None or app.builder.format != "html":
-        return
-    from hatbook.exercises import strip_solutions
-
-    for path in (Path(app.outdir) / "_sources").rglob("*"):
-        if path.is_file() and path.suffix in (".md", ".txt"):
-            text = path.read_text(encoding="utf-8")
-            if "{solution" in text:
-                path.write_text(strip_solutions(text), encoding="utf-8")
-
-
-def setup(app):
-    from sphinx.transforms import SphinxTransform
-
-    class RemoveSolutions(SphinxTransform):
-        """Drop every solution node; after sphinx-exercise's MergeGatedSolutions (priority 10)."""
-
-        default_priority = 15
-
-        def apply(self, **kwargs) -> None:
-            _remove_solutions(self.app, self.document)
-
-    app.setup_extension("hatbook.exercises")
-    app.add_transform(RemoveSolutions)
-    app.connect("build-finished", _strip_copied_sources)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 # --- build ----------------------------------------------------------------------------------------------
@@ -99,14 +62,12 @@ def student_config(source_dir: Path, *, execution_cache: Path | None = None) -> 
     config["title"] = f"{config.get('title', '').strip()} (student edition, without solutions)".strip()
     sphinx = config.setdefault("sphinx", {}) or {}
     config["sphinx"] = sphinx
-    extensions = list(sphinx.get("extra_extensions") or [])
-    if EXTENSION not in extensions:
-        extensions.append(EXTENSION)
-    sphinx["extra_extensions"] = extensions
     # the configuration is written elsewhere, and Jupyter Book reads extension folders relative to it
     local = sphinx.get("local_extensions") or {}
     for extension, path in list(local.items()):
         local[extension] = str((source_dir / path).resolve())
+    local[EXTENSION] = str((source_dir / EXTENSIONS_FOLDER).resolve())
+    sphinx["local_extensions"] = local
     settings = sphinx.setdefault("config", {}) or {}
     sphinx["config"] = settings
     settings["hatbook_student_edition"] = True

@@ -152,7 +152,10 @@ def test_each_exercise_page_has_exercises_each_with_a_solution_that_computes(pag
 
 def test_the_student_edition_configuration():
     config = student_config(ROOT, execution_cache=Path("/tmp/cache"))
-    assert "hatbook.student" in config["sphinx"]["extra_extensions"]
+    # the extension that removes the solutions, from the book's folder of extensions
+    assert config["sphinx"]["local_extensions"]["student_edition"] == str(ROOT / "book" / "_ext")
+    assert (ROOT / "book" / "_ext" / "student_edition.py").is_file()
+    assert "exercises" in config["sphinx"]["local_extensions"]
     assert config["sphinx"]["config"]["hatbook_student_edition"] is True
     assert config["execute"]["cache"] == str(Path("/tmp/cache").resolve())
     assert all(Path(p).is_absolute() for p in config["sphinx"]["local_extensions"].values())
