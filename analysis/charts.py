@@ -9,6 +9,10 @@ renderer defined here returns two representations of each chart:
 * ``image/png``: a static picture rendered by vl-convert, which the LaTeX/PDF builder uses
   (HTML has no use for it, so myst-nb's MIME priority picks ``text/html`` there).
 
+In the HTML book, ``book/_ext/figures.py`` then draws each chart as SVG at build time into its box, moves
+the specification to a file of its own that is loaded with Vega only when the chart comes into view, and
+adds the chart's data as a table and a CSV file.
+
 Call :func:`enable` once at the top of a page.
 """
 

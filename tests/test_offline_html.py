@@ -43,17 +43,26 @@ def test_vega_ships_with_the_book(built_html):
     bundle = built_html / "_static" / "vega-bundle.js"
     assert bundle.is_file() and bundle.stat().st_size > 100_000
     assert "window.vegaEmbed" in bundle.read_text(encoding="utf-8")
-    # the bundle is loaded by the pages that draw a chart (a text page does without it)
+    # the pages that draw a chart name the bundle, which their loader fetches when a chart comes into view
     chart_page = (built_html / "book" / "ch06_1_enrollment_retention.html").read_text(encoding="utf-8")
-    assert "_static/vega-bundle.js" in chart_page
+    assert 'data-hatbook-vega="../_static/vega-bundle.js"' in chart_page
+    assert "_static/hatbook-charts.js" in chart_page
+    assert "window.vegaEmbed" in (built_html / "_static" / "hatbook-charts.js").read_text(encoding="utf-8")
 
 
 def test_math_renders_offline(built_html):
-    assert (built_html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    mathjax = built_html / "_static" / "mathjax"
+    assert (mathjax / "startup.js").is_file()
+    for component in ("core", "input/tex", "output/chtml", "output/chtml/fonts/tex", "a11y/assistive-mml"):
+        assert (mathjax / f"{component}.js").is_file(), component
 
 
-def test_charts_are_drawn_from_the_local_bundle(built_html):
+def test_charts_are_drawn_from_the_local_bundle_and_their_own_files(built_html):
     pages = [p for p in built_html.rglob("*.html") if "hatbook-chart-" in p.read_text(encoding="utf-8")]
     assert pages, "no page of the book has a chart"
     for page in pages:
-        assert "vegaEmbed" in page.read_text(encoding="utf-8")
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for box in soup.select('div[id^="hatbook-chart-"]'):
+            assert (page.parent / box["data-hatbook-spec"]).is_file(), (page.name, box["id"])
+            assert (page.parent / box["data-hatbook-vega"]).resolve() == built_html / "_static" / "vega-bundle.js"
+            assert box.select_one(".hatbook-chart-static svg"), (page.name, box["id"])

@@ -6,6 +6,7 @@ built book (slow).
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import sys
@@ -19,7 +20,9 @@ from docutils import nodes
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
+import figures  # noqa: E402
 import reader  # noqa: E402
+import reading_flow  # noqa: E402
 import vega_offline  # noqa: E402
 
 
@@ -57,14 +60,27 @@ def test_the_icon_script_is_taken_out_of_the_head():
     assert "fontawesome" not in cleaned and "s.css" in cleaned and "bootstrap.js" in cleaned
 
 
-def test_vega_is_loaded_only_where_a_chart_is_drawn():
-    scripts = [script("_static/doctools.js"), script("vega-bundle.js")]
+def test_the_chart_loader_is_loaded_only_where_a_chart_is_drawn():
+    scripts = [script("_static/doctools.js"), script("hatbook-charts.js")]
     context = {"script_files": list(scripts), "body": "<p>Text only.</p>"}
     vega_offline._only_where_charts(None, "book/x", "page.html", context, None)
     assert [s.filename for s in context["script_files"]] == ["_static/doctools.js"]
-    context = {"script_files": list(scripts), "body": '<script>vegaEmbed("#hatbook-chart-1", spec)</script>'}
+    context = {"script_files": list(scripts), "body": '<div id="hatbook-chart-1" class="hatbook-chart"></div>'}
     vega_offline._only_where_charts(None, "book/x", "page.html", context, None)
     assert context["script_files"] == scripts
+
+
+def test_mathjax_is_its_loader_and_the_components_the_book_needs():
+    app = SimpleNamespace(builder=SimpleNamespace(format="html"),
+                          config=SimpleNamespace(mathjax_path="mathjax/tex-chtml.js",
+                                                 mathjax3_config={"options": {"processHtmlClass": "math"}}))
+    reader._light_mathjax(app)
+    assert app.config.mathjax_path == "mathjax/startup.js"
+    assert app.config.mathjax3_config == {"options": {"processHtmlClass": "math"},
+                                          "loader": {"load": ["input/tex", "output/chtml", "a11y/assistive-mml"]}}
+    shipped = ROOT / ".venv" / "lib"
+    for component in ["startup", *reader.MATHJAX_COMPONENTS]:  # each is a file of the offline MathJax
+        assert list(shipped.glob(f"python*/site-packages/sphinx-mathjax-offline/static/mathjax/{component}.js")), component
 
 
 def test_description_is_the_first_paragraph_of_prose_cut_at_a_word():
@@ -111,8 +127,12 @@ def loaded_scripts(page: BeautifulSoup) -> list[str]:
     return [tag["src"] for tag in page.find_all("script", src=True)]
 
 
-def test_landing_page_opens_with_glued_and_linked_key_figures(built_html):
-    page = soup(built_html / "book" / "index.html")
+@pytest.mark.parametrize("name", ["index", "executive_summary"])
+def test_landing_page_and_summary_open_with_glued_and_linked_key_figures(built_html, name):
+    page = soup(built_html / "book" / f"{name}.html")
+    first = page.select_one("article h1").find_next(lambda tag: (
+        tag.name == "h2" and "Key figures" not in tag.get_text()) or "hatbook-key-figures" in tag.get("class", []))
+    assert first is not None and "hatbook-key-figures" in first.get("class", []), "the cards come first"
     cards = page.select(".hatbook-key-figures .hatbook-card")
     assert len(cards) >= 5
     for card in cards:
@@ -132,7 +152,9 @@ def test_text_pages_load_neither_vega_nor_mathjax_and_no_page_loads_the_icon_scr
         if "_static" not in path.parts:  # the theme's own templates are copied there; pages are not
             assert "fontawesome.js" not in path.read_text(encoding="utf-8"), path
     charts = soup(built_html / "book" / "ch06_1_enrollment_retention.html")
-    assert any("vega-bundle.js" in s for s in loaded_scripts(charts))
+    # Vega itself is fetched by the chart loader when a chart comes into view (book/_static/hatbook-charts.js)
+    assert any("hatbook-charts.js" in s for s in loaded_scripts(charts))
+    assert not any("vega-bundle.js" in s for s in loaded_scripts(charts))
 
 
 def test_every_icon_class_is_in_the_icon_subset(built_html):
@@ -156,3 +178,153 @@ def test_pages_carry_description_and_link_preview_tags_and_the_footer_stamp(buil
     assert "Version" in footer and "built" in footer and "MIT" in footer and "SERAF" in footer
     cite = soup(built_html / "book" / "cite.html").get_text("")
     assert "@misc{" in cite and "Plain text" in cite
+
+
+# --- charts and tables of a page (book/_ext/figures.py) --------------------------------------------------
+
+CHART_SPEC = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json",
+    "description": "Bar chart: Admissions by Year, coloured by Clinic.",
+    "datasets": {"data-1": [{"year": 2024, "clinic": "Oslo", "admissions": 12},
+                            {"year": 2024, "clinic": "Bergen", "admissions": "<5"},
+                            {"year": 2025, "clinic": "Oslo", "admissions": -1.23456}]},
+    "data": {"name": "data-1"},
+    "mark": {"type": "bar"},
+    "encoding": {"x": {"field": "year", "type": "ordinal", "title": "Year of admission"},
+                 "y": {"field": "admissions", "type": "quantitative", "title": "Admissions"},
+                 "color": {"field": "clinic", "type": "nominal", "title": "Clinic"}},
+    "width": "container", "height": 200,
+}
+
+
+def chart_body(spec=CHART_SPEC, caption="Figure 6.A: Admissions per year."):
+    from analysis.charts import chart_html
+
+    return (f'<section id="s"><figure id="fig-6a"><div class="output text_html">{chart_html(spec)}</div>'
+            f'<figcaption><p>{caption}</p></figcaption></figure></section>')
+
+
+def test_a_chart_is_drawn_at_build_time_with_its_data_as_table_and_csv(tmp_path):
+    body, written = figures.transform(chart_body(), "book/page", tmp_path)
+    page = BeautifulSoup(body, "html.parser")
+    box = page.select_one(".hatbook-chart")
+    assert not page.find("script"), "the specification leaves the page"
+    assert box.select_one(".hatbook-chart-static svg"), "the drawing made at build time is in the box"
+    assert box["aria-label"] == CHART_SPEC["description"]
+    assert page.find(id=box["aria-describedby"]).get_text(strip=True).startswith("Figure 6.A")
+    spec_file = tmp_path / "_static" / "charts" / f"{box['id']}.js"
+    assert spec_file in written and box["data-hatbook-spec"] == f"../_static/charts/{box['id']}.js"
+    assert json.loads(spec_file.read_text().split("] = ", 1)[1].rstrip(";\n")) == CHART_SPEC
+    assert box["data-hatbook-vega"] == "../_static/vega-bundle.js"
+    data = page.select_one("details.hatbook-chart-data")
+    assert data.summary.get_text() == "Data for this chart"
+    cells = [[c.get_text() for c in row.find_all(["th", "td"])] for row in data.find_all("tr")]
+    assert cells == [["Year of admission", "Clinic", "Admissions"], ["2024", "Oslo", "12"],
+                     ["2024", "Bergen", "<5"], ["2025", "Oslo", "\u22121.235"]]
+    csv_path = tmp_path / "data" / "book" / "page" / "fig-6a.csv"
+    assert csv_path in written and data.find("a", href="../data/book/page/fig-6a.csv")
+    assert csv_path.read_text().splitlines()[0] == "Year of admission,Clinic,Admissions"
+    # the CSV holds the rows as the table shows them
+    assert "<5" in csv_path.read_text(), "a suppression marker stays as the chart shows it"
+
+
+def test_a_chart_that_only_says_something_gets_no_data_table(tmp_path):
+    spec = {"description": "Too few patients for this chart.", "data": {"values": [{"text": "Too few patients."}]},
+            "mark": {"type": "text"}, "encoding": {"text": {"field": "text", "type": "nominal"}}}
+    body, _ = figures.transform(chart_body(spec), "book/page", tmp_path)
+    page = BeautifulSoup(body, "html.parser")
+    assert page.select_one(".hatbook-chart-static svg") and not page.select("details.hatbook-chart-data")
+
+
+def test_the_static_drawing_keeps_its_words_and_rounds_only_coordinates():
+    from analysis.charts import readable
+
+    spec = readable({**CHART_SPEC, "width": 300})
+    svg = figures.static_svg(spec)
+    assert "<svg" in svg and "max-width:100%" in svg and 'aria-roledescription' not in svg
+    assert re.search(r'\sd="[^"]*\d\.\d{2,}', svg) is None
+    assert "Year of admission" in svg and "Admissions" in svg
+
+
+STYLED_TABLE = """<section id="sec-a"><style type="text/css">
+#T_ab12f_row0_col1 { color: red; }
+#T_ab12f th { text-align: left; }
+</style>
+<table id="T_ab12f" class="hatbook-table"><caption>Table 6.D: Days in treatment, by group.</caption>
+<thead><tr><th id="T_ab12f_level0_col0" class="col_heading">Group</th><th colspan="2">Days</th></tr></thead>
+<tbody><tr><th id="T_ab12f_level0_row0">Continued</th><td id="T_ab12f_row0_col1">1,234</td><td>&lt;5</td></tr>
+<tr><th>Discontinued</th><td>\u22121.5</td><td>–</td></tr></tbody></table>
+<table><tbody><tr><td>a</td></tr></tbody></table></section>"""
+
+
+def test_tables_get_a_stable_anchor_and_a_csv_of_what_they_show(tmp_path):
+    body, written = figures.transform(STYLED_TABLE, "book/ch06_7", tmp_path)
+    page = BeautifulSoup(body, "html.parser")
+    first, second = page.find_all("table")
+    assert first["id"] == "table-6-d" and "T_ab12f" not in body, "the random id is gone, styles follow"
+    assert "#table-6-d_row0_col1" in page.style.string and page.find(id="table-6-d_row0_col1")
+    assert second["id"] == "sec-a-table-2"
+    link = first.find_next_sibling("p", class_="hatbook-download").a
+    assert link.get_text() == "Download CSV" and "Table 6.D" in link["aria-label"]
+    rows = (tmp_path / "data" / "book" / "ch06_7" / "table-6-d.csv").read_text().splitlines()
+    assert rows == ["Group,Days,Days", "Continued,\"1,234\",<5", "Discontinued,\u22121.5,–"]
+    again, _ = figures.transform(STYLED_TABLE, "book/ch06_7", tmp_path)
+    assert BeautifulSoup(again, "html.parser").find("table")["id"] == "table-6-d", "the same anchor each build"
+
+
+def test_slugs_and_anchors():
+    assert figures.table_anchor("Table 4.1: Trials of HAT", "x") == "table-4-1"
+    assert figures.table_anchor("Costs per patient-year (NOK), by clinic and year", "x") == \
+        "table-costs-per-patient-year-nok-by-clinic-and"
+    assert figures.table_anchor("", "fallback") == "fallback"
+    assert figures.slug("Behandling på Ålesund") == "behandling-pa-alesund"
+
+
+# --- reading flow (book/_ext/reading_flow.py) ------------------------------------------------------------
+
+
+def hidden_cell(code: str, output: str = "") -> str:
+    return (f'<div class="cell tag_hide-input docutils container"><details class="hide above-input">'
+            f'<summary>Show code cell source</summary><div class="cell_input docutils container"><pre>{code}</pre>'
+            f'</div></details>{output and f"<div class=cell_output>{output}</div>"}</div>')
+
+
+def test_hidden_code_of_a_section_is_one_disclosure_after_its_text():
+    body = ('<section id="a"><h2>A</h2>' + hidden_cell("x = 1") + "<p>Prose one.</p>"
+            + hidden_cell("show(x)", "<p>Out one</p>")
+            + '<div class="solution"><div class="cell tag_hide-input">' + hidden_cell("answer()") + "</div></div>"
+            + '<section id="b"><h3>B</h3>' + hidden_cell("y = 2", "<p>Out two</p>") + "</section></section>")
+    page = BeautifulSoup(reading_flow.gather_code(body), "html.parser")
+    outer, inner = page.find(id="a"), page.find(id="b")
+    how = outer.find("details", class_="hatbook-how", recursive=False)
+    assert how.summary.get_text() == "How this is computed"
+    assert [pre.get_text() for pre in how.find_all("pre")] == ["x = 1", "show(x)"]
+    assert how.find_next_sibling("section") is inner, "before the subsections"
+    assert [p.get_text() for p in outer.find_all("p", recursive=True)][:2] == ["Prose one.", "Out one"]
+    assert [pre.get_text() for pre in inner.find("details", class_="hatbook-how").find_all("pre")] == ["y = 2"]
+    assert len(page.select("details.hatbook-how")) == 2
+    assert page.select_one(".solution details.above-input"), "code of an exercise's solution stays"
+    assert reading_flow.gather_code("<p>No code.</p>") == "<p>No code.</p>"
+
+
+def test_the_search_index_skips_code():
+    cell = nodes.container(classes=["cell_input"])
+    output = nodes.container(classes=["cell_output"])
+    dump = nodes.literal_block(text="<chart>")
+    output += dump
+    assert reading_flow.is_code(cell) and reading_flow.is_code(dump)
+    assert not reading_flow.is_code(nodes.paragraph(text="prose")) and not reading_flow.is_code(nodes.Text("x"))
+    reading_flow._index_prose_only()
+    from docutils.utils import new_document
+    from sphinx.search import IndexBuilder
+
+    document = new_document("page")
+    document += nodes.paragraph(text="retention improved")
+    code = nodes.container(classes=["cell_input"])
+    code += nodes.literal_block(text="secret_variable = compute()")
+    document += code
+    builder = IndexBuilder.__new__(IndexBuilder)
+    builder.lang = SimpleNamespace(split=lambda text: text.split(), lang="en")
+    words = builder._word_collector(document).words
+    assert words == ["retention", "improved"]
+    assert "secret_variable" in document.astext(), "the page itself keeps its code"

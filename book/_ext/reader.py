@@ -7,7 +7,10 @@
   (``make pdf`` writes ``_build/pdf/hat-evaluation.pdf``), otherwise the sentence that says how to make it.
   Both placeholders are filled once every page has been read, and their pages are read again on every
   build, since other pages (or the PDF) feed them.
-* **Light pages.** MathJax is loaded only by pages with mathematics; the theme's 1.5 MB icon script
+* **Light pages.** MathJax is loaded only by pages with mathematics, and then as the components the
+  book's TeX needs (:data:`MATHJAX_COMPONENTS`: the loader, TeX input with its autoloading packages,
+  HTML-CSS output and the assistive MathML that screen readers read; 140 KB gzipped) rather than the
+  combined ``tex-chtml.js`` (264 KB, most of it the right-click menu); the theme's 1.5 MB icon script
   (``fontawesome.js``, which redraws each icon as SVG) is dropped from every page: the theme's stylesheet
   draws the same icons from its web fonts, and ``hatbook-icons.css`` points those fonts at a subset of
   the icons the book uses (``book/_static/fonts``, made by ``python book/_ext/icon_subset.py``).
@@ -34,6 +37,10 @@ FONTAWESOME_SCRIPT = re.compile(r'\s*<script[^>]*src="[^"]*_static/scripts/fonta
 #: Marks of mathematics in a page's body: MyST's math roles and blocks, and TeX delimiters in outputs.
 MATH_MARKS = ('class="math', "\\(", "\\[", "$$", "\\begin{")
 DESCRIPTION_LENGTH = 200
+#: MathJax's loader, and the components it fetches from the same folder (their dependencies, such as
+#: the core, follow); TeX packages not in input/tex are autoloaded when a formula uses them.
+MATHJAX_STARTUP = "mathjax/startup.js"
+MATHJAX_COMPONENTS = ["input/tex", "output/chtml", "a11y/assistive-mml"]
 
 
 class share_node(nodes.General, nodes.Element):
@@ -143,6 +150,18 @@ def _fill(app, doctree, docname) -> None:
         placeholder.replace_self(value)
     for placeholder in list(doctree.findall(pdf_node)):
         placeholder.replace_self(pdf_paragraph(app, docname))
+
+
+def _light_mathjax(app) -> None:
+    """MathJax as its loader and the components the book needs, not the combined tex-chtml.js."""
+    if app.builder.format != "html":
+        return
+    app.config.mathjax_path = MATHJAX_STARTUP
+    config = dict(app.config.mathjax3_config or {})
+    loader = dict(config.get("loader") or {})
+    loader["load"] = list(dict.fromkeys([*(loader.get("load") or []), *MATHJAX_COMPONENTS]))
+    config["loader"] = loader
+    app.config.mathjax3_config = config
 
 
 def _always_outdated(app, env, added, changed, removed):
@@ -266,6 +285,11 @@ def _meta(app, pagename, templatename, context, doctree) -> None:
 
 
 def setup(app):
+    # charts and tables (static drawings, data alternatives, anchors, CSV), and the code of each section
+    # in one disclosure: book/_ext/figures.py and reading_flow.py
+    app.setup_extension("figures")
+    app.setup_extension("reading_flow")
+    app.connect("builder-inited", _light_mathjax, priority=900)
     app.add_node(share_node)
     app.add_node(pdf_node)
     app.add_directive("hatbook-share-reproduced", ShareDirective)

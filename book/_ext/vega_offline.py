@@ -1,9 +1,11 @@
 """Sphinx extension: ship Vega, Vega-Lite and Vega-Embed with the HTML book.
 
-Charts made by :mod:`analysis.charts` call ``window.vegaEmbed``. This extension writes vl-convert's
-JavaScript bundle (which defines ``vegaEmbed``, ``vega`` and ``vegaLite`` on ``window``) into the
-output's ``_static`` folder and adds it to the pages that draw a chart (their body calls ``vegaEmbed``),
-so the book draws its charts with no network; the other pages do not load its 900 KB.
+Charts made by :mod:`analysis.charts` are drawn with ``window.vegaEmbed``. This extension writes
+vl-convert's JavaScript bundle (which defines ``vegaEmbed``, ``vega`` and ``vegaLite`` on ``window``) into
+the output's ``_static`` folder, so the book draws its charts with no network. No page loads the bundle
+up front: the pages with a chart load ``hatbook-charts.js``, which fetches the bundle's 900 KB when a
+chart scrolls into view or a reader points at it (book/_ext/figures.py puts a drawing made at build
+time in each chart's box meanwhile); the other pages load neither.
 """
 
 from __future__ import annotations
@@ -11,18 +13,20 @@ from __future__ import annotations
 from pathlib import Path
 
 BUNDLE_NAME = "vega-bundle.js"
+LOADER_NAME = "hatbook-charts.js"
+CHART_MARK = "hatbook-chart-"
 
 
 def _add_bundle_script(app) -> None:
     if app.builder.format == "html":
-        app.add_js_file(BUNDLE_NAME)
+        app.add_js_file(LOADER_NAME, loading_method="defer")
 
 
 def _only_where_charts(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
-    if not scripts or "vegaEmbed" in context.get("body", ""):
+    if not scripts or CHART_MARK in context.get("body", ""):
         return
-    context["script_files"] = [s for s in scripts if not str(getattr(s, "filename", "") or "").endswith(BUNDLE_NAME)]
+    context["script_files"] = [s for s in scripts if not str(getattr(s, "filename", "") or "").endswith(LOADER_NAME)]
 
 
 def _write_bundle(app, exception) -> None:

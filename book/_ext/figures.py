@@ -1,0 +1,396 @@
+"""Sphinx extension: every chart and table of a page, as the HTML book shows it.
+
+Run on each page's body just before it is written (``html-page-context``), on what the page's code
+displayed, so cached notebooks need no new execution and every edition (the published book and each
+rerun) gets the same:
+
+* **Charts** (the ``hatbook-chart-*`` boxes of :mod:`analysis.charts`). The chart is drawn at build time
+  as an SVG inside its box (vl-convert), so it shows at once, without JavaScript and without loading
+  Vega. Its specification moves to ``_static/charts/<id>.js``; ``hatbook-charts.js`` loads Vega and that
+  file only when the chart scrolls into view or a reader points at it, and then redraws it at its
+  column's width with tooltips. The box is named by the chart's description and described by its
+  caption; below it a ``Data for this chart`` disclosure shows the chart's own data (the data embedded in
+  its specification, which the page already protected: never the rows it was computed from), and a link
+  downloads that data as CSV.
+* **Tables**: a stable anchor (from the caption's "Table 6.D", else the caption's words, else the
+  figure or section it sits in) in place of pandas' random ``T_3311f``, and a "Download CSV" link to a
+  file of exactly what the table shows (its header and cells as rendered, suppression markers included).
+
+Files are written under ``<html>/data/<page>/`` (CSV) and ``<html>/_static/charts/`` (specifications).
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from bs4 import BeautifulSoup, NavigableString
+
+ROOT = Path(__file__).resolve().parents[2]
+SPEC = re.compile(r"var spec = (\{.*?\});\n\s*var options", re.DOTALL)
+STYLER_ID = re.compile(r"^T_[0-9a-f]{5}$")
+TABLE_LABEL = re.compile(r"^\s*(Table\s+[A-Z0-9]+(?:\.[A-Za-z0-9]+)*)\b")
+#: A chart's data is shown as a table up to this many rows; a longer one is offered as CSV only.
+DATA_TABLE_ROWS = 60
+SLUG_WORDS = 8
+#: The order in which a chart's data table lists the fields its channels show.
+CHANNELS = ["x", "y", "xOffset", "yOffset", "column", "row", "facet", "color", "shape", "x2", "y2", "size",
+            "opacity", "text", "detail"]
+#: Attributes of an SVG drawing that hold coordinates (never the words shown).
+GEOMETRY = re.compile(r'(\s(?:d|transform|x|y|x1|x2|y1|y2|width|height|points)=")([^"]*)"')
+
+
+def slug(text: str, words: int = SLUG_WORDS) -> str:
+    """``text`` as an id: lower case, ASCII letters and digits joined by hyphens, at most ``words`` words."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    parts = re.findall(r"[a-z0-9]+", plain)[:words]
+    return "-".join(parts)
+
+
+def table_anchor(caption: str, fallback: str) -> str:
+    """A table's stable id: ``table-6-d`` for a caption "Table 6.D: ...", else the caption's first words,
+    else ``fallback``."""
+    label = TABLE_LABEL.match(caption or "")
+    if label:
+        return slug(label.group(1))
+    return ("table-" + slug(caption)) if slug(caption) else fallback
+
+
+def cell_text(cell) -> str:
+    return " ".join(cell.get_text(" ").split())
+
+
+def table_rows(table) -> list[list[str]]:
+    """What a rendered table shows, row by row: header rows first (a header cell spanning columns is
+    repeated in each), then the body, each cell's text as displayed."""
+    rows = []
+    for row in table.find_all("tr"):
+        cells = []
+        for cell in row.find_all(["th", "td"], recursive=False):
+            text = cell_text(cell)
+            span = int(cell.get("colspan", 1) or 1)
+            cells.extend([text] * span)
+        if cells:
+            rows.append(cells)
+    return rows
+
+
+def csv_text(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def unique(anchor: str, taken: set[str]) -> str:
+    candidate, n = anchor, 2
+    while candidate in taken:
+        candidate, n = f"{anchor}-{n}", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _charts_module():
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from analysis import charts
+
+    return charts
+
+
+# --- a chart's data --------------------------------------------------------------------------------------
+
+
+def chart_datasets(spec: dict) -> list[list[dict]]:
+    """The rows of every data set embedded in ``spec`` (Altair's named ``datasets`` and inline
+    ``data.values`` of any view), in the order they appear, each once."""
+    found, seen = [], set()
+
+    def add(rows):
+        if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows) and id(rows) not in seen:
+            seen.add(id(rows))
+            found.append(rows)
+
+    for rows in (spec.get("datasets") or {}).values():
+        add(rows)
+
+    def walk(part):
+        if isinstance(part, dict):
+            data = part.get("data")
+            if isinstance(data, dict):
+                add(data.get("values"))
+            for key, value in part.items():
+                if key not in ("data", "datasets"):
+                    walk(value)
+        elif isinstance(part, list):
+            for value in part:
+                walk(value)
+
+    walk(spec)
+    return found
+
+
+def encoded_fields(spec: dict) -> dict[str, tuple[str, str]]:
+    """Field -> (title, type) as the chart's axes, legends or tooltips name them, in their order."""
+    charts = _charts_module()
+    found: dict[str, tuple[str, str]] = {}
+    for view in charts._views(spec):
+        encoding = view.get("encoding") or {}
+        channels = sorted((c for c in encoding if c != "tooltip"),
+                          key=lambda c: CHANNELS.index(c) if c in CHANNELS else len(CHANNELS))
+        entries = [encoding[channel] for channel in channels]
+        tooltip = encoding.get("tooltip")
+        entries += tooltip if isinstance(tooltip, list) else [tooltip]
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("field"), str):
+                continue
+            title = entry.get("title") if isinstance(entry.get("title"), str) else ""
+            known = found.get(entry["field"], ("", ""))
+            found[entry["field"]] = (known[0] or title, known[1] or str(entry.get("type") or ""))
+    return found
+
+
+def shown_value(value, quantity: bool = True) -> str:
+    """A value of a chart's data as the table shows it: a quantity with thousands separators, at most
+    three decimals and a true minus; a category (a year, a clinic) as it is."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, float) and value != value:
+        return ""
+    if not quantity or not isinstance(value, (int, float)):
+        return str(value)
+    text = f"{value:,}" if isinstance(value, int) else f"{value:,.3f}".rstrip("0").rstrip(".")
+    return text.replace("-", "\u2212")
+
+
+def data_tables(spec: dict) -> list[tuple[list[str], list[list[str]]]]:
+    """Each embedded data set of ``spec`` as (header, rows): what the chart places or colours by first
+    (categories), then what it measures (quantities), then any other column; titled as the chart's axes,
+    legends or tooltips title them (else the field name in words)."""
+    charts = _charts_module()
+    encoded = encoded_fields(spec)
+    tables = []
+    for rows in chart_datasets(spec):
+        fields: list[str] = []
+        for row in rows:
+            fields.extend(key for key in row if key not in fields)
+        order = list(encoded)
+        fields.sort(key=lambda f: (0 if f in encoded and encoded[f][1] != "quantitative" else
+                                   1 if f in encoded else 2, order.index(f) if f in order else 0))
+        header = [encoded.get(field, ("", ""))[0] or charts.words(field) for field in fields]
+        quantity = [encoded.get(field, ("", "quantitative"))[1] in ("quantitative", "") for field in fields]
+        tables.append((header, [[shown_value(row.get(field), q) for field, q in zip(fields, quantity)]
+                                for row in rows]))
+    return tables
+
+
+def only_words(spec: dict) -> bool:
+    """Whether the chart only says something (a text mark: a rerun's "too few" message)."""
+    charts = _charts_module()
+    views = list(charts._views(spec))
+    return bool(views) and all(charts._mark_type(view) == "text" for view in views)
+
+
+# --- the static drawing -------------------------------------------------------------------------------------
+
+
+def static_svg(spec: dict, cache: Path | None = None) -> str:
+    """``spec`` drawn as SVG at its printed size, background transparent (the theme's dark mode shows
+    through), scaled by its viewBox to its column; coordinates cut to one decimal and the marks' own
+    accessible names left out (the drawing is hidden from screen readers: its box is named and described,
+    and its data is a table), which keeps pages light. Kept in ``cache`` (a folder), by the chart's id."""
+    charts = _charts_module()
+    stored = cache / f"{charts.chart_id(spec)}.svg" if cache is not None else None
+    if stored is not None and stored.is_file():
+        return stored.read_text(encoding="utf-8")
+    import vl_convert as vlc
+
+    drawn = copy.deepcopy(charts.printed(spec))
+    drawn["background"] = "transparent"
+    svg = vlc.vegalite_to_svg(drawn, vl_version=charts.vega_lite_version())
+    svg = GEOMETRY.sub(lambda m: m.group(1) + re.sub(r"(\d+\.\d)\d+", r"\1", m.group(2)) + '"', svg)
+    svg = re.sub(r'\s(?:aria-label|aria-roledescription)="[^"]*"|\srole="graphics-symbol"', "", svg)
+    svg = re.sub(r'<svg([^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"',
+                 lambda m: f'<svg{m.group(1)} width="{m.group(2)}" height="{m.group(3)}" '
+                           f'style="max-width:100%;height:auto"', svg, count=1)
+    if stored is not None:
+        stored.parent.mkdir(parents=True, exist_ok=True)
+        stored.write_text(svg, encoding="utf-8")
+    return svg
+
+
+# --- the page's body --------------------------------------------------------------------------------------
+
+
+def relative(target: Path, outdir: Path, pagename: str) -> str:
+    return os.path.relpath(target, (outdir / pagename).parent).replace(os.sep, "/")
+
+
+def caption_of(box) -> tuple[object | None, str]:
+    """The figure caption that belongs to a chart or table, and the id of the figure holding it."""
+    figure = box.find_parent("figure")
+    if figure is None:
+        return None, ""
+    return figure.find("figcaption"), figure.get("id", "")
+
+
+def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None) -> tuple[str, list[Path]]:
+    """The page's body with its charts and tables as the module docstring describes, and the files
+    written for it."""
+    if "hatbook-chart-" not in body and "<table" not in body:
+        return body, []
+    soup = BeautifulSoup(body, "html.parser")
+    taken = {tag["id"] for tag in soup.find_all(id=True)}
+    written: list[Path] = []
+    data_dir = outdir / "data" / pagename
+    static_dir = outdir / "_static" / "charts"
+
+    def write(path: Path, text: str) -> str:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+        return relative(path, outdir, pagename)
+
+    for count, box in enumerate(soup.select('div.hatbook-chart[id^="hatbook-chart-"]'), start=1):
+        script = box.find_next_sibling("script")
+        found = SPEC.search(script.string or "") if script is not None else None
+        if not found:
+            continue
+        spec = json.loads(found.group(1))
+        charts = _charts_module()
+        chart = box["id"]
+        script.decompose()
+        spec_href = write(static_dir / f"{chart}.js",
+                          "(window.hatbookChartSpecs = window.hatbookChartSpecs || {})"
+                          f"[{json.dumps(chart)}] = {json.dumps(spec, sort_keys=True)};\n")
+        box["data-hatbook-spec"] = spec_href
+        box["data-hatbook-vega"] = relative(outdir / "_static" / "vega-bundle.js", outdir, pagename)
+        if not charts.is_single_view(spec):
+            box["data-hatbook-grid"] = "true"
+        description = str(spec.get("description") or "")
+        caption, figure_id = caption_of(box)
+        if caption is not None:
+            caption_id = caption.get("id") or unique(f"{figure_id or chart}-caption", taken)
+            caption["id"] = caption_id
+            box["aria-describedby"] = caption_id
+        if description:
+            box["aria-label"] = description
+        box["role"] = "figure"
+        drawing = soup.new_tag("div", attrs={"class": "hatbook-chart-static", "aria-hidden": "true"})
+        drawing.append(BeautifulSoup(static_svg(spec, cache), "html.parser"))
+        box.append(drawing)
+        name = figure_id
+        if not figure_id:
+            name = unique("figure-" + (slug(description) or str(count)), taken)
+            box.wrap(soup.new_tag("div", attrs={"id": name, "class": "hatbook-figure-anchor"}))
+        if only_words(spec):
+            continue
+        tables = data_tables(spec)
+        if not tables:
+            continue
+        details = soup.new_tag("details", attrs={"class": "hatbook-chart-data"})
+        summary = soup.new_tag("summary")
+        summary.string = "Data for this chart"
+        details.append(summary)
+        for number, (header, rows) in enumerate(tables, start=1):
+            stem = name if len(tables) == 1 else f"{name}-{number}"
+            if len(tables) > 1:
+                part = soup.new_tag("p", attrs={"class": "hatbook-data-part"})
+                part.string = f"Part {number} of {len(tables)} of the chart's data: " + ", ".join(header) + "."
+                details.append(part)
+            href = write(data_dir / f"{stem}.csv", csv_text([header, *rows]))
+            if len(rows) <= DATA_TABLE_ROWS:
+                details.append(_data_table(soup, header, rows, description))
+            else:
+                note = soup.new_tag("p")
+                note.string = f"{len(rows):,} rows: too many to list here; the CSV file holds them all."
+                details.append(note)
+            details.append(_download(soup, href, "Download as CSV" if len(tables) > 1 else
+                                     "Download this chart's data (CSV)"))
+        (box.find_parent("div", class_="hatbook-figure-anchor") or box).insert_after(details)
+
+    for number, table in enumerate(soup.find_all("table"), start=1):
+        if table.find_parent(class_="hatbook-chart-data") or not table.find("td"):
+            continue
+        caption_tag = table.find("caption")
+        caption = cell_text(caption_tag) if caption_tag else ""
+        figure_caption, figure_id = caption_of(table)
+        if not caption and figure_caption is not None:
+            caption = cell_text(figure_caption)
+        section = table.find_parent("section")
+        fallback = (figure_id + "-table") if figure_id else \
+            f"{section.get('id', 'page') if section else 'page'}-table-{number}"
+        old = table.get("id", "")
+        anchor = unique(table_anchor(caption, fallback), taken)
+        if STYLER_ID.match(old or ""):
+            # pandas' styles address the table's cells by its random id: they follow the new one
+            for style in soup.find_all("style"):
+                if old in (style.string or ""):
+                    style.string = re.sub(rf"#{old}(?![0-9a-f])", f"#{anchor}", style.string)
+            for tag in table.find_all(id=re.compile(rf"^{old}_")):
+                tag["id"] = anchor + tag["id"][len(old):]
+        table["id"] = anchor
+        href = write(data_dir / f"{anchor}.csv", csv_text(table_rows(table)))
+        link = _download(soup, href, "Download CSV",
+                         label=f"Download {caption.split(':')[0] if caption else 'this table'} as CSV")
+        paragraph = soup.new_tag("p", attrs={"class": "hatbook-download"})
+        paragraph.append(link)
+        table.insert_after(paragraph)
+    return str(soup), written
+
+
+def _download(soup, href: str, text: str, label: str | None = None):
+    link = soup.new_tag("a", attrs={"href": href, "download": "", "class": "hatbook-csv"})
+    if label:
+        link["aria-label"] = label
+    link.string = text
+    return link
+
+
+def _data_table(soup, header: list[str], rows: list[list[str]], description: str):
+    scroll = soup.new_tag("div", attrs={"class": "hatbook-table-scroll", "role": "region", "tabindex": "0",
+                                        "aria-label": "Data for this chart"})
+    table = soup.new_tag("table", attrs={"class": "hatbook-chart-table"})
+    if description:
+        caption = soup.new_tag("caption", attrs={"class": "hatbook-visually-hidden"})
+        caption.string = f"Data of the chart: {description}"
+        table.append(caption)
+    head = soup.new_tag("thead")
+    row = soup.new_tag("tr")
+    for title in header:
+        cell = soup.new_tag("th", attrs={"scope": "col"})
+        cell.string = title
+        row.append(cell)
+    head.append(row)
+    table.append(head)
+    body = soup.new_tag("tbody")
+    for values in rows:
+        row = soup.new_tag("tr")
+        for value in values:
+            cell = soup.new_tag("td")
+            cell.append(NavigableString(value))
+            row.append(cell)
+        body.append(row)
+    table.append(body)
+    scroll.append(table)
+    return scroll
+
+
+def _page(app, pagename, templatename, context, doctree) -> None:
+    if app.builder.format != "html" or "body" not in context or pagename not in app.env.all_docs:
+        return  # the book's pages, not the search page or the general index
+    cache = Path(app.outdir).parent / "hatbook_chart_drawings"
+    context["body"], _ = transform(context["body"], pagename, Path(app.outdir), cache)
+
+
+def setup(app):
+    # before the body is read by the extensions that choose what a page loads (priority 900)
+    app.connect("html-page-context", _page, priority=400)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
