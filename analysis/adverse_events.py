@@ -16,10 +16,12 @@ Definitions used throughout:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import altair as alt
 import pandas as pd
 
-from analysis import charts, linked_suppression, retention, schema
+from analysis import charts, disclosure, linked_suppression, retention, schema
 
 
 #: Reader-facing names of the event categories, in the order of :data:`analysis.schema.ADVERSE_EVENT_CATEGORIES`.
@@ -29,6 +31,16 @@ CATEGORY_LABELS = {
     "allergic_reaction": "Allergic reaction",
     "violence_acting_out_threats_self_harm": "Violence, acting out, threats or self-harm",
     "other": "Other",
+}
+
+#: The ledger keys of each category's count of events and share of all events.
+CATEGORY_KEYS = {
+    "nonfatal_overdose": ("s6_5_sae_nonfatal_overdose_n", "s6_5_sae_nonfatal_overdose_percent"),
+    "seizure": ("s6_5_sae_seizure_n", "s6_5_sae_seizure_percent"),
+    "allergic_reaction": ("s6_5_sae_allergic_reaction_n", "s6_5_sae_allergic_reaction_percent"),
+    "violence_acting_out_threats_self_harm": ("s6_5_sae_violence_acting_out_threats_self_harm_n",
+                                              "s6_5_sae_violence_acting_out_threats_self_harm_percent"),
+    "other": ("s6_5_sae_other_n", "s6_5_sae_other_percent"),
 }
 
 #: Bands of events per patient for the distribution (lower, upper inclusive; None: no upper bound).
@@ -158,8 +170,9 @@ def ledger_statistics(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> p
         ("s6_5_patients_over_30_events_n", heavy["over_30"]),
     ]
     for row in events_by_category(adverse_events).itertuples():
-        rows.append((f"s6_5_sae_{row.category}_percent", row.percent))
-        rows.append((f"s6_5_sae_{row.category}_n", row.n))
+        count_key, percent_key = CATEGORY_KEYS[row.category]
+        rows.append((percent_key, row.percent))
+        rows.append((count_key, row.n))
     return pd.DataFrame(rows, columns=["key", "value"])
 
 
@@ -306,3 +319,117 @@ def category_table(shown: pd.DataFrame, rates: pd.DataFrame, total_events, all_r
         }
     )
     return pd.concat([body, total], ignore_index=True)
+
+
+# --- the page: its statistics, table and charts as an edition shows them ---------------------------------
+
+#: Why a figure of the bundled synthetic cohort may differ from the report's print (shown only where it does).
+COUNT_NOTE = "The synthetic cohort does not reproduce this count; see the calibration report of `python -m synthetic --check`."
+HEAVY_NOTE = "The synthetic cohort's tail of heavily affected patients differs from the report's; see `python -m synthetic --check`."
+CATEGORY_NOTE = "The synthetic cohort's mix of event categories differs from the report's; see `python -m synthetic --check`."
+
+#: Said under the share of patients with an event where the page compares with the report: the report's
+#: rounded share does not follow from its own two counts.
+REPORT_SHARE_NOTE = ("The report prints this share as a rounded percentage that is a little higher than its own two counts "
+                     "allow; the note in the table at the end of the page and the errata appendix give the arithmetic.")
+
+
+@dataclass
+class ShownTables:
+    """The two tables of section 6.5 as an edition shows them: in a rerun protected together with the same
+    tables of the other editions of its year (both clinics = Oslo + Bergen), unchanged in the published edition.
+
+    ``distribution`` is :func:`event_distribution` with its counts as shown; ``sums`` the shown counts of
+    :data:`DISTRIBUTION_SUMS` (``patients``, ``with_event``, ``over_10``), protected with the bands;
+    ``categories`` is :func:`events_by_category` as shown (markers for hidden counts, shares withheld with them)."""
+
+    distribution: pd.DataFrame
+    sums: dict
+    categories: pd.DataFrame
+
+
+def shown_tables(page) -> ShownTables:
+    """The tables of ``page`` (:class:`analysis.edition.Page`) as its edition shows them (see :class:`ShownTables`)."""
+    distribution, sums = linked_suppression.protect_linked_sums(page, distribution_of, count="patients", sums=DISTRIBUTION_SUMS,
+                                                                known=["patients"], derived=["percent"])
+    categories = linked_suppression.protect_linked(page, categories_of, groups=[], derived=["percent"])
+    return ShownTables(distribution, sums, categories)
+
+
+def share_note(page) -> str:
+    """Why the share of patients with an event may differ from the report's print: the report's share does
+    not follow from its own count among its participants (errata check 'sae_patients_percent')."""
+    overall = patients_with_events(page.cohort.adverse_events, page.cohort.patients)
+    printed = page.published["printed"]
+    return (f"{overall['with_event']} of {overall['patients']} patients is {overall['percent']:.1f}%. The report's "
+            f"{printed['s6_5_patients_with_sae_percent']} does not follow from its own count of "
+            f"{printed['s6_5_patients_with_sae_n']} among its {printed['s6_1_patients_participated_total']} participants "
+            "(see the errata appendix, check 'sae_patients_percent'); this edition divides by the whole cohort.")
+
+
+def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
+    """Every statistic and sentence of section 6.5 for :meth:`analysis.scorecard.Card.glue_statistics`.
+
+    Columns ``key``, ``value``, ``shown`` (what the protected tables show for it in a rerun), ``of`` and
+    ``suppress`` (what a rate rests on), ``frequency`` and ``note``. The counts of patients with an event and
+    of the heavy bands are shown as :func:`shown_tables` shows them; the share of patients with an event is
+    withheld with its count. ``ae_person_years`` is the cohort's time in treatment (:func:`event_rates`), and
+    the rates are events per 100 person-years, a category's rate withheld where its count is."""
+    cohort = page.cohort
+    values = ledger_statistics(cohort.adverse_events, cohort.patients).set_index("key")["value"]
+    overall = patients_with_events(cohort.adverse_events, cohort.patients)
+    with_event = shown.sums["with_event"]
+    bands = shown.distribution.set_index("band")["patients"]
+    rows = [
+        {"key": "ae_cohort_patients", "value": overall["patients"], "frequency": True},
+        {"key": "s6_5_patients_with_sae_n", "value": values["s6_5_patients_with_sae_n"], "shown": with_event,
+         "note": COUNT_NOTE},
+        {"key": "s6_5_sae_total", "value": values["s6_5_sae_total"], "note": COUNT_NOTE},
+        {"key": "s6_5_patients_with_sae_percent", "value": values["s6_5_patients_with_sae_percent"],
+         "shown": disclosure.WITHHELD if isinstance(with_event, str) else values["s6_5_patients_with_sae_percent"],
+         "note": share_note(page)},
+        {"key": "ae_share_sentence", "value": share_sentence(with_event, overall["patients"], page.edition.data_end_text)},
+        # the report's share does not follow from its own counts: said only where the page compares with the report
+        {"key": "ae_share_report_note", "value": REPORT_SHARE_NOTE if page.edition.published else ""},
+        {"key": "s6_5_patients_over_10_events_n", "value": values["s6_5_patients_over_10_events_n"],
+         "shown": shown.sums["over_10"], "note": HEAVY_NOTE},
+        {"key": "s6_5_patients_over_20_events_n", "value": values["s6_5_patients_over_20_events_n"],
+         "shown": bands["21–30"], "note": HEAVY_NOTE},
+        {"key": "s6_5_patients_over_30_events_n", "value": values["s6_5_patients_over_30_events_n"],
+         "shown": bands["over 30"], "note": HEAVY_NOTE},
+    ]
+    by_category = events_by_category(cohort.adverse_events)
+    for category, shown_row in zip(by_category["category"], shown.categories.itertuples()):
+        count_key, percent_key = CATEGORY_KEYS[category]
+        rows.append({"key": count_key, "value": values[count_key], "shown": shown_row.n, "note": CATEGORY_NOTE})
+        rows.append({"key": percent_key, "value": values[percent_key], "shown": shown_row.percent, "note": CATEGORY_NOTE})
+    rates = event_rates(cohort.adverse_events, cohort.episodes, cohort.data_end).set_index("category")
+    hidden = hidden_rows(shown.categories, "n").set_axis(by_category["category"])
+    rows += [
+        {"key": "ae_person_years", "value": float(rates["person_years"].iloc[0])},
+        {"key": "ae_rate_per_100_py", "value": float(rates.loc["all", "rate_per_100_py"]), "of": overall["events"]},
+        {"key": "ae_overdose_rate_per_100_py", "value": float(rates.loc["nonfatal_overdose", "rate_per_100_py"]),
+         "suppress": bool(hidden["nonfatal_overdose"])},
+        # the ranking in words, from the categories this edition shows (withheld ones named without their rank)
+        {"key": "ae_categories_sentence", "value": categories_sentence(by_category, hidden.set_axis(by_category.index))},
+    ]
+    return pd.DataFrame(rows, columns=["key", "value", "shown", "of", "suppress", "frequency", "note"])
+
+
+def one_decimal_text(value):
+    """A share or rate of the category table with one decimal; a rerun's marker stays as it is."""
+    return f"{value:.1f}" if isinstance(value, (int, float)) else value
+
+
+def category_table_styled(page, shown: ShownTables):
+    """New table 6.5.1 (:func:`category_table`) as the page shows it: the line of all events with the total
+    and its rate as the card discloses them, shares and rates with one decimal."""
+    cohort, card = page.cohort, page.card
+    rates = event_rates(cohort.adverse_events, cohort.episodes, cohort.data_end)
+    total_events = int(events_by_category(cohort.adverse_events)["n"].sum())
+    all_rate = float(rates.loc[rates["category"] == "all", "rate_per_100_py"].iloc[0])
+    table = category_table(shown.categories, rates, card.disclose(total_events, frequency=True),
+                           card.disclose(all_rate, of=[total_events]))
+    return (table.style.hide(axis="index")
+            .format({"Share of all events (%)": one_decimal_text, "Events per 100 person-years (new)": one_decimal_text})
+            .set_table_attributes('class="hatbook-table"'))

@@ -144,3 +144,58 @@ def test_categories_sentence_names_hidden_categories_without_counts_or_rank():
 
 def test_categories_sentence_without_events():
     assert ae.categories_sentence(ae.events_by_category(events({}))) == "No serious adverse event was recorded in these data."
+
+
+# --- the page's statistics as an edition shows them -------------------------------------------------------
+
+
+def toy_page(published: bool):
+    """A page of the toy cohort: 5 patients, 5 events, one episode of 1 year from 2024-01-01."""
+    from types import SimpleNamespace
+
+    from analysis import scorecard
+
+    episodes = pd.DataFrame({"admission_date": pd.to_datetime(["2024-01-01"]), "discharge_date": pd.to_datetime(["2024-12-31"])})
+    cohort = SimpleNamespace(adverse_events=TOY, patients=patients(5), episodes=episodes, data_end=pd.Timestamp("2025-12-31"))
+    edition = SimpleNamespace(published=published, data_end_text="31 December 2025")
+    return SimpleNamespace(cohort=cohort, edition=edition, published=scorecard.ledger())
+
+
+def toy_shown(hide_seizure: bool = False) -> ae.ShownTables:
+    distribution = ae.event_distribution(TOY, patients(5))
+    categories = ae.events_by_category(TOY).astype({"n": object, "percent": object})
+    if hide_seizure:
+        categories.loc[categories["category"] == "seizure", ["n", "percent"]] = ["<5", "–"]
+    return ae.ShownTables(distribution, {"patients": 5, "with_event": 3, "over_10": 0}, categories)
+
+
+def test_section_statistics_give_every_ledger_key_once_with_its_shown_value():
+    frame = ae.section_statistics(toy_page(True), toy_shown())
+    rows = frame.set_index("key")
+    assert set(ledger().query("section == '6.5'").index) <= set(rows.index)
+    assert frame["key"].is_unique
+    assert rows.loc["ae_cohort_patients", "value"] == 5 and rows.loc["ae_cohort_patients", "frequency"]
+    assert rows.loc["s6_5_patients_with_sae_percent", "value"] == 60.0
+    assert rows.loc["s6_5_patients_with_sae_percent", "note"].startswith("3 of 5 patients is 60.0%.")
+    # 366 days in 2024 -> 5 events in 366/365.25 years
+    assert rows.loc["ae_rate_per_100_py", "value"] == pytest.approx(500 / (366 / 365.25))
+    assert rows.loc["ae_rate_per_100_py", "of"] == 5
+    assert rows.loc["ae_share_sentence", "value"].startswith("Most of the patients")
+    assert rows.loc["ae_share_report_note", "value"] == ae.REPORT_SHARE_NOTE
+
+
+def test_section_statistics_of_a_rerun_follow_the_protected_tables():
+    frame = ae.section_statistics(toy_page(False), toy_shown(hide_seizure=True)).set_index("key")
+    assert frame.loc["s6_5_sae_seizure_n", "shown"] == "<5" and frame.loc["s6_5_sae_seizure_n", "value"] == 1
+    assert frame.loc["s6_5_sae_seizure_percent", "shown"] == "–"
+    assert frame.loc["ae_share_report_note", "value"] == ""  # no comparison with the report outside the published edition
+    assert "seizures (" not in frame.loc["ae_categories_sentence", "value"]
+    assert not frame.loc["ae_overdose_rate_per_100_py", "suppress"]
+
+
+def test_section_statistics_withhold_the_share_with_its_count():
+    shown = toy_shown()
+    shown.sums["with_event"] = "<5"
+    frame = ae.section_statistics(toy_page(False), shown).set_index("key")
+    assert frame.loc["s6_5_patients_with_sae_percent", "shown"] == "–"
+    assert "withheld" in frame.loc["ae_share_sentence", "value"]
