@@ -10,11 +10,13 @@ them.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
+from analysis import disclosure, formats, linked_suppression
 from analysis.charts import CLINIC_COLOURS
 from analysis.schema import CLINICS, EDUCATION, HOUSING, INCOME, OAT_END_REASONS, OAT_MEDICATIONS, SEXES
 
@@ -406,3 +408,197 @@ def own_choice_counts(shown: pd.DataFrame) -> tuple[int, int] | None:
         return None
     own = int(given.loc[given["own_choice"], "responses"].sum())
     return own, int(given.loc[~given["own_choice"], "responses"].sum())
+
+
+# --- the page: its statistics and tables as an edition shows them -----------------------------------------
+
+
+@dataclass
+class ShownTables:
+    """The tables of section 6.2 as an edition shows them: in a rerun each protected together with the same
+    table of the other editions of its year (both clinics = Oslo + Bergen, see
+    :mod:`analysis.linked_suppression`), unchanged in the published edition.
+
+    ``sexes`` (:func:`sex_counts`, by sex), ``table_6a`` (:func:`table_6a`, hidden where an item's valid
+    answers would give a small count back by subtraction), ``income`` (:func:`income_distribution`, by
+    income), ``previous_oat`` and ``previous_oat_sums`` (:func:`previous_oat_of` and the shown sums of
+    :data:`PREVIOUS_OAT_SUMS`), ``medications`` (:func:`medication_responses`) and ``end_reasons``
+    (:func:`end_reason_responses`)."""
+
+    sexes: pd.DataFrame
+    table_6a: pd.DataFrame
+    income: pd.DataFrame
+    previous_oat: pd.DataFrame
+    previous_oat_sums: dict
+    medications: pd.DataFrame
+    end_reasons: pd.DataFrame
+
+
+def shown_tables(page) -> ShownTables:
+    """The tables of ``page`` (:class:`analysis.edition.Page`) as its edition shows them (:class:`ShownTables`)."""
+    protect = linked_suppression.protect_linked
+    sexes = protect(page, sex_of, groups=[], derived=["percent"]).set_index("sex")
+    table = protect(page, table_6a_of, groups="item", total="n_valid", derived=["percent"])
+    income = protect(page, income_of, groups=[], total="n_valid", derived=["percent"]).set_index("income")
+    kinds, kind_sums = linked_suppression.protect_linked_sums(page, previous_oat_of, sums=PREVIOUS_OAT_SUMS, known=["patients"])
+    medications = protect(page, medications_of, count="responses", derived=["percent_of_patients"])
+    reasons = protect(page, end_reasons_of, count="responses")
+    return ShownTables(sexes, table, income, kinds, kind_sums, medications, reasons)
+
+
+def table_6a_notes(published: pd.DataFrame, table: pd.DataFrame) -> dict[str, str]:
+    """Why cells of Table 6.A cannot match the report's print, by ledger key: the housing rows add up to
+    more patients than the valid answers printed, and the printed percentages of 'other' housing and of
+    higher education do not follow from their printed counts (``published`` is the ledger, ``table`` from
+    :func:`table_6a`). The card shows a note only where the cell differs."""
+    value = published["value"]
+    housing = table[table["item"] == "housing"]
+    housing_parts = sum(value[key] for key in housing["key_n"])
+    housing_valid = value["t6a_housing_n_valid"]
+    other_n, other_printed = value["t6a_housing_other_n"], value["t6a_housing_other_percent"]
+    housing_note = (
+        f"Table 6.A's housing rows add up to {housing_parts:.0f} patients against {housing_valid:.0f} valid answers, "
+        f"and it prints {other_printed:.0f}% for {other_n:.0f} 'other' answers, which is {100 * other_n / housing_valid:.1f}%; "
+        "no set of answers reproduces every housing cell (see the errata appendix)."
+    )
+    higher_n, education_valid = value["t6a_education_higher_n"], value["t6a_education_n_valid"]
+    higher_note = (
+        f"Table 6.A prints {value['t6a_education_higher_percent']:.0f}% for {higher_n:.0f} of {education_valid:.0f} "
+        f"valid answers, which is {100 * higher_n / education_valid:.1f}%: the printed percentage does not follow "
+        "from the printed count (see the errata appendix)."
+    )
+    notes = {key: housing_note for key in [*housing["key_n"], *housing["key_percent"], "t6a_housing_n_valid"]}
+    notes["t6a_education_higher_percent"] = higher_note
+    return notes
+
+
+#: The report's own inconsistencies in Table 6.A, said under the table where the page compares with the report.
+TABLE_6A_REPORT_NOTE = """:::{note}
+Two parts of the printed Table 6.A cannot be reproduced exactly by any set of answers. Its housing
+categories add up to more patients than the number it gives as answering the question, and the
+percentages printed for *other* housing and for higher education do not follow from the counts printed
+beside them. The computed table takes each percentage from its own count, so a cell or two of these
+rows differs from the print; the table at the end of the page names them. Both inconsistencies are
+listed in {doc}`appendix_errata`.
+:::"""
+
+
+def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
+    """Every statistic and sentence of section 6.2 for :meth:`analysis.scorecard.Card.glue_statistics`.
+
+    Columns ``key``, ``value``, ``shown`` (what a protected table shows for it in a rerun), ``of`` and
+    ``suppress`` (what a derived value rests on, a value hidden with a cell), ``note``. Definitions: ages
+    and their means from :func:`age_summary` (a mean of men or women withheld where their counts are, since
+    with the overall mean it would give them back); Table 6.A from :func:`table_6a_statistics`; the share of
+    rented housing of the housing item's valid answers; income shares of the respondents
+    (:func:`income_distribution`); the earlier OAT medications per patient (:func:`medications_per_patient`),
+    the share of patients with two or more of those who tried any; the share of the patient's own choice
+    among the answers naming why an earlier OAT ended (answers "still on the medication" aside). Sentences
+    put shares in words from the values as the edition shows them."""
+    cohort, card = page.cohort, page.card
+    patients, previous_oat = cohort.patients, cohort.previous_oat
+    sexes = sex_counts(patients).set_index("sex")
+    ages = age_summary(patients).set_index(["group", "value"])
+    sex_n = sexes["n"].tolist()
+    sex_hidden = bool(linked_suppression.hidden_rows(shown.sexes, "n").any())
+    everyone, oslo, bergen = ages.loc[("all", "all")], ages.loc[("clinic", "Oslo")], ages.loc[("clinic", "Bergen")]
+    men_mean, women_mean = ages.loc[("sex", "male"), "mean"], ages.loc[("sex", "female"), "mean"]
+    shown_men, shown_men_percent = shown.sexes.loc["male", "n"], shown.sexes.loc["male", "percent"]
+    men_words = share_phrase(shown_men, len(patients), words="majority")
+    rows = [
+        {"key": "s6_2_patients_started_total", "value": len(patients)},
+        {"key": "s6_2_men_n", "value": sexes.loc["male", "n"], "shown": shown_men},
+        {"key": "s6_2_men_percent", "value": sexes.loc["male", "percent"], "shown": shown_men_percent},
+        # a mean, youngest or oldest age of fewer than min_cell patients is withheld in a rerun
+        {"key": "s6_2_mean_age_years", "value": everyone["mean"], "of": everyone["n"]},
+        {"key": "s6_2_age_min_years", "value": everyone["min"], "of": everyone["n"]},
+        {"key": "s6_2_age_max_years", "value": everyone["max"], "of": everyone["n"]},
+        {"key": "s6_2_mean_age_men_years", "value": men_mean, "of": sex_n, "suppress": sex_hidden},
+        {"key": "s6_2_mean_age_women_years", "value": women_mean, "of": sex_n, "suppress": sex_hidden},
+        {"key": "s6_2_mean_age_oslo_years", "value": oslo["mean"], "of": oslo["n"]},
+        {"key": "s6_2_mean_age_bergen_years", "value": bergen["mean"], "of": bergen["n"]},
+        {"key": "s62_men_sentence", "value":
+            f"{men_words[:1].upper()}{men_words[1:]} of the patients were men ({formats.number(shown_men)} patients, "
+            f"{formats.percent(shown_men_percent)})." if men_words and not isinstance(shown_men_percent, str)
+            else "The numbers of men and women are withheld in this edition, since one of them is too small to show."},
+        {"key": "s62_age_sex_sentence", "value": mean_age_sentence(
+            "men", card.disclose(men_mean, of=sex_n, suppress=sex_hidden),
+            "women", card.disclose(women_mean, of=sex_n, suppress=sex_hidden))},
+        {"key": "s62_age_clinic_sentence", "value": "" if page.edition.clinic != "all" else mean_age_sentence(
+            "patients in Oslo", card.disclose(oslo["mean"], of=oslo["n"]),
+            "patients in Bergen", card.disclose(bergen["mean"], of=bergen["n"]))},
+    ]
+    rows += table_6a_rows(page, shown)
+    income = income_distribution(patients).set_index("income")
+    respondents_shown = shown.income["n_valid"].iloc[0]
+    rows += [
+        {"key": "s6_2_fig6c_n_respondents", "value": income["n_valid"].iloc[0], "shown": respondents_shown},
+        {"key": "s62_income_disability_percent", "value": income.loc["disability_benefit", "percent"],
+         "suppress": isinstance(shown.income.loc["disability_benefit", "n"], str)},
+        {"key": "s62_income_social_assistance_percent", "value": income.loc["social_assistance", "percent"],
+         "suppress": isinstance(shown.income.loc["social_assistance", "n"], str)},
+        {"key": "s62_income_wages_percent", "value": income.loc["wages", "percent"],
+         "suppress": isinstance(shown.income.loc["wages", "n"], str)},
+    ]
+    kinds = medications_per_patient(previous_oat, patients)
+    tried, none, several = int((kinds > 0).sum()), int((kinds == 0).sum()), int((kinds >= 2).sum())
+    # a share is withheld where a count it would give back is hidden
+    tried_hidden = isinstance(shown.previous_oat_sums["tried"], str)
+    several_hidden = tried_hidden or bool(linked_suppression.hidden_rows(shown.previous_oat, "n").iloc[1:].any())
+    reasons = end_reason_responses(previous_oat)
+    given = reasons[reasons["reason"] != "still_on_medication"]
+    own, other = int(given.loc[given["own_choice"], "responses"].sum()), int(given.loc[~given["own_choice"], "responses"].sum())
+    rows += [
+        {"key": "s6_2_fig6d_mean_oat_medication_types", "value": mean_previous_medications(previous_oat, patients), "of": tried},
+        {"key": "s62_any_previous_oat_percent", "value": 100 * (kinds > 0).mean() if len(kinds) else float("nan"),
+         "of": [tried, none], "suppress": tried_hidden},
+        {"key": "s62_two_or_more_percent", "value": 100 * several / tried if tried else float("nan"),
+         "of": [several, tried - several], "suppress": several_hidden},
+        # withheld where one of the counts it adds up is hidden
+        {"key": "s62_own_choice_share_percent", "value": 100 * own / (own + other) if own + other else float("nan"),
+         "of": [own, other], "suppress": own_choice_counts(shown.end_reasons) is None},
+    ]
+    return pd.DataFrame(rows, columns=["key", "value", "shown", "of", "suppress", "note"])
+
+
+def table_6a_rows(page, shown: ShownTables) -> list[dict]:
+    """The statistics of Table 6.A and the sentences drawn from it (rows of :func:`section_statistics`):
+    every cell as the protected table shows it, the share of rented housing, and shares in words, left out
+    where a cell they rest on is withheld."""
+    patients = page.cohort.patients
+    table = table_6a(patients)
+    hidden = (linked_suppression.hidden_rows(shown.table_6a, "n") | linked_suppression.hidden_rows(shown.table_6a, "n_valid")).to_numpy()
+    shown_of = {}
+    for row, shown_row in zip(table.itertuples(index=False), shown.table_6a.itertuples(index=False)):
+        shown_of.update({row.key_n_valid: shown_row.n_valid, row.key_n: shown_row.n, row.key_percent: shown_row.percent})
+    notes = table_6a_notes(page.published, table)
+    rows = [{"key": key, "value": value, "shown": shown_of.get(key, value), "note": notes.get(key)}
+            for key, value in table_6a_statistics(table, len(patients)).itertuples(index=False)]
+    cells = table.assign(hidden=hidden).set_index(["item", "category"])
+
+    def share_in_words(item: str, categories: list[str], words: str = "share") -> str | None:
+        chosen = cells.loc[[(item, c) for c in categories]]
+        return None if chosen["hidden"].any() else share_phrase(int(chosen["n"].sum()), int(chosen["n_valid"].iloc[0]), words=words)
+
+    rented = cells.loc[("housing", "rented")]
+    rented_words = share_in_words("housing", ["rented"])
+    born_words = share_in_words("born_in_norway", ["yes"])
+    schooling_words = share_in_words("education", ["primary_not_completed", "primary", "upper_secondary"], "majority")
+    return rows + [
+        {"key": "s6_2_rental_housing_share", "value": rented["n"] / rented["n_valid"] if rented["n_valid"] else float("nan"),
+         "suppress": bool(rented["hidden"])},
+        {"key": "s62_rented_percent", "value": rented["percent"], "suppress": bool(rented["hidden"])},
+        {"key": "s62_rented_words", "value": f"{rented_words[:1].upper()}{rented_words[1:]}" if rented_words else "A share"},
+        {"key": "s62_born_clause", "value": f", so {born_words} were Norwegian-born" if born_words else ""},
+        {"key": "s62_schooling_clause",
+         "value": f", so {schooling_words} had no more than upper secondary schooling" if schooling_words else ""},
+        # the report's own inconsistencies in Table 6.A: said only where the page compares with the report
+        {"key": "s62_table_6a_note", "value": TABLE_6A_REPORT_NOTE if page.edition.published else ""},
+    ]
+
+
+def table_6a_styled(page, shown: ShownTables):
+    """Table 6.A as the page shows it (:func:`table_6a_display` of the protected table, the cohort's size as
+    disclosed)."""
+    display = table_6a_display(shown.table_6a, disclosure.count(len(page.cohort.patients), page.sdc))
+    return display.style.hide(axis="index").set_table_attributes('class="hatbook-table"')

@@ -171,3 +171,62 @@ def test_share_phrase():
     assert pt.share_phrase(80, 100, words="majority") == "most"
     assert pt.share_phrase("<5", 100) is None
     assert pt.share_phrase(0, 0) is None
+
+
+# --- the page's statistics as an edition shows them -------------------------------------------------------
+
+
+def toy_page(published: bool, min_cell=None):
+    """A page of the four hand-built patients (3 men, 1 woman; mean age 45)."""
+    from types import SimpleNamespace
+
+    from analysis import scorecard
+
+    cohort = SimpleNamespace(patients=patients_frame(), previous_oat=previous_oat_frame())
+    edition = SimpleNamespace(published=published, clinic="all")
+    card = scorecard.Card(compare=published, min_cell=min_cell)
+    return SimpleNamespace(cohort=cohort, edition=edition, card=card, published=scorecard.ledger(), sdc=card.min_cell)
+
+
+def toy_shown() -> pt.ShownTables:
+    """The page's tables unprotected (as the published edition shows them)."""
+    patients, previous_oat = patients_frame(), previous_oat_frame()
+    sums = {"patients": 4, "tried": 3}
+    return pt.ShownTables(pt.sex_counts(patients).set_index("sex"), pt.table_6a(patients),
+                          pt.income_distribution(patients).set_index("income"),
+                          pt.previous_oat_of(SimpleCohort(patients, previous_oat)), sums,
+                          pt.medication_responses(previous_oat), pt.end_reason_responses(previous_oat))
+
+
+class SimpleCohort:
+    def __init__(self, patients, previous_oat):
+        self.patients, self.previous_oat = patients, previous_oat
+
+
+def test_section_statistics_counted_by_hand():
+    frame = pt.section_statistics(toy_page(True), toy_shown())
+    assert frame["key"].is_unique
+    rows = frame.set_index("key")
+    assert rows.loc["s6_2_patients_started_total", "value"] == 4
+    assert rows.loc["s6_2_men_n", "value"] == 3 and rows.loc["s6_2_men_percent", "value"] == 75.0
+    assert rows.loc["s6_2_mean_age_years", "value"] == 45.0 and rows.loc["s6_2_mean_age_years", "of"] == 4
+    # rented: 2 of 3 valid housing answers
+    assert rows.loc["s6_2_rental_housing_share", "value"] == pytest.approx(2 / 3)
+    assert rows.loc["s62_rented_words", "value"] == "About two in three"
+    # P001, P002 and P004 tried earlier OAT, P001 and P004 two or more: 2 of 3
+    assert rows.loc["s62_any_previous_oat_percent", "value"] == 75.0
+    assert rows.loc["s62_two_or_more_percent", "value"] == pytest.approx(200 / 3)
+    assert rows.loc["s62_table_6a_note", "value"] == pt.TABLE_6A_REPORT_NOTE
+    assert set(pt.table_6a(patients_frame())["key_n"]) <= set(rows.index)
+
+
+def test_section_statistics_of_a_rerun_withhold_what_a_hidden_cell_would_give_back():
+    shown = toy_shown()
+    shown.sexes = shown.sexes.astype(object)
+    shown.sexes.loc["female", ["n", "percent"]] = ["<5", "–"]
+    shown.sexes.loc["male", ["n", "percent"]] = ["<5", "–"]
+    rows = pt.section_statistics(toy_page(False, min_cell=5), shown).set_index("key")
+    assert rows.loc["s6_2_mean_age_men_years", "suppress"] and rows.loc["s6_2_mean_age_women_years", "suppress"]
+    assert rows.loc["s62_men_sentence", "value"].startswith("The numbers of men and women are withheld")
+    assert "withheld" in rows.loc["s62_age_sex_sentence", "value"]
+    assert rows.loc["s62_table_6a_note", "value"] == ""
