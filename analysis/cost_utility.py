@@ -383,9 +383,13 @@ def difference_sentence(subject: str, delta_cost, delta_qaly, *, per: str = "", 
     return f"{text}{where}."
 
 
-def styled(frame: pd.DataFrame, caption: str):
-    """A table as the book shows it: no index, a caption, the house class."""
-    return frame.style.hide(axis="index").set_caption(caption).set_table_attributes('class="hatbook-table"')
+def styled(frame: pd.DataFrame, caption: str | None = None):
+    """A table as the book shows it: no index, the house class, and a caption unless the page gives the
+    table one of its own (a glued table under a ``{glue:figure}``)."""
+    style = frame.style.hide(axis="index")
+    if caption is not None:
+        style = style.set_caption(caption)
+    return style.set_table_attributes('class="hatbook-table"')
 
 
 def crime_cost_per_day(data_dir: str | Path | None = None) -> float:
