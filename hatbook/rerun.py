@@ -51,7 +51,7 @@ from pathlib import Path
 
 import yaml
 
-from hatbook import install, jupyter_book_command
+from hatbook import install
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Where variant books go (override with HATBOOK_RERUNS_DIR, e.g. in tests).
@@ -572,7 +572,8 @@ class Kernel:
         from nbclient import NotebookClient
 
         client = NotebookClient(notebook, km=self.km, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                resources={"metadata": {"path": str(self.cwd)}}, allow_errors=False)
+                                resources={"metadata": {"path": str(self.cwd)}}, allow_errors=False,
+                                record_timing=False)  # as myst-nb executes: no timing in the cells' metadata
         if self.kc is not None:
             client.kc = self.kc
         return client
@@ -595,6 +596,7 @@ class Kernel:
             client.execute()
         finally:
             self.kc = client.kc
+        _number_from_one(notebook)
 
     def kill(self) -> None:
         if self.pid:
@@ -612,6 +614,20 @@ class Kernel:
             run_sync(self.km.shutdown_kernel)(now=True)
         except Exception:  # the kernel is gone already (killed): nothing to shut down
             self.kill()
+
+
+def _number_from_one(notebook) -> None:
+    """Number the executed cells of ``notebook`` from 1, as a kernel of its own would have (a shared
+    kernel goes on counting from the pages before)."""
+    count = 0
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or cell.get("execution_count") is None:
+            continue
+        count += 1
+        cell.execution_count = count
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "execute_result":
+                output["execution_count"] = count
 
 
 def finish_notebook(notebook, variant: Variant | None):
@@ -706,9 +722,11 @@ class PagePool:
     ``run`` yields (page, notebook path or PageFailed) as pages end. On KeyboardInterrupt (or
     :class:`Stopped`) in the calling thread the kernels are killed at once and the exception goes on."""
 
-    def __init__(self, workers: int, cwd: Path):
+    def __init__(self, workers: int, cwd: Path, execute=None):
         self.workers = max(1, workers)
         self.cwd = cwd
+        #: what runs one page: ``execute(page, item, kernel)`` returns its result or raises PageFailed
+        self.execute = execute or execute_page
         self.kernels: list[Kernel] = []
         self.lock = threading.Lock()
         self.stopping = False
@@ -730,7 +748,7 @@ class PagePool:
                         kernel = Kernel(self.cwd)
                         with self.lock:
                             self.kernels.append(kernel)
-                    done.put((page, execute_page(page, variant, kernel)))
+                    done.put((page, self.execute(page, variant, kernel)))
                 except PageFailed as error:
                     done.put((page, error))
                     if kernel is not None and not _alive(kernel):
@@ -895,10 +913,12 @@ def keep_shared(notebook: Path, target: Path) -> None:
 # --- one variant ------------------------------------------------------------------------------------------
 
 
-def build_book(source: Path, staging: Path) -> Path:
-    """Build the staged book; return its HTML folder (raises :class:`RerunError` with the log's tail). The
-    build runs in a session of its own and is stopped with the rerun when that is interrupted."""
-    command = [jupyter_book_command(), "build", str(source), "--path-output", str(staging), "-n", "--keep-going"]
+def build_book(source: Path, staging: Path, jobs: int = 1) -> Path:
+    """Build the staged book (Sphinx on ``jobs`` cores, see :mod:`hatbook.book`); return its HTML folder
+    (raises :class:`RerunError` with the log's tail). The build runs in a session of its own and is
+    stopped with the rerun when that is interrupted."""
+    command = [sys.executable, "-m", "hatbook.book", str(source), "--path-output", str(staging), "--jobs", str(jobs),
+               "--no-execute-first", "-n", "--keep-going"]
     log_path = staging / "build.log"
     with open(log_path, "w", encoding="utf-8") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=source,
@@ -1086,7 +1106,7 @@ def run_variant(
             if notebook.stem in {p.stem for p in computed}:
                 glued.update(glued_values(notebook))
         log(f"[{variant.name}] building the book")
-        built = build_book(source, staging)
+        built = build_book(source, staging, jobs)
         (built / "_static" / EDITION_SCRIPT).write_text(edition_script(variant), encoding="utf-8")
         lap("build")
         pdf_file = None

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from hatbook import jupyter_book_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,8 +18,6 @@ class BookBuild:
     returncode: int
     log: str
     html: Path
-
-
 
 
 #: Fixtures that build the whole book: a test that uses one is slow (make check leaves it out).
@@ -43,7 +38,8 @@ def book_build(tmp_path_factory) -> BookBuild:
     Set HATBOOK_TEST_BUILD_DIR to reuse a folder between runs (its notebook cache makes reruns fast).
     """
     out = Path(os.environ.get("HATBOOK_TEST_BUILD_DIR") or tmp_path_factory.mktemp("book"))
-    command = [jupyter_book_command(), "build", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
+    # as `make book` builds it: pages executed first on every core, Sphinx in parallel (hatbook/book.py)
+    command = [sys.executable, "-m", "hatbook.book", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     return BookBuild(done.returncode, done.stdout + done.stderr, out / "_build" / "html")
 
