@@ -72,13 +72,19 @@ def main(argv: list[str] | None = None) -> int:
 
     def curve():
         samples = choices.samples_by_value_set(cohort, cost_utility.clinic_accounts())
-        choices.specification_curve(samples, health_services.registry_periods(cohort.health_service_use),
-                                    health_services.trajectory_groups(cohort.episodes))
+        choices.specification_curve(
+            samples,
+            health_services.registry_periods(cohort.health_service_use),
+            health_services.trajectory_groups(cohort.episodes),
+        )
 
     first, second = means(), means()
     figures = {
         "bootstrap_means": {"median_seconds": statistics.median(runs := _timed(means, args.repeat)), "runs": runs},
-        "bootstrap_and_curves": {"median_seconds": statistics.median(runs := _timed(curves, args.repeat)), "runs": runs},
+        "bootstrap_and_curves": {
+            "median_seconds": statistics.median(runs := _timed(curves, args.repeat)),
+            "runs": runs,
+        },
         "bootstrap_mcse": {"median_seconds": statistics.median(runs := _timed(mcse, args.repeat)), "runs": runs},
         "specification_curve": {"median_seconds": statistics.median(runs := _timed(curve, args.repeat)), "runs": runs},
         "same_seed_identical": bool(first.equals(second)),

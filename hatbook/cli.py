@@ -44,8 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hatbook",
         description="Build the editions of the executable book (reruns, PDF, student edition), check their\n"
-                    "data, and audit built reruns for small counts. The published HTML book itself is built\n"
-                    "with make book.",
+        "data, and audit built reruns for small counts. The published HTML book itself is built\n"
+        "with make book.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -57,50 +57,80 @@ def _parser() -> argparse.ArgumentParser:
     )
     rerun.add_argument("--clinic", default="all", help='"all" (default), "Oslo" or "Bergen"')
     rerun.add_argument("--year", default="2025", help="last calendar year of data, 2022-2025 (default 2025)")
-    rerun.add_argument("--data", type=Path, default=None,
-                       help="folder of patient-level data with the schema (default: the bundled cohort)")
-    rerun.add_argument("--threshold", type=int, default=5,
-                       help="smallest count shown as it is outside the published edition "
-                            "(default 5; below 3 only with --allow-low-threshold)")
-    rerun.add_argument("--allow-low-threshold", action="store_true",
-                       help="allow a threshold below 3 (disclosure control weakened or off; every page says so "
-                            "and the book goes to a folder named after the threshold)")
+    rerun.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="folder of patient-level data with the schema (default: the bundled cohort)",
+    )
+    rerun.add_argument(
+        "--threshold",
+        type=int,
+        default=5,
+        help="smallest count shown as it is outside the published edition "
+        "(default 5; below 3 only with --allow-low-threshold)",
+    )
+    rerun.add_argument(
+        "--allow-low-threshold",
+        action="store_true",
+        help="allow a threshold below 3 (disclosure control weakened or off; every page says so "
+        "and the book goes to a folder named after the threshold)",
+    )
     rerun.add_argument("--pdf", action="store_true", help="also build the variant's PDF")
     rerun.add_argument("--grid", action="store_true", help="all 3 clinic choices x 4 years, then the overview page")
-    rerun.add_argument("--overview", action="store_true",
-                       help="only rewrite the overview page from the variants built so far")
-    rerun.add_argument("--workers", type=int, default=None,
-                       help="worker processes of a grid (default: the number of cores)")
-    rerun.add_argument("--jobs", type=int, default=None,
-                       help="pages executed at once in a single rerun (default: the number of cores)")
-    rerun.add_argument("--pages", nargs="+", default=None, metavar="PAGE",
-                       help="build only the home page and these pages (e.g. ch06_1_enrollment_retention), "
-                            "for trying a page out")
+    rerun.add_argument(
+        "--overview", action="store_true", help="only rewrite the overview page from the variants built so far"
+    )
+    rerun.add_argument(
+        "--workers", type=int, default=None, help="worker processes of a grid (default: the number of cores)"
+    )
+    rerun.add_argument(
+        "--jobs", type=int, default=None, help="pages executed at once in a single rerun (default: the number of cores)"
+    )
+    rerun.add_argument(
+        "--pages",
+        nargs="+",
+        default=None,
+        metavar="PAGE",
+        help="build only the home page and these pages (e.g. ch06_1_enrollment_retention), for trying a page out",
+    )
     audit = commands.add_parser(
         "audit",
         help="report counts below the threshold and hidden cells that can be recovered in built editions",
         description="Read every page, chart dataset, notebook and search index of built editions and report "
-                    "what a reader could learn below the disclosure threshold (exit 1 when anything is found).",
+        "what a reader could learn below the disclosure threshold (exit 1 when anything is found).",
     )
     audit.add_argument("paths", nargs="*", help="an edition's folder or a folder of them (default: _build/reruns)")
-    pdf.add_arguments(commands.add_parser(
-        "pdf", help="build the book as one PDF (needs TeX Live: make pdf-deps)", description=pdf.DESCRIPTION))
-    student.add_arguments(commands.add_parser(
-        "student", help="build the book without the solutions of its exercises", description=student.DESCRIPTION))
+    pdf.add_arguments(
+        commands.add_parser(
+            "pdf", help="build the book as one PDF (needs TeX Live: make pdf-deps)", description=pdf.DESCRIPTION
+        )
+    )
+    student.add_arguments(
+        commands.add_parser(
+            "student", help="build the book without the solutions of its exercises", description=student.DESCRIPTION
+        )
+    )
     check_data = commands.add_parser(
         "check-data",
         help="check data against the schema before a build or a rerun",
         description="Check data against the schema (analysis/schema.py) and the rules across tables. Without "
-                    "DIR: the bundled data, that is the published tables with their data dictionary "
-                    "(data/datapackage.json) and the synthetic patient-level cohort (data/synthetic), as make "
-                    "data does. With DIR: a folder of patient-level data, as hatbook rerun --data DIR takes it "
-                    "(a folder with datapackage.json and synthetic/ inside is checked as a whole data folder). "
-                    "Every problem is named with its file, column, lines and rule. Exit status: 0 valid, "
-                    "1 a published table or the data dictionary disagrees with the schema, 2 the patient-level "
-                    "data break the schema or DIR is not there.",
+        "DIR: the bundled data, that is the published tables with their data dictionary "
+        "(data/datapackage.json) and the synthetic patient-level cohort (data/synthetic), as make "
+        "data does. With DIR: a folder of patient-level data, as hatbook rerun --data DIR takes it "
+        "(a folder with datapackage.json and synthetic/ inside is checked as a whole data folder). "
+        "Every problem is named with its file, column, lines and rule. Exit status: 0 valid, "
+        "1 a published table or the data dictionary disagrees with the schema, 2 the patient-level "
+        "data break the schema or DIR is not there.",
     )
-    check_data.add_argument("folder", nargs="?", type=Path, default=None, metavar="DIR",
-                            help="folder of patient-level CSV files (default: the bundled data)")
+    check_data.add_argument(
+        "folder",
+        nargs="?",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of patient-level CSV files (default: the bundled data)",
+    )
     return parser
 
 
@@ -133,7 +163,10 @@ def rerun(args) -> int:
             print("hatbook: interrupted; the books built before are unchanged", file=sys.stderr)
             return INTERRUPTED
         failed = [r for r in results if not r.ok]
-        print(f"grid: {len(results) - len(failed)} of {len(results)} variants built in {time.perf_counter() - started:.0f} s")
+        print(
+            f"grid: {len(results) - len(failed)} of {len(results)} variants built "
+            f"in {time.perf_counter() - started:.0f} s"
+        )
         print(f"overview: {rr.output_root() / 'index.html'}")
         if failed:
             print(f"hatbook: {len(failed)} variant(s) failed:", file=sys.stderr)
@@ -152,16 +185,21 @@ def rerun(args) -> int:
     except rr.UsageError as error:
         return _error(str(error), 2)
     try:
-        result = rr.run_variant(variant, jobs=args.jobs or os.cpu_count() or 1, pdf=args.pdf, pages=args.pages,
-                                log=_progress, checked=True)
+        result = rr.run_variant(
+            variant, jobs=args.jobs or os.cpu_count() or 1, pdf=args.pdf, pages=args.pages, log=_progress, checked=True
+        )
     except KeyboardInterrupt:
         print(f"hatbook: interrupted; the previous book of {variant.name} (if any) is unchanged", file=sys.stderr)
         return INTERRUPTED
     rr.write_overview(rr.output_root())
     if not result.ok:
-        print(f"hatbook: rerun {variant.name} failed; the previous book of this variant (if any) is unchanged.", file=sys.stderr)
+        print(
+            f"hatbook: rerun {variant.name} failed; the previous book of this variant (if any) is unchanged.",
+            file=sys.stderr,
+        )
         print(result.error, file=sys.stderr)
         return 1
+    assert result.html is not None  # a variant that was built has its book's folder
     print(f"The book '{variant.title}' is at {result.html / 'index.html'}")
     return 0
 
@@ -174,7 +212,9 @@ def check_data(folder: Path | None) -> int:
     if folder is None:
         return data.main(["--check"]) or cohort.main(["--check"])
     if (folder / "datapackage.json").is_file() and (folder / "synthetic").is_dir():  # a whole data folder
-        return data.main(["--check", "--data", str(folder)]) or cohort.main(["--check", "--data", str(folder / "synthetic")])
+        return data.main(["--check", "--data", str(folder)]) or cohort.main(
+            ["--check", "--data", str(folder / "synthetic")]
+        )
     return cohort.main(["--check", "--data", str(folder)])
 
 

@@ -165,7 +165,9 @@ def inputs_digest(source_dir: Path) -> str:
         base = source_dir / folder
         if not base.is_dir():
             continue
-        for path in sorted(p for p in base.rglob("*") if p.is_file() and p.suffix != ".pyc" and "__pycache__" not in p.parts):
+        for path in sorted(
+            p for p in base.rglob("*") if p.is_file() and p.suffix != ".pyc" and "__pycache__" not in p.parts
+        ):
             digest.update(path.relative_to(source_dir).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -223,19 +225,33 @@ def build_pdf(
         execution_cache=Path(execution_cache).resolve() if execution_cache else None,
     )
     name = document_name(config)
-    config_file, digest_file, digest = prepare_work(work, config, "_config.pdf.yml", source_dir, execution_cache, log,
-                                                    "the PDF build's")
+    config_file, digest_file, digest = prepare_work(
+        work, config, "_config.pdf.yml", source_dir, execution_cache, log, "the PDF build's"
+    )
 
     started = time.perf_counter()
-    command = [jupyter_book_command(), "build", str(source_dir), "--builder", "latex", "--config", str(config_file),
-               "--path-output", str(work), "-n", "--keep-going"]
+    command = [
+        jupyter_book_command(),
+        "build",
+        str(source_dir),
+        "--builder",
+        "latex",
+        "--config",
+        str(config_file),
+        "--path-output",
+        str(work),
+        "-n",
+        "--keep-going",
+    ]
     if strict:
         command.append("-W")
     log("writing the LaTeX (Jupyter Book, LaTeX builder)")
     done = subprocess.run(command, cwd=source_dir, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     (work / "sphinx.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     if done.returncode != 0:
-        problems = [line for line in (done.stdout + done.stderr).splitlines() if re.search(r"\b(WARNING|ERROR):|Error", line)]
+        problems = [
+            line for line in (done.stdout + done.stderr).splitlines() if re.search(r"\b(WARNING|ERROR):|Error", line)
+        ]
         raise PdfError(
             f"the LaTeX build failed (exit {done.returncode}); log: {work / 'sphinx.log'}\n" + "\n".join(problems[-25:])
         )
@@ -249,8 +265,9 @@ def build_pdf(
         if stale.suffix not in (".tex",):
             stale.unlink()
     env = dict(os.environ, LATEXOPTS="-interaction=nonstopmode -halt-on-error")
-    typeset = subprocess.run(["make", "-C", str(latex_dir), "all-pdf"], capture_output=True, text=True,
-                             stdin=subprocess.DEVNULL, env=env)
+    typeset = subprocess.run(
+        ["make", "-C", str(latex_dir), "all-pdf"], capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env
+    )
     (work / "latex.log").write_text(typeset.stdout + typeset.stderr, encoding="utf-8")
     built = latex_dir / f"{name}.pdf"
     if typeset.returncode != 0 or not built.exists():
@@ -263,7 +280,10 @@ def build_pdf(
     shutil.copy2(built, partial)
     partial.replace(target)
     total = time.perf_counter() - started
-    log(f"PDF built in {total:.0f} s (LaTeX writing {sphinx_seconds:.0f} s, typesetting {total - sphinx_seconds:.0f} s): {target}")
+    log(
+        f"PDF built in {total:.0f} s (LaTeX writing {sphinx_seconds:.0f} s, "
+        f"typesetting {total - sphinx_seconds:.0f} s): {target}"
+    )
     return target
 
 
@@ -281,12 +301,31 @@ def book_folder(source: str | Path, error=RuntimeError) -> Path:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``hatbook pdf`` (and ``python -m hatbook.pdf``)."""
-    parser.add_argument("--source", default=str(ROOT), metavar="DIR", help="the book's folder, with _config.yml and _toc.yml (default: this repository)")
-    parser.add_argument("--output", default=str(ROOT / "_build" / "pdf"), metavar="DIR", help="folder the PDF is written to (default: _build/pdf)")
-    parser.add_argument("--work", default=None, metavar="DIR", help="folder for the LaTeX build and its notebook cache (default: OUTPUT/.work)")
-    parser.add_argument("--title", default=None, help="a rerun's title for the title page (default: the published edition)")
+    parser.add_argument(
+        "--source",
+        default=str(ROOT),
+        metavar="DIR",
+        help="the book's folder, with _config.yml and _toc.yml (default: this repository)",
+    )
+    parser.add_argument(
+        "--output",
+        default=str(ROOT / "_build" / "pdf"),
+        metavar="DIR",
+        help="folder the PDF is written to (default: _build/pdf)",
+    )
+    parser.add_argument(
+        "--work",
+        default=None,
+        metavar="DIR",
+        help="folder for the LaTeX build and its notebook cache (default: OUTPUT/.work)",
+    )
+    parser.add_argument(
+        "--title", default=None, help="a rerun's title for the title page (default: the published edition)"
+    )
     parser.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors, as make book does")
-    parser.add_argument("--check", action="store_true", help="only check that TeX Live and the fonts are installed, build nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that TeX Live and the fonts are installed, build nothing"
+    )
 
 
 DESCRIPTION = (

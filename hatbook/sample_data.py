@@ -81,29 +81,47 @@ def accounts_for(kept: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame], d
 
     published = published_table("table_6c_program_costs")
     published = published[published.row_type == "clinic_year"]
-    share = patient_days(kept["episodes"], kept["patients"], data_end) / patient_days(full["episodes"], full["patients"], data_end)
+    share = patient_days(kept["episodes"], kept["patients"], data_end) / patient_days(
+        full["episodes"], full["patients"], data_end
+    )
     rows = []
     for row in published.itertuples():
         key = (row.clinic, int(row.year))
         if key in share.index and share[key] > 0:
-            rows.append({"clinic": row.clinic, "year": int(row.year), "total_cost_nok": round(row.total_cost_nok * share[key])})
+            rows.append(
+                {"clinic": row.clinic, "year": int(row.year), "total_cost_nok": round(row.total_cost_nok * share[key])}
+            )
     return pd.DataFrame(rows, columns=["clinic", "year", "total_cost_nok"])
 
 
-def subset(out: Path, *, fraction: float | None = None, patients: int | None = None, seed: int = 1,
-           source: Path = DEFAULT_COHORT_DIR, with_accounts: bool = False) -> Path:
+def subset(
+    out: Path,
+    *,
+    fraction: float | None = None,
+    patients: int | None = None,
+    seed: int = 1,
+    source: Path = DEFAULT_COHORT_DIR,
+    with_accounts: bool = False,
+) -> Path:
     """A random ``fraction`` (or number ``patients``) of the patients of ``source``, written to ``out``."""
     tables = _read(source)
     ids = tables["patients"].patient_id.to_numpy()
     rng = np.random.default_rng(seed)
-    size = patients if patients is not None else max(1, round(len(ids) * float(fraction)))
+    if patients is not None:
+        size = patients
+    elif fraction is not None:
+        size = max(1, round(len(ids) * fraction))
+    else:
+        raise ValueError("subset: give the fraction or the number of patients to keep")
     kept = set(rng.choice(ids, size=min(size, len(ids)), replace=False))
     result = {}
     for name, frame in tables.items():
         if name == "referrals":
             persons = frame[frame.patient_id == ""].person_id.unique()
             share = len(kept) / len(ids)
-            persons = set(rng.choice(persons, size=round(len(persons) * share), replace=False)) if len(persons) else set()
+            persons = (
+                set(rng.choice(persons, size=round(len(persons) * share), replace=False)) if len(persons) else set()
+            )
             result[name] = frame[frame.patient_id.isin(kept) | frame.person_id.isin(persons)]
         else:
             result[name] = frame[frame.patient_id.isin(kept)]
@@ -147,8 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     many.add_argument("out", type=Path)
     args = parser.parse_args(argv)
     if args.command == "subset":
-        path = subset(args.out, fraction=args.fraction, patients=args.patients, seed=args.seed,
-                      with_accounts=args.with_accounts)
+        path = subset(
+            args.out, fraction=args.fraction, patients=args.patients, seed=args.seed, with_accounts=args.with_accounts
+        )
     else:
         path = replicate(args.out, times=args.times)
     print(path)

@@ -97,12 +97,22 @@ def build_student(
     work = output_dir / ".work"
     work.mkdir(parents=True, exist_ok=True)
     config = student_config(source_dir, execution_cache=Path(execution_cache) if execution_cache else None)
-    config_file, digest_file, digest = prepare_work(work, config, "_config.student.yml", source_dir, execution_cache,
-                                                    log, "the student edition's")
+    config_file, digest_file, digest = prepare_work(
+        work, config, "_config.student.yml", source_dir, execution_cache, log, "the student edition's"
+    )
 
     started = time.perf_counter()
-    command = [jupyter_book_command(), "build", str(source_dir), "--config", str(config_file),
-               "--path-output", str(work), "-n", "--keep-going"]
+    command = [
+        jupyter_book_command(),
+        "build",
+        str(source_dir),
+        "--config",
+        str(config_file),
+        "--path-output",
+        str(work),
+        "-n",
+        "--keep-going",
+    ]
     if strict:
         command.append("-W")
     log("building the student edition (Jupyter Book, solutions removed)")
@@ -111,9 +121,12 @@ def build_student(
     (work / "build.log").write_text(done.stdout + done.stderr, encoding="utf-8")
     built = work / "_build" / "html"
     if done.returncode != 0 or not (built / "index.html").exists():
-        problems = [line for line in (done.stdout + done.stderr).splitlines() if re.search(r"\b(WARNING|ERROR):|Error", line)]
+        problems = [
+            line for line in (done.stdout + done.stderr).splitlines() if re.search(r"\b(WARNING|ERROR):|Error", line)
+        ]
         raise StudentEditionError(
-            f"the student edition did not build (exit {done.returncode}); log: {work / 'build.log'}\n" + "\n".join(problems[-25:])
+            f"the student edition did not build (exit {done.returncode}); log: {work / 'build.log'}\n"
+            + "\n".join(problems[-25:])
         )
     if execution_cache is None:
         digest_file.write_text(digest + "\n")
@@ -125,11 +138,25 @@ def build_student(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``hatbook student`` (and ``python -m hatbook.student``)."""
-    parser.add_argument("--source", default=str(ROOT), metavar="DIR", help="the book's folder, with _config.yml and _toc.yml (default: this repository)")
-    parser.add_argument("--output", default=str(DEFAULT_OUTPUT), metavar="DIR", help="folder the edition is written to, as OUTPUT/html (default: _build/student)")
-    parser.add_argument("--execution-cache", default=None, metavar="DIR",
-                        help="the notebook cache of another build to reuse, so no page runs again "
-                             "(e.g. _build/staging/_build/.jupyter_cache after make book)")
+    parser.add_argument(
+        "--source",
+        default=str(ROOT),
+        metavar="DIR",
+        help="the book's folder, with _config.yml and _toc.yml (default: this repository)",
+    )
+    parser.add_argument(
+        "--output",
+        default=str(DEFAULT_OUTPUT),
+        metavar="DIR",
+        help="folder the edition is written to, as OUTPUT/html (default: _build/student)",
+    )
+    parser.add_argument(
+        "--execution-cache",
+        default=None,
+        metavar="DIR",
+        help="the notebook cache of another build to reuse, so no page runs again "
+        "(e.g. _build/staging/_build/.jupyter_cache after make book)",
+    )
     parser.add_argument("--strict", action="store_true", help="treat Sphinx warnings as errors, as make book does")
 
 
@@ -149,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         source = book_folder(args.source, StudentEditionError)
         if args.execution_cache is not None and not Path(args.execution_cache).is_dir():
-            raise StudentEditionError(f"{Path(args.execution_cache).resolve()}: execution cache not found (--execution-cache)")
+            raise StudentEditionError(
+                f"{Path(args.execution_cache).resolve()}: execution cache not found (--execution-cache)"
+            )
         build_student(source, args.output, execution_cache=args.execution_cache, strict=args.strict)
     except StudentEditionError as error:
         print(f"error: {error}", file=sys.stderr)

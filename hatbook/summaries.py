@@ -52,7 +52,8 @@ def note_for(title: str, computed_links: str) -> str:
     """The note put under the title of a restated summary page."""
     return (
         ":::{note}\n"
-        f"This page gives the report's own reading of its results, with the report's figures (both clinics, data through "
+        "This page gives the report's own reading of its results, with the report's figures (both clinics, "
+        "data through "
         f"31 December 2025). The figures of this edition, {title}, are on the pages that compute them: "
         f"{computed_links}.\n"
         ":::\n"

@@ -86,7 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     write_cohort(tables, args.out, metadata, table)
     counts = table.status.value_counts()
     if counts.get("FAIL", 0):
-        print(f"warning: {counts['FAIL']} calibration targets fail without a stated reason (see calibration.csv)", file=sys.stderr)
+        print(
+            f"warning: {counts['FAIL']} calibration targets fail without a stated reason (see calibration.csv)",
+            file=sys.stderr,
+        )
     sizes = ", ".join(f"{name} {len(tables[name])}" for name in schema.TABLES)
     print(f"wrote {args.out} ({sizes} rows) in {time.perf_counter() - started:.1f} s")
     return 0

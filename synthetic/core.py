@@ -45,7 +45,8 @@ Three tables of :mod:`analysis.schema` are made here, before any other module ru
     136 patients (clinic and age refer to the first admission): 109 men; ages drawn around the clinic
     means and then shifted and nudged by 0.1 year until the mean ages overall, by sex and by clinic and
     the range round to section 6.2 (the youngest in Oslo, nobody in Bergen under
-    :data:`BERGEN_MIN_AGE`, as Bergen's referrals in Appendix 5 are older). The baseline items of Table 6.A are assigned with exactly the
+    :data:`BERGEN_MIN_AGE`, as Bergen's referrals in Appendix 5 are older). The baseline items of Table 6.A
+    are assigned with exactly the
     published counts of valid answers and of each answer; the other patients have an empty cell.
     Thirteen patients answered no baseline item; a few more skipped single items. The involuntary
     discharge item is answered by exactly the patients with previous treatment. Housing "other" is 1,
@@ -68,7 +69,6 @@ in 0.2 to 2 seconds (a search that stalls starts again from a fresh draw, at mos
 from __future__ import annotations
 
 import bisect
-
 from pathlib import Path
 
 import numpy as np
@@ -113,8 +113,11 @@ DISCHARGE_BANDS = (
 #: admission year); default 1. Table 6.G's annualized costs put the unplanned terminations among the
 #: cheapest patient-years (Oslo after 2022) and the planned ones slightly above the continued.
 STEER_TYPES: dict[tuple[str, str, int], float] = {
-    ("unplanned", "Bergen", 2022): 0.05, ("unplanned", "Bergen", 2023): 0.1, ("unplanned", "Bergen", 2024): 0.2,
-    ("unplanned", "Bergen", 2025): 0.2, ("unplanned", "Oslo", 2022): 0.5,
+    ("unplanned", "Bergen", 2022): 0.05,
+    ("unplanned", "Bergen", 2023): 0.1,
+    ("unplanned", "Bergen", 2024): 0.2,
+    ("unplanned", "Bergen", 2025): 0.2,
+    ("unplanned", "Oslo", 2022): 0.5,
 }
 #: Discharge reasons within each type (35 + 5 planned, 25 unplanned: mostly non-attendance or behaviour).
 PLANNED_REASONS = {"transition_to_oat": 35, "agreed_other_follow_up": 5}
@@ -275,11 +278,18 @@ class _Search:
         # each clinic admits its first patient in its opening month (Oslo January 2022, Bergen March 2022)
         for ci, c in enumerate(CLINICS):
             k = int(np.nonzero((self.clinic == ci) & (self.year == 0))[0][-1])
-            self.adm_hi[k] = _day(pd.Timestamp(schema.STUDY_START) + pd.Timedelta(days=opening[c]) + pd.offsets.MonthEnd(0))
+            self.adm_hi[k] = _day(
+                pd.Timestamp(schema.STUDY_START) + pd.Timedelta(days=opening[c]) + pd.offsets.MonthEnd(0)
+            )
         # admissions drawn within their year (2022 slightly towards the start: the clinics filled up)
         u = rng.random(m)
         u = np.where(self.year == 0, u**1.3, u)
-        self.adm = np.array([self._weekday(int(x), lo, hi) for x, lo, hi in zip(self.adm_lo + u * (self.adm_hi - self.adm_lo), self.adm_lo, self.adm_hi)])
+        self.adm = np.array(
+            [
+                self._weekday(int(x), lo, hi)
+                for x, lo, hi in zip(self.adm_lo + u * (self.adm_hi - self.adm_lo), self.adm_lo, self.adm_hi)
+            ]
+        )
 
         # outcomes: one per discharge, (band index, type, lo, hi)
         outcomes = []
@@ -296,7 +306,9 @@ class _Search:
 
         # pair each re-admission with a first episode of the same clinic admitted and discharged the year before
         for e in np.nonzero(self.second)[0]:
-            cands = np.nonzero((self.clinic == self.clinic[e]) & (self.year == self.year[e] - 1) & ~self.second & (self.next < 0))[0]
+            cands = np.nonzero(
+                (self.clinic == self.clinic[e]) & (self.year == self.year[e] - 1) & ~self.second & (self.next < 0)
+            )[0]
             f = int(rng.choice(cands))
             short = [o for o in free if outcomes[o][0] == "within_6_months" and outcomes[o][2] >= 35]
             o = short[int(rng.integers(len(short)))]
@@ -304,7 +316,11 @@ class _Search:
             lo, hi = outcomes[o][2], outcomes[o][3]
             d = int(rng.integers(lo, hi + 1))
             # first admission early enough in its year to be discharged that year
-            self.adm[f] = self._weekday(int(self.adm_lo[f] + rng.random() * max(0, self.adm_hi[f] - d - 3 - self.adm_lo[f])), self.adm_lo[f], self.adm_hi[f])
+            self.adm[f] = self._weekday(
+                int(self.adm_lo[f] + rng.random() * max(0, self.adm_hi[f] - d - 3 - self.adm_lo[f])),
+                self.adm_lo[f],
+                self.adm_hi[f],
+            )
             self.out[f], self.dur[f] = o, d
             gap_from = max(self.adm[f] + d + MIN_READMISSION_GAP_DAYS, self.adm_lo[e])
             self.adm[e] = self._weekday(int(rng.integers(gap_from + 2, self.adm_hi[e] + 1)), gap_from, self.adm_hi[e])
@@ -337,7 +353,12 @@ class _Search:
                 continue
             # steer the discharge types by clinic and admission year (Tables 6.D-6.G, see STEER_TYPES)
             kind = outcomes[o][1]
-            w = np.array([STEER_TYPES.get((kind, CLINICS[int(self.clinic[x[0]])], YEARS[int(self.year[x[0]])]), 1.0) for x in wanted])
+            w = np.array(
+                [
+                    STEER_TYPES.get((kind, CLINICS[int(self.clinic[x[0]])], YEARS[int(self.year[x[0]])]), 1.0)
+                    for x in wanted
+                ]
+            )
             e, d_lo, d_hi, yi = wanted[int(rng.choice(len(wanted), p=w / w.sum()))]
             self.out[e], self.dur[e] = o, int(rng.integers(d_lo, d_hi + 1))
             plan[int(self.clinic[e]), yi] -= 1
@@ -395,7 +416,14 @@ class _Search:
 
     # ---- the search -----------------------------------------------------------------------------
 
-    def run(self, max_steps: int = 25000, temperature: float = 20.0, stall: int = 5000, heat_steps: int = 3000, give_up: int = 10000) -> float:
+    def run(
+        self,
+        max_steps: int = 25000,
+        temperature: float = 20.0,
+        stall: int = 5000,
+        heat_steps: int = 3000,
+        give_up: int = 10000,
+    ) -> float:
         """Greedy local search: propose a small change, keep it unless the cost grows.
 
         When no change has helped for ``stall`` steps, worse states are accepted for ``heat_steps``
@@ -452,7 +480,11 @@ class _Search:
             # when the search stalls, a short spell of annealing lets it leave the dead end
             if step - improved > stall:
                 heat_until, improved = step + heat_steps, step
-            slack = temperature * (heat_until - step) / heat_steps * -np.log(u[7] * 0.999 + 0.001) if step < heat_until else 0.0
+            slack = (
+                temperature * (heat_until - step) / heat_steps * -np.log(u[7] * 0.999 + 0.001)
+                if step < heat_until
+                else 0.0
+            )
             r = u[0]
             scale = 3 if u[1] < 0.5 else (30 if u[1] < 0.85 else 120)
             delta = (1 + int(u[2] * scale)) * (1 if u[3] < 0.5 else -1)
@@ -525,7 +557,9 @@ class _Search:
                     for y in range(4):
                         days[c][y] += new_rows[x][y] - rows[x][y]
                         npat[c][y] += (new_rows[x][y] > 0) - (rows[x][y] > 0)
-                new_total = total + sum((int(self.dur[x]) if self.out[x] >= 0 else 0) - (d if o >= 0 else 0) for x, _, d, o in old)
+                new_total = total + sum(
+                    (int(self.dur[x]) if self.out[x] >= 0 else 0) - (d if o >= 0 else 0) for x, _, d, o in old
+                )
                 new_base = table_cost() + self._mean_cost(new_total)
                 new_km = km
                 if new_base <= cost + slack:
@@ -564,7 +598,9 @@ class _Search:
         return cost
 
 
-def _episodes(rng: np.random.Generator, data_end: pd.Timestamp, tune_costs: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+def _episodes(
+    rng: np.random.Generator, data_end: pd.Timestamp, tune_costs: bool = True
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The episodes table, and the clinic of each patient (in patient order)."""
     problem = ""
     for _attempt in range(10):  # a search that ends in a dead end starts again from a fresh draw
@@ -640,15 +676,21 @@ def _episodes(rng: np.random.Generator, data_end: pd.Timestamp, tune_costs: bool
 # --------------------------------------------------------------------------------------------------
 
 
-def _census_ok(search: "_Search") -> bool:
+def _census_ok(search: _Search) -> bool:
     """Whether the daily census of each clinic stays within its capacity of the time (as the target
     ``census_within_capacity`` checks it)."""
     days = pd.date_range(schema.STUDY_START, schema.STUDY_END, freq="D")
     limits = {
         0: np.full(len(days), published("s6_1_capacity_oslo_final")),
-        1: np.where(days.year == 2022, published("s6_1_capacity_bergen_initial"),
-                    np.where(days < pd.Timestamp("2024-11-01"), published("s6_1_capacity_bergen_intermediate"),
-                             published("s6_1_capacity_bergen_final"))),
+        1: np.where(
+            days.year == 2022,
+            published("s6_1_capacity_bergen_initial"),
+            np.where(
+                days < pd.Timestamp("2024-11-01"),
+                published("s6_1_capacity_bergen_intermediate"),
+                published("s6_1_capacity_bergen_final"),
+            ),
+        ),
     }
     for c in (0, 1):
         delta = np.zeros(len(days) + 1, int)
@@ -673,7 +715,9 @@ def _ages(rng: np.random.Generator, clinic: np.ndarray, male: np.ndarray) -> np.
     }
     goal = {k: published(k) for k in groups}
     youngest, oldest = published("s6_2_age_min_years"), published("s6_2_age_max_years")
-    age = np.where(clinic == "Oslo", goal["s6_2_mean_age_oslo_years"], goal["s6_2_mean_age_bergen_years"]) + rng.normal(0, 9.0, n)
+    age = np.where(clinic == "Oslo", goal["s6_2_mean_age_oslo_years"], goal["s6_2_mean_age_bergen_years"]) + rng.normal(
+        0, 9.0, n
+    )
     # the youngest is an Oslo patient: Bergen's youngest referral was older (Supplementary Table E)
     oslo = np.nonzero(clinic == "Oslo")[0]
     first_young = int(rng.choice(oslo))
@@ -683,7 +727,12 @@ def _ages(rng: np.random.Generator, clinic: np.ndarray, male: np.ndarray) -> np.
     age[ends] = (youngest, oldest)
     floor = np.where(clinic == "Bergen", BERGEN_MIN_AGE, youngest + 0.6)
     for _ in range(60):  # shift each group towards its mean, the extremes kept in place
-        for key in ("s6_2_mean_age_oslo_years", "s6_2_mean_age_bergen_years", "s6_2_mean_age_men_years", "s6_2_mean_age_women_years"):
+        for key in (
+            "s6_2_mean_age_oslo_years",
+            "s6_2_mean_age_bergen_years",
+            "s6_2_mean_age_men_years",
+            "s6_2_mean_age_women_years",
+        ):
             g = groups[key]
             shift = (goal[key] * g.sum() - age[g].sum()) / (g & free).sum()
             age[g & free] += shift
@@ -691,7 +740,9 @@ def _ages(rng: np.random.Generator, clinic: np.ndarray, male: np.ndarray) -> np.
     age = np.round(age, 1)
 
     def badness(a):
-        return sum(max(0.0, abs(a[g].mean() - goal[k]) - 0.035) + 1e-3 * abs(a[g].mean() - goal[k]) for k, g in groups.items())
+        return sum(
+            max(0.0, abs(a[g].mean() - goal[k]) - 0.035) + 1e-3 * abs(a[g].mean() - goal[k]) for k, g in groups.items()
+        )
 
     for _ in range(400):  # nudge single ages by 0.1 until every mean is well inside its rounding
         now = badness(age)
@@ -767,13 +818,19 @@ def _patients(rng: np.random.Generator, clinic: np.ndarray) -> pd.DataFrame:
     housing = categories(_t6a("t6a_housing_n_valid"), housing_counts)
     born, _ = yes_no(_t6a("t6a_born_in_norway_n_valid"), _t6a("t6a_born_in_norway_n"))
     with_family = (housing == "friends_family_partner").to_numpy()
-    living, _ = yes_no(_t6a("t6a_living_with_others_n_valid"), _t6a("t6a_living_with_others_n"), np.where(with_family, 1e6, 1.0))
-    unstable_w = housing.map({"street": 50.0, "temporary": 8.0, "friends_family_partner": 3.0}).fillna(0.3).to_numpy(float)
+    living, _ = yes_no(
+        _t6a("t6a_living_with_others_n_valid"), _t6a("t6a_living_with_others_n"), np.where(with_family, 1e6, 1.0)
+    )
+    unstable_w = (
+        housing.map({"street": 50.0, "temporary": 8.0, "friends_family_partner": 3.0}).fillna(0.3).to_numpy(float)
+    )
     unstable, _ = yes_no(_t6a("t6a_unstable_housing_30d_n_valid"), _t6a("t6a_unstable_housing_30d_n"), unstable_w)
     education = categories(_t6a("t6a_education_n_valid"), {e: _t6a(f"t6a_education_{e}_n") for e in schema.EDUCATION})
     low_education = education.isin(["primary_not_completed", "primary"]).to_numpy()
     reading, _ = yes_no(
-        _t6a("t6a_reading_writing_difficulties_n_valid"), _t6a("t6a_reading_writing_difficulties_n"), np.where(low_education, 2.5, 1.0)
+        _t6a("t6a_reading_writing_difficulties_n_valid"),
+        _t6a("t6a_reading_writing_difficulties_n"),
+        np.where(low_education, 2.5, 1.0),
     )
     work, _ = yes_no(_t6a("t6a_work_or_education_n_valid"), _t6a("t6a_work_or_education_n"))
     previous, prev_yes = yes_no(_t6a("t6a_previous_treatment_n_valid"), _t6a("t6a_previous_treatment_n"))
@@ -840,15 +897,21 @@ def _previous_oat(rng: np.random.Generator, patients: pd.DataFrame) -> pd.DataFr
     return frame
 
 
-def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def generate(
+    rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     """The tables patients, previous_oat and episodes (see the module docstring)."""
     episodes, clinic, sample = _episodes(rng, pd.Timestamp(data_end))
     patients = _patients(rng, clinic)
     previous_oat = _previous_oat(rng, patients)
     # the cost-utility sample the episodes were calibrated for (not a table of the schema: it tells
     # synthetic.questionnaires who answers EQ-5D-5L twice or more)
-    return {"patients": patients, "previous_oat": previous_oat, "episodes": episodes,
-            "cost_sample": pd.DataFrame({"patient_id": sample})}
+    return {
+        "patients": patients,
+        "previous_oat": previous_oat,
+        "episodes": episodes,
+        "cost_sample": pd.DataFrame({"patient_id": sample}),
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -869,7 +932,9 @@ def _rule(key: str, ok, description: str) -> Target:
     return Target(key, _flag(ok), target=1.0, tolerance=0.0, description=description)
 
 
-def _treatment_days(episodes: pd.DataFrame, data_end: pd.Timestamp, start: pd.Timestamp, stop: pd.Timestamp) -> pd.Series:
+def _treatment_days(
+    episodes: pd.DataFrame, data_end: pd.Timestamp, start: pd.Timestamp, stop: pd.Timestamp
+) -> pd.Series:
     """Patient-days of each episode between start and stop: calendar days in the episode, both ends
     counted, an open episode running to the data end."""
     last = episodes.discharge_date.fillna(data_end).clip(upper=min(stop, data_end))
@@ -903,8 +968,15 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     # ---- 6.1 enrollment ------------------------------------------------------------------------
     n = len(patients)
     by_clinic = patients.clinic.value_counts()
-    for key in ("s6_1_patients_participated_total", "s6_1_patients_consented_total", "s6_1_fig6a_unique_patients",
-                "s6_1_fig6b_unique_patients", "s6_1_treatment_episodes_patients", "s6_2_patients_started_total", "t6a_n_total"):
+    for key in (
+        "s6_1_patients_participated_total",
+        "s6_1_patients_consented_total",
+        "s6_1_fig6a_unique_patients",
+        "s6_1_fig6b_unique_patients",
+        "s6_1_treatment_episodes_patients",
+        "s6_2_patients_started_total",
+        "t6a_n_total",
+    ):
         add(Target(key, n))
     for c in CLINICS:
         low = c.lower()
@@ -925,29 +997,57 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
         for c in CLINICS
     )
     shown = "; ".join(f"{c} " + "/".join(str(int(v)) for v in counts.loc[c]) for c in CLINICS)
-    add(_rule("enrollment_declines_after_2022", declining,
-              f"Admissions per year 2022-2025 ({shown}): no later year above 2022, 2025 below it, 2024-25 below 2022-23"))
+    add(
+        _rule(
+            "enrollment_declines_after_2022",
+            declining,
+            f"Admissions per year 2022-2025 ({shown}): no later year above 2022, 2025 below it, 2024-25 below 2022-23",
+        )
+    )
     year_end = [min(pd.Timestamp(f"{y}-12-31"), data_end) for y in YEARS]
     census = [int(_in_treatment(ep, d).sum()) for d in year_end]
-    add(_rule("in_treatment_end_of_year_rising", all(a < b for a, b in zip(census, census[1:])),
-              f"Patients in treatment at the end of each year rise steadily (Figure 6.B): {'/'.join(map(str, census))}"))
+    add(
+        _rule(
+            "in_treatment_end_of_year_rising",
+            all(a < b for a, b in zip(census, census[1:])),
+            f"Patients in treatment at the end of each year rise steadily (Figure 6.B): {'/'.join(map(str, census))}",
+        )
+    )
     opening = _opening_days()
     day0 = pd.Timestamp(schema.STUDY_START)
     first_adm = ep.groupby("clinic").admission_date.min()
     for c in CLINICS:
         month = day0 + pd.Timedelta(days=opening[c])
-        add(_rule(f"{c.lower()}_first_admission_in_opening_month", first_adm[c].to_period("M") == month.to_period("M"),
-                  f"{c}'s first admission ({first_adm[c].date()}) falls in its opening month {month:%Y-%m} (Table 3.B)"))
-    add(_rule("admissions_on_weekdays", (ep.admission_date.dt.day_of_week < 5).all(), "Patients are admitted on weekdays"))
+        add(
+            _rule(
+                f"{c.lower()}_first_admission_in_opening_month",
+                first_adm[c].to_period("M") == month.to_period("M"),
+                f"{c}'s first admission ({first_adm[c].date()}) falls in its opening month {month:%Y-%m} (Table 3.B)",
+            )
+        )
+    add(
+        _rule(
+            "admissions_on_weekdays", (ep.admission_date.dt.day_of_week < 5).all(), "Patients are admitted on weekdays"
+        )
+    )
     inside = (ep.admission_date >= day0) & (ep.discharge_date.fillna(data_end) <= data_end)
     add(_rule("episodes_within_study_period", inside.all(), "Every episode lies within 2022-01-01 to 2025-12-31"))
     # daily census within the clinics' capacity (Oslo 65 at most; Bergen 15 in 2022, 40 until November 2024)
     days = pd.date_range(day0, data_end, freq="D")
     limits = {
         "Oslo": pd.Series(published("s6_1_capacity_oslo_final"), index=days),
-        "Bergen": pd.Series(np.where(days.year == 2022, published("s6_1_capacity_bergen_initial"),
-                                     np.where(days < pd.Timestamp("2024-11-01"), published("s6_1_capacity_bergen_intermediate"),
-                                              published("s6_1_capacity_bergen_final"))), index=days),
+        "Bergen": pd.Series(
+            np.where(
+                days.year == 2022,
+                published("s6_1_capacity_bergen_initial"),
+                np.where(
+                    days < pd.Timestamp("2024-11-01"),
+                    published("s6_1_capacity_bergen_intermediate"),
+                    published("s6_1_capacity_bergen_final"),
+                ),
+            ),
+            index=days,
+        ),
     }
     peaks = {}
     within = True
@@ -961,8 +1061,14 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
         daily = delta.cumsum()
         peaks[c] = int(daily.max())
         within &= bool((daily <= limits[c]).all())
-    add(_rule("census_within_capacity", within,
-              f"Patients in treatment never exceed the clinic's capacity of the time (peaks: Oslo {peaks['Oslo']}, Bergen {peaks['Bergen']})"))
+    add(
+        _rule(
+            "census_within_capacity",
+            within,
+            "Patients in treatment never exceed the clinic's capacity of the time "
+            f"(peaks: Oslo {peaks['Oslo']}, Bergen {peaks['Bergen']})",
+        )
+    )
 
     # ---- 6.1 status at the data end and discharges ------------------------------------------------
     open_at_end = int(_in_treatment(ep, data_end).sum())
@@ -970,8 +1076,13 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     add(Target("s6_1_capacity_patients_enrolled_2025_12_31", open_at_end))
     capacity = published("s6_1_capacity_oslo_2025") + published("s6_1_capacity_bergen_2025")
     add(Target("s6_1_enrolled_share_of_capacity", open_at_end / capacity))
-    add(_rule("one_open_episode_per_patient_in_treatment", (~closed).groupby(ep.patient_id).sum().max() <= 1 and ep[~closed].patient_id.nunique() == open_at_end,
-              "Every patient still in treatment has exactly one open episode"))
+    add(
+        _rule(
+            "one_open_episode_per_patient_in_treatment",
+            (~closed).groupby(ep.patient_id).sum().max() <= 1 and ep[~closed].patient_id.nunique() == open_at_end,
+            "Every patient still in treatment has exactly one open episode",
+        )
+    )
     dis = ep[closed].copy()
     n_dis = len(dis)
     planned = dis.discharge_type == "planned"
@@ -987,8 +1098,13 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     add(Target("s6_summary_voluntary_discharges_to_oat_percent", _pct(to_oat, planned.sum())))
     add(Target("s6_1_discharges_unplanned_n", int((~planned).sum())))
     main = dis.discharge_reason.isin(["non_attendance", "behaviour_or_violence"])[~planned].mean()
-    add(_rule("unplanned_mostly_nonattendance_or_behaviour", main > 0.5,
-              f"Unplanned discharges are mostly for non-attendance or behaviour ({_pct(main, 1):.0f}%)"))
+    add(
+        _rule(
+            "unplanned_mostly_nonattendance_or_behaviour",
+            main > 0.5,
+            f"Unplanned discharges are mostly for non-attendance or behaviour ({_pct(main, 1):.0f}%)",
+        )
+    )
 
     # time in treatment of discharged episodes
     dis["days"] = (dis.discharge_date - dis.admission_date).dt.days
@@ -996,13 +1112,24 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     for key in ("s6_1_mean_months_in_treatment", "s6_summary_discharged_mean_months_in_treatment"):
         add(Target(key, months.mean()))
     add(Target("s6_1_discharged_episodes_median_months", months.median()))
-    add(_rule("discharged_median_just_under_7_months", 6.5 <= months.median() < 7.0,
-              f"Median time in treatment of discharged episodes is just under 7 months ({months.median():.2f})"))
+    add(
+        _rule(
+            "discharged_median_just_under_7_months",
+            6.5 <= months.median() < 7.0,
+            f"Median time in treatment of discharged episodes is just under 7 months ({months.median():.2f})",
+        )
+    )
     add(Target("s6_summary_discharged_min_time_in_treatment_days", dis.days.min()))
     add(Target("s6_summary_discharged_max_time_in_treatment_years", dis.days.max() / YEAR_DAYS))
     med_unplanned, med_planned = dis.days[~planned].median(), dis.days[planned].median()
-    add(_rule("unplanned_discharges_shorter", med_unplanned < med_planned,
-              f"Unplanned discharges come sooner than planned ones (median {med_unplanned:.0f} vs {med_planned:.0f} days)"))
+    add(
+        _rule(
+            "unplanned_discharges_shorter",
+            med_unplanned < med_planned,
+            "Unplanned discharges come sooner than planned ones "
+            f"(median {med_unplanned:.0f} vs {med_planned:.0f} days)",
+        )
+    )
     band = np.select([months <= 6, months <= 12], ["within_6_months", "6_to_12_months"], "after_12_months")
     k6, k12, k_late = ((band == b).sum() for b in ("within_6_months", "6_to_12_months", "after_12_months"))
     split = (
@@ -1017,9 +1144,14 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     add(Target("s6_1_left_within_6_months_planned_percent", _pct((early & planned.to_numpy()).sum(), k6)))
     add(Target("s6_1_left_within_6_months_dropout_percent", _pct((early & ~planned.to_numpy()).sum(), k6)))
     late = band == "after_12_months"
-    add(Target("s6_1_over_12_months_unplanned_dropout_percent", _pct((late & ~planned.to_numpy()).sum(), k_late),
-               reason=f"23% of {k_late} is not a whole number of patients; "
-                      f"{(late & ~planned.to_numpy()).sum()} of {k_late} is the nearest"))
+    add(
+        Target(
+            "s6_1_over_12_months_unplanned_dropout_percent",
+            _pct((late & ~planned.to_numpy()).sum(), k_late),
+            reason=f"23% of {k_late} is not a whole number of patients; "
+            f"{(late & ~planned.to_numpy()).sum()} of {k_late} is the nearest",
+        )
+    )
 
     # still in treatment 1, 12 and 24 months after the first admission (Appendix 3 registrations)
     first_day = ep.groupby("patient_id").admission_date.transform("min")
@@ -1027,9 +1159,14 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     for k, wanted in _registrations_needed().items():
         when = first_day + pd.DateOffset(months=k)
         n_in = ep.patient_id[(ep.admission_date <= when) & (when <= stop)].nunique()
-        add(_rule(f"in_treatment_{k}_months_after_first_admission", n_in >= wanted,
-                  f"Patients in treatment {k} months after their first admission ({n_in}) are at least the "
-                  f"{wanted} medication registrations Appendix 3 reports then"))
+        add(
+            _rule(
+                f"in_treatment_{k}_months_after_first_admission",
+                n_in >= wanted,
+                f"Patients in treatment {k} months after their first admission ({n_in}) are at least the "
+                f"{wanted} medication registrations Appendix 3 reports then",
+            )
+        )
 
     # re-admissions
     ordered = ep.sort_values(["patient_id", "admission_date"])
@@ -1037,9 +1174,14 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     readm = ordered[ordered.groupby("patient_id").cumcount() > 0]
     gaps = (readm.admission_date - prev_end[readm.index]).dt.days
     later_year = (readm.admission_date.dt.year > prev_end[readm.index].dt.year).all()
-    add(_rule("readmission_after_previous_discharge", len(gaps) and gaps.notna().all() and gaps.min() >= MIN_READMISSION_GAP_DAYS and later_year,
-              f"Re-admissions start at least {MIN_READMISSION_GAP_DAYS} days after the previous discharge, in a later "
-              f"year (shortest gap {gaps.min():.0f} days)"))
+    add(
+        _rule(
+            "readmission_after_previous_discharge",
+            len(gaps) and gaps.notna().all() and gaps.min() >= MIN_READMISSION_GAP_DAYS and later_year,
+            f"Re-admissions start at least {MIN_READMISSION_GAP_DAYS} days after the previous discharge, in a later "
+            f"year (shortest gap {gaps.min():.0f} days)",
+        )
+    )
 
     # ---- Kaplan-Meier retention, first episodes --------------------------------------------------
     firsts = ep[ep.episode_number == 1]
@@ -1060,9 +1202,14 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     total_days = int(all_days.sum())
     add(Target("t6c_all_2022_2025_n_patients", ep.patient_id[all_days > 0].nunique()))
     add(Target("t6c_all_2022_2025_patient_days", total_days))
-    add(Target("s6_1_person_years_in_treatment", total_days / YEAR_DAYS,
-               reason=f"Table 6.C's patient-days ({total_days}) are kept; they make {total_days / YEAR_DAYS:.1f} "
-                      "person-years, so the printed person-years cannot hold as well"))
+    add(
+        Target(
+            "s6_1_person_years_in_treatment",
+            total_days / YEAR_DAYS,
+            reason=f"Table 6.C's patient-days ({total_days}) are kept; they make {total_days / YEAR_DAYS:.1f} "
+            "person-years, so the printed person-years cannot hold as well",
+        )
+    )
 
     # ---- 6.2 demographics ------------------------------------------------------------------------
     male = patients.sex == "male"
@@ -1077,12 +1224,24 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     add(Target("s6_2_mean_age_oslo_years", age[patients.clinic == "Oslo"].mean()))
     add(Target("s6_2_mean_age_bergen_years", age[patients.clinic == "Bergen"].mean()))
     bergen_min = age[patients.clinic == "Bergen"].min()
-    add(_rule("bergen_patients_not_younger_than_referrals", bergen_min >= BERGEN_MIN_AGE,
-              f"Bergen's youngest patient ({bergen_min:.1f}) is older than its youngest referral (Supplementary Table E)"))
+    add(
+        _rule(
+            "bergen_patients_not_younger_than_referrals",
+            bergen_min >= BERGEN_MIN_AGE,
+            f"Bergen's youngest patient ({bergen_min:.1f}) is older than its youngest referral (Supplementary Table E)",
+        )
+    )
 
     # ---- Table 6.A ---------------------------------------------------------------------------------
-    for item in ("born_in_norway", "living_with_others", "unstable_housing_30d", "reading_writing_difficulties",
-                 "work_or_education", "previous_treatment", "involuntary_discharge_previous_oat"):
+    for item in (
+        "born_in_norway",
+        "living_with_others",
+        "unstable_housing_30d",
+        "reading_writing_difficulties",
+        "work_or_education",
+        "previous_treatment",
+        "involuntary_discharge_previous_oat",
+    ):
         col = patients[item]
         valid = int(col.notna().sum())
         yes = int((col.astype("boolean") == True).sum())  # noqa: E712
@@ -1097,11 +1256,15 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             k = int((col == level).sum())
             reason_n = reason_pct = ""
             if item == "housing" and level == "other":
-                reason_n = (f"The printed housing counts sum to {sum(_t6a(f't6a_housing_{h}_n') for h in schema.HOUSING)}, "
-                            f"not the {valid} valid answers; the printed 1% (and the valid n) fit 1 patient, so other = {k}")
+                reason_n = (
+                    f"The printed housing counts sum to {sum(_t6a(f't6a_housing_{h}_n') for h in schema.HOUSING)}, "
+                    f"not the {valid} valid answers; the printed 1% (and the valid n) fit 1 patient, so other = {k}"
+                )
             if item == "education" and level == "higher":
-                reason_pct = (f"{k} of {valid} is {_pct(k, valid):.1f}%; the report prints 16% (its two higher-education "
-                              "levels were probably rounded one by one); the printed count is kept")
+                reason_pct = (
+                    f"{k} of {valid} is {_pct(k, valid):.1f}%; the report prints 16% (its two higher-education "
+                    "levels were probably rounded one by one); the printed count is kept"
+                )
             add(Target(f"t6a_{item}_{level}_n", k, reason=reason_n))
             add(Target(f"t6a_{item}_{level}_percent", _pct(k, valid), reason=reason_pct))
     add(Target("s6_2_rental_housing_share", (patients.housing == "rented").sum() / patients.housing.notna().sum()))
@@ -1110,8 +1273,14 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     income = patients.primary_income.dropna()
     add(Target("s6_2_fig6c_n_respondents", len(income)))
     main_income = income.isin(["disability_benefit", "social_assistance"]).mean()
-    add(_rule("income_mostly_disability_or_social_assistance", main_income > 0.6,
-              f"Disability benefit or social assistance is the primary income of most respondents ({_pct(main_income, 1):.0f}%)"))
+    add(
+        _rule(
+            "income_mostly_disability_or_social_assistance",
+            main_income > 0.6,
+            "Disability benefit or social assistance is the primary income of most respondents "
+            f"({_pct(main_income, 1):.0f}%)",
+        )
+    )
     wages = (income == "wages").mean()
     add(_rule("income_few_wages", 0 < wages <= 0.05, f"Very few live on wages ({_pct(wages, 1):.1f}%)"))
     kinds = previous_oat.groupby("patient_id").medication.nunique()
@@ -1119,16 +1288,31 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     prev_yes = set(patients.patient_id[patients.previous_treatment.astype("boolean") == True])  # noqa: E712
     with_oat = set(kinds.index)
     share = len(with_oat & prev_yes) / len(prev_yes)
-    add(_rule("previous_oat_almost_all_with_previous_treatment", share >= 0.9 and with_oat <= prev_yes,
-              f"Almost all with previous treatment list OAT medications ({_pct(share, 1):.0f}%), nobody else does"))
+    add(
+        _rule(
+            "previous_oat_almost_all_with_previous_treatment",
+            share >= 0.9 and with_oat <= prev_yes,
+            f"Almost all with previous treatment list OAT medications ({_pct(share, 1):.0f}%), nobody else does",
+        )
+    )
     invol_rows = set(previous_oat.patient_id[previous_oat.end_reason == "involuntary_discharge"])
     invol_yes = set(patients.patient_id[patients.involuntary_discharge_previous_oat.astype("boolean") == True])  # noqa: E712
-    add(_rule("previous_oat_involuntary_matches_table_6a", invol_rows == invol_yes,
-              "A medication ended by involuntary discharge exactly for the patients answering yes in Table 6.A"))
+    add(
+        _rule(
+            "previous_oat_involuntary_matches_table_6a",
+            invol_rows == invol_yes,
+            "A medication ended by involuntary discharge exactly for the patients answering yes in Table 6.A",
+        )
+    )
     answered = previous_oat.end_reason.dropna()
     own = answered.str.startswith("own_choice").mean()
-    add(_rule("previous_oat_ended_mostly_by_own_choice", own > 0.5,
-              f"Most previous medications ended by the patient's own choice ({_pct(own, 1):.0f}% of answers)"))
+    add(
+        _rule(
+            "previous_oat_ended_mostly_by_own_choice",
+            own > 0.5,
+            f"Most previous medications ended by the patient's own choice ({_pct(own, 1):.0f}% of answers)",
+        )
+    )
     return out
 
 
@@ -1138,10 +1322,18 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
 
 #: Figures of Tables 6.D-6.G that the episodes determine (programme costs, days, follow-up years).
 COST_FIGURES = (
-    "t6d_continued_cost_mean", "t6d_continued_cost_sd", "t6d_continued_days_in_treatment",
-    "t6d_discontinued_cost_mean", "t6d_discontinued_cost_sd", "t6d_discontinued_days_in_treatment",
-    "t6f_continued_followup_years", "t6f_planned_termination_followup_years", "t6f_unplanned_termination_followup_years",
-    "t6g_cont_vs_planned_delta_cost", "t6g_cont_vs_unplanned_delta_cost", "t6e_delta_cost",
+    "t6d_continued_cost_mean",
+    "t6d_continued_cost_sd",
+    "t6d_continued_days_in_treatment",
+    "t6d_discontinued_cost_mean",
+    "t6d_discontinued_cost_sd",
+    "t6d_discontinued_days_in_treatment",
+    "t6f_continued_followup_years",
+    "t6f_planned_termination_followup_years",
+    "t6f_unplanned_termination_followup_years",
+    "t6g_cont_vs_planned_delta_cost",
+    "t6g_cont_vs_unplanned_delta_cost",
+    "t6e_delta_cost",
 )
 
 
@@ -1176,7 +1368,7 @@ class _CostTuner:
     change the sample (``chunks``) is available but off.
     """
 
-    def __init__(self, search: "_Search", rng: np.random.Generator):
+    def __init__(self, search: _Search, rng: np.random.Generator):
         from synthetic import economics
 
         self.s, self.rng, self.eco = search, rng, economics
@@ -1189,9 +1381,12 @@ class _CostTuner:
             if s.next[f] >= 0:
                 self.pat[int(s.next[f])] = k
         totals = economics.total_costs()
-        self.rate = np.array([[totals[(c, y)] / s.d_target[ci, yi] for yi, y in enumerate(YEARS)] for ci, c in enumerate(CLINICS)])
+        self.rate = np.array(
+            [[totals[(c, y)] / s.d_target[ci, yi] for yi, y in enumerate(YEARS)] for ci, c in enumerate(CLINICS)]
+        )
         self.aims = {k: published(k) for k in COST_FIGURES}
         from synthetic.targets import ledger
+
         self.tol = {k: 0.5 * float(ledger().loc[k, "precision"]) for k in COST_FIGURES}
         self.need = _registrations_needed()
         self.months = list(self.need)
@@ -1223,8 +1418,15 @@ class _CostTuner:
     def frame(self, vals=None) -> pd.DataFrame:
         vals = [self.patient(k) for k in range(len(self.firsts))] if vals is None else vals
         names = np.array(self.eco.GROUPS)
-        return pd.DataFrame({"cost": [v[0] for v in vals], "days": [v[1] for v in vals], "followup": [v[2] for v in vals],
-                             "group": names[[v[3] for v in vals]], "eligible": [v[4] for v in vals]})
+        return pd.DataFrame(
+            {
+                "cost": [v[0] for v in vals],
+                "days": [v[1] for v in vals],
+                "followup": [v[2] for v in vals],
+                "group": names[[v[3] for v in vals]],
+                "eligible": [v[4] for v in vals],
+            }
+        )
 
     def choose(self, vals=None) -> np.ndarray:
         """The sample :func:`synthetic.economics.choose_sample` picks now (``vals``: every patient's
@@ -1314,8 +1516,15 @@ class _CostTuner:
         return True
 
     # ---- the search -------------------------------------------------------------------------------
-    def run(self, steps: int = 12000, rounds: int = 2, chunks: int = 0, chunk: int = 800,
-            focus_steps: int = 12000, focus_checks: int = 300) -> None:
+    def run(
+        self,
+        steps: int = 12000,
+        rounds: int = 2,
+        chunks: int = 0,
+        chunk: int = 800,
+        focus_steps: int = 12000,
+        focus_checks: int = 300,
+    ) -> None:
         """Tune for the sample chosen from the current episodes, ``rounds`` times (the choice may change
         as the episodes do); then, with the sample fixed, in chunks of ``chunk`` steps, each undone when
         it would change the sample that :func:`synthetic.economics.choose_sample` picks, so that the
@@ -1352,7 +1561,6 @@ class _CostTuner:
         times), so the figures reached are those of the sample the questionnaires use.
         Draws from a generator of its own (seeded from the seed sequence of ``rng``, which it does not
         draw from), so the tables made after the episodes keep their draws."""
-        s = self.s
         seq = getattr(self.rng.bit_generator, "seed_seq", None)
         entropy = [int(x) for x in seq.generate_state(2)] if isinstance(seq, np.random.SeedSequence) else [0, 0]
         saved_rng, self.rng, self.focus = self.rng, np.random.default_rng([*entropy, 61]), dict(self.FOCUS)
@@ -1372,10 +1580,10 @@ class _CostTuner:
         last_of = {k: (int(s.next[f]) if s.next[f] >= 0 else int(f)) for k, f in enumerate(self.firsts)}
         ends: dict[tuple[int, int], list] = {}  # (clinic, year index + 1) -> episodes with an end there
         for x in range(m):  # (a shift never takes an end out of its year, so this stays valid)
-            for kind in (("dis", "adm") if s.out[x] >= 0 else ("adm",)):
+            for kind in ("dis", "adm") if s.out[x] >= 0 else ("adm",):
                 day = int(s.adm[x] + s.dur[x]) if kind == "dis" else int(s.adm[x])
                 ends.setdefault((int(s.clinic[x]), int(bisect.bisect_right(self.ys, day))), []).append((x, kind))
-        for step in range(steps):
+        for _step in range(steps):
             if cur < 1e-3 or (self.keep is not None and self.checks <= 0):  # (no move could be kept any more)
                 break
             u = rng.random()
@@ -1385,7 +1593,10 @@ class _CostTuner:
                 ea, eb = last_of[a], last_of[b]
                 if s.out[ea] < 0 or s.out[eb] < 0 or s.outcomes[s.out[ea]][1] == s.outcomes[s.out[eb]][1]:
                     continue
-                old = [(ea, int(s.adm[ea]), int(s.dur[ea]), int(s.out[ea])), (eb, int(s.adm[eb]), int(s.dur[eb]), int(s.out[eb]))]
+                old = [
+                    (ea, int(s.adm[ea]), int(s.dur[ea]), int(s.out[ea])),
+                    (eb, int(s.adm[eb]), int(s.dur[eb]), int(s.out[eb])),
+                ]
                 s.out[ea], s.out[eb] = s.out[eb], s.out[ea]
                 touched = [ea, eb]
             else:  # compensated day shift within one clinic-year

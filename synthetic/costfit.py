@@ -67,8 +67,9 @@ class CostFit:
     day and coverage test are used as they are), ``member`` a boolean array over its patients.
     """
 
-    def __init__(self, tuner, member: np.ndarray, census_ok, margin: float = 0.35, swaps: bool = True,
-                 swap_cost: float = 0.05):
+    def __init__(
+        self, tuner, member: np.ndarray, census_ok, margin: float = 0.35, swaps: bool = True, swap_cost: float = 0.05
+    ):
         self.t, self.s, self.member = tuner, tuner.s, np.asarray(member, bool)
         self.census_ok = census_ok
         self.margin = margin
@@ -109,12 +110,14 @@ class CostFit:
         s = self.s
         self.why = "mean time in treatment"
         from synthetic.core import MONTH_DAYS
+
         if abs(int(s.dur[s.out >= 0].sum()) / s.n_discharged / MONTH_DAYS - s.mean_target) > MEAN_MONTHS_SLACK:
             return False
         f = self.t.firsts
         from synthetic.core import _km_fast
+
         times = np.where(s.out[f] < 0, s.end - s.adm[f], s.dur[f]).astype(float)
-        self.why = "retention %s" % (_km_fast(times, s.out[f] >= 0),)
+        self.why = f"retention {_km_fast(times, s.out[f] >= 0)}"
         if s._km_cost(*_km_fast(times, s.out[f] >= 0)) > 0:
             return False
         self.why = "median stay of the discharged"
@@ -150,7 +153,10 @@ class CostFit:
                 # an open first episode keeps the months after admission it covers (Appendix 3)
                 for k in t.months:
                     if a + t.offset[k][a] <= s.end:
-                        hi_day = min(hi_day, int(s.end) - int(np.max(t.offset[k][max(0, a - 7 * MAX_WEEKS): a + 7 * MAX_WEEKS + 1])))
+                        hi_day = min(
+                            hi_day,
+                            int(s.end) - int(np.max(t.offset[k][max(0, a - 7 * MAX_WEEKS) : a + 7 * MAX_WEEKS + 1])),
+                        )
             if s.second[e]:
                 # a re-admission may come earlier, or later only while it still gives its first episode
                 # the months it covers
@@ -164,7 +170,9 @@ class CostFit:
             if lo_day <= a <= hi_day:
                 # a day earlier or later where that is still a weekday ("adm1"), and whole weeks
                 # ("adm"), each leaving a day's room for the other
-                wd = lambda d: (d + s.weekday0) % 7 < 5
+                def wd(d):
+                    return (d + s.weekday0) % 7 < 5
+
                 d_lo = -1 if (a - 1 >= lo_day and wd(a - 1)) else 0
                 d_hi = 1 if (a + 1 <= hi_day and wd(a + 1)) else 0
                 lo, hi = -((a - lo_day + d_lo) // 7), (hi_day - a - d_hi) // 7
@@ -253,7 +261,9 @@ class CostFit:
 
         def exchange(values, g_from_i):
             """Change of a group mean (group 1 or 2) when each pair exchanges types."""
-            return np.array([(values[j] - values[i]) if g_from_i == 2 else (values[i] - values[j]) for i, j, _a, _b in pairs])
+            return np.array(
+                [(values[j] - values[i]) if g_from_i == 2 else (values[i] - values[j]) for i, j, _a, _b in pairs]
+            )
 
         def window(row, zrow, key, value_now, yrow=None):
             """The figure in units of its rounding: value_now + row . shifts + zrow . (z - member)
@@ -289,24 +299,41 @@ class CostFit:
                 down = np.where(on, effect(k, -dxv, -ddv, -dFv), 0.0)
                 return up, down
             h = 1e-3  # first-order change per unit, by a small step
-            return np.where(on, (effect(k, h * dxv, h * ddv, h * dFv) - effect(k, -h * dxv, -h * ddv, -h * dFv)) / (2 * h), 0.0)
+            return np.where(
+                on, (effect(k, h * dxv, h * ddv, h * dFv) - effect(k, -h * dxv, -h * ddv, -h * dFv)) / (2 * h), 0.0
+            )
 
+        # (unit() calls each effect at once, so the lambdas below read this iteration's n, mean, sd and ng)
         for name, m, ing in (("continued", sel[0], group == 0), ("discontinued", sel_d, disc)):
             n = m.sum()
             mean = cost[m].mean()
             sd = cost[m].std(ddof=1)
-            window(unit(lambda k, x, d, F: x / n, m), np.where(ing, cost / n, 0), f"t6d_{name}_cost_mean", mean)
+            window(unit(lambda k, x, d, F: x / n, m), np.where(ing, cost / n, 0), f"t6d_{name}_cost_mean", mean)  # noqa: B023
             # SD: the sum of squares about the mean changes by 2 (x - mean) dx + dx^2 for a move, and by
             # (x - mean)^2 for a member in or out (the group size stays); d(SD) = that / (2 (n - 1) SD)
-            window(unit(lambda k, x, d, F: (2 * (cost[k] - mean) * x + x * x) / (2 * (n - 1) * sd), m),
-                   np.where(ing, (cost - mean) ** 2 / (2 * (n - 1) * sd), 0), f"t6d_{name}_cost_sd", sd)
-            window(unit(lambda k, x, d, F: d / n, m), np.where(ing, days / n, 0), f"t6d_{name}_days_in_treatment",
-                   fig[f"t6d_{name}_days_in_treatment"])
+            window(
+                unit(lambda k, x, d, F: (2 * (cost[k] - mean) * x + x * x) / (2 * (n - 1) * sd), m),  # noqa: B023
+                np.where(ing, (cost - mean) ** 2 / (2 * (n - 1) * sd), 0),
+                f"t6d_{name}_cost_sd",
+                sd,
+            )
+            window(
+                unit(lambda k, x, d, F: d / n, m),  # noqa: B023
+                np.where(ing, days / n, 0),
+                f"t6d_{name}_days_in_treatment",
+                fig[f"t6d_{name}_days_in_treatment"],
+            )
         for g, stem in enumerate(("continued", "planned_termination", "unplanned_termination")):
             m = sel[g]
             ng = m.sum()
-            window(unit(lambda k, x, d, F: F / (ng * YEAR_DAYS), m), np.where(group == g, fu / ng, 0),
-                   f"t6f_{stem}_followup_years", fu[m].mean(), exchange(fu, g) / ng if g else None)
+            window(
+                unit(lambda k, x, d, F: F / (ng * YEAR_DAYS), m),  # noqa: B023
+                np.where(group == g, fu / ng, 0),
+                f"t6f_{stem}_followup_years",
+                fu[m].mean(),
+                exchange(fu, g) / ng if g else None,
+            )
+
         # annual cost a = cost / follow-up years, exactly for a move
         def annual_change(g):
             ng = sel[g].sum()
@@ -318,10 +345,20 @@ class CostFit:
             return tuple(u - v for u, v in zip(a, b)) if self.exact else a - b
 
         zann = [np.where(group == g, annual / sel[g].sum(), 0) for g in range(3)]
-        window(minus(ann[0], ann[2]), zann[0] - zann[2], "t6g_cont_vs_unplanned_delta_cost",
-               fig["t6g_cont_vs_unplanned_delta_cost"], -exchange(annual, 2) / sel[2].sum())
-        window(minus(ann[0], ann[1]), zann[0] - zann[1], "t6g_cont_vs_planned_delta_cost",
-               fig["t6g_cont_vs_planned_delta_cost"], -exchange(annual, 1) / sel[1].sum())
+        window(
+            minus(ann[0], ann[2]),
+            zann[0] - zann[2],
+            "t6g_cont_vs_unplanned_delta_cost",
+            fig["t6g_cont_vs_unplanned_delta_cost"],
+            -exchange(annual, 2) / sel[2].sum(),
+        )
+        window(
+            minus(ann[0], ann[1]),
+            zann[0] - zann[1],
+            "t6g_cont_vs_planned_delta_cost",
+            fig["t6g_cont_vs_planned_delta_cost"],
+            -exchange(annual, 1) / sel[1].sum(),
+        )
         A = np.vstack(rows)
         Z = np.hstack([np.vstack(zrows), np.vstack(yrows).reshape(len(zrows), len(pairs))])
         cons = [None, LinearConstraint(year_rows.toarray(), 0, 0)]
@@ -348,7 +385,12 @@ class CostFit:
             for k in t.months:
                 a = int(s.adm[e])
                 if a + t.offset[k][a] <= a + dur:
-                    blo[e] = max(blo[e], max(int(np.max(t.offset[k][max(0, a - 7 * MAX_WEEKS): a + 7 * MAX_WEEKS + 1])) - dur, -10**6))
+                    blo[e] = max(
+                        blo[e],
+                        max(
+                            int(np.max(t.offset[k][max(0, a - 7 * MAX_WEEKS) : a + 7 * MAX_WEEKS + 1])) - dur, -(10**6)
+                        ),
+                    )
         cons.append(LinearConstraint(band.tocsr(), blo, bhi))
         cons.append(self._retention_rows(index, nv))
         # open first episodes keep their coverage: admission no later than the end minus the offset
@@ -372,6 +414,7 @@ class CostFit:
                 tot[j] = UNIT_DAYS[kind]
         total = int(s.dur[s.out >= 0].sum())
         from synthetic.core import MONTH_DAYS
+
         span = MEAN_MONTHS_SLACK * s.n_discharged * MONTH_DAYS
         aim = s.mean_target * s.n_discharged * MONTH_DAYS
         cons.append(LinearConstraint(tot[None, :], aim - span + 1 - total, aim + span - 1 - total))
@@ -384,9 +427,16 @@ class CostFit:
         #      distance of each figure from the print beyond the margin (K)]
         Y, K = len(pairs), len(rows)
         N = 3 * nv + P + Y + K
-        c = np.concatenate([np.zeros(nv), self.shift_cost * weight, self.shift_cost * weight,
-                            np.where(self.member, -self.swap_cost, self.swap_cost), np.full(Y, self.swap_cost),
-                            np.asarray(hi_b)])
+        c = np.concatenate(
+            [
+                np.zeros(nv),
+                self.shift_cost * weight,
+                self.shift_cost * weight,
+                np.where(self.member, -self.swap_cost, self.swap_cost),
+                np.full(Y, self.swap_cost),
+                np.asarray(hi_b),
+            ]
+        )
         link = lil_matrix((nv, N))
         for j in range(nv):
             link[j, j], link[j, nv + j], link[j, 2 * nv + j] = 1, -1, 1
@@ -400,7 +450,7 @@ class CostFit:
         # group sizes stay
         sizes = np.zeros((3, N))
         for g in range(3):
-            sizes[g, 3 * nv: 3 * nv + P] = (group == g).astype(float)
+            sizes[g, 3 * nv : 3 * nv + P] = (group == g).astype(float)
         n_g = [float(self.member[group == g].sum()) for g in range(3)]
         full.append(LinearConstraint(sizes, n_g, n_g))
         # a patient who changes membership or type does not move in the same round (its moves would
@@ -446,23 +496,33 @@ class CostFit:
             full.append(LinearConstraint(one.tocsr(), 0, 1))
         fixed = paired & self.member  # exchanged patients keep their membership
         distance_hi = np.where(np.asarray(hi_b) > 0, 0.0, np.inf) if self.finishing else np.full(K, np.inf)
-        bounds = Bounds(np.concatenate([lo, np.zeros(2 * nv), fixed.astype(float), np.zeros(Y), np.zeros(K)]),
-                        np.concatenate([hi, big, big, can.astype(float), np.ones(Y), distance_hi]))
+        bounds = Bounds(
+            np.concatenate([lo, np.zeros(2 * nv), fixed.astype(float), np.zeros(Y), np.zeros(K)]),
+            np.concatenate([hi, big, big, can.astype(float), np.ones(Y), distance_hi]),
+        )
         integrality = np.concatenate([np.ones(N - K), np.zeros(K)])
         with _quiet():
-            res = milp(c, constraints=full, integrality=integrality, bounds=bounds,
-                       options={"time_limit": self.time_limit, "mip_rel_gap": 1e-4,
-                                "node_limit": self.exact_node_limit if self.exact else self.node_limit,
-                                "disp": False})
+            res = milp(
+                c,
+                constraints=full,
+                integrality=integrality,
+                bounds=bounds,
+                options={
+                    "time_limit": self.time_limit,
+                    "mip_rel_gap": 1e-4,
+                    "node_limit": self.exact_node_limit if self.exact else self.node_limit,
+                    "disp": False,
+                },
+            )
         self.status = res.message
         self.res = res
         if res.x is None:
             return False
         x = np.round(res.x[:nv]).astype(int)
-        new_member = np.round(res.x[3 * nv: 3 * nv + P]).astype(bool)
-        chosen_pairs = [pairs[y] for y in np.flatnonzero(np.round(res.x[3 * nv + P: 3 * nv + P + Y]) > 0)]
-        self.predicted = float(np.dot(res.x[N - K:], hi_b))
-        self.predicted_each = dict(zip(self.keys_order, np.round(res.x[N - K:], 2)))
+        new_member = np.round(res.x[3 * nv : 3 * nv + P]).astype(bool)
+        chosen_pairs = [pairs[y] for y in np.flatnonzero(np.round(res.x[3 * nv + P : 3 * nv + P + Y]) > 0)]
+        self.predicted = float(np.dot(res.x[N - K :], hi_b))
+        self.predicted_each = dict(zip(self.keys_order, np.round(res.x[N - K :], 2)))
         saved_member = self.member.copy()
         saved = (s.adm.copy(), s.dur.copy())
         for j, (e, kind, _lo, _hi) in enumerate(var):
@@ -497,7 +557,9 @@ class CostFit:
         midpoints to its nearest neighbours of the other kind, and crosses neither one year nor the
         median; the discharge at the median keeps its time, and the times after it stay after it.
         """
-        from synthetic.core import YEAR_DAYS as ONE_YEAR, _km_fast
+        from synthetic.core import YEAR_DAYS as ONE_YEAR
+        from synthetic.core import _km_fast
+
         s, f = self.s, self.t.firsts
         closed = s.out[f] >= 0
         times = np.where(closed, s.dur[f], s.end - s.adm[f]).astype(float)
@@ -532,11 +594,19 @@ class CostFit:
             if (other == ti).any():
                 lo[i] = hi[i] = 0
                 continue
-            floor = max([(ti + b) / 2 for b in below[-1:]] + [b + 0.5 for b in (ONE_YEAR, median) if b < ti] + [-np.inf])
-            floor = max((ti + below.max()) / 2 if len(below) else -np.inf,
-                        *(b + 0.5 for b in (ONE_YEAR, median) if b < ti), -np.inf)
-            ceil = min((ti + above.min()) / 2 if len(above) else np.inf,
-                       *(b - 0.5 for b in (ONE_YEAR, median) if b > ti), np.inf)
+            floor = max(
+                [(ti + b) / 2 for b in below[-1:]] + [b + 0.5 for b in (ONE_YEAR, median) if b < ti] + [-np.inf]
+            )
+            floor = max(
+                (ti + below.max()) / 2 if len(below) else -np.inf,
+                *(b + 0.5 for b in (ONE_YEAR, median) if b < ti),
+                -np.inf,
+            )
+            ceil = min(
+                (ti + above.min()) / 2 if len(above) else np.inf,
+                *(b - 0.5 for b in (ONE_YEAR, median) if b > ti),
+                np.inf,
+            )
             lo[i], hi[i] = max(lo[i], np.ceil(floor + 0.01) - ti), np.floor(ceil - 0.01) - ti
         return LinearConstraint(rows.tocsr(), lo, hi)
 
@@ -590,9 +660,12 @@ class CostFit:
             solved = self.round()
             after = badness()
             if log:
-                log(f"exact {self.exact} solved {solved} rejected {getattr(self, 'rejected', None)} "
-                    f"({getattr(self, 'why', '')}) {self.status[:30]} nodes {getattr(self.res, 'mip_node_count', None)} "
-                    f"predicted {getattr(self, 'predicted', float('nan')):.1f} badness {now:.1f} -> {after:.1f}")
+                log(
+                    f"exact {self.exact} solved {solved} rejected {getattr(self, 'rejected', None)} "
+                    f"({getattr(self, 'why', '')}) {self.status[:30]} "
+                    f"nodes {getattr(self.res, 'mip_node_count', None)} "
+                    f"predicted {getattr(self, 'predicted', float('nan')):.1f} badness {now:.1f} -> {after:.1f}"
+                )
             if not solved:
                 break
             if self.rejected:  # hold the episodes of a round that broke a 6.1 figure fixed
@@ -630,7 +703,13 @@ class CostFit:
             return False
         saved = (self.s.adm.copy(), self.s.dur.copy(), self.s.out.copy(), self.member.copy())
         flags = (self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit, self.reach, self.frozen)
-        self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit = True, False, False, 0.98, node_limit
+        self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit = (
+            True,
+            False,
+            False,
+            0.98,
+            node_limit,
+        )
         self.reach, self.frozen, self.finishing = 1.0, set(), True
         try:
             solved = self.round()
@@ -673,5 +752,6 @@ def _shift(s, e: int, kind: str, x: int) -> None:
 
 def _pad(A, width: int):
     from scipy.sparse import csr_matrix, hstack
+
     A = csr_matrix(A)
     return hstack([A, csr_matrix((A.shape[0], width - A.shape[1]))]).tocsr()

@@ -248,8 +248,11 @@ def choose_sample(frame: pd.DataFrame, eligible: pd.Series) -> pd.Index:
     members whose programme costs, treatment days, follow-up years and annualized costs come nearest
     Tables 6.D, 6.F and 6.G (errors measured on the scales of :data:`SAMPLE_AIMS`).
     """
-    want = {"continued": int(published("t6f_continued_n")), "planned": int(published("t6f_planned_termination_n")),
-            "unplanned": int(published("t6f_unplanned_termination_n"))}
+    want = {
+        "continued": int(published("t6f_continued_n")),
+        "planned": int(published("t6f_planned_termination_n")),
+        "unplanned": int(published("t6f_unplanned_termination_n")),
+    }
     frame = frame.copy()
     ok = eligible.reindex(frame.index).fillna(False).to_numpy(bool)
     group = frame.group.to_numpy()
@@ -331,15 +334,28 @@ def qaly_aims(costs: dict[str, float]) -> dict[str, tuple[float, float]]:
     when the QALY difference that gives the printed ICER with them lies inside the printed QALY
     difference's rounding, that exact value becomes the aim (it is hit to 1e-8 by :func:`tune_levels`).
     """
-    keys = ("t6d_continued_qaly_mean", "t6d_continued_qaly_sd", "t6f_continued_qaly_median", "t6f_continued_qaly_sd",
-            "t6d_discontinued_qaly_mean", "t6d_discontinued_qaly_sd", "t6f_planned_termination_qaly_median", "t6f_unplanned_termination_qaly_median",
-            "t6f_unplanned_termination_qaly_mean", "t6f_unplanned_termination_qaly_sd", "t6g_cont_vs_planned_delta_qaly", "t6g_cont_vs_unplanned_delta_qaly",
-            "t6e_delta_qaly")
+    keys = (
+        "t6d_continued_qaly_mean",
+        "t6d_continued_qaly_sd",
+        "t6f_continued_qaly_median",
+        "t6f_continued_qaly_sd",
+        "t6d_discontinued_qaly_mean",
+        "t6d_discontinued_qaly_sd",
+        "t6f_planned_termination_qaly_median",
+        "t6f_unplanned_termination_qaly_median",
+        "t6f_unplanned_termination_qaly_mean",
+        "t6f_unplanned_termination_qaly_sd",
+        "t6g_cont_vs_planned_delta_qaly",
+        "t6g_cont_vs_unplanned_delta_qaly",
+        "t6e_delta_qaly",
+    )
     from synthetic.targets import ledger
 
     aims = {k: (published(k), 0.5 * float(ledger().loc[k, "precision"])) for k in keys}
-    for dq, dc, icer in (("t6e_delta_qaly", "t6e_delta_cost", "t6e_icer"),
-                         ("t6g_cont_vs_unplanned_delta_qaly", "t6g_cont_vs_unplanned_delta_cost", "t6g_cont_vs_unplanned_icer")):
+    for dq, dc, icer in (
+        ("t6e_delta_qaly", "t6e_delta_cost", "t6e_icer"),
+        ("t6g_cont_vs_unplanned_delta_qaly", "t6g_cont_vs_unplanned_delta_cost", "t6g_cont_vs_unplanned_icer"),
+    ):
         exact = costs[dc] / published(icer)
         target, tol = aims[dq]
         if abs(exact - target) < 0.8 * tol:
@@ -355,11 +371,15 @@ def _qaly_stats(Q, fu, groups) -> dict[str, np.ndarray]:
     a = Q / fu
     qc, qp, qu, qd = Q[:, c], Q[:, p], Q[:, u], Q[:, d]
     out = {
-        "t6d_continued_qaly_mean": qc.mean(1), "t6d_continued_qaly_sd": qc.std(1, ddof=1),
-        "t6f_continued_qaly_median": np.median(qc, 1), "t6f_continued_qaly_sd": qc.std(1, ddof=1),
-        "t6d_discontinued_qaly_mean": qd.mean(1), "t6d_discontinued_qaly_sd": qd.std(1, ddof=1),
+        "t6d_continued_qaly_mean": qc.mean(1),
+        "t6d_continued_qaly_sd": qc.std(1, ddof=1),
+        "t6f_continued_qaly_median": np.median(qc, 1),
+        "t6f_continued_qaly_sd": qc.std(1, ddof=1),
+        "t6d_discontinued_qaly_mean": qd.mean(1),
+        "t6d_discontinued_qaly_sd": qd.std(1, ddof=1),
         "t6f_planned_termination_qaly_median": np.median(qp, 1),
-        "t6f_unplanned_termination_qaly_mean": qu.mean(1), "t6f_unplanned_termination_qaly_sd": qu.std(1, ddof=1),
+        "t6f_unplanned_termination_qaly_mean": qu.mean(1),
+        "t6f_unplanned_termination_qaly_sd": qu.std(1, ddof=1),
         "t6f_unplanned_termination_qaly_median": np.median(qu, 1),
         "t6g_cont_vs_planned_delta_qaly": a[:, c].mean(1) - a[:, p].mean(1),
         "t6g_cont_vs_unplanned_delta_qaly": a[:, c].mean(1) - a[:, u].mean(1),
@@ -396,7 +416,14 @@ def _sorted_group(Q: np.ndarray, fu: np.ndarray, g: np.ndarray, key: str):
         order = np.argsort(Q[g], kind="stable")
         rank_of = np.zeros(len(Q), int)
         rank_of[g[order]] = np.arange(len(g))
-        _SORTED[tag] = (Q[g].sum(), (Q[g] ** 2).sum(), (Q[g] / fu[g]).sum(), Q[g][order], rank_of, float(np.median(Q[g])))
+        _SORTED[tag] = (
+            Q[g].sum(),
+            (Q[g] ** 2).sum(),
+            (Q[g] / fu[g]).sum(),
+            Q[g][order],
+            rank_of,
+            float(np.median(Q[g])),
+        )
     return _SORTED[tag]
 
 
@@ -437,9 +464,22 @@ def _one_change_stats(Q, fu, groups, who: np.ndarray, dv: np.ndarray) -> dict[st
     return out
 
 
-def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: np.ndarray, weight: np.ndarray,
-                fu: np.ndarray, groups, aims: dict[str, tuple[float, float]], iterations: int = 300000, reach: float = 0.3,
-                frozen: np.ndarray | None = None, stall: int = 600, guard=None, guard_every: int = 20) -> dict[str, float]:
+def tune_levels(
+    rng,
+    levels: dict[str, np.ndarray],
+    cells: np.ndarray,
+    patient: np.ndarray,
+    weight: np.ndarray,
+    fu: np.ndarray,
+    groups,
+    aims: dict[str, tuple[float, float]],
+    iterations: int = 300000,
+    reach: float = 0.3,
+    frozen: np.ndarray | None = None,
+    stall: int = 600,
+    guard=None,
+    guard_every: int = 20,
+) -> dict[str, float]:
     """Move EQ-5D-5L levels of the sample's complete answers until the QALY figures of ``aims`` hold.
 
     ``cells``: row numbers (into ``levels``) of the sample's complete answers; ``patient``: the sample
@@ -520,7 +560,13 @@ def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: 
         step = np.where(rng.random(batch) < 0.5, 1, -1)
         old = lv[k, j]
         du = table[j, old] - table[j, np.clip(old + step, 0, 6)]
-        ok = ~frozen[k] & np.isfinite(du) & (old + step >= 1) & (old + step <= 5) & (np.abs(util[k] + du - anchor[k]) <= reach)
+        ok = (
+            ~frozen[k]
+            & np.isfinite(du)
+            & (old + step >= 1)
+            & (old + step <= 5)
+            & (np.abs(util[k] + du - anchor[k]) <= reach)
+        )
         if not ok.any():
             continue
         k, j, step, du = k[ok], j[ok], step[ok], du[ok]
@@ -557,11 +603,15 @@ def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: 
         if abs(e[j]) <= 0.5 * tol[j]:
             continue
         # the effect of a move on this figure: QALY change of a member, scaled to the group mean
-        scale = (-1.0 / (fu[members] * len(members))) if key.startswith("t6g") else np.full(len(members), -1.0 / (len(p) + len(u)))
+        scale = (
+            (-1.0 / (fu[members] * len(members)))
+            if key.startswith("t6g")
+            else np.full(len(members), -1.0 / (len(p) + len(u)))
+        )
         where = {int(m): s for m, s in zip(members, scale)}
         order = np.argsort(Q[members])
         half = len(members) // 2
-        mid = set(members[order[max(0, half - 2):half + 2]].tolist())  # keep the median pair and neighbours
+        mid = set(members[order[max(0, half - 2) : half + 2]].tolist())  # keep the median pair and neighbours
         moves = []
         for k in range(n):
             i = int(patient[k])
@@ -592,7 +642,7 @@ def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: 
         cands.sort()
         seen = set()
         tries = 0  # combinations refused by the guard
-        for err, combo in cands[:4000]:
+        for _err, combo in cands[:4000]:
             if combo in seen:
                 continue
             seen.add(combo)
@@ -621,8 +671,11 @@ def tune_levels(rng, levels: dict[str, np.ndarray], cells: np.ndarray, patient: 
     return {k: float(v[0]) for k, v in _qaly_stats(Q, fu, groups).items()}
 
 
-MEDIANS = {"t6f_continued_qaly_median": 0, "t6f_planned_termination_qaly_median": 1,
-           "t6f_unplanned_termination_qaly_median": 2}  # median aims and their group (index into ``groups``)
+MEDIANS = {
+    "t6f_continued_qaly_median": 0,
+    "t6f_planned_termination_qaly_median": 1,
+    "t6f_unplanned_termination_qaly_median": 2,
+}  # median aims and their group (index into ``groups``)
 
 
 def _patient_moves(levels, cells, mine, util, anchor, reach):
@@ -653,7 +706,7 @@ def move_patient(levels, cells, patient, weight, anchor, i: int, target: float, 
         full[mine] = util
         return full, float(np.dot(weight[mine], util))
 
-    late = set(mine[len(mine) // 2:].tolist())  # ``mine`` is in time order
+    late = set(mine[len(mine) // 2 :].tolist())  # ``mine`` is in time order
     while True:
         util, q = state()
         moves = _patient_moves(levels, cells, mine, util, anchor, reach)
@@ -707,6 +760,7 @@ def kick_medians(levels, cells, patient, weight, fu, groups, aims, anchor, reach
     (:func:`move_patient`), the members on the wrong side just past them. The other figures move too; the
     level search then brings them back. Returns whether any median was moved.
     """
+
     def qalys():
         return np.bincount(patient, weights=weight * answer_utilities(levels, cells), minlength=len(fu))
 
@@ -731,7 +785,12 @@ def kick_medians(levels, cells, patient, weight, fu, groups, aims, anchor, reach
         lower = [x for x in range(len(g)) if x not in upper]
         reach_low = [x for x in lower if top[x] >= lo_edge]
         reach_high = [x for x in upper if bottom[x] <= hi_edge]
-        if not reach_low or not reach_high or not np.isfinite(cost_lower[lower]).all() or not np.isfinite(cost_upper[list(upper)]).all():
+        if (
+            not reach_low
+            or not reach_high
+            or not np.isfinite(cost_lower[lower]).all()
+            or not np.isfinite(cost_upper[list(upper)]).all()
+        ):
             continue
         low_edge = min(reach_low, key=lambda x: abs(Q[g[x]] - lo_edge))
         high_edge = min(reach_high, key=lambda x: abs(Q[g[x]] - hi_edge))
@@ -753,7 +812,9 @@ def kick_medians(levels, cells, patient, weight, fu, groups, aims, anchor, reach
 # --------------------------------------------------------------------------------------------------
 
 
-def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def generate(
+    rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     """No table of its own: the cost-utility figures come from episodes and questionnaires."""
     return {}
 
@@ -783,21 +844,32 @@ _QALY_REASON = (
 def _reason(key: str, values: dict[str, float]) -> str:
     """Why a figure of Tables 6.D-6.G is not reproduced, in words for the book's readers."""
     if key == "t6f_continued_qaly_mean":
-        return ("Table 6.F prints 1.214 for the same 68 patients and the same measure for which Table 6.D prints "
-                "1.190; the cohort follows Table 6.D, whose value gives Table 6.E's QALY difference of 0.883.")
+        return (
+            "Table 6.F prints 1.214 for the same 68 patients and the same measure for which Table 6.D prints "
+            "1.190; the cohort follows Table 6.D, whose value gives Table 6.E's QALY difference of 0.883."
+        )
     if key == "t6f_planned_termination_qaly_mean":
-        return ("Table 6.F's planned (0.347) and unplanned (0.234) means combine to 0.309, not Table 6.D's "
-                "discontinued mean of 0.307; the cohort follows Table 6.D and 6.F's unplanned mean, which puts "
-                "the planned mean near 0.3435.")
+        return (
+            "Table 6.F's planned (0.347) and unplanned (0.234) means combine to 0.309, not Table 6.D's "
+            "discontinued mean of 0.307; the cohort follows Table 6.D and 6.F's unplanned mean, which puts "
+            "the planned mean near 0.3435."
+        )
     if key == "t6f_planned_termination_qaly_sd":
-        return ("Given Table 6.D's discontinued mean and SD (0.307, 0.478) and Table 6.F's unplanned mean and SD "
-                "(0.234, 0.357), the planned SD must be about 0.530, not 6.F's 0.523; the cohort follows Table 6.D.")
+        return (
+            "Given Table 6.D's discontinued mean and SD (0.307, 0.478) and Table 6.F's unplanned mean and SD "
+            "(0.234, 0.357), the planned SD must be about 0.530, not 6.F's 0.523; the cohort follows Table 6.D."
+        )
     if key in ("t6f_unplanned_termination_qaly_mean", "t6f_unplanned_termination_qaly_sd"):
-        fu, printed = values["t6f_unplanned_termination_followup_years"], published("t6f_unplanned_termination_followup_years")
+        fu, printed = (
+            values["t6f_unplanned_termination_followup_years"],
+            published("t6f_unplanned_termination_followup_years"),
+        )
         if abs(fu - printed) > 0.0005:
-            return ("Table 6.G's annual QALY difference (0.122) fixes the unplanned patients' QALYs per year of "
-                    f"follow-up; their synthetic follow-up differs from the print ({fu:.3f} years on average against "
-                    f"{printed:.3f}), so with Table 6.G met their accumulated QALYs differ from Table 6.F. " + _QALY_REASON)
+            return (
+                "Table 6.G's annual QALY difference (0.122) fixes the unplanned patients' QALYs per year of "
+                f"follow-up; their synthetic follow-up differs from the print ({fu:.3f} years on average against "
+                f"{printed:.3f}), so with Table 6.G met their accumulated QALYs differ from Table 6.F. " + _QALY_REASON
+            )
         return _QALY_REASON
     if "icer" in key:
         dc = values[key.replace("icer", "delta_cost")]
@@ -806,14 +878,20 @@ def _reason(key: str, values: dict[str, float]) -> str:
 
         needed = dc / published(key)
         if abs(needed - published(dq_key)) < 0.5 * float(ledger().loc[dq_key, "precision"]):
-            return (f"The ratio of the cost difference ({dc:,.0f} NOK; printed {published(key.replace('icer', 'delta_cost')):,.0f}) "
-                    f"to the QALY difference. With this cost difference a QALY difference of {needed:.5f}, which rounds to the "
-                    f"printed {published(dq_key):.3f}, would give the printed ratio; the search for it ended at "
-                    f"{values[dq_key]:.5f}, because it must also keep section 6.4's two quality-of-life trajectories at "
-                    "the published 82% and Tables 6.D-6.F's QALY figures.")
-        return (f"The ratio of the cost difference to the QALY difference; the cost difference comes out at "
-                f"{dc:,.0f} NOK instead of the printed {published(key.replace('icer', 'delta_cost')):,.0f} NOK "
-                "(see that row), so the ratio differs too.")
+            return (
+                f"The ratio of the cost difference ({dc:,.0f} NOK; "
+                f"printed {published(key.replace('icer', 'delta_cost')):,.0f}) "
+                f"to the QALY difference. With this cost difference a QALY difference of {needed:.5f}, "
+                "which rounds to the "
+                f"printed {published(dq_key):.3f}, would give the printed ratio; the search for it ended at "
+                f"{values[dq_key]:.5f}, because it must also keep section 6.4's two quality-of-life trajectories at "
+                "the published 82% and Tables 6.D-6.F's QALY figures."
+            )
+        return (
+            f"The ratio of the cost difference to the QALY difference; the cost difference comes out at "
+            f"{dc:,.0f} NOK instead of the printed {published(key.replace('icer', 'delta_cost')):,.0f} NOK "
+            "(see that row), so the ratio differs too."
+        )
     if key in ("t6d_discontinued_days_in_treatment", "t6f_planned_termination_followup_years"):
         return _STRUCTURE_REASON
     if "cost" in key or "days" in key or "followup" in key:
@@ -833,12 +911,27 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             continue
         out.append(Target(key, value, reason=_reason(key, values)))
     dominant = values["t6g_cont_vs_planned_delta_cost"] < 0 and values["t6g_cont_vs_planned_delta_qaly"] > 0
-    out.append(Target(
-        "t6g_cont_vs_planned_dominant", float(dominant), target=1.0, tolerance=0.0,
-        description="Table 6.G: continued treatment dominates planned termination (lower annual cost, more annual QALYs)",
-        reason="" if dominant else "This needs Table 6.G's annual cost difference, which is not reproduced. " + _COST_REASON,
-    ))
+    out.append(
+        Target(
+            "t6g_cont_vs_planned_dominant",
+            float(dominant),
+            target=1.0,
+            tolerance=0.0,
+            description="Table 6.G: continued treatment dominates planned termination "
+            "(lower annual cost, more annual QALYs)",
+            reason=""
+            if dominant
+            else "This needs Table 6.G's annual cost difference, which is not reproduced. " + _COST_REASON,
+        )
+    )
     n = len(frame[frame.qaly.notna()])
-    out.append(Target("cost_utility_sample_n", n, target=published("t6d_continued_n") + published("t6d_discontinued_n"),
-                      tolerance=0, description="Patients with two or more EQ-5D-5L index values (Tables 6.D-6.F)"))
+    out.append(
+        Target(
+            "cost_utility_sample_n",
+            n,
+            target=published("t6d_continued_n") + published("t6d_discontinued_n"),
+            tolerance=0,
+            description="Patients with two or more EQ-5D-5L index values (Tables 6.D-6.F)",
+        )
+    )
     return out

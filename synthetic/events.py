@@ -244,7 +244,12 @@ def _denominators() -> dict[int, int]:
     month3 = published("app3_route_switch_next3m_n") / published("app3_route_switch_next3m_pct") * 100
     one_year = published("app3_comed_any_1y_n") / published("app3_comed_any_1y_pct") * 100
     two_years = sum(published(f"app3_route_{_ROUTE_KEY[r]}_2y_n") for r in ROUTES)
-    return {ONE_MONTH: round(one_month), NEXT_REGISTRATION: round(month3), ONE_YEAR: round(one_year), TWO_YEARS: round(two_years)}
+    return {
+        ONE_MONTH: round(one_month),
+        NEXT_REGISTRATION: round(month3),
+        ONE_YEAR: round(one_year),
+        TWO_YEARS: round(two_years),
+    }
 
 
 def _route_counts(month: int) -> list[int] | None:
@@ -274,7 +279,9 @@ def _plan(rng: np.random.Generator, episodes: pd.DataFrame, data_end: pd.Timesta
                 rows.append((pid, month, nominal + pd.Timedelta(days=jitter), 0))
                 continue
             # the nearest day inside an episode (spans end at data_end at the latest)
-            shifts = [(s - nominal).days if nominal < s else (e - nominal).days if nominal > e else 0 for s, e in spans[pid]]
+            shifts = [
+                (s - nominal).days if nominal < s else (e - nominal).days if nominal > e else 0 for s, e in spans[pid]
+            ]
             d = min(shifts, key=lambda x: (abs(x), x))
             if abs(d) <= LATE_WINDOW:
                 (rows if abs(d) <= JITTER else spare).append((pid, month, nominal + pd.Timedelta(days=d), abs(d)))
@@ -374,7 +381,9 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
         idx = np.flatnonzero(month == m)
         if m == ONE_MONTH:
             only = [round(published("app3_dam_am_only_1m_n")), round(published("app3_dam_pm_only_1m_n"))]
-            schedule[idx] = _exact_choice(rng, np.tile([0.95, 0.025, 0.025], (len(idx), 1)), [max(len(idx) - sum(only), 0)] + only)
+            schedule[idx] = _exact_choice(
+                rng, np.tile([0.95, 0.025, 0.025], (len(idx), 1)), [max(len(idx) - sum(only), 0)] + only
+            )
         else:
             schedule[idx] = rng.choice(3, size=len(idx), p=[0.95, 0.025, 0.025])
     # every route has a registration without a morning and one without an afternoon dose (dose 0 mg)
@@ -433,7 +442,9 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
         high = published(f"app3_bridge_{bname}_dose_max_mg")
         low = published(f"app3_bridge_{bname}_dose_min_mg")
         centre = nonzero_median if nonzero_median is not None else median
-        raw = _recentre(centre * np.exp(spread * (0.8 * z_bridge[pix[rows]] + 0.6 * rng.normal(size=len(rows)))), centre)
+        raw = _recentre(
+            centre * np.exp(spread * (0.8 * z_bridge[pix[rows]] + 0.6 * rng.normal(size=len(rows)))), centre
+        )
         values = np.clip(np.round(raw / step) * step, step, high)
         values[rng.random(len(rows)) < zero_share] = 0.0
         bridge_dose[rows] = _force_median_range(values, median, low, high)
@@ -452,7 +463,9 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
             "dam_morning": pd.array(morning, dtype="boolean"),
             "dam_afternoon": pd.array(afternoon, dtype="boolean"),
             "dam_route": pd.array([ROUTES[r] if r >= 0 else pd.NA for r in route], dtype="string"),
-            "route_changes_weekly": pd.array([bool(s) if r >= 0 else pd.NA for s, r in zip(switching, route)], dtype="boolean"),
+            "route_changes_weekly": pd.array(
+                [bool(s) if r >= 0 else pd.NA for s, r in zip(switching, route)], dtype="boolean"
+            ),
             "dam_morning_dose_mg": pd.array(dose["am"], dtype="Float64"),
             "dam_afternoon_dose_mg": pd.array(dose["pm"], dtype="Float64"),
             "other_opioid_in_place_of_dam": pd.array(substituted, dtype="boolean"),
@@ -575,7 +588,10 @@ def _comedication(rng, month, route, pix, z_comed, z_class):
     fill_p = np.array([OTHER_CLASSES[c] for c in fillers])
     for i in np.flatnonzero(none):
         flags[fillers[rng.choice(len(fillers), p=fill_p / fill_p.sum())]][i] = True
-    as_nullable = lambda values: pd.array([bool(v) if r else pd.NA for v, r in zip(values, recorded)], dtype="boolean")
+
+    def as_nullable(values):
+        return pd.array([bool(v) if r else pd.NA for v, r in zip(values, recorded)], dtype="boolean")
+
     return as_nullable(comed), {c: as_nullable(flags[c]) for c in schema.COMEDICATION_CLASSES}
 
 
@@ -616,7 +632,9 @@ def _adverse_events(rng, tables, data_end, medication: pd.DataFrame) -> pd.DataF
     days = np.array([_treatment_days(spans[p]) for p in pids], dtype=float)
     with_events = min(round(published("s6_5_patients_with_sae_n")), len(pids))
     total = round(published("s6_5_sae_total"))
-    chosen = np.flatnonzero(_exact_flags(rng, _sigmoid(_logit(0.78) + 0.8 * np.log(days / np.median(days))), with_events))
+    chosen = np.flatnonzero(
+        _exact_flags(rng, _sigmoid(_logit(0.78) + 0.8 * np.log(days / np.median(days))), with_events)
+    )
     counts = _event_counts(rng, len(chosen), total)
     frailty = rng.gamma(1.5, size=len(chosen))
     rank = np.argsort(-(np.log(days[chosen]) + np.log(frailty)), kind="stable")
@@ -665,7 +683,9 @@ def _adverse_events(rng, tables, data_end, medication: pd.DataFrame) -> pd.DataF
 # ------------------------------------------------------------------------------------------ interface
 
 
-def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def generate(
+    rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     """The tables ``adverse_events`` and ``medication``, from core's patients and episodes."""
     data_end = pd.Timestamp(data_end)
     medication = _medication(rng, tables, data_end)
@@ -722,20 +742,30 @@ def _event_targets(tables) -> list[Target]:
             description="Percent with at least one event of all patients of the cohort",
             reason=SAE_PERCENT_REASON,
         ),
-        Target("s6_5_patients_over_10_events_n", int((per_patient > 10).sum()), description="Patients with more than 10 events"),
+        Target(
+            "s6_5_patients_over_10_events_n",
+            int((per_patient > 10).sum()),
+            description="Patients with more than 10 events",
+        ),
         Target(
             "s6_5_patients_over_20_events_n",
             int(((per_patient > 20) & (per_patient <= 30)).sum()),
             description="Patients with more than 20 and at most 30 events",
         ),
-        Target("s6_5_patients_over_30_events_n", int((per_patient > 30).sum()), description="Patients with more than 30 events"),
+        Target(
+            "s6_5_patients_over_30_events_n",
+            int((per_patient > 30).sum()),
+            description="Patients with more than 30 events",
+        ),
     ]
     for c in CATEGORIES:
         k = int((events.category == c).sum())
         t.append(Target(f"s6_5_sae_{c}_n", k, description=f"Events of category '{c}'"))
         t.append(Target(f"s6_5_sae_{c}_percent", _pct(k, n), description=f"Percent of all events in category '{c}'"))
     outside = _outside(events, "event_date", tables["episodes"], data_end)
-    t.append(_rule("adverse_event_dates_outside_episodes", outside, "Events dated outside every episode of the patient"))
+    t.append(
+        _rule("adverse_event_dates_outside_episodes", outside, "Events dated outside every episode of the patient")
+    )
     return t
 
 
@@ -762,7 +792,9 @@ def _schedule_targets(at, m1) -> list[Target]:
     t = []
     for part, k in counts.items():
         if part != "am_pm":
-            t.append(Target(f"app3_dam_{part}_1m_n", k, description=f"One-month registrations with DAM in {words[part]}"))
+            t.append(
+                Target(f"app3_dam_{part}_1m_n", k, description=f"One-month registrations with DAM in {words[part]}")
+            )
         t.append(
             Target(
                 f"app3_dam_{part}_1m_pct",
@@ -792,7 +824,13 @@ def _dose_targets(med) -> list[Target]:
             t.append(_part(both, "afternoon", dose["pm"].median(), f"Median afternoon DAM dose, {pooled}"))
         else:
             for s in ("am", "pm"):
-                t.append(Target(f"app3_dam_{key}_{s}_median_mg", dose[s].median(), description=f"Median {word[s]} DAM dose, {pooled}"))
+                t.append(
+                    Target(
+                        f"app3_dam_{key}_{s}_median_mg",
+                        dose[s].median(),
+                        description=f"Median {word[s]} DAM dose, {pooled}",
+                    )
+                )
         if route == "oral":
             both = pd.concat([dose["am"], dose["pm"]])
             for stat in ("min", "max"):
@@ -800,7 +838,9 @@ def _dose_targets(med) -> list[Target]:
                 description = f"{stat.capitalize()} of morning and afternoon DAM doses, {pooled}"
                 t.append(Target(k, getattr(both, stat)(), description=description))
                 for s in ("am", "pm"):
-                    t.append(_part(k, word[s], getattr(dose[s], stat)(), f"{stat.capitalize()} {word[s]} DAM dose, {pooled}"))
+                    t.append(
+                        _part(k, word[s], getattr(dose[s], stat)(), f"{stat.capitalize()} {word[s]} DAM dose, {pooled}")
+                    )
         else:
             for s in ("am", "pm"):
                 for stat in ("min", "max"):
@@ -876,10 +916,26 @@ def _bonus_targets(med, patients) -> list[Target]:
     outside = int((~bonus.patient_id.isin(bergen)).sum())
     empty_dose = int((med.bonus_dose_mg.notna() != (med.bonus_doses_per_week.fillna(0) > 0)).sum())
     return [
-        Target("app3_bonus_freq_min_per_week", per_week.min(), description=f"Lowest bonus doses per week among {with_bonus}"),
-        Target("app3_bonus_freq_max_per_week", per_week.max(), description=f"Highest bonus doses per week among {with_bonus}"),
-        Target("app3_bonus_patients_n", bonus.patient_id.nunique(), description="Patients with bonus doses at some registration"),
-        Target("app3_bonus_clinic_patients_n", len(bergen), description="Patients of the Bergen clinic (core's patients table)"),
+        Target(
+            "app3_bonus_freq_min_per_week",
+            per_week.min(),
+            description=f"Lowest bonus doses per week among {with_bonus}",
+        ),
+        Target(
+            "app3_bonus_freq_max_per_week",
+            per_week.max(),
+            description=f"Highest bonus doses per week among {with_bonus}",
+        ),
+        Target(
+            "app3_bonus_patients_n",
+            bonus.patient_id.nunique(),
+            description="Patients with bonus doses at some registration",
+        ),
+        Target(
+            "app3_bonus_clinic_patients_n",
+            len(bergen),
+            description="Patients of the Bergen clinic (core's patients table)",
+        ),
         Target("app3_bonus_twice_weekly_n", int((highest == 2).sum()), description=f"Patients {per} is 2"),
         Target("app3_bonus_thrice_weekly_n", int((highest == 3).sum()), description=f"Patients {per} is 3"),
         Target("app3_bonus_dose_median_mg", sizes.median(), description=f"Median bonus dose over {with_bonus}"),
@@ -892,8 +948,14 @@ def _bonus_targets(med, patients) -> list[Target]:
             tolerance=0,
             description=f"Most common bonus doses per week among {with_bonus} (the report: once a week)",
         ),
-        _rule("bonus_doses_outside_bergen", outside, "Registrations with bonus doses of patients not at the Bergen clinic"),
-        _rule("bonus_dose_without_bonus", empty_dose, "Registrations with a bonus dose but no bonus doses per week, or the reverse"),
+        _rule(
+            "bonus_doses_outside_bergen", outside, "Registrations with bonus doses of patients not at the Bergen clinic"
+        ),
+        _rule(
+            "bonus_dose_without_bonus",
+            empty_dose,
+            "Registrations with a bonus dose but no bonus doses per week, or the reverse",
+        ),
     ]
 
 
@@ -904,7 +966,11 @@ def _comedication_targets(m1, m12) -> list[Target]:
     for label, frame in (("1m", m1), ("1y", m12)):
         recorded = frame[frame.comedication.notna()]
         on = recorded[recorded.comedication.astype(bool)]
-        t.append(Target(f"app3_comed_any_{label}_n", len(on), description=f"Registrations at {label} with regular co-medication"))
+        t.append(
+            Target(
+                f"app3_comed_any_{label}_n", len(on), description=f"Registrations at {label} with regular co-medication"
+            )
+        )
         t.append(
             Target(
                 f"app3_comed_any_{label}_pct",
@@ -914,7 +980,13 @@ def _comedication_targets(m1, m12) -> list[Target]:
         )
         for cls, word in COUNTED_CLASSES.items():
             k = int(on[f"comedication_{cls}"].astype(bool).sum())
-            t.append(Target(f"app3_comed_{word}_{label}_n", k, description=f"Registrations at {label} with co-medication class {cls}"))
+            t.append(
+                Target(
+                    f"app3_comed_{word}_{label}_n",
+                    k,
+                    description=f"Registrations at {label} with co-medication class {cls}",
+                )
+            )
             t.append(
                 Target(
                     f"app3_comed_{word}_{label}_pct",

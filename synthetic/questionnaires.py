@@ -48,7 +48,6 @@ and the other carries a ``reason``.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -220,7 +219,9 @@ def _mask(rng, rows, allowed, n, first_target, last_target, p_mid=0.75, p_single
             for j in rng.permutation(len(chosen)):
                 pid = chosen[j]
                 new = pos[pid] + step
-                if not (0 <= new < len(groups[pid])) or pos_first[pid] + (step if which == "first" else 0) >= pos_last[pid] + (step if which == "last" else 0):
+                if not (0 <= new < len(groups[pid])) or pos_first[pid] + (step if which == "first" else 0) >= pos_last[
+                    pid
+                ] + (step if which == "last" else 0):
                     continue
                 delta = (months[groups[pid][new]] - months[groups[pid][pos[pid]]]) / len(chosen)
                 if abs(current + delta - target) < abs(current - target):
@@ -239,10 +240,17 @@ def _mask(rng, rows, allowed, n, first_target, last_target, p_mid=0.75, p_single
             if i == j or pos[i] == default[i]:
                 continue
             new_j = pos[j] + step
-            if not (0 <= new_j < len(groups[j])) or (pos_first[j] + (step if which == "first" else 0) >= pos_last[j] + (step if which == "last" else 0)):
+            if not (0 <= new_j < len(groups[j])) or (
+                pos_first[j] + (step if which == "first" else 0) >= pos_last[j] + (step if which == "last" else 0)
+            ):
                 continue
             new_i = pos[i] - step
-            delta = (months[groups[i][new_i]] - months[groups[i][pos[i]]] + months[groups[j][new_j]] - months[groups[j][pos[j]]]) / len(chosen)
+            delta = (
+                months[groups[i][new_i]]
+                - months[groups[i][pos[i]]]
+                + months[groups[j][new_j]]
+                - months[groups[j][pos[j]]]
+            ) / len(chosen)
             if abs(current + delta - target) < abs(current - target):
                 pos[i], pos[j] = new_i, new_j
                 current += delta
@@ -369,7 +377,6 @@ def _dates_and_masks(rows: pd.DataFrame, masks: dict, month_targets, rounds: int
     any episodes whose windows allow the targets.
     """
     day_items = sorted(f"{name}_days_30d" for name in DAYS)
-    pid = rows.patient_id.to_numpy()
     by = {p: np.asarray(i) for p, i in rows.groupby("patient_id", sort=True).groups.items()}
     cols = [col for col, _stem in month_targets]
     x = rows.day.to_numpy()
@@ -398,10 +405,10 @@ def _dates_and_masks(rows: pd.DataFrame, masks: dict, month_targets, rounds: int
             if cur <= 0:
                 break
             best = None
-            for ci, col in enumerate(cols):
+            for col in cols:
                 allowed = masks["poly"] if col in day_items else np.ones(len(rows), dtype=bool)
                 followers = day_items if col == "poly" else []
-                for p, own in by.items():
+                for own in by.values():
                     answered = own[masks[col][own]]
                     if len(answered) < 2:
                         continue
@@ -413,7 +420,9 @@ def _dates_and_masks(rows: pd.DataFrame, masks: dict, month_targets, rounds: int
                         ordered = answered if which == "last" else answered[::-1]
                         old, neighbour = ordered[-1], ordered[-2]
                         beyond = cand_rows[cand_rows > old] if which == "last" else cand_rows[cand_rows < old]
-                        inside = cand_rows[cand_rows > neighbour] if which == "last" else cand_rows[cand_rows < neighbour]
+                        inside = (
+                            cand_rows[cand_rows > neighbour] if which == "last" else cand_rows[cand_rows < neighbour]
+                        )
                         options = [[(col, j, True)] for j in beyond]
                         if len(answered) >= 3:
                             options.append([(col, old, False)])
@@ -477,10 +486,10 @@ def _fill_path(rng, rows, answered, firsts, lasts, first_value, last_value, midd
     sub = rows[answered].sort_values(["patient_id", "wave"])
     order = {p: g.index.to_numpy() for p, g in sub.groupby("patient_id", sort=True)}
     done = set()
-    for f, l, a, b in zip(firsts, lasts, first_value, last_value):
+    for f, last, a, b in zip(firsts, lasts, first_value, last_value):
         idx = order[pid[f]]
-        out[f], out[l] = a, b
-        inner = idx[(idx != f) & (idx != l)]
+        out[f], out[last] = a, b
+        inner = idx[(idx != f) & (idx != last)]
         for k, r in enumerate(inner):
             out[r] = middle(a, b, (k + 1) / (len(inner) + 1))
         done.add(pid[f])
@@ -504,7 +513,9 @@ def _binary(rng, rows, answered, bad_first, improved, worsened, weight_bad_of=No
             return a if rng.random() < 0.9 else (not a)
         return b if rng.random() < frac else a
 
-    return _fill_path(rng, rows, answered, firsts, lasts, gf, gl, middle, lambda w: bool(rng.random() > share_bad * (1 - w / 60)))
+    return _fill_path(
+        rng, rows, answered, firsts, lasts, gf, gl, middle, lambda w: bool(rng.random() > share_bad * (1 - w / 60))
+    )
 
 
 def _money(rng, rows, answered, improved, worsened):
@@ -540,18 +551,20 @@ def _days_values(rng, good_first, good_last, first_mean, last_mean, change_sd, t
     n = len(good_first)
 
     def draw(good):
-        return np.where(good, rng.choice(np.arange(0, 13), n, p=_low_profile()), rng.choice(np.arange(13, 31), n, p=_high_profile()))
+        return np.where(
+            good, rng.choice(np.arange(0, 13), n, p=_low_profile()), rng.choice(np.arange(13, 31), n, p=_high_profile())
+        )
 
-    f, l = draw(good_first), draw(good_last)
+    f, last = draw(good_first), draw(good_last)
     lo_f, hi_f = np.where(good_first, 0, 13), np.where(good_first, 12, 30)
     lo_l, hi_l = np.where(good_last, 0, 13), np.where(good_last, 12, 30)
-    for v, lo, hi, goal in ((f, lo_f, hi_f, int(round(first_mean * n))), (l, lo_l, hi_l, int(round(last_mean * n)))):
+    for v, lo, hi, goal in ((f, lo_f, hi_f, int(round(first_mean * n))), (last, lo_l, hi_l, int(round(last_mean * n)))):
         while v.sum() != goal:
             up = v.sum() < goal
             ok = np.flatnonzero(v < hi) if up else np.flatnonzero(v > lo)
             i = ok[int(rng.integers(len(ok)))]
             v[i] += 1 if up else -1
-    c = l - f
+    c = last - f
     mean_c = c.mean()
 
     def sd_of(sq):
@@ -564,7 +577,7 @@ def _days_values(rng, good_first, good_last, first_mean, last_mean, change_sd, t
         which = rng.random() < 0.5
         i, j = rng.integers(n, size=2)
         d = int((1, 1, 2, 4)[int(rng.integers(4))])
-        v, lo, hi = (f, lo_f, hi_f) if which else (l, lo_l, hi_l)
+        v, lo, hi = (f, lo_f, hi_f) if which else (last, lo_l, hi_l)
         if i == j or v[i] + d > hi[i] or v[j] - d < lo[j]:
             continue
         ni, nj = (c[i] - d, c[j] + d) if which else (c[i] + d, c[j] - d)
@@ -574,7 +587,7 @@ def _days_values(rng, good_first, good_last, first_mean, last_mean, change_sd, t
             v[j] -= d
             c[i], c[j] = ni, nj
             sq = new_sq
-    return f, l
+    return f, last
 
 
 @lru_cache(maxsize=1)
@@ -612,29 +625,58 @@ def eq5d_index(frame: pd.DataFrame) -> pd.Series:
     return economics.utility(frame)
 
 
-def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def generate(
+    rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     patients, episodes = tables["patients"], tables["episodes"]
     rows = _windows(patients, episodes, data_end)
     # follow-up questionnaires from a year on are mostly completed late in their window
-    rows["day"] = [int(rng.integers(max(lo, hi - 30), hi + 1)) if w >= 12 else int(rng.integers(lo, hi + 1)) for lo, hi, w in zip(rows.lo, rows.hi, rows.wave)]
+    rows["day"] = [
+        int(rng.integers(max(lo, hi - 30), hi + 1)) if w >= 12 else int(rng.integers(lo, hi + 1))
+        for lo, hi, w in zip(rows.lo, rows.hi, rows.wave)
+    ]
     R = len(rows)
     allrows = np.ones(R, dtype=bool)
     pid = rows.patient_id.to_numpy()
-    wave = rows.wave.to_numpy()
     info = patients.set_index("patient_id")
 
     # --- answer patterns of the Supplementary Table A variables
     masks: dict[str, np.ndarray] = {}
     month_targets = []  # (column, months stem)
     for col, stem in {**BINARY, **MONEY}.items():
-        masks[col] = _mask(rng, rows, allrows, _n(f"sta_{stem}_n_patients"), _p(f"sta_{stem}_first_measurement_months"), _p(f"sta_{stem}_last_measurement_months"))
+        masks[col] = _mask(
+            rng,
+            rows,
+            allrows,
+            _n(f"sta_{stem}_n_patients"),
+            _p(f"sta_{stem}_first_measurement_months"),
+            _p(f"sta_{stem}_last_measurement_months"),
+        )
         month_targets.append((col, stem))
-    poly = _mask(rng, rows, allrows, _n("sta_frequent_polysubstance_n_patients"), _p("sta_frequent_polysubstance_first_measurement_months"), _p("sta_frequent_polysubstance_last_measurement_months"), p_mid=0.8, p_single=0.6)
+    poly = _mask(
+        rng,
+        rows,
+        allrows,
+        _n("sta_frequent_polysubstance_n_patients"),
+        _p("sta_frequent_polysubstance_first_measurement_months"),
+        _p("sta_frequent_polysubstance_last_measurement_months"),
+        p_mid=0.8,
+        p_single=0.6,
+    )
     month_targets.append(("poly", "frequent_polysubstance"))
     masks["poly"] = poly
     for name in DAYS:
         stem = f"days_{name}"
-        masks[f"{name}_days_30d"] = _mask(rng, rows, poly, _n(f"sta_{stem}_n_patients"), _p(f"sta_{stem}_first_measurement_months"), _p(f"sta_{stem}_last_measurement_months"), p_mid=0.7, p_single=0.3 if name == "cocaine" else 0.6)
+        masks[f"{name}_days_30d"] = _mask(
+            rng,
+            rows,
+            poly,
+            _n(f"sta_{stem}_n_patients"),
+            _p(f"sta_{stem}_first_measurement_months"),
+            _p(f"sta_{stem}_last_measurement_months"),
+            p_mid=0.7,
+            p_single=0.3 if name == "cocaine" else 0.6,
+        )
         month_targets.append((f"{name}_days_30d", stem))
 
     # --- dates: mean months of every first and last measurement (answer patterns repaired if needed)
@@ -655,10 +697,19 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     unstable = info.unstable_housing_30d
     working = info.work_or_education
     choices = {
-        "stable_housing_30d": (lambda: round(0.16 * _n("sta_stable_living_n_patients")), lambda p: 4.0 if unstable.get(p) is True else 1.0),
+        "stable_housing_30d": (
+            lambda: round(0.16 * _n("sta_stable_living_n_patients")),
+            lambda p: 4.0 if unstable.get(p) is True else 1.0,
+        ),
         "occupation": (lambda: _n("sta_occupation_n_patients") - 8, lambda p: 0.1 if working.get(p) is True else 1.0),
-        "crime_victim_3m": (lambda: _count_for(_p("s6_4_victim_baseline_pct"), _n("sta_victim_of_crime_n_patients")), None),
-        "crime_perpetrator_3m": (lambda: _count_for(_p("s6_4_perpetrator_baseline_pct"), _n("sta_perpetrator_of_crime_n_patients")), None),
+        "crime_victim_3m": (
+            lambda: _count_for(_p("s6_4_victim_baseline_pct"), _n("sta_victim_of_crime_n_patients")),
+            None,
+        ),
+        "crime_perpetrator_3m": (
+            lambda: _count_for(_p("s6_4_perpetrator_baseline_pct"), _n("sta_perpetrator_of_crime_n_patients")),
+            None,
+        ),
     }
     for col, stem in BINARY.items():
         improved, worsened = _transition_counts(stem, 0)
@@ -667,8 +718,16 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
         if col == "stable_housing_30d":
             values = good
         elif col == "occupation":
-            jobs = np.array(["part_time_job", "full_time_job", "education", "part_time_job_and_education"], dtype=object)
-            values = np.array([("none" if not g else rng.choice(jobs, p=[0.45, 0.2, 0.25, 0.1])) if g is not None else None for g in good], dtype=object)
+            jobs = np.array(
+                ["part_time_job", "full_time_job", "education", "part_time_job_and_education"], dtype=object
+            )
+            values = np.array(
+                [
+                    ("none" if not g else rng.choice(jobs, p=[0.45, 0.2, 0.25, 0.1])) if g is not None else None
+                    for g in good
+                ],
+                dtype=object,
+            )
         else:
             values = np.array([None if g is None else (not g) for g in good], dtype=object)
         put(col, values, masks[col])
@@ -692,9 +751,15 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
         else:
             bad_first = round(0.75 * n)
         gf, gl = _states(rng, firsts, lasts, bad_first, improved, worsened)
-        f, l = _days_values(
-            rng, gf, gl, _p(f"sta_{stem}_mean_days_first_measurement"), _p(f"sta_{stem}_mean_days_last_measurement"), _p(f"sta_{stem}_sd"),
-            0.5 * _ledger_precision(f"sta_{stem}_mean_days_first_measurement"), 0.5 * _ledger_precision(f"sta_{stem}_sd"),
+        f, last = _days_values(
+            rng,
+            gf,
+            gl,
+            _p(f"sta_{stem}_mean_days_first_measurement"),
+            _p(f"sta_{stem}_mean_days_last_measurement"),
+            _p(f"sta_{stem}_sd"),
+            0.5 * _ledger_precision(f"sta_{stem}_mean_days_first_measurement"),
+            0.5 * _ledger_precision(f"sta_{stem}_sd"),
         )
         base = 3.0 if name == "cocaine" else 12.0
 
@@ -704,7 +769,7 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
         def single(w, base=base):
             return int(np.clip(round(rng.normal(base, 8)), 0, 30)) if rng.random() < (0.35 if base < 5 else 0.75) else 0
 
-        days_values[col] = _fill_path(rng, rows, masks[col], firsts, lasts, f, l, middle, single)
+        days_values[col] = _fill_path(rng, rows, masks[col], firsts, lasts, f, last, middle, single)
     for col in ("amphetamine_days_30d", "other_drug_days_30d"):
         use = rng.random(R) < (0.35 if col.startswith("amph") else 0.2)
         days_values[col] = np.where(use, rng.integers(1, 11, R), 0).astype(object)
@@ -714,13 +779,13 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
 
     # --- crime days (Table 6.L), consistent with the perpetrator item
     crime_mask = rng.random(R) < 0.92
-    for p, idx in rows.groupby("patient_id").groups.items():
+    for idx in rows.groupby("patient_id").groups.values():
         idx = np.asarray(idx)
         if not crime_mask[idx].any():
             crime_mask[idx[0]] = True
     perp = q["crime_perpetrator_3m"].to_numpy()
     allowed_positive = np.array([v is not True and v is not False or v is True for v in perp])
-    allowed_positive = np.array([not (v is False) for v in perp])
+    allowed_positive = np.array([v is not False for v in perp])
     put("crime_days_30d", _crime_days(rng, rows, crime_mask, allowed_positive), crime_mask)
 
     # --- hunger and food access (Figure 6.G)
@@ -844,8 +909,8 @@ def _crime_days(rng, rows, mask, allowed_positive):
     f = np.where(rng.random(n) < p_f, np.where(rng.random(n) < 0.75, 30, rng.integers(1, 30, n)), 0)
     f = np.minimum(f, cap_f)
     p_l = np.where(f == 0, 0.4, 0.03)
-    l = np.where(rng.random(n) < p_l, np.where(rng.random(n) < 0.75, 30, rng.integers(1, 30, n)), 0)
-    f, l = np.minimum(f, cap_f), np.minimum(l, cap_l)
+    last_answer = np.where(rng.random(n) < p_l, np.where(rng.random(n) < 0.75, 30, rng.integers(1, 30, n)), 0)
+    f, last_answer = np.minimum(f, cap_f), np.minimum(last_answer, cap_l)
     sum_f = int(round(_p("t6l_baseline_crime_days_mean") * n))
     sum_change = int(round(_p("t6l_annualized_change_crime_days_mean") / 12 * n))
     sum_l = sum_f + sum_change
@@ -863,13 +928,14 @@ def _crime_days(rng, rows, mask, allowed_positive):
         return v
 
     # single-answer patients carry their baseline forward: last = first
-    l[~multi] = 0
+    last_answer[~multi] = 0
     f = fix(f, cap_f, sum_f)
-    l = fix(l, cap_l, sum_l - int(f[~multi].sum()), keep=multi)
-    last = np.where(multi, l, f)
+    last_answer = fix(last_answer, cap_l, sum_l - int(f[~multi].sum()), keep=multi)
+    last = np.where(multi, last_answer, f)
     c = last - f
     sq = float((c**2).sum())
     m_idx = np.flatnonzero(multi)
+
     def sd_ok(value):
         return abs(12 * np.sqrt((value - sum_change**2 / n) / (n - 1)) - 12 * sd) <= 0.004
 
@@ -879,7 +945,7 @@ def _crime_days(rng, rows, mask, allowed_positive):
         which = rng.random() < 0.5
         i, j = m_idx[rng.integers(len(m_idx), size=2)]
         d = int((1, 2, 5, 10)[int(rng.integers(4))])
-        v, cap = (f, cap_f) if which else (l, cap_l)
+        v, cap = (f, cap_f) if which else (last_answer, cap_l)
         if i == j or v[i] + d > cap[i] or v[j] - d < 0:
             continue
         ci, cj = c[i], c[j]
@@ -902,7 +968,7 @@ def _crime_days(rng, rows, mask, allowed_positive):
         if int(sq) == goal_sq:
             break
         best = None
-        for which, (v, cap) in ((True, (f, cap_f)), (False, (l, cap_l))):
+        for which, (v, cap) in ((True, (f, cap_f)), (False, (last_answer, cap_l))):
             for i in two:
                 if v[i] + 1 > cap[i]:
                     continue
@@ -921,11 +987,11 @@ def _crime_days(rng, rows, mask, allowed_positive):
         if best is None:
             break
         _, which, i, j, ni, nj, sq = best
-        v = f if which else l
+        v = f if which else last_answer
         v[i] += 1
         v[j] -= 1
         c[i], c[j] = ni, nj
-    last = np.where(multi, l, f)
+    last = np.where(multi, last_answer, f)
     out = np.full(len(rows), None, dtype=object)
     for i, p in enumerate(pids):
         out[firsts[i]] = int(f[i])
@@ -964,7 +1030,9 @@ def _hunger(rng, rows, q, put, pid) -> None:
     codes, uniq = pd.factorize(pid)
     z = rng.normal(0, 1, len(uniq))[codes]
     food_latent = z + rng.normal(0, 0.7, R) + 0.1 * wave / 12
-    food = np.select([food_latent < -1.2, food_latent < -0.1, food_latent < 1.0], ["never", "rarely", "often"], "always").astype(object)
+    food = np.select(
+        [food_latent < -1.2, food_latent < -0.1, food_latent < 1.0], ["never", "rarely", "often"], "always"
+    ).astype(object)
     food_mask = rng.random(R) < 0.9
     put("food_access", food, food_mask)
     amph = pd.to_numeric(q["amphetamine_days_30d"], errors="coerce").fillna(0).to_numpy() > 0
@@ -987,13 +1055,17 @@ def _hunger(rng, rows, q, put, pid) -> None:
         k_always = int(round(0.08 * n))
         k_never = int(round(0.14 * n))
         k_rarely = n - k_often - k_always - k_never
-        hunger[at] = _rank_assign(latent[at], [k_never, k_rarely, k_often, k_always], ["never", "rarely", "often", "always"])
+        hunger[at] = _rank_assign(
+            latent[at], [k_never, k_rarely, k_often, k_always], ["never", "rarely", "often", "always"]
+        )
     put("hunger", hunger, hunger_mask)
 
 
 def _pair_list(n0, n1, ratio, tol):
     """All (k0, k1) whose relative change (k1/n1)/(k0/n0) - 1 lies within tol of ratio."""
-    return [(k0, k1) for k0 in range(1, n0 + 1) for k1 in range(0, n1 + 1) if abs((k1 / n1) / (k0 / n0) - 1 - ratio) <= tol]
+    return [
+        (k0, k1) for k0 in range(1, n0 + 1) for k1 in range(0, n1 + 1) if abs((k1 / n1) / (k0 / n0) - 1 - ratio) <= tol
+    ]
 
 
 def _joint_counts(n0, n1, low, high, tol=0.004, rest=0.1, balanced=False):
@@ -1008,7 +1080,10 @@ def _joint_counts(n0, n1, low, high, tol=0.004, rest=0.1, balanced=False):
                 continue
             d = abs(b0 / n0 - low[1]) + abs(g0 / n0 - high[1])
             if balanced:  # the cumulative logits at the two cut points move in opposite directions
-                lg = lambda x: np.log(x / (1 - x))
+
+                def lg(x):
+                    return np.log(x / (1 - x))
+
                 r0, r1 = (n0 - b0 - g0) / n0, (n1 - b1 - g1) / n1
                 d += abs(lg(1 - b1 / n1) - lg(1 - b0 / n0) + lg(r1) - lg(r0))
             if best is None or d < best[0]:
@@ -1055,15 +1130,25 @@ def ordinal_fit(sample: pd.DataFrame, item: str, start_params=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = OrderedModel(y, sample[list(MH_FORMULA)].astype(float), distr="logit")
-        return model.fit(method="bfgs", cov_type="cluster", cov_kwds={"groups": groups}, disp=False, start_params=start_params)
+        return model.fit(
+            method="bfgs", cov_type="cluster", cov_kwds={"groups": groups}, disp=False, start_params=start_params
+        )
 
 
 def _mental_ok(p, b, r, c) -> bool:
     """The published pattern: mental health better at 12 months; age and suicide attempts matter for both
     items, clinic only for mental health, sex only for anxiety/depression; no wave for anxiety/depression."""
     return bool(
-        p["w12"] < 0.05 and b["w12"] > 0 and p["age"] < 0.05 and p["suicide"] < 0.05 and p["bergen"] < 0.05 and p["female"] >= 0.05
-        and r["age"] < 0.05 and r["suicide"] < 0.05 and r["female"] < 0.05 and r["bergen"] >= 0.05
+        p["w12"] < 0.05
+        and b["w12"] > 0
+        and p["age"] < 0.05
+        and p["suicide"] < 0.05
+        and p["bergen"] < 0.05
+        and p["female"] >= 0.05
+        and r["age"] < 0.05
+        and r["suicide"] < 0.05
+        and r["female"] < 0.05
+        and r["bergen"] >= 0.05
         and min(r["w3"], r["w6"], r["w12"]) >= 0.05
     )
 
@@ -1113,12 +1198,22 @@ def _mental(rng, rows, q, put, info) -> None:
     bergen = pid_map(pid, info.clinic) == "Bergen"
 
     plans = {
-        "mental_health": dict(cats=list(schema.MENTAL_HEALTH), wave_eff={0: 0, 3: 0.3, 6: 0.45, 12: 0.7, 24: 0.8, 36: 0.9, 48: 0.9},
-                              u_sd=0.7, beta=(-0.08, -1.4, 0.0, 1.1), low=("bad", _p("s6_4_mental_health_bad_12m_decline_pct"), -1, 0.38),
-                              high=("good", _p("s6_4_mental_health_good_12m_increase_pct"), 1, 0.22)),
-        "anxiety_depression": dict(cats=["severe", "moderate", "none"], wave_eff={0: 0, 3: 0.05, 6: 0.1, 12: 0.15, 24: 0.2, 36: 0.2, 48: 0.2},
-                                   u_sd=0.3, beta=(-0.08, -1.4, -1.5, 0.0), low=("severe", _p("s6_4_anxdep_severe_12m_decline_pct"), -1, 0.12),
-                                   high=("moderate", _p("s6_4_anxdep_moderate_12m_increase_pct"), 1, 0.62)),
+        "mental_health": dict(
+            cats=list(schema.MENTAL_HEALTH),
+            wave_eff={0: 0, 3: 0.3, 6: 0.45, 12: 0.7, 24: 0.8, 36: 0.9, 48: 0.9},
+            u_sd=0.7,
+            beta=(-0.08, -1.4, 0.0, 1.1),
+            low=("bad", _p("s6_4_mental_health_bad_12m_decline_pct"), -1, 0.38),
+            high=("good", _p("s6_4_mental_health_good_12m_increase_pct"), 1, 0.22),
+        ),
+        "anxiety_depression": dict(
+            cats=["severe", "moderate", "none"],
+            wave_eff={0: 0, 3: 0.05, 6: 0.1, 12: 0.15, 24: 0.2, 36: 0.2, 48: 0.2},
+            u_sd=0.3,
+            beta=(-0.08, -1.4, -1.5, 0.0),
+            low=("severe", _p("s6_4_anxdep_severe_12m_decline_pct"), -1, 0.12),
+            high=("moderate", _p("s6_4_anxdep_moderate_12m_increase_pct"), 1, 0.62),
+        ),
     }
     counts = {}
     for item, plan in plans.items():
@@ -1132,7 +1227,14 @@ def _mental(rng, rows, q, put, info) -> None:
         for extra in range(5):
             at12 = np.flatnonzero(m & in_sample & (wave == 12))
             n0 = int((m & (wave == 0) & in_sample).sum())
-            found = _joint_counts(n0, len(at12), (lo_sign * lo_pct / 100, lo_share), (hi_sign * hi_pct / 100, hi_share), rest=0.05, balanced=item == "anxiety_depression")
+            found = _joint_counts(
+                n0,
+                len(at12),
+                (lo_sign * lo_pct / 100, lo_share),
+                (hi_sign * hi_pct / 100, hi_share),
+                rest=0.05,
+                balanced=item == "anxiety_depression",
+            )
             if found is not None:
                 options.append((found[0] + 0.01 * extra, extra, found[1]))
             for r in at12[::-1]:
@@ -1163,8 +1265,14 @@ def _mental(rng, rows, q, put, info) -> None:
                     lowc, highc = (b0, g0) if w == 0 else (b12, g12)
                 else:
                     f = {0: 0.0, 3: 0.35, 6: 0.6, 12: 1.0}.get(w, 1.1)
-                    s0 = (b0 / max(1, (m & (wave == 0) & in_sample).sum()), g0 / max(1, (m & (wave == 0) & in_sample).sum()))
-                    s1 = (b12 / max(1, (m & (wave == 12) & in_sample).sum()), g12 / max(1, (m & (wave == 12) & in_sample).sum()))
+                    s0 = (
+                        b0 / max(1, (m & (wave == 0) & in_sample).sum()),
+                        g0 / max(1, (m & (wave == 0) & in_sample).sum()),
+                    )
+                    s1 = (
+                        b12 / max(1, (m & (wave == 12) & in_sample).sum()),
+                        g12 / max(1, (m & (wave == 12) & in_sample).sum()),
+                    )
                     lowc = int(round(k * max(0.02, s0[0] + f * (s1[0] - s0[0]))))
                     highc = int(round(k * min(0.9, s0[1] + f * (s1[1] - s0[1]))))
                 lowc = min(lowc, k)
@@ -1187,7 +1295,9 @@ def _mental(rng, rows, q, put, info) -> None:
             put(item, assign(item, latents[item]), masks[item])
         fits = {item: _fast_ordinal_p(ordinal_sample(q, info.reset_index(), item), item) for item in plans}
         if _DEBUG:
-            print(attempt, fits["mental_health"][0].round(3).to_dict(), fits["anxiety_depression"][0].round(3).to_dict())
+            print(
+                attempt, fits["mental_health"][0].round(3).to_dict(), fits["anxiety_depression"][0].round(3).to_dict()
+            )
         if _mental_ok(*fits["mental_health"], *fits["anxiety_depression"]):
             break
     else:
@@ -1225,7 +1335,13 @@ def _tune_mental_p(rng, q, patients, tol=0.0002, budget=400) -> None:
             trial = ordinal_sample(q, patients, "mental_health")
             pv, beta = _fast_ordinal_p(trial, "mental_health")
             pn = float(pv["w12"])
-            ok = pv["age"] < 0.05 and pv["suicide"] < 0.05 and pv["bergen"] < 0.05 and pv["female"] >= 0.05 and beta["w12"] > 0
+            ok = (
+                pv["age"] < 0.05
+                and pv["suicide"] < 0.05
+                and pv["bergen"] < 0.05
+                and pv["female"] >= 0.05
+                and beta["w12"] > 0
+            )
             if ok and abs(pn - aim) < abs(p - aim):
                 p, sample = pn, trial
             else:
@@ -1319,7 +1435,16 @@ def _somatic(rng, rows, q, put, years) -> None:
     tm, ts = _p("s6_4_acute_symptoms_baseline_mean"), _p("s6_4_acute_symptoms_baseline_sd")
     quart = [_p(f"s6_4_acute_symptoms_baseline_{k}") for k in ("spread_lower", "median", "spread_upper")]
     c, lo_c, hi_c = _quantile_bands(rng, c, (0.25, 0.5, 0.75), quart, 1, J)
-    c, _ = _climb(rng, c, lo_c, hi_c, lambda v: _err(v.mean(), tm, 0.02) + _err(_sd(v), ts, 0.02), iterations=20000, stop=0.3, steps=(-1, 1))
+    c, _ = _climb(
+        rng,
+        c,
+        lo_c,
+        hi_c,
+        lambda v: _err(v.mean(), tm, 0.02) + _err(_sd(v), ts, 0.02),
+        iterations=20000,
+        stop=0.3,
+        steps=(-1, 1),
+    )
     c = c[rng.permutation(n_complete)]
     weights = np.full(J, 0.9)
     weights[top] = [3.2, 2.6, 2.2, 1.9, 1.8, 1.7]
@@ -1375,11 +1500,27 @@ def _somatic(rng, rows, q, put, years) -> None:
     keys = ("mean", "sd", "median", "spread_lower", "spread_upper")
     t = {k: _p(f"s6_4_chronic_conditions_baseline_{k}") for k in keys}
 
-    v, lo_v, hi_v = _quantile_bands(rng, v, (0.25, 0.5, 0.75), [t["spread_lower"], t["median"], t["spread_upper"]], 0, 20)
-    v, _ = _climb(rng, v, lo_v, hi_v, lambda x: _err(x.mean(), t["mean"], 0.2) + _err(_sd(x), t["sd"], 0.2), iterations=10000, stop=0.3, steps=(-1, 1))
+    v, lo_v, hi_v = _quantile_bands(
+        rng, v, (0.25, 0.5, 0.75), [t["spread_lower"], t["median"], t["spread_upper"]], 0, 20
+    )
+    v, _ = _climb(
+        rng,
+        v,
+        lo_v,
+        hi_v,
+        lambda x: _err(x.mean(), t["mean"], 0.2) + _err(_sd(x), t["sd"], 0.2),
+        iterations=10000,
+        stop=0.3,
+        steps=(-1, 1),
+    )
     v = v[rng.permutation(len(v))]
     level = dict(zip(pid[at0], v))
-    chronic = np.array([max(0, int(round(level.get(p, rng.gamma(2.0, 2.0)) + rng.normal(0, 0.8)))) if w > 0 else 0 for p, w in zip(pid, wave)])
+    chronic = np.array(
+        [
+            max(0, int(round(level.get(p, rng.gamma(2.0, 2.0)) + rng.normal(0, 0.8)))) if w > 0 else 0
+            for p, w in zip(pid, wave)
+        ]
+    )
     chronic[at0] = v
     put("chronic_conditions", np.minimum(chronic, 30).astype(object), chronic_mask)
 
@@ -1435,7 +1576,9 @@ def _lcga_on_levels(rows: pd.DataFrame, levels: dict[str, np.ndarray]):
     class parameters, index of the favourable class)."""
     frame = pd.DataFrame({f"eq5d_{d}": np.where(levels[d] > 0, levels[d], np.nan) for d in schema.EQ5D_DIMENSIONS})
     idx = eq5d_index(frame).to_numpy()
-    d = pd.DataFrame({"pid": rows.patient_id.to_numpy(), "years": rows.day.to_numpy() / MONTH / 12, "index_value": idx}).dropna()
+    d = pd.DataFrame(
+        {"pid": rows.patient_id.to_numpy(), "years": rows.day.to_numpy() / MONTH / 12, "index_value": idx}
+    ).dropna()
     counts = d.groupby("pid").size()
     d = d[d.pid.isin(counts[counts >= 2].index)]
     fav, params, k = lcga(d)
@@ -1448,7 +1591,9 @@ def _lcga_favourable(rows: pd.DataFrame, levels: dict[str, np.ndarray]) -> tuple
     return fav, mean
 
 
-def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims, chosen, attempts: int = 12, keep=None) -> None:
+def _favourable_repair(
+    rng, rows, levels, cells, owner, weight, fu, groups, aims, chosen, attempts: int = 12, keep=None
+) -> None:
     """Make the LCGA's favourable class exactly the published share (82%, 95 of the 116).
 
     The level search of :func:`synthetic.economics.tune_levels` can carry a patient of the latent
@@ -1472,8 +1617,19 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
         extra = int(fav.sum()) - goal
         if extra == 0:
             if frozen.any():  # a last guarded search, keeping the count at the goal
-                economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims, frozen=frozen, guard_every=10,
-                                      guard=lambda lv: int(_lcga_favourable(rows, lv)[0].sum()) == goal and (keep is None or keep(lv)))
+                economics.tune_levels(
+                    rng,
+                    levels,
+                    cells,
+                    owner,
+                    weight,
+                    fu,
+                    groups,
+                    aims,
+                    frozen=frozen,
+                    guard_every=10,
+                    guard=lambda lv: int(_lcga_favourable(rows, lv)[0].sum()) == goal and (keep is None or keep(lv)),
+                )
             return
         side = fav[fav] if extra > 0 else fav[~fav]
         order = mean.reindex(side.index).sort_values(ascending=extra > 0).index
@@ -1486,7 +1642,7 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
             moved = False
             for k in mine:
                 r = cells[k]
-                for d in (dims if step > 0 else dims[::-1]):
+                for d in dims if step > 0 else dims[::-1]:
                     if 1 <= levels[d][r] + step <= 5:
                         levels[d][r] += step
                         moved = True
@@ -1499,8 +1655,20 @@ def _favourable_repair(rng, rows, levels, cells, owner, weight, fu, groups, aims
         # further from the goal than the push left it (the split can jump to another solution altogether)
         after, _m = _lcga_favourable(rows, levels)
         gap = abs(int(after.sum()) - goal)
-        economics.tune_levels(rng, levels, cells, owner, weight, fu, groups, aims, frozen=frozen,
-                              guard=lambda lv, gap=gap: abs(int(_lcga_favourable(rows, lv)[0].sum()) - goal) <= gap and (keep is None or keep(lv)))
+        economics.tune_levels(
+            rng,
+            levels,
+            cells,
+            owner,
+            weight,
+            fu,
+            groups,
+            aims,
+            frozen=frozen,
+            guard=lambda lv, gap=gap: (
+                abs(int(_lcga_favourable(rows, lv)[0].sum()) - goal) <= gap and (keep is None or keep(lv))
+            ),
+        )
     # if the count is still off (the LCGA found another split altogether), the calibration report shows it
 
 
@@ -1516,7 +1684,9 @@ def _lcga_shape(rows: pd.DataFrame, levels: dict[str, np.ndarray]) -> tuple[int,
     return int(fav.sum()), bool(other[1] > 0 and other[0] < params[k][0][0])
 
 
-def _searched_levels(rows, start, cells, owner, weight, fu, groups, aims, chosen, entropy, searches: int = QOL_SEARCHES):
+def _searched_levels(
+    rows, start, cells, owner, weight, fu, groups, aims, chosen, entropy, searches: int = QOL_SEARCHES
+):
     """Run the level search (:func:`synthetic.economics.tune_levels`, then :func:`_favourable_repair`)
     from the same drawn levels with up to ``searches`` streams of its own, and keep the best outcome.
 
@@ -1581,7 +1751,8 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
     nearest Tables 6.D-6.G. Utilities start from two latent trajectory classes (95 of the 116 favourable,
     the 82% of section 6.4; the less favourable class mostly patients who later leave treatment) and the
     levels of the sample's complete answers are then moved by :func:`_searched_levels` (the level search of
-    :func:`synthetic.economics.tune_levels`, with restarts and median kicks) until the accumulated QALYs of Tables 6.D-6.G round to the print (and, where the sample's costs
+    :func:`synthetic.economics.tune_levels`, with restarts and median kicks) until the accumulated QALYs of
+    Tables 6.D-6.G round to the print (and, where the sample's costs
     allow, the ICERs of Tables 6.E and 6.G come out to the NOK).
 
     Every draw here comes from a generator of the patient's own (:func:`_patient_rng`), or, for the
@@ -1627,7 +1798,12 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
             complete[idx[0]] = True
     burden = np.array([sum(1 for x in (ad[i], mh[i]) if x in ("severe", "bad")) for i in range(R)])
     pb = pd.Series(burden).groupby(pid).mean()
-    chronic_mean = pd.Series(pd.to_numeric(q["chronic_conditions"], errors="coerce").to_numpy(), index=pid).groupby(level=0).mean().fillna(4.0)
+    chronic_mean = (
+        pd.Series(pd.to_numeric(q["chronic_conditions"], errors="coerce").to_numpy(), index=pid)
+        .groupby(level=0)
+        .mean()
+        .fillna(4.0)
+    )
     # the less favourable class: 21 of the 116, most of them among those who later leave treatment
     n_low = n - _count_for(_p("s6_4_qol_favorable_group_pct"), n)
     quota = {"unplanned": 9, "planned": 7}
@@ -1654,7 +1830,9 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
     for r in range(R):
         a = ad[r]
         g = own(pid[r], 3)
-        ad_level = {"severe": int(g.choice([3, 4])), "moderate": int(g.choice([2, 3])), "none": 1}.get(a, int(g.choice([1, 2])))
+        ad_level = {"severe": int(g.choice([3, 4])), "moderate": int(g.choice([2, 3])), "none": 1}.get(
+            a, int(g.choice([1, 2]))
+        )
         lv = _levels_for(g, h[r], ad_level)
         partial = (not complete[r]) and g.random() < 0.05
         for d in schema.EQ5D_DIMENSIONS:
@@ -1677,9 +1855,13 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
     groups = tuple(np.flatnonzero(gr == g) for g in economics.GROUPS)
     fu = frame.followup.reindex(chosen).to_numpy(float)
     member = frame.index.isin(chosen)
-    cost = economics._fast_stats(*(frame[c].to_numpy(float) for c in ("cost", "days", "followup")), frame.group.to_numpy(), member)
-    costs = {"t6e_delta_cost": cost["t6d_continued_cost_mean"] - cost["t6d_discontinued_cost_mean"],
-             "t6g_cont_vs_unplanned_delta_cost": cost["t6g_cont_vs_unplanned_delta_cost"]}
+    cost = economics._fast_stats(
+        *(frame[c].to_numpy(float) for c in ("cost", "days", "followup")), frame.group.to_numpy(), member
+    )
+    costs = {
+        "t6e_delta_cost": cost["t6d_continued_cost_mean"] - cost["t6d_discontinued_cost_mean"],
+        "t6g_cont_vs_unplanned_delta_cost": cost["t6g_cont_vs_unplanned_delta_cost"],
+    }
     cells, owner, weight = np.array(cells), np.array(owner), np.array(weight)
     aims = economics.qaly_aims(costs)
     levels = _searched_levels(rows, levels, cells, owner, weight, fu, groups, aims, chosen, entropy)
@@ -1712,7 +1894,9 @@ def _first_last_frame(q: pd.DataFrame, answered: pd.Series) -> pd.DataFrame:
     return first.join(last, lsuffix="_first", rsuffix="_last")
 
 
-def _transition_targets(stem: str, fl: pd.DataFrame, good_first: pd.Series, good_last: pd.Series, reasons: dict | None = None) -> list[Target]:
+def _transition_targets(
+    stem: str, fl: pd.DataFrame, good_first: pd.Series, good_last: pd.Series, reasons: dict | None = None
+) -> list[Target]:
     reasons = reasons or {}
     n = len(fl)
     worse = int((good_first & ~good_last).sum())
@@ -1759,9 +1943,27 @@ def _structure_targets(q, patients, episodes) -> list[Target]:
     base = q[q.wave == 0]
     lag = (base.questionnaire_date - base.patient_id.map(episodes.groupby("patient_id").admission_date.min())).dt.days
     return [
-        Target("questionnaires_outside_episodes", int((~inside).sum()), target=0, tolerance=0, description="Questionnaires dated outside every episode of the patient"),
-        Target("questionnaires_baseline_late", int(((lag < 0) | (lag > 14)).sum()), target=0, tolerance=0, description="Baseline questionnaires not 0-14 days after the first admission"),
-        Target("questionnaires_patients_with_crime_days", q[q.crime_days_30d.notna()].patient_id.nunique(), target=len(patients), tolerance=0, description="Patients with at least one crime-days answer (Table 6.L n)"),
+        Target(
+            "questionnaires_outside_episodes",
+            int((~inside).sum()),
+            target=0,
+            tolerance=0,
+            description="Questionnaires dated outside every episode of the patient",
+        ),
+        Target(
+            "questionnaires_baseline_late",
+            int(((lag < 0) | (lag > 14)).sum()),
+            target=0,
+            tolerance=0,
+            description="Baseline questionnaires not 0-14 days after the first admission",
+        ),
+        Target(
+            "questionnaires_patients_with_crime_days",
+            q[q.crime_days_30d.notna()].patient_id.nunique(),
+            target=len(patients),
+            tolerance=0,
+            description="Patients with at least one crime-days answer (Table 6.L n)",
+        ),
     ]
 
 
@@ -1779,7 +1981,9 @@ def _table_a_targets(q) -> list[Target]:
         gf, gl = good(fl[f"{col}_first"]).astype(bool), good(fl[f"{col}_last"]).astype(bool)
         reasons = {}
         if stem == "victim_of_crime":
-            reasons["negative_to_positive_percent"] = "report rounds 25/102 (24.5%) down to 24%; the count 25 is reproduced"
+            reasons["negative_to_positive_percent"] = (
+                "report rounds 25/102 (24.5%) down to 24%; the count 25 is reproduced"
+            )
         out += _transition_targets(stem, fl, gf, gl, reasons)
         n = len(fl)
         text[stem] = (n, 100 * (~gf).sum() / n, 100 * (gf & ~gl).sum() / n, 100 * (~gf & gl).sum() / n)
@@ -1791,7 +1995,9 @@ def _table_a_targets(q) -> list[Target]:
         gf = d < 2  # improved = not good first and good last; worsened = good first and not good last
         reasons = {}
         if col == "money_food":
-            reasons["negative_to_positive_percent"] = "report prints 22% for 21 of 98 patients (21.4%); the count 21 is reproduced"
+            reasons["negative_to_positive_percent"] = (
+                "report prints 22% for 21 of 98 patients (21.4%); the count 21 is reproduced"
+            )
         out += _transition_targets(col, fl, gf, gl, reasons)
         n = len(fl)
         text[col] = (n, 0, 100 * (d <= -2).sum() / n, 100 * (d >= 2).sum() / n)
@@ -1799,8 +2005,8 @@ def _table_a_targets(q) -> list[Target]:
     for name in DAYS:
         col = f"{name}_days_30d"
         fl = _first_last_frame(q, q[col].notna())
-        f, l = fl[f"{col}_first"].astype(float), fl[f"{col}_last"].astype(float)
-        gf, gl = f <= FREQUENT, l <= FREQUENT
+        f, last = fl[f"{col}_first"].astype(float), fl[f"{col}_last"].astype(float)
+        gf, gl = f <= FREQUENT, last <= FREQUENT
         stem = f"frequent_{name}"
         reasons = _frequent_reasons(name, fl)
         out += _transition_targets(stem, fl, gf, gl, reasons)
@@ -1812,15 +2018,15 @@ def _table_a_targets(q) -> list[Target]:
             Target(f"sta_{ds}_first_measurement_months", fl.months_first.mean()),
             Target(f"sta_{ds}_last_measurement_months", fl.months_last.mean()),
             Target(f"sta_{ds}_mean_days_first_measurement", f.mean()),
-            Target(f"sta_{ds}_mean_days_last_measurement", l.mean()),
-            Target(f"sta_{ds}_sd", _sd(l - f)),
+            Target(f"sta_{ds}_mean_days_last_measurement", last.mean()),
+            Target(f"sta_{ds}_sd", _sd(last - f)),
         ]
         if name == "heroin":
             out += [
                 Target("s6_4_heroin_days_first_mean", f.mean()),
-                Target("s6_4_heroin_days_last_mean", l.mean()),
-                Target("s6_4_heroin_days_change_mean", (f - l).mean()),
-                Target("s6_4_heroin_days_change_sd", _sd(l - f)),
+                Target("s6_4_heroin_days_last_mean", last.mean()),
+                Target("s6_4_heroin_days_change_mean", (f - last).mean()),
+                Target("s6_4_heroin_days_change_sd", _sd(last - f)),
             ]
     # poly-substance use
     day_cols = [f"{s}_days_30d" for s in schema.SUBSTANCES]
@@ -1829,23 +2035,45 @@ def _table_a_targets(q) -> list[Target]:
     pq = q.assign(poly_frequent=frequent)
     fl = _first_last_frame(pq, answered >= 2)
     gf, gl = ~fl.poly_frequent_first.astype(bool), ~fl.poly_frequent_last.astype(bool)
-    swap = "the report's table swaps the two change columns of this row (its text gives 7% worsening, 35% improving); the cohort follows the text"
-    out += _transition_targets("frequent_polysubstance", fl, gf, gl, {
-        "positive_to_negative_n": swap, "positive_to_negative_percent": swap, "negative_to_positive_n": swap, "negative_to_positive_percent": swap})
+    swap = (
+        "the report's table swaps the two change columns of this row "
+        "(its text gives 7% worsening, 35% improving); the cohort follows the text"
+    )
+    out += _transition_targets(
+        "frequent_polysubstance",
+        fl,
+        gf,
+        gl,
+        {
+            "positive_to_negative_n": swap,
+            "positive_to_negative_percent": swap,
+            "negative_to_positive_n": swap,
+            "negative_to_positive_percent": swap,
+        },
+    )
     n = len(fl)
     text["poly"] = (n, 100 * (~gf).sum() / n, 100 * (gf & ~gl).sum() / n, 100 * (~gf & gl).sum() / n)
     # 6.4 text
     rnd = "the report's percentage does not equal its own count over n (rounding); the count is reproduced"
     for key, stem, part in (
-        ("housing", "stable_living", None), ("occupation", "occupation", None), ("money_food", "money_food", None),
-        ("money_other", "money_other", None), ("victim", "victim_of_crime", "baseline"), ("perpetrator", "perpetrator_of_crime", "baseline"),
-        ("freq_heroin", "frequent_heroin", "first"), ("freq_poly", "poly", "baseline"),
+        ("housing", "stable_living", None),
+        ("occupation", "occupation", None),
+        ("money_food", "money_food", None),
+        ("money_other", "money_other", None),
+        ("victim", "victim_of_crime", "baseline"),
+        ("perpetrator", "perpetrator_of_crime", "baseline"),
+        ("freq_heroin", "frequent_heroin", "first"),
+        ("freq_poly", "poly", "baseline"),
     ):
         n, bad_first, worse, better = text[stem]
         if part:
             out.append(Target(f"s6_4_{key}_{part}_pct", bad_first))
         out.append(Target(f"s6_4_{key}_worsened_pct", worse))
-        out.append(Target(f"s6_4_{key}_improved_pct", better, reason=rnd if key in ("money_food", "victim", "freq_poly") else ""))
+        out.append(
+            Target(
+                f"s6_4_{key}_improved_pct", better, reason=rnd if key in ("money_food", "victim", "freq_poly") else ""
+            )
+        )
         if key not in ("money_other",):
             out.append(Target(f"s6_4_{key}_changed_pct", worse + better))
         if key == "money_food":
@@ -1854,17 +2082,29 @@ def _table_a_targets(q) -> list[Target]:
 
 
 def _frequent_reasons(name: str, fl) -> dict:
-    months = ("the frequent-use row and the days-of-use row of Supplementary Table A come from the same day item "
-              "and cannot both hold; the cohort follows the days row's first/last months")
+    months = (
+        "the frequent-use row and the days-of-use row of Supplementary Table A come from the same day item "
+        "and cannot both hold; the cohort follows the days row's first/last months"
+    )
     reasons = {"first_measurement_months": months, "last_measurement_months": months}
     if name == "cocaine":
-        r = ("frequent cocaine n=26 (23 unchanged) contradicts days of cocaine n=25 from the same item; the cohort "
-             "follows the days row (n=25, whose means need 25 patients), so 22 are unchanged")
+        r = (
+            "frequent cocaine n=26 (23 unchanged) contradicts days of cocaine n=25 from the same item; the cohort "
+            "follows the days row (n=25, whose means need 25 patients), so 22 are unchanged"
+        )
         reasons.update(n_patients=r, no_change_n=r)
     if name == "benzodiazepine":
-        r = ("frequent benzodiazepine n=56 contradicts days of benzodiazepine n=73 from the same item; the cohort "
-             "follows the days row (n=73) and keeps the 9 + 9 changes, so percentages are of 73")
-        reasons.update(n_patients=r, no_change_n=r, positive_to_negative_percent=r, negative_to_positive_percent=r, no_change_percent=r)
+        r = (
+            "frequent benzodiazepine n=56 contradicts days of benzodiazepine n=73 from the same item; the cohort "
+            "follows the days row (n=73) and keeps the 9 + 9 changes, so percentages are of 73"
+        )
+        reasons.update(
+            n_patients=r,
+            no_change_n=r,
+            positive_to_negative_percent=r,
+            negative_to_positive_percent=r,
+            no_change_percent=r,
+        )
     return reasons
 
 
@@ -1873,8 +2113,14 @@ def _crime_targets(q) -> list[Target]:
     g = a.groupby("patient_id").crime_days_30d
     first, last = g.first().astype(float), g.last().astype(float)
     change = last - first
-    cap = "crime days are capped at 30 (schema); with this mean no 0-30 values reach the published SD (largest possible {:.2f}); the report's values must exceed 30 days"
-    max_sd = lambda m: float(np.sqrt(m * (30 - m) * len(first) / (len(first) - 1)))
+    cap = (
+        "crime days are capped at 30 (schema); with this mean no 0-30 values reach the published SD "
+        "(largest possible {:.2f}); the report's values must exceed 30 days"
+    )
+
+    def max_sd(m):
+        return float(np.sqrt(m * (30 - m) * len(first) / (len(first) - 1)))
+
     return [
         Target("t6l_baseline_crime_days_mean", first.mean()),
         Target("t6l_baseline_crime_days_sd", _sd(first), reason=cap.format(max_sd(first.mean()))),
@@ -1886,7 +2132,13 @@ def _crime_targets(q) -> list[Target]:
         Target("t6l_annualized_change_crime_days_sd", 12 * _sd(change)),
         Target("t6l_annualized_change_cost_nok_mean", CRIME_DAY_COST_NOK * 12 * change.mean()),
         Target("t6l_annualized_change_cost_nok_sd", CRIME_DAY_COST_NOK * 12 * _sd(change)),
-        Target("t6l_crime_days_n", len(first), target=len(q.patient_id.unique()), tolerance=0, description="Table 6.L n: patients with a crime-days answer"),
+        Target(
+            "t6l_crime_days_n",
+            len(first),
+            target=len(q.patient_id.unique()),
+            tolerance=0,
+            description="Table 6.L n: patients with a crime-days answer",
+        ),
     ]
 
 
@@ -1899,33 +2151,71 @@ def _hunger_targets(q) -> list[Target]:
     share = h.groupby("wave").hunger.apply(lambda s: 100 * (s == "often").mean())
     d = h[h.food_access.notna() & h.amphetamine_days_30d.notna()].sort_values(["patient_id", "wave"])
     y = d.hunger.isin(["often", "always"]).astype(float)
-    X = pd.DataFrame({
-        "food_access": d.food_access.isin(["often", "always"]).astype(float),
-        "amphetamine": (d.amphetamine_days_30d.astype(float) > 0).astype(float),
-    })
+    X = pd.DataFrame(
+        {
+            "food_access": d.food_access.isin(["often", "always"]).astype(float),
+            "amphetamine": (d.amphetamine_days_30d.astype(float) > 0).astype(float),
+        }
+    )
     for w in (3, 6, 12):
         X[f"wave_{w}"] = (d.wave == w).astype(float)
     X = sm.add_constant(X)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = sm.GEE(y.to_numpy(), X.to_numpy(), groups=pd.factorize(d.patient_id)[0], family=sm.families.Binomial(), cov_struct=sm.cov_struct.Exchangeable()).fit()
+        fit = sm.GEE(
+            y.to_numpy(),
+            X.to_numpy(),
+            groups=pd.factorize(d.patient_id)[0],
+            family=sm.families.Binomial(),
+            cov_struct=sm.cov_struct.Exchangeable(),
+        ).fit()
     names = list(X.columns)
     pf, pa = fit.pvalues[names.index("food_access")], fit.pvalues[names.index("amphetamine")]
     of, oa = np.exp(fit.params[names.index("food_access")]), np.exp(fit.params[names.index("amphetamine")])
     return [
         Target("s6_4_hunger_often_baseline_pct", share.get(0, np.nan)),
         Target("s6_4_hunger_often_12m_pct", share.get(12, np.nan)),
-        Target("hunger_often_peak_at_3m", float(share.get(3, 0) > max(share.get(0, 0), share.get(6, 0), share.get(12, 0))), target=1, tolerance=0, description="Figure 6.G: the share hungry 'often' peaks at three months"),
-        Target("hunger_gee_food_access_protective", float(of < 1 and pf < 0.05), target=1, tolerance=0, description=f"GEE frequent hunger: food access OR < 1 with p < 0.05 (OR {of:.2f}, p {pf:.2g})"),
-        Target("hunger_gee_amphetamine_risk", float(oa > 1 and pa < 0.05), target=1, tolerance=0, description=f"GEE frequent hunger: amphetamine OR > 1 with p < 0.05 (OR {oa:.2f}, p {pa:.2g})"),
+        Target(
+            "hunger_often_peak_at_3m",
+            float(share.get(3, 0) > max(share.get(0, 0), share.get(6, 0), share.get(12, 0))),
+            target=1,
+            tolerance=0,
+            description="Figure 6.G: the share hungry 'often' peaks at three months",
+        ),
+        Target(
+            "hunger_gee_food_access_protective",
+            float(of < 1 and pf < 0.05),
+            target=1,
+            tolerance=0,
+            description=f"GEE frequent hunger: food access OR < 1 with p < 0.05 (OR {of:.2f}, p {pf:.2g})",
+        ),
+        Target(
+            "hunger_gee_amphetamine_risk",
+            float(oa > 1 and pa < 0.05),
+            target=1,
+            tolerance=0,
+            description=f"GEE frequent hunger: amphetamine OR > 1 with p < 0.05 (OR {oa:.2f}, p {pa:.2g})",
+        ),
     ]
 
 
 def _mental_targets(q, patients) -> list[Target]:
     out = []
     spec = {
-        "mental_health": ("6h", [("good", "s6_4_mental_health_good_12m_increase_pct", 1), ("bad", "s6_4_mental_health_bad_12m_decline_pct", -1)]),
-        "anxiety_depression": ("6i", [("severe", "s6_4_anxdep_severe_12m_decline_pct", -1), ("moderate", "s6_4_anxdep_moderate_12m_increase_pct", 1)]),
+        "mental_health": (
+            "6h",
+            [
+                ("good", "s6_4_mental_health_good_12m_increase_pct", 1),
+                ("bad", "s6_4_mental_health_bad_12m_decline_pct", -1),
+            ],
+        ),
+        "anxiety_depression": (
+            "6i",
+            [
+                ("severe", "s6_4_anxdep_severe_12m_decline_pct", -1),
+                ("moderate", "s6_4_anxdep_moderate_12m_increase_pct", 1),
+            ],
+        ),
     }
     fits = {}
     for item, (fig, changes) in spec.items():
@@ -1942,12 +2232,32 @@ def _mental_targets(q, patients) -> list[Target]:
     def flag(key, ok, text):
         out.append(Target(key, float(bool(ok)), target=1, tolerance=0, description=text))
 
-    flag("mental_health_model_12m_positive", fits["mental_health"].params["w12"] > 0 and p["w12"] < 0.05, f"mental health improves at 12 months (coef {fits['mental_health'].params['w12']:.3f})")
-    flag("anxdep_model_no_wave_significant", min(r["w3"], r["w6"], r["w12"]) >= 0.05, f"anxiety/depression: no wave significant (p {r['w3']:.3f}, {r['w6']:.3f}, {r['w12']:.3f})")
+    flag(
+        "mental_health_model_12m_positive",
+        fits["mental_health"].params["w12"] > 0 and p["w12"] < 0.05,
+        f"mental health improves at 12 months (coef {fits['mental_health'].params['w12']:.3f})",
+    )
+    flag(
+        "anxdep_model_no_wave_significant",
+        min(r["w3"], r["w6"], r["w12"]) >= 0.05,
+        f"anxiety/depression: no wave significant (p {r['w3']:.3f}, {r['w6']:.3f}, {r['w12']:.3f})",
+    )
     for name, label in (("age", "age"), ("suicide", "suicide attempt")):
-        flag(f"mental_models_{name}_significant", p[name] < 0.05 and r[name] < 0.05, f"{label} significant in both models (p {p[name]:.3g}, {r[name]:.3g})")
-    flag("mental_models_sex_only_anxdep", p["female"] >= 0.05 and r["female"] < 0.05, f"sex significant only for anxiety/depression (p {p['female']:.3g}, {r['female']:.3g})")
-    flag("mental_models_clinic_only_mental_health", p["bergen"] < 0.05 and r["bergen"] >= 0.05, f"clinic significant only for mental health (p {p['bergen']:.3g}, {r['bergen']:.3g})")
+        flag(
+            f"mental_models_{name}_significant",
+            p[name] < 0.05 and r[name] < 0.05,
+            f"{label} significant in both models (p {p[name]:.3g}, {r[name]:.3g})",
+        )
+    flag(
+        "mental_models_sex_only_anxdep",
+        p["female"] >= 0.05 and r["female"] < 0.05,
+        f"sex significant only for anxiety/depression (p {p['female']:.3g}, {r['female']:.3g})",
+    )
+    flag(
+        "mental_models_clinic_only_mental_health",
+        p["bergen"] < 0.05 and r["bergen"] >= 0.05,
+        f"clinic significant only for mental health (p {p['bergen']:.3g}, {r['bergen']:.3g})",
+    )
     return out
 
 
@@ -1964,8 +2274,10 @@ def _somatic_targets(q) -> list[Target]:
     for w in (0, 12, 24):
         at = complete & (q.wave == w)
         shares[w] = 100 * (score[at] >= SEVERE_BURDEN).mean()
-    low_reason = ("severe and low burden are complementary; the report's 35% severe and 63% low at 24 months add to 98%; "
-                  "the cohort keeps 35% severe")
+    low_reason = (
+        "severe and low burden are complementary; the report's 35% severe and 63% low at 24 months add to 98%; "
+        "the cohort keeps 35% severe"
+    )
     verbal = "verbal approximation in the text; the cohort follows the printed percentage"
     out += [
         Target("s6_4_somatic_severe_baseline_pct", shares[0]),
@@ -2005,14 +2317,38 @@ def _somatic_targets(q) -> list[Target]:
         out.append(Target(f"s6_4_{key}_high_burden_fraction", prevalence[f"symptom_{item}"] / 100, reason=verbal))
     others = max(v for c, v in prevalence.items() if c.removeprefix("symptom_") not in TOP_SYMPTOMS)
     top_min = min(prevalence[f"symptom_{i}"] for i in TOP_SYMPTOMS)
-    out.append(Target("somatic_top_six_items_largest", float(others < top_min), target=1, tolerance=0, description=f"the six published items have the largest baseline shares (next largest {others:.1f}%)"))
+    out.append(
+        Target(
+            "somatic_top_six_items_largest",
+            float(others < top_min),
+            target=1,
+            tolerance=0,
+            description=f"the six published items have the largest baseline shares (next largest {others:.1f}%)",
+        )
+    )
     d = pd.DataFrame({"score": score[complete], "years": q.months[complete] / 12, "pid": q.patient_id[complete]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = smf.mixedlm("score ~ years", d, groups=d["pid"], re_formula="~years").fit()
     coef, p = float(fit.params["years"]), float(fit.pvalues["years"])
-    out.append(Target("s6_4_somatic_burden_lmm_p_value", max(p, 0.0), target=0.0, tolerance=0.001, description=f"LMM of burden score on years: p < 0.001 (coef {coef:.3f}, p {p:.2g})"))
-    out.append(Target("somatic_lmm_time_negative", float(coef < 0), target=1, tolerance=0, description=f"LMM time coefficient negative ({coef:.3f})"))
+    out.append(
+        Target(
+            "s6_4_somatic_burden_lmm_p_value",
+            max(p, 0.0),
+            target=0.0,
+            tolerance=0.001,
+            description=f"LMM of burden score on years: p < 0.001 (coef {coef:.3f}, p {p:.2g})",
+        )
+    )
+    out.append(
+        Target(
+            "somatic_lmm_time_negative",
+            float(coef < 0),
+            target=1,
+            tolerance=0,
+            description=f"LMM time coefficient negative ({coef:.3f})",
+        )
+    )
     return out
 
 
@@ -2061,16 +2397,45 @@ def _qol_targets(q) -> list[Target]:
     fav, params, k = lcga(d)
     other = params[1 - k][0]
     out = [
-        Target("qol_patients_two_index_values", int((counts >= 2).sum()), target=116, tolerance=0, description="Patients with two or more EQ-5D-5L index values (N of the cost-utility chapter)"),
+        Target(
+            "qol_patients_two_index_values",
+            int((counts >= 2).sum()),
+            target=116,
+            tolerance=0,
+            description="Patients with two or more EQ-5D-5L index values (N of the cost-utility chapter)",
+        ),
         Target("s6_4_qol_favorable_group_pct", 100 * fav.mean()),
-        Target("qol_other_class_improves", float(other[1] > 0 and other[0] < params[k][0][0]), target=1, tolerance=0, description=f"the less favourable class starts lower and improves (intercept {other[0]:.2f}, slope {other[1]:.3f})"),
+        Target(
+            "qol_other_class_improves",
+            float(other[1] > 0 and other[0] < params[k][0][0]),
+            target=1,
+            tolerance=0,
+            description="the less favourable class starts lower and improves "
+            f"(intercept {other[0]:.2f}, slope {other[1]:.3f})",
+        ),
     ]
-    full = pd.DataFrame({"index": idx, "anx": q.anxiety_depression.isin(["moderate", "severe"]).where(q.anxiety_depression.notna()),
-                         "chronic": pd.to_numeric(q.chronic_conditions), "social": pd.to_numeric(q.social_support), "meaning": pd.to_numeric(q.meaning_in_life)})
+    full = pd.DataFrame(
+        {
+            "index": idx,
+            "anx": q.anxiety_depression.isin(["moderate", "severe"]).where(q.anxiety_depression.notna()),
+            "chronic": pd.to_numeric(q.chronic_conditions),
+            "social": pd.to_numeric(q.social_support),
+            "meaning": pd.to_numeric(q.meaning_in_life),
+        }
+    )
     for col, sign in (("anx", -1), ("chronic", -1), ("social", 1), ("meaning", 1)):
         pair = full[["index", col]].dropna().astype(float)
         r = float(np.corrcoef(pair["index"], pair[col])[0, 1])
-        out.append(Target(f"qol_correlation_{col}", float(np.sign(r) == sign), target=1, tolerance=0, description=f"EQ-5D-5L index correlates {'negatively' if sign < 0 else 'positively'} with {col} (r = {r:.2f})"))
+        out.append(
+            Target(
+                f"qol_correlation_{col}",
+                float(np.sign(r) == sign),
+                target=1,
+                tolerance=0,
+                description=f"EQ-5D-5L index correlates {'negatively' if sign < 0 else 'positively'} with {col} "
+                f"(r = {r:.2f})",
+            )
+        )
     return out
 
 
@@ -2102,7 +2467,13 @@ def _fast_ordinal_p(sample: pd.DataFrame, item: str):
         return -np.log(P).sum(), S
 
     start = np.concatenate([np.zeros(k), np.linspace(-1, 1, J - 1)])
-    res = minimize(lambda t: parts(t)[0], start, jac=lambda t: -parts(t)[1].sum(axis=0), method="BFGS", options={"gtol": 1e-9, "maxiter": 500})
+    res = minimize(
+        lambda t: parts(t)[0],
+        start,
+        jac=lambda t: -parts(t)[1].sum(axis=0),
+        method="BFGS",
+        options={"gtol": 1e-9, "maxiter": 500},
+    )
     theta = res.x
     eps = 1e-5
     H = np.zeros((len(theta), len(theta)))

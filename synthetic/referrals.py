@@ -54,7 +54,6 @@ referral) and the rules of dates, persons and pauses.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -134,9 +133,13 @@ def _plan() -> dict:
     # the whole number of first-year pause denials whose share rounds to the published percent
     plan["pause_first_year"] = min(range(pauses + 1), key=lambda k: abs(100 * k / pauses - share))
     plan["age"] = {}
-    for group, prefix in (("Oslo", "ste_clinic_oslo"), ("Bergen", "ste_clinic_bergen"),
-                          ("accepted", "ste_incl_included"), ("denied", "ste_incl_not_included"),
-                          ("all", "ste_clinic_all")):
+    for group, prefix in (
+        ("Oslo", "ste_clinic_oslo"),
+        ("Bergen", "ste_clinic_bergen"),
+        ("accepted", "ste_incl_included"),
+        ("denied", "ste_incl_not_included"),
+        ("all", "ste_clinic_all"),
+    ):
         plan["age"][group] = {s: _pub(f"{prefix}_age_{s}") for s in ("mean", "se", "min", "max")}
     return plan
 
@@ -181,7 +184,9 @@ def _pause_windows(first_admission: pd.DataFrame) -> dict[str, tuple[pd.Timestam
 # Generation
 
 
-def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def generate(
+    rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     """The referrals table, calibrated to Appendix 5 and 6.6 and linked to the cohort's patients."""
     plan = _plan()
     patients = tables["patients"].reset_index(drop=True)
@@ -199,18 +204,32 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     # ---- 1. the cohort's accepted referrals ------------------------------------------------------
     accepted_bound = plan["age"]["accepted"]["min"]
     for row in cohort.itertuples():
-        person = {"pid": len(persons), "clinic": row.clinic, "sex": row.sex, "patient_id": row.patient_id,
-                  "age_adm": float(round(row.age_at_admission, 1)), "admission": row.admission_date, "refs": []}
+        person = {
+            "pid": len(persons),
+            "clinic": row.clinic,
+            "sex": row.sex,
+            "patient_id": row.patient_id,
+            "age_adm": float(round(row.age_at_admission, 1)),
+            "admission": row.admission_date,
+            "refs": [],
+        }
         persons.append(person)
         lower = max(accepted_bound, plan["age"][row.clinic]["min"])
         frac = person["age_adm"] - np.floor(person["age_adm"] + 1e-9)
         # keep the age at referral at or above the published minimum when one year less would break it
-        cap_age = int(np.floor(frac * 365.25 + 1e-9)) if np.floor(person["age_adm"] + 1e-9) - 1 < lower else MAX_LAG_DAYS
+        cap_age = (
+            int(np.floor(frac * 365.25 + 1e-9)) if np.floor(person["age_adm"] + 1e-9) - 1 < lower else MAX_LAG_DAYS
+        )
         cap = min(MAX_LAG_DAYS, cap_age, int((row.admission_date - _opening(row.clinic)).days))
         person["lag_cap"] = max(cap, 0)
         lag = int(min(rng.gamma(2.0, 20.0), person["lag_cap"]))
-        slot = {"person": person["pid"], "clinic": row.clinic, "decision": "accepted", "kind": "admission",
-                "date": row.admission_date - pd.Timedelta(days=lag)}
+        slot = {
+            "person": person["pid"],
+            "clinic": row.clinic,
+            "decision": "accepted",
+            "kind": "admission",
+            "date": row.admission_date - pd.Timedelta(days=lag),
+        }
         person["refs"].append(len(refs))
         refs.append(slot)
     # re-admissions: an accepted referral between discharge and re-admission
@@ -224,8 +243,13 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
             low = max(current.admission_date - pd.Timedelta(days=MAX_LAG_DAYS), _opening(person["clinic"]))
             if pd.notna(previous.discharge_date):
                 low = max(low, previous.discharge_date)
-            slot = {"person": person["pid"], "clinic": person["clinic"], "decision": "accepted", "kind": "readmission",
-                    "date": _day(rng, min(low, current.admission_date), current.admission_date)}
+            slot = {
+                "person": person["pid"],
+                "clinic": person["clinic"],
+                "decision": "accepted",
+                "kind": "readmission",
+                "date": _day(rng, min(low, current.admission_date), current.admission_date),
+            }
             person["refs"].append(len(refs))
             refs.append(slot)
 
@@ -245,8 +269,13 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
         if excess <= 0:
             continue
         jan1 = pd.Timestamp(f"{year}-01-01")
-        movable = [r for r in refs if r["kind"] == "admission" and r["date"].year == year
-                   and (persons[r["person"]]["admission"] - jan1).days + 1 <= persons[r["person"]]["lag_cap"]]
+        movable = [
+            r
+            for r in refs
+            if r["kind"] == "admission"
+            and r["date"].year == year
+            and (persons[r["person"]]["admission"] - jan1).days + 1 <= persons[r["person"]]["lag_cap"]
+        ]
         order = rng.permutation(len(movable))
         for i in order[:excess]:
             r = movable[i]
@@ -257,28 +286,45 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
 
     # ---- 2. cohort persons denied before they were accepted --------------------------------------
     reasons_left = {c: dict(plan["reasons"][c]) for c in CLINICS}
-    pause_year_left = {YEARS[0]: plan["pause_first_year"],
-                       YEARS[1]: sum(plan["reasons"][c]["admission_pause"] for c in CLINICS) - plan["pause_first_year"]}
+    pause_year_left = {
+        YEARS[0]: plan["pause_first_year"],
+        YEARS[1]: sum(plan["reasons"][c]["admission_pause"] for c in CLINICS) - plan["pause_first_year"],
+    }
     # Bergen's pause lies in the first year: its pause denials are reserved there
     pause_year_left[YEARS[0]] -= plan["reasons"]["Bergen"]["admission_pause"]
     oslo_pause_left = {YEARS[0]: pause_year_left[YEARS[0]], YEARS[1]: pause_year_left[YEARS[1]]}
 
     def add_ref(person: dict, decision: str, date: pd.Timestamp, kind: str, reason: str | None = None) -> None:
         person["refs"].append(len(refs))
-        refs.append({"person": person["pid"], "clinic": person["clinic"], "decision": decision, "kind": kind,
-                     "date": date, "reason": reason})
+        refs.append(
+            {
+                "person": person["pid"],
+                "clinic": person["clinic"],
+                "decision": decision,
+                "kind": kind,
+                "date": date,
+                "reason": reason,
+            }
+        )
 
     def admission_ref(person: dict) -> dict:
         return next(refs[i] for i in person["refs"] if refs[i]["kind"] == "admission")
 
     # (a) Oslo patients denied during the pause and admitted after it
     w_start, w_end = pause["Oslo"]
-    eligible = [p for p in persons if p["clinic"] == "Oslo" and len(p["refs"]) == 1
-                and admission_ref(p)["date"] > w_end + pd.Timedelta(days=MIN_GAP_DAYS)
-                and admission_ref(p)["date"].year <= YEARS[2]]
+    eligible = [
+        p
+        for p in persons
+        if p["clinic"] == "Oslo"
+        and len(p["refs"]) == 1
+        and admission_ref(p)["date"] > w_end + pd.Timedelta(days=MIN_GAP_DAYS)
+        and admission_ref(p)["date"].year <= YEARS[2]
+    ]
     for i in rng.permutation(len(eligible))[:COHORT_PAUSE_DENIED]:
         person = eligible[i]
-        year = max((y for y in oslo_pause_left if oslo_pause_left[y] > 0), key=lambda y: oslo_pause_left[y], default=None)
+        year = max(
+            (y for y in oslo_pause_left if oslo_pause_left[y] > 0), key=lambda y: oslo_pause_left[y], default=None
+        )
         if year is None or reasons_left["Oslo"]["admission_pause"] <= 0:
             break
         lo, hi = max(w_start, pd.Timestamp(f"{year}-01-01")), min(w_end, pd.Timestamp(f"{year}-12-31"))
@@ -290,8 +336,11 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     def age_at(person: dict, date: pd.Timestamp) -> int:
         return int(np.floor(person["age_adm"] - (person["admission"] - date).days / 365.25 + 1e-9))
 
-    eligible = [p for p in persons if len(p["refs"]) == 1
-                and (admission_ref(p)["date"] - _opening(p["clinic"])).days >= 2 * MIN_GAP_DAYS + 30]
+    eligible = [
+        p
+        for p in persons
+        if len(p["refs"]) == 1 and (admission_ref(p)["date"] - _opening(p["clinic"])).days >= 2 * MIN_GAP_DAYS + 30
+    ]
     order = rng.permutation(len(eligible))
     chosen = 0
     for i in order:
@@ -339,7 +388,9 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     multi = [k for k in sizes if k > 1]
     singles = len(sizes) - len(multi)
     for _ in range(200):
-        clinics_multi = ["Oslo" if rng.random() < other_refs["Oslo"] / sum(other_refs.values()) else "Bergen" for _ in multi]
+        clinics_multi = [
+            "Oslo" if rng.random() < other_refs["Oslo"] / sum(other_refs.values()) else "Bergen" for _ in multi
+        ]
         single_o = other_refs["Oslo"] - sum(k for k, c in zip(multi, clinics_multi) if c == "Oslo")
         single_b = other_refs["Bergen"] - sum(k for k, c in zip(multi, clinics_multi) if c == "Bergen")
         if min(single_o, single_b) >= 2 * MIN_SINGLES + 4 and single_o + single_b == singles:
@@ -363,7 +414,7 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
         single = np.array([len(persons[refs[i]["person"]]["refs"]) == 1 for i in slots])
         order = rng.permutation(np.flatnonzero(single))
         keep_denied = order[:MIN_SINGLES].tolist()
-        keep_accepted = set(order[MIN_SINGLES:2 * MIN_SINGLES].tolist())
+        keep_accepted = set(order[MIN_SINGLES : 2 * MIN_SINGLES].tolist())
         rest = [j for j in range(len(slots)) if j not in keep_accepted and j not in keep_denied]
         weight = np.array([1.0 if single[j] else 3.0 for j in rest])
         more = rng.choice(len(rest), size=n_denied - len(keep_denied), replace=False, p=weight / weight.sum())
@@ -372,7 +423,11 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
             refs[i]["decision"] = "denied" if j in pick else "accepted"
     # the pause denials still to place go to non-cohort denied referrals
     for clinic in CLINICS:
-        slots = [i for i, r in enumerate(refs) if r["kind"] == "other" and r["clinic"] == clinic and r["decision"] == "denied"]
+        slots = [
+            i
+            for i, r in enumerate(refs)
+            if r["kind"] == "other" and r["clinic"] == clinic and r["decision"] == "denied"
+        ]
         n_pause = reasons_left[clinic]["admission_pause"]
         for i in rng.permutation(slots)[:n_pause]:
             refs[int(i)]["reason"] = "admission_pause"
@@ -390,7 +445,10 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
             r["date"] = _day(rng, start, stop)
     fixed_acc = year_count(lambda r: r["date"] is not None and r["decision"] == "accepted")
     fixed_den = year_count(lambda r: r["date"] is not None and r["decision"] == "denied")
-    for decision, fixed, budget in (("accepted", fixed_acc, accepted_budget), ("denied", fixed_den, plan["year_denials"])):
+    for decision, fixed, budget in (
+        ("accepted", fixed_acc, accepted_budget),
+        ("denied", fixed_den, plan["year_denials"]),
+    ):
         years = [y for y in YEARS for _ in range(max(budget[y] - fixed[y], 0))]
         slots = [r for r in refs if r["date"] is None and r["decision"] == decision]
         years = list(rng.permutation(years))
@@ -437,7 +495,10 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
                 for i in p["refs"]:
                     counts[(refs[i]["clinic"], refs[i]["decision"])] += 1
         need = {cell: male_cells[cell] - counts[cell] for cell in cells}
-        avail = {cell: sum(1 for p in single_others if (p["clinic"], refs[p["refs"][0]]["decision"]) == cell) for cell in cells}
+        avail = {
+            cell: sum(1 for p in single_others if (p["clinic"], refs[p["refs"][0]]["decision"]) == cell)
+            for cell in cells
+        }
         if any(need[cell] < 0 or need[cell] > avail[cell] for cell in cells):
             continue
         male_extra = sum(len(p["refs"]) - 1 for p in persons[:first_other] if p["sex"] == "male")
@@ -480,7 +541,7 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
         if len(oat) >= n_sec:
             sec_pool, pri_pool = oat[:n_sec], oat[n_sec:] + rest
         else:
-            sec_pool, pri_pool = oat + rest[: n_sec - len(oat)], rest[n_sec - len(oat):]
+            sec_pool, pri_pool = oat + rest[: n_sec - len(oat)], rest[n_sec - len(oat) :]
         for slots, types, kind in ((secondary, sec_pool, "secondary"), (primary, pri_pool, "primary")):
             types = [types[j] for j in rng.permutation(len(types))]
             for i, referrer in zip(slots, types):
@@ -507,8 +568,7 @@ def _male_cells(plan: dict, persons: list[dict], refs: list[dict]) -> dict[tuple
     o, b = CLINICS
     best = None
     for oa in range(n_cell[(o, "accepted")] + 1):
-        cell = {(o, "accepted"): oa, (b, "accepted"): plan["male_accepted"] - oa,
-                (o, "denied"): plan["male"][o] - oa}
+        cell = {(o, "accepted"): oa, (b, "accepted"): plan["male_accepted"] - oa, (o, "denied"): plan["male"][o] - oa}
         cell[(b, "denied")] = plan["male_denied"] - cell[(o, "denied")]
         ok = all(fixed[k][0] <= v <= n_cell[k] - fixed[k][1] for k, v in cell.items())
         if not ok:
@@ -541,6 +601,7 @@ def _tune_lags(rng: np.random.Generator, plan: dict, persons: list[dict], refs: 
     referrals) while that brings the cohort's accepted mean closer to the published one and its SD
     below the published SD less a margin (so that the other accepted referrals keep an ordinary spread).
     """
+
     def age_at(p: dict, date: pd.Timestamp) -> int:
         return int(np.floor(p["age_adm"] - (p["admission"] - date).days / 365.25 + 1e-9))
 
@@ -569,7 +630,7 @@ def _tune_lags(rng: np.random.Generator, plan: dict, persons: list[dict], refs: 
     current = cost(ages)
     for _ in range(len(entries)):
         best = None
-        for j, (r, options, _) in enumerate(entries):
+        for j, (_r, options, _) in enumerate(entries):
             for age in options:
                 if age == ages[j]:
                     continue
@@ -638,19 +699,27 @@ def _ages(rng: np.random.Generator, plan: dict, persons: list[dict], refs: list[
         pins: dict[int, int] = {}
 
         def pin(clinic: str | None, decision: str | None, age: int) -> None:
-            present = any(ages[i] == age and (clinic is None or refs[i]["clinic"] == clinic)
-                          and (decision is None or refs[i]["decision"] == decision) for i in fixed_ids | set(pins))
+            present = any(
+                ages[i] == age
+                and (clinic is None or refs[i]["clinic"] == clinic)
+                and (decision is None or refs[i]["decision"] == decision)
+                for i in fixed_ids | set(pins)
+            )
             if present:
                 return
             for p in singles:
                 i = p["refs"][0]
                 if i in pins:
                     continue
-                if (clinic is None or refs[i]["clinic"] == clinic) and (decision is None or refs[i]["decision"] == decision) \
-                        and lower[i] <= age <= upper[i]:
+                if (
+                    (clinic is None or refs[i]["clinic"] == clinic)
+                    and (decision is None or refs[i]["decision"] == decision)
+                    and lower[i] <= age <= upper[i]
+                ):
                     pins[i] = age
                     ages[i] = age
                     return
+
         age_all = plan["age"]
         pin("Oslo", "denied", int(age_all["denied"]["min"]))
         pin(None, "accepted", int(age_all["accepted"]["min"]))
@@ -679,8 +748,9 @@ def _ages(rng: np.random.Generator, plan: dict, persons: list[dict], refs: list[
                 for i, off in offsets[p["pid"]]:
                     ages[i] = base + off
         fixed = np.array(sorted(set(range(n_refs)) - set(singles_free)), dtype=np.int64)
-        return _fit_cells(rng, ages, refs, fixed, np.array(singles_free, dtype=np.int64), lower, upper,
-                          target_s, q_lo, q_hi, plan)
+        return _fit_cells(
+            rng, ages, refs, fixed, np.array(singles_free, dtype=np.int64), lower, upper, target_s, q_lo, q_hi, plan
+        )
 
     def score(trial: np.ndarray) -> float:
         s = (member * trial[:, None]).sum(axis=0)
@@ -694,8 +764,11 @@ def _ages(rng: np.random.Generator, plan: dict, persons: list[dict], refs: list[
             low = min(plan["age"][g]["min"], in_cohort.min()) if len(in_cohort) else plan["age"][g]["min"]
             high = max(plan["age"][g]["max"], in_cohort.max()) if len(in_cohort) else plan["age"][g]["max"]
             extremes += abs(values.min() - low) + abs(values.max() - high)
-        return float(1000 * np.abs(s - target_s).sum() + 100 * extremes
-                     + (np.maximum(exact_lo - q, 0) + np.maximum(q - exact_hi, 0)).sum())
+        return float(
+            1000 * np.abs(s - target_s).sum()
+            + 100 * extremes
+            + (np.maximum(exact_lo - q, 0) + np.maximum(q - exact_hi, 0)).sum()
+        )
 
     best = None
     for _ in range(12):
@@ -752,17 +825,24 @@ def _fit_cells(rng, ages, refs, fixed, free, lower, upper, target_s, q_lo, q_hi,
     ok = np.all((n == 0) & (sums == 0) | (n > 0) & (mean >= lo + 1) & (mean <= hi - 1), axis=1)
     base = np.where(n > 0, sums**2 / np.maximum(n, 1), 0.0)
     us = np.linspace(base[:, 0].min(), base[:, 0].max() + n[0] * 400, 400)
-    q = np.stack([np.broadcast_to(us[None, :], (len(xs), len(us))),
-                  goal[0] - us[None, :] + 0 * xs[:, None],
-                  goal[2] - us[None, :] + 0 * xs[:, None],
-                  goal[1] - goal[2] + us[None, :] + 0 * xs[:, None]], axis=2)  # (X, U, 4)
+    q = np.stack(
+        [
+            np.broadcast_to(us[None, :], (len(xs), len(us))),
+            goal[0] - us[None, :] + 0 * xs[:, None],
+            goal[2] - us[None, :] + 0 * xs[:, None],
+            goal[1] - goal[2] + us[None, :] + 0 * xs[:, None],
+        ],
+        axis=2,
+    )  # (X, U, 4)
     spread = q - base[:, None, :]
     var = np.where(n > 0, spread / np.maximum(n, 1), 0.0)
     floor = np.where(n >= 6, 4.0, 1.0)
     shortfall = np.where(n > 0, np.maximum(floor - var, 0.0), 0.0).sum(axis=2)
     sd = np.sqrt(np.maximum(var, floor))
     overall = target_s[4] / len(refs)
-    score = ((np.where(n > 0, sd - 10.0, 0.0)) ** 2).sum(axis=2) + 0.2 * ((np.where(n > 0, mean - overall, 0.0)) ** 2).sum(axis=1)[:, None]
+    score = ((np.where(n > 0, sd - 10.0, 0.0)) ** 2).sum(axis=2) + 0.2 * (
+        (np.where(n > 0, mean - overall, 0.0)) ** 2
+    ).sum(axis=1)[:, None]
     # where no split gives every cell a spread, take the one that misses least (the SEs then fail)
     score = score + 1e6 * shortfall
     score[~ok] = np.inf
@@ -1034,8 +1114,10 @@ def _problems(tables: dict[str, pd.DataFrame], ref: pd.DataFrame) -> list[str]:
     pause = ref[ref.denial_reason == "admission_pause"]
     for clinic, (start, stop) in _pause_windows(cohort).items():
         at = pause[pause.clinic == clinic]
-        problems += [f"{r}: admission-pause denial outside the pause" for r in
-                     at.referral_id[(at.referral_date < start) | (at.referral_date > stop)]]
+        problems += [
+            f"{r}: admission-pause denial outside the pause"
+            for r in at.referral_id[(at.referral_date < start) | (at.referral_date > stop)]
+        ]
     return problems
 
 
@@ -1047,27 +1129,45 @@ def _consistency(tables: dict[str, pd.DataFrame]) -> list[Target]:
     episodes = tables["episodes"]
     first = episodes.groupby("patient_id").admission_date.min()
     accepted = ref[(ref.decision == "accepted") & ref.patient_id.notna()].merge(
-        patients[["patient_id", "clinic", "sex", "age_at_admission"]], on="patient_id", suffixes=("", "_patient"))
+        patients[["patient_id", "clinic", "sex", "age_at_admission"]], on="patient_id", suffixes=("", "_patient")
+    )
     accepted["lag"] = (accepted.patient_id.map(first) - accepted.referral_date).dt.days
     whole = np.floor(accepted.age_at_admission.astype(float).round(1) + 1e-9)
-    good = accepted[(accepted.clinic == accepted.clinic_patient) & (accepted.sex == accepted.sex_patient)
-                    & accepted.lag.between(0, MAX_LAG_DAYS)
-                    & ((accepted.age.astype(float) == whole) | (accepted.age.astype(float) == whole - 1))]
+    good = accepted[
+        (accepted.clinic == accepted.clinic_patient)
+        & (accepted.sex == accepted.sex_patient)
+        & accepted.lag.between(0, MAX_LAG_DAYS)
+        & ((accepted.age.astype(float) == whole) | (accepted.age.astype(float) == whole - 1))
+    ]
     linked = good.patient_id.nunique()
 
     problems = _problems(tables, ref)
     persons = ref.drop_duplicates("person_id")
     return [
-        Target("referrals_cohort_patients_linked", linked, target=float(len(patients)), tolerance=0.0,
-               description="Cohort patients with an accepted referral at their clinic, same sex, age at "
-                           "referral the whole years of age at first admission (or one less), 0-120 days before it"),
-        Target("referrals_inconsistencies", len(problems), target=0.0, tolerance=0.0,
-               description="Referrals breaking a rule: date outside the clinic's open period, a person's "
-                           "referrals to two clinics or with two sexes, ages not matching the dates, an "
-                           "admission-pause denial outside the clinic's pause"),
-        Target("referrals_persons_male_percent", _pct((persons.sex == "male").sum(), len(persons)),
-               target=_pub("s6_6_male_percent", 75.0), tolerance=0.5,
-               description="Percent male among referred persons (6.6 says 'referred patients'; Table E counts referrals)"),
+        Target(
+            "referrals_cohort_patients_linked",
+            linked,
+            target=float(len(patients)),
+            tolerance=0.0,
+            description="Cohort patients with an accepted referral at their clinic, same sex, age at "
+            "referral the whole years of age at first admission (or one less), 0-120 days before it",
+        ),
+        Target(
+            "referrals_inconsistencies",
+            len(problems),
+            target=0.0,
+            tolerance=0.0,
+            description="Referrals breaking a rule: date outside the clinic's open period, a person's "
+            "referrals to two clinics or with two sexes, ages not matching the dates, an "
+            "admission-pause denial outside the clinic's pause",
+        ),
+        Target(
+            "referrals_persons_male_percent",
+            _pct((persons.sex == "male").sum(), len(persons)),
+            target=_pub("s6_6_male_percent", 75.0),
+            tolerance=0.5,
+            description="Percent male among referred persons (6.6 says 'referred patients'; Table E counts referrals)",
+        ),
     ]
 
 
@@ -1108,13 +1208,18 @@ def _cohort_minimum_reason(tables: dict[str, pd.DataFrame], key: str, achieved: 
     ref = tables["referrals"]
     rows = ref[_AGE_GROUPS[prefix](ref) & (ref.age.astype(float) == achieved) & ref.patient_id.notna()]
     patients = tables["patients"].set_index("patient_id")
-    young = [pid for pid in rows.patient_id.unique()
-             if np.floor(float(patients.loc[pid, "age_at_admission"]) + 1e-9) < published(key)]
+    young = [
+        pid
+        for pid in rows.patient_id.unique()
+        if np.floor(float(patients.loc[pid, "age_at_admission"]) + 1e-9) < published(key)
+    ]
     if not young:
         return ""
     pid = young[0]
-    return (f"the cohort's patient {pid} ({patients.loc[pid, 'clinic']}) is "
-            f"{float(patients.loc[pid, 'age_at_admission']):.1f} at first admission, so at most "
-            f"{int(np.floor(float(patients.loc[pid, 'age_at_admission']) + 1e-9))} when referred; Table E's "
-            f"minimum of {published(key):.0f} for this column needs that patient aged at least "
-            f"{published(key):.1f} (or, for Bergen, admitted in Oslo); set by synthetic/core.py")
+    return (
+        f"the cohort's patient {pid} ({patients.loc[pid, 'clinic']}) is "
+        f"{float(patients.loc[pid, 'age_at_admission']):.1f} at first admission, so at most "
+        f"{int(np.floor(float(patients.loc[pid, 'age_at_admission']) + 1e-9))} when referred; Table E's "
+        f"minimum of {published(key):.0f} for this column needs that patient aged at least "
+        f"{published(key):.1f} (or, for Bergen, admitted in Oslo); set by synthetic/core.py"
+    )

@@ -73,7 +73,12 @@ _STB = {"som": "som", "phv": "phv_psy", "tsb": "sud_tsb"}
 _KIND = {"inpatient_days": "inpatient", "day_care": "day_care", "outpatient": "outpatient"}
 #: Ledger stems of the tables' rows.
 _T6I = {"som": "som", "phv": "phv", "tsb": "tsb_sud", "total": "total_specialist"}
-_T6H = {"gp": "primary_care_physician", "physiotherapy": "physiotherapy", "emergency_primary_care": "emergency_room", "total": "total_primary_care"}
+_T6H = {
+    "gp": "primary_care_physician",
+    "physiotherapy": "physiotherapy",
+    "emergency_primary_care": "emergency_room",
+    "total": "total_primary_care",
+}
 _T6J = {"som": "som", "phv": "phv", "tsb": "tsb", "total": "total_specialist"}
 _COMP = {"planned": "planned", "unplanned": "unplanned"}
 
@@ -127,7 +132,16 @@ def quarter_frame(episodes: pd.DataFrame, data_end: pd.Timestamp) -> pd.DataFram
         offset = 3 * (q - 1) if q > 0 else 3 * q
         start = first + pd.DateOffset(months=offset)
         end = first + pd.DateOffset(months=offset + 3) - pd.Timedelta(days=1)
-        parts.append(pd.DataFrame({"patient_id": first.index, "quarter": q, "quarter_start": start.to_numpy(), "quarter_end": end.to_numpy()}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "patient_id": first.index,
+                    "quarter": q,
+                    "quarter_start": start.to_numpy(),
+                    "quarter_end": end.to_numpy(),
+                }
+            )
+        )
     rows = pd.concat(parts, ignore_index=True)
     rows = rows[rows["quarter_end"] <= data_end].sort_values(["patient_id", "quarter"]).reset_index(drop=True)
     frame = rows
@@ -166,7 +180,12 @@ def before_after(per: pd.DataFrame, category: str) -> dict[str, float]:
     """Table 6.J row: mean cost per quarter before and after, change, annualized change (x4)."""
     before = per.loc[per.period == "before", category].mean()
     after = per.loc[per.period == "after", category].mean()
-    return {"before": before, "after": after, "change": after - before, "annualized_change": QUARTERS_PER_YEAR * (after - before)}
+    return {
+        "before": before,
+        "after": after,
+        "change": after - before,
+        "annualized_change": QUARTERS_PER_YEAR * (after - before),
+    }
 
 
 # --- calibration machinery ------------------------------------------------------------------------------
@@ -302,16 +321,18 @@ def _lp_whole(before_fixed: dict[str, float] | None = None) -> tuple[dict[str, f
         add(zero, b, published(f"t6j_{key}_change"))
         add(zero, QUARTERS_PER_YEAR * b, published(f"t6j_{key}_annualized_change"))
     a_ub, b_ub = [], []
-    for (coef, _), l, h in zip(rows, lo, hi):
+    for (coef, _), lower, upper in zip(rows, lo, hi):
         a_ub.append(np.r_[coef, 1.0])
-        b_ub.append(h)
+        b_ub.append(upper)
         a_ub.append(np.r_[-coef, 1.0])
-        b_ub.append(-l)
+        b_ub.append(-lower)
     bounds = [(None, None)] * (2 * n) + [(None, 0.5)]
     if before_fixed is not None:
         for i, a in enumerate(AREAS):
             bounds[i] = (before_fixed[a], before_fixed[a])
-    result = linprog(np.r_[np.zeros(2 * n), -1.0], A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs")
+    result = linprog(
+        np.r_[np.zeros(2 * n), -1.0], A_ub=np.array(a_ub), b_ub=np.array(b_ub), bounds=bounds, method="highs"
+    )
     if not result.success or result.x[-1] <= 0:
         raise RuntimeError("Table 6.J: no whole-cohort values satisfy every printed figure")
     x = result.x
@@ -321,7 +342,9 @@ def _lp_whole(before_fixed: dict[str, float] | None = None) -> tuple[dict[str, f
 # --- generation -------------------------------------------------------------------------------------
 
 
-def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def generate(
+    rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     episodes = tables["episodes"]
     groups = trajectory_groups(episodes)
     frame = quarter_frame(episodes, data_end)
@@ -333,7 +356,11 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     z = frame["patient_id"].map(frailty).to_numpy()
     units = unit_costs()
 
-    cell_rows = {(g, p): np.flatnonzero(((frame.group == g) & (frame.period == p)).to_numpy()) for g in GROUPS for p in ("before", "after")}
+    cell_rows = {
+        (g, p): np.flatnonzero(((frame.group == g) & (frame.period == p)).to_numpy())
+        for g in GROUPS
+        for p in ("before", "after")
+    }
     n_pat = {key: int(frame.iloc[rows]["patient_id"].nunique()) for key, rows in cell_rows.items()}
     n_period = {p: sum(n_pat[(g, p)] for g in GROUPS) for p in ("before", "after")}
 
@@ -361,13 +388,18 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     for a in AREAS:
         shares = np.array(COST_SHARES[a])
         profile = np.array(BEFORE_PROFILE[a])
-        scale = before_aim[a] * n_period["before"] / sum(profile[i] * n_pat[(g, "before")] for i, g in enumerate(GROUPS))
+        scale = (
+            before_aim[a] * n_period["before"] / sum(profile[i] * n_pat[(g, "before")] for i, g in enumerate(GROUPS))
+        )
         aims = {(g, "before"): profile[i] * scale for i, g in enumerate(GROUPS)}
         offsets = {c: quarterly(f"t6i_cont_vs_{_COMP[c]}_{_T6I[a]}") for c in ("planned", "unplanned")}
         # provisional after aims for the draw: continued after from the whole-cohort change
         a_whole = before_aim[a] + change_aim[a]
         b = {g: aims[(g, "before")] for g in GROUPS}
-        a_c = (n_period["after"] * a_whole - sum(n_pat[(c, "after")] * (b[c] - b["continued"] + offsets[c]) for c in offsets)) / n_period["after"]
+        a_c = (
+            n_period["after"] * a_whole
+            - sum(n_pat[(c, "after")] * (b[c] - b["continued"] + offsets[c]) for c in offsets)
+        ) / n_period["after"]
         aims[("continued", "after")] = a_c
         for c in offsets:
             aims[(c, "after")] = a_c + b[c] - b["continued"] + offsets[c]
@@ -381,7 +413,9 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
             done += block.total(rows)
         achieved_before[a] = {g: block.total(cell_rows[(g, "before")]) / n_pat[(g, "before")] for g in GROUPS}
         blocks[a] = (block, aims, offsets, shares)
-    whole_before = {a: sum(achieved_before[a][g] * n_pat[(g, "before")] for g in GROUPS) / n_period["before"] for a in AREAS}
+    whole_before = {
+        a: sum(achieved_before[a][g] * n_pat[(g, "before")] for g in GROUPS) / n_period["before"] for a in AREAS
+    }
     _, change_aim = _lp_whole(whole_before)
     for a in AREAS:
         block, aims, offsets, shares = blocks[a]
@@ -412,27 +446,50 @@ def generate(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end
     return {"health_service_use": out[schema.HEALTH_SERVICE_USE.columns]}
 
 
-def _solve_after(rng, block, cell_rows, n_pat, b, offsets, shares, a_whole=None, n_after=None, a_continued=None) -> None:
+def _solve_after(
+    rng, block, cell_rows, n_pat, b, offsets, shares, a_whole=None, n_after=None, a_continued=None
+) -> None:
     """Adjust the after cells: unplanned first, then continued (from the unplanned offset), then planned.
 
     Specialist care (``a_whole``): the three after means satisfy the whole-cohort after mean and both
     offsets. Primary care (``a_continued``): the continued after mean is set, the others follow (the
     unplanned cell is adjusted once more to the continued mean achieved).
     """
+
     def mean(g):
         return block.total(cell_rows[(g, "after")]) / n_pat[(g, "after")]
 
     if a_whole is not None:
-        a_c = (n_after * a_whole - sum(n_pat[(c, "after")] * (b[c] - b["continued"] + offsets[c]) for c in offsets)) / n_after
+        a_c = (
+            n_after * a_whole - sum(n_pat[(c, "after")] * (b[c] - b["continued"] + offsets[c]) for c in offsets)
+        ) / n_after
     else:
         a_c = a_continued
-    _adjust(rng, block, cell_rows[("unplanned", "after")], (a_c + b["unplanned"] - b["continued"] + offsets["unplanned"]) * n_pat[("unplanned", "after")], shares)
+    _adjust(
+        rng,
+        block,
+        cell_rows[("unplanned", "after")],
+        (a_c + b["unplanned"] - b["continued"] + offsets["unplanned"]) * n_pat[("unplanned", "after")],
+        shares,
+    )
     a_c = mean("unplanned") - b["unplanned"] + b["continued"] - offsets["unplanned"]
     _adjust(rng, block, cell_rows[("continued", "after")], a_c * n_pat[("continued", "after")], shares)
     a_c = mean("continued")
     if a_whole is None:  # primary care: the continued mean may miss its aim by a few NOK; the unplanned cell follows it
-        _adjust(rng, block, cell_rows[("unplanned", "after")], (a_c + b["unplanned"] - b["continued"] + offsets["unplanned"]) * n_pat[("unplanned", "after")], shares)
-    _adjust(rng, block, cell_rows[("planned", "after")], (a_c + b["planned"] - b["continued"] + offsets["planned"]) * n_pat[("planned", "after")], shares)
+        _adjust(
+            rng,
+            block,
+            cell_rows[("unplanned", "after")],
+            (a_c + b["unplanned"] - b["continued"] + offsets["unplanned"]) * n_pat[("unplanned", "after")],
+            shares,
+        )
+    _adjust(
+        rng,
+        block,
+        cell_rows[("planned", "after")],
+        (a_c + b["planned"] - b["continued"] + offsets["planned"]) * n_pat[("planned", "after")],
+        shares,
+    )
 
 
 # --- calibration targets ----------------------------------------------------------------------------
@@ -461,12 +518,30 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     # structure: every patient has the four quarters before; after-quarters end by the data end
     first = episodes.groupby("patient_id")["admission_date"].min()
     before = use[use.quarter < 0].groupby("patient_id").size().reindex(first.index, fill_value=0)
-    out.append(Target("registry_patients_with_four_quarters_before", float((before == 4).sum()), target=float(len(first)), tolerance=0,
-                      description="patients with all four quarters before the first admission"))
+    out.append(
+        Target(
+            "registry_patients_with_four_quarters_before",
+            float((before == 4).sum()),
+            target=float(len(first)),
+            tolerance=0,
+            description="patients with all four quarters before the first admission",
+        )
+    )
     sizes = groups.value_counts()
-    for g, stem in (("continued", "continued"), ("planned", "planned_termination"), ("unplanned", "unplanned_termination")):
-        out.append(Target(f"registry_group_{g}", float(sizes.get(g, 0)), target=published(f"t6f_{stem}_n"), tolerance=0,
-                          description=f"patients in the {g} group of Tables 6.H/6.I (Table 6.F's N of the QALY sample as target)",
-                          reason="Tables 6.H/6.I are computed in the whole cohort (the report does not say which patients enter "
-                                 "them); the 116 patients of the QALY sample are a subset with two or more EQ-5D-5L answers"))
+    for g, stem in (
+        ("continued", "continued"),
+        ("planned", "planned_termination"),
+        ("unplanned", "unplanned_termination"),
+    ):
+        out.append(
+            Target(
+                f"registry_group_{g}",
+                float(sizes.get(g, 0)),
+                target=published(f"t6f_{stem}_n"),
+                tolerance=0,
+                description=f"patients in the {g} group of Tables 6.H/6.I (Table 6.F's N of the QALY sample as target)",
+                reason="Tables 6.H/6.I are computed in the whole cohort (the report does not say which patients enter "
+                "them); the 116 patients of the QALY sample are a subset with two or more EQ-5D-5L answers",
+            )
+        )
     return out

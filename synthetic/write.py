@@ -53,7 +53,9 @@ def calibration_csv_text(calibration: pd.DataFrame) -> str:
     return out.to_csv(index=False, lineterminator="\n")
 
 
-def write_cohort(tables: dict[str, pd.DataFrame], folder: Path, metadata: dict, calibration: pd.DataFrame | None = None) -> None:
+def write_cohort(
+    tables: dict[str, pd.DataFrame], folder: Path, metadata: dict, calibration: pd.DataFrame | None = None
+) -> None:
     """Write every table of :data:`analysis.schema.TABLES`, ``cohort.json`` and (when given) the
     calibration report ``calibration.csv`` into ``folder``, atomically."""
     folder = Path(folder)

@@ -55,9 +55,18 @@ def test_accounts_are_loaded_typed_and_restricted_to_clinic_and_years(tmp_path):
     [
         (ACCOUNTS.replace("Bergen,2025", "Bergen,2022"), ["clinic_accounts.csv", "unique"]),
         (ACCOUNTS.replace("17000000", "-5"), ["clinic_accounts.csv", "total_cost_nok", "line 4", "at least 0"]),
-        (ACCOUNTS.replace("17000000", "10000000000"), ["clinic_accounts.csv", "total_cost_nok", "line 4", "at most 9999999999"]),
-        (ACCOUNTS.replace("Oslo,2022", "Tromsø,2022"), ["clinic_accounts.csv", "clinic", "line 2", "one of Oslo, Bergen"]),
-        (ACCOUNTS.replace("Bergen,2025", "Bergen,2026"), ["clinic_accounts.csv", "year", "line 5", "after the year of the data end"]),
+        (
+            ACCOUNTS.replace("17000000", "10000000000"),
+            ["clinic_accounts.csv", "total_cost_nok", "line 4", "at most 9999999999"],
+        ),
+        (
+            ACCOUNTS.replace("Oslo,2022", "Tromsø,2022"),
+            ["clinic_accounts.csv", "clinic", "line 2", "one of Oslo, Bergen"],
+        ),
+        (
+            ACCOUNTS.replace("Bergen,2025", "Bergen,2026"),
+            ["clinic_accounts.csv", "year", "line 5", "after the year of the data end"],
+        ),
         (ACCOUNTS.replace("Oslo,2022", "Oslo,2021"), ["clinic_accounts.csv", "year", "line 2", "at least 2022"]),
         ("clinic,year\nOslo,2022\n", ["clinic_accounts.csv", "missing column", "total_cost_nok"]),
     ],

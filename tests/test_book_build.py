@@ -6,10 +6,9 @@ import csv
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from bs4 import BeautifulSoup
-
-import pytest
 
 pytestmark = pytest.mark.slow
 

@@ -29,11 +29,13 @@ from analysis.data import published_table
 
 def utility_rows() -> pd.DataFrame:
     # P1: uneven intervals 0, 0.25, 1.0 years; P2: two points; P3: a single measurement; P4: an empty utility
-    return pd.DataFrame({
-        "patient_id": ["P1", "P1", "P1", "P2", "P2", "P3", "P4", "P4", "P4"],
-        "years": [0.0, 0.25, 1.0, 0.0, 0.5, 0.0, 0.0, 0.5, 1.0],
-        "utility": [0.4, 0.6, 0.8, 0.5, 0.5, 0.7, 0.2, None, 0.6],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1", "P2", "P2", "P3", "P4", "P4", "P4"],
+            "years": [0.0, 0.25, 1.0, 0.0, 0.5, 0.0, 0.0, 0.5, 1.0],
+            "utility": [0.4, 0.6, 0.8, 0.5, 0.5, 0.7, 0.2, None, 0.6],
+        }
+    )
 
 
 def test_trapezoid_with_uneven_intervals_by_hand():
@@ -72,11 +74,13 @@ def test_truncation_never_extrapolates():
 
 
 def test_dates_are_converted_to_years_and_repeated_times_averaged():
-    rows = pd.DataFrame({
-        "patient_id": ["P1"] * 4,
-        "date": pd.to_datetime(["2023-01-01", "2023-01-01", "2023-07-02", "2024-01-01"]),
-        "utility": [0.3, 0.5, 0.6, 0.8],
-    })
+    rows = pd.DataFrame(
+        {
+            "patient_id": ["P1"] * 4,
+            "date": pd.to_datetime(["2023-01-01", "2023-01-01", "2023-07-02", "2024-01-01"]),
+            "utility": [0.3, 0.5, 0.6, 0.8],
+        }
+    )
     out = cea.qalys_auc(rows, "patient_id", "date", "utility").iloc[0]
     first, second = 182 / 365.25, 183 / 365.25
     assert out["n_measurements"] == 3
@@ -106,13 +110,17 @@ def test_gross_cost_per_patient_year_is_the_reports_986000_with_365_days():
 
 
 def test_program_cost_per_patient_by_hand():
-    days = pd.DataFrame({
-        "patient_id": ["P1", "P1", "P2"],
-        "clinic": ["Oslo", "Oslo", "Bergen"],
-        "year": [2022, 2023, 2023],
-        "days": [100, 200, 10],
-    })
-    prices = pd.DataFrame({"clinic": ["Oslo", "Oslo", "Bergen"], "year": [2022, 2023, 2023], "cost_per_day": [10.0, 20.0, 7.5]})
+    days = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P2"],
+            "clinic": ["Oslo", "Oslo", "Bergen"],
+            "year": [2022, 2023, 2023],
+            "days": [100, 200, 10],
+        }
+    )
+    prices = pd.DataFrame(
+        {"clinic": ["Oslo", "Oslo", "Bergen"], "year": [2022, 2023, 2023], "cost_per_day": [10.0, 20.0, 7.5]}
+    )
     out = cea.program_cost_per_patient(days, prices).set_index("patient_id")
     assert out.at["P1", "days"] == 300 and out.at["P1", "cost"] == pytest.approx(100 * 10 + 200 * 20)
     assert out.at["P2", "cost"] == pytest.approx(75.0)
@@ -121,13 +129,17 @@ def test_program_cost_per_patient_by_hand():
 
 
 def test_treatment_days_split_by_calendar_year():
-    episodes = pd.DataFrame({
-        "patient_id": ["P1", "P1", "P2"],
-        "clinic": ["Oslo", "Oslo", "Bergen"],
-        "admission_date": ["2022-12-30", "2023-06-01", "2024-01-01"],
-        "discharge_date": ["2023-01-02", "2023-06-10", None],
-    })
-    out = cea.treatment_days_by_year(episodes, "patient_id", "admission_date", "discharge_date", keys=["clinic"], data_end="2025-01-01")
+    episodes = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P2"],
+            "clinic": ["Oslo", "Oslo", "Bergen"],
+            "admission_date": ["2022-12-30", "2023-06-01", "2024-01-01"],
+            "discharge_date": ["2023-01-02", "2023-06-10", None],
+        }
+    )
+    out = cea.treatment_days_by_year(
+        episodes, "patient_id", "admission_date", "discharge_date", keys=["clinic"], data_end="2025-01-01"
+    )
     got = {(r.patient_id, r.year): r.days for r in out.itertuples()}
     # P1: 30-31 Dec 2022 (2 days); 1-2 Jan 2023 (2) + 1-10 June 2023 (10); P2: all of leap year 2024, then 1 Jan 2025
     assert got == {("P1", 2022): 2, ("P1", 2023): 12, ("P2", 2024): 366, ("P2", 2025): 1}
@@ -146,7 +158,14 @@ def test_icers_dampack_documented_example():
     frame = strategies(["E", "D", "C", "B", "A", "UC"], [55000, 35000, 25000, 10000, 12000, 5000], [5, 4, 3, 2, 1.5, 1])
     out = cea.icers(frame, "name", "cost", "qalys")
     assert out["strategy"].tolist() == ["UC", "B", "D", "E", "C", "A"]
-    assert out["status"].tolist() == ["reference", "non-dominated", "non-dominated", "non-dominated", "extendedly dominated", "dominated"]
+    assert out["status"].tolist() == [
+        "reference",
+        "non-dominated",
+        "non-dominated",
+        "non-dominated",
+        "extendedly dominated",
+        "dominated",
+    ]
     assert out["icer"].iloc[1:4].tolist() == [5000, 12500, 20000]
     assert out["inc_cost"].iloc[1:4].tolist() == [5000, 25000, 20000]
     assert out["inc_effect"].iloc[1:4].tolist() == [1, 2, 1]
@@ -154,16 +173,24 @@ def test_icers_dampack_documented_example():
 
 
 def test_icers_dampack_reference_example_with_tied_effects():
-    frame = strategies(["No Treat", "Treat all", "Test & treat"], [163771.0, 164848.7, 163765.1], [6.48273, 6.52861, 6.52861])
+    frame = strategies(
+        ["No Treat", "Treat all", "Test & treat"], [163771.0, 164848.7, 163765.1], [6.48273, 6.52861, 6.52861]
+    )
     out = cea.icers(frame, "name", "cost", "qalys")
     assert out["strategy"].tolist()[0] == "Test & treat"
-    assert out.set_index("strategy")["status"].to_dict() == {"Test & treat": "reference", "No Treat": "dominated", "Treat all": "dominated"}
+    assert out.set_index("strategy")["status"].to_dict() == {
+        "Test & treat": "reference",
+        "No Treat": "dominated",
+        "Treat all": "dominated",
+    }
 
 
 def test_icers_three_strategies_extended_dominance_by_hand():
     # A: 0 NOK, 0 QALY; B: 10,000 NOK, 0.1 QALY (ICER vs A 100,000); C: 30,000 NOK, 0.4 QALY (ICER vs B 66,667).
     # B's ICER exceeds C's, so B is extendedly dominated; C against A: 30,000 / 0.4 = 75,000.
-    out = cea.icers(strategies(["A", "B", "C"], [0, 10_000, 30_000], [0.0, 0.1, 0.4]), "name", "cost", "qalys").set_index("strategy")
+    out = cea.icers(
+        strategies(["A", "B", "C"], [0, 10_000, 30_000], [0.0, 0.1, 0.4]), "name", "cost", "qalys"
+    ).set_index("strategy")
     assert out.at["A", "status"] == "reference"
     assert out.at["B", "status"] == "extendedly dominated"
     assert out.at["C", "status"] == "non-dominated"
@@ -173,8 +200,15 @@ def test_icers_three_strategies_extended_dominance_by_hand():
 
 def test_extended_dominance_is_repeated_until_none_is_left():
     # ICERs in cost order: B 10, C 11, D 8 -> C goes; then D against B is 19 / 2 = 9.5 < 10 -> B goes too.
-    out = cea.icers(strategies(list("ABCD"), [0, 10, 21, 29], [0, 1, 2, 3]), "name", "cost", "qalys").set_index("strategy")
-    assert out["status"].to_dict() == {"A": "reference", "D": "non-dominated", "B": "extendedly dominated", "C": "extendedly dominated"}
+    out = cea.icers(strategies(list("ABCD"), [0, 10, 21, 29], [0, 1, 2, 3]), "name", "cost", "qalys").set_index(
+        "strategy"
+    )
+    assert out["status"].to_dict() == {
+        "A": "reference",
+        "D": "non-dominated",
+        "B": "extendedly dominated",
+        "C": "extendedly dominated",
+    }
     assert out.at["D", "icer"] == pytest.approx(29 / 3)
 
 
@@ -189,12 +223,16 @@ def test_icers_ties_single_strategy_and_all_dominated():
     single = cea.icers(strategies(["only"], [5.0], [1.0]), "name", "cost", "qalys")
     assert single["status"].tolist() == ["reference"] and single[["inc_cost", "inc_effect", "icer"]].isna().all().all()
     # the cheapest strategy is also the most effective: every other one is dominated
-    out = cea.icers(strategies(["X", "Y", "Z"], [100, 200, 300], [2.0, 1.0, 2.0]), "name", "cost", "qalys").set_index("strategy")
+    out = cea.icers(strategies(["X", "Y", "Z"], [100, 200, 300], [2.0, 1.0, 2.0]), "name", "cost", "qalys").set_index(
+        "strategy"
+    )
     assert out["status"].to_dict() == {"X": "reference", "Y": "dominated", "Z": "dominated"}
     # equal cost: the less effective is dominated; identical strategies: the one listed first is kept
     same_cost = cea.icers(strategies(["P", "Q"], [100, 100], [1.0, 2.0]), "name", "cost", "qalys").set_index("strategy")
     assert same_cost["status"].to_dict() == {"Q": "reference", "P": "dominated"}
-    twins = cea.icers(strategies(["first", "second"], [100, 100], [1.0, 1.0]), "name", "cost", "qalys").set_index("strategy")
+    twins = cea.icers(strategies(["first", "second"], [100, 100], [1.0, 1.0]), "name", "cost", "qalys").set_index(
+        "strategy"
+    )
     assert twins["status"].to_dict() == {"first": "reference", "second": "dominated"}
     with pytest.raises(ValueError, match="unique"):
         cea.icers(strategies(["P", "P"], [1, 2], [1, 2]), "name", "cost", "qalys")
@@ -278,7 +316,9 @@ def test_icer_rule_by_hand(delta_cost, delta_effect, status, ratio):
         assert result["icer"] == pytest.approx(ratio) and cea.icer(delta_cost, delta_effect) == pytest.approx(ratio)
 
 
-@pytest.mark.parametrize("delta_cost, delta_effect", [(100_000, 0.125), (-50_000, 0.2), (50_000, -0.2), (-50_000, -0.2), (30, 3.0)])
+@pytest.mark.parametrize(
+    "delta_cost, delta_effect", [(100_000, 0.125), (-50_000, 0.2), (50_000, -0.2), (-50_000, -0.2), (30, 3.0)]
+)
 def test_icer_rule_is_the_intervention_s_icer_on_a_two_strategy_frontier(delta_cost, delta_effect):
     # dampack: an intervention gets an ICER only as the dearer non-dominated strategy, against the reference
     frame = strategies(["comparator", "intervention"], [1_000_000, 1_000_000 + delta_cost], [1.0, 1.0 + delta_effect])
@@ -291,26 +331,44 @@ def test_icer_rule_is_the_intervention_s_icer_on_a_two_strategy_frontier(delta_c
     if label == "dominated":
         assert frontier.at["intervention", "status"] == "dominated"
     if label == "dominant":
-        assert frontier.at["intervention", "status"] == "reference" and frontier.at["comparator", "status"] == "dominated"
+        assert (
+            frontier.at["intervention", "status"] == "reference" and frontier.at["comparator", "status"] == "dominated"
+        )
 
 
 def test_compare_and_the_cost_utility_tables_apply_the_same_rule():
     from analysis import cost_utility as cu
 
-    means = pd.DataFrame({"group": ["continued", "planned", "unplanned"], "cost": [500_000.0, 600_000.0, 450_000.0],
-                          "qalys": [0.600, 0.700, 0.5998]})
+    means = pd.DataFrame(
+        {
+            "group": ["continued", "planned", "unplanned"],
+            "cost": [500_000.0, 600_000.0, 450_000.0],
+            "qalys": [0.600, 0.700, 0.5998],
+        }
+    )
     out = cea.compare(means, "group", "cost", "qalys", "continued").set_index("comparator")
     # dearer planned group with more QALYs: south-west for continued, no ICER; a 0.0002 QALY gap: no ICER
     assert out.at["planned", "status"] == "less costly, less effective" and math.isnan(out.at["planned", "icer"])
     assert out.at["unplanned", "status"] == "more costly, more effective" and math.isnan(out.at["unplanned", "icer"])
-    table = pd.DataFrame({"group": ["continued", "discontinued"], "cost_mean": [300_000.0, 100_000.0], "qaly_mean": [1.5, 1.25]})
-    assert cu.accumulated_icer(table) == {"delta_cost": 200_000.0, "delta_qaly": 0.25, "icer": 800_000.0,
-                                          "status": "more costly, more effective"}
+    table = pd.DataFrame(
+        {"group": ["continued", "discontinued"], "cost_mean": [300_000.0, 100_000.0], "qaly_mean": [1.5, 1.25]}
+    )
+    assert cu.accumulated_icer(table) == {
+        "delta_cost": 200_000.0,
+        "delta_qaly": 0.25,
+        "icer": 800_000.0,
+        "status": "more costly, more effective",
+    }
 
 
 def test_compare_group_means_like_table_6g():
-    means = pd.DataFrame({"group": ["continued", "planned", "unplanned"], "cost": [500_000.0, 533_749.0, 396_656.0],
-                          "qalys": [0.600, 0.531, 0.478]})
+    means = pd.DataFrame(
+        {
+            "group": ["continued", "planned", "unplanned"],
+            "cost": [500_000.0, 533_749.0, 396_656.0],
+            "qalys": [0.600, 0.531, 0.478],
+        }
+    )
     out = cea.compare(means, "group", "cost", "qalys", "continued").set_index("comparator")
     assert out.at["planned", "delta_cost"] == pytest.approx(-33_749) and out.at["planned", "status"] == "dominant"
     assert out.at["unplanned", "delta_cost"] == pytest.approx(103_344)
@@ -327,8 +385,10 @@ def test_net_monetary_benefit_sign():
     assert cea.net_monetary_benefit(103_344, 0.122, 900_000) > 0
     assert cea.net_monetary_benefit(-33_749, 0.069, 0) > 0  # a dominant option gains at any WTP
     grid = np.array([0.0, 100.0])
-    assert np.allclose(cea.net_monetary_benefit(np.array([10.0, -5.0]), np.array([1.0, 0.5]), grid[:, None]),
-                       [[-10.0, 5.0], [90.0, 55.0]])
+    assert np.allclose(
+        cea.net_monetary_benefit(np.array([10.0, -5.0]), np.array([1.0, 0.5]), grid[:, None]),
+        [[-10.0, 5.0], [90.0, 55.0]],
+    )
 
 
 def test_nmb_curve_crosses_zero_at_the_icer():
@@ -341,12 +401,14 @@ def test_nmb_curve_crosses_zero_at_the_icer():
 
 def did_rows() -> pd.DataFrame:
     # treated: 12 and 8 before (mean 10), 5 and 3 after (mean 4); comparison: 9 and 11 before (10), 8 and 8 after (8)
-    return pd.DataFrame({
-        "patient": ["T1", "T2", "T1", "T2", "C1", "C2", "C1", "C2"],
-        "continued": [True, True, True, True, False, False, False, False],
-        "period": ["before", "before", "after", "after"] * 2,
-        "cost": [12.0, 8.0, 5.0, 3.0, 9.0, 11.0, 8.0, 8.0],
-    })
+    return pd.DataFrame(
+        {
+            "patient": ["T1", "T2", "T1", "T2", "C1", "C2", "C1", "C2"],
+            "continued": [True, True, True, True, False, False, False, False],
+            "period": ["before", "before", "after", "after"] * 2,
+            "cost": [12.0, 8.0, 5.0, 3.0, 9.0, 11.0, 8.0, 8.0],
+        }
+    )
 
 
 def test_did_on_a_two_by_two():
@@ -367,15 +429,25 @@ def test_did_needs_named_levels_when_ambiguous():
 
 def test_bootstrap_did_is_seeded_and_brackets_the_estimate():
     frame = did_rows()
-    a = cea.bootstrap_did(frame, "continued", "period", "cost", unit="patient", after="after", n_replicates=2000, seed=3)
-    b = cea.bootstrap_did(frame, "continued", "period", "cost", unit="patient", after="after", n_replicates=2000, seed=3)
+    a = cea.bootstrap_did(
+        frame, "continued", "period", "cost", unit="patient", after="after", n_replicates=2000, seed=3
+    )
+    b = cea.bootstrap_did(
+        frame, "continued", "period", "cost", unit="patient", after="after", n_replicates=2000, seed=3
+    )
     pd.testing.assert_frame_equal(a, b)
     row = a.iloc[0]
     assert row["estimate"] == pytest.approx(-4.0)
     assert row["ci_lower"] <= -4.0 <= row["ci_upper"]
     # with every patient changing by the same amount within a group there is nothing to resample
-    flat = pd.DataFrame({"patient": ["T1", "T2", "T1", "T2", "C1", "C2", "C1", "C2"], "g": [1, 1, 1, 1, 0, 0, 0, 0],
-                         "p": [0, 0, 1, 1, 0, 0, 1, 1], "y": [10.0, 20.0, 4.0, 14.0, 10.0, 20.0, 8.0, 18.0]})
+    flat = pd.DataFrame(
+        {
+            "patient": ["T1", "T2", "T1", "T2", "C1", "C2", "C1", "C2"],
+            "g": [1, 1, 1, 1, 0, 0, 0, 0],
+            "p": [0, 0, 1, 1, 0, 0, 1, 1],
+            "y": [10.0, 20.0, 4.0, 14.0, 10.0, 20.0, 8.0, 18.0],
+        }
+    )
     out = cea.bootstrap_did(flat, "g", "p", "y", unit="patient", n_replicates=500, seed=1).iloc[0]
     assert out["estimate"] == pytest.approx(-4.0)
     # a resample may hold T1 twice: its before and after means still change by exactly -6 and -2
@@ -391,7 +463,11 @@ def patients(seed: int = 11) -> pd.DataFrame:
     rows = []
     for group, n in sizes.items():
         base = {"continued": (1_000_000, 0.60), "planned": (950_000, 0.52), "unplanned": (900_000, 0.47)}[group]
-        rows.append(pd.DataFrame({"group": group, "cost": rng.normal(base[0], 200_000, n), "qalys": rng.normal(base[1], 0.2, n)}))
+        rows.append(
+            pd.DataFrame(
+                {"group": group, "cost": rng.normal(base[0], 200_000, n), "qalys": rng.normal(base[1], 0.2, n)}
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -405,18 +481,30 @@ def test_bootstrap_is_reproducible_and_centred():
     assert len(a) == 5000 and a["replicate"].tolist() == list(range(5000))
     means = frame.groupby("group")[["cost", "qalys"]].mean()
     observed = means.loc["continued"] - means.loc["unplanned"]
-    se_cost = frame.groupby("group")["cost"].std().pow(2).div(frame.groupby("group").size()).loc[["continued", "unplanned"]].sum() ** 0.5
+    se_cost = (
+        frame.groupby("group")["cost"]
+        .std()
+        .pow(2)
+        .div(frame.groupby("group").size())
+        .loc[["continued", "unplanned"]]
+        .sum()
+        ** 0.5
+    )
     assert abs(a["delta_cost"].mean() - observed["cost"]) < 0.1 * se_cost
     assert a["delta_cost"].std() == pytest.approx(se_cost, rel=0.1)
 
 
 def test_bootstrap_of_constant_groups_is_constant():
-    frame = pd.DataFrame({"group": ["a"] * 3 + ["b"] * 2, "cost": [5.0] * 3 + [2.0] * 2, "qalys": [0.5] * 3 + [0.25] * 2})
+    frame = pd.DataFrame(
+        {"group": ["a"] * 3 + ["b"] * 2, "cost": [5.0] * 3 + [2.0] * 2, "qalys": [0.5] * 3 + [0.25] * 2}
+    )
     deltas = unc.bootstrap_deltas(frame, "group", "cost", "qalys", "a", "b", n_replicates=100, seed=1)
     assert np.allclose(deltas["delta_cost"], 3.0) and np.allclose(deltas["delta_effect"], 0.25)
     summary = unc.bootstrap_summary(deltas).set_index("statistic")
     assert summary.at["icer", "mean"] == pytest.approx(12.0)
-    assert summary.at["icer", "ci_lower"] == pytest.approx(12.0) and summary.at["icer", "ci_upper"] == pytest.approx(12.0)
+    assert summary.at["icer", "ci_lower"] == pytest.approx(12.0) and summary.at["icer", "ci_upper"] == pytest.approx(
+        12.0
+    )
 
 
 def test_icer_interval_is_withheld_when_replicates_cross_zero_effect():
@@ -427,7 +515,9 @@ def test_icer_interval_is_withheld_when_replicates_cross_zero_effect():
 
 def known_deltas() -> pd.DataFrame:
     # four replicates, one in each quadrant
-    return pd.DataFrame({"replicate": [0, 1, 2, 3], "delta_cost": [100.0, -50.0, 200.0, -10.0], "delta_effect": [1.0, 0.5, -1.0, -0.2]})
+    return pd.DataFrame(
+        {"replicate": [0, 1, 2, 3], "delta_cost": [100.0, -50.0, 200.0, -10.0], "delta_effect": [1.0, 0.5, -1.0, -0.2]}
+    )
 
 
 def test_ce_plane_quadrants_and_shares():
@@ -467,11 +557,18 @@ def test_evpi_on_a_small_known_distribution():
     out = unc.evpi(deltas, [0.0, 300.0]).set_index("wtp")["evpi"]
     # WTP 0: INMB -100 in both states, the comparator always wins: nothing to learn
     assert out[0.0] == pytest.approx(0.0)
-    # WTP 300: INMB +200 or -400; choosing on the mean (-100) keeps the comparator, perfect information gains 200 half the time
+    # WTP 300: INMB +200 or -400; choosing on the mean (-100) keeps the comparator, perfect information gains
+    # 200 half the time
     assert out[300.0] == pytest.approx(100.0)
     # the same from per-strategy net benefits: mean of max minus max of mean, and dampack's min expected loss
-    long = pd.DataFrame({"replicate": [0, 1, 0, 1], "group": ["new", "new", "old", "old"],
-                         "cost": [100.0, 100.0, 0.0, 0.0], "effect": [1.0, -1.0, 0.0, 0.0]})
+    long = pd.DataFrame(
+        {
+            "replicate": [0, 1, 0, 1],
+            "group": ["new", "new", "old", "old"],
+            "cost": [100.0, 100.0, 0.0, 0.0],
+            "effect": [1.0, -1.0, 0.0, 0.0],
+        }
+    )
     assert unc.evpi_strategies(long, [300.0])["evpi"].iloc[0] == pytest.approx(100.0)
     nmb = np.array([[200.0, 0.0], [-400.0, 0.0]])
     expected_loss = (nmb.max(axis=1, keepdims=True) - nmb).mean(axis=0)
@@ -479,7 +576,9 @@ def test_evpi_on_a_small_known_distribution():
 
 
 def test_evpi_is_zero_when_one_strategy_always_wins():
-    dominant = pd.DataFrame({"replicate": range(50), "delta_cost": np.linspace(-1000, -10, 50), "delta_effect": np.linspace(0.01, 0.5, 50)})
+    dominant = pd.DataFrame(
+        {"replicate": range(50), "delta_cost": np.linspace(-1000, -10, 50), "delta_effect": np.linspace(0.01, 0.5, 50)}
+    )
     assert np.allclose(unc.evpi(dominant)["evpi"], 0.0)
     boot = unc.bootstrap_means(patients(), "group", "cost", "qalys", n_replicates=500, seed=2)
     assert (unc.evpi_strategies(boot, [0, 825_000])["evpi"] >= -1e-9).all()
@@ -499,15 +598,21 @@ def test_tornado_ranks_by_range():
         return 2 * a + b + {"Norway": 0.0, "England": 3.0}[value_set]
 
     base = {"a": 1.0, "b": 1.0, "value_set": "Norway"}
-    out = unc.one_way_sensitivity(model, base, {"a": (0.0, 2.0), "b": (0.0, 10.0), "value_set": ("Norway", "England")},
-                                  labels={"value_set": "EQ-5D value set"})
+    out = unc.one_way_sensitivity(
+        model,
+        base,
+        {"a": (0.0, 2.0), "b": (0.0, 10.0), "value_set": ("Norway", "England")},
+        labels={"value_set": "EQ-5D value set"},
+    )
     assert out["parameter"].tolist() == ["b", "a", "value_set"]
     assert out["range"].tolist() == pytest.approx([10.0, 4.0, 3.0])
     row = out.set_index("parameter").loc["a"]
     assert row["outcome_low"] == pytest.approx(1.0) and row["outcome_high"] == pytest.approx(5.0)
     assert (out["base_outcome"] == 3.0).all()
     assert out.set_index("parameter").at["value_set", "label"] == "EQ-5D value set"
-    as_frame = unc.one_way_sensitivity(model, base, pd.DataFrame({"parameter": ["a"], "low": [0.0], "high": [2.0], "label": ["A"]}))
+    as_frame = unc.one_way_sensitivity(
+        model, base, pd.DataFrame({"parameter": ["a"], "low": [0.0], "high": [2.0], "label": ["A"]})
+    )
     assert as_frame["label"].tolist() == ["A"]
     with pytest.raises(ValueError, match="base value"):
         unc.one_way_sensitivity(model, base, {"c": (0, 1)})
@@ -524,7 +629,9 @@ def compiles(chart: alt.TopLevelMixin) -> dict:
 
 def test_charts_build_valid_specs():
     charts.enable()
-    deltas = unc.bootstrap_deltas(patients(), "group", "cost", "qalys", "continued", "unplanned", n_replicates=300, seed=1)
+    deltas = unc.bootstrap_deltas(
+        patients(), "group", "cost", "qalys", "continued", "unplanned", n_replicates=300, seed=1
+    )
     plane = compiles(cea_charts.ce_plane_chart(unc.ce_plane(deltas), estimate=(0.1, 50_000), max_points=200))
     assert len(plane["layer"]) == 5
     compiles(cea_charts.ceac_chart(unc.ceac(deltas)))
@@ -536,7 +643,9 @@ def test_charts_build_valid_specs():
 
 
 def test_nmb_chart_has_a_willingness_to_pay_slider():
-    comparisons = pd.DataFrame({"comparison": ["vs planned", "vs unplanned"], "delta_cost": [-33_749, 103_344], "delta_effect": [0.069, 0.122]})
+    comparisons = pd.DataFrame(
+        {"comparison": ["vs planned", "vs unplanned"], "delta_cost": [-33_749, 103_344], "delta_effect": [0.069, 0.122]}
+    )
     spec = compiles(cea_charts.nmb_slider_chart(comparisons))
     params = spec["params"]
     assert params[0]["name"] == "wtp" and params[0]["value"] == 825_000

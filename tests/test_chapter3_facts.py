@@ -44,7 +44,9 @@ def prose() -> str:
 @pytest.mark.parametrize("words, key, value", TYPED_FACTS)
 def test_typed_fact_is_in_the_prose_and_agrees_with_the_ledger(ledger, words, key, value):
     assert words in prose(), f"chapter 3 no longer says {words!r}"
-    assert ledger.loc[key, "value"] == value, f"{key}: the ledger has {ledger.loc[key, 'value']}, the words mean {value}"
+    assert ledger.loc[key, "value"] == value, (
+        f"{key}: the ledger has {ledger.loc[key, 'value']}, the words mean {value}"
+    )
 
 
 def table_cell_keys() -> set[str]:

@@ -47,10 +47,17 @@ def test_theme_gives_the_clinics_their_colours():
 
 def bar_spec(**encoding) -> dict:
     frame = pd.DataFrame({"year": [2022, 2023], "n_patients": [1234.5, 20.0]})
-    chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("year:O", title="Year"), y=alt.Y("n_patients:Q", title="Patients", scale=alt.Scale(zero=False)),
-        tooltip=["year:O", "n_patients:Q"], **encoding,
-    ).properties(width=420)
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("year:O", title="Year"),
+            y=alt.Y("n_patients:Q", title="Patients", scale=alt.Scale(zero=False)),
+            tooltip=["year:O", "n_patients:Q"],
+            **encoding,
+        )
+        .properties(width=420)
+    )
     return chart.to_dict()
 
 

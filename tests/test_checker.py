@@ -77,7 +77,15 @@ def test_the_small_copy_is_valid(small, capsys):
 def test_dates_that_pandas_cannot_convert_whole_are_reported_per_row(copy, capsys):
     set_cell(copy, "episodes", 2, "admission_date", "06.01.2022")
     set_cell(copy, "episodes", 4, "admission_date", "2023-02-04 23:59:59")
-    output = refused(copy, capsys, "episodes.csv", "column 'admission_date', lines 2, 4", "YYYY-MM-DD", "'06.01.2022'", "'2023-02-04 23:59:59'")
+    output = refused(
+        copy,
+        capsys,
+        "episodes.csv",
+        "column 'admission_date', lines 2, 4",
+        "YYYY-MM-DD",
+        "'06.01.2022'",
+        "'2023-02-04 23:59:59'",
+    )
     assert len([line for line in output.splitlines() if "admission_date" in line]) == 1
 
 
@@ -107,11 +115,25 @@ def test_an_empty_file_is_named(copy, capsys):
     "text, words",
     [
         ("[]", ["cohort.json", "is a list, not a JSON object"]),
-        ('{"data_end": "2023-12-31T00:00:00+01:00"}', ["cohort.json", "key 'data_end', line 1", "'2023-12-31T00:00:00+01:00' is not a date", "no time or time zone"]),
+        (
+            '{"data_end": "2023-12-31T00:00:00+01:00"}',
+            [
+                "cohort.json",
+                "key 'data_end', line 1",
+                "'2023-12-31T00:00:00+01:00' is not a date",
+                "no time or time zone",
+            ],
+        ),
         ('{"data_end": "end of 2023"}', ["cohort.json", "key 'data_end'", "'end of 2023' is not a date"]),
         ('{"data_end": 2023}', ["cohort.json", "key 'data_end'", "2023 is not a date"]),
-        ('{\n  "source": "real",\n  "data_end": "2099-12-31"\n}', ["cohort.json", "key 'data_end', line 3", "2099-12-31 lies in the future"]),
-        ('{"data_end": "2021-06-30"}', ["cohort.json", "key 'data_end'", "2021-06-30 lies before the start of the data 2022-01-01"]),
+        (
+            '{\n  "source": "real",\n  "data_end": "2099-12-31"\n}',
+            ["cohort.json", "key 'data_end', line 3", "2099-12-31 lies in the future"],
+        ),
+        (
+            '{"data_end": "2021-06-30"}',
+            ["cohort.json", "key 'data_end'", "2021-06-30 lies before the start of the data 2022-01-01"],
+        ),
         ('{"data_end": "2025-12-31",}', ["cohort.json", "line 1: not valid JSON"]),
         ('{"data_end": "2025-12-31", "source": "registry"}', ["cohort.json", "key 'source'", "one of synthetic, real"]),
     ],
@@ -170,14 +192,17 @@ def test_ids_are_ascii_without_surrounding_whitespace(copy, capsys, value, rule)
 
 def test_an_arabic_indic_digit_in_a_count_is_not_a_number(copy, capsys):
     set_cell(copy, "health_service_use", 2, "gp_contacts", "١٢")
-    refused(copy, capsys, "health_service_use.csv", "column 'gp_contacts', line 2", "not of type integer", "ASCII digits")
+    refused(
+        copy, capsys, "health_service_use.csv", "column 'gp_contacts', line 2", "not of type integer", "ASCII digits"
+    )
 
 
 def test_nan_text_is_reported_as_not_a_number_not_as_out_of_range(copy, capsys):
     set_cell(copy, "patients", 2, "age_at_admission", "nan")
     set_cell(copy, "questionnaires", 2, "money_food", "NaN")
     output = refused(
-        copy, capsys,
+        copy,
+        capsys,
         "patients.csv: column 'age_at_admission', line 2: value is required, but 'nan' is not a number",
         "questionnaires.csv: column 'money_food', line 2: 'NaN' is not a number",
     )
@@ -186,7 +211,9 @@ def test_nan_text_is_reported_as_not_a_number_not_as_out_of_range(copy, capsys):
 
 def test_nan_text_in_a_category_marks_a_missing_value(copy, capsys):
     set_cell(copy, "patients", 2, "clinic", "NA")
-    output = refused(copy, capsys, "patients.csv: column 'clinic', line 2: value is required, but 'NA' marks a missing value")
+    output = refused(
+        copy, capsys, "patients.csv: column 'clinic', line 2: value is required, but 'NA' marks a missing value"
+    )
     assert "one of Oslo, Bergen" not in output
 
 
@@ -204,7 +231,9 @@ def test_an_integer_written_with_a_zero_decimal_part_is_read_as_that_integer(cop
 def test_a_fractional_integer_is_refused_once_per_column(copy, capsys):
     set_cell(copy, "questionnaires", 2, "wave", "3.5")
     set_cell(copy, "questionnaires", 3, "wave", "3,0")
-    output = refused(copy, capsys, "questionnaires.csv: column 'wave', lines 2, 3: value is not of type integer", "'3.5'", "'3,0'")
+    output = refused(
+        copy, capsys, "questionnaires.csv: column 'wave', lines 2, 3: value is not of type integer", "'3.5'", "'3,0'"
+    )
     assert len([line for line in output.splitlines() if "'wave'" in line]) == 1
 
 
@@ -253,7 +282,10 @@ def test_the_command_exits_2_without_a_traceback(copy, case):
     else:
         (copy / "extra.xlsx").write_bytes(b"PK\x03\x04")
     done = subprocess.run(
-        [sys.executable, "-m", "analysis.cohort", "--check", "--data", str(copy)], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "analysis.cohort", "--check", "--data", str(copy)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert "Traceback" not in done.stdout + done.stderr
     if case == "unknown file":
@@ -268,7 +300,10 @@ def test_loaded_values_do_not_change_for_valid_text(small):
     cohort = load_cohort(small)
     raw = pd.read_csv(small / "health_service_use.csv")
     assert cohort.health_service_use.gp_contacts.tolist() == raw.gp_contacts.tolist()
-    assert cohort.episodes.admission_date.tolist() == pd.to_datetime(pd.read_csv(small / "episodes.csv").admission_date).tolist()
+    assert (
+        cohort.episodes.admission_date.tolist()
+        == pd.to_datetime(pd.read_csv(small / "episodes.csv").admission_date).tolist()
+    )
 
 
 def test_a_line_with_too_many_values_is_named(copy, capsys):

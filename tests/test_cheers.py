@@ -23,15 +23,33 @@ CSV = ROOT / "book" / "_data" / "cheers2022.csv"
 
 # The statement's items in its order (Husereau et al. 2022, Table 1), to catch a renumbered or renamed row.
 TOPICS = [
-    "Title", "Abstract", "Background and objectives", "Health economic analysis plan", "Study population",
-    "Setting and location", "Comparators", "Perspective", "Time horizon", "Discount rate", "Selection of outcomes",
-    "Measurement of outcomes", "Valuation of outcomes", "Measurement and valuation of resources and costs",
-    "Currency, price date, and conversion", "Rationale and description of model", "Analytics and assumptions",
-    "Characterising heterogeneity", "Characterising distributional effects", "Characterising uncertainty",
-    "Approach to engagement with patients and others affected by the study", "Study parameters",
-    "Summary of main results", "Effect of uncertainty",
+    "Title",
+    "Abstract",
+    "Background and objectives",
+    "Health economic analysis plan",
+    "Study population",
+    "Setting and location",
+    "Comparators",
+    "Perspective",
+    "Time horizon",
+    "Discount rate",
+    "Selection of outcomes",
+    "Measurement of outcomes",
+    "Valuation of outcomes",
+    "Measurement and valuation of resources and costs",
+    "Currency, price date, and conversion",
+    "Rationale and description of model",
+    "Analytics and assumptions",
+    "Characterising heterogeneity",
+    "Characterising distributional effects",
+    "Characterising uncertainty",
+    "Approach to engagement with patients and others affected by the study",
+    "Study parameters",
+    "Summary of main results",
+    "Effect of uncertainty",
     "Effect of engagement with patients and others affected by the study",
-    "Study findings, limitations, generalisability, and current knowledge", "Source of funding",
+    "Study findings, limitations, generalisability, and current knowledge",
+    "Source of funding",
     "Conflicts of interest",
 ]
 
@@ -88,8 +106,15 @@ def test_every_target_exists_in_the_sources():
 
 
 def row(number, target="doc:page", reported="what it shows", absence="", section="Methods") -> dict:
-    return {"item": str(number), "section": section, "topic": f"topic {number}", "requirement": "asks",
-            "target": target, "reported": reported, "absence": absence}
+    return {
+        "item": str(number),
+        "section": section,
+        "topic": f"topic {number}",
+        "requirement": "asks",
+        "target": target,
+        "reported": reported,
+        "absence": absence,
+    }
 
 
 def full() -> list[dict]:
@@ -151,7 +176,8 @@ def test_missing_targets_against_given_labels_and_pages():
     ]
     labels, docs = {"here"}, {"book/ch06_7_cost_utility"}
     assert cheers.missing_targets(items, labels, docs, "book/cheers_checklist") == [
-        (2, cheers.Target("ref", "gone")), (2, cheers.Target("doc", "no_such_page")),
+        (2, cheers.Target("ref", "gone")),
+        (2, cheers.Target("doc", "no_such_page")),
     ]
     # a page is named relative to the page that shows the checklist
     assert cheers.missing_targets(items[:1], labels, docs, "cheers_checklist") == [
@@ -184,8 +210,16 @@ def build(tmp_path: Path, index: str, other: str, table: list[dict], builder: st
     warnings = io.StringIO()
     # each build registers its nodes and directives afresh, as a new process would
     with docutils_namespace():
-        app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"), builder,
-                     status=io.StringIO(), warning=warnings, freshenv=True)
+        app = Sphinx(
+            str(src),
+            str(src),
+            str(tmp_path / "out"),
+            str(tmp_path / "doctrees"),
+            builder,
+            status=io.StringIO(),
+            warning=warnings,
+            freshenv=True,
+        )
         app.build()
     page = next((tmp_path / "out").glob("index.html" if builder == "html" else "*.tex"))
     output = page.read_text(encoding="utf-8")
@@ -212,8 +246,9 @@ Text.
 
 
 def small_table() -> list[dict]:
-    table = [row(n, target="", reported="", absence="Not reported by the report or this edition: none")
-             for n in range(1, 29)]
+    table = [
+        row(n, target="", reported="", absence="Not reported by the report or this edition: none") for n in range(1, 29)
+    ]
     table[0] = row(1, target="ref:sec-costs doc:other", reported="The costs.")
     return table
 

@@ -10,16 +10,18 @@ from analysis.quality_of_life import EQ5D_COLUMNS
 
 def sample():
     # two continued patients, two unplanned; follow-up and spans in years of 365.25 days
-    return pd.DataFrame({
-        "patient_id": [1, 2, 3, 4],
-        "group": ["continued", "continued", "unplanned", "unplanned"],
-        "qalys": [1.0, 0.5, 0.2, 0.3],
-        "qalys_within": [0.8, 0.5, 0.2, 0.1],
-        "measured_years": [1.0, 0.5, 0.5, 1.0],
-        "follow_up_years": [2.0, 1.0, 1.0, 2.0],
-        "days": [730.5, 365.25, 182.625, 365.25],
-        "cost": [200.0, 100.0, 50.0, 100.0],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [1, 2, 3, 4],
+            "group": ["continued", "continued", "unplanned", "unplanned"],
+            "qalys": [1.0, 0.5, 0.2, 0.3],
+            "qalys_within": [0.8, 0.5, 0.2, 0.1],
+            "measured_years": [1.0, 0.5, 0.5, 1.0],
+            "follow_up_years": [2.0, 1.0, 1.0, 2.0],
+            "days": [730.5, 365.25, 182.625, 365.25],
+            "cost": [200.0, 100.0, 50.0, 100.0],
+        }
+    )
 
 
 def test_defaults_give_the_mean_of_ratios_per_follow_up_year():
@@ -32,7 +34,9 @@ def test_defaults_give_the_mean_of_ratios_per_follow_up_year():
 
 def test_each_option_moves_what_it_should():
     s = sample()
-    assert ch.cost_utility(s, qaly_curve="within_episodes")["delta_qaly"] == pytest.approx((0.4 + 0.5) / 2 - (0.2 + 0.05) / 2)
+    assert ch.cost_utility(s, qaly_curve="within_episodes")["delta_qaly"] == pytest.approx(
+        (0.4 + 0.5) / 2 - (0.2 + 0.05) / 2
+    )
     # per year in HAT: 200/2, 100/1 against 50/0.5, 100/1
     assert ch.cost_utility(s, annual_cost="in_treatment")["delta_cost"] == pytest.approx(100.0 - 100.0)
     assert ch.cost_utility(s, annual_qalys="measured_span")["delta_qaly"] == pytest.approx(1.0 - 0.35)
@@ -65,10 +69,21 @@ def test_curve_crosses_every_option_and_marks_one_published_row():
 
 
 def test_episode_qalys_skip_the_gap_between_episodes():
-    episodes = pd.DataFrame({"patient_id": [1, 1], "admission_date": pd.to_datetime(["2020-01-01", "2021-01-01"]),
-                             "discharge_date": pd.to_datetime(["2020-06-30", None])})
+    episodes = pd.DataFrame(
+        {
+            "patient_id": [1, 1],
+            "admission_date": pd.to_datetime(["2020-01-01", "2021-01-01"]),
+            "discharge_date": pd.to_datetime(["2020-06-30", None]),
+        }
+    )
     dims = {column: [1, 1, 1] for column in EQ5D_COLUMNS}
-    answers = pd.DataFrame({"patient_id": [1, 1, 1], "questionnaire_date": pd.to_datetime(["2020-01-01", "2020-06-30", "2021-07-01"]), **dims})
+    answers = pd.DataFrame(
+        {
+            "patient_id": [1, 1, 1],
+            "questionnaire_date": pd.to_datetime(["2020-01-01", "2020-06-30", "2021-07-01"]),
+            **dims,
+        }
+    )
     out = ch.episode_qalys(answers, episodes, "2021-12-31")
     # utility 1 throughout: only the first segment (181 days) lies inside one episode
     assert out["qalys_within"].iloc[0] == pytest.approx(181 / 365.25)
@@ -99,14 +114,29 @@ def test_bundled_cohort_reproduces_the_issue_table():
     assert round(row(annual_qalys="measured_span")["icer"]) == 1_114_652
     assert round(row(annual_cost="in_treatment", annual_qalys="measured_span")["icer"]) == 1_215_033
     assert round(row(averaging="ratio_of_means")["icer"]) == 583_436
-    assert [round(row(offset_sample=o)["net_delta_cost"]) for o in ("all", "after", "qaly_sample")] == [-6_540, -12_780, -24_871]
+    assert [round(row(offset_sample=o)["net_delta_cost"]) for o in ("all", "after", "qaly_sample")] == [
+        -6_540,
+        -12_780,
+        -24_871,
+    ]
 
 
 def test_curve_sentences_say_when_the_quadrant_changes():
-    summary = {"n": 4, "n_icer": 2, "icer_min": 500_000.0, "icer_max": 900_000.0, "icer_median": 700_000.0,
-               "share_under_825000": 0.25, "share_under_479000": 0.0, "icers": np.array([500_000.0, 900_000.0]),
-               "statuses": {"more costly, more effective": 2, "dominated": 2},
-               "net_min": -10.0, "net_max": 10.0, "net_negative": 0.5, "n_net": 12}
+    summary = {
+        "n": 4,
+        "n_icer": 2,
+        "icer_min": 500_000.0,
+        "icer_max": 900_000.0,
+        "icer_median": 700_000.0,
+        "share_under_825000": 0.25,
+        "share_under_479000": 0.0,
+        "icers": np.array([500_000.0, 900_000.0]),
+        "statuses": {"more costly, more effective": 2, "dominated": 2},
+        "net_min": -10.0,
+        "net_max": 10.0,
+        "net_negative": 0.5,
+        "n_net": 12,
+    }
     text = ch.curve_sentences(summary, 900_000.0)
     assert "The quadrant changes" in text and "*dominated* in 2 specifications" in text
     assert "500,000 to 900,000" in text and "with 1 specification giving a lower ICER" in text

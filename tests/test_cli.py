@@ -96,8 +96,9 @@ def test_data_that_break_the_schema_are_named_without_a_traceback(tmp_path):
     patients = pd.read_csv(folder / "patients.csv", dtype=str, keep_default_na=False)
     patients.loc[0, "age_at_admission"] = "old"
     patients.to_csv(folder / "patients.csv", index=False)
-    done = subprocess.run([sys.executable, "-m", "hatbook.cli", "check-data", str(folder)],
-                          capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "hatbook.cli", "check-data", str(folder)], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 2, done.stderr
     assert "patients.csv" in done.stderr and "age_at_admission" in done.stderr
     assert "Traceback" not in done.stderr

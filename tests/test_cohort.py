@@ -24,11 +24,12 @@ def questionnaire_row(patient: str, wave: str, date: str, **answers: str) -> str
     values = {"patient_id": patient, "wave": wave, "questionnaire_date": date, **answers}
     return ",".join(values.get(column, "") for column in QUESTIONNAIRE_COLUMNS)
 
+
 VALID = {
     "patients": """patient_id,clinic,sex,age_at_admission,born_in_norway,housing,living_with_others,unstable_housing_30d,education,reading_writing_difficulties,work_or_education,previous_treatment,involuntary_discharge_previous_oat,primary_income
 P001,Oslo,male,45.2,true,rented,false,false,primary,false,false,true,false,disability_benefit
 P002,Bergen,female,30.1,,,,,,,,,,
-""",
+""",  # noqa: E501 (a CSV header is one line)
     "previous_oat": """patient_id,medication,end_reason
 P001,methadone,own_choice_side_effects
 """,
@@ -44,7 +45,7 @@ A002,P002,2024-05-06,nonfatal_overdose
     "referrals": """referral_id,person_id,patient_id,clinic,referral_date,age,sex,referral_type,referrer,decision,denial_reason
 R001,Q001,P001,Oslo,2022-01-10,45,male,secondary,specialist_oat,accepted,
 R002,Q002,,Bergen,2022-03-10,33,female,primary,nav,denied,admission_pause
-""",
+""",  # noqa: E501 (a CSV header is one line)
     "medication": ",".join(MEDICATION_COLUMNS)
     + "\n"
     + ",".join(
@@ -112,13 +113,22 @@ def test_valid_fixture_loads_with_parsed_types(tmp_path):
 
 # (table, change, words the message must contain): each a rule the issue names, and a few more.
 CORRUPTIONS = {
-    "wrong type": (corrupt("patients", "45.2", "forty"), ["patients.csv", "age_at_admission", "line 2", "type number", "forty"]),
-    "unknown clinic": (corrupt("patients", "P002,Bergen", "P002,Tromsø"), ["patients.csv", "clinic", "line 3", "one of Oslo, Bergen"]),
+    "wrong type": (
+        corrupt("patients", "45.2", "forty"),
+        ["patients.csv", "age_at_admission", "line 2", "type number", "forty"],
+    ),
+    "unknown clinic": (
+        corrupt("patients", "P002,Bergen", "P002,Tromsø"),
+        ["patients.csv", "clinic", "line 3", "one of Oslo, Bergen"],
+    ),
     "episode ends before it starts": (
         corrupt("episodes", "2022-02-01,2022-08-01", "2022-02-01,2022-01-15"),
         ["episodes.csv", "discharge_date", "line 2", "ends before it starts"],
     ),
-    "duplicated id": (corrupt("patients", "P002,Bergen", "P001,Bergen"), ["patients.csv", "patient_id", "lines 2, 3", "unique"]),
+    "duplicated id": (
+        corrupt("patients", "P002,Bergen", "P001,Bergen"),
+        ["patients.csv", "patient_id", "lines 2, 3", "unique"],
+    ),
     "missing column": (
         {"episodes": "\n".join(",".join(line.split(",")[:-1]) for line in VALID["episodes"].splitlines()) + "\n"},
         ["episodes.csv", "missing column", "discharge_reason"],
@@ -127,23 +137,50 @@ CORRUPTIONS = {
         corrupt("adverse_events", "A001,P001,2022-03-01", "A001,P001,2022-10-01"),
         ["adverse_events.csv", "event_date", "line 2", "outside every treatment episode"],
     ),
-    "unknown patient": (corrupt("adverse_events", "A002,P002", "A002,P999"), ["adverse_events.csv", "patient_id", "line 3", "not found in patients.csv"]),
-    "overlapping episodes": (corrupt("episodes", "E002,P001,2,2023-01-01", "E002,P001,2,2022-05-01"), ["episodes.csv", "admission_date", "previous episode"]),
-    "denial without reason": (corrupt("referrals", "denied,admission_pause", "denied,"), ["referrals.csv", "denial_reason", "line 3"]),
-    "referral after admission": (corrupt("referrals", "P001,Oslo,2022-01-10", "P001,Oslo,2022-03-10"), ["referrals.csv", "referral_date", "after the first admission"]),
-    "bad date": (corrupt("episodes", "2022-04-01", "2022-13-01"), ["episodes.csv", "admission_date", "line 4", "type date"]),
+    "unknown patient": (
+        corrupt("adverse_events", "A002,P002", "A002,P999"),
+        ["adverse_events.csv", "patient_id", "line 3", "not found in patients.csv"],
+    ),
+    "overlapping episodes": (
+        corrupt("episodes", "E002,P001,2,2023-01-01", "E002,P001,2,2022-05-01"),
+        ["episodes.csv", "admission_date", "previous episode"],
+    ),
+    "denial without reason": (
+        corrupt("referrals", "denied,admission_pause", "denied,"),
+        ["referrals.csv", "denial_reason", "line 3"],
+    ),
+    "referral after admission": (
+        corrupt("referrals", "P001,Oslo,2022-01-10", "P001,Oslo,2022-03-10"),
+        ["referrals.csv", "referral_date", "after the first admission"],
+    ),
+    "bad date": (
+        corrupt("episodes", "2022-04-01", "2022-13-01"),
+        ["episodes.csv", "admission_date", "line 4", "type date"],
+    ),
     "questionnaire outside every episode": (
         corrupt("questionnaires", "P001,3,2022-05-03", "P001,3,2022-09-03"),
         ["questionnaires.csv", "questionnaire_date", "line 3", "outside every treatment episode"],
     ),
-    "unknown wave": (corrupt("questionnaires", "P001,3,", "P001,4,"), ["questionnaires.csv", "wave", "line 3", "one of 0, 3, 6, 12"]),
-    "item out of range": (corrupt("questionnaires", ",20,", ",31,"), ["questionnaires.csv", "heroin_days_30d", "line 2", "at most 30"]),
-    "wave answered twice": (corrupt("questionnaires", "P001,3,2022-05-03", "P001,0,2022-05-03"), ["questionnaires.csv", "patient_id", "wave"]),
+    "unknown wave": (
+        corrupt("questionnaires", "P001,3,", "P001,4,"),
+        ["questionnaires.csv", "wave", "line 3", "one of 0, 3, 6, 12"],
+    ),
+    "item out of range": (
+        corrupt("questionnaires", ",20,", ",31,"),
+        ["questionnaires.csv", "heroin_days_30d", "line 2", "at most 30"],
+    ),
+    "wave answered twice": (
+        corrupt("questionnaires", "P001,3,2022-05-03", "P001,0,2022-05-03"),
+        ["questionnaires.csv", "patient_id", "wave"],
+    ),
     "registry quarter not hanging on the first admission": (
         corrupt("health_service_use", "P001,1,2022-02-01", "P001,1,2022-02-05"),
         ["health_service_use.csv", "quarter_start", "line 3", "first admission"],
     ),
-    "registry quarter 0": (corrupt("health_service_use", "P002,2,", "P002,0,"), ["health_service_use.csv", "quarter", "line 6", "one of -4"]),
+    "registry quarter 0": (
+        corrupt("health_service_use", "P002,2,", "P002,0,"),
+        ["health_service_use.csv", "quarter", "line 6", "one of -4"],
+    ),
 }
 
 
@@ -165,7 +202,9 @@ def test_command_line_check_exits_non_zero_and_writes_nothing(tmp_path, name):
     before = sorted(p.name for p in folder.iterdir())
     done = subprocess.run(
         [sys.executable, "-m", "analysis.cohort", "--check", "--data", str(folder)],
-        capture_output=True, text=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     assert done.returncode == 2
     assert expected[0] in done.stderr and "Traceback" not in done.stderr
@@ -204,11 +243,16 @@ def test_restrict_to_a_clinic_and_a_year_censors_and_drops_by_the_stated_rules(t
     assert through_2022.episodes.episode_id.tolist() == ["E001", "E003"]
     assert through_2022.adverse_events.event_id.tolist() == ["A001"]  # A002 is from 2024
     assert len(through_2022.questionnaires) == 3  # all three were answered in 2022
-    without_2023_answer = restrict(load_cohort(write_cohort(tmp_path / "c", corrupt("questionnaires", "P001,3,2022-05-03", "P001,3,2023-01-03"))), year=2022)
+    without_2023_answer = restrict(
+        load_cohort(write_cohort(tmp_path / "c", corrupt("questionnaires", "P001,3,2022-05-03", "P001,3,2023-01-03"))),
+        year=2022,
+    )
     assert without_2023_answer.questionnaires.wave.tolist() == [0, 0]  # the 2023 answer is left out
 
     # an episode discharged after the new data end is censored there
-    changes = corrupt("episodes", "E003,P002,1,2022-04-01,,,", "E003,P002,1,2022-04-01,2024-06-01,unplanned,non_attendance")
+    changes = corrupt(
+        "episodes", "E003,P002,1,2022-04-01,,,", "E003,P002,1,2022-04-01,2024-06-01,unplanned,non_attendance"
+    )
     censored = restrict(load_cohort(write_cohort(tmp_path / "b", changes)), year=2022)
     row = censored.episodes.set_index("episode_id").loc["E003"]
     assert pd.isna(row.discharge_date) and pd.isna(row.discharge_type) and pd.isna(row.discharge_reason)
@@ -222,7 +266,12 @@ def test_restrict_keeps_registry_quarters_of_the_clinic_that_end_by_the_data_end
     assert restrict(cohort, clinic="Bergen").health_service_use.patient_id.unique().tolist() == ["P002"]
     # P001's quarter 4 runs 2022-11-01 to 2023-01-31: left out through 2022; quarters before always stay
     through_2022 = restrict(cohort, year=2022).health_service_use
-    assert through_2022[["patient_id", "quarter"]].values.tolist() == [["P001", -1], ["P001", 1], ["P002", -4], ["P002", 2]]
+    assert through_2022[["patient_id", "quarter"]].values.tolist() == [
+        ["P001", -1],
+        ["P001", 1],
+        ["P002", -4],
+        ["P002", 2],
+    ]
 
 
 def test_restrict_refuses_unknown_parameters(tmp_path):

@@ -51,9 +51,15 @@ def test_highs_output_is_silenced_and_the_stdout_restored(capfd):
 
 #: Figures of Tables 6.D-6.G the integer programme brings to the print in the committed cohort.
 REACHED = [
-    "t6d_continued_cost_sd", "t6d_continued_days_in_treatment", "t6d_discontinued_cost_mean",
-    "t6d_discontinued_cost_sd", "t6f_continued_followup_years", "t6f_unplanned_termination_followup_years",
-    "t6g_cont_vs_unplanned_delta_cost", "t6g_cont_vs_planned_delta_cost", "t6g_cont_vs_unplanned_icer",
+    "t6d_continued_cost_sd",
+    "t6d_continued_days_in_treatment",
+    "t6d_discontinued_cost_mean",
+    "t6d_discontinued_cost_sd",
+    "t6f_continued_followup_years",
+    "t6f_unplanned_termination_followup_years",
+    "t6g_cont_vs_unplanned_delta_cost",
+    "t6g_cont_vs_planned_delta_cost",
+    "t6g_cont_vs_unplanned_icer",
 ]
 
 

@@ -21,8 +21,10 @@ def test_stray_text_is_found(text):
 
 
 def test_clean_text_passes():
-    text = ("By 31 December 2023 there had been 1,203 episodes; 38.8% left (p < 0.001), a change of \u22122.5 "
-            "points (Eide et al. 2026).")
+    text = (
+        "By 31 December 2023 there had been 1,203 episodes; 38.8% left (p < 0.001), a change of \u22122.5 "
+        "points (Eide et al. 2026)."
+    )
     assert editions.stray_in_text(text, last_year=2023, published=False) == []
 
 
@@ -41,26 +43,41 @@ def _notebook(*outputs):
 
 
 def test_stray_output_in_a_notebook_is_found():
-    glued_nan = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "k"}},
-                 "data": {"application/papermill.record/text/plain": "'Retention was nan.'"}}
-    bare = {"output_type": "execute_result", "execution_count": 1, "metadata": {},
-            "data": {"text/plain": "38.78787878787879"}}
+    glued_nan = {
+        "output_type": "display_data",
+        "metadata": {"scrapbook": {"name": "k"}},
+        "data": {"application/papermill.record/text/plain": "'Retention was nan.'"},
+    }
+    bare = {
+        "output_type": "execute_result",
+        "execution_count": 1,
+        "metadata": {},
+        "data": {"text/plain": "38.78787878787879"},
+    }
     printed = {"output_type": "stream", "name": "stderr", "text": "ConvergenceWarning: failed"}
     found = editions.stray_in_notebook(_notebook(glued_nan, bare, printed))
     assert len(found) == 3, found
 
 
 def test_a_glued_number_or_sentence_is_not_stray():
-    number = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "k"}},
-              "data": {"application/papermill.record/text/plain": "38.78787878787879"}}
-    sentence = {"output_type": "display_data", "metadata": {"scrapbook": {"name": "s"}},
-                "data": {"application/papermill.record/text/plain": "'None of the patients left.'"}}
+    number = {
+        "output_type": "display_data",
+        "metadata": {"scrapbook": {"name": "k"}},
+        "data": {"application/papermill.record/text/plain": "38.78787878787879"},
+    }
+    sentence = {
+        "output_type": "display_data",
+        "metadata": {"scrapbook": {"name": "s"}},
+        "data": {"application/papermill.record/text/plain": "'None of the patients left.'"},
+    }
     assert editions.stray_in_notebook(_notebook(number, sentence)) == []
 
 
 def test_what_the_year_check_lets_through():
-    text = ("The report, with data through 2025, found more. All costs are in 2023 NOK. "
-            "By 31 December 2022 there were 13 patients.")
+    text = (
+        "The report, with data through 2025, found more. All costs are in 2023 NOK. "
+        "By 31 December 2022 there were 13 patients."
+    )
     assert editions.stray_in_text(text, last_year=2022, published=False) == []
     assert editions.stray_in_text("In 2023 there were 13 patients.", last_year=2022, published=False)
 

@@ -74,8 +74,16 @@ def test_share_words_rejects_what_is_no_share():
 
 @pytest.mark.parametrize(
     ("share", "expected"),
-    [(0, "none"), (0.02, "very few"), (0.3, "a minority"), (0.45, "about half"), (0.55, "about half"),
-     (0.56, "most"), (0.96, "almost all"), (1, "all")],
+    [
+        (0, "none"),
+        (0.02, "very few"),
+        (0.3, "a minority"),
+        (0.45, "about half"),
+        (0.55, "about half"),
+        (0.56, "most"),
+        (0.96, "almost all"),
+        (1, "all"),
+    ],
 )
 def test_majority_words(share, expected):
     assert formats.majority_words(share) == expected

@@ -27,8 +27,13 @@ def ledger_key(unit: str) -> str:
 def test_published_edition_glues_every_value_as_computed(glued):
     card = scorecard.Card()
     count_key = ledger_key("patients")
-    frame = pd.DataFrame({"key": [count_key, "own_count", "own_sentence"], "value": [3, 2, "Most stayed."],
-                          "frequency": [None, True, None]})
+    frame = pd.DataFrame(
+        {
+            "key": [count_key, "own_count", "own_sentence"],
+            "value": [3, 2, "Most stayed."],
+            "frequency": [None, True, None],
+        }
+    )
     values = card.glue_statistics(frame)
     assert glued[count_key] == 3 and glued["own_count"] == 2
     assert glued["own_sentence"].data == "Most stayed."
@@ -39,19 +44,20 @@ def test_published_edition_glues_every_value_as_computed(glued):
 def test_rerun_hides_small_counts_and_follows_the_protected_table(glued):
     card = scorecard.Card(compare=False, min_cell=5)
     count_key = ledger_key("patients")
-    frame = pd.DataFrame({
-        "key": [count_key, "own_count", "own_hidden", "own_share"],
-        "value": [12, 3, 40, 50.0],
-        "shown": [None, None, "–", None],
-        "frequency": [None, True, True, None],
-        "of": [None, None, None, [2, 40]],
-    })
+    frame = pd.DataFrame(
+        {
+            "key": [count_key, "own_count", "own_hidden", "own_share"],
+            "value": [12, 3, 40, 50.0],
+            "shown": [None, None, "–", None],
+            "frequency": [None, True, True, None],
+            "of": [None, None, None, [2, 40]],
+        }
+    )
     card.glue_statistics(frame)
     assert glued[count_key] == 12
-    assert glued["own_count"] == "<5"          # a small frequency
-    assert glued["own_hidden"] == "–"          # hidden by the protected table although it is large
-    assert glued["own_share"] != 50.0          # rests on a small count: withheld
-
+    assert glued["own_count"] == "<5"  # a small frequency
+    assert glued["own_hidden"] == "–"  # hidden by the protected table although it is large
+    assert glued["own_share"] != 50.0  # rests on a small count: withheld
 
 
 def test_a_restated_statistic_is_glued_under_every_name_the_ledger_gives_it(glued):

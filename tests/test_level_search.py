@@ -50,8 +50,16 @@ def test_no_answer_moves_further_than_its_reach():
 def test_a_missed_median_is_put_right_by_moving_members_across_it():
     # four patients of one group, two answers each (weights 0.5: one year); QALYs 0.795, 0.697, 0.905 and
     # 1.0 (median 0.85); the aim of 0.75 needs the 0.795 patient moved below it
-    rows = [[5, 1, 1, 1, 1], [5, 1, 1, 1, 1], [1, 1, 1, 4, 1], [1, 1, 1, 4, 1],
-            [1, 1, 1, 2, 1], [1, 1, 1, 2, 2], [1, 1, 1, 1, 1], [1, 1, 1, 1, 1]]
+    rows = [
+        [5, 1, 1, 1, 1],
+        [5, 1, 1, 1, 1],
+        [1, 1, 1, 4, 1],
+        [1, 1, 1, 4, 1],
+        [1, 1, 1, 2, 1],
+        [1, 1, 1, 2, 2],
+        [1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1],
+    ]
     levels = answers(rows)
     cells, patient, weight = np.arange(8), np.repeat(np.arange(4), 2), np.full(8, 0.5)
     fu = np.ones(4)

@@ -20,8 +20,10 @@ def editions(oslo: list[int], bergen: list[int]) -> dict[str, pd.DataFrame]:
 
 
 def markers(pattern: ls.SumsPattern, tables, threshold=5):
-    shown = {e: ls.shown_table(t, pattern.cells[e], pd.Series(ls.SHOWN, index=t.index), threshold, count="n")
-             for e, t in tables.items()}
+    shown = {
+        e: ls.shown_table(t, pattern.cells[e], pd.Series(ls.SHOWN, index=t.index), threshold, count="n")
+        for e, t in tables.items()
+    }
     word = {ls.SHOWN: ls.SHOWN, ls.SMALL: "<5", ls.WITHHELD: "–"}
     return shown, {e: {k: word[v] for k, v in m.items()} for e, m in pattern.margins.items()}
 
@@ -37,7 +39,9 @@ def test_a_margin_shared_by_two_tables_gives_nothing_back():
     assert shown["Bergen"]["n"][1] in ("<5", "–")
     assert margins["Bergen"]["U"] != ls.SHOWN
     # the check finds the leak when the same tables are protected each on its own (each table alone)
-    alone = {e: ls.protect_tables({e: pd.DataFrame({"n": t["n"][:3]})}, "n", 5, groups=[])[e] for e, t in tables.items()}
+    alone = {
+        e: ls.protect_tables({e: pd.DataFrame({"n": t["n"][:3]})}, "n", 5, groups=[])[e] for e, t in tables.items()
+    }
     bands = {e: pd.DataFrame({"n": t["n"][3:]}) for e, t in tables.items()}
     bands = {e: ls.protect_tables({e: b}, "n", 5, groups=[])[e] for e, b in bands.items()}
     naive = {e: pd.concat([alone[e], bands[e]], ignore_index=True) for e in tables}
@@ -74,57 +78,102 @@ def test_discharges_2022_nothing_recovered(clinic):
     found = ls.recoverable_sums(shown, margins, tables, "n", 5, sums=retention.DISCHARGE_SUMS, known=["discharges"])
     # only zeros of an edition without discharges are pinned (its known total of 0 says so): no count is given back
     assert all(value == 0 and ls.margin_value(tables[e], "n", range(5)) == 0 for e, _, _, value in found)
-    own, own_margins = ls.protect_linked_sums(page, retention.discharges_of, sums=retention.DISCHARGE_SUMS,
-                                              known=["discharges"])
+    own, own_margins = ls.protect_linked_sums(
+        page, retention.discharges_of, sums=retention.DISCHARGE_SUMS, known=["discharges"]
+    )
     assert list(own["n"]) == list(shown[clinic]["n"])
 
 
 def test_timing_and_reasons_views_withhold_what_rests_on_hidden_counts():
-    shown = pd.DataFrame({
-        "table": ["reasons"] * 5 + ["timing"] * 6,
-        "discharge_type": ["planned", "planned", "unplanned", "unplanned", "unplanned"] + ["planned", "unplanned"] * 3,
-        "key": ["transition_to_oat", "agreed_other_follow_up", "non_attendance", "behaviour_or_violence", "other_unplanned",
-                "within_6_months", "within_6_months", "6_to_12_months", "6_to_12_months", "after_12_months", "after_12_months"],
-        "n": [10, "<5", 6, "–", 5, 8, 6, "<5", "–", 5, 5],
-    })
-    margins = {"discharges": 40, "planned": "–", "unplanned": "–", "within_6_months": 14, "6_to_12_months": "–",
-               "after_12_months": 10}
+    shown = pd.DataFrame(
+        {
+            "table": ["reasons"] * 5 + ["timing"] * 6,
+            "discharge_type": ["planned", "planned", "unplanned", "unplanned", "unplanned"]
+            + ["planned", "unplanned"] * 3,
+            "key": [
+                "transition_to_oat",
+                "agreed_other_follow_up",
+                "non_attendance",
+                "behaviour_or_violence",
+                "other_unplanned",
+                "within_6_months",
+                "within_6_months",
+                "6_to_12_months",
+                "6_to_12_months",
+                "after_12_months",
+                "after_12_months",
+            ],
+            "n": [10, "<5", 6, "–", 5, 8, 6, "<5", "–", 5, 5],
+        }
+    )
+    margins = {
+        "discharges": 40,
+        "planned": "–",
+        "unplanned": "–",
+        "within_6_months": 14,
+        "6_to_12_months": "–",
+        "after_12_months": 10,
+    }
     reasons = retention.reasons_view(shown, 40)
     assert list(reasons["Share of discharges (%)"]) == [25.0, "–", 15.0, "–", 12.5]
     assert list(reasons["Reason"])[0] == "Transition to OAT"
-    timing = retention.timing_view(shown, margins, {"within_6_months": "a", "6_to_12_months": "b", "after_12_months": "c"})
+    timing = retention.timing_view(
+        shown, margins, {"within_6_months": "a", "6_to_12_months": "b", "after_12_months": "c"}
+    )
     assert list(timing["Share of discharges (%)"]) == [35.0, "–", 25.0]
     assert list(timing["Planned in band (%)"]) == [57.1, "–", 50.0]
 
 
 def test_trend_sentence_does_not_rank_hidden_counts():
-    enrolled = pd.DataFrame({"year": [2022, 2022, 2023, 2023], "clinic": ["Oslo", "Bergen"] * 2,
-                             "admissions": [30, "–", 20, 12]})
-    stock = pd.DataFrame({"year": [2022, 2022, 2023, 2023], "clinic": ["Oslo", "Bergen"] * 2, "patients": [25, 9, 30, "<5"]})
+    enrolled = pd.DataFrame(
+        {"year": [2022, 2022, 2023, 2023], "clinic": ["Oslo", "Bergen"] * 2, "admissions": [30, "–", 20, 12]}
+    )
+    stock = pd.DataFrame(
+        {"year": [2022, 2022, 2023, 2023], "clinic": ["Oslo", "Bergen"] * 2, "patients": [25, 9, 30, "<5"]}
+    )
     text = retention.trend_sentence(enrolled, stock, ("Oslo", "Bergen"), 5)
     assert "Oslo clinic admitted the most patients in 2022 and fewer in each year after it" in text
     assert "Bergen clinic are too small to rank" in text and "grew" not in text and "grow" not in text
 
 
 def test_own_choice_counts_only_when_every_reason_is_shown():
-    frame = pd.DataFrame({"reason": ["own_choice_side_effects", "involuntary_discharge", "still_on_medication"],
-                          "own_choice": [True, False, False], "responses": [12, 7, "<5"]})
+    frame = pd.DataFrame(
+        {
+            "reason": ["own_choice_side_effects", "involuntary_discharge", "still_on_medication"],
+            "own_choice": [True, False, False],
+            "responses": [12, 7, "<5"],
+        }
+    )
     assert patients.own_choice_counts(frame) == (12, 7)
     assert patients.own_choice_counts(frame.assign(responses=[12, "–", 3])) is None
 
 
 def test_table_6a_display_shows_markers_as_they_are():
-    table = pd.DataFrame({"item": ["x", "y", "y"], "item_label": ["X", "Y", "Y"], "category": ["yes", "a", "b"],
-                          "category_label": ["yes", "A", "B"], "n_valid": [20, "–", "–"], "n": [17, "<5", "–"],
-                          "percent": [85, "–", "–"]})
+    table = pd.DataFrame(
+        {
+            "item": ["x", "y", "y"],
+            "item_label": ["X", "Y", "Y"],
+            "category": ["yes", "a", "b"],
+            "category_label": ["yes", "A", "B"],
+            "n_valid": [20, "–", "–"],
+            "n": [17, "<5", "–"],
+            "percent": [85, "–", "–"],
+        }
+    )
     shown = patients.table_6a_display(table, 30)
     assert list(shown.iloc[:, 1]) == ["17 (85%)", "", "<5 (–)", "– (–)"]
     assert shown.iloc[1, 0] == "Y (n=–)"
 
 
 def test_category_table_withholds_the_rate_of_a_hidden_category():
-    shown = pd.DataFrame({"category": ["nonfatal_overdose", "seizure"], "label": ["Non-fatal overdose", "Seizure"],
-                          "n": [20, "<5"], "percent": [80.0, "–"]})
+    shown = pd.DataFrame(
+        {
+            "category": ["nonfatal_overdose", "seizure"],
+            "label": ["Non-fatal overdose", "Seizure"],
+            "n": [20, "<5"],
+            "percent": [80.0, "–"],
+        }
+    )
     rates = pd.DataFrame({"category": ["all", "nonfatal_overdose", "seizure"], "rate_per_100_py": [50.0, 40.0, 10.0]})
     table = adverse_events.category_table(shown, rates, 25, 50.0)
     assert list(table["Events per 100 person-years (new)"]) == [40.0, "–", 50.0]

@@ -16,9 +16,22 @@ from analysis.data import published_table
 
 def base(**changes) -> mk.Parameters:
     """A fixture of plausible inputs (not the cohort's)."""
-    values = dict(hat_exit_rate=0.02, planned_share=0.6, oat_exit=0.2, reentry=0.1, death_treatment=0.014,
-                  death_out=0.024, death_after_leaving=0.034, cost_hat=900_000.0, cost_oat=100_000.0, cost_out=0.0,
-                  utility_hat=0.62, utility_oat=0.55, utility_out=0.50, tunnel_months=6)
+    values = dict(
+        hat_exit_rate=0.02,
+        planned_share=0.6,
+        oat_exit=0.2,
+        reentry=0.1,
+        death_treatment=0.014,
+        death_out=0.024,
+        death_after_leaving=0.034,
+        cost_hat=900_000.0,
+        cost_oat=100_000.0,
+        cost_out=0.0,
+        utility_hat=0.62,
+        utility_oat=0.55,
+        utility_out=0.50,
+        tunnel_months=6,
+    )
     values.update(changes)
     return mk.Parameters(**values)
 
@@ -211,7 +224,9 @@ def test_vectorised_evaluation_equals_one_draw_at_a_time():
     together = mk.evaluate(mk.parameters_from_draws(draws, base()), 120, 0.04)
     for i in range(3):
         one = mk.parameters_from_draws(draws.iloc[[i]], base())
-        alone = mk.incremental(mk.compare_strategies(mk.with_inputs(one, **{n: float(getattr(one, n)[0]) for n in mk.DRAWN}), 120, 0.04))
+        alone = mk.incremental(
+            mk.compare_strategies(mk.with_inputs(one, **{n: float(getattr(one, n)[0]) for n in mk.DRAWN}), 120, 0.04)
+        )
         assert together.loc[i, "delta_cost"] == pytest.approx(alone.loc[0, "delta_cost"], rel=1e-12)
         assert together.loc[i, "delta_effect"] == pytest.approx(alone.loc[0, "delta_effect"], rel=1e-12)
 
@@ -275,15 +290,17 @@ def test_beta_and_gamma_draws_match_their_moments():
 
 def episodes_fixture() -> pd.DataFrame:
     d = pd.to_datetime
-    return pd.DataFrame({
-        "episode_id": ["E001", "E002", "E003", "E004"],
-        "patient_id": ["P001", "P002", "P003", "P004"],
-        "episode_number": [1, 1, 1, 1],
-        "admission_date": d(["2024-01-01", "2024-01-01", "2024-07-01", "2025-01-01"]),
-        "discharge_date": d(["2024-12-31", "2024-04-10", pd.NaT, pd.NaT]),
-        "discharge_type": ["planned", "unplanned", None, None],
-        "discharge_reason": ["transition_to_oat", "non_attendance", None, None],
-    })
+    return pd.DataFrame(
+        {
+            "episode_id": ["E001", "E002", "E003", "E004"],
+            "patient_id": ["P001", "P002", "P003", "P004"],
+            "episode_number": [1, 1, 1, 1],
+            "admission_date": d(["2024-01-01", "2024-01-01", "2024-07-01", "2025-01-01"]),
+            "discharge_date": d(["2024-12-31", "2024-04-10", pd.NaT, pd.NaT]),
+            "discharge_type": ["planned", "unplanned", None, None],
+            "discharge_reason": ["transition_to_oat", "non_attendance", None, None],
+        }
+    )
 
 
 def test_hat_exits_by_hand():
@@ -299,11 +316,24 @@ def test_hat_exits_by_hand():
 def test_hat_utility_counts_each_patient_once_and_skips_admission():
     d = pd.to_datetime
     levels = {"11111": (1, 1, 1, 1, 1), "55555": (5, 5, 5, 5, 5)}
-    rows = [("P001", 0, "2024-01-02", "55555"), ("P001", 3, "2024-04-01", "11111"), ("P001", 6, "2024-07-01", "11111"),
-            ("P002", 0, "2024-01-02", "11111"), ("P002", 3, "2024-04-01", "55555")]
-    frame = pd.DataFrame([{"patient_id": p, "wave": w, "questionnaire_date": d(date),
-                           **{f"eq5d_{k}": v for k, v in zip(("mo", "sc", "ua", "pd", "ad"), levels[code])}}
-                          for p, w, date, code in rows])
+    rows = [
+        ("P001", 0, "2024-01-02", "55555"),
+        ("P001", 3, "2024-04-01", "11111"),
+        ("P001", 6, "2024-07-01", "11111"),
+        ("P002", 0, "2024-01-02", "11111"),
+        ("P002", 3, "2024-04-01", "55555"),
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                "patient_id": p,
+                "wave": w,
+                "questionnaire_date": d(date),
+                **{f"eq5d_{k}": v for k, v in zip(("mo", "sc", "ua", "pd", "ad"), levels[code])},
+            }
+            for p, w, date, code in rows
+        ]
+    )
     out = mk.hat_utility(frame, episodes_fixture())
     # P001 follow-up mean 1.0, P002 follow-up -0.453 (55555 in the Norwegian value set): mean of the two
     assert out["patients"] == 2 and out["answers"] == 3
@@ -321,7 +351,9 @@ def test_hat_cost_per_year_from_table_6c():
     total = table[table.row_type == "total"].iloc[0]
     assert mk.hat_cost_per_year(table) == pytest.approx(total.total_cost_nok / total.patient_days * 365)
     oslo = table[(table.clinic == "Oslo") & (table.year <= 2023)]
-    assert mk.hat_cost_per_year(table, "Oslo", 2023) == pytest.approx(oslo.total_cost_nok.sum() / oslo.patient_days.sum() * 365)
+    assert mk.hat_cost_per_year(table, "Oslo", 2023) == pytest.approx(
+        oslo.total_cost_nok.sum() / oslo.patient_days.sum() * 365
+    )
 
 
 def test_report_utility_gaps_from_table_6g():
@@ -339,14 +371,24 @@ def test_trace_chart_is_a_stacked_area_per_strategy():
 
 
 def test_model_counts_list_patients_discharges_and_answering_patients(monkeypatch):
-    episodes = pd.DataFrame({
-        "patient_id": [1, 2, 3, 3],
-        "admission_date": pd.to_datetime(["2022-01-01", "2022-02-01", "2022-03-01", "2022-09-01"]),
-        "discharge_date": pd.to_datetime([None, "2022-06-30", "2022-05-31", None]),
-        "discharge_type": [None, "planned", "unplanned", None],
-    })
-    cohort = type("Cohort", (), {"episodes": episodes, "patients": pd.DataFrame({"patient_id": [1, 2, 3]}),
-                                 "questionnaires": None, "data_end": pd.Timestamp("2022-12-31")})()
+    episodes = pd.DataFrame(
+        {
+            "patient_id": [1, 2, 3, 3],
+            "admission_date": pd.to_datetime(["2022-01-01", "2022-02-01", "2022-03-01", "2022-09-01"]),
+            "discharge_date": pd.to_datetime([None, "2022-06-30", "2022-05-31", None]),
+            "discharge_type": [None, "planned", "unplanned", None],
+        }
+    )
+    cohort = type(
+        "Cohort",
+        (),
+        {
+            "episodes": episodes,
+            "patients": pd.DataFrame({"patient_id": [1, 2, 3]}),
+            "questionnaires": None,
+            "data_end": pd.Timestamp("2022-12-31"),
+        },
+    )()
     monkeypatch.setattr(mk, "hat_utility", lambda questionnaires, episodes: {"patients": 2})
     counts = mk.model_counts(cohort)
     assert counts["count"].tolist() == ["patients", "planned", "unplanned", "utility_patients"]
@@ -358,5 +400,7 @@ def test_a_small_count_of_bergens_withholds_a_sibling_editions_model_too():
     from analysis.edition import open_page
 
     # 2023: unplanned discharges both clinics 11, Oslo 9, Bergen 2: Bergen's model goes, and Oslo's or both clinics'
-    hidden = {c: bool(ls.linked_hidden(open_page(c, 2023, None, 5), mk.model_counts).any()) for c in ("all", "Oslo", "Bergen")}
+    hidden = {
+        c: bool(ls.linked_hidden(open_page(c, 2023, None, 5), mk.model_counts).any()) for c in ("all", "Oslo", "Bergen")
+    }
     assert hidden["Bergen"] and (hidden["all"] or hidden["Oslo"])

@@ -1,4 +1,5 @@
-"""Monte Carlo standard errors (analysis.uncertainty): closed forms and the batch-means method checked on known distributions."""
+"""Monte Carlo standard errors (analysis.uncertainty): closed forms and the batch-means method checked on
+known distributions."""
 
 import numpy as np
 import pandas as pd
@@ -40,8 +41,15 @@ def test_running_probability_ends_at_the_full_estimate():
 
 
 def test_mcse_sentence_says_whether_the_count_meets_the_rule():
-    mcse = {"n": 5000, "probability": unc.mcse_proportion(0.5, 5000), "delta_cost_lower": 1.0, "delta_cost_upper": 2.0,
-            "delta_effect_lower": 0.001, "delta_effect_upper": 0.002, "evpi": 3.0}
+    mcse = {
+        "n": 5000,
+        "probability": unc.mcse_proportion(0.5, 5000),
+        "delta_cost_lower": 1.0,
+        "delta_cost_upper": 2.0,
+        "delta_effect_lower": 0.001,
+        "delta_effect_upper": 0.002,
+        "evpi": 3.0,
+    }
     assert "would ask for 10,000" in unc.mcse_sentences(mcse, 0.5, 1)
     mcse["probability"] = unc.mcse_proportion(0.01, 5000)
     assert "meets the rule" in unc.mcse_sentences(mcse, 0.01, 1)

@@ -34,10 +34,24 @@ SCHEDULE = registrations(
         reg(2, 1, dam_morning=True, dam_afternoon=True, dam_route="intravenous", route_changes_weekly=False),
         reg(3, 1, dam_morning=True, dam_afternoon=False, dam_route="intramuscular", route_changes_weekly=False),
         reg(4, 1, dam_morning=False, dam_afternoon=True, route_changes_weekly=None),
-        reg(1, 3, dam_morning=True, dam_afternoon=True, dam_route="oral", route_changes_weekly=True,
-            other_opioid_in_place_of_dam=True),
-        reg(2, 3, dam_morning=None, dam_afternoon=True, dam_route="oral", route_changes_weekly=True,
-            other_opioid_in_place_of_dam=True),
+        reg(
+            1,
+            3,
+            dam_morning=True,
+            dam_afternoon=True,
+            dam_route="oral",
+            route_changes_weekly=True,
+            other_opioid_in_place_of_dam=True,
+        ),
+        reg(
+            2,
+            3,
+            dam_morning=None,
+            dam_afternoon=True,
+            dam_route="oral",
+            route_changes_weekly=True,
+            other_opioid_in_place_of_dam=True,
+        ),
     ]
 )
 
@@ -136,8 +150,12 @@ def test_bridge_doses_across_all_registrations():
 
 
 def test_bonus_doses_at_one_clinic():
-    people = pd.DataFrame({"patient_id": ["P001", "P002", "P003", "P004", "P005"],
-                           "clinic": ["Bergen", "Bergen", "Bergen", "Oslo", "Bergen"]})
+    people = pd.DataFrame(
+        {
+            "patient_id": ["P001", "P002", "P003", "P004", "P005"],
+            "clinic": ["Bergen", "Bergen", "Bergen", "Oslo", "Bergen"],
+        }
+    )
     frame = registrations(
         [
             reg(1, 1, bonus_doses_per_week=1, bonus_dose_mg=20),
@@ -188,10 +206,23 @@ def test_ledger_statistics_cover_every_medication_key():
     rows = []
     for pid in range(1, 5):
         for month in (1, 3, 12, 24):
-            rows.append(reg(pid, month, dam_morning=True, dam_afternoon=pid != 4, dam_route="intravenous",
-                            route_changes_weekly=False, dam_morning_dose_mg=100 * pid, dam_afternoon_dose_mg=100,
-                            bridge_opioid="methadone", bridge_dose_mg=40, comedication=pid == 1,
-                            bonus_doses_per_week=1, bonus_dose_mg=40))
+            rows.append(
+                reg(
+                    pid,
+                    month,
+                    dam_morning=True,
+                    dam_afternoon=pid != 4,
+                    dam_route="intravenous",
+                    route_changes_weekly=False,
+                    dam_morning_dose_mg=100 * pid,
+                    dam_afternoon_dose_mg=100,
+                    bridge_opioid="methadone",
+                    bridge_dose_mg=40,
+                    comedication=pid == 1,
+                    bonus_doses_per_week=1,
+                    bonus_dose_mg=40,
+                )
+            )
     frame = med.ledger_statistics(registrations(rows), people).set_index("key")["value"]
     keys = set(ledger()[ledger()["location"].str.startswith("Appendix 3 text, Medication")].index)
     assert set(frame.index) == keys
@@ -213,6 +244,8 @@ def test_charts_build():
 
 def test_denominator_note_states_the_reports_base_and_ours():
     note = med.denominator_note("56%", 56, 1, 75, 75, 131, "registrations at one month with a route recorded")
-    assert note == ("The report's 56% with n=75 fits a base of 133 to 135; this edition counts 75 of 131 "
-                    "registrations at one month with a route recorded (57.3%).")
+    assert note == (
+        "The report's 56% with n=75 fits a base of 133 to 135; this edition counts 75 of 131 "
+        "registrations at one month with a route recorded (57.3%)."
+    )
     assert "fits a base of 2;" in med.denominator_note("50%", 50, 1, 1, 1, 2, "x")

@@ -20,11 +20,17 @@ def answers(rows) -> pd.DataFrame:
 def test_sample_needs_baseline_and_a_first_year_follow_up():
     q = answers(
         [
-            ("P001", 0, "bad"), ("P001", 3, "fair"),  # in
-            ("P002", 0, "bad"), ("P002", 24, "good"),  # follow-up only after the first year: out
-            ("P003", 3, "fair"), ("P003", 12, "good"),  # no baseline: out
-            ("P004", 0, None), ("P004", 6, "good"),  # baseline unanswered: out
-            ("P005", 0, "good"), ("P005", 3, None), ("P005", 12, "good"),  # in (answered at 12)
+            ("P001", 0, "bad"),
+            ("P001", 3, "fair"),  # in
+            ("P002", 0, "bad"),
+            ("P002", 24, "good"),  # follow-up only after the first year: out
+            ("P003", 3, "fair"),
+            ("P003", 12, "good"),  # no baseline: out
+            ("P004", 0, None),
+            ("P004", 6, "good"),  # baseline unanswered: out
+            ("P005", 0, "good"),
+            ("P005", 3, None),
+            ("P005", 12, "good"),  # in (answered at 12)
             ("P006", 0, "fair"),  # no follow-up: out
         ]
     )
@@ -35,10 +41,14 @@ def test_shares_and_relative_change_by_hand():
     # baseline: 2 bad, 1 fair, 1 good (4 answers); 12 months: 1 bad, 1 fair, 2 good (4 answers)
     q = answers(
         [
-            ("P001", 0, "bad"), ("P001", 12, "good"),
-            ("P002", 0, "bad"), ("P002", 12, "bad"),
-            ("P003", 0, "fair"), ("P003", 12, "fair"),
-            ("P004", 0, "good"), ("P004", 12, "good"),
+            ("P001", 0, "bad"),
+            ("P001", 12, "good"),
+            ("P002", 0, "bad"),
+            ("P002", 12, "bad"),
+            ("P003", 0, "fair"),
+            ("P003", 12, "fair"),
+            ("P004", 0, "good"),
+            ("P004", 12, "good"),
             ("P009", 12, "bad"),  # not in the sample (no baseline): not counted
         ]
     )
@@ -66,13 +76,27 @@ def simulated(n: int = 120, effect: float = 1.5, seed: int = 0):
     for i in range(n):
         pid = f"P{i:03d}"
         female = i % 3 == 0
-        people.append({"patient_id": pid, "age_at_admission": 30 + i % 25, "sex": "female" if female else "male", "clinic": "Bergen" if i % 2 else "Oslo"})
+        people.append(
+            {
+                "patient_id": pid,
+                "age_at_admission": 30 + i % 25,
+                "sex": "female" if female else "male",
+                "clinic": "Bergen" if i % 2 else "Oslo",
+            }
+        )
         frailty = rng.normal(0, 0.5)
         suicide = bool(i % 4 == 0)
         for wave in (0, 3, 6, 12):
             latent = frailty + (effect if wave == 12 else 0.0) - (1.0 if suicide else 0.0) + rng.logistic()
             category = "bad" if latent < -0.7 else ("fair" if latent < 0.7 else "good")
-            rows.append({"patient_id": pid, "wave": wave, "mental_health": category, "suicide_attempt_ever": (suicide if wave == 0 else pd.NA)})
+            rows.append(
+                {
+                    "patient_id": pid,
+                    "wave": wave,
+                    "mental_health": category,
+                    "suicide_attempt_ever": (suicide if wave == 0 else pd.NA),
+                }
+            )
     q = pd.DataFrame(rows)
     q["mental_health"] = q["mental_health"].astype("string")
     q["suicide_attempt_ever"] = q["suicide_attempt_ever"].astype("boolean")
@@ -115,7 +139,10 @@ def test_compare_with_report():
     assert out.loc["12 months (vs baseline)", "agrees"] == "yes"
     assert (out["agrees"].isin(["yes", ""])).all()
     worse = table.assign(odds_ratio=[1.1, 1.2, 0.6, 0.97, 1.0, 0.6, 0.5])  # significant but worse
-    assert mh.compare_with_report(worse, "mental_health").set_index("term").loc["12 months (vs baseline)", "agrees"] == "no"
+    assert (
+        mh.compare_with_report(worse, "mental_health").set_index("term").loc["12 months (vs baseline)", "agrees"]
+        == "no"
+    )
     anx = mh.compare_with_report(table, "anxiety_depression").set_index("term")
     assert anx.loc["12 months (vs baseline)", "agrees"] == "no"
     assert anx.loc["Female (vs male)", "agrees"] == "no"
@@ -123,7 +150,13 @@ def test_compare_with_report():
 
 def test_agreement_summary_counts_judged_terms_only():
     compared = pd.DataFrame(
-        {"term": ["a", "b", "c"], "odds_ratio": [1.0, 2.0, 0.5], "p": [0.5, 0.01, 0.2], "report": ["not stated", "significant", "significant"], "agrees": ["", "yes", "no"]}
+        {
+            "term": ["a", "b", "c"],
+            "odds_ratio": [1.0, 2.0, 0.5],
+            "p": [0.5, 0.01, 0.2],
+            "report": ["not stated", "significant", "significant"],
+            "agrees": ["", "yes", "no"],
+        }
     )
     text = mh.agreement_summary(compared)
     assert text.startswith("agrees with the report on 1 of the 2 statements")

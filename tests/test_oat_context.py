@@ -35,7 +35,12 @@ def test_side_by_side_and_difference_in_points():
 
 def test_hat_share_of_oat_by_hand():
     table = pd.DataFrame(
-        {"item": ["sex", "sex", "sex"], "group": ["HAT", "HAT", "OAT"], "group_n": [40, 40, 960], "category": ["women", "men", "women"]}
+        {
+            "item": ["sex", "sex", "sex"],
+            "group": ["HAT", "HAT", "OAT"],
+            "group_n": [40, 40, 960],
+            "category": ["women", "men", "women"],
+        }
     )
     assert oat_context.hat_share_of_oat(table, 1000) == pytest.approx(4.0)
 
@@ -126,7 +131,11 @@ def toy_opening() -> pd.DataFrame:
 def test_opening_sessions_and_hours_open_for_dosing():
     sessions = oat_context.opening_sessions(toy_opening())
     assert list(sessions.loc[sessions.clinic == "Oslo", "part"]) == [
-        "morning", "observation", "closed", "injection", "tablets only"
+        "morning",
+        "observation",
+        "closed",
+        "injection",
+        "tablets only",
     ]
     assert "observation" not in set(sessions.loc[sessions.clinic == "Bergen", "part"])
     hours = oat_context.open_hours_per_day(toy_opening()).set_index("clinic")["open_hours"]

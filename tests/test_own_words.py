@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import fingerprint
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # Bibliographic lists quote titles as published; that is citation, not copying.
@@ -49,19 +48,24 @@ def copied_runs(text: str, known: set[str]) -> list[str]:
 def test_a_copied_sentence_is_found_and_a_paraphrase_is_not():
     source = "Patients attend the clinic twice daily, every day, and receive a long-acting opioid for the night."
     known = set(fingerprint.run_hashes(fingerprint.words(source)))
-    assert copied_runs("As the report says, patients attend the clinic twice daily, every day, and receive a "
-                       "long-acting opioid for the night.", known)
-    assert copied_runs("Twice a day, seven days a week, patients come to the clinic; a long-acting opioid "
-                       "covers the night.", known) == []
+    assert copied_runs(
+        "As the report says, patients attend the clinic twice daily, every day, and receive a "
+        "long-acting opioid for the night.",
+        known,
+    )
+    assert (
+        copied_runs(
+            "Twice a day, seven days a week, patients come to the clinic; a long-acting opioid covers the night.", known
+        )
+        == []
+    )
 
 
 def test_proper_names_do_not_count_as_copying():
     assert "oslo university hospital" not in " ".join(fingerprint.words("Oslo University Hospital and the clinic"))
 
 
-@pytest.mark.parametrize(
-    "page", sorted(p.name for p in (ROOT / "book").glob("*.md") if p.name not in LISTS_OF_TITLES)
-)
+@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "book").glob("*.md") if p.name not in LISTS_OF_TITLES))
 def test_page_does_not_copy_the_report(page):
     known = fingerprint.load()
     text = prose((ROOT / "book" / page).read_text(encoding="utf-8"))

@@ -55,8 +55,22 @@ def page_title(page: str) -> str:
 
 def normalise(text: str) -> str:
     """Text for comparison: ligatures, quotes, dashes and spaces made plain, case folded."""
-    replace = {"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "’": "'", "‘": "'", "“": '"', "”": '"',
-               "–": "-", "—": "-", "\u2212": "-", "\u00a0": " ", "\u00ad": ""}
+    replace = {
+        "ﬁ": "fi",
+        "ﬂ": "fl",
+        "ﬀ": "ff",
+        "ﬃ": "ffi",
+        "ﬄ": "ffl",
+        "’": "'",
+        "‘": "'",
+        "“": '"',
+        "”": '"',
+        "–": "-",
+        "—": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u00ad": "",
+    }
     text = "".join(replace.get(ch, ch) for ch in text)
     return " ".join(text.split()).casefold()
 
@@ -137,7 +151,9 @@ def test_title_page_settings_name_the_edition(tmp_path):
     assert "hatbook_pdf_data_source" not in settings  # the extension's note on the bundled data
     assert published["latex"]["latex_documents"]["title"] == page_title("book/index")
     assert all(Path(path).is_absolute() for path in published["sphinx"]["local_extensions"].values())
-    rerun = pdf_config(ROOT, title="Bergen, data through 2023", edition=None, data_source=None, execution_cache=tmp_path)
+    rerun = pdf_config(
+        ROOT, title="Bergen, data through 2023", edition=None, data_source=None, execution_cache=tmp_path
+    )
     assert rerun["sphinx"]["config"]["hatbook_pdf_edition"] == "Bergen, data through 2023"
     assert "rerun" in rerun["sphinx"]["config"]["hatbook_pdf_data_source"]
     assert rerun["execute"]["cache"] == str(tmp_path)
@@ -152,8 +168,9 @@ def test_html_tables_become_latex_tables():
 
     html = (
         '<style>td {color: red}</style><table class="hatbook-table"><caption>Counts</caption>'
-        "<thead><tr><th colspan=\"2\">Clinic</th><th>N</th></tr></thead>"
-        "<tbody><tr><td rowspan=\"2\">Oslo</td><td>2022</td><td>&lt;5</td></tr><tr><td>2023</td><td>12</td></tr></tbody></table>"
+        '<thead><tr><th colspan="2">Clinic</th><th>N</th></tr></thead>'
+        '<tbody><tr><td rowspan="2">Oslo</td><td>2022</td><td>&lt;5</td></tr>'
+        "<tr><td>2023</td><td>12</td></tr></tbody></table>"
     )
     parsed = pdf_edition.parse_tables(html)
     assert len(parsed.tables) == 1 and parsed.tables[0].caption == "Counts"
@@ -197,15 +214,25 @@ def pdf(book_build) -> dict:
     cache = book_build.html.parent / ".jupyter_cache"  # the HTML build's executed notebooks
     try:
         # not strict, so that the checks below run even when a page warns; the warnings are a test of their own
-        path = build_pdf(ROOT, base, work_dir=base / "work", execution_cache=cache if cache.is_dir() else None,
-                         strict=False, log=lambda message: None)
+        path = build_pdf(
+            ROOT,
+            base,
+            work_dir=base / "work",
+            execution_cache=cache if cache.is_dir() else None,
+            strict=False,
+            log=lambda message: None,
+        )
     except PdfError as error:
         pytest.fail(f"make pdf would fail:\n{error}")
     from pypdf import PdfReader
 
     reader = PdfReader(path)
-    return {"path": path, "work": base / "work", "reader": reader,
-            "pages": [compact(page.extract_text() or "") for page in reader.pages]}
+    return {
+        "path": path,
+        "work": base / "work",
+        "reader": reader,
+        "pages": [compact(page.extract_text() or "") for page in reader.pages],
+    }
 
 
 def outline_titles(reader) -> list[str]:

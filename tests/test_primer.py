@@ -19,7 +19,9 @@ def tiny_sets(tmp_path, extra_decrement=0.1, norway_shift=0.0):
     level above 1 costs ``extra_decrement``."""
     norway = primer.value_sets(path=None).query("value_set == 'Norway'")
     norway = norway.assign(decrement=norway["decrement"] + np.where(norway["level"] > 1, norway_shift, 0.0))
-    rows = [("Flat", d, level, 0.0 if level == 1 else extra_decrement) for d in primer.DIMENSIONS for level in range(1, 6)]
+    rows = [
+        ("Flat", d, level, 0.0 if level == 1 else extra_decrement) for d in primer.DIMENSIONS for level in range(1, 6)
+    ]
     flat = pd.DataFrame(rows, columns=["value_set", "dimension", "level", "decrement"])
     path = tmp_path / "sets.csv"
     pd.concat([norway, flat]).to_csv(path, index=False)
@@ -97,7 +99,16 @@ def test_index_summary_by_hand(tmp_path):
     assert flat["median"] == pytest.approx(0.85)
     assert flat["sd"] == pytest.approx(np.std([1.0, 0.9, 0.8, 0.7], ddof=1))
     assert flat["percent_below_zero"] == 0
-    assert list(out.columns) == ["questionnaires", "patients", "mean", "sd", "p25", "median", "p75", "percent_below_zero"]
+    assert list(out.columns) == [
+        "questionnaires",
+        "patients",
+        "mean",
+        "sd",
+        "p25",
+        "median",
+        "p75",
+        "percent_below_zero",
+    ]
 
 
 def test_index_summary_counts_states_worse_than_dead(tmp_path):

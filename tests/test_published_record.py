@@ -20,11 +20,37 @@ NUMBER = re.compile(r"-?\d+(\.\d+)?")
 IDENTIFIER = re.compile(r"year|period|month|order|time|week|level|rank|wave|footnote")
 
 NUMBER_WORDS = {
-    "none": 0, "no": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "half": 0.5, "twice": 2,
+    "none": 0,
+    "no": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "half": 0.5,
+    "twice": 2,
 }
 
 
@@ -114,7 +140,8 @@ def test_every_printed_string_occurs_in_the_report():
     text = REPORT.read_text(encoding="utf-8")
     flat = " ".join(text.split())
     missing = [
-        (key, printed) for key, printed in zip(ledger()["key"], ledger()["printed"])
+        (key, printed)
+        for key, printed in zip(ledger()["key"], ledger()["printed"])
         if printed not in text and " ".join(printed.split()) not in flat
     ]
     assert missing == []
@@ -142,7 +169,10 @@ def tidy_tables() -> list[Path]:
 def test_other_sources_are_only_the_outside_documents():
     # a report table whose resource lost its "Report, ..." source would otherwise escape the ledger test
     assert other_sources() - NOT_TABLES == {
-        "hat_trials.csv", "hat_meta_analyses.csv", "evidence_mortality.csv", "evidence_dutch_followup.csv",
+        "hat_trials.csv",
+        "hat_meta_analyses.csv",
+        "evidence_mortality.csv",
+        "evidence_dutch_followup.csv",
         "oat_registry_2015.csv",
     }
 

@@ -15,7 +15,9 @@ def states(*codes: str) -> pd.DataFrame:
     """Questionnaire rows from five-digit EQ-5D-5L states ("21345"); "." leaves a dimension empty."""
     rows = []
     for code in codes:
-        rows.append({f"eq5d_{d}": (pd.NA if c == "." else int(c)) for d, c in zip(("mo", "sc", "ua", "pd", "ad"), code)})
+        rows.append(
+            {f"eq5d_{d}": (pd.NA if c == "." else int(c)) for d, c in zip(("mo", "sc", "ua", "pd", "ad"), code)}
+        )
     return pd.DataFrame(rows).astype("Int64")
 
 
@@ -46,7 +48,7 @@ def test_index_needs_all_five_dimensions():
 
 def test_index_by_hand_with_a_toy_value_set():
     toy = pd.DataFrame(
-        [(d, l, 0.1 * (l - 1)) for d in ("MO", "SC", "UA", "PD", "AD") for l in range(1, 6)],
+        [(d, level, 0.1 * (level - 1)) for d in ("MO", "SC", "UA", "PD", "AD") for level in range(1, 6)],
         columns=["dimension", "level", "decrement"],
     )
     assert qol.eq5d_index(states("21111"), toy).iloc[0] == pytest.approx(0.9)

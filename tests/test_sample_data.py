@@ -2,10 +2,9 @@
 
 import pandas as pd
 
-from analysis.cohort import load_cohort
+from analysis.cohort import DEFAULT_COHORT_DIR, load_cohort
 from analysis.data import published_table
 from hatbook.sample_data import _read, patient_days, replicate, subset
-from analysis.cohort import DEFAULT_COHORT_DIR
 
 
 def test_patient_days_of_the_bundled_cohort_are_table_6c():
@@ -28,7 +27,10 @@ def test_a_subset_is_valid_and_keeps_the_cost_per_day(tmp_path):
     cohort = load_cohort(folder)
     assert len(cohort.patients) == round(136 * 0.2)
     accounts = pd.read_csv(folder / "clinic_accounts.csv")
-    days = patient_days(*(pd.read_csv(folder / f"{n}.csv", dtype=str, keep_default_na=False) for n in ("episodes", "patients")), "2025-12-31")
+    days = patient_days(
+        *(pd.read_csv(folder / f"{n}.csv", dtype=str, keep_default_na=False) for n in ("episodes", "patients")),
+        "2025-12-31",
+    )
     published = published_table("table_6c_program_costs").set_index(["clinic", "year"])
     for row in accounts.itertuples():
         per_day = row.total_cost_nok / days[(row.clinic, row.year)]

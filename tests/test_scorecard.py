@@ -110,16 +110,25 @@ def test_calibration_notes_quote_the_generators_reason_for_missed_targets(tmp_pa
     from analysis.scorecard import calibration_notes
 
     assert calibration_notes(tmp_path) == {}  # real data: no calibration report, no notes
-    pd.DataFrame({
-        "module": ["economics", "economics", "core"],
-        "key": ["t6d_continued_cost_mean", "t6d_continued_n", "t6c_oslo_2022_patient_days"],
-        "published": [2574079, 68, 8644], "achieved": [2497343, 68, 8644],
-        "status": ["explained", "pass", "pass"],
-        "reason": ["episodes fixed by the retention calibration leave too few continued patients in costly clinic-years.", None, None],
-    }).to_csv(tmp_path / "calibration.csv", index=False)
+    pd.DataFrame(
+        {
+            "module": ["economics", "economics", "core"],
+            "key": ["t6d_continued_cost_mean", "t6d_continued_n", "t6c_oslo_2022_patient_days"],
+            "published": [2574079, 68, 8644],
+            "achieved": [2497343, 68, 8644],
+            "status": ["explained", "pass", "pass"],
+            "reason": [
+                "episodes fixed by the retention calibration leave too few continued patients in costly clinic-years.",
+                None,
+                None,
+            ],
+        }
+    ).to_csv(tmp_path / "calibration.csv", index=False)
     notes = calibration_notes(tmp_path)
     assert list(notes) == ["t6d_continued_cost_mean"]
-    assert notes["t6d_continued_cost_mean"].startswith("The synthetic cohort is not calibrated to this figure: episodes fixed")
+    assert notes["t6d_continued_cost_mean"].startswith(
+        "The synthetic cohort is not calibrated to this figure: episodes fixed"
+    )
     assert notes["t6d_continued_cost_mean"].endswith("clinic-years.")
 
 
@@ -138,7 +147,13 @@ def test_the_comparison_marks_and_highlights_a_difference_and_links_the_errata(m
     styled = card.show()
     html = styled.to_html()
     rows = re.findall(r"<tr[^>]*>.*?</tr>", html, re.S)
-    assert [h for h in re.findall(r">([^<>]+)</th>", rows[0])] == ["Statistic", "Report", "This edition", "Agrees", "Note"]
+    assert [h for h in re.findall(r">([^<>]+)</th>", rows[0])] == [
+        "Statistic",
+        "Report",
+        "This edition",
+        "Agrees",
+        "Note",
+    ]
     assert 'class="hatbook-mismatch"' not in rows[1] and ">✓</td>" in rows[1]
     assert rows[2].startswith('<tr class="hatbook-mismatch">') and ">✗</td>" in rows[2]
     assert '<a href="appendix_errata.html">the errata appendix</a>' in rows[2] and "&amp; &lt;odd&gt;" in rows[2]
@@ -170,8 +185,14 @@ def test_each_section_of_the_scorecard_page_links_to_its_page_of_the_book():
     spec = importlib.util.spec_from_file_location("scorecard_extension", path)
     extension = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(extension)
-    docs = ["book/ch06_results", "book/ch06_1_enrollment_retention", "book/ch03_hat_in_norway", "book/appendix3_outcomes",
-            "book/executive_summary", "book/index"]
+    docs = [
+        "book/ch06_results",
+        "book/ch06_1_enrollment_retention",
+        "book/ch03_hat_in_norway",
+        "book/appendix3_outcomes",
+        "book/executive_summary",
+        "book/index",
+    ]
     assert extension.section_page("6", docs) == "book/ch06_results"
     assert extension.section_page("6.1", docs) == "book/ch06_1_enrollment_retention"
     assert extension.section_page("3.2", docs) == "book/ch03_hat_in_norway"

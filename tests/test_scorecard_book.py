@@ -85,14 +85,21 @@ def test_scorecard_page_reports_the_comparison(built_html):
 
 @pytest.mark.parametrize(
     "page",
-    ["ch06_1_enrollment_retention", "ch06_2_patient_characteristics", "ch06_4_outcomes", "ch06_5_serious_adverse_events",
-     "ch06_6_process_implementation", "appendix3_outcomes", "appendix5_referrals"],
+    [
+        "ch06_1_enrollment_retention",
+        "ch06_2_patient_characteristics",
+        "ch06_4_outcomes",
+        "ch06_5_serious_adverse_events",
+        "ch06_6_process_implementation",
+        "appendix3_outcomes",
+        "appendix5_referrals",
+    ],
 )
 def test_each_computed_page_ends_with_its_comparison(built_html, page):
     text = (built_html / "book" / f"{page}.html").read_text(encoding="utf-8")
     assert re.search(r"<h2>Checked against the report<a", text) and "hatbook-scorecard" in text
     # in view without a click: the table's cell hides neither its output nor the table itself
-    cell = text[text.rindex('<div class="cell', 0, text.index("hatbook-scorecard")):text.index("hatbook-scorecard")]
+    cell = text[text.rindex('<div class="cell', 0, text.index("hatbook-scorecard")) : text.index("hatbook-scorecard")]
     assert "tag_hide-output" not in cell and "<details" not in cell
 
 
@@ -119,4 +126,6 @@ def test_economic_sections_match_the_report_where_it_is_consistent(scorecard):
     ratio of follow-ups built on it, which section 6.1's mean stay leaves no room for in this cohort)."""
     scope = scorecard[scorecard.key.isin(set(economic_scope().key) - keys_in_flagged_errata())]
     share = scope.within_precision.mean()
-    assert share >= REQUIRED_MATCH, f"{share:.1%} match; differing: {scope.loc[~scope.within_precision, 'key'].tolist()}"
+    assert share >= REQUIRED_MATCH, (
+        f"{share:.1%} match; differing: {scope.loc[~scope.within_precision, 'key'].tolist()}"
+    )

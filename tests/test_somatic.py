@@ -72,7 +72,10 @@ def test_shares_by_wave():
 
 def test_baseline_summary_by_hand():
     # acute counts 2, 4, 6, 8 at baseline; chronic 1, 2, 3, (missing)
-    rows = [questionnaire(f"P00{i}", 0, [1] * k + [0] * (18 - k), chronic=c) for i, (k, c) in enumerate([(2, 1), (4, 2), (6, 3), (8, None)])]
+    rows = [
+        questionnaire(f"P00{i}", 0, [1] * k + [0] * (18 - k), chronic=c)
+        for i, (k, c) in enumerate([(2, 1), (4, 2), (6, 3), (8, None)])
+    ]
     rows.append(questionnaire("P009", 12, [1] * 18, chronic=10))  # not baseline
     table = somatic.baseline_summary(frame(rows)).set_index("measure")
     acute = table.loc["acute_symptoms"]
@@ -84,10 +87,18 @@ def test_baseline_summary_by_hand():
 
 def test_item_prevalence_counts_two_and_three_among_answers():
     base = [0] * 18
-    a = list(base); a[0] = 2; a[1] = 3
-    b = list(base); b[0] = 1; b[1] = 3
-    c = list(base); c[0] = 3; c[1] = None
-    prevalence = somatic.item_prevalence(frame([questionnaire("P1", 0, a), questionnaire("P2", 0, b), questionnaire("P3", 0, c)]))
+    a = list(base)
+    a[0] = 2
+    a[1] = 3
+    b = list(base)
+    b[0] = 1
+    b[1] = 3
+    c = list(base)
+    c[0] = 3
+    c[1] = None
+    prevalence = somatic.item_prevalence(
+        frame([questionnaire("P1", 0, a), questionnaire("P2", 0, b), questionnaire("P3", 0, c)])
+    )
     top = prevalence.set_index("item")
     assert top.loc["dental_gum", "answered"] == 2 and top.loc["dental_gum", "percent"] == 100.0
     assert top.loc["sleep_problems", "percent"] == pytest.approx(200 / 3)
@@ -147,7 +158,9 @@ def test_mixed_model_falls_back_to_random_intercept(monkeypatch):
     for i in range(20):
         start = 20 + rng.normal(0, 3)
         for t in (0.0, 1.0, 2.0):
-            rows.append({"patient_id": f"P{i:03d}", "wave": int(t * 12), "burden_score": start - 3 * t + rng.normal(0, 1)})
+            rows.append(
+                {"patient_id": f"P{i:03d}", "wave": int(t * 12), "burden_score": start - 3 * t + rng.normal(0, 1)}
+            )
             years.append(t)
     scores = pd.DataFrame(rows)
     fit = somatic.burden_mixed_model(scores, pd.Series(years, index=scores.index))

@@ -116,7 +116,9 @@ def code_of(block: str) -> str:
 def solution_only_names(page: str) -> list[set[str]]:
     """Per solution of ``page`` that has code: the names its code assigns that appear nowhere in the book
     outside the solutions (so their presence in a build can only come from a solution)."""
-    everywhere_else = set(re.findall(r"\w+", "\n".join(strip_solutions(p.read_text(encoding="utf-8")) for p in BOOK.glob("*.md"))))
+    everywhere_else = set(
+        re.findall(r"\w+", "\n".join(strip_solutions(p.read_text(encoding="utf-8")) for p in BOOK.glob("*.md")))
+    )
     found = []
     for block in solution_blocks((BOOK / f"{page}.md").read_text(encoding="utf-8")):
         code = code_of(block)
@@ -125,7 +127,11 @@ def solution_only_names(page: str) -> list[set[str]]:
         names = {
             target.id
             for node in ast.walk(ast.parse(code))
-            for target in ([*getattr(node, "targets", []), getattr(node, "target", None)] if isinstance(node, (ast.Assign, ast.AugAssign, ast.For)) else [])
+            for target in (
+                [*getattr(node, "targets", []), getattr(node, "target", None)]
+                if isinstance(node, (ast.Assign, ast.AugAssign, ast.For))
+                else []
+            )
             if isinstance(target, ast.Name)
         } | {node.name for node in ast.walk(ast.parse(code)) if isinstance(node, ast.FunctionDef)}
         found.append({n for n in names if len(n) >= 6 and "_" in n and n not in everywhere_else})
@@ -145,7 +151,11 @@ def test_each_exercise_page_has_exercises_each_with_a_solution_that_computes(pag
     assert all(code_of(block) for block in blocks), "every solution of these pages computes"
     assert all(names for names in solution_only_names(page)), "each solution's code has names of its own"
     # the exercises come last, before the comparison with the report
-    closing = "## Checked against the report" if "## Checked against the report" in text else "```{rubric} Computed against published"
+    closing = (
+        "## Checked against the report"
+        if "## Checked against the report" in text
+        else "```{rubric} Computed against published"
+    )
     assert text.index("## Exercises") < text.index(closing)
     assert text.index("## Exercises") > text.rindex("```{glue:figure}")
 
@@ -198,7 +208,9 @@ def student_html(book_build, tmp_path_factory) -> Path:
         pytest.fail(f"the book did not build (exit {book_build.returncode}):\n{book_build.log[-4000:]}")
     cache = book_build.html.parent / ".jupyter_cache"
     out = tmp_path_factory.mktemp("student")
-    return build_student(ROOT, out, execution_cache=cache if cache.exists() else None, strict=True, log=lambda line: None)
+    return build_student(
+        ROOT, out, execution_cache=cache if cache.exists() else None, strict=True, log=lambda line: None
+    )
 
 
 def text_files(folder: Path):
@@ -279,4 +291,6 @@ def test_the_student_editions_notebooks_have_the_exercises_without_solutions(bui
         nbformat.validate(student)
         source = "\n".join(cell.source for cell in student.cells)
         assert "{exercise}" in source and "{solution" not in source
-        assert len([c for c in student.cells if c.cell_type == "code"]) < len([c for c in published.cells if c.cell_type == "code"])
+        assert len([c for c in student.cells if c.cell_type == "code"]) < len(
+            [c for c in published.cells if c.cell_type == "code"]
+        )

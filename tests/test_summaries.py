@@ -158,7 +158,7 @@ def test_every_summary_row_is_classified_once(ledger):
     typed = {key for _, _, key, _ in TYPED}
     classes = [set(GLUED), typed, set(AS_WORDS)]
     for i, a in enumerate(classes):
-        for b in classes[i + 1:]:
+        for b in classes[i + 1 :]:
             assert not a & b, f"classified twice: {sorted(a & b)}"
     keys = set(summary_keys(ledger))
     assert keys - set().union(*classes) == set(), "summary rows nobody has classified"
@@ -238,5 +238,8 @@ def test_no_statistic_is_typed_in_digits(ledger, page):
 
 
 def test_the_digit_scan_sees_a_typed_number_and_skips_labels():
-    page = "---\na: b\n---\nIn 2025, 136 patients (Table 6.A, Recommendation 2) began on 12 January 2022; {glue:text}`x::y:.0f` more."
+    page = (
+        "---\na: b\n---\nIn 2025, 136 patients (Table 6.A, Recommendation 2) began on 12 January 2022; "
+        "{glue:text}`x::y:.0f` more."
+    )
     assert typed_numbers(page) == [136.0]

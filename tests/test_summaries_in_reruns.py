@@ -4,8 +4,9 @@ import pandas as pd
 
 from hatbook import summaries
 
-LEDGER = pd.DataFrame({"value": [48.0, -6500.0, 845087.0]},
-                      index=["es_left_treatment_percent", "es_net_cost", "es_cost_per_qaly"])
+LEDGER = pd.DataFrame(
+    {"value": [48.0, -6500.0, 845087.0]}, index=["es_left_treatment_percent", "es_net_cost", "es_cost_per_qaly"]
+)
 PAGE = """---
 jupytext: {}
 ---
@@ -15,7 +16,7 @@ jupytext: {}
 When 2025 ended, {glue:text}`ch06_1_enrollment_retention.md::es_left_treatment_percent:.0f`% had left.
 Net cost {glue:text}`ch06_7_cost_utility.md::es_net_cost:,.0f` NOK; ICER {glue:text}`ch06_7_cost_utility.md::es_cost_per_qaly:,.0f`.
 Staff {glue:text}`ch03_hat_in_norway.md::table_3b_oslo_fte_per_patient:.2f` per patient.
-"""
+"""  # noqa: E501 (a page's lines are as long as its sentences)
 COMPUTED = {"ch06_1_enrollment_retention", "ch06_7_cost_utility"}
 
 

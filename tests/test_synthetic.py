@@ -24,8 +24,16 @@ BUNDLED = ROOT / "data" / "synthetic"
 def generations(tmp_path_factory) -> tuple[Path, Path]:
     """Two generations of the cohort, run at the same time (one a core), each into a folder of its own."""
     outs = [tmp_path_factory.mktemp(name) / "synthetic" for name in ("regenerated", "again")]
-    runs = [subprocess.Popen([sys.executable, "-m", "synthetic", "--out", str(out)], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for out in outs]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "synthetic", "--out", str(out)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for out in outs
+    ]
     for run in runs:
         _, stderr = run.communicate()
         assert run.returncode == 0, stderr[-3000:]
@@ -44,8 +52,10 @@ def regenerated(generations) -> Path:
 #: change, 670,467 against 670,448) leaves its rounding. The generator code of the session before gives the
 #: same files as today's, so the drift is the environment's. Until the cohort is regenerated and the versions
 #: pinned exactly, the two comparisons below are expected to fail; determinism in one environment is tested.
-ENVIRONMENT_DRIFT = ("data/synthetic was made with package versions a fresh install no longer gets; "
-                     "see ENVIRONMENT_DRIFT in tests/test_synthetic.py")
+ENVIRONMENT_DRIFT = (
+    "data/synthetic was made with package versions a fresh install no longer gets; "
+    "see ENVIRONMENT_DRIFT in tests/test_synthetic.py"
+)
 
 
 def test_regeneration_is_deterministic(generations):
@@ -96,7 +106,12 @@ def test_check_exits_non_zero_exactly_when_a_target_fails(monkeypatch, capsys, a
 def test_a_failing_target_fails_the_check():
     from synthetic.targets import Target, report
 
-    frame = report([Target("s6_1_patients_participated_total", 135), Target("s6_1_patients_participated_total", 135, reason="because")])
+    frame = report(
+        [
+            Target("s6_1_patients_participated_total", 135),
+            Target("s6_1_patients_participated_total", 135, reason="because"),
+        ]
+    )
     assert frame.status.tolist() == ["FAIL", "explained"]
     assert report([Target("s6_1_one_year_retention_percent", 65.74)]).status.tolist() == ["pass"]
     assert report([Target("s6_1_one_year_retention_percent", 65.76)]).status.tolist() == ["FAIL"]
@@ -149,7 +164,16 @@ def test_data_dictionary_describes_the_schema():
 def test_calibration_report_is_written_beside_the_cohort():
     """data/synthetic/calibration.csv: one row per target, a reason exactly where a figure is not met."""
     table = pd.read_csv(BUNDLED / "calibration.csv", keep_default_na=False)
-    assert list(table.columns) == ["module", "key", "description", "published", "tolerance", "achieved", "status", "reason"]
+    assert list(table.columns) == [
+        "module",
+        "key",
+        "description",
+        "published",
+        "tolerance",
+        "achieved",
+        "status",
+        "reason",
+    ]
     assert table.key.is_unique
     assert set(table.status) <= {"pass", "explained"}
     assert set(table.module) == {"core", "events", "referrals", "questionnaires", "registry", "economics"}
@@ -167,7 +191,12 @@ def test_calibration_csv_text_is_deterministic():
     from synthetic.targets import Target, report
     from synthetic.write import calibration_csv_text
 
-    frame = report([Target("s6_1_patients_participated_total", 136), Target("s6_1_patients_participated_total", 135, reason="because")])
+    frame = report(
+        [
+            Target("s6_1_patients_participated_total", 136),
+            Target("s6_1_patients_participated_total", 135, reason="because"),
+        ]
+    )
     frame.insert(0, "module", "core")
     text = calibration_csv_text(frame)
     assert text == calibration_csv_text(frame)

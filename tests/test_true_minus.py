@@ -5,9 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 
-from true_minus import _true_minus  # noqa: E402
-
 from myst_nb.core.variables import format_plain_text  # noqa: E402
+from true_minus import _true_minus  # noqa: E402
 
 
 def test_negative_numbers_get_a_true_minus():
