@@ -299,7 +299,7 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     local = sphinx.setdefault("local_extensions", {}) or {}
     for extension, path in list(local.items()):
         local[extension] = str((source / path).resolve())
-    local["hatbook.sphinx_markers"] = str(ROOT)
+    local["rerun_marks"] = str((source / "book" / "_ext").resolve())  # book/_ext/rerun_marks.py
     sphinx["local_extensions"] = local
     (source / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 

@@ -1,8 +1,13 @@
-"""A rerun's pasted marks (hatbook/sphinx_markers.py): the unit after a value that is not shown goes."""
+"""A rerun's pasted marks (book/_ext/rerun_marks.py): the unit after a value that is not shown goes."""
+
+import sys
+from pathlib import Path
 
 from docutils import nodes
 
-from hatbook.sphinx_markers import drop_units_after_marks
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+
+from rerun_marks import _lenient, drop_units_after_marks
 
 
 def _paragraph(pasted: str, after: str) -> nodes.paragraph:
@@ -27,3 +32,14 @@ def test_the_unit_after_a_number_stays():
     document += _paragraph("<5", " patients")
     drop_units_after_marks(None, document, "page")
     assert [p.astext() for p in document.children] == ["a share of 61% lived alone", "a share of <5 patients"]
+
+
+def test_a_mark_is_pasted_whatever_the_format_spec():
+    def strict(text: str, fmt_spec: str) -> str:
+        return format(float(text), fmt_spec)
+
+    paste = _lenient(strict)
+    assert paste("12.345", ".1f") == "12.3"
+    assert paste("'<5'", ".1f") == "<5"  # glue data hold a text's repr
+    assert paste("'\u2013'", ".0f") == "\u2013"
+    assert paste.__wrapped__ is strict  # patched once: setup() does not wrap it again

@@ -3,8 +3,9 @@
 In a rerun a page glues ``"<5"`` for a small count, a dash for a withheld value and ``"n/a"`` for a value
 that could not be computed (see :mod:`analysis.disclosure`). The prose pastes the same keys with
 numeric format specs (``{glue:text}`key:.1f```, or ``page.md::key:.1f`` from another page), which myst-nb
-cannot apply to text: it would drop the value with a warning. This extension makes ``{glue:text}`` paste such text unchanged instead. The
-published edition does not load it.
+cannot apply to text: it would drop the value with a warning. This extension makes ``{glue:text}`` paste
+such text unchanged instead. hatbook/rerun.py adds it to a rerun's configuration; the published edition
+does not load it (so its presence tells a rerun build, see ``is_rerun`` in reader.py).
 
 A mark pasted where the prose writes a unit after the number ("{glue:text}`key:.0f`%") would read "– %" or
 "n/a %": the unit of a value that is not there. The unit right after a pasted mark is dropped.
@@ -12,6 +13,7 @@ A mark pasted where the prose writes a unit after the number ("{glue:text}`key:.
 
 from __future__ import annotations
 
+import functools
 import re
 from ast import literal_eval
 
@@ -21,6 +23,7 @@ _UNIT = re.compile(r"^\s?(%|percentage points|percent)")
 
 
 def _lenient(original):
+    @functools.wraps(original)  # (also sets __wrapped__, which marks the function as patched)
     def format_plain_text(text: str, fmt_spec: str) -> str:
         try:
             return original(text, fmt_spec)
@@ -33,7 +36,6 @@ def _lenient(original):
                 return value
             raise
 
-    format_plain_text.__wrapped__ = original
     return format_plain_text
 
 
