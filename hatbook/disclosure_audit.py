@@ -42,7 +42,23 @@ c. **hidden cells recovered between editions**: for editions of the same year an
    all = Oslo + Bergen. A clinic's cell that this pins down is a leak when its edition hides it, or when
    that edition was not built (or lacks the cell) and the value lies in 1..t-1 (the edition must hide it).
 
-Not covered: relations between a table and the prose or other tables of a page, and between years.
+d. **hidden cells and small groups recovered between years**: for editions of the same clinic and data
+   with different data ends (the published edition included: what it shows is public), a count of
+   *nested sets* (patients enrolled by the data end with a baseline characteristic, events up to the data
+   end, patients ever discharged) can only grow with the data end, and count(later) - count(earlier) is
+   the number of patients or events added in between. A table (same page, anchor and headers, with
+   group sizes such as "(n=60)" and "45/124" read as the same text) is taken to count nested sets when
+   none of its shown counts, in any clinic's editions, falls from an earlier data end to a later one (a
+   state at the data end, such as patients in treatment on that day, falls somewhere and is left out).
+   In such a table each count cell (same row and column labels) is followed from year to year: what a
+   reader knows of it in one edition (a number, ``"<t"``, ``"–"``) bounds it in the others (no later
+   value is smaller, no earlier one larger). A finding is a hidden cell this pins to one value, and a
+   pair of editions whose difference it pins to 1..t-1 (a group of so few added between the two data
+   ends; any two years, not only neighbours). The group sizes printed in labels ("Born in Norway
+   (n=51)", a header's "(n=124)") are followed as cells of their own. The relation is used only inside
+   one table and cell: sums across rows are left to rules b and c.
+
+Not covered: relations between a table and the prose or other tables of a page (and prose between years).
 
 Output: one line per finding, tab-separated: edition, page, where, what, value. Exit status 1 when
 anything is found, 0 when nothing is, 2 for bad input (no such folder, no edition in it).
@@ -520,6 +536,123 @@ def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tupl
                     yield clinic, seen if seen is not None else "not shown", table_key, cell, low
 
 
+# --- rule d: recovery between years -------------------------------------------------------------------------
+
+_GROUP_SIZE = re.compile(r"\(\s*n\s*=\s*([\d,]+)\s*\)")
+_FRACTION = re.compile(r"(?<![\w/])([\d,]+)/([\d,]+)(?![\w/])")
+
+
+def year_free(text: str) -> str:
+    """A label as it reads in every year's edition: group sizes ``"(n=60)"`` and fractions ``"45/124"``
+    (which grow with the data end) replaced by ``#``."""
+    return _FRACTION.sub("#/#", _GROUP_SIZE.sub("(n=#)", text))
+
+
+def year_cells(table: Table) -> dict[tuple[str, str], str]:
+    """The count cells of a table by year-free (row label, column header), and the group sizes its labels
+    print (``"Born in Norway (n=51)"``: row label, column ``"(n)"``; a header's ``"(n=124)"`` or
+    ``"45/124"``: row ``"(header)"``, column the header, ``"(n)"``, ``"(part)"`` and ``"(of)"``)."""
+    if table.by_row:
+        return {}
+    out: dict[tuple[str, str], str] = {}
+    for row in table.rows:
+        label = _row_label(table, row)
+        sizes = _GROUP_SIZE.findall(label)
+        if len(sizes) == 1:
+            out[(year_free(label), "(n)")] = sizes[0]
+        for i, text in enumerate(row):
+            if table.counts[i]:
+                out[(year_free(label), year_free(table.headers[i]))] = cell(text)
+    for header in dict.fromkeys(table.headers):
+        sizes, fractions = _GROUP_SIZE.findall(header), _FRACTION.findall(header)
+        if len(sizes) == 1:
+            out[("(header)", year_free(header) + " (n)")] = sizes[0]
+        if len(fractions) == 1:
+            out[("(header)", year_free(header) + " (part)")] = fractions[0][0]
+            out[("(header)", year_free(header) + " (of)")] = fractions[0][1]
+    return out
+
+
+def year_key(page: str, table: Table) -> tuple:
+    """What names a table in every year's edition: page, anchor and year-free headers."""
+    return page, table.anchor, tuple(year_free(h) for h in table.headers)
+
+
+def falling_tables(series: Iterable[dict[int, dict]]) -> set:
+    """Tables that do not count nested sets: some shown count of theirs falls from an earlier data end to a
+    later one in some clinic's editions. ``series``: for each clinic, year -> {table key: (name, cells)}."""
+    falling = set()
+    for by_year in series:
+        years = sorted(by_year)
+        for position, early in enumerate(years):
+            for late in years[position + 1:]:
+                for key, (_, cells) in by_year[early].items():
+                    later = by_year[late].get(key)
+                    if later is None or key in falling:
+                        continue
+                    for spot, text in cells.items():
+                        before, after = number(text), number(later[1].get(spot))
+                        if before is not None and after is not None and after < before:
+                            falling.add(key)
+                            break
+    return falling
+
+
+def between_years(by_year: dict[int, dict], threshold: int, falling: set = frozenset()) -> Iterator[tuple]:
+    """Rule d on the editions of one clinic and data: ``by_year`` maps a data end to {table key: (name,
+    cells)} (:func:`year_cells`). Yields (year the finding belongs to, table key, cell, what, value, other
+    year) for a hidden cell pinned by the other years' editions (other year None) and for a pair of years
+    whose difference is pinned to 1..threshold-1 (the later year, the earlier as other year)."""
+    years = sorted(by_year)
+    keys = sorted({key for tables_ in by_year.values() for key in tables_} - set(falling))
+    for key in keys:
+        spots = sorted({spot for y in years for spot in by_year[y].get(key, (None, {}))[1]})
+        for spot in spots:
+            texts = {y: by_year[y][key][1][spot] for y in years if spot in by_year[y].get(key, (None, {}))[1]}
+            known = {y: _bounds(text, threshold) for y, text in texts.items()}
+            known = {y: b for y, b in known.items() if b is not None}
+            present = sorted(known)
+            if len(present) < 2:
+                continue
+            low = {y: max(known[x][0] for x in present if x <= y) for y in present}
+            high = {y: min(known[x][1] for x in present if x >= y) for y in present}
+            if any(low[y] > high[y] for y in present):
+                continue  # the cell does not grow with the data end: no relation to use
+            for y in present:
+                if hidden(texts[y], threshold) is not None and low[y] == high[y]:
+                    what = f"hidden cell '{texts[y]}' recovered from the other years' editions"
+                    yield y, key, spot, what, low[y], None
+            for position, early in enumerate(present):
+                for late in present[position + 1:]:
+                    least = max(0, low[late] - high[early])
+                    most = high[late] - low[early]
+                    if least == most and 0 < least < threshold:
+                        what = (f"difference with the {early} edition ({texts[early]} to {texts[late]}): "
+                                f"{least} added between the data ends")
+                        yield late, key, spot, what, least, early
+
+
+def _year_findings(members: list[tuple[Edition, dict]], falling: set) -> list[Finding]:
+    """Rule d's findings on the editions of one clinic and data (``members``: each edition with its tables by
+    year key); a finding in a published edition's year is reported in the other edition of the pair."""
+    by_year = {edition.year: tables_ for edition, tables_ in members}
+    names = {edition.year: edition for edition, _ in members}
+    thresholds = [e.threshold for e, _ in members if not e.published and e.threshold]
+    if not thresholds or len(by_year) < 2:
+        return []
+    found = []
+    for year, key, (label, header), what, value, other in between_years(by_year, max(thresholds), falling):
+        owner = names[year]
+        if owner.published:
+            if other is None or names[other].published:
+                continue
+            owner = names[other]
+            what = what.replace(f"with the {other} edition", f"with the {year} edition")
+        name = by_year[year][key][0] if key in by_year[year] else key[1]
+        found.append(Finding(owner.name, key[0], f"{name}: row '{label}', column '{header}'", what, str(value)))
+    return found
+
+
 # --- one edition -------------------------------------------------------------------------------------------
 
 
@@ -589,15 +722,26 @@ def audit_searchindex(text: str, threshold: int) -> list[tuple[str, str, str, st
 
 def audit_edition(edition: Edition) -> tuple[list[Finding], dict]:
     """Rules a and b on one edition, and its tables by (page, key, headers) for rule c."""
+    findings, by_key, _ = _audit_edition(edition)
+    return findings, by_key
+
+
+def _audit_edition(edition: Edition) -> tuple[list[Finding], dict, dict]:
+    """:func:`audit_edition`, and the edition's tables by :func:`year_key` for rule d. A published edition's
+    pages are read for rule d only (what it shows is public)."""
     findings: list[tuple[str, str, str, str]] = []
     by_key: dict = {}
-    t = edition.threshold
+    by_year_key: dict = {}
+    t = edition.threshold if edition.threshold is not None else 0
     for path in sorted(edition.html.rglob("*.html")):
         page = path.relative_to(edition.html).as_posix()
         found, page_tables = audit_html(page, path.read_text(encoding="utf-8", errors="replace"), t)
         findings += found
         for table in page_tables:
             by_key[(page, table.anchor, tuple(table.headers))] = (table.key, _cells(table))
+            by_year_key[year_key(page, table)] = (table.key, year_cells(table))
+    if edition.published:
+        return [], by_key, by_year_key
     for path in sorted(edition.html.rglob("*.ipynb")):
         try:
             notebook = json.loads(path.read_text(encoding="utf-8"))
@@ -609,7 +753,7 @@ def audit_edition(edition: Edition) -> tuple[list[Finding], dict]:
     index = edition.html / "searchindex.js"
     if index.exists():
         findings += audit_searchindex(index.read_text(encoding="utf-8"), t)
-    return [Finding(edition.name, *f) for f in findings], by_key
+    return [Finding(edition.name, *f) for f in findings], by_key, by_year_key
 
 
 # --- editions ----------------------------------------------------------------------------------------------
@@ -650,16 +794,23 @@ def editions(paths: Iterable[Path]) -> list[Edition]:
     return found
 
 
-def audit(paths: Iterable[Path]) -> list[Finding]:
-    """Every finding of rules a, b and c on the editions under ``paths`` (published editions skipped)."""
+def audit(paths: Iterable[Path], *, years: bool = True) -> list[Finding]:
+    """Every finding of rules a, b, c and (``years``) d on the editions under ``paths`` (published editions
+    are not audited; rule d reads them as public values)."""
     findings: list[Finding] = []
     groups: dict = defaultdict(dict)  # (year, data, threshold) -> clinic -> (edition, tables)
+    clinics: dict = defaultdict(list)  # (clinic, data) -> [(edition, tables by year key)]
     for edition in editions(paths):
+        if edition.published and not years:
+            continue
+        found, by_key, by_year_key = _audit_edition(edition)
+        clinics[(edition.clinic.lower(), edition.data_dir)].append((edition, by_year_key))
         if edition.published:
             continue
-        found, by_key = audit_edition(edition)
         findings += found
         groups[(edition.year, edition.data_dir, edition.threshold)][edition.clinic.lower()] = (edition, by_key)
+    if years:
+        findings += year_findings(clinics)
     for (year, _, threshold), members in groups.items():
         if "all" not in members or not ({"oslo", "bergen"} & set(members)):
             continue
@@ -676,6 +827,26 @@ def audit(paths: Iterable[Path]) -> list[Finding]:
                         str(value))
             )
     return sorted(set(findings))
+
+
+def year_findings(clinics: dict) -> list[Finding]:
+    """Rule d on editions grouped by (clinic, data): each unpublished threshold's editions with the published
+    ones of the same clinic and data."""
+    series = []
+    for members in clinics.values():
+        by_year: dict = {}
+        for edition, tables_ in members:
+            by_year.setdefault(edition.year, {}).update(tables_)
+        series.append(by_year)
+    falling = falling_tables(series)
+    found = []
+    for members in clinics.values():
+        public = [(e, t) for e, t in members if e.published]
+        for threshold in sorted({e.threshold for e, _ in members if not e.published}):
+            chosen = public + [(e, t) for e, t in members if not e.published and e.threshold == threshold]
+            chosen = list({e.year: (e, t) for e, t in sorted(chosen, key=lambda m: m[0].published)}.values())
+            found += _year_findings(chosen, falling)
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:

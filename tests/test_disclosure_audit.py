@@ -188,3 +188,101 @@ def test_editions_of_other_data_are_not_compared(tmp_path):
         (folder / "headline.json").write_text(_json.dumps(record), encoding="utf-8")
     found = {e.name: e.data_dir for e in audit_module.editions([tmp_path])}
     assert found == {"all-2025-data-fifth": "fifth", "oslo-2025": None}
+
+
+# --- rule d: year against year ----------------------------------------------------------------------------
+
+
+def _edition(root: Path, clinic: str, year: int, rows: dict[str, str], *, published: bool = False,
+             header: str = "Events", anchor: str = "events") -> None:
+    """An edition with one page holding one computed table (row label -> the count as shown)."""
+    import json as _json
+
+    name = f"{clinic.lower()}-{year}"
+    folder = root / name
+    (folder / "html").mkdir(parents=True)
+    record = {"variant": name, "clinic": clinic, "year": year, "data": None,
+              "threshold": None if published else 5, "published": published}
+    (folder / "headline.json").write_text(_json.dumps(record), encoding="utf-8")
+    body = "".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in rows.items())
+    html = (f"<html><body><section id='{anchor}'><table class='hatbook-table'><thead><tr><th>Category</th>"
+            f"<th>{header}</th></tr></thead><tbody>{body}</tbody></table></section></body></html>")
+    (folder / "html" / "sae.html").write_text(html, encoding="utf-8")
+
+
+def _year_found(root: Path) -> set[tuple]:
+    return {(f.edition, f.where.split(": ", 1)[1], f.what, f.value) for f in da.audit([root])}
+
+
+def test_a_small_difference_between_two_years_is_found(tmp_path):
+    # 10 events in 2022, 12 in 2023: the two added in 2023 are a group of two; 7 to 20 is no small group
+    _edition(tmp_path, "Oslo", 2022, {"Seizure": "10", "Fall": "7"})
+    _edition(tmp_path, "Oslo", 2023, {"Seizure": "12", "Fall": "20"})
+    assert _year_found(tmp_path) == {
+        ("oslo-2023", "row 'Seizure', column 'Events'", "difference with the 2022 edition (10 to 12): 2 added between "
+         "the data ends", "2")}
+
+
+def test_any_two_years_and_hidden_cells_pinned_between_years(tmp_path):
+    # 2023 hides Seizure, but it lies between 10 and 10: it is 10, and 13 in 2025 is 3 more than in each
+    # earlier year; Fall's "<5" of 2022 and 2023 stay hidden (1..4 below 5), 5 to 9 adds 4
+    _edition(tmp_path, "Oslo", 2022, {"Seizure": "10", "Fall": "<5"})
+    _edition(tmp_path, "Oslo", 2023, {"Seizure": "–", "Fall": "<5"})
+    _edition(tmp_path, "Oslo", 2024, {"Seizure": "10", "Fall": "5"})
+    _edition(tmp_path, "Oslo", 2025, {"Seizure": "13", "Fall": "9"})
+    found = _year_found(tmp_path)
+    assert found == {
+        ("oslo-2023", "row 'Seizure', column 'Events'", "hidden cell '–' recovered from the other years' editions",
+         "10"),
+        ("oslo-2025", "row 'Seizure', column 'Events'", "difference with the 2022 edition (10 to 13): 3 added between "
+         "the data ends", "3"),
+        ("oslo-2025", "row 'Seizure', column 'Events'", "difference with the 2023 edition (– to 13): 3 added between "
+         "the data ends", "3"),
+        ("oslo-2025", "row 'Seizure', column 'Events'", "difference with the 2024 edition (10 to 13): 3 added between "
+         "the data ends", "3"),
+        ("oslo-2025", "row 'Fall', column 'Events'", "difference with the 2024 edition (5 to 9): 4 added between "
+         "the data ends", "4"),
+    }
+
+
+def test_a_table_of_states_is_not_compared_between_years(tmp_path):
+    # patients in treatment on the data end: 10, then 8 somewhere, so the table counts no nested sets
+    _edition(tmp_path, "Oslo", 2022, {"In treatment": "10", "Waiting": "9"}, header="Patients", anchor="state")
+    _edition(tmp_path, "Oslo", 2023, {"In treatment": "12", "Waiting": "8"}, header="Patients", anchor="state")
+    assert _year_found(tmp_path) == set()
+
+
+def test_a_difference_with_the_published_edition_is_reported_in_the_other(tmp_path):
+    _edition(tmp_path, "all", 2024, {"Seizure": "20"})
+    _edition(tmp_path, "all", 2025, {"Seizure": "21"}, published=True)
+    assert _year_found(tmp_path) == {
+        ("all-2024", "row 'Seizure', column 'Events'", "difference with the 2025 edition (20 to 21): 1 added between "
+         "the data ends", "1")}
+    assert da.audit([tmp_path], years=False) == []
+
+
+def test_group_sizes_in_labels_are_followed_between_years():
+    table = da.Table("t", ["Characteristic (n=60)", "N (%)"], [["Born in Norway (n=51)", "51 (100%)"]], [False, True])
+    assert da.year_cells(table) == {("Born in Norway (n=#)", "(n)"): "51", ("Born in Norway (n=#)", "N (%)"): "51",
+                                    ("(header)", "Characteristic (n=#) (n)"): "60"}
+    assert da.year_free("HAT total denials: 45/124") == "HAT total denials: #/#"
+
+
+def test_real_year_against_year_leaks_of_editions_built_from_main():
+    # excerpts of Bergen 2024 and 2025 as main built them before years were protected together
+    # (tests/data/disclosure_audit/years): 7 allergic reactions by the end of 2024 and 9 by the end of 2025
+    # say that two happened in 2025; Table 6a adds one patient with upper secondary school in 2025
+    found = {(f.edition, f.page, f.where, f.value) for f in da.audit([DATA / "years"])}
+    sae, t6a = "book/ch06_5_serious_adverse_events.html", "book/ch06_2_patient_characteristics.html"
+    assert found == {
+        ("bergen-2025", sae, "tab-6-5-categories: row 'Allergic reaction', column 'Events'", "2"),
+        ("bergen-2025", sae, "tab-6-5-categories: row 'Seizure', column 'Events'", "2"),
+        ("bergen-2025", sae, "tab-6-5-categories: row 'Violence, acting out, threats or self-harm', column 'Events'",
+         "3"),
+        ("bergen-2025", t6a, "tab-6a: row 'Living with other people (yes) (n=#)', column 'N (%)'", "2"),
+        ("bergen-2025", t6a, "tab-6a: row 'Primary school', column 'N (%)'", "3"),
+        ("bergen-2025", t6a, "tab-6a: row 'Rented housing', column 'N (%)'", "3"),
+        ("bergen-2025", t6a,
+         "tab-6a: row 'Self-reported reading and writing difficulties (yes) (n=#)', column 'N (%)'", "4"),
+        ("bergen-2025", t6a, "tab-6a: row 'Upper secondary school', column 'N (%)'", "1"),
+    }
