@@ -1060,3 +1060,75 @@ def threshold_line_cells(questionnaires: pd.DataFrame, episodes: pd.DataFrame, c
     out = pd.DataFrame([{"part": part, "cell": cell, "n": counts[cell], "n_patients": total} for part, cell in LINE_CELLS])
     out["percent"] = [100 * n / total if total else np.nan for n in out["n"]]
     return out
+
+
+# --- two lines for frequent use, protected together (exercise 6.4.3) ------------------------------------------
+
+#: Bands of days of use in the previous 30 days: at most :data:`FREQUENT_DAYS`, from FREQUENT_DAYS + 1 to the
+#: stricter line, above the stricter line.
+DAY_BANDS = ("at_most_12", "between_lines", "above_line")
+
+
+def _band_rows(*pairs: tuple[int, int]) -> list[int]:
+    """Row positions of :func:`two_lines_cells` for (first band, last band) pairs (0, 1, 2 as in :data:`DAY_BANDS`)."""
+    return [3 * first + last for first, last in pairs]
+
+
+_ALL = [(f, la) for f in range(3) for la in range(3)]
+#: The counts of the two lines as sums of the rows of :func:`two_lines_cells` (the patients of each line frequent
+#: and not at their first answer, and those who improved, worsened or stayed in their category), and the patients
+#: between the lines at their first and at their last answer, which the two lines set side by side give back.
+TWO_LINES_SUMS = {
+    "patients": [_band_rows(*_ALL)],
+    "frequent_12": [_band_rows(*[(f, la) for f, la in _ALL if f >= 1])],
+    "other_12": [_band_rows(*[(f, la) for f, la in _ALL if f == 0])],
+    "improved_12": [_band_rows((1, 0), (2, 0))],
+    "worsened_12": [_band_rows((0, 1), (0, 2))],
+    "unchanged_12": [_band_rows((0, 0), (1, 1), (1, 2), (2, 1), (2, 2))],
+    "frequent_line": [_band_rows(*[(f, la) for f, la in _ALL if f == 2])],
+    "other_line": [_band_rows(*[(f, la) for f, la in _ALL if f <= 1])],
+    "improved_line": [_band_rows((2, 0), (2, 1))],
+    "worsened_line": [_band_rows((0, 2), (1, 2))],
+    "unchanged_line": [_band_rows((0, 0), (0, 1), (1, 0), (1, 1), (2, 2))],
+    "between_first": [_band_rows((1, 0), (1, 1), (1, 2))],
+    "between_last": [_band_rows((0, 1), (1, 1), (2, 1))],
+}
+#: The counts of the page's own line: Supplementary Table A shows them (as its own protection decides), so the
+#: stricter line is protected as if the reader knew every one of them.
+TWO_LINES_KNOWN = ("patients", "frequent_12", "other_12", "improved_12", "worsened_12", "unchanged_12")
+
+
+def two_lines_cells(questionnaires: pd.DataFrame, episodes: pd.DataFrame, cut: int,
+                    substance: str = "heroin") -> pd.DataFrame:
+    """The patients of :func:`threshold_line_cells` by band of days of use (:data:`DAY_BANDS`: at most
+    :data:`FREQUENT_DAYS`, up to ``cut``, above ``cut``) at their first and at their last answer: nine rows, first
+    band by last band, columns first, last, n. Every count of frequent use at the page's line and at the line
+    ``cut`` is a sum of these rows (:data:`TWO_LINES_SUMS`), so protecting the nine with those sums protects the
+    two lines together: no count of one line set against the other gives back a small count."""
+    dated = with_months(questionnaires, episodes)
+    pairs = first_and_last(dated, dated[f"{substance}_days_30d"])
+
+    def band(days: pd.Series) -> pd.Series:
+        days = days.astype(float)
+        return (days > FREQUENT_DAYS).astype(int) + (days > cut).astype(int)
+
+    counts = pd.crosstab(band(pairs["first"]), band(pairs["last"])).reindex(index=range(3), columns=range(3), fill_value=0)
+    return pd.DataFrame([{"first": DAY_BANDS[f], "last": DAY_BANDS[la], "n": int(counts.loc[f, la])} for f, la in _ALL])
+
+
+
+def stricter_line_counts(page, cut: int) -> dict[str, object]:
+    """The counts of frequent heroin use at the line ``cut`` (more than ``cut`` of the previous 30 days) as an
+    edition may show them beside the page's own line: ``frequent_line``, ``other_line``, ``improved_line``,
+    ``worsened_line``, ``unchanged_line`` (and the other margins of :data:`TWO_LINES_SUMS`), each a number or its
+    marker. The nine counts of :func:`two_lines_cells` are protected with these sums jointly with the other
+    editions of the year (:func:`analysis.linked_suppression.protect_linked_sums`), the page's own line taken as
+    known (:data:`TWO_LINES_KNOWN`), so that neither line set against the other nor against a sibling edition
+    gives back a count from 1 to threshold - 1 (such as the patients between the two lines). ``page`` is an
+    :class:`analysis.edition.Page`; in the published edition every count is a number."""
+    from analysis import linked_suppression
+
+    _, margins = linked_suppression.protect_linked_sums(
+        page, lambda cohort: two_lines_cells(cohort.questionnaires, cohort.episodes, cut),
+        sums=TWO_LINES_SUMS, known=TWO_LINES_KNOWN)
+    return margins

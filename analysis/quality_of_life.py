@@ -382,3 +382,61 @@ def index_correlations(questionnaires: pd.DataFrame, values: pd.DataFrame | None
             }
         )
     return pd.DataFrame(rows)
+
+
+# --- the class sizes as an edition shows them -------------------------------------------------------
+
+#: Fitted class sizes by the trajectory sample they were fitted to (a hash of its rows): the grid's editions are
+#: fitted once per process, however many times a page asks.
+_CLASS_SIZES: dict[tuple, pd.DataFrame] = {}
+
+
+def class_sizes(questionnaires: pd.DataFrame, episodes: pd.DataFrame, fewest: int) -> pd.DataFrame:
+    """The patients of the favourable and of the other class of the two-class LCGA of the EQ-5D-5L index
+    (:func:`fit_lcga` of :func:`trajectory_sample`), as on the page: rows ``favourable``, ``other``; columns
+    ``trajectory_class``, ``n``. Both counts are 0 when fewer than ``fewest`` patients have two or more index
+    values or the fit fails (the page then describes no class)."""
+    sample = trajectory_sample(index_values(questionnaires, episodes))
+    key = (len(sample), int(pd.util.hash_pandas_object(sample, index=False).sum()) if len(sample) else 0, fewest)
+    if key not in _CLASS_SIZES:
+        sizes = {"favourable": 0, "other": 0}
+        if sample["patient_id"].nunique() >= fewest:
+            try:
+                classes = fit_lcga(sample, 2).classes()
+                sizes = {"favourable": int(classes.loc[classes["favourable"], "patients"].iloc[0]),
+                         "other": int(classes.loc[~classes["favourable"], "patients"].iloc[0])}
+            except Exception:  # a degenerate class or a failed fit: no class is described
+                pass
+        _CLASS_SIZES[key] = pd.DataFrame({"trajectory_class": list(sizes), "n": list(sizes.values())})
+    return _CLASS_SIZES[key].copy()
+
+
+def shown_class_sizes(page, fewest: int) -> pd.Series:
+    """The class sizes of :func:`class_sizes` as the edition of ``page`` (:class:`analysis.edition.Page`) may
+    show them, by class: a number, ``"<5"`` or ``"–"``.
+
+    Each edition fits its own classes, but where the fits of both clinics, Oslo and Bergen of one data end
+    agree (both clinics' class = Oslo's + Bergen's, as in the bundled cohort), a reader can subtract one
+    edition's class from another's: the sizes are then protected jointly with the other editions of the year
+    (:func:`analysis.linked_suppression.protect_linked`; the two classes add up to the trajectory sample, which
+    the page shows). Where the fits do not add up, a subtraction gives no class
+    size, but it may come close: both classes are withheld in every edition of a year with a small class.
+    In the published edition the sizes are shown."""
+    from analysis import disclosure
+    from analysis import linked_suppression as ls
+
+    def sizes_of(cohort):
+        return class_sizes(cohort.questionnaires, cohort.episodes, fewest)
+
+    own = sizes_of(page.cohort)
+    if page.sdc is None:
+        return own.set_index("trajectory_class")["n"]
+    tables, published = ls.sibling_tables(page, sizes_of)
+    if (tables["all"]["n"].to_numpy() == tables["Oslo"]["n"].to_numpy() + tables["Bergen"]["n"].to_numpy()).all():
+        return ls.protect_linked(page, sizes_of, count="n", groups=[]).set_index("trajectory_class")["n"]
+    if page.edition.clinic in published:
+        return own.set_index("trajectory_class")["n"]
+    small = any(disclosure.any_small(t["n"], page.sdc) for t in tables.values())
+    marks = [disclosure.count(n, page.sdc) if small and disclosure.is_small(n, page.sdc) else
+             disclosure.WITHHELD if small else n for n in own["n"]]
+    return pd.Series(marks, index=own["trajectory_class"], name="n", dtype=object)

@@ -1,0 +1,36 @@
+"""The trajectory classes of 6.4 as the editions of one year show them: where the fits of both clinics, Oslo and
+Bergen agree, a class of Bergen is both clinics' class less Oslo's, so the sizes are protected together."""
+
+import pandas as pd
+import pytest
+
+from analysis import disclosure
+from analysis import linked_suppression as ls
+from analysis import quality_of_life as qol
+from tests.test_outcomes import episodes, q, questionnaires
+
+
+def test_no_class_is_described_below_the_fewest_patients():
+    # two patients with two answers each, below the fewest of 3: no fit
+    answers = questionnaires([q(p, w, d) for p in (1, 2) for w, d in ((0, "2023-01-01"), (12, "2024-01-01"))])
+    index = pd.DataFrame({"patient_id": ["P001", "P001", "P002", "P002"], "eq5d_index": [0.5, 0.6, 0.7, 0.8]})
+    assert qol.trajectory_sample(index)["patient_id"].nunique() == 2
+    sizes = qol.class_sizes(answers, episodes([("P001", "2023-01-01"), ("P002", "2023-01-01")]), 3)
+    assert sizes["trajectory_class"].tolist() == ["favourable", "other"] and sizes["n"].tolist() == [0, 0]
+
+
+@pytest.mark.slow
+def test_the_classes_of_2023_give_no_small_class_back():
+    """In 2023 both clinics' other class had 12 patients and Oslo's 10, each shown by its own edition, while
+    Bergen's edition withheld its 2: subtracting gave them back. Protected together, no edition's shown sizes
+    pin a withheld one."""
+    from analysis.edition import open_page
+
+    shown, truth = {}, {}
+    for clinic in ls.EDITIONS:
+        page = open_page(clinic, 2023, None, 5, glue_words=False)
+        truth[clinic] = qol.class_sizes(page.cohort.questionnaires, page.cohort.episodes, 5)
+        shown[clinic] = truth[clinic].assign(n=qol.shown_class_sizes(page, 5).to_numpy())
+    assert truth["all"]["n"].tolist() == [a + b for a, b in zip(truth["Oslo"]["n"], truth["Bergen"]["n"])]
+    assert disclosure.is_small(truth["Bergen"]["n"].iloc[1], 5)   # the case: Bergen's other class is small
+    assert ls.recoverable(shown, truth, "n", 5, groups=[]) == []
