@@ -539,3 +539,118 @@ def run(statistics: pd.DataFrame, checks: list[Check] | None = None) -> pd.DataF
             }
         )
     return pd.DataFrame(rows)
+
+
+# --- the errata page: the figures its prose cites, and the table of all checks --------------------------
+
+#: The figures of the checks that the errata page cites in its prose, under their glue names: (glue name,
+#: check id, column of :func:`run`; ``abs_difference`` is the size of the difference, ``mean`` the printed mean
+#: with which an SD-against-range check caps the SD).
+CITED_FIGURES = (
+    ("errata_oslo_share_of_patients_reported", "oslo_share_of_patients", "reported"),
+    ("errata_oslo_share_of_patients_implied", "oslo_share_of_patients", "implied"),
+    ("errata_housing_rows_vs_n_implied", "housing_rows_vs_n", "implied"),
+    ("errata_housing_rows_vs_n_reported", "housing_rows_vs_n", "reported"),
+    ("errata_housing_other_percent_reported", "housing_other_percent", "reported"),
+    ("errata_housing_other_percent_implied", "housing_other_percent", "implied"),
+    ("errata_education_higher_percent_reported", "education_higher_percent", "reported"),
+    ("errata_education_higher_percent_implied", "education_higher_percent", "implied"),
+    ("errata_sae_patients_percent_reported", "sae_patients_percent", "reported"),
+    ("errata_sae_patients_percent_implied", "sae_patients_percent", "implied"),
+    ("errata_in_treatment_vs_started_minus_left_implied", "in_treatment_vs_started_minus_left", "implied"),
+    ("errata_in_treatment_vs_started_minus_left_reported", "in_treatment_vs_started_minus_left", "reported"),
+    ("errata_person_years_vs_patient_days_reported", "person_years_vs_patient_days", "reported"),
+    ("errata_person_years_vs_patient_days_implied", "person_years_vs_patient_days", "implied"),
+    ("errata_discharge_timing_shares_implied", "discharge_timing_shares", "implied"),
+    ("errata_discharge_timing_shares_reported", "discharge_timing_shares", "reported"),
+    ("errata_unplanned_after_12_months_reported", "unplanned_after_12_months", "reported"),
+    ("errata_unplanned_after_12_months_implied", "unplanned_after_12_months", "implied"),
+    ("errata_route_iv_one_month_implied", "route_iv_one_month", "implied"),
+    ("errata_route_iv_one_month_reported", "route_iv_one_month", "reported"),
+    ("errata_continued_qaly_6d_vs_6f_reported", "continued_qaly_6d_vs_6f", "reported"),
+    ("errata_continued_qaly_6d_vs_6f_implied", "continued_qaly_6d_vs_6f", "implied"),
+    ("errata_discontinued_qaly_6d_vs_6f_reported", "discontinued_qaly_6d_vs_6f", "reported"),
+    ("errata_discontinued_qaly_6d_vs_6f_implied", "discontinued_qaly_6d_vs_6f", "implied"),
+    ("errata_discontinued_qaly_sd_6d_vs_6f_implied", "discontinued_qaly_sd_6d_vs_6f", "implied"),
+    ("errata_discontinued_qaly_sd_6d_vs_6f_reported", "discontinued_qaly_sd_6d_vs_6f", "reported"),
+    ("errata_discontinued_qaly_sd_6d_vs_6f_tolerance", "discontinued_qaly_sd_6d_vs_6f", "tolerance"),
+    ("errata_crime_days_baseline_sd_within_range_mean", "crime_days_baseline_sd_within_range", "mean"),
+    ("errata_crime_days_baseline_sd_within_range_implied", "crime_days_baseline_sd_within_range", "implied"),
+    ("errata_crime_days_baseline_sd_within_range_reported", "crime_days_baseline_sd_within_range", "reported"),
+    ("errata_crime_days_last_observation_sd_within_range_mean", "crime_days_last_observation_sd_within_range", "mean"),
+    ("errata_crime_days_last_observation_sd_within_range_implied", "crime_days_last_observation_sd_within_range", "implied"),
+    ("errata_crime_days_last_observation_sd_within_range_reported", "crime_days_last_observation_sd_within_range", "reported"),
+    ("errata_accumulated_icer_6e_reported", "accumulated_icer_6e", "reported"),
+    ("errata_annualized_icer_6g_reported", "annualized_icer_6g", "reported"),
+    ("errata_accumulated_icer_6e_abs_difference", "accumulated_icer_6e", "abs_difference"),
+    ("errata_annualized_icer_6g_abs_difference", "annualized_icer_6g", "abs_difference"),
+    ("errata_supp_d_base_icer_vs_6g_reported", "supp_d_base_icer_vs_6g", "reported"),
+    ("errata_supp_d_qaly_vs_6g_reported", "supp_d_qaly_vs_6g", "reported"),
+    ("errata_supp_d_base_icer_vs_6g_implied", "supp_d_base_icer_vs_6g", "implied"),
+    ("errata_supp_d_qaly_vs_6g_implied", "supp_d_qaly_vs_6g", "implied"),
+    ("errata_supp_d_specialist_offset_vs_6k_reported", "supp_d_specialist_offset_vs_6k", "reported"),
+    ("errata_supp_d_specialist_offset_vs_6k_implied", "supp_d_specialist_offset_vs_6k", "implied"),
+    ("errata_summary_somatic_offset_vs_6i_reported", "summary_somatic_offset_vs_6i", "reported"),
+    ("errata_summary_somatic_offset_vs_6i_implied", "summary_somatic_offset_vs_6i", "implied"),
+    ("errata_oslo_gp_share_6_6_vs_supp_g_reported", "oslo_gp_share_6_6_vs_supp_g", "reported"),
+    ("errata_oslo_gp_share_6_6_vs_supp_g_implied", "oslo_gp_share_6_6_vs_supp_g", "implied"),
+    ("errata_oslo_gp_share_app5_vs_supp_g_reported", "oslo_gp_share_app5_vs_supp_g", "reported"),
+    ("errata_highest_denial_rate_6_6_reported", "highest_denial_rate_6_6", "reported"),
+    ("errata_highest_denial_rate_6_6_implied", "highest_denial_rate_6_6", "implied"),
+    ("errata_bergen_violence_percent_supp_h_reported", "bergen_violence_percent_supp_h", "reported"),
+    ("errata_bergen_violence_percent_supp_h_implied", "bergen_violence_percent_supp_h", "implied"),
+    ("errata_supp_h_percents_sum_implied", "supp_h_percents_sum", "implied"),
+    ("errata_bergen_violence_percent_6_6_reported", "bergen_violence_percent_6_6", "reported"),
+    ("errata_money_for_food_percent_supp_a_reported", "money_for_food_percent_supp_a", "reported"),
+    ("errata_money_for_food_percent_supp_a_implied", "money_for_food_percent_supp_a", "implied"),
+    ("errata_money_for_food_percent_6_4_reported", "money_for_food_percent_6_4", "reported"),
+    ("errata_victim_improved_percent_supp_a_reported", "victim_improved_percent_supp_a", "reported"),
+    ("errata_victim_improved_percent_supp_a_implied", "victim_improved_percent_supp_a", "implied"),
+    ("errata_polysubstance_columns_swapped_reported", "polysubstance_columns_swapped", "reported"),
+    ("errata_polysubstance_columns_swapped_implied", "polysubstance_columns_swapped", "implied"),
+    ("errata_polysubstance_improved_percent_6_4_implied", "polysubstance_improved_percent_6_4", "implied"),
+    ("errata_polysubstance_improved_percent_6_4_reported", "polysubstance_improved_percent_6_4", "reported"),
+    ("errata_benzodiazepine_frequent_vs_days_rows_reported", "benzodiazepine_frequent_vs_days_rows", "reported"),
+    ("errata_benzodiazepine_frequent_vs_days_rows_implied", "benzodiazepine_frequent_vs_days_rows", "implied"),
+    ("errata_heroin_frequent_vs_days_rows_reported", "heroin_frequent_vs_days_rows", "reported"),
+    ("errata_heroin_frequent_vs_days_rows_implied", "heroin_frequent_vs_days_rows", "implied"),
+    ("errata_cocaine_frequent_vs_days_rows_reported", "cocaine_frequent_vs_days_rows", "reported"),
+    ("errata_cocaine_frequent_vs_days_rows_implied", "cocaine_frequent_vs_days_rows", "implied"),
+    ("errata_somatic_burden_24m_sum_implied", "somatic_burden_24m_sum", "implied"),
+)
+
+
+def page_figures(findings: pd.DataFrame, statistics: pd.DataFrame) -> pd.DataFrame:
+    """What the errata page glues (columns ``key``, ``value``): the number of checks, of findings, of
+    findings with high certainty and of checks that confirm the report, then every figure of
+    :data:`CITED_FIGURES` from ``findings`` (:func:`run` of the ledger ``statistics``) as a float."""
+    flagged = findings[findings["flagged"]]
+    rows = [
+        ("errata_n_checks", len(findings)),
+        ("errata_n_flagged", len(flagged)),
+        ("errata_n_confirmed", int((~findings["flagged"]).sum())),
+        ("errata_n_high", int((flagged["certainty"] == "high").sum())),
+    ]
+    by_id = findings.set_index("id")
+    printed = statistics.set_index("key")["value"]
+    for key, check, column in CITED_FIGURES:
+        finding = by_id.loc[check]
+        if column == "abs_difference":
+            value = abs(float(finding["difference"]))
+        elif column == "mean":
+            value = float(printed[finding["inputs"].split(", ")[1]])  # sd_within_range's inputs: sd, mean, n, lo, hi
+        else:
+            value = float(finding[column])
+        rows.append((key, value))
+    return pd.DataFrame(rows, columns=["key", "value"], dtype=object)  # counts stay integers, figures floats
+
+
+def findings_table(findings: pd.DataFrame):
+    """The table of all checks as a reader wants it (a Styler): one line per check, numbers rounded, no index."""
+    shown = findings[["section", "what", "rule", "reported", "implied", "tolerance", "flagged", "certainty"]].copy()
+    for column in ("reported", "implied", "tolerance"):
+        shown[column] = shown[column].map(lambda v: f"{v:,.3f}".rstrip("0").rstrip("."))
+    shown["flagged"] = shown["flagged"].map({True: "finding", False: "agrees"})
+    shown["rule"] = shown["rule"].str.replace("_", " ")
+    shown.columns = ["Section", "Check", "Rule", "Printed", "Implied", "Tolerance", "Result", "Certainty"]
+    return shown.style.hide(axis="index").set_table_attributes('class="hatbook-table"')

@@ -168,3 +168,31 @@ def test_the_report_prints_sds_its_own_numbers_do_not_allow():
     pooled = findings.loc["discontinued_qaly_sd_6d_vs_6f"]
     # planned 32 × (0.347, 0.523) and unplanned 16 × (0.234, 0.357) pool to an SD of 0.4733, not 0.478
     assert round(pooled["implied"], 4) == 0.4733 and pooled["flagged"] and pooled["certainty"] == "medium"
+
+
+def test_page_figures_count_the_checks_and_give_each_cited_figure_by_hand(monkeypatch):
+    findings = pd.DataFrame({
+        "id": ["oslo_share_of_patients", "other"], "flagged": [False, True], "certainty": ["high", "medium"],
+        "reported": [65.0, 2.0], "implied": [65.2, 1.0], "difference": [-0.2, 1.0], "tolerance": [0.5, 0.1],
+        "inputs": ["a, b", "c, d"],
+    })
+    cited = (("errata_oslo_share_of_patients_reported", "oslo_share_of_patients", "reported"),
+             ("errata_other_abs_difference", "other", "abs_difference"),
+             ("errata_other_mean", "other", "mean"))
+    statistics = pd.DataFrame({"key": ["c", "d"], "value": [3.0, 4.5]})
+    monkeypatch.setattr(audit, "CITED_FIGURES", cited)
+    figures = audit.page_figures(findings, statistics).set_index("key")["value"]
+    assert figures.to_dict() == {"errata_n_checks": 2, "errata_n_flagged": 1, "errata_n_confirmed": 1, "errata_n_high": 0,
+                                 "errata_oslo_share_of_patients_reported": 65.0, "errata_other_abs_difference": 1.0,
+                                 "errata_other_mean": 4.5}
+    assert isinstance(figures["errata_n_checks"], int) and isinstance(figures["errata_other_mean"], float)
+
+
+def test_every_cited_figure_names_a_check_and_is_cited_by_the_errata_page():
+    from pathlib import Path
+
+    ids = {check.id for check in audit.CHECKS}
+    page = (Path(__file__).resolve().parent.parent / "book" / "appendix_errata.md").read_text()
+    for key, check, column in audit.CITED_FIGURES:
+        assert check in ids and key == f"errata_{check}_{column}"
+        assert f"`{key}" in page, key
