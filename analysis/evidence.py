@@ -356,3 +356,195 @@ def forest_chart(rows: pd.DataFrame, colours: dict[str, str] | None = None) -> a
         x=alt.X("rr:Q", scale=x_scale)
     )
     return (one + rules + squares + diamonds).properties(width=280, height=28 * len(rows))
+
+
+# --- chapter 4: its figures and tables, from the published tables of trials and reviews ------------------
+
+#: The glue names of each trial's retention risk ratio and its 95% interval, by the first word of the study.
+RATIO_KEYS = {
+    "haasen": ("ev_rr_haasen", "ev_rr_haasen_low", "ev_rr_haasen_high"),
+    "naomi": ("ev_rr_naomi", "ev_rr_naomi_low", "ev_rr_naomi_high"),
+    "riott": ("ev_rr_riott", "ev_rr_riott_low", "ev_rr_riott_high"),
+    "van": ("ev_rr_van", "ev_rr_van_low", "ev_rr_van_high"),
+}
+
+
+def retention_pooling(trials: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    """Retention risk ratios of the trials (:func:`retention_risk_ratios`), those of the supervised injected
+    trials (:data:`SUPERVISED_INJECTED`), and the random-effects pool of these (:func:`pool_random_effects`)
+    and of all trials with retention in both arms (adding the Dutch inhalable trial)."""
+    ratios = retention_risk_ratios(retention_arms(trials))
+    main = ratios[ratios["study"].isin(SUPERVISED_INJECTED)]
+    return (ratios, main, pool_random_effects(main["log_rr"], main["se_log_rr"]),
+            pool_random_effects(ratios["log_rr"], ratios["se_log_rr"]))
+
+
+def cochrane_reviews(reviews: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The Cochrane reviews' retention estimates: Ferri 2011 (supervised injected heroin against oral
+    methadone, retention in treatment) and the 2010 review (any route, retention to the end of the study)."""
+    cochrane = reviews[reviews["review"].str.startswith("Ferri 2011") & (reviews["outcome"] == "retention in treatment")].iloc[0]
+    earlier = reviews[reviews["review"].str.contains("2010") & (reviews["outcome"] == "retention to end of study")].iloc[0]
+    return cochrane, earlier
+
+
+def chapter_statistics(trials: pd.DataFrame, reviews: pd.DataFrame, mortality: pd.DataFrame, dutch: pd.DataFrame,
+                       norway_retention: float) -> pd.DataFrame:
+    """Every figure chapter 4 glues (columns ``key``, ``value``; values as computed, not converted): the trials
+    (:func:`trial_table`), the re-pooled retention (:func:`retention_pooling`) beside the Cochrane reviews, the
+    patients and trials the re-pooling lacks against Ferri 2011, mortality (:func:`pooled_mortality`: all
+    routes ``any``, injected ``inj``), the Dutch follow-up (:func:`dutch_followup`) and where Norway's
+    one-year retention ``norway_retention`` lies among the trials' arms (:func:`position_among_trials`)."""
+    table = trial_table(trials)
+    ratios, main, pooled, with_dutch = retention_pooling(trials)
+    cochrane, earlier = cochrane_reviews(reviews)
+    main_patients = int((main["heroin_n"] + main["control_n"]).sum())
+    values = {
+        "ev_n_trials": len(table), "ev_n_countries": table["country"].nunique(),
+        "ev_min_follow_up": int(table["follow_up_months"].min()), "ev_max_follow_up": int(table["follow_up_months"].max()),
+        "ev_k_main": pooled["k"], "ev_k_all": with_dutch["k"],
+        "ev_pool_k": pooled["k"], "ev_pool_rr": pooled["rr"], "ev_pool_ci_low": pooled["ci_low"],
+        "ev_pool_ci_high": pooled["ci_high"], "ev_pool_log_rr": pooled["log_rr"], "ev_pool_se_log_rr": pooled["se_log_rr"],
+        "ev_pool_q": pooled["q"], "ev_pool_df": pooled["df"], "ev_pool_q_p_value": pooled["q_p_value"],
+        "ev_pool_i2_percent": pooled["i2_percent"], "ev_pool_tau2": pooled["tau2"], "ev_pool_fixed_rr": pooled["fixed_rr"],
+        "ev_pool_dutch_rr": with_dutch["rr"], "ev_pool_dutch_ci_low": with_dutch["ci_low"],
+        "ev_pool_dutch_ci_high": with_dutch["ci_high"], "ev_pool_dutch_i2_percent": with_dutch["i2_percent"],
+        "ev_pool_dutch_tau2": with_dutch["tau2"],
+    }
+    for row in ratios.itertuples():
+        rr, low, high = RATIO_KEYS[row.study.split()[0].lower()]
+        values.update({rr: row.rr, low: row.ci_low, high: row.ci_high})
+    values.update({
+        "ev_cochrane_rr": float(cochrane.estimate), "ev_cochrane_low": float(cochrane.ci_low),
+        "ev_cochrane_high": float(cochrane.ci_high), "ev_cochrane_studies": int(cochrane.studies),
+        "ev_cochrane_participants": int(cochrane.participants),
+        "ev_cochrane2010_rr": float(earlier.estimate), "ev_cochrane2010_low": float(earlier.ci_low),
+        "ev_cochrane2010_high": float(earlier.ci_high), "ev_cochrane2010_studies": int(earlier.studies),
+        "ev_cochrane2010_participants": int(earlier.participants),
+        "ev_cochrane_heterogeneity": cochrane.note,
+        "ev_main_patients": main_patients,
+        "ev_missing_patients": int(cochrane.participants) - main_patients,
+        "ev_missing_trials": int(cochrane.studies) - pooled["k"],
+        "ev_n_recovered": int((~main["counts_stated"]).sum()),
+    })
+    deaths = pooled_mortality(mortality)
+    any_route, injected = list(deaths.itertuples())[:2]
+    published = reviews[reviews["outcome"] == "mortality"].iloc[0]
+    values.update({
+        "ev_mort_any_studies": any_route.studies, "ev_mort_any_heroin_deaths": any_route.heroin_deaths,
+        "ev_mort_any_heroin_n": any_route.heroin_n, "ev_mort_any_control_deaths": any_route.control_deaths,
+        "ev_mort_any_control_n": any_route.control_n, "ev_mort_any_heroin_percent": float(any_route.heroin_percent),
+        "ev_mort_any_control_percent": float(any_route.control_percent), "ev_mort_any_rr": float(any_route.rr),
+        "ev_mort_any_ci_low": float(any_route.ci_low), "ev_mort_any_ci_high": float(any_route.ci_high),
+        "ev_mort_inj_studies": injected.studies, "ev_mort_inj_heroin_deaths": injected.heroin_deaths,
+        "ev_mort_inj_heroin_n": injected.heroin_n, "ev_mort_inj_control_deaths": injected.control_deaths,
+        "ev_mort_inj_control_n": injected.control_n, "ev_mort_inj_heroin_percent": float(injected.heroin_percent),
+        "ev_mort_inj_control_percent": float(injected.control_percent), "ev_mort_inj_rr": float(injected.rr),
+        "ev_mort_inj_ci_low": float(injected.ci_low), "ev_mort_inj_ci_high": float(injected.ci_high),
+        "ev_mort_cochrane_rr": float(published.estimate), "ev_mort_cochrane_low": float(published.ci_low),
+        "ev_mort_cochrane_high": float(published.ci_high), "ev_mort_cochrane_participants": int(published.participants),
+        "ev_mort_inj_total": int(deaths.iloc[1].heroin_n + deaths.iloc[1].control_n),
+    })
+    nl = dutch_followup(dutch)
+    values.update({
+        "ev_nl_offered": nl["offered"], "ev_nl_not_resumed": nl["not_resumed"], "ev_nl_left": nl["left"],
+        "ev_nl_not_retained": nl["not_retained"], "ev_nl_retained": nl["retained"],
+        "ev_nl_retained_percent": nl["retained_percent"], "ev_nl_retained_percent_stated": nl["retained_percent_stated"],
+        "ev_nl_responders": nl["responders"], "ev_nl_responders_percent": nl["responders_percent"],
+        "ev_nl_responders_percent_stated": nl["responders_percent_stated"],
+        "ev_nl_responders_retained": nl["responders_retained"],
+        "ev_nl_responders_retained_percent": nl["responders_retained_percent"],
+        "ev_nl_responders_not_retained": nl["responders_not_retained"],
+        "ev_nl_responders_not_retained_percent": nl["responders_not_retained_percent"],
+        "ev_nl_response_rr": nl["response_rr"], "ev_nl_response_rr_ci_low": nl["response_rr_ci_low"],
+        "ev_nl_response_rr_ci_high": nl["response_rr_ci_high"], "ev_nl_response_difference_pp": nl["response_difference_pp"],
+        "ev_nl_continuous": nl["continuous"], "ev_nl_reassessed_not_retained": nl["reassessed_not_retained"],
+        "ev_nl_recovered_start": nl["recovered_start"], "ev_nl_recovered_start_percent": nl["recovered_start_percent"],
+        "ev_nl_recovered_end": nl["recovered_end"], "ev_nl_recovered_end_percent": nl["recovered_end_percent"],
+    })
+    place = position_among_trials(retention_arms(trials), norway_retention, months=12)
+    values.update({
+        "ev_norway_retention": norway_retention,
+        "ev_place_months": place["months"],
+        "ev_place_heroin_arms": place["heroin_arms"], "ev_place_heroin_above": place["heroin_above"],
+        "ev_place_heroin_min": place["heroin_min"], "ev_place_heroin_max": place["heroin_max"],
+        "ev_place_control_arms": place["control_arms"], "ev_place_control_above": place["control_above"],
+        "ev_place_control_min": place["control_min"], "ev_place_control_max": place["control_max"],
+    })
+    return pd.DataFrame({"key": list(values), "value": pd.Series(list(values.values()), dtype=object)})
+
+
+def styled(frame: pd.DataFrame):
+    """A computed table as the book shows it: no index, the book's table class."""
+    return frame.style.hide(axis="index").set_table_attributes('class="hatbook-table"')
+
+
+def trial_table_shown(trials: pd.DataFrame) -> pd.DataFrame:
+    """:func:`trial_table` with the column headings the page shows."""
+    return trial_table(trials).rename(
+        columns={
+            "study": "Trial", "country": "Country", "period": "Years", "arms": "Arms (n randomised)",
+            "follow_up_months": "Follow-up (months)", "outcomes": "Outcomes in this edition's rows",
+            "retention_definition": "Retention as defined by the trial",
+        }
+    )
+
+
+def forest_rows(trials: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the forest chart (:func:`forest_chart`): each trial's retention risk ratio, labelled with its
+    retained/randomised counts, then the two re-pooled estimates and the two Cochrane reviews' estimates."""
+    ratios, _, pooled, with_dutch = retention_pooling(trials)
+    cochrane, earlier = cochrane_reviews(reviews)
+    labels = [f"{r.study} ({r.heroin_retained}/{r.heroin_n} vs {r.control_retained}/{r.control_n})" for r in ratios.itertuples()]
+    return pd.concat(
+        [
+            pd.DataFrame({"label": labels, "kind": "trial",
+                          "rr": ratios["rr"], "ci_low": ratios["ci_low"], "ci_high": ratios["ci_high"]}),
+            pd.DataFrame(
+                [
+                    {"label": f"Re-pooled here, {pooled['k']} supervised injected trials", "kind": "re-pooled",
+                     "rr": pooled["rr"], "ci_low": pooled["ci_low"], "ci_high": pooled["ci_high"]},
+                    {"label": f"Re-pooled here, all {with_dutch['k']} trials with both arms", "kind": "re-pooled",
+                     "rr": with_dutch["rr"], "ci_low": with_dutch["ci_low"], "ci_high": with_dutch["ci_high"]},
+                    {"label": f"Cochrane 2011, {cochrane.studies} supervised injected trials", "kind": "published",
+                     "rr": cochrane.estimate, "ci_low": cochrane.ci_low, "ci_high": cochrane.ci_high},
+                    {"label": f"Cochrane 2010, {earlier.studies} trials, any route", "kind": "published",
+                     "rr": earlier.estimate, "ci_low": earlier.ci_low, "ci_high": earlier.ci_high},
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+
+
+def p_text(p: float) -> str:
+    """A p-value as reviews print it."""
+    return "P < 0.001" if p < 0.001 else f"P = {p:.2f}"
+
+
+def pooled_comparison(trials: pd.DataFrame, reviews: pd.DataFrame) -> pd.DataFrame:
+    """The table that sets the re-pooled retention risk ratios beside the Cochrane reviews' (trials,
+    patients, risk ratio with 95% interval, heterogeneity)."""
+    ratios, main, pooled, with_dutch = retention_pooling(trials)
+    cochrane, earlier = cochrane_reviews(reviews)
+    return pd.DataFrame(
+        [
+            {"Estimate": "Cochrane review 2011, supervised injected heroin vs oral methadone (published)",
+             "Trials": int(cochrane.studies), "Patients": int(cochrane.participants),
+             "Risk ratio (95% CI)": f"{cochrane.estimate:.2f} ({cochrane.ci_low:.2f} to {cochrane.ci_high:.2f})",
+             "Heterogeneity": cochrane.note},
+            {"Estimate": "Re-pooled here, supervised injected heroin vs oral methadone",
+             "Trials": pooled["k"], "Patients": int((main["heroin_n"] + main["control_n"]).sum()),
+             "Risk ratio (95% CI)": f"{pooled['rr']:.2f} ({pooled['ci_low']:.2f} to {pooled['ci_high']:.2f})",
+             "Heterogeneity": f"Q = {pooled['q']:.2f} ({p_text(pooled['q_p_value'])}), I² = {pooled['i2_percent']:.0f}%, "
+                              f"τ² = {pooled['tau2']:.4f}"},
+            {"Estimate": "Cochrane review 2010, heroin by any route vs any control (published)",
+             "Trials": int(earlier.studies), "Patients": int(earlier.participants),
+             "Risk ratio (95% CI)": f"{earlier.estimate:.2f} ({earlier.ci_low:.2f} to {earlier.ci_high:.2f})",
+             "Heterogeneity": earlier.note},
+            {"Estimate": "Re-pooled here, all trials with retention in both arms (adds the Dutch inhalable trial)",
+             "Trials": with_dutch["k"], "Patients": int((ratios["heroin_n"] + ratios["control_n"]).sum()),
+             "Risk ratio (95% CI)": f"{with_dutch['rr']:.2f} ({with_dutch['ci_low']:.2f} to {with_dutch['ci_high']:.2f})",
+             "Heterogeneity": f"Q = {with_dutch['q']:.1f} ({p_text(with_dutch['q_p_value'])}), "
+                              f"I² = {with_dutch['i2_percent']:.0f}%, τ² = {with_dutch['tau2']:.3f}"},
+        ]
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -221,3 +222,35 @@ def test_position_among_trials_counts_arms_above():
     assert (place["heroin_arms"], place["heroin_above"]) == (2, 2)  # the 6-month arm is left out
     assert (place["control_arms"], place["control_above"]) == (2, 1)
     assert (place["control_min"], place["heroin_max"]) == (40.0, 80.0)
+
+
+def test_chapter_statistics_name_every_figure_the_chapter_cites_and_derive_the_gaps_by_hand():
+    import re
+    from pathlib import Path
+
+    trials, reviews = published_table("hat_trials"), published_table("hat_meta_analyses")
+    frame = evidence.chapter_statistics(trials, reviews, published_table("evidence_mortality"),
+                                        published_table("evidence_dutch_followup"), 65.7)
+    assert frame["key"].is_unique
+    values = frame.set_index("key")["value"]
+    page = (Path(__file__).resolve().parent.parent / "book" / "ch04_international_context.md").read_text()
+    cited = set(re.findall(r"\{glue:text\}`(ev_[a-z0-9_]+)", page))
+    assert cited and cited <= set(values.index)
+    # the re-pooling lacks what Ferri 2011 has beyond the three supervised injected trials
+    assert values["ev_missing_patients"] == values["ev_cochrane_participants"] - values["ev_main_patients"]
+    assert values["ev_missing_trials"] == values["ev_cochrane_studies"] - values["ev_k_main"]
+    assert values["ev_mort_inj_total"] == values["ev_mort_inj_heroin_n"] + values["ev_mort_inj_control_n"]
+    assert values["ev_norway_retention"] == 65.7
+    # values keep their types (a count an int, a ratio a float): the prose formats them
+    assert type(values["ev_n_trials"]) is int and type(values["ev_pool_rr"]) is float
+
+
+def test_forest_rows_label_each_trial_with_its_counts_then_the_four_pooled_estimates():
+    rows = evidence.forest_rows(published_table("hat_trials"), published_table("hat_meta_analyses"))
+    assert list(rows["kind"]).count("trial") == len(rows) - 4
+    assert list(rows["kind"])[-4:] == ["re-pooled", "re-pooled", "published", "published"]
+    assert all(re.search(r"\(\d+/\d+ vs \d+/\d+\)$", label) for label in rows.loc[rows["kind"] == "trial", "label"])
+
+
+def test_p_text():
+    assert evidence.p_text(0.0004) == "P < 0.001" and evidence.p_text(0.1199) == "P = 0.12"
