@@ -365,3 +365,264 @@ def methadone_deaths_before(registry: pd.DataFrame) -> float:
     deaths = registry_value(registry, "methadone_related_deaths", "all")
     increase = registry_value(registry, "methadone_related_deaths_increase", "all")
     return deaths / (1 + increase / 100)
+
+
+# --- Chapter 3: its figures, tables and charts -----------------------------------------------------------
+
+#: Table 3.A's rows drawn in the chart of HAT against OAT: one category per characteristic, the one that says
+#: most about the difference between the groups, with a short label.
+TABLE_3A_CHART_ROWS = [
+    ("sex", "women", "Women"),
+    ("living_situation", "own home", "Living in own home"),
+    ("main_activity", "unemployed", "Unemployed"),
+    ("main_income", "social assistance", "Social assistance as main income"),
+    ("drug_tests", "no regular drug tests", "No regular drug tests"),
+    ("treatment_goal", "stabilization without requirement of abstinence", "Goal: stabilisation, no abstinence"),
+    ("individual_plan", "individual plan", "Has an individual plan"),
+    ("substance_use", "regular use", "Regular substance use, last 4 weeks"),
+    ("overdose", "overdose", "Overdose in the last year"),
+    ("patient_satisfaction", "satisfied", "Patient satisfied with treatment"),
+]
+
+
+def chapter_statistics(published: pd.DataFrame, table_3a: pd.DataFrame, table_3a_age: pd.DataFrame, registry: pd.DataFrame,
+                       characteristics: pd.DataFrame, opening: pd.DataFrame) -> pd.DataFrame:
+    """Every figure chapter 3 glues, for :meth:`analysis.scorecard.Card.glue_statistics` (columns ``key``,
+    ``value``), in the order the chapter states them.
+
+    Facts the report quotes from other sources come from the ledger ``published`` as printed; HAT's share of
+    all OAT patients is the status report's HAT count over the national OAT total (:func:`hat_share_of_oat`),
+    and the report's bound "fewer than 1%" that share rounded up to a whole percent. The cells of the
+    published Tables 3.A and 3.B are glued under the keys their ``key`` columns give. The 2015 review's
+    figures are those of :func:`mortality_by_phase`, :func:`mortality_rate_ratios`, :func:`reductions`,
+    :func:`convictions` and :func:`registry_value`; the clinics' ratios those of :func:`clinic_ratios` and
+    :func:`open_hours_per_day` (``opening`` indexed by clinic)."""
+    import math
+
+    value = published["value"]
+    hat_share = hat_share_of_oat(table_3a, value["s3_2_oat_patients_2024"])
+    sex = table_3a[table_3a["item"] == "sex"]  # every patient has a sex recorded: the groups' sizes
+    rows = [
+        ("s3_1_oat_coverage_lower", value["s3_1_oat_coverage_lower"]),
+        ("s3_1_oat_coverage_upper", value["s3_1_oat_coverage_upper"]),
+        ("s3_2_oat_patients_2024", value["s3_2_oat_patients_2024"]),
+        ("s3_2_hat_share_of_oat", hat_share),
+        ("s3_2_hat_share_of_oat_max", math.ceil(hat_share)),
+        ("table_3a_n_hat", int(sex.loc[sex["group"] == "HAT", "group_n"].iloc[0])),
+        ("table_3a_n_oat", int(sex.loc[sex["group"] == "OAT", "group_n"].iloc[0])),
+        ("table_3a_overdose_hat", percent_of(table_3a, "overdose", "overdose", "HAT")),
+        ("table_3a_overdose_oat", percent_of(table_3a, "overdose", "overdose", "OAT")),
+        ("table_3a_regular_use_hat", percent_of(table_3a, "substance_use", "regular use", "HAT")),
+        ("table_3a_regular_use_oat", percent_of(table_3a, "substance_use", "regular use", "OAT")),
+        ("table_3a_stabilisation_goal_hat",
+         percent_of(table_3a, "treatment_goal", "stabilization without requirement of abstinence", "HAT")),
+        ("table_3a_stabilisation_goal_oat",
+         percent_of(table_3a, "treatment_goal", "stabilization without requirement of abstinence", "OAT")),
+    ]
+    # the published tables' cells, under the keys of their key columns
+    group_sizes = table_3a[["key_group_n", "group_n"]].drop_duplicates()
+    for table, key, column in ((table_3a, "key", "percent"), (group_sizes, "key_group_n", "group_n"),
+                               (table_3a_age, "key", "mean_age_years")):
+        rows += list(table.dropna(subset=[key])[[key, column]].itertuples(index=False, name=None))
+    rows += registry_rows(registry)
+    oslo_fte, bergen_fte = clinic_value(characteristics, "Oslo", "fte_staff"), clinic_value(characteristics, "Bergen", "fte_staff")
+    rows += list(characteristics.dropna(subset=["key"])[["key", "value"]].itertuples(index=False, name=None))
+    rows += [
+        ("s3_3_oslo_fte_staff", oslo_fte),
+        ("s3_3_bergen_fte_staff", bergen_fte),
+        # restated in Recommendation 1 (chapter 8 page, glued there from this page)
+        ("s8_rec1_oslo_fte_staff", oslo_fte),
+        ("s8_rec1_bergen_fte_staff", bergen_fte),
+    ]
+    ratios = clinic_ratios(characteristics).set_index("clinic")
+    hours = open_hours_per_day(opening.reset_index()).set_index("clinic")["open_hours"]
+    bergen_to_oslo = clinic_comparison(characteristics).set_index("characteristic")["bergen_to_oslo"]
+    rows += [
+        ("table_3b_oslo_fte_per_patient", ratios.loc["Oslo", "fte_per_hat_patient"]),
+        ("table_3b_oslo_hat_per_100k", ratios.loc["Oslo", "hat_patients_per_100k"]),
+        ("table_3b_oslo_oat_per_100k", ratios.loc["Oslo", "oat_patients_per_100k"]),
+        ("table_3b_oslo_hat_share_of_oat", ratios.loc["Oslo", "hat_share_of_oat_percent"]),
+        ("table_3b_oslo_open_hours", hours["Oslo"]),
+        ("table_3b_bergen_fte_per_patient", ratios.loc["Bergen", "fte_per_hat_patient"]),
+        ("table_3b_bergen_hat_per_100k", ratios.loc["Bergen", "hat_patients_per_100k"]),
+        ("table_3b_bergen_oat_per_100k", ratios.loc["Bergen", "oat_patients_per_100k"]),
+        ("table_3b_bergen_hat_share_of_oat", ratios.loc["Bergen", "hat_share_of_oat_percent"]),
+        ("table_3b_bergen_open_hours", hours["Bergen"]),
+        ("table_3b_bergen_fte_relative", 100 * bergen_to_oslo["fte_staff"]),
+        ("table_3b_bergen_hat_relative", 100 * bergen_to_oslo["hat_patients"]),
+    ]
+    return pd.DataFrame(rows, columns=["key", "value"], dtype=object)
+
+
+def registry_rows(registry: pd.DataFrame) -> list[tuple[str, float]]:
+    """The 2015 review's figures chapter 3 states, as (glue name, value) rows of :func:`chapter_statistics`."""
+    phases = mortality_by_phase(registry).set_index("phase")
+    ratios = mortality_rate_ratios(registry).set_index(["phase", "reference"])
+    in_waiting, in_after = ratios.loc[("in_treatment", "waiting_list")], ratios.loc[("in_treatment", "after_leaving")]
+    after_waiting = ratios.loc[("after_leaving", "waiting_list")]
+    reduction = reductions(registry).set_index("outcome")
+    crime = convictions(registry)
+    rows = [
+        ("oat2015_mortality_waiting", phases.loc["waiting_list", "percent_per_year"]),
+        ("oat2015_deaths_per_1000_waiting", phases.loc["waiting_list", "deaths_per_1000_person_years"]),
+        ("oat2015_mortality_in", phases.loc["in_treatment", "percent_per_year"]),
+        ("oat2015_deaths_per_1000_in", phases.loc["in_treatment", "deaths_per_1000_person_years"]),
+        ("oat2015_mortality_after", phases.loc["after_leaving", "percent_per_year"]),
+        ("oat2015_deaths_per_1000_after", phases.loc["after_leaving", "deaths_per_1000_person_years"]),
+        ("oat2015_rr_in_vs_waiting", in_waiting["rate_ratio"]),
+        ("oat2015_reduction_in_vs_waiting", in_waiting["relative_reduction_percent"]),
+        ("oat2015_fewer_deaths_in_vs_waiting", in_waiting["deaths_fewer_per_1000_person_years"]),
+        ("oat2015_rr_in_vs_after", in_after["rate_ratio"]),
+        ("oat2015_reduction_in_vs_after", in_after["relative_reduction_percent"]),
+        ("oat2015_fewer_deaths_in_vs_after", in_after["deaths_fewer_per_1000_person_years"]),
+        ("oat2015_rr_after_vs_waiting", after_waiting["rate_ratio"]),
+        ("oat2015_reduction_after_vs_waiting", after_waiting["relative_reduction_percent"]),
+        ("oat2015_fewer_deaths_after_vs_waiting", after_waiting["deaths_fewer_per_1000_person_years"]),
+        ("oat2015_increase_after_vs_waiting", -after_waiting["relative_reduction_percent"]),
+        ("oat2015_mortality_in_2003_2012", registry_value(registry, "all_cause_mortality", "in_treatment", 2003)),
+        ("oat2015_level_all_cause", registry_value(registry, "all_cause_mortality_level_vs_outside")),
+        ("oat2015_level_overdose", registry_value(registry, "overdose_mortality_level_vs_outside")),
+    ]
+    for outcome, (reduced, ratio, fold, persons) in {
+        "Mortality, total": ("oat2015_mortality_reduction", "oat2015_mortality_ratio", "oat2015_mortality_fold",
+                             "oat2015_mortality_n"),
+        "Mortality, overdose-related": ("oat2015_overdose_mortality_reduction", "oat2015_overdose_mortality_ratio",
+                                        "oat2015_overdose_mortality_fold", "oat2015_overdose_mortality_n"),
+        "Somatic morbidity, total": ("oat2015_morbidity_reduction", "oat2015_morbidity_ratio", "oat2015_morbidity_fold",
+                                     "oat2015_morbidity_n"),
+        "Somatic morbidity, related to substance use": (
+            "oat2015_substance_morbidity_reduction", "oat2015_substance_morbidity_ratio",
+            "oat2015_substance_morbidity_fold", "oat2015_substance_morbidity_n"),
+        "Criminal behaviour": ("oat2015_crime_reduction", "oat2015_crime_ratio", "oat2015_crime_fold", "oat2015_crime_n"),
+    }.items():
+        row = reduction.loc[outcome]
+        rows += [(reduced, row["reduction_percent"]), (ratio, row["ratio_in_vs_out"]), (fold, row["fold_higher_outside"]),
+                 (persons, row["study_n"])]
+    rows += [
+        ("oat2015_infections_reduction", registry_value(registry, "infection_related_episodes_reduction")),
+        ("oat2015_nonfatal_overdoses_reduction", registry_value(registry, "non_fatal_overdoses_reduction")),
+        ("oat2015_leavers_fewer_admissions",
+         registry_value(registry, "substance_use_hospitalisations_fewer", "in_treatment_among_leavers")),
+        ("oat2015_survey_limiting_illness", registry_value(registry, "injury_or_disease_limiting_life_last_4_weeks")),
+        ("oat2015_survey_overdose_last_year", registry_value(registry, "overdose_or_poisoning_last_year")),
+        ("oat2015_survey_hiv", registry_value(registry, "hiv_positive")),
+        ("oat2015_survey_hepatitis_c", registry_value(registry, "hepatitis_c")),
+        ("oat2015_convictions_per_year", registry_value(registry, "convicted_crimes_per_year", "before_entry")),
+        ("oat2015_conviction_study_n", int(registry.loc[registry.measure == "convicted_crimes_per_year", "study_n"].iloc[0])),
+        ("oat2015_contributing_percent", registry_value(registry, "persons_contributing_to_convictions", "before_entry")),
+        ("oat2015_convictions_per_person", crime["per_person_year"]),
+        ("oat2015_convictions_per_contributor", crime["per_contributor_year"]),
+        ("oat2015_convictions_in_treatment", crime["expected_in_treatment_per_person_year"]),
+        ("oat2015_all_offences_reduction", registry_value(registry, "all_offences_reduction")),
+        ("oat2015_crime_acquisitive", registry_value(registry, "crime_category_acquisitive", "before_entry")),
+        ("oat2015_crime_drug_sales_and_substance_related",
+         registry_value(registry, "crime_category_drug_sales_and_substance_related", "before_entry")),
+        ("oat2015_crime_traffic", registry_value(registry, "crime_category_traffic", "before_entry")),
+        ("oat2015_crime_violence", registry_value(registry, "crime_category_violence", "before_entry")),
+        ("oat2015_crime_other", registry_value(registry, "crime_category_other", "before_entry")),
+        ("oat2015_methadone_deaths_2012", registry_value(registry, "methadone_related_deaths", "all")),
+        ("oat2015_methadone_increase", registry_value(registry, "methadone_related_deaths_increase", "all")),
+        ("oat2015_methadone_deaths_before", methadone_deaths_before(registry)),
+    ]
+    return rows
+
+
+def hat_vs_oat_chart(table_3a: pd.DataFrame):
+    """Dots for HAT and OAT on the rows of :data:`TABLE_3A_CHART_ROWS` of Table 3.A (:func:`hat_vs_oat`), joined by a line."""
+    import altair as alt
+
+    from analysis import charts
+
+    comparison = hat_vs_oat(table_3a)
+    labels = {(item, category): label for item, category, label in TABLE_3A_CHART_ROWS}
+    selected = comparison[[(i, c) in labels for i, c in zip(comparison["item"], comparison["category"])]].copy()
+    selected["indicator"] = [labels[(i, c)] for i, c in zip(selected["item"], selected["category"])]
+    long = selected.melt(id_vars=["indicator"], value_vars=["HAT", "OAT"], var_name="group", value_name="percent")
+    order = [label for _, _, label in TABLE_3A_CHART_ROWS]
+    points = alt.Chart(long).mark_circle(size=90, opacity=1).encode(
+        x=alt.X("percent:Q", title="Share of patients (%)", scale=alt.Scale(domain=[0, 100])),
+        y=alt.Y("indicator:N", sort=order, title=None),
+        color=alt.Color(
+            "group:N",
+            title=None,
+            scale=alt.Scale(domain=list(charts.TREATMENT_COLOURS), range=list(charts.TREATMENT_COLOURS.values())),
+        ),
+        tooltip=["indicator", "group", alt.Tooltip("percent:Q", format=".1f")],
+    )
+    links = alt.Chart(long).mark_rule(color="#c8c8c8").encode(x="min(percent):Q", x2="max(percent):Q",
+                                                               y=alt.Y("indicator:N", sort=order))
+    return (links + points).properties(width=420, height=300)
+
+
+def registry_mortality_chart(registry: pd.DataFrame):
+    """Bars: deaths per 1,000 person-years waiting for OAT, in OAT and after leaving it (:func:`mortality_by_phase`)."""
+    import altair as alt
+
+    from analysis import charts
+
+    phases = mortality_by_phase(registry).replace({"phase": {
+        "waiting_list": "Waiting for OAT", "in_treatment": "In OAT", "after_leaving": "After leaving OAT"}})
+    return (
+        alt.Chart(phases)
+        .mark_bar(color=charts.CLINIC_COLOURS["All"])
+        .encode(
+            x=alt.X("phase:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("deaths_per_1000_person_years:Q", title="Deaths per 1,000 person-years"),
+            tooltip=["phase:N", alt.Tooltip("percent_per_year:Q", title="percent per year", format=".1f")],
+        )
+        .properties(width=320, height=220)
+    )
+
+
+def reductions_table_styled(registry: pd.DataFrame):
+    """The review's table of reductions (:func:`reductions`) as the page shows it."""
+    shown = reductions(registry).drop(columns="domain").rename(
+        columns={
+            "outcome": "Outcome",
+            "study_n": "Persons in the study",
+            "reduction_percent": "Reduction in OAT (%)",
+            "ratio_in_vs_out": "Level in OAT / level outside",
+            "fold_higher_outside": "Times higher outside OAT",
+        }
+    )
+    return (shown.style.hide(axis="index")
+            .format({"Persons in the study": "{:,}", "Reduction in OAT (%)": "{:.0f}",
+                     "Level in OAT / level outside": "{:.2f}", "Times higher outside OAT": "{:.1f}"})
+            .set_table_attributes('class="hatbook-table"'))
+
+
+#: The host hospital and premises of Table 3.B are words, not data; summarised from the report's table.
+PREMISES = {
+    "Host hospital": ("Oslo University Hospital", "Haukeland University Hospital, Addiction and Substance Use Clinic"),
+    "Premises": ("Purpose-built building on the Ullevål campus, near the OAT clinic",
+                 "Own entrance in Engenhuset, city centre (first at Skuteviksklinikken)"),
+}
+
+
+def session_hours(opening: pd.DataFrame, clinic: str) -> list[str]:
+    """A clinic's morning session, midday closure and afternoon session in words (``opening`` by clinic)."""
+    row = opening.loc[clinic]
+    morning = f"{row.morning_open}–{row.morning_close}"
+    if isinstance(row.morning_observation_until, str) and row.morning_observation_until:
+        morning += f", observation until {row.morning_observation_until}"
+    return [
+        morning,
+        f"{row.midday_closed_from}–{row.midday_closed_to}, closed to patients",
+        f"{row.afternoon_injection_open}–{row.afternoon_injection_close} for injection; tablets until {row.afternoon_tablets_until}",
+    ]
+
+
+def table_3b(characteristics: pd.DataFrame, opening: pd.DataFrame) -> pd.DataFrame:
+    """Table 3.B as the page shows it: the clinics side by side (``opening`` indexed by clinic), from opening
+    month and premises through sessions, staff and the figures of :func:`clinic_comparison`."""
+    clinics = ("Oslo", "Bergen")
+    rows = [("Opened", *(pd.Period(opening.loc[c, "opening_date"], "M").strftime("%B %Y") for c in clinics))]
+    rows += [(name, *values) for name, values in PREMISES.items()]
+    rows += [(part, o, b) for part, o, b in zip(["Morning session", "Midday", "Afternoon session"],
+                                                session_hours(opening, "Oslo"), session_hours(opening, "Bergen"))]
+    rows += [("Weekday team", *(opening.loc[c, "weekday_staff_roles"].capitalize() for c in clinics))]
+    rows += [(r.label, r.Oslo or "–", r.Bergen or "–") for r in clinic_comparison(characteristics).itertuples()]
+    rows += [("Physician on call at weekends", *("yes" if opening.loc[c, "physician_on_call_weekends"] else "no" for c in clinics))]
+    oslo_psychologist = opening.loc["Oslo", "psychologist_note"]
+    rows += [("Psychologist", "None; " + oslo_psychologist.replace("referral", "patients referred"), "In the clinic")]
+    return pd.DataFrame(rows, columns=["Characteristic", "Oslo (HABiO)", "Bergen (HABiB)"])

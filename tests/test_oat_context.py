@@ -232,3 +232,36 @@ def test_methadone_deaths_before_the_increase_by_hand():
         }
     )
     assert oat_context.methadone_deaths_before(registry) == 20  # 30 / 1.5
+
+
+def test_chapter_statistics_name_every_figure_chapter_3_cites():
+    import re
+    from pathlib import Path
+
+    from analysis.scorecard import ledger
+
+    frame = oat_context.chapter_statistics(
+        ledger(),
+        published_table("table_3a_hat_vs_oat"),
+        published_table("table_3a_hat_vs_oat_age"),
+        published_table("oat_registry_2015"),
+        published_table("table_3b_clinic_characteristics"),
+        published_table("table_3b_clinic_opening").set_index("clinic"),
+    )
+    assert frame["key"].is_unique
+    values = frame.set_index("key")["value"]
+    page = (Path(__file__).resolve().parent.parent / "book" / "ch03_hat_in_norway.md").read_text()
+    cited = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)", page))
+    assert cited and cited <= set(values.index)
+    # the report's bound "fewer than 1%" is the share rounded up to a whole percent
+    assert values["s3_2_hat_share_of_oat_max"] == math.ceil(values["s3_2_hat_share_of_oat"])
+    assert values["oat2015_increase_after_vs_waiting"] == -values["oat2015_reduction_after_vs_waiting"]
+    assert values["s8_rec1_oslo_fte_staff"] == values["s3_3_oslo_fte_staff"]
+
+
+def test_table_3b_sets_the_clinics_side_by_side():
+    opening = published_table("table_3b_clinic_opening").set_index("clinic")
+    table = oat_context.table_3b(published_table("table_3b_clinic_characteristics"), opening)
+    assert list(table.columns) == ["Characteristic", "Oslo (HABiO)", "Bergen (HABiB)"]
+    assert list(table["Characteristic"][:3]) == ["Opened", "Host hospital", "Premises"]
+    assert table["Characteristic"].is_unique
