@@ -19,6 +19,8 @@ day. The definitions used throughout:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -677,3 +679,474 @@ def timing_view(shown: pd.DataFrame, margins: dict, labels: dict) -> pd.DataFram
                       share(planned, total), share(unplanned, total)))
     return pd.DataFrame(lines, columns=["Time in treatment", "Discharges", "Share of discharges (%)", "Planned", "Unplanned",
                                         "Planned in band (%)", "Unplanned in band (%)"])
+
+
+# --- the page: its statistics, tables and charts as an edition shows them -----------------------------------
+
+
+@dataclass
+class ShownTables:
+    """The tables of section 6.1 as an edition shows them: in a rerun protected together with the same tables
+    of the other editions of its year (both clinics = Oslo + Bergen, see :mod:`analysis.linked_suppression`),
+    so that subtracting one edition from another gives no hidden count back; unchanged in the published edition.
+
+    ``clinics`` (:func:`clinics_of`, by clinic), ``year_end`` (:func:`in_treatment_of`, with the year's total),
+    ``enrolled`` (:func:`enrollment_of`), ``discharges`` and ``margins`` (:func:`discharges_of`, the reasons and
+    the bands of time in treatment protected as one table, and the shown sums of :data:`DISCHARGE_SUMS`)."""
+
+    clinics: pd.DataFrame
+    year_end: pd.DataFrame
+    enrolled: pd.DataFrame
+    discharges: pd.DataFrame
+    margins: dict
+
+    @property
+    def in_treatment_now(self):
+        """The patients in treatment on the last day of the data, as shown."""
+        return self.year_end["year_total"].iloc[-1]
+
+    @property
+    def stock(self) -> pd.DataFrame:
+        """The patients in treatment at the end of each year, by clinic, as shown."""
+        return self.year_end.drop(columns="year_total")
+
+
+def shown_tables(page) -> ShownTables:
+    """The tables of ``page`` (:class:`analysis.edition.Page`) as its edition shows them (:class:`ShownTables`)."""
+    from analysis import linked_suppression
+
+    protect = linked_suppression.protect_linked
+    clinics = protect(page, clinics_of, count="patients", groups=[], derived=["percent"]).set_index("clinic")
+    year_end = protect(page, in_treatment_of, count="patients", groups="year", total="year_total")
+    enrolled = protect(page, enrollment_of, count="admissions", groups=[])
+    discharges, margins = linked_suppression.protect_linked_sums(page, discharges_of, sums=DISCHARGE_SUMS, known=["discharges"])
+    return ShownTables(clinics, year_end, enrolled, discharges, margins)
+
+
+@dataclass
+class KaplanMeier:
+    """The retention estimate of the page (first episodes): whether it can be made, and what it gives.
+
+    ``estimable``: there are patients and discharges, in a rerun at least ``threshold`` of each (a curve
+    whose steps are single patients is not drawn); ``followed_a_year``: a patient was followed for a whole
+    year (one-year retention needs one); ``summary`` of :func:`retention_summary` (NaN when not estimable);
+    ``one_year`` the curve's row at one year (its ``lower`` and ``upper`` 95% limits); ``curve`` the curve
+    as drawn (a rerun's at monthly points, each step at least ``threshold`` discharges; None when not
+    estimable); ``of`` the counts the estimate rests on (left within the first year, and the rest)."""
+
+    estimable: bool
+    followed_a_year: bool
+    summary: dict
+    one_year: dict
+    curve: pd.DataFrame | None
+    of: list
+
+
+def kaplan_meier(episodes: pd.DataFrame, data_end, threshold: int | None) -> KaplanMeier:
+    """The page's retention estimate (:class:`KaplanMeier`); ``threshold`` None for the published edition."""
+    from analysis import disclosure
+
+    first = first_episode_times(episodes, data_end)
+    n_left = int(first["discharged"].sum())
+    estimable = len(first) > 0 and n_left > 0 and (threshold is None or (len(first) >= threshold and
+                                                                         not disclosure.is_small(n_left, threshold)))
+    followed_a_year = len(first) > 0 and float(first["days"].max()) >= DAYS_PER_YEAR
+    missing = {"lower": float("nan"), "upper": float("nan")}
+    if not estimable:
+        return KaplanMeier(False, followed_a_year, {"one_year_retention_percent": float("nan"), "median_years": float("nan")},
+                           missing, None, [])
+    curve = km_curve(episodes, data_end)
+    one_year = curve.loc[curve["days"] <= 365.25].iloc[-1] if followed_a_year else missing
+    if threshold is not None:
+        curve = km_curve_grouped(episodes, data_end, threshold)
+    left_first_year = int(((first["days"] <= 365.25) & first["discharged"].astype(bool)).sum())
+    return KaplanMeier(True, followed_a_year, retention_summary(episodes, data_end), one_year, curve,
+                       [left_first_year, len(first) - left_first_year])
+
+
+def retention_sentence(km: KaplanMeier, card, data_end_text: str) -> str:
+    """One-year retention with its interval and the median retention time, in words, from what the edition
+    can estimate and show (``card`` discloses the values; a withheld or unreachable estimate is said so)."""
+    from analysis import disclosure, formats
+
+    one_year_shown = card.disclose(km.summary["one_year_retention_percent"], of=km.of)
+    median_shown = card.disclose(km.summary["median_years"], of=km.of)
+    if not km.estimable:
+        text = ("There are too few patients or first-episode discharges in these data to estimate retention "
+                "with the Kaplan–Meier method.")
+    elif isinstance(one_year_shown, str) and one_year_shown != formats.NOT_AVAILABLE:
+        text = "The one-year retention is withheld in this edition, since it rests on a small count."
+    elif not km.followed_a_year:
+        text = (f"No patient had yet been followed for a whole year by {data_end_text}, so the one-year "
+                "retention cannot be estimated from these data.")
+    else:
+        text = (
+            f"An estimated {formats.percent(one_year_shown, 1)} of patients were still in their first episode one year after "
+            f"admission (95% confidence interval {formats.percent(card.disclose(100 * km.one_year['lower'], of=km.of), 1)} to "
+            f"{formats.percent(card.disclose(100 * km.one_year['upper'], of=km.of), 1)})."
+        )
+    if km.estimable and not isinstance(median_shown, str) and not disclosure.is_missing(median_shown):
+        text += f" The median retention time was {formats.number(median_shown, 1)} years."
+    elif km.estimable and disclosure.is_missing(km.summary["median_years"]):
+        text += (" The estimate had not fallen below one half by the end of follow-up, so the median retention "
+                 "time is not reached in these data.")
+    return text
+
+
+def km_figure(km: KaplanMeier):
+    """The retention curve (:func:`km_chart`), or a placeholder that says why none is drawn."""
+    from analysis import disclosure
+
+    if km.estimable and len(km.curve) > 1:
+        return km_chart(km.curve)
+    return disclosure.placeholder_chart("Not enough patients or discharges to draw the retention curve")
+
+
+def capacity_history(reported: pd.Series, whole_pilot: bool) -> str:
+    """How the clinics' capacities grew, from the capacities the report gives (``reported`` by ledger key);
+    an edition that ends before the pilot did does not name the end-of-2025 figure as the final one."""
+    from analysis import formats
+
+    if whole_pilot:
+        return (
+            f"The report gives the clinics' capacity at the end of 2025 as {reported['s6_1_capacity_oslo_2025']:.0f} patients in "
+            f"Oslo and {reported['s6_1_capacity_bergen_2025']:.0f} in Bergen. The two got there by different paths. Bergen "
+            f"opened in a temporary building with room for {reported['s6_1_capacity_bergen_initial']:.0f} patients, expanded "
+            f"to {reported['s6_1_capacity_bergen_intermediate']:.0f} after a move, and reached "
+            f"{reported['s6_1_capacity_bergen_2025']:.0f} after "
+            f"{formats.count_words(int(reported['s6_1_bergen_relocations_n']), 'relocation')} "
+            f"in all, the last into purpose-built premises in November 2024. Oslo started in a larger temporary facility "
+            f"with room for {reported['s6_1_capacity_oslo_initial']:.0f} and raised its ceiling to "
+            f"{reported['s6_1_capacity_oslo_2025']:.0f} during the pilot, because more and more patients chose tablet "
+            "formulations, which need less time under observation at the clinic."
+        )
+    return (
+        f"Bergen opened in a temporary building with room for {reported['s6_1_capacity_bergen_initial']:.0f} patients "
+        f"and later, after a move, for {reported['s6_1_capacity_bergen_intermediate']:.0f}; Oslo started in a larger "
+        f"temporary facility with room for {reported['s6_1_capacity_oslo_initial']:.0f} and raised its ceiling to "
+        f"{reported['s6_1_capacity_oslo_2025']:.0f} during the pilot, because more and more patients chose tablet "
+        "formulations, which need less time under observation at the clinic. The report does not date every one "
+        "of these changes."
+    )
+
+
+def capacity_total(capacity: tuple[int, int]) -> int | str:
+    """The capacity in force (:func:`capacity_in_force`): one number, or a range "a–b" when the report leaves it open."""
+    from analysis import formats
+
+    low, high = capacity
+    return int(low) if low == high else f"{formats.number(low)}\u2013{formats.number(high)}"
+
+
+#: The report's person-years against its own Table 6.C, said where the page compares with the report.
+PERSON_YEARS_REPORT_NOTE = """:::{note}
+The report gives a larger total of person-years than the patient-days on which its Table 6.C allocates
+the clinics' costs allow: the two figures cannot both describe the observed time in treatment. The
+synthetic cohort is calibrated to the patient-days, so the person-years computed here follow Table 6.C
+and fall short of the report's print. The difference is one of the findings of {doc}`appendix_errata`.
+:::"""
+
+#: Why the report's shares of discharges by time in treatment cannot all be met, said where the page compares.
+BANDS_REPORT_NOTE = """:::{note}
+The report's shares of discharges by time in treatment cannot all be met at once. Its three bands add up
+to slightly less than the whole, and two of the printed shares are not any whole number of its
+discharges once rounded. A cohort with the report's number of discharges can only come close to them,
+so a band's share computed here may sit a point away from the print; the table at the end of the page
+says which.
+:::"""
+
+
+def section_statistics(page, shown: ShownTables, km: KaplanMeier, reported: pd.Series) -> pd.DataFrame:
+    """Every statistic and sentence of section 6.1 for :meth:`analysis.scorecard.Card.glue_statistics`, in the
+    order the page states them.
+
+    Columns ``key``, ``value``, ``shown`` (what the protected tables show for it in a rerun), ``of`` and
+    ``suppress`` (what a derived value rests on, a value hidden with a cell), ``frequency`` and ``note``.
+    ``reported`` holds the capacities the report gives (``text_6_1_enrollment_retention.csv`` by key), ``km``
+    the retention estimate (:func:`kaplan_meier`). Definitions are those of the functions called: patients
+    by clinic (:func:`patients_by_clinic`), durations of discharged episodes (:func:`discharged_durations`),
+    enrollments (:func:`enrollment_counts`), occupancy = patients in treatment at the data end over the
+    capacity in force (:func:`capacity_in_force`; none where it is only known as a range), person-years
+    (:func:`person_years`), discharges (:func:`discharges`) and their timing (:func:`discharge_timing`)."""
+    rows = participation_rows(page, shown)
+    rows += capacity_rows(page, shown, reported)
+    rows += discharge_rows(page, shown, km)
+    rows += timing_rows(page, shown)
+    return pd.DataFrame(rows, columns=["key", "value", "shown", "of", "suppress", "frequency", "note"])
+
+
+def participation_rows(page, shown: ShownTables) -> list[dict]:
+    """Patients by clinic, time in treatment, patients in treatment at the data end and enrollments, and the
+    sentence on their trend (rows of :func:`section_statistics`). The summary pages restate some of them."""
+    cohort, edition = page.cohort, page.edition
+    by_clinic = patients_by_clinic(cohort.patients).set_index("clinic")
+    durations = discharged_durations(cohort.episodes)
+    now = patients_in_treatment(cohort.episodes, cohort.data_end)
+    counts = enrollment_counts(cohort.episodes)
+    everyone, oslo, bergen = by_clinic.loc["All", "patients"], by_clinic.loc["Oslo", "patients"], by_clinic.loc["Bergen", "patients"]
+    shown_oslo, shown_bergen = shown.clinics.loc["Oslo", "patients"], shown.clinics.loc["Bergen", "patients"]
+    enrolled = enrollment_by_year(cohort.episodes, cohort.patients, cohort.data_end)
+    year_end = in_treatment_by_year(cohort.episodes, cohort.patients, cohort.data_end)
+    return [
+        {"key": "s6_1_patients_participated_total", "value": everyone},
+        {"key": "s6_1_patients_participated_oslo", "value": oslo, "shown": shown_oslo},
+        {"key": "s6_1_patients_participated_bergen", "value": bergen, "shown": shown_bergen},
+        {"key": "s6_1_mean_months_in_treatment", "value": durations["mean_months"], "of": durations["n"]},
+        {"key": "s6_1_patients_in_treatment_2025_12_31", "value": now, "shown": shown.in_treatment_now},
+        # the same results are restated on the summary pages
+        {"key": "es_patients_started", "value": everyone},
+        {"key": "es_patients_started_oslo", "value": oslo, "shown": shown_oslo},
+        {"key": "es_patients_started_bergen", "value": bergen, "shown": shown_bergen},
+        {"key": "es_mean_treatment_length_discharged", "value": durations["mean_months"], "of": durations["n"]},
+        {"key": "s6_8_patients_in_treatment_2025_12_31", "value": now, "shown": shown.in_treatment_now},
+        {"key": "s6_1_patients_consented_total", "value": everyone},
+        {"key": "s6_1_patients_consented_oslo", "value": oslo, "shown": shown_oslo},
+        {"key": "s6_1_patients_consented_oslo_percent", "value": by_clinic.loc["Oslo", "percent"],
+         "shown": shown.clinics.loc["Oslo", "percent"]},
+        {"key": "s6_1_patients_consented_bergen", "value": bergen, "shown": shown_bergen},
+        {"key": "s6_1_patients_consented_bergen_percent", "value": by_clinic.loc["Bergen", "percent"],
+         "shown": shown.clinics.loc["Bergen", "percent"]},
+        {"key": "s6_1_fig6a_enrollments_total", "value": counts["episodes"]},
+        {"key": "s6_1_fig6a_unique_patients", "value": counts["patients"]},
+        {"key": "s61_trend_sentence", "value": trend_sentence(enrolled if edition.published else shown.enrolled,
+                                                              year_end if edition.published else shown.stock,
+                                                              edition.clinic_names, page.sdc)},
+        {"key": "s6_1_fig6b_admissions_total", "value": counts["episodes"]},
+        {"key": "s6_1_fig6b_unique_patients", "value": counts["patients"]},
+    ]
+
+
+def capacity_rows(page, shown: ShownTables, reported: pd.Series) -> list[dict]:
+    """The capacities the report gives, the occupancy at the data end, the time in treatment and the
+    episodes (rows of :func:`section_statistics`)."""
+    cohort, edition, ledger = page.cohort, page.edition, page.published
+    now = patients_in_treatment(cohort.episodes, cohort.data_end)
+    hidden_now = isinstance(shown.in_treatment_now, str)
+    low, high = capacity = capacity_in_force(capacity_schedule(reported), cohort.data_end, edition.clinic_names)
+    # an occupancy needs one capacity: none is given where the capacity in force is only known as a range
+    occupancy = now / low if low == high and low else float("nan")
+    counts = enrollment_counts(cohort.episodes)
+    days_6c = ledger.loc["t6c_all_2022_2025_patient_days", "value"]
+    person_years_note = (
+        f"The report's {ledger.loc['s6_1_person_years_in_treatment', 'value']:.0f} person-years disagree with the "
+        f"{days_6c:,.0f} patient-days of Table 6.C ({days_6c / 365.25:.1f} years): a cohort whose patient-days "
+        "follow Table 6.C, as the synthetic one does, cannot also match the person-years (see the errata appendix)."
+    )
+    return [
+        {"key": "s6_1_capacity_oslo_initial", "value": reported["s6_1_capacity_oslo_initial"]},
+        {"key": "s6_1_capacity_oslo_2025", "value": reported["s6_1_capacity_oslo_2025"]},
+        {"key": "s6_1_capacity_bergen_initial", "value": reported["s6_1_capacity_bergen_initial"]},
+        {"key": "s6_1_capacity_bergen_intermediate", "value": reported["s6_1_capacity_bergen_intermediate"]},
+        {"key": "s6_1_capacity_bergen_2025", "value": reported["s6_1_capacity_bergen_2025"]},
+        {"key": "s6_1_bergen_relocations_n", "value": reported["s6_1_bergen_relocations_n"]},
+        # the report states the end-of-2025 capacity twice in the paragraph, and again in the Summary of results
+        {"key": "s6_1_capacity_oslo_final", "value": reported["s6_1_capacity_oslo_2025"]},
+        {"key": "s6_1_capacity_bergen_final", "value": reported["s6_1_capacity_bergen_2025"]},
+        {"key": "s6_summary_capacity_oslo", "value": reported["s6_1_capacity_oslo_2025"]},
+        {"key": "s6_summary_capacity_bergen", "value": reported["s6_1_capacity_bergen_2025"]},
+        {"key": "s61_capacity_history", "value": capacity_history(reported, edition.whole_pilot)},
+        {"key": "s6_1_capacity_patients_enrolled_2025_12_31", "value": now, "shown": shown.in_treatment_now},
+        {"key": "s6_1_enrolled_share_of_capacity", "value": occupancy, "of": now, "suppress": hidden_now},
+        {"key": "s61_capacity_share_percent", "value": 100 * occupancy, "of": now, "suppress": hidden_now},
+        {"key": "s61_occupancy_sentence",
+         "value": occupancy_sentence(shown.in_treatment_now, capacity, edition.data_end_text, edition.clinics)},
+        {"key": "s6_1_treatment_episodes_total", "value": counts["episodes"]},
+        {"key": "s6_1_treatment_episodes_patients", "value": counts["patients"]},
+        {"key": "s6_1_second_episodes_n", "value": counts["readmissions"]},
+        {"key": "s6_1_person_years_in_treatment", "value": person_years(cohort.episodes, cohort.data_end),
+         "note": person_years_note},
+        {"key": "s61_patient_days_total", "value": int(patient_days(cohort.episodes, cohort.data_end).sum())},
+        # the report's person-years against its own Table 6.C: said only where the page compares with the report
+        {"key": "s61_person_years_report_note", "value": PERSON_YEARS_REPORT_NOTE if edition.published else ""},
+    ]
+
+
+def discharge_rows(page, shown: ShownTables, km: KaplanMeier) -> list[dict]:
+    """Discharges by type and the retention estimate with the durations of discharged episodes (rows of
+    :func:`section_statistics`); a share is withheld where a count it comes from is hidden."""
+    from analysis import disclosure
+
+    cohort, card = page.cohort, page.card
+    left = discharges(cohort.episodes)
+    n_all = patients_by_clinic(cohort.patients).set_index("clinic").loc["All", "patients"]
+    durations = discharged_durations(cohort.episodes)
+    types_hidden = any(isinstance(shown.margins[kind], str) for kind in ("planned", "unplanned"))
+    to_oat_shown = shown.discharges["n"].iloc[0]
+
+    def share(part, whole):  # a rerun with no discharges gives NaN, not an error
+        return 100 * part / whole if whole else float("nan")
+
+    types = [left["planned"], left["unplanned"]]
+    return [
+        {"key": "s6_1_individuals_discharged", "value": left["discharges"]},
+        {"key": "s6_1_discharges_planned_n", "value": left["planned"], "shown": shown.margins["planned"]},
+        {"key": "s6_1_discharges_planned_percent", "value": left["planned_percent"],
+         "shown": disclosure.WITHHELD if types_hidden else left["planned_percent"]},
+        {"key": "s6_1_discharges_planned_to_oat_n", "value": left["planned_to_oat"], "shown": to_oat_shown},
+        {"key": "s6_1_discharges_unplanned_n", "value": left["unplanned"], "shown": shown.margins["unplanned"]},
+        # restated on the summary pages, as shares of the chapter's own counts
+        {"key": "es_left_treatment_n", "value": left["discharges"]},
+        {"key": "es_left_treatment_percent", "value": share(left["discharges"], n_all),
+         "of": [left["discharges"], n_all - left["discharges"]]},
+        {"key": "es_discharges_voluntary_percent", "value": left["planned_percent"], "of": types, "suppress": types_hidden},
+        {"key": "es_discharges_nonattendance_involuntary_percent", "value": share(left["unplanned"], left["discharges"]),
+         "of": types, "suppress": types_hidden},
+        {"key": "s6_summary_voluntary_discharges_to_oat_percent", "value": share(left["planned_to_oat"], left["planned"]),
+         "of": [left["planned_to_oat"], left["planned"] - left["planned_to_oat"]],
+         "suppress": types_hidden or isinstance(to_oat_shown, str)},
+        {"key": "s61_discharged_patients", "value": left["patients"], "frequency": True},
+        {"key": "s6_1_one_year_retention_percent", "value": km.summary["one_year_retention_percent"], "of": km.of},
+        {"key": "s6_1_median_retention_years", "value": km.summary["median_years"], "of": km.of},
+        {"key": "s6_1_discharged_episodes_median_months", "value": durations["median_months"], "of": durations["n"]},
+        {"key": "s6_summary_discharged_min_time_in_treatment_days", "value": durations["min_days"], "of": durations["n"]},
+        {"key": "s6_summary_discharged_max_time_in_treatment_years", "value": durations["max_years"], "of": durations["n"]},
+        {"key": "s61_one_year_lower", "value": 100 * km.one_year["lower"], "of": km.of},
+        {"key": "s61_one_year_upper", "value": 100 * km.one_year["upper"], "of": km.of},
+        {"key": "s61_retention_sentence", "value": retention_sentence(km, card, page.edition.data_end_text)},
+        {"key": "s61_km_grouping", "value": "" if page.sdc is None or not km.estimable else (
+            f"In this edition the curve is shown at monthly points only, each step at least {page.sdc} discharges, and "
+            f"only while at least {page.sdc} patients remain at risk, so that no step is one person.")},
+    ]
+
+
+def timing_notes(ledger: pd.DataFrame, timing: pd.DataFrame, n_left: int) -> tuple[str, str]:
+    """Why the shares of discharges by time in treatment may differ from the report's prints: the printed
+    bands add up to less than the whole and some are no whole number of ``n_left`` discharges once rounded;
+    and the printed unplanned share after 12 months may be no whole number of that band's discharges
+    (``timing`` of :func:`discharge_timing` by band). Returns (note of the bands, note of the late share)."""
+    printed = [ledger.loc[key, "value"] for key in ("s6_1_left_within_6_months_percent", "s6_1_left_6_to_12_months_percent",
+                                                    "s6_1_left_after_12_months_percent")]
+    out_of_reach = [f"{p:.0f}%" for p in printed if not share_reachable(p, n_left)]
+    band_note = (
+        f"The report's shares by time in treatment ({', '.join(f'{p:.0f}%' for p in printed)}) add up to "
+        f"{sum(printed):.0f}%"
+        + (f", and {' and '.join(out_of_reach)} {'is' if len(out_of_reach) == 1 else 'are'} no whole number of "
+           f"{n_left} discharges once rounded" if out_of_reach else "")
+        + f": the bands of a cohort with {n_left} discharges can only come near them."
+    )
+    late = int(timing.loc["after_12_months", "discharges"])
+    late_printed = ledger.loc["s6_1_over_12_months_unplanned_dropout_percent", "value"]
+    late_note = (f"With {late} discharges after more than 12 months (a number set by the band shares above), "
+                 f"no whole number of them rounds to the printed {late_printed:.0f}%."
+                 if not share_reachable(late_printed, late) else "")
+    return band_note, late_note or band_note
+
+
+def timing_rows(page, shown: ShownTables) -> list[dict]:
+    """The shares of discharges by time in treatment and the paragraph that states them (rows of
+    :func:`section_statistics`). A band's share of all discharges is withheld in a rerun where its count or the
+    rest of the whole is small, or where the joint protection hides the band; a share within a band where
+    its planned or unplanned count is hidden."""
+    from analysis import disclosure, formats
+
+    episodes, card, edition = page.cohort.episodes, page.card, page.edition
+    timing = discharge_timing(episodes).set_index("band")
+    n_left = discharges(episodes)["discharges"]
+    band_note, late_note = timing_notes(page.published, timing, n_left)
+    cells = shown.discharges[shown.discharges["table"] == "timing"].set_index(["key", "discharge_type"])["n"]
+
+    def band_hidden(band):
+        return isinstance(shown.margins[band], str) or any(isinstance(cells[(band, kind)], str) for kind in ("planned", "unplanned"))
+
+    def of_all(band):
+        return [timing.loc[band, "discharges"], n_left - timing.loc[band, "discharges"]]
+
+    early, late = timing.loc["within_6_months"], timing.loc["after_12_months"]
+    rows = [
+        {"key": "s6_1_left_within_6_months_percent", "value": early["percent"], "note": band_note,
+         "of": of_all("within_6_months"), "suppress": isinstance(shown.margins["within_6_months"], str)},
+        {"key": "s6_1_left_within_6_months_planned_percent", "value": early["planned_percent"], "note": band_note,
+         "of": early[["planned", "unplanned"]].tolist(), "suppress": band_hidden("within_6_months")},
+        {"key": "s6_1_left_within_6_months_dropout_percent", "value": early["unplanned_percent"], "note": band_note,
+         "of": early[["planned", "unplanned"]].tolist(), "suppress": band_hidden("within_6_months")},
+        {"key": "s6_1_left_6_to_12_months_percent", "value": timing.loc["6_to_12_months", "percent"], "note": band_note,
+         "of": of_all("6_to_12_months"), "suppress": isinstance(shown.margins["6_to_12_months"], str)},
+        {"key": "s6_1_left_after_12_months_percent", "value": late["percent"], "note": band_note,
+         "of": of_all("after_12_months"), "suppress": isinstance(shown.margins["after_12_months"], str)},
+        {"key": "s6_1_over_12_months_unplanned_dropout_percent", "value": late["unplanned_percent"], "note": late_note,
+         "of": late[["planned", "unplanned"]].tolist(), "suppress": band_hidden("after_12_months")},
+    ]
+    # the paragraph on timing, from the shares as this edition shows them (none without discharges)
+    said = {row["key"]: formats.percent(card.disclose(row["value"], of=row["of"], suppress=row["suppress"])) for row in rows}
+    if not n_left:
+        sentence = f"No episode had ended by {edition.data_end_text}, so there is no timing of discharges to describe."
+    elif all(v == disclosure.WITHHELD for v in said.values()):
+        sentence = "The shares of discharges by time in treatment are withheld in this edition, since they rest on small counts."
+    else:
+        sentence = (
+            f"Of all who left, {said['s6_1_left_within_6_months_percent']} did so within the first six months; of those "
+            f"early departures {said['s6_1_left_within_6_months_planned_percent']} were planned and "
+            f"{said['s6_1_left_within_6_months_dropout_percent']} unplanned. Another "
+            f"{said['s6_1_left_6_to_12_months_percent']} left between six and twelve months, and "
+            f"{said['s6_1_left_after_12_months_percent']} after more than a year"
+            + (f"; of those who left after more than a year, {said['s6_1_over_12_months_unplanned_dropout_percent']} "
+               "dropped out unplanned." if int(late["discharges"]) else ".")
+        )
+    return rows + [
+        {"key": "s61_timing_sentence", "value": sentence},
+        {"key": "s61_bands_report_note", "value": BANDS_REPORT_NOTE if edition.published else ""},
+    ]
+
+
+#: The bands of time in treatment as the timing table names them.
+BAND_LABELS = {"within_6_months": "Up to 6 months", "6_to_12_months": "Over 6, up to 12 months", "after_12_months": "Over 12 months"}
+
+
+def reasons_table(page, shown: ShownTables) -> pd.DataFrame:
+    """The discharges by reason as the page shows them: as computed in the published edition, every reason of
+    the schema in its order as the joint protection shows it in a rerun (:func:`reasons_view`)."""
+    episodes = page.cohort.episodes
+    if not page.edition.published:
+        return reasons_view(shown.discharges, discharges(episodes)["discharges"])
+    reasons = discharge_reasons(episodes)
+    table = reasons.assign(
+        discharge_type=reasons["discharge_type"].str.capitalize(),
+        discharge_reason=reasons["discharge_reason"].str.replace("_", " ").str.replace("oat", "OAT").str.capitalize(),
+        percent=reasons["percent"].round(1),
+    )
+    table.columns = ["Type", "Reason", "Discharges", "Share of discharges (%)"]
+    return table
+
+
+def timing_table(page, shown: ShownTables) -> pd.DataFrame:
+    """The discharges by time in treatment as the page shows them (a rerun's as protected, :func:`timing_view`)."""
+    if not page.edition.published:
+        table = timing_view(shown.discharges, shown.margins, BAND_LABELS)
+    else:
+        table = discharge_timing(page.cohort.episodes)
+        table["band"] = table["band"].map(BAND_LABELS)
+        table = table[["band", "discharges", "percent", "planned", "unplanned", "planned_percent", "unplanned_percent"]]
+    table.columns = ["Time in treatment", "Discharges", "Share of discharges (%)", "Planned", "Unplanned",
+                     "Planned in band (%)", "Unplanned in band (%)"]
+    return table
+
+
+def styled(frame: pd.DataFrame):
+    """A table of the page as the book shows it: no index, one decimal, the book's table class."""
+    return frame.style.hide(axis="index").format(precision=1).set_table_attributes('class="hatbook-table"')
+
+
+def enrollment_figure(page, shown: ShownTables):
+    """Figure 6.A: admissions by year and clinic (a rerun leaves out the bars the protected table hides)."""
+    cohort = page.cohort
+    if page.edition.published:
+        return enrollment_chart(enrollment_by_year(cohort.episodes, cohort.patients, cohort.data_end))
+    from analysis.linked_suppression import chart_values
+
+    return enrollment_chart(chart_values(shown.enrolled, ["admissions"]))
+
+
+def in_treatment_figure(page, shown: ShownTables):
+    """Figure 6.B: patients in treatment at the end of each year, by clinic (a rerun's as protected)."""
+    cohort = page.cohort
+    if page.edition.published:
+        return in_treatment_chart(in_treatment_by_year(cohort.episodes, cohort.patients, cohort.data_end))
+    from analysis.linked_suppression import chart_values
+
+    return in_treatment_chart(chart_values(shown.stock, ["patients"]))
+
+
+def capacity_total_of(page, reported: pd.Series) -> int | str:
+    """The capacity in force at the page's data end for its clinics (:func:`capacity_total`)."""
+    schedule = capacity_schedule(reported)
+    return capacity_total(capacity_in_force(schedule, page.cohort.data_end, page.edition.clinic_names))

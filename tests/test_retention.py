@@ -315,3 +315,61 @@ def test_trend_sentence_peak_years_and_stock():
     fell = year_end.assign(patients=[30, 8, 20, 12, 45, 14])
     assert "did not grow in every year" in retention.trend_sentence(enrolled, fell, ["Oslo", "Bergen"], None)
     assert "no change from year to year" in retention.trend_sentence(enrolled[enrolled.year == 2022], year_end, ["Oslo"], None)
+
+
+# --- the page's statistics as an edition shows them -------------------------------------------------------
+
+
+def toy_page(episodes, patients, published: bool = True, min_cell: int | None = None):
+    """A page of the hand-built cohort (published edition unless ``published`` is False)."""
+    from types import SimpleNamespace
+
+    from analysis import scorecard
+
+    cohort = SimpleNamespace(episodes=episodes, patients=patients.astype({"patient_id": "string"}), data_end=DATA_END)
+    edition = SimpleNamespace(published=published, clinic_names=["Oslo", "Bergen"], data_end_text="31 December 2023",
+                              clinics="both clinics", whole_pilot=False, clinic="all")
+    card = scorecard.Card(compare=published, min_cell=min_cell)
+    return SimpleNamespace(cohort=cohort, edition=edition, card=card, published=scorecard.ledger(), sdc=card.min_cell)
+
+
+def test_kaplan_meier_of_the_page_by_hand(episodes):
+    km = retention.kaplan_meier(episodes, DATA_END, None)
+    # first episodes: 90 and 120 days (left), 426 days (left), 670 days (open): two left within the year
+    assert km.estimable and km.followed_a_year and km.of == [2, 2]
+    assert km.summary["one_year_retention_percent"] == pytest.approx(50.0)
+    # a rerun with a threshold of 5 does not estimate from four patients
+    rerun = retention.kaplan_meier(episodes, DATA_END, 5)
+    assert not rerun.estimable and rerun.of == [] and math.isnan(rerun.summary["median_years"])
+    assert retention.retention_sentence(rerun, toy_page(episodes, pd.DataFrame({"patient_id": []}))
+                                        .card, "31 December 2023").startswith("There are too few patients")
+
+
+def test_section_statistics_of_the_published_edition_by_hand(episodes, patients):
+    page = toy_page(episodes, patients)
+    shown = retention.shown_tables(page)
+    reported = pd.Series({"s6_1_capacity_oslo_initial": 10, "s6_1_capacity_oslo_2025": 20, "s6_1_capacity_bergen_initial": 5,
+                          "s6_1_capacity_bergen_intermediate": 8, "s6_1_capacity_bergen_2025": 12,
+                          "s6_1_bergen_relocations_n": 2})
+    frame = retention.section_statistics(page, shown, retention.kaplan_meier(episodes, DATA_END, None), reported)
+    assert frame["key"].is_unique
+    rows = frame.set_index("key")
+    assert rows.loc["s6_1_patients_participated_total", "value"] == 4
+    # in treatment on 31 December 2023: P001 (second episode) and P002; the report leaves the dates of the
+    # changes of capacity open, so on that day Oslo had 10 or 20 places and Bergen 5 or 8: no one occupancy
+    assert rows.loc["s6_1_patients_in_treatment_2025_12_31", "value"] == 2
+    assert math.isnan(rows.loc["s6_1_enrolled_share_of_capacity", "value"])
+    assert retention.capacity_total_of(page, reported) == "15\u201328"
+    # three discharges: one planned (to OAT), two unplanned; P001 left within 6 months (90 days), P004 too
+    assert rows.loc["s6_1_individuals_discharged", "value"] == 3 and rows.loc["s6_1_discharges_planned_n", "value"] == 1
+    assert rows.loc["es_discharges_nonattendance_involuntary_percent", "value"] == pytest.approx(200 / 3)
+    assert rows.loc["s6_1_left_within_6_months_percent", "value"] == pytest.approx(200 / 3)
+    assert rows.loc["s61_timing_sentence", "value"].startswith("Of all who left, 67% did so within the first six months")
+    assert rows.loc["s61_bands_report_note", "value"] == retention.BANDS_REPORT_NOTE
+
+
+def test_timing_sentence_without_discharges(episodes, patients):
+    still_in = episodes[episodes["discharge_date"].isna()]
+    page = toy_page(still_in, patients)
+    rows = {row["key"]: row["value"] for row in retention.timing_rows(page, retention.shown_tables(page))}
+    assert rows["s61_timing_sentence"] == "No episode had ended by 31 December 2023, so there is no timing of discharges to describe."
