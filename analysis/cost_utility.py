@@ -34,6 +34,7 @@ The report states its method in words (sections 5.4 and 6.7, Appendix 4). The de
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ import pandas as pd
 
 from analysis import cea, quality_of_life
 from analysis.data import published_table
-from analysis.health_services import COMPARISONS, trajectory_groups
+from analysis.health_services import COMPARISONS, PRIMARY_TOTAL, SPECIALIST_TOTAL, trajectory_groups
 from analysis.retention import DAYS_PER_YEAR
 
 CONTINUED = "continued"
@@ -711,3 +712,388 @@ def edition_sample(cohort) -> pd.DataFrame:
     (:func:`linked_group_marks`)."""
     accounts = edition_accounts(getattr(cohort, "accounts", None))[0]
     return patient_table(cohort.episodes, cohort.patients, cohort.questionnaires, cohort.data_end, accounts=accounts)
+
+
+# --- section 6.7's statistics, as tidy frames for Card.glue_statistics -------------------------------
+# Every key is written out in full, so that grep finds the line a number on the page comes from. A row's
+# ``shown`` is the mark the joint protection of the group sizes chose (None: the card decides), ``of`` the
+# counts a derived value rests on, ``suppress`` whether the joint protection hides it with its group.
+
+
+def _statistics(rows: list[dict]) -> pd.DataFrame:
+    """Rows as a tidy frame that keeps each value as it is (a count stays an integer beside a missing mark)."""
+    return pd.DataFrame(rows, columns=["key", "value", "shown", "of", "suppress", "note"], dtype=object)
+
+
+def from_report(ledger: pd.DataFrame, *keys: str) -> pd.DataFrame:
+    """Figures the report states that patient data cannot give (a policy reference, a citation), as printed."""
+    return _statistics([{"key": key, "value": ledger.at[key, "value"]} for key in keys])
+
+
+#: Why the report's ratio of follow-up differs from this edition's, on the page.
+DURATION_RATIO_NOTE = ("Mean years of follow-up of the continued group over the mean of all discontinued patients "
+                       "(Table 6.F's planned and unplanned groups together); it follows this cohort's follow-up times, "
+                       "so it moves with Table 6.F's planned follow-up (see that row).")
+
+
+def accumulated_statistics(sample: pd.DataFrame, t6d: pd.DataFrame, t6e: dict, marks: dict) -> pd.DataFrame:
+    """Tables 6.D and 6.E and the accumulated step of the text: the sample's size, each group's size, mean
+    and SD of cost and QALYs and mean days, the differences and the ICER, and the ratio of follow-up
+    (:func:`follow_up_ratio`). ``marks`` is :func:`linked_group_marks` (group -> the mark its size shows, or None)."""
+    by = t6d.set_index("group")
+    c, d = by.loc[CONTINUED], by.loc[DISCONTINUED]
+    c_hidden, d_hidden = marks[CONTINUED] is not None, marks[DISCONTINUED] is not None
+    both, either = [c["n"], d["n"]], c_hidden or d_hidden
+    return _statistics([
+        {"key": "s6_7_step1_n_two_eq5d", "value": len(sample), "shown": marks["sample"]},
+        {"key": "t6d_continued_n", "value": c["n"], "shown": marks[CONTINUED]},
+        {"key": "t6d_continued_cost_mean", "value": c["cost_mean"], "of": c["n"], "suppress": c_hidden},
+        {"key": "t6d_continued_cost_sd", "value": c["cost_sd"], "of": c["n"], "suppress": c_hidden},
+        {"key": "t6d_continued_qaly_mean", "value": c["qaly_mean"], "of": c["n"], "suppress": c_hidden},
+        {"key": "t6d_continued_qaly_sd", "value": c["qaly_sd"], "of": c["n"], "suppress": c_hidden},
+        {"key": "t6d_continued_days_in_treatment", "value": c["days_mean"], "of": c["n"], "suppress": c_hidden},
+        {"key": "t6d_discontinued_n", "value": d["n"], "shown": marks[DISCONTINUED]},
+        {"key": "t6d_discontinued_cost_mean", "value": d["cost_mean"], "of": d["n"], "suppress": d_hidden},
+        {"key": "t6d_discontinued_cost_sd", "value": d["cost_sd"], "of": d["n"], "suppress": d_hidden},
+        {"key": "t6d_discontinued_qaly_mean", "value": d["qaly_mean"], "of": d["n"], "suppress": d_hidden},
+        {"key": "t6d_discontinued_qaly_sd", "value": d["qaly_sd"], "of": d["n"], "suppress": d_hidden},
+        {"key": "t6d_discontinued_days_in_treatment", "value": d["days_mean"], "of": d["n"], "suppress": d_hidden},
+        {"key": "t6e_delta_cost", "value": t6e["delta_cost"], "of": both, "suppress": either},
+        {"key": "t6e_delta_qaly", "value": t6e["delta_qaly"], "of": both, "suppress": either},
+        {"key": "t6e_icer", "value": t6e["icer"], "of": both, "suppress": either},
+        {"key": "s6_7_step1_delta_cost", "value": t6e["delta_cost"], "of": both, "suppress": either},
+        {"key": "s6_7_step1_delta_qaly", "value": t6e["delta_qaly"], "of": both, "suppress": either},
+        {"key": "s6_7_step1_icer", "value": t6e["icer"], "of": both, "suppress": either},
+        # the report's "nearly 2.5 times" refers to Table 6.F: mean follow-up, continued against all who left
+        {"key": "s6_7_annual_duration_ratio", "value": follow_up_ratio(sample), "of": both, "suppress": either,
+         "note": DURATION_RATIO_NOTE},
+    ])
+
+
+#: Why two of Table 6.F's means differ from the report's, on the page.
+T6F_NOTES = {
+    "continued_qaly_mean": "The report prints the continued group's mean QALYs as 1.190 in Table 6.D and 1.214 here, for "
+                           "the same 68 patients and measure; this edition follows Table 6.D, whose difference 0.883 "
+                           "Table 6.E uses (see the errata appendix).",
+    "planned_qaly_mean": "Table 6.F's planned and unplanned means do not recombine into Table 6.D's mean for the "
+                         "discontinued (32 × 0.347 + 16 × 0.234 gives 0.309 over 48, not 0.307); this edition "
+                         "keeps Table 6.D's and the unplanned group's, so this one must differ (see the errata appendix).",
+}
+
+
+def annual_statistics(t6f: pd.DataFrame, t6g: pd.DataFrame, marks: dict) -> pd.DataFrame:
+    """Tables 6.F and 6.G: the number of groups compared, each trajectory group's size, mean, SD and median
+    QALYs and mean follow-up, and continued treatment's annualised differences against each other group, with
+    the ICER against unplanned termination. ``marks`` as in :func:`accumulated_statistics`."""
+    f = t6f.set_index("group")
+    g = t6g.set_index("comparator")
+    hidden = {group: marks[group] is not None for group in GROUPS}
+    # the groups with patients, unless a group is withheld ("–" may be 0): then the three groups the analysis forms
+    from analysis.disclosure import WITHHELD
+    n_groups = len(GROUPS) if any(marks[group] == WITHHELD for group in GROUPS) else int((t6f["n"] > 0).sum())
+
+    def group(name):
+        return {"value": None, "of": f.at[name, "n"], "suppress": hidden[name]}
+
+    cont, plan, unpl = group(CONTINUED), group("planned"), group("unplanned")
+    vs_planned = {"of": [f.at[CONTINUED, "n"], f.at["planned", "n"]], "suppress": hidden[CONTINUED] or hidden["planned"]}
+    vs_unplanned = {"of": [f.at[CONTINUED, "n"], f.at["unplanned", "n"]], "suppress": hidden[CONTINUED] or hidden["unplanned"]}
+    return _statistics([
+        {"key": "s6_7_annual_n_groups", "value": n_groups},
+        {"key": "t6f_continued_n", "value": f.at[CONTINUED, "n"], "shown": marks[CONTINUED]},
+        {**cont, "key": "t6f_continued_qaly_mean", "value": f.at[CONTINUED, "qaly_mean"], "note": T6F_NOTES["continued_qaly_mean"]},
+        {**cont, "key": "t6f_continued_qaly_sd", "value": f.at[CONTINUED, "qaly_sd"]},
+        {**cont, "key": "t6f_continued_qaly_median", "value": f.at[CONTINUED, "qaly_median"]},
+        {**cont, "key": "t6f_continued_followup_years", "value": f.at[CONTINUED, "follow_up_years"]},
+        {"key": "t6f_planned_termination_n", "value": f.at["planned", "n"], "shown": marks["planned"]},
+        {**plan, "key": "t6f_planned_termination_qaly_mean", "value": f.at["planned", "qaly_mean"], "note": T6F_NOTES["planned_qaly_mean"]},
+        {**plan, "key": "t6f_planned_termination_qaly_sd", "value": f.at["planned", "qaly_sd"]},
+        {**plan, "key": "t6f_planned_termination_qaly_median", "value": f.at["planned", "qaly_median"]},
+        {**plan, "key": "t6f_planned_termination_followup_years", "value": f.at["planned", "follow_up_years"]},
+        {"key": "t6f_unplanned_termination_n", "value": f.at["unplanned", "n"], "shown": marks["unplanned"]},
+        {**unpl, "key": "t6f_unplanned_termination_qaly_mean", "value": f.at["unplanned", "qaly_mean"]},
+        {**unpl, "key": "t6f_unplanned_termination_qaly_sd", "value": f.at["unplanned", "qaly_sd"]},
+        {**unpl, "key": "t6f_unplanned_termination_qaly_median", "value": f.at["unplanned", "qaly_median"]},
+        {**unpl, "key": "t6f_unplanned_termination_followup_years", "value": f.at["unplanned", "follow_up_years"]},
+        {**vs_planned, "key": "t6g_cont_vs_planned_delta_cost", "value": g.at["planned", "delta_cost"]},
+        {**vs_planned, "key": "t6g_cont_vs_planned_delta_qaly", "value": g.at["planned", "delta_qaly"]},
+        {**vs_unplanned, "key": "t6g_cont_vs_unplanned_delta_cost", "value": g.at["unplanned", "delta_cost"]},
+        {**vs_unplanned, "key": "t6g_cont_vs_unplanned_delta_qaly", "value": g.at["unplanned", "delta_qaly"]},
+        {**vs_unplanned, "key": "t6g_cont_vs_unplanned_icer", "value": g.at["unplanned", "icer"]},
+    ])
+
+
+def adjusted_statistics(t6k: pd.DataFrame, sizes: dict, sample_hidden: dict, offset_hidden: dict) -> pd.DataFrame:
+    """Table 6.K and the scenario and summary figures of the text built on it. ``sizes`` are the trajectory
+    groups of the cost-utility sample; a row is withheld when a group of the sample or, through its offsets,
+    of the cohort is hidden (``sample_hidden``, ``offset_hidden``: comparator -> hidden)."""
+    k = t6k.set_index("comparator")
+
+    def pair(c, hidden):
+        return {"of": [sizes[CONTINUED], sizes[c]], "suppress": hidden[c]}
+
+    row_hidden = {c: sample_hidden[c] or offset_hidden[c] for c in COMPARISONS}
+    planned, unplanned = pair("planned", row_hidden), pair("unplanned", row_hidden)
+    return _statistics([
+        {**planned, "key": "t6k_cont_vs_planned_delta_cost_before", "value": k.at["planned", "delta_cost"]},
+        {**planned, "key": "t6k_cont_vs_planned_reduction_specialist", "value": k.at["planned", "specialist_offset"]},
+        {**planned, "key": "t6k_cont_vs_planned_reduction_primary", "value": k.at["planned", "primary_offset"]},
+        {**planned, "key": "t6k_cont_vs_planned_net_delta_cost", "value": k.at["planned", "net_delta_cost"]},
+        {**planned, "key": "t6k_cont_vs_planned_delta_qaly", "value": k.at["planned", "delta_qaly"]},
+        {**unplanned, "key": "t6k_cont_vs_unplanned_delta_cost_before", "value": k.at["unplanned", "delta_cost"]},
+        {**unplanned, "key": "t6k_cont_vs_unplanned_reduction_specialist", "value": k.at["unplanned", "specialist_offset"]},
+        {**unplanned, "key": "t6k_cont_vs_unplanned_reduction_primary", "value": k.at["unplanned", "primary_offset"]},
+        {**unplanned, "key": "t6k_cont_vs_unplanned_net_delta_cost", "value": k.at["unplanned", "net_delta_cost"]},
+        {**unplanned, "key": "t6k_cont_vs_unplanned_delta_qaly", "value": k.at["unplanned", "delta_qaly"]},
+        {**unplanned, "key": "s6_7_scenario_delta_cost_unplanned", "value": k.at["unplanned", "delta_cost"]},
+        {**unplanned, "key": "s6_7_scenario_delta_qaly_unplanned", "value": k.at["unplanned", "delta_qaly"]},
+        {**unplanned, "key": "s6_7_scenario_net_delta_cost_unplanned", "value": k.at["unplanned", "net_delta_cost"]},
+        {**pair("unplanned", sample_hidden), "key": "s6_7_summary_delta_cost", "value": k.at["unplanned", "delta_cost"]},
+        {**pair("unplanned", sample_hidden), "key": "s6_7_summary_delta_qaly", "value": k.at["unplanned", "delta_qaly"]},
+    ])
+
+
+#: Why Table 6.L's SDs differ from the report's, on the page.
+CRIME_CAP_NOTE = ("Days are counted in a 30-day window (0 to 30, the schema's rule); with this mean, no such answers reach the "
+                  "printed SD, which implies answers above 30 days in the report's data.")
+CRIME_COST_SD_NOTE = ("The synthetic cohort is calibrated to Table 6.L's SD in days (191.56 a year, printed to 0.01); at "
+                      "3,500 NOK a day that fixes the SD in kroner only to within about 20 NOK.")
+
+
+def crime_statistics(t6l: pd.DataFrame, n_shown, ledger: pd.DataFrame) -> pd.DataFrame:
+    """Table 6.L and the figures of the text built on it: the patients answering (``n_shown``: the number or
+    the mark its joint protection chose), each row's mean and SD, the yearly reductions in crime days and
+    their cost, and the report's lower bound for the latter."""
+    t = t6l.set_index("variable")
+    n = int(t6l["n"].iloc[0]) if len(t6l) else 0
+    of = {"of": n, "suppress": isinstance(n_shown, str)}
+    return pd.concat([_statistics([
+        {"key": "s6_7_crime_n_patients", "value": n, "shown": n_shown if isinstance(n_shown, str) else None},
+        {**of, "key": "t6l_baseline_crime_days_mean", "value": t.at["baseline", "mean"]},
+        {**of, "key": "t6l_baseline_crime_days_sd", "value": t.at["baseline", "sd"], "note": CRIME_CAP_NOTE},
+        {**of, "key": "t6l_last_observation_crime_days_mean", "value": t.at["last", "mean"]},
+        {**of, "key": "t6l_last_observation_crime_days_sd", "value": t.at["last", "sd"], "note": CRIME_CAP_NOTE},
+        {**of, "key": "t6l_change_crime_days_mean", "value": t.at["change", "mean"]},
+        {**of, "key": "t6l_change_crime_days_sd", "value": t.at["change", "sd"]},
+        {**of, "key": "t6l_annualized_change_crime_days_mean", "value": t.at["annualized_change", "mean"]},
+        {**of, "key": "t6l_annualized_change_crime_days_sd", "value": t.at["annualized_change", "sd"]},
+        {**of, "key": "t6l_annualized_change_cost_nok_mean", "value": t.at["annualized_cost", "mean"]},
+        {**of, "key": "t6l_annualized_change_cost_nok_sd", "value": t.at["annualized_cost", "sd"], "note": CRIME_COST_SD_NOTE},
+        {**of, "key": "s6_7_crime_days_reduction", "value": -t.at["annualized_change", "mean"]},
+        {**of, "key": "s6_7_crime_cost_reduction", "value": -t.at["annualized_cost", "mean"]},
+        {**of, "key": "s6_7_main_crime_reduction", "value": -t.at["annualized_cost", "mean"]},
+    ]), from_report(ledger, "s6_7_societal_crime_reduction_lower_bound")], ignore_index=True)
+
+
+# --- section 6.7: programme costs (Table 6.C) as a page shows them ------------------------------------
+
+
+@dataclass
+class ProgramCosts:
+    """Table 6.C of an edition: ``statistics`` (a tidy frame for Card.glue_statistics), ``table`` (as shown,
+    protected), ``accounts`` and where they come from (``accounts_source``), the clinic-years' ``costs``, and
+    ``accounts_note`` (a rerun's sentence on its accounts; "" in the published edition)."""
+
+    statistics: pd.DataFrame
+    table: pd.DataFrame
+    accounts: pd.DataFrame
+    accounts_source: str
+    costs: pd.DataFrame
+    accounts_note: str
+
+
+def edition_program_costs(page) -> ProgramCosts:
+    """Table 6.C for the edition of ``page`` (:class:`analysis.edition.Page`): every clinic-year's patients,
+    total cost, patient-days and cost per day (keys from ``table_6c_program_costs.csv``), the total row, the
+    periods and the gross cost per patient-year of the text, and its sentences.
+
+    Patients and patient-days of every clinic-year and of the total are protected together with the other
+    editions of the year (:func:`linked_program_marks`): a hidden count shows its mark, hidden days take their
+    cost per day with them; a clinic-year's days and cost per day rest on its patients."""
+    from analysis.disclosure import WITHHELD
+    from analysis.formats import nok as _nok
+
+    cohort, edition, ledger = page.cohort, page.edition, page.published
+    days = treatment_days(cohort.episodes, cohort.patients, cohort.data_end)
+    # the data's own clinic accounts when the folder brings them, otherwise the published Table 6.C totals
+    accounts, accounts_source = edition_accounts(getattr(cohort, "accounts", None))
+    costs = program_costs(days, accounts)
+    total = program_cost_total(days, costs)
+    whose = "the clinics'" if edition.clinic == "all" else f"the {edition.clinic} clinic's"
+    note = "" if edition.published else accounts_note(
+        accounts_source, costs, whose=whose, data_name=edition.source_text,
+        report_days=published_patient_days(edition.clinic_names, costs["year"].unique()))
+    reading = "" if edition.published else (
+        f"*The reading in this section is the report's, of its own data; in this edition the figures are computed from "
+        f"{edition.source_text} ({edition.clinics}, data through {edition.data_end_text}), and where they differ the tables "
+        f"below, not these words, are the evidence.* {note}".strip())
+
+    marks = linked_program_marks(page)
+    mark_of = {(r.clinic, None if r.clinic == TOTAL_ROW else int(r.year)): (r.n_patients, r.patient_days) for r in marks.itertuples()}
+    n_total_mark, days_total_mark = mark_of[(TOTAL_ROW, None)]
+    t6c = published_table("table_6c_program_costs")
+    key_columns = ["clinic", "year", "key_n_patients", "key_total_cost_nok", "key_patient_days", "key_cost_per_day_nok"]
+    cells = t6c.loc[t6c["row_type"] == "clinic_year", key_columns].astype({"year": int}).merge(costs, on=["clinic", "year"], how="left")
+    rows = [{"key": "cu_accounts_note", "value": note or " "}, {"key": "cu_report_reading", "value": reading or " "}]
+    for cell in cells.itertuples():
+        if pd.isna(cell.n_patients) and not edition.published:
+            continue  # a clinic-year outside this edition
+        n_mark, days_mark = mark_of.get((cell.clinic, int(cell.year)), (None, None))
+        per_patient = {"of": [cell.n_patients], "suppress": days_mark is not None}
+        rows += [{"key": cell.key_n_patients, "value": cell.n_patients, "shown": n_mark},
+                 {"key": cell.key_total_cost_nok, "value": cell.total_cost},
+                 {**per_patient, "key": cell.key_patient_days, "value": cell.patient_days},
+                 {**per_patient, "key": cell.key_cost_per_day_nok, "value": cell.cost_per_day}]
+    per_patient = {"of": total["n_patients"], "suppress": days_total_mark is not None}
+    years_text = year_span(costs["year"])
+    if edition.published:  # the report dates its total from an earlier year than Table 6.C's first
+        gross_text = (f"The report puts their total operating costs at {_nok(total['total_cost'])} NOK for the period it dates "
+                      f"from {ledger.at['s6_7_gross_period_start', 'value']:.0f} to {costs['year'].max()}, the years of "
+                      f"Table 6.C being {years_text}.")
+    else:
+        gross_text = f"Their accounts total {_nok(total['total_cost'])} NOK for {years_text}. {note}".strip()
+    table_marks = [mark_of.get((c, int(y)), (None, None)) for c, y in zip(costs["clinic"], costs["year"])]
+    rows += [
+        {"key": "t6c_all_2022_2025_n_patients", "value": total["n_patients"], "shown": n_total_mark},
+        {"key": "t6c_all_2022_2025_total_cost", "value": total["total_cost"]},
+        {**per_patient, "key": "t6c_all_2022_2025_patient_days", "value": total["patient_days"]},
+        {**per_patient, "key": "t6c_all_2022_2025_cost_per_day", "value": total["cost_per_day"]},
+        {"key": "s6_7_gross_total_operating_cost", "value": total["total_cost"]},
+        {**per_patient, "key": "s6_7_main_annual_cost_per_patient", "value": total["cost_per_patient_year"]},
+        {"key": "s6_7_gross_period_start", "value": ledger.at["s6_7_gross_period_start", "value"]},  # the report's
+        {"key": "s6_7_gross_period_end", "value": costs["year"].max()},
+        {"key": "s6_7_societal_period_start", "value": costs["year"].min()},
+        {"key": "s6_7_societal_period_end", "value": costs["year"].max()},
+        {"key": "cu_days_per_year", "value": cea.TREATMENT_DAYS_PER_YEAR},
+        {"key": "cu_gross_text", "value": gross_text},
+        {"key": "cu_cost_day_pattern", "value": cost_per_day_sentence(costs, any(days is not None for _, days in table_marks))},
+    ]
+
+    shown = pd.concat([costs.assign(year=costs["year"].astype(str)),
+                       pd.DataFrame([{"clinic": "Total", "year": years_text, **total}])], ignore_index=True)
+    # the table as the joint pattern shows it: a hidden count as "<5" or "–", hidden days with their cost per day
+    for column in ("n_patients", "patient_days", "cost_per_day"):
+        shown[column] = shown[column].astype(object)
+    for position, (n_mark, days_mark) in enumerate([*table_marks, (n_total_mark, days_total_mark)]):
+        if n_mark is not None:
+            shown.at[position, "n_patients"] = n_mark
+        if days_mark is not None:
+            shown.at[position, "patient_days"] = shown.at[position, "cost_per_day"] = WITHHELD
+    for column in ("total_cost", "patient_days", "cost_per_day"):
+        shown[column] = shown[column].map(_nok)
+    table = shown[["clinic", "year", "n_patients", "total_cost", "patient_days", "cost_per_day"]].rename(columns={
+        "clinic": "Clinic", "year": "Year", "n_patients": "Patients", "total_cost": "Total cost (NOK)",
+        "patient_days": "Patient-days", "cost_per_day": "Cost per day (NOK)"})
+    return ProgramCosts(statistics=_statistics(rows), table=table, accounts=accounts, accounts_source=accounts_source,
+                        costs=costs, accounts_note=note)
+
+
+# --- section 6.7: health-service offsets (Tables 6.H and 6.I) as a page shows them -------------------
+
+#: Tables 6.H and 6.I: their columns (published category -> heading) and the published tables holding their keys.
+T6H_COLUMNS = {"primary_care_physician": "Primary care physician", "physiotherapy": "Physiotherapy",
+               "emergency_room": "Emergency room", "total_primary_care": "Total primary care"}
+T6I_COLUMNS = {"som": "SOM", "phv": "PHV", "tsb_sud": "TSB", "total_specialist": "Total specialist care"}
+_OFFSET_TABLES = {"6H": "table_6h_primary_care_offsets", "6I": "table_6i_specialist_care_reductions"}
+_COMPARISON_LABELS = {"continued_vs_planned_termination": "Continued vs planned termination",
+                      "continued_vs_unplanned_termination": "Continued vs unplanned termination"}
+
+
+@dataclass
+class Offsets:
+    """The health-service offsets of an edition: ``offsets`` (:func:`health_services.cost_offsets`), ``wide``
+    (comparison x category), ``hidden`` (comparator -> withheld with a group the joint protection hides),
+    ``shown`` (every comparison may be shown), ``statistics`` for Card.glue_statistics, and Tables 6.H and
+    6.I as shown."""
+
+    offsets: pd.DataFrame
+    wide: pd.DataFrame
+    hidden: dict
+    shown: bool
+    statistics: pd.DataFrame
+    table_6h: pd.DataFrame
+    table_6i: pd.DataFrame
+
+
+def _offset_sentences(wide: pd.DataFrame, shown: bool, threshold) -> tuple[str, str]:
+    """The sentences on the primary-care and the specialist-care offsets, in the direction the numbers have."""
+    from analysis.formats import nok
+
+    if not shown:
+        text = ("The offsets are withheld (–) in this edition: a trajectory group of the cohort has "
+                + (f"fewer than {threshold} patients" if threshold is not None else "no patients")
+                + (", or would give a small group back when set against the other editions of its year." if threshold is not None else "."))
+        return text, text
+    at = lambda comparison, category: nok(wide.at[comparison, category])  # noqa: E731
+    primary_total = wide.at["unplanned", PRIMARY_TOTAL]
+    primary = (f"Against unplanned termination the total is {at('unplanned', PRIMARY_TOTAL)} NOK a year"
+               + (", so primary care hardly moves the cost-effectiveness estimates."
+                  if abs(primary_total) < 0.1 * max(abs(wide.at["unplanned", SPECIALIST_TOTAL]), 1) else "."))
+    total_u, som_u = wide.at["unplanned", SPECIALIST_TOTAL], wide.at["unplanned", "som"]
+    specialist = (f"Against unplanned termination, specialist-care costs {'fall' if total_u > 0 else 'do not fall; they change'} by "
+                  f"{nok(abs(total_u)) if total_u > 0 else at('unplanned', SPECIALIST_TOTAL)} NOK per patient-year")
+    if total_u > 0 and som_u > total_u / 2:
+        specialist += (f", most of it in somatic care ({nok(som_u)} NOK). This is consistent with continued HAT helping to "
+                       "stabilise patients and reducing their need for somatic hospital treatment.")
+    else:
+        specialist += f" (somatic care {nok(som_u)} NOK)."
+    if (wide["phv"] < 0).all():
+        specialist += (" Mental health care shows negative values, which suggests that the need for psychiatric follow-up "
+                       "persists rather than shrinks.")
+    else:
+        specialist += (f" Mental health care shows offsets of {at('planned', 'phv')} and "
+                       f"{at('unplanned', 'phv')} NOK against planned and unplanned termination.")
+    if wide.at["unplanned", "tsb"] > 0 and wide.at["planned", "tsb"] <= 0:
+        specialist += (f" Addiction treatment costs fall clearly against unplanned termination ({at('unplanned', 'tsb')} "
+                       "NOK) but not against planned termination, possibly because most patients in the latter group stayed in "
+                       "addiction treatment when they moved on to OAT.")
+    else:
+        specialist += (f" Addiction treatment shows offsets of {at('unplanned', 'tsb')} NOK against unplanned and "
+                       f"{at('planned', 'tsb')} NOK against planned termination.")
+    return primary, specialist
+
+
+def health_service_offsets(page, periods: pd.DataFrame, groups: pd.DataFrame) -> Offsets:
+    """Tables 6.H and 6.I and the specialist-care figures of the text for the edition of ``page``: each
+    offset of continued treatment against a comparison (keys from the published tables' key columns) rests on
+    the two trajectory groups of the cohort, and is withheld with a group that the joint protection of the
+    year's editions hides (:func:`linked_trajectory_hidden`)."""
+    from analysis import disclosure
+    from analysis.formats import nok
+    from analysis.health_services import COMPARISON_NAMES, cost_offsets, published_layout
+
+    offsets = cost_offsets(periods, groups)
+    sizes = groups["group"].value_counts().reindex(list(GROUPS), fill_value=0).to_dict()
+    cohort_hidden = linked_trajectory_hidden(page)
+    hidden = {c: cohort_hidden[CONTINUED] or cohort_hidden[c] for c in COMPARISONS}
+    comparator_of = {name: c for c, name in COMPARISON_NAMES.items()}
+    rows = []
+    for table, name in _OFFSET_TABLES.items():
+        layout = published_table(name)[["comparison", "category", "key"]]
+        for cell in published_layout(offsets, table).merge(layout, on=["comparison", "category"], how="left").itertuples():
+            comparator = comparator_of[cell.comparison]
+            rows.append({"key": cell.key, "value": cell.value, "of": [sizes[CONTINUED], sizes[comparator]], "suppress": hidden[comparator]})
+    wide = offsets.pivot(index="comparison", columns="category", values="offset")
+    unplanned = {"of": [sizes[CONTINUED], sizes["unplanned"]], "suppress": hidden["unplanned"]}
+    shown = not any(disclosure.any_small([sizes[CONTINUED], sizes[c]], page.sdc) or sizes[c] == 0 or sizes[CONTINUED] == 0 or hidden[c]
+                    for c in COMPARISONS)
+    primary_text, specialist_text = _offset_sentences(wide, shown, page.sdc)
+    rows += [
+        {**unplanned, "key": "s6_7_specialist_total_reduction_unplanned", "value": wide.at["unplanned", SPECIALIST_TOTAL]},
+        {**unplanned, "key": "s6_7_specialist_som_reduction_unplanned", "value": wide.at["unplanned", "som"]},
+        {**unplanned, "key": "s6_7_specialist_tsb_reduction_unplanned", "value": wide.at["unplanned", "tsb"]},
+        {**unplanned, "key": "s6_7_scenario_primary_reduction_unplanned", "value": wide.at["unplanned", PRIMARY_TOTAL]},
+        {"key": "cu_primary_text", "value": primary_text},
+        {"key": "cu_specialist_text", "value": specialist_text},
+    ]
+
+    def table(name, columns):
+        frame = published_layout(offsets, name).pivot(index="comparison", columns="category", values="value").reindex(columns=list(columns))
+        frame = frame.apply(lambda column: pd.Series([
+            nok(page.card.disclose(v, of=[sizes[CONTINUED], sizes[comparator_of[comparison]]], suppress=hidden[comparator_of[comparison]]))
+            for comparison, v in column.items()], index=column.index))
+        frame.index = [_COMPARISON_LABELS[i] for i in frame.index]
+        return frame.rename_axis("Comparison").reset_index().rename(columns=columns)
+
+    return Offsets(offsets=offsets, wide=wide, hidden=hidden, shown=shown, statistics=_statistics(rows),
+                   table_6h=table("6H", T6H_COLUMNS), table_6i=table("6I", T6I_COLUMNS))

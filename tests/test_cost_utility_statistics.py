@@ -1,0 +1,161 @@
+"""Section 6.7's statistics frames (Tables 6.D to 6.G, 6.K, 6.L): every key written out, each value the
+table's cell, and the counts and protection a rerun needs, on small samples worked by hand."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from analysis import cost_utility as cu
+from analysis.scorecard import ledger
+
+NO_MARKS = {"sample": None, "continued": None, "discontinued": None, "planned": None, "unplanned": None}
+
+
+def sample() -> pd.DataFrame:
+    # continued: costs 300 and 500, QALYs 1.0 and 2.0; discontinued (planned, unplanned, unplanned): 100, 200, 300 and 0.5 each
+    return pd.DataFrame({
+        "patient_id": [1, 2, 3, 4, 5],
+        "group": ["continued", "continued", "planned", "unplanned", "unplanned"],
+        "cost": [300.0, 500.0, 100.0, 200.0, 300.0],
+        "qalys": [1.0, 2.0, 0.5, 0.5, 0.5],
+        "days": [100.0, 200.0, 50.0, 60.0, 70.0],
+        "follow_up_years": [2.0, 4.0, 1.0, 1.0, 1.0],
+    })
+
+
+def as_dict(statistics: pd.DataFrame) -> dict:
+    assert statistics["key"].is_unique
+    return statistics.set_index("key").to_dict("index")
+
+
+def test_accumulated_statistics_by_hand():
+    data = sample()
+    t6d = cu.accumulated_table(data)
+    rows = as_dict(cu.accumulated_statistics(data, t6d, cu.accumulated_icer(t6d), NO_MARKS))
+    assert rows["s6_7_step1_n_two_eq5d"]["value"] == 5
+    assert rows["t6d_continued_n"]["value"] == 2 and rows["t6d_discontinued_n"]["value"] == 3
+    assert rows["t6d_continued_cost_mean"]["value"] == 400.0 and rows["t6d_discontinued_cost_mean"]["value"] == 200.0
+    assert rows["t6d_continued_days_in_treatment"]["value"] == 150.0
+    # 400 - 200 = 200 NOK for 1.5 - 0.5 = 1 QALY
+    assert rows["t6e_delta_cost"]["value"] == 200.0 and rows["t6e_delta_qaly"]["value"] == 1.0
+    assert rows["t6e_icer"]["value"] == 200.0 == rows["s6_7_step1_icer"]["value"]
+    assert rows["s6_7_annual_duration_ratio"]["value"] == 3.0  # 3 years of follow-up against 1
+    assert rows["t6e_icer"]["of"] == [2, 3]
+    assert set(rows) <= set(ledger().index)
+
+
+def test_accumulated_statistics_carry_the_joint_protection():
+    data = sample()
+    t6d = cu.accumulated_table(data)
+    marks = {**NO_MARKS, "discontinued": "<5"}
+    rows = as_dict(cu.accumulated_statistics(data, t6d, cu.accumulated_icer(t6d), marks))
+    assert rows["t6d_discontinued_n"]["shown"] == "<5"
+    assert rows["t6d_discontinued_cost_mean"]["suppress"] and not rows["t6d_continued_cost_mean"]["suppress"]
+    assert rows["t6e_delta_cost"]["suppress"] and rows["s6_7_annual_duration_ratio"]["suppress"]
+
+
+def test_annual_statistics_by_hand():
+    data = sample()
+    data = data.assign(annual_cost=data["cost"] / data["follow_up_years"], annual_qalys=data["qalys"] / data["follow_up_years"])
+    t6f, t6g = cu.follow_up_table(data), cu.annualized_comparisons(data)
+    rows = as_dict(cu.annual_statistics(t6f, t6g, NO_MARKS))
+    assert rows["s6_7_annual_n_groups"]["value"] == 3
+    assert rows["t6f_unplanned_termination_n"]["value"] == 2
+    assert rows["t6f_continued_followup_years"]["value"] == 3.0
+    # continued: (150 + 125) / 2 = 137.5 NOK and (0.5 + 0.5) / 2 = 0.5 QALY a year; unplanned 250 NOK and 0.5
+    assert rows["t6g_cont_vs_unplanned_delta_cost"]["value"] == -112.5
+    assert rows["t6g_cont_vs_unplanned_delta_qaly"]["value"] == 0.0
+    assert math.isnan(rows["t6g_cont_vs_unplanned_icer"]["value"])  # dominant: no ICER
+    assert rows["t6g_cont_vs_planned_delta_cost"]["of"] == [2, 1]
+    assert rows["t6f_continued_qaly_mean"]["note"] == cu.T6F_NOTES["continued_qaly_mean"]
+    assert set(rows) <= set(ledger().index)
+    # a withheld group ("–" may stand for no patients): the three groups the analysis forms
+    no_planned = data[data["group"] != "planned"]
+    empty = as_dict(cu.annual_statistics(cu.follow_up_table(no_planned), cu.annualized_comparisons(no_planned), NO_MARKS))
+    assert empty["s6_7_annual_n_groups"]["value"] == 2
+    hidden = as_dict(cu.annual_statistics(cu.follow_up_table(no_planned), cu.annualized_comparisons(no_planned),
+                                          {**NO_MARKS, "planned": "–"}))
+    assert hidden["s6_7_annual_n_groups"]["value"] == 3 and hidden["t6g_cont_vs_planned_delta_qaly"]["suppress"]
+
+
+def test_adjusted_statistics_by_hand():
+    t6k = pd.DataFrame({"comparator": ["planned", "unplanned"], "delta_cost": [-100.0, 1000.0], "specialist_offset": [50.0, 800.0],
+                        "primary_offset": [10.0, 300.0], "net_delta_cost": [-160.0, -100.0], "delta_qaly": [0.1, 0.2],
+                        "status": ["dominant", "dominant"]})
+    rows = as_dict(cu.adjusted_statistics(t6k, {"continued": 10, "planned": 6, "unplanned": 7},
+                                          {"planned": False, "unplanned": False}, {"planned": False, "unplanned": True}))
+    assert rows["t6k_cont_vs_unplanned_net_delta_cost"]["value"] == -100.0
+    assert rows["t6k_cont_vs_unplanned_reduction_specialist"]["value"] == 800.0
+    assert rows["t6k_cont_vs_unplanned_net_delta_cost"]["of"] == [10, 7]
+    # an offset resting on a hidden cohort group withholds the net row, not the summary of the sample's own figures
+    assert rows["s6_7_scenario_net_delta_cost_unplanned"]["suppress"] and not rows["s6_7_summary_delta_cost"]["suppress"]
+    assert not rows["t6k_cont_vs_planned_delta_qaly"]["suppress"]
+    assert set(rows) <= set(ledger().index)
+
+
+def test_crime_statistics_by_hand():
+    changes = pd.DataFrame({"baseline": [10.0, 20.0], "last": [4.0, 6.0]})
+    changes["change"] = changes["last"] - changes["baseline"]
+    changes["annualized_change"] = 12 * changes["change"]
+    changes["annualized_cost"] = 3500 * changes["annualized_change"]
+    t6l = cu.crime_table(changes)
+    rows = as_dict(cu.crime_statistics(t6l, 2, ledger()))
+    assert rows["s6_7_crime_n_patients"]["value"] == 2
+    assert rows["t6l_change_crime_days_mean"]["value"] == -10.0
+    assert rows["s6_7_crime_days_reduction"]["value"] == 120.0  # 10 fewer days a month, twelve months
+    assert rows["s6_7_crime_cost_reduction"]["value"] == 420_000.0 == rows["s6_7_main_crime_reduction"]["value"]
+    assert rows["t6l_baseline_crime_days_sd"]["note"] == cu.CRIME_CAP_NOTE
+    assert rows["s6_7_societal_crime_reduction_lower_bound"]["value"] == ledger().at["s6_7_societal_crime_reduction_lower_bound", "value"]
+    withheld = as_dict(cu.crime_statistics(t6l, "–", ledger()))
+    assert withheld["s6_7_crime_n_patients"]["shown"] == "–" and withheld["t6l_change_crime_days_mean"]["suppress"]
+    assert set(rows) <= set(ledger().index)
+
+
+@pytest.mark.parametrize("keys", [("s6_7_gross_period_start",), ("s6_7_societal_target_share_low", "s6_7_societal_target_share_high")])
+def test_from_report_gives_the_printed_figures(keys):
+    book = ledger()
+    rows = as_dict(cu.from_report(book, *keys))
+    assert {key: row["value"] for key, row in rows.items()} == {key: book.at[key, "value"] for key in keys}
+
+
+def test_edition_program_costs_total_row_and_its_protection():
+    from analysis.edition import open_page
+
+    program = cu.edition_program_costs(open_page("all", 2025, None, 5, glue_words=False))
+    rows = as_dict(program.statistics)
+    total_cost, patient_days = rows["t6c_all_2022_2025_total_cost"]["value"], rows["t6c_all_2022_2025_patient_days"]["value"]
+    assert rows["t6c_all_2022_2025_cost_per_day"]["value"] == pytest.approx(total_cost / patient_days)
+    assert rows["s6_7_main_annual_cost_per_patient"]["value"] == pytest.approx(365 * total_cost / patient_days)
+    assert rows["cu_accounts_note"]["value"] == " " and program.accounts_note == ""  # nothing to say in the published edition
+    assert program.table["Clinic"].iloc[-1] == "Total" and len(program.table) == len(program.costs) + 1
+    # a rerun whose threshold no group reaches: every count shows its mark, and the days go with it
+    small = cu.edition_program_costs(open_page("Bergen", 2022, None, 1000, glue_words=False))
+    rows = as_dict(small.statistics)
+    assert rows["t6c_all_2022_2025_n_patients"]["shown"] == "<1000" and rows["t6c_all_2022_2025_cost_per_day"]["suppress"]
+    assert set(small.table["Patients"]) == {"<1000"} and set(small.table["Patient-days"]) == {"–"}
+
+
+def test_offset_sentences_follow_the_signs_by_hand():
+    wide = pd.DataFrame({"som": [10.0, 700.0], "phv": [-5.0, -50.0], "tsb": [-20.0, 200.0], "specialist_total": [-15.0, 850.0],
+                         "primary_total": [1.0, 30.0]}, index=["planned", "unplanned"])
+    primary, specialist = cu._offset_sentences(wide, True, None)
+    assert primary == "Against unplanned termination the total is 30 NOK a year, so primary care hardly moves the cost-effectiveness estimates."
+    assert specialist.startswith("Against unplanned termination, specialist-care costs fall by 850 NOK per patient-year, most of it in somatic care (700 NOK).")
+    assert "Mental health care shows negative values" in specialist and "fall clearly against unplanned termination (200" in specialist
+    withheld, _ = cu._offset_sentences(wide, False, 5)
+    assert withheld.startswith("The offsets are withheld (–)") and "fewer than 5 patients" in withheld
+
+
+def test_health_service_offsets_statistics_are_the_tables_cells():
+    from analysis import health_services as hs
+    from analysis.edition import open_page
+
+    page = open_page("all", 2025, None, 5, glue_words=False)
+    cohort = page.cohort
+    result = cu.health_service_offsets(page, hs.registry_periods(cohort.health_service_use), hs.trajectory_groups(cohort.episodes))
+    rows = as_dict(result.statistics)
+    assert rows["s6_7_specialist_total_reduction_unplanned"]["value"] == result.wide.at["unplanned", "specialist_total"]
+    assert rows["t6i_cont_vs_unplanned_total_specialist"]["value"] == result.wide.at["unplanned", "specialist_total"]
+    assert set(rows) - {"cu_primary_text", "cu_specialist_text"} <= set(ledger().index)
+    assert result.shown and list(result.table_6i["Comparison"]) == ["Continued vs planned termination", "Continued vs unplanned termination"]
