@@ -69,8 +69,9 @@ class PdfDirective(_Placeholder):
 
 
 def is_rerun(app) -> bool:
-    """A rerun build loads the markers extension (hatbook.rerun); the published build does not."""
-    return "hatbook.sphinx_markers" in app.extensions
+    """A rerun build loads the marks extension (book/_ext/rerun_marks.py, added by hatbook/rerun.py); the
+    published build does not."""
+    return "rerun_marks" in app.extensions
 
 
 def share_text(app) -> str:
