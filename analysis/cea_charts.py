@@ -32,9 +32,12 @@ def ce_plane_chart(plane: pd.DataFrame, wtp: float = WTP_SEVERE, estimate: tuple
     ``plane`` has ``delta_effect`` and ``delta_cost`` (e.g. :func:`analysis.uncertainty.ce_plane`);
     replicates below the line ``delta_cost = wtp * delta_effect`` are cost-effective at ``wtp``.
     ``estimate`` marks the point estimate; ``max_points`` keeps only the first replicates (smaller pages).
+    The replicates are drawn from values rounded to what the plane shows (its tooltips give three decimals
+    of a QALY and whole kroner; the data keep a digit or two more), which halves the page's weight of them.
     """
     data = plane if max_points is None else plane.head(max_points)
     data = data[["delta_effect", "delta_cost"]].copy()
+    data["delta_effect"], data["delta_cost"] = data["delta_effect"].round(5), data["delta_cost"].round(1)
     # the WTP line, cut to the box that holds the replicates and the origin (so it does not stretch the axes)
     x_lo, x_hi = float(min(data["delta_effect"].min(), 0.0)), float(max(data["delta_effect"].max(), 0.0))
     y_lo, y_hi = float(min(data["delta_cost"].min(), 0.0)), float(max(data["delta_cost"].max(), 0.0))

@@ -40,7 +40,7 @@ def test_every_chart_is_drawn_offline_without_console_errors(built_html, chromiu
     for page in pages:
         chromium.open(page, DESKTOP)
         charts = chromium.evaluate('document.querySelectorAll(\'[id^="hatbook-chart-"]\').length')
-        not_drawn = chromium.evaluate(DRAW_ALL, timeout=60)
+        not_drawn = chromium.evaluate(DRAW_ALL, timeout=300)
         drawn_by_vega = chromium.evaluate(
             """[...document.querySelectorAll('[id^="hatbook-chart-"]')]
                  .filter(b => b.classList.contains('vega-embed') && b.querySelector('svg, canvas')).length""")

@@ -238,16 +238,19 @@ def pages_of(html: Path) -> list[Path]:
     )
 
 
-#: Scroll to each chart in turn and wait (at most 30 s) until Vega has redrawn it ("hatbook-chart-live").
+#: Scroll to each chart in turn and wait there (at most 20 s a chart) until Vega has redrawn it
+#: ("hatbook-chart-live"); the charts not redrawn. (A chart scrolled past in a moment is not drawn until it is
+#: seen again or pointed at: the browser reports it only if it was in view when it looked.)
 DRAW_ALL = """(async () => {
   const boxes = [...document.querySelectorAll('[id^="hatbook-chart-"]')];
-  for (const box of boxes) { box.scrollIntoView(); await new Promise(r => setTimeout(r, 100)); }
-  const start = Date.now();
-  while (Date.now() - start < 30000 && !boxes.every(b => b.classList.contains('hatbook-chart-live'))) {
-    await new Promise(r => setTimeout(r, 100));
+  const live = b => b.classList.contains('hatbook-chart-live') && b.querySelector('svg');
+  for (const box of boxes) {
+    box.scrollIntoView({block: 'center'});
+    const start = Date.now();
+    while (!live(box) && Date.now() - start < 20000) { await new Promise(r => setTimeout(r, 100)); }
   }
   window.scrollTo(0, 0);
-  return boxes.filter(b => !(b.classList.contains('hatbook-chart-live') && b.querySelector('svg'))).map(b => b.id);
+  return boxes.filter(b => !live(b)).map(b => b.id);
 })()"""
 
 #: What the page measures of itself: width, charts drawn and whether each fits its column.
@@ -293,7 +296,7 @@ def read_every_page(html: Path, browser: Browser) -> dict:
                 layout["bytes"] = sum(gzipped_size(f, sizes) for f in files)
                 layout["largest"] = sorted(((gzipped_size(f, sizes), f.name) for f in files), reverse=True)[:4]
             if layout["charts"]:
-                layout["not_redrawn"] = browser.evaluate(DRAW_ALL, timeout=60)
+                layout["not_redrawn"] = browser.evaluate(DRAW_ALL, timeout=300)
                 redrawn = browser.evaluate(LAYOUT)
                 layout["overflowing"] += [f"{box} (redrawn)" for box in redrawn["overflowing"]]
                 layout["scrollWidth"] = max(layout["scrollWidth"], redrawn["scrollWidth"])
@@ -415,7 +418,7 @@ def test_charts_have_no_white_boxes_in_dark_mode(built_html, browser):
         browser.open(built_html / "book" / f"{name}.html", DESKTOP)
         browser.evaluate("document.documentElement.dataset.theme = 'dark'; true")
         before = browser.evaluate(WHITE_BOXES)  # the drawings made at build time
-        browser.evaluate(DRAW_ALL, timeout=60)
+        browser.evaluate(DRAW_ALL, timeout=300)
         after = browser.evaluate(WHITE_BOXES)  # Vega's
         if before or after:
             found[name] = before + after

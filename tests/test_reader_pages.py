@@ -208,24 +208,38 @@ def test_a_chart_is_drawn_at_build_time_with_its_data_as_table_and_csv(tmp_path)
     body, written = figures.transform(chart_body(), "book/page", tmp_path)
     page = BeautifulSoup(body, "html.parser")
     box = page.select_one(".hatbook-chart")
-    assert not page.find("script"), "the specification leaves the page"
+    assert not page.find("script", type=lambda t: t != "application/json"), "no script runs the chart"
     assert box.select_one(".hatbook-chart-static svg"), "the drawing made at build time is in the box"
     assert box["aria-label"] == CHART_SPEC["description"]
     assert page.find(id=box["aria-describedby"]).get_text(strip=True).startswith("Figure 6.A")
-    spec_file = tmp_path / "_static" / "charts" / f"{box['id']}.js"
-    assert spec_file in written and box["data-hatbook-spec"] == f"../_static/charts/{box['id']}.js"
-    assert json.loads(spec_file.read_text().split("] = ", 1)[1].rstrip(";\n")) == CHART_SPEC
+    # the specification stays in the page as data, where the rerun's disclosure audit reads it
+    block = page.find(id=box["data-hatbook-spec"])
+    assert block.name == "script" and block["type"] == "application/json"
+    assert not block["id"].startswith("hatbook-chart-")
+    assert json.loads(block.string) == CHART_SPEC
     assert box["data-hatbook-vega"] == "../_static/vega-bundle.js"
     data = page.select_one("details.hatbook-chart-data")
     assert data.summary.get_text() == "Data for this chart"
     cells = [[c.get_text() for c in row.find_all(["th", "td"])] for row in data.find_all("tr")]
     assert cells == [["Year of admission", "Clinic", "Admissions"], ["2024", "Oslo", "12"],
                      ["2024", "Bergen", "<5"], ["2025", "Oslo", "\u22121.235"]]
+    assert data.find("th", string="Clinic")["class"] == ["hatbook-text"], "words left-aligned"
+    assert not data.find("th", string="Admissions").get("class"), "numbers (and markers) right-aligned"
     csv_path = tmp_path / "data" / "book" / "page" / "fig-6a.csv"
     assert csv_path in written and data.find("a", href="../data/book/page/fig-6a.csv")
     assert csv_path.read_text().splitlines()[0] == "Year of admission,Clinic,Admissions"
     # the CSV holds the rows as the table shows them
     assert "<5" in csv_path.read_text(), "a suppression marker stays as the chart shows it"
+
+
+def test_the_disclosure_audit_still_reads_a_charts_data(tmp_path):
+    from hatbook.disclosure_audit import audit_html
+
+    small = {**CHART_SPEC, "datasets": {"data-1": [{"year": 2024, "clinic": "Oslo", "patients": 2}]},
+             "encoding": {**CHART_SPEC["encoding"], "y": {"field": "patients", "type": "quantitative"}}}
+    body, _ = figures.transform(chart_body(small), "book/page", tmp_path)
+    findings, _ = audit_html("p.html", body, 5)
+    assert [value for _, where, _, value in findings if where.startswith("chart data")] == ["2"]
 
 
 def test_a_chart_that_only_says_something_gets_no_data_table(tmp_path):
@@ -270,6 +284,12 @@ def test_tables_get_a_stable_anchor_and_a_csv_of_what_they_show(tmp_path):
     assert rows == ["Group,Days,Days", "Continued,\"1,234\",<5", "Discontinued,\u22121.5,–"]
     again, _ = figures.transform(STYLED_TABLE, "book/ch06_7", tmp_path)
     assert BeautifulSoup(again, "html.parser").find("table")["id"] == "table-6-d", "the same anchor each build"
+
+
+def test_a_date_of_a_charts_data_is_shown_as_its_day():
+    assert figures.shown_value("2022-12-31T00:00:00", quantity=False) == "2022-12-31"
+    assert figures.shown_value(1234567.0) == "1,234,567" and figures.shown_value(-0.5) == "\u22120.5"
+    assert figures.shown_value(2022, quantity=False) == "2022"
 
 
 def test_slugs_and_anchors():

@@ -6,9 +6,10 @@ rerun) gets the same:
 
 * **Charts** (the ``hatbook-chart-*`` boxes of :mod:`analysis.charts`). The chart is drawn at build time
   as an SVG inside its box (vl-convert), so it shows at once, without JavaScript and without loading
-  Vega. Its specification moves to ``_static/charts/<id>.js``; ``hatbook-charts.js`` loads Vega and that
-  file only when the chart scrolls into view or a reader points at it, and then redraws it at its
-  column's width with tooltips. The box is named by the chart's description and described by its
+  Vega; ``hatbook-charts.js`` loads Vega only when the chart scrolls into view or a reader points at
+  it, and then redraws it at its
+  column's width with tooltips (the specification stays in the page as a JSON data block, which the
+  disclosure audit of a rerun reads). The box is named by the chart's description and described by its
   caption; below it a ``Data for this chart`` disclosure shows the chart's own data (the data embedded in
   its specification, which the page already protected: never the rows it was computed from), and a link
   downloads that data as CSV.
@@ -16,7 +17,7 @@ rerun) gets the same:
   figure or section it sits in) in place of pandas' random ``T_3311f``, and a "Download CSV" link to a
   file of exactly what the table shows (its header and cells as rendered, suppression markers included).
 
-Files are written under ``<html>/data/<page>/`` (CSV) and ``<html>/_static/charts/`` (specifications).
+CSV files are written under ``<html>/data/<page>/``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ TABLE_LABEL = re.compile(r"^\s*(Table\s+[A-Z0-9]+(?:\.[A-Za-z0-9]+)*)\b")
 #: A chart's data is shown as a table up to this many rows; a longer one is offered as CSV only.
 DATA_TABLE_ROWS = 60
 SLUG_WORDS = 8
+#: A number as the data table shows it (a year, a count, a share; a suppression marker counts as one).
+NUMBER = re.compile(r"^([\u2212\-+]?[\d,]*\.?\d+%?|<\d+|\u2013|n/a)$")
+#: A date as JSON carries it ("2022-12-31T00:00:00"): the table shows the day.
+DAY_AT_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?Z?$")
 #: The order in which a chart's data table lists the fields its channels show.
 CHANNELS = ["x", "y", "xOffset", "yOffset", "column", "row", "facet", "color", "shape", "x2", "y2", "size",
             "opacity", "text", "detail"]
@@ -165,7 +170,7 @@ def shown_value(value, quantity: bool = True) -> str:
     if isinstance(value, float) and value != value:
         return ""
     if not quantity or not isinstance(value, (int, float)):
-        return str(value)
+        return DAY_AT_MIDNIGHT.sub(r"\1", str(value))
     text = f"{value:,}" if isinstance(value, int) else f"{value:,.3f}".rstrip("0").rstrip(".")
     return text.replace("-", "\u2212")
 
@@ -250,7 +255,6 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
     taken = {tag["id"] for tag in soup.find_all(id=True)}
     written: list[Path] = []
     data_dir = outdir / "data" / pagename
-    static_dir = outdir / "_static" / "charts"
 
     def write(path: Path, text: str) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -267,10 +271,13 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
         charts = _charts_module()
         chart = box["id"]
         script.decompose()
-        spec_href = write(static_dir / f"{chart}.js",
-                          "(window.hatbookChartSpecs = window.hatbookChartSpecs || {})"
-                          f"[{json.dumps(chart)}] = {json.dumps(spec, sort_keys=True)};\n")
-        box["data-hatbook-spec"] = spec_href
+        # the specification stays in the page as data (not run; hatbook-charts.js reads it when the chart is
+        # redrawn), where the disclosure audit reads every chart's data
+        data_block = soup.new_tag("script", attrs={"type": "application/json", "id": chart.replace("-chart-", "-spec-"),
+                                                   "class": "hatbook-chart-spec"})
+        data_block.string = json.dumps(spec, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
+        box.insert_after(data_block)
+        box["data-hatbook-spec"] = data_block["id"]
         box["data-hatbook-vega"] = relative(outdir / "_static" / "vega-bundle.js", outdir, pagename)
         if not charts.is_single_view(spec):
             box["data-hatbook-grid"] = "true"
@@ -307,7 +314,8 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
                 details.append(part)
             href = write(data_dir / f"{stem}.csv", csv_text([header, *rows]))
             if len(rows) <= DATA_TABLE_ROWS:
-                details.append(_data_table(soup, header, rows, description))
+                words = [not all(NUMBER.match(row[i]) for row in rows if row[i]) for i in range(len(header))]
+                details.append(_data_table(soup, header, rows, description, words))
             else:
                 note = soup.new_tag("p")
                 note.string = f"{len(rows):,} rows: too many to list here; the CSV file holds them all."
@@ -354,7 +362,7 @@ def _download(soup, href: str, text: str, label: str | None = None):
     return link
 
 
-def _data_table(soup, header: list[str], rows: list[list[str]], description: str):
+def _data_table(soup, header: list[str], rows: list[list[str]], description: str, words: list[bool]):
     scroll = soup.new_tag("div", attrs={"class": "hatbook-table-scroll", "role": "region", "tabindex": "0",
                                         "aria-label": "Data for this chart"})
     table = soup.new_tag("table", attrs={"class": "hatbook-chart-table"})
@@ -364,8 +372,8 @@ def _data_table(soup, header: list[str], rows: list[list[str]], description: str
         table.append(caption)
     head = soup.new_tag("thead")
     row = soup.new_tag("tr")
-    for title in header:
-        cell = soup.new_tag("th", attrs={"scope": "col"})
+    for title, text in zip(header, words):
+        cell = soup.new_tag("th", attrs={"scope": "col", "class": "hatbook-text"} if text else {"scope": "col"})
         cell.string = title
         row.append(cell)
     head.append(row)
@@ -373,8 +381,8 @@ def _data_table(soup, header: list[str], rows: list[list[str]], description: str
     body = soup.new_tag("tbody")
     for values in rows:
         row = soup.new_tag("tr")
-        for value in values:
-            cell = soup.new_tag("td")
+        for value, text in zip(values, words):
+            cell = soup.new_tag("td", attrs={"class": "hatbook-text"} if text else {})
             cell.append(NavigableString(value))
             row.append(cell)
         body.append(row)

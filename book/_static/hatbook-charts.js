@@ -1,5 +1,5 @@
 // Charts (book/_ext/figures.py): each box already holds the chart drawn at build time. Vega (900 KB)
-// and the chart's specification are loaded only when a chart scrolls into view or a reader points at,
+// is loaded only when a chart scrolls into view or a reader points at,
 // touches or tabs to it; the chart is then redrawn at its column's width, with tooltips. A grid of views
 // wider than its column is redrawn with narrower panels, labels at full size (at most three tries; CSS
 // scales what is still too wide).
@@ -51,10 +51,9 @@
   function draw(box) {
     if (box.hatbookDrawing) { return; }
     box.hatbookDrawing = true;
-    var id = box.id;
-    Promise.all([load(box.getAttribute("data-hatbook-vega")), load(box.getAttribute("data-hatbook-spec"))])
+    load(box.getAttribute("data-hatbook-vega"))
       .then(function () {
-        var spec = JSON.parse(JSON.stringify(window.hatbookChartSpecs[id]));
+        var spec = JSON.parse(document.getElementById(box.getAttribute("data-hatbook-spec")).textContent);
         spec.background = "transparent";  // the page's colours show through (dark mode)
         var still = box.querySelector(".hatbook-chart-static");
         box.style.minHeight = box.offsetHeight + "px";  // no jump while the drawing is swapped
