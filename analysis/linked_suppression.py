@@ -55,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.optimize import linprog
 
 from analysis import disclosure, schema
@@ -65,6 +66,8 @@ EDITIONS: tuple[str, ...] = ("all",) + tuple(schema.CLINICS)
 SHOWN, SMALL, WITHHELD = "shown", "small", "withheld"
 
 _CELL, _TOTAL, _REST = "cell", "total", "rest"
+#: A variable of the year-linked problem: what one count grew by from one data end to a later one.
+_STEP = "step"
 
 
 @dataclass
@@ -75,6 +78,7 @@ class _Var:
     value: int
     suppressible: bool  # whether the engine may hide it (not in a published table, not a total shown elsewhere)
     status: str = SHOWN
+    year: int | None = None  # the data end of its edition, in a problem that links the years
 
 
 @dataclass
@@ -92,6 +96,12 @@ class Pattern:
 
 class _Problem:
     """The variables, relations and reader's bounds of three tables (see the module docstring)."""
+
+    #: whether the variables of several data ends are linked (editions named (year, edition) then)
+    years = False
+    #: when a set: every variable that a solution of a linear programme of :meth:`interval` puts at least 1
+    #: away from its true value (the true values are a solution too, so the reader cannot pin it)
+    witnesses: set[int] | None = None
 
     def __init__(self, tables: Mapping[str, pd.DataFrame], count: str, threshold: int, published: Iterable[str],
                  groups, total: str | None):
@@ -168,6 +178,10 @@ class _Problem:
             for i in relation:
                 self.relations_of.setdefault(i, []).append(r)
 
+    def place(self, var: _Var):
+        """The edition of ``var`` as named in ``editions`` and ``published``."""
+        return (var.year, var.edition) if self.years else var.edition
+
     def _add(self, var: _Var) -> None:
         self.index[(var.edition, var.kind, var.key)] = len(self.vars)
         self.vars.append(var)
@@ -194,35 +208,61 @@ class _Problem:
                         todo.append(k)
         return sorted(seen)
 
-    def interval(self, i: int) -> tuple[float, float]:
-        """The smallest and largest value the reader can give ``i`` (``inf`` when unbounded above)."""
-        unknowns = self._component(i)
+    def _system(self, unknowns: list[int]):
+        """The relations among ``unknowns`` (shown values moved to the right-hand side) as a sparse
+        matrix, its right-hand side and the unknowns' bounds."""
         where = {k: n for n, k in enumerate(unknowns)}
-        rows, rhs = [], []
+        data, row_of, column_of, rhs = [], [], [], []
         for r in sorted({r for k in unknowns for r in self.relations_of.get(k, ())}):
-            row = np.zeros(len(unknowns))
             constant = 0.0
             for k, coefficient in self.relations[r].items():
                 if k in where:
-                    row[where[k]] += coefficient
+                    data.append(coefficient)
+                    row_of.append(len(rhs))
+                    column_of.append(where[k])
                 else:
                     constant += coefficient * self.vars[k].value
-            rows.append(row)
             rhs.append(-constant)
-        bounds = [self.bounds(k) for k in unknowns]
+        matrix = sparse.csr_array((data, (row_of, column_of)), shape=(len(rhs), len(unknowns))) if rhs else None
+        return where, matrix, (np.array(rhs) if rhs else None), [self.bounds(k) for k in unknowns]
+
+    def _extreme(self, unknowns, system, objective) -> float | None:
+        """The least value of ``objective`` (a vector on ``unknowns``) over the reader's view; None when
+        unbounded below. Notes the solution's witnesses."""
+        _, matrix, rhs, bounds = system
+        result = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+        if result.status == 3:  # unbounded: only upwards, since every bound from below is 0 or more
+            return None
+        if result.status != 0:
+            raise RuntimeError(f"the reader's view of the tables is infeasible ({result.message})")
+        if self.witnesses is not None:
+            self.witnesses.update(k for k, x in zip(unknowns, result.x) if abs(x - self.vars[k].value) > 1 - 1e-6)
+        return result.fun
+
+    def interval(self, i: int) -> tuple[float, float]:
+        """The smallest and largest value the reader can give ``i`` (``inf`` when unbounded above)."""
+        unknowns = self._component(i)
+        system = self._system(unknowns)
         out = []
         for sign in (1.0, -1.0):
             objective = np.zeros(len(unknowns))
-            objective[where[i]] = sign
-            result = linprog(objective, A_eq=np.array(rows) if rows else None, b_eq=np.array(rhs) if rows else None,
-                             bounds=bounds, method="highs")
-            if result.status == 3:  # unbounded: only upwards, since every bound from below is 0 or more
-                out.append(-math.inf * sign)
-            elif result.status != 0:
-                raise RuntimeError(f"the reader's view of the tables is infeasible ({result.message})")
-            else:
-                out.append(sign * result.fun)
+            objective[system[0][i]] = sign
+            found = self._extreme(unknowns, system, objective)
+            out.append(-math.inf * sign if found is None else sign * found)
         return out[0], out[1]
+
+    def sweep(self, rounds: int = 4) -> None:
+        """Note the witnesses of a few linear programmes over every unknown at once (all up, all down, then
+        random directions, seeded): each frees at once many counts that would otherwise each take two."""
+        unknowns = sorted(i for i, var in enumerate(self.vars) if var.status != SHOWN and i in self.relations_of)
+        if not unknowns or self.witnesses is None:
+            return
+        system = self._system(unknowns)
+        random = np.random.default_rng(0)
+        for n in range(rounds):
+            direction = (1.0, -1.0)[n] if n < 2 else None
+            objective = np.full(len(unknowns), direction) if direction else random.choice((-1.0, 1.0), len(unknowns))
+            self._extreme(unknowns, system, objective)
 
     def pinned_by(self, i: int, r: int) -> bool:
         """Whether the relation ``r`` alone (with the bounds) pins ``i`` to one value (no solver needed)."""
@@ -248,17 +288,36 @@ class _Problem:
         return not math.isinf(high) and math.floor(high + 1e-6) <= math.ceil(low - 1e-6)
 
     def pinned(self, i: int) -> bool:
-        low, high = self.interval(i)
-        return not math.isinf(high) and math.floor(high + 1e-6) <= math.ceil(low - 1e-6)
+        """Whether the reader can give ``i`` one integer value only. The true value is one the reader
+        allows, so ``i`` is free as soon as the least value lies 1 or more below it, or the greatest 1
+        or more above (the second programme is then not needed)."""
+        unknowns = self._component(i)
+        system = self._system(unknowns)
+        value = self.vars[i].value
+        objective = np.zeros(len(unknowns))
+        objective[system[0][i]] = 1.0
+        low = self._extreme(unknowns, system, objective)
+        if low is not None and low <= value - 1 + 1e-6:
+            return False
+        high = self._extreme(unknowns, system, -objective)
+        if high is None or -high >= value + 1 - 1e-6:
+            return False
+        low = value if low is None else low
+        return math.floor(-high + 1e-6) <= math.ceil(low - 1e-6)
 
     def sensitive(self, i: int) -> bool:
         return 0 < self.vars[i].value < self.threshold
 
     def targets(self) -> list[int]:
-        """What must not be recovered: hidden cells and totals, and rests that are small counts."""
+        """What must not be recovered: hidden cells and totals, rests that are small counts, and steps (what a
+        count grew by between two data ends) that are small counts, even towards the published edition."""
         out = []
         for i, var in enumerate(self.vars):
-            if var.edition in self.published:
+            if var.kind == _STEP:
+                if self.sensitive(i):
+                    out.append(i)
+                continue
+            if self.place(var) in self.published:
                 continue
             if var.kind == _REST:
                 if self.sensitive(i):
@@ -277,7 +336,7 @@ def _order(problem: _Problem, i: int) -> tuple:
     edition order and the row order (a fixed order, so that the pattern does not depend on who runs it)."""
     var = problem.vars[i]
     key = var.key if var.kind == _CELL else -1
-    return (var.kind != _CELL, var.value, problem.editions.index(var.edition), key, str(var.key))
+    return (var.kind != _CELL, var.value, problem.editions.index(problem.place(var)), key, str(var.key))
 
 
 def joint_pattern(tables: Mapping[str, pd.DataFrame], count: str, threshold: int | None, *,
@@ -294,7 +353,18 @@ def joint_pattern(tables: Mapping[str, pd.DataFrame], count: str, threshold: int
         return Pattern(cells=cells, totals={e: s.copy() for e, s in cells.items()})
     problem = _Problem(tables, count, int(threshold), published, groups, total)
     exposed = _solve(problem)
+    return _pattern_of(problem, tables, total, [problem.vars[i] for i in sorted(exposed)])
 
+
+def _exposed(found: Iterable[_Var]) -> list[tuple]:
+    """:attr:`Pattern.exposed` of variables (the edition named with its year in a problem linking years)."""
+    return [(var.edition if var.year is None else f"{var.edition} {var.year}", var.kind, var.key, var.value)
+            for var in found]
+
+
+def _pattern_of(problem: _Problem, tables: Mapping[str, pd.DataFrame], total: str | None,
+                exposed: list[_Var]) -> Pattern:
+    """The :class:`Pattern` of one year's tables read from their solved problem."""
     cells, totals = {}, {}
     for edition in problem.editions:
         frame = tables[edition]
@@ -306,9 +376,7 @@ def joint_pattern(tables: Mapping[str, pd.DataFrame], count: str, threshold: int
                                         index=frame.index)
         else:
             totals[edition] = pd.Series(SHOWN, index=frame.index)
-    found = [(problem.vars[i].edition, problem.vars[i].kind, problem.vars[i].key, problem.vars[i].value)
-             for i in sorted(exposed)]
-    return Pattern(cells=cells, totals=totals, exposed=found)
+    return Pattern(cells=cells, totals=totals, exposed=_exposed(exposed))
 
 
 def _shown_column(values: pd.Series, status: pd.Series, threshold: int) -> pd.Series:
@@ -456,14 +524,34 @@ def protect_linked(page, compute: Callable[[object], pd.DataFrame], *, count: st
     data of ``page`` (:func:`sibling_tables`), the three are protected together (:func:`joint_pattern`),
     and the page's own table comes back as shown: counts as numbers, ``"<5"`` or ``"–"``; the ``total``
     column likewise; the ``derived`` columns withheld where their row's count or total is. In the
-    published edition (``page.sdc`` None) the table is returned unchanged, computed once."""
+    published edition (``page.sdc`` None) the table is returned unchanged, computed once.
+
+    The editions of the other data ends of the grid are protected with it (:func:`joint_pattern_years`):
+    a table of nested counts shows no two years whose difference pins 1..threshold-1."""
     threshold = page.sdc
     if threshold is None:
         return compute(page.cohort)
-    tables, published = sibling_tables(page, compute)
-    shown = protect_tables(tables, count, threshold, published=published, groups=groups, total=total,
-                           derived=derived)
-    return shown[page.edition.clinic]
+    by_year = grid_tables(page, compute)
+    if by_year is None:
+        tables, published = sibling_tables(page, compute)
+        shown = protect_tables(tables, count, threshold, published=published, groups=groups, total=total,
+                               derived=derived)
+        return shown[page.edition.clinic]
+    year, own = page.edition.year, page.edition.clinic
+    tables, published = by_year[year]
+    if own in published:
+        return tables[own]
+    pattern = _grid_pattern(by_year, year, count, threshold, groups, total, derived)
+    return shown_table(tables[own], pattern.cells[own], pattern.totals[own], int(threshold), count=count, total=total,
+                       derived=derived)
+
+
+def _grid_pattern(by_year, year, count, threshold, groups, total, derived) -> Pattern:
+    """The pattern of ``year``'s tables under :func:`joint_pattern_years` of the grid's tables."""
+    patterns = joint_pattern_years({y: t for y, (t, _) in by_year.items()}, count, threshold,
+                                   published={y: p for y, (_, p) in by_year.items()}, groups=groups, total=total,
+                                   skip=derived, only=year)
+    return patterns[year]
 
 
 def linked_hidden(page, compute: Callable[[object], pd.DataFrame], *, count: str = "n", groups=None,
@@ -475,8 +563,12 @@ def linked_hidden(page, compute: Callable[[object], pd.DataFrame], *, count: str
     if threshold is None:
         own = compute(page.cohort)
         return pd.Series(False, index=own.index)
-    tables, published = sibling_tables(page, compute)
-    pattern = joint_pattern(tables, count, threshold, published=published, groups=groups, total=total)
+    by_year = grid_tables(page, compute)
+    if by_year is None:
+        tables, published = sibling_tables(page, compute)
+        pattern = joint_pattern(tables, count, threshold, published=published, groups=groups, total=total)
+    else:
+        pattern = _grid_pattern(by_year, page.edition.year, count, threshold, groups, total, ())
     return pattern.cells[page.edition.clinic] != SHOWN
 
 
@@ -522,15 +614,24 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
     # phase 2, all relations at once (the linear programme)
     exposed: set[int] = set()
     free: set[int] = set()
+    # remembered: the solutions of the linear programmes also free every count they put 1 or more away from
+    # its value (a solution of the current view stays one when more is hidden; trials count only if kept)
+    problem.witnesses = set() if remember_free else None
+    if remember_free:
+        problem.sweep()
+        free.update(problem.witnesses)
 
     def still_pinned(i: int) -> bool:
-        if problem.pinned(i):
-            return True
+        pinned = problem.pinned(i)
         if remember_free:
-            free.add(i)
-        return False
+            free.update(problem.witnesses)
+            if not pinned:
+                free.add(i)
+        return pinned
 
     for _ in range(10 * len(problem.vars) + 10):
+        if remember_free:
+            problem.witnesses.clear()
         pinned = next((i for i in problem.targets() if i not in exposed and i not in free and still_pinned(i)), None)
         if pinned is None:
             break
@@ -541,8 +642,12 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
         for k in demotions + hides:
             old = problem.vars[k].status
             problem.vars[k].status = WITHHELD
+            if remember_free:
+                problem.witnesses.clear()
             if not problem.pinned(pinned):
                 chosen = k
+                if remember_free:
+                    free.update(problem.witnesses)
                 break
             problem.vars[k].status = old
         if chosen is not None:
@@ -563,6 +668,7 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
                 problem.vars[wider[0]].status = WITHHELD
             else:
                 exposed.add(pinned)
+    problem.witnesses = None
     return exposed
 
 
@@ -587,6 +693,14 @@ def joint_patterns(blocks: Mapping[str, Mapping[str, pd.DataFrame]], specs: Mapp
             cells = {e: pd.Series(SHOWN, index=t.index) for e, t in tables.items()}
             out[name] = Pattern(cells=cells, totals={e: s.copy() for e, s in cells.items()})
         return out
+    problem, parts, find = _blocks_problem(blocks, specs, threshold, published, same, sums)
+    exposed = _solve(problem)
+    return _blocks_patterns(problem, parts, find, blocks, specs, [problem.vars[i] for i in sorted(exposed)])
+
+
+def _blocks_problem(blocks, specs, threshold, published, same, sums):
+    """The problem of :func:`joint_patterns` (one year's editions), its tables' own problems and the function
+    giving the one variable a variable stands for (two references to the same quantity are one)."""
     parts = {name: _Problem(tables, specs[name].get("count", "n"), int(threshold), published,
                             specs[name].get("groups"), specs[name].get("total"))
              for name, tables in blocks.items()}
@@ -650,8 +764,11 @@ def joint_patterns(blocks: Mapping[str, Mapping[str, pd.DataFrame]], specs: Mapp
     for r, relation in enumerate(problem.relations):
         for i in relation:
             problem.relations_of.setdefault(i, []).append(r)
-    exposed = _solve(problem)
+    return problem, parts, find
 
+
+def _blocks_patterns(problem, parts, find, blocks, specs, exposed: list[_Var]) -> dict[str, Pattern]:
+    """Each table's :class:`Pattern` read from a solved problem of :func:`_blocks_problem`."""
     result = {}
     for name, tables in blocks.items():
         part, spec = parts[name], specs[name]
@@ -668,9 +785,7 @@ def joint_patterns(blocks: Mapping[str, Mapping[str, pd.DataFrame]], specs: Mapp
                     [problem.vars[find(problem.index[(name, edition, _TOTAL, g)])].status for g in labels], index=frame.index)
             else:
                 totals[edition] = pd.Series(SHOWN, index=frame.index)
-        found = [(problem.vars[i].edition, problem.vars[i].kind, problem.vars[i].key, problem.vars[i].value)
-                 for i in sorted(exposed)]
-        result[name] = Pattern(cells=cells, totals=totals, exposed=found)
+        result[name] = Pattern(cells=cells, totals=totals, exposed=_exposed(exposed))
     return result
 
 
@@ -753,6 +868,33 @@ def joint_pattern_sums(tables: Mapping[str, pd.DataFrame], count: str, threshold
     return SumsPattern(cells=cells, margins=margins, exposed=found)
 
 
+def joint_pattern_sums_years(tables: Mapping[int, Mapping[str, pd.DataFrame]], count: str, threshold: int | None, *,
+                             sums: Mapping[str, Iterable[Iterable[int]]], known: Iterable[str] = (),
+                             published: Mapping[int, Iterable[str]] | None = None,
+                             skip: Iterable[str] = (), only: int | None = None) -> dict[int, SumsPattern]:
+    """:func:`joint_pattern_sums` of the editions of several data ends at once (``tables``: year -> edition
+    -> table; ``published``: year -> published editions), the counts and margins of nested sets followed
+    from year to year as in :func:`joint_pattern_years`. Returns each year's pattern (``only``: only that
+    year's)."""
+    years = sorted(tables)
+    if threshold is None or int(threshold) <= 1:
+        return {y: joint_pattern_sums(tables[y], count, None, sums=sums) for y in years}
+    sums = {name: [list(rows) for rows in rowsets] for name, rowsets in sums.items()}
+    published = published or {}
+    problems = {y: _SumsProblem(tables[y], count, int(threshold), published.get(y, ()), sums, known) for y in years}
+    first = {y: next(iter(tables[y].values())) for y in years}
+    exposed = _solve_years(problems, {(): row_labels(first, {count, *skip})}, only, widen=True)
+    out = {}
+    for y in [y for y in years if only is None or y == only]:
+        problem = problems[y]
+        cells = {e: pd.Series([problem.vars[problem.index[(e, _CELL, p)]].status for p in range(len(tables[y][e]))],
+                              index=tables[y][e].index) for e in problem.editions}
+        margins = {e: {name: problem.vars[problem.index[(e, _TOTAL, name)]].status for name in sums}
+                   for e in problem.editions}
+        out[y] = SumsPattern(cells=cells, margins=margins, exposed=_exposed(v for v in exposed if v.year == y))
+    return out
+
+
 def margin_value(table: pd.DataFrame, count: str, rows: Iterable[int]) -> int:
     """The count of a margin: the sum of ``count`` over the row positions ``rows``."""
     return int(pd.to_numeric(table[count], errors="coerce").fillna(0).iloc[list(rows)].sum())
@@ -770,8 +912,15 @@ def protect_linked_sums(page, compute: Callable[[object], pd.DataFrame], *, coun
     if threshold is None:
         own = compute(page.cohort)
         return own, {name: margin_value(own, count, rowsets[0]) for name, rowsets in sums.items()}
-    tables, published = sibling_tables(page, compute)
-    pattern = joint_pattern_sums(tables, count, threshold, sums=sums, known=known, published=published)
+    by_year = grid_tables(page, compute)
+    if by_year is None:
+        tables, published = sibling_tables(page, compute)
+        pattern = joint_pattern_sums(tables, count, threshold, sums=sums, known=known, published=published)
+    else:
+        tables, _ = by_year[page.edition.year]
+        pattern = joint_pattern_sums_years({y: t for y, (t, _) in by_year.items()}, count, threshold, sums=sums,
+                                           known=known, published={y: p for y, (_, p) in by_year.items()},
+                                           skip=derived, only=page.edition.year)[page.edition.year]
     clinic = page.edition.clinic
     own = tables[clinic]
     shown = shown_table(own, pattern.cells[clinic], pd.Series(SHOWN, index=own.index), int(threshold), count=count,
@@ -856,9 +1005,16 @@ def protect_linked_blocks(page, compute: Callable[[object], Mapping[str, pd.Data
     derived = derived or {}
     if threshold is None:
         return dict(compute(page.cohort))
-    tables, published = sibling_tables(page, compute)
-    blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in specs}
-    patterns = joint_patterns(blocks, specs, threshold, published=published, same=same, sums=sums)
+    by_year = grid_tables(page, compute)
+    if by_year is None:
+        tables, published = sibling_tables(page, compute)
+        blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in specs}
+        patterns = joint_patterns(blocks, specs, threshold, published=published, same=same, sums=sums)
+    else:
+        year = page.edition.year
+        published = by_year[year][1]
+        blocks = {name: {edition: found[name] for edition, found in by_year[year][0].items()} for name in specs}
+        patterns = _joint_patterns_years(by_year, specs, threshold, same, sums, derived, only=year)[year]
     own = page.edition.clinic
     out = {}
     for name, spec in specs.items():
@@ -869,3 +1025,262 @@ def protect_linked_blocks(page, compute: Callable[[object], Mapping[str, pd.Data
         out[name] = shown_table(frame, patterns[name].cells[own], patterns[name].totals[own], int(threshold),
                                 count=spec.get("count", "n"), total=spec.get("total"), derived=derived.get(name, ()))
     return out
+
+
+# --- the grid's data ends protected together (appended) ---------------------------------------------------
+
+#: Integer columns that name a row rather than count (a row's year, wave or month), used to match the rows
+#: of two data ends' tables when their rows differ.
+ROW_NAME_COLUMNS = frozenset({"year", "wave", "month", "months", "time", "registration_month", "day", "days", "band"})
+
+
+def row_labels(frames: Mapping[int, pd.DataFrame], skip: Iterable[str] = (), groups=None) -> dict[int, list] | None:
+    """What names each row of a table in every data end's edition (``frames``: one table per year), so
+    that the same count can be followed from year to year: the index (unless it is positions), the
+    columns that are not numbers, the ``groups`` columns and the integer columns of
+    :data:`ROW_NAME_COLUMNS`, except ``skip`` (the counts and what is computed from them). Where these
+    names are not unique the rows are matched by position if every year has the same number of rows;
+    otherwise None (the table's years are not linked)."""
+    skip = set(skip)
+    keys = [groups] if isinstance(groups, str) else list(groups or [])
+    out = {}
+    for year, frame in frames.items():
+        columns = [c for c in frame.columns if c not in skip and (
+            c in keys or c in ROW_NAME_COLUMNS or not pd.api.types.is_numeric_dtype(frame[c]))]
+        index = [] if isinstance(frame.index, pd.RangeIndex) else [str(v) for v in frame.index]
+        labels = [tuple(str(v) for v in row) for row in frame[columns].itertuples(index=False)]
+        if index:
+            labels = [(i, *label) for i, label in zip(index, labels)]
+        out[year] = labels
+    if all(len(set(labels)) == len(labels) for labels in out.values()):
+        return out
+    if len({len(labels) for labels in out.values()}) == 1:
+        return {year: [("row", p) for p in range(len(labels))] for year, labels in out.items()}
+    return None
+
+
+def _link_years(problems: Mapping[int, _Problem], rows: Mapping[tuple, Mapping[int, list] | None],
+                roots: Mapping[int, Callable[[int], int]] | None = None) -> _Problem | None:
+    """One problem of every year's problem (``problems``: data end -> the problem of that year's editions),
+    with the relations between years, or None when no count can be followed from one year to another.
+
+    A count of the same edition, table, kind and row name (``rows``: table prefix -> year -> row names, see
+    :func:`row_labels`; the prefix is ``()`` for a single table, the table's name in a problem of several)
+    in years ``y1 < y2`` gets a *step* ``d = count(y2) - count(y1)``, at least 0, an unknown the reader may
+    narrow like a rest, to be kept from being pinned when it is 1..threshold-1 (every pair of years, not
+    only neighbours). Only tables of *nested* counts are linked: a table some count of which falls from one
+    data end to a later one in some edition counts states (patients in treatment on the data end), not
+    nested sets, and its years stay apart. ``roots`` gives, per year, the variable a variable stands for
+    (two references to one quantity, :func:`joint_patterns`)."""
+    years = sorted(problems)
+    merged = object.__new__(_Problem)
+    merged.threshold = problems[years[0]].threshold
+    merged.years = True
+    merged.editions = [(y, e) for y in years for e in problems[y].editions]
+    merged.published = {(y, e) for y in years for e in problems[y].published}
+    merged.vars, merged.relations, merged.index, merged.group_of = [], [], {}, {}
+    named: dict[int, dict[tuple, int]] = {}
+    for year in years:
+        problem = problems[year]
+        offset = len(merged.vars)
+        for var in problem.vars:
+            var.year = year
+        merged.vars.extend(problem.vars)
+        merged.relations.extend({offset + i: c for i, c in relation.items()} for relation in problem.relations)
+        root = (roots or {}).get(year) or (lambda i: i)
+        names: dict[tuple, int] = {}
+        for reference, i in problem.index.items():
+            *prefix, edition, kind, key = reference
+            if kind == _CELL:
+                labels = (rows.get(tuple(prefix)) or {}).get(year)
+                if labels is None:
+                    continue
+                key = labels[key]
+            names.setdefault((tuple(prefix), edition, kind, key), offset + root(i))
+        named[year] = names
+    pairs, falling = [], set()
+    for position, early in enumerate(years):
+        for late in years[position + 1:]:
+            for name, i in named[early].items():
+                j = named[late].get(name)
+                if j is None or i == j:
+                    continue
+                if merged.vars[j].value < merged.vars[i].value:
+                    falling.add(name[0])
+                pairs.append((name, i, j))
+    pairs = [(name, i, j) for name, i, j in pairs if name[0] not in falling]
+    if not pairs:
+        return None
+    for name, i, j in pairs:
+        late = merged.vars[j]
+        step = _Var(late.edition, _STEP, (merged.vars[i].year, name), late.value - merged.vars[i].value, False,
+                    status=WITHHELD, year=late.year)
+        merged.vars.append(step)
+        merged.relations.append({j: 1.0, i: -1.0, len(merged.vars) - 1: -1.0})
+    merged.relations_of = {}
+    for r, relation in enumerate(merged.relations):
+        for i in relation:
+            merged.relations_of.setdefault(i, []).append(r)
+    return merged
+
+
+def _solve_years(problems: Mapping[int, _Problem], rows, only: int | None = None, *, roots=None,
+                 widen: bool = False) -> list[_Var]:
+    """Solve the problems of every data end together (:func:`_link_years`; the algorithm of :func:`_solve`,
+    free counts remembered) when their counts can be followed from year to year, else each year's problem
+    alone (``only``: just that year's, when no other is needed). Sets the statuses of the years' variables;
+    returns those nothing could free."""
+    merged = _link_years(problems, rows, roots) if len(problems) > 1 else None
+    if merged is None:
+        found = []
+        for year, problem in problems.items():
+            if only is None or year == only:
+                found += [problem.vars[i] for i in sorted(_solve(problem, remember_free=widen, widen=widen))]
+        return found
+    return [merged.vars[i] for i in sorted(_solve(merged, remember_free=True, widen=widen))]
+
+
+def joint_pattern_years(tables: Mapping[int, Mapping[str, pd.DataFrame]], count: str, threshold: int | None, *,
+                        published: Mapping[int, Iterable[str]] | None = None, groups=None, total: str | None = None,
+                        skip: Iterable[str] = (), only: int | None = None) -> dict[int, Pattern]:
+    """:func:`joint_pattern` of the editions of several data ends at once: ``tables`` maps a year to that
+    year's tables by edition, ``published`` a year to its published editions. Counts of nested sets are
+    followed from year to year (:func:`_link_years`; rows matched by :func:`row_labels`, ``skip`` naming
+    columns that are counts or computed from them), so that no difference of two years' editions pins a
+    count of 1..threshold-1 added in between, nor a hidden cell. Returns each year's pattern (``only``:
+    only that year's)."""
+    years = sorted(tables)
+    if threshold is None or int(threshold) <= 1:
+        return {y: joint_pattern(tables[y], count, None) for y in years}
+    published = published or {}
+    problems = {y: _Problem(tables[y], count, int(threshold), published.get(y, ()), groups, total) for y in years}
+    skip = {count, *([total] if total else []), *skip}
+    first = {y: next(iter(tables[y].values())) for y in years}
+    exposed = _solve_years(problems, {(): row_labels(first, skip, groups)}, only)
+    return {y: _pattern_of(problems[y], tables[y], total, [v for v in exposed if v.year in (None, y)])
+            for y in years if only is None or y == only}
+
+
+def recoverable_years(shown: Mapping[int, Mapping[str, pd.DataFrame]], truth: Mapping[int, Mapping[str, pd.DataFrame]],
+                      count: str, threshold: int, *, groups=None, total: str | None = None,
+                      published: Mapping[int, Iterable[str]] | None = None, skip: Iterable[str] = ()) -> list[tuple]:
+    """:func:`recoverable` over several data ends (year -> edition -> table, as shown and true): what a
+    reader pins from all the editions together, with the relations between years of
+    :func:`_link_years`. Returns (year, edition, kind, key, value) for each hidden count, small rest and
+    small step (``kind`` ``"step"``, ``key`` (earlier year, name)) pinned to one value, except hidden counts
+    of published editions."""
+    years = sorted(truth)
+    published = published or {}
+    marker = disclosure.small_marker(threshold)
+    problems = {y: _Problem(truth[y], count, int(threshold), (), groups, total) for y in years}
+
+    def status(value) -> str:
+        if isinstance(value, str):
+            if value in (marker, disclosure.WITHHELD):
+                return SMALL if value == marker else WITHHELD
+            raise ValueError(f"unknown marker {value!r}")
+        return SHOWN
+
+    for year, problem in problems.items():
+        for edition, frame in shown[year].items():
+            for position, value in enumerate(frame[count]):
+                problem.vars[problem.index[(edition, _CELL, position)]].status = status(value)
+            if total is not None:
+                for position, value in enumerate(frame[total]):
+                    group = problem.group_of[edition][position]
+                    problem.vars[problem.index[(edition, _TOTAL, group)]].status = status(value)
+    skip = {count, *([total] if total else []), *skip}
+    first = {y: next(iter(truth[y].values())) for y in years}
+    merged = _link_years(problems, {(): row_labels(first, skip, groups)})
+    found = []
+    for problem in [merged] if merged is not None else [problems[y] for y in years]:
+        for i, var in enumerate(problem.vars):
+            public = var.edition in published.get(var.year, ())
+            if var.kind in (_REST, _STEP):
+                if problem.sensitive(i) and problem.pinned(i):
+                    found.append((var.year, var.edition, var.kind, var.key, var.value))
+            elif var.status != SHOWN and not public and problem.pinned(i):
+                found.append((var.year, var.edition, var.kind, var.key, int(round(problem.interval(i)[0]))))
+    return found
+
+
+_RESTRICTED: dict[tuple, object] = {}
+
+
+def _restricted(folder: Path, clinic: str, year: int):
+    """The cohort of ``folder`` for one clinic choice and data end, made once per process."""
+    from analysis.cohort import restrict
+
+    full = _full_cohort(folder)
+    key = (id(full), clinic, year)
+    if key not in _RESTRICTED:
+        if any(k[0] != id(full) for k in _RESTRICTED):
+            _RESTRICTED.clear()
+        _RESTRICTED[key] = restrict(full, clinic=clinic, year=year)
+    return _RESTRICTED[key]
+
+
+def grid_tables(page, compute: Callable[[object], object]) -> dict[int, tuple[dict, set[str]]] | None:
+    """``compute`` applied to every edition the grid publishes of the data of ``page``: the three clinic
+    choices of each data end of :data:`analysis.cohort.YEAR_CHOICES` (year -> (tables by edition, the
+    published ones), as :func:`sibling_tables` gives for one year). The page's own table is computed from
+    ``page.cohort``. None when the page's edition has no data end of the grid (then only its year's
+    editions are linked)."""
+    from analysis.cohort import YEAR_CHOICES, published_edition
+
+    edition = page.edition
+    if getattr(edition, "year", None) not in YEAR_CHOICES:
+        return None
+    folder = page.cohort.folder
+    out = {}
+    for year in YEAR_CHOICES:
+        tables, published = {}, set()
+        for name in EDITIONS:
+            own = name == edition.clinic and year == edition.year
+            tables[name] = compute(page.cohort if own else _restricted(folder, name, year))
+            if published_edition(name, year, folder):
+                published.add(name)
+        out[year] = (tables, published)
+    return out
+
+
+def _joint_patterns_years(by_year, specs, threshold, same, sums, derived, only=None) -> dict[int, dict[str, Pattern]]:
+    """:func:`joint_patterns` of the grid's tables of every data end at once (``by_year``: year -> (edition ->
+    tables by name, published editions)), counts of nested sets followed from year to year as in
+    :func:`joint_pattern_years`. Returns each year's patterns by table name."""
+    years = sorted(by_year)
+    built, rows = {}, {}
+    derived = derived or {}
+    for y in years:
+        tables, published = by_year[y]
+        blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in specs}
+        same_y = same.get(y, ()) if isinstance(same, Mapping) else same
+        sums_y = sums.get(y, ()) if isinstance(sums, Mapping) else sums
+        built[y] = (blocks, *_blocks_problem(blocks, specs, threshold, published, same_y, sums_y))
+    for name, spec in specs.items():
+        skip = {spec.get("count", "n"), *([spec["total"]] if spec.get("total") else []), *derived.get(name, ())}
+        first = {y: next(iter(built[y][0][name].values())) for y in years}
+        rows[(name,)] = row_labels(first, skip, spec.get("groups"))
+    exposed = _solve_years({y: built[y][1] for y in years}, rows, only, roots={y: built[y][3] for y in years})
+    return {y: _blocks_patterns(built[y][1], built[y][2], built[y][3], built[y][0], specs,
+                                [v for v in exposed if v.year == y]) for y in years if only is None or y == only}
+
+
+def joint_patterns_years(by_year: Mapping[int, tuple[Mapping[str, Mapping[str, pd.DataFrame]], Iterable[str]]],
+                         specs: Mapping[str, Mapping], threshold: int | None, *, same=(), sums=(),
+                         derived: Mapping[str, Iterable[str]] | None = None,
+                         only: int | None = None) -> dict[int, dict[str, Pattern]]:
+    """:func:`joint_patterns` of every data end's editions at once, for a module that builds its tables
+    itself: ``by_year`` as :func:`grid_tables` gives it for a ``compute`` returning tables by name (year ->
+    (edition -> tables by name, published editions)); ``same`` and ``sums`` as in :func:`joint_patterns`,
+    or a mapping from the year to them where they differ between years; ``derived`` names each table's
+    columns computed from its counts (left out of the rows' names). Counts of nested sets are followed
+    from year to year as in :func:`joint_pattern_years`. Returns each year's patterns by table name
+    (``only``: that year's only). With ``threshold=None`` nothing is hidden."""
+    if threshold is None or int(threshold) <= 1:
+        out = {}
+        for y, (tables, _) in by_year.items():
+            blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in specs}
+            out[y] = joint_patterns(blocks, specs, None)
+        return out
+    return _joint_patterns_years(by_year, specs, int(threshold), same, sums, derived, only=only)

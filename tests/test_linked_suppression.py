@@ -157,13 +157,18 @@ def test_table_6a_2022_leaks_today_and_not_after(pages_2022):
     temporary = rows.index[rows["category"] == "temporary"][0]
     assert (temporary, 1) in bergen  # Bergen's one patient in temporary housing, as the issue found
 
-    # each edition protects on its own page; all three arrive at the same pattern
+    # each edition protects on its own page; all three arrive at the same pattern, the grid's pattern of
+    # every data end solved at once
     shown = {e: ls.protect_linked(page, _table_6a, groups="item", total="n_valid", derived=["percent"])
              for e, page in pages_2022.items()}
     assert ls.recoverable(shown, tables, "n", 5, groups="item", total="n_valid") == []
-    joint = ls.protect_tables(tables, "n", 5, groups="item", total="n_valid", derived=["percent"])
+    grid = ls.grid_tables(pages_2022["Oslo"], _table_6a)
+    patterns = ls.joint_pattern_years({y: t for y, (t, _) in grid.items()}, "n", 5, groups="item", total="n_valid",
+                                      published={y: p for y, (_, p) in grid.items()}, skip=["percent"])
     for e in tables:
-        assert list(shown[e]["n"]) == list(joint[e]["n"])
+        joint = ls.shown_table(tables[e], patterns[2022].cells[e], patterns[2022].totals[e], 5, count="n",
+                               total="n_valid")
+        assert list(shown[e]["n"]) == list(joint["n"])
 
 
 def test_the_published_edition_gets_its_table_unchanged():
@@ -190,3 +195,92 @@ def test_the_linear_check_agrees_with_counting_every_integer_solution():
     assert {s[3] for s in solutions} == {1, 2}  # Bergen D: 1 or 2, as the linear programme says
     assert {s[2] for s in solutions} == {0, 1}
     assert ls.recoverable(after, tables, "n", 5, groups=[]) == []
+
+
+# --- year against year ----------------------------------------------------------------------------------
+
+
+def _years(values: dict[int, list[int]]) -> dict[int, dict[str, pd.DataFrame]]:
+    """One clinic's table of categories A, B, ... for each data end."""
+    return {y: {"Oslo": pd.DataFrame({"category": list("ABCDEFGH")[: len(v)], "n": v})} for y, v in values.items()}
+
+
+def _shown(tables, patterns, threshold=5):
+    return {y: {e: ls.shown_table(t, patterns[y].cells[e], patterns[y].totals[e], threshold, count="n")
+                for e, t in by_edition.items()} for y, by_edition in tables.items()}
+
+
+def test_two_years_whose_difference_is_two_leak_before_and_not_after():
+    # 10 events of A by the end of 2022, 12 by the end of 2023: each year alone shows both (no small cell),
+    # and the reader subtracts: two events in 2023
+    tables = _years({2022: [10, 7], 2023: [12, 20]})
+    alone = {y: ls.protect_tables(t, "n", 5) for y, t in tables.items()}
+    assert [list(alone[y]["Oslo"]["n"]) for y in (2022, 2023)] == [[10, 7], [12, 20]]
+    leaks = ls.recoverable_years(alone, tables, "n", 5)
+    assert [(y, e, kind, value) for y, e, kind, _, value in leaks] == [(2023, "Oslo", "step", 2)]
+
+    patterns = ls.joint_pattern_years(tables, "n", 5)
+    after = _shown(tables, patterns)
+    assert ls.recoverable_years(after, tables, "n", 5) == []
+    # the smaller of the two counts that give it away is hidden: 2022's 10; B (7 to 20) is no small group
+    assert list(after[2022]["Oslo"]["n"]) == ["–", 7]
+    assert list(after[2023]["Oslo"]["n"]) == [12, 20]
+
+
+def test_counts_that_do_not_grow_stay_as_they_are():
+    # A stays 10 and B stays 1 ("<5"): no patient is added, no step of 1..4 to hide
+    tables = _years({2022: [10, 1], 2023: [10, 1], 2024: [10, 1]})
+    patterns = ls.joint_pattern_years(tables, "n", 5)
+    after = _shown(tables, patterns)
+    assert ls.recoverable_years(after, tables, "n", 5) == []
+    assert all(list(after[y]["Oslo"]["n"])[1] == "<5" for y in tables)
+
+
+def test_a_table_of_states_is_not_linked_between_years():
+    # A falls from 10 to 8: the table counts states on the data end, not nested sets; 8 to 10 (B) is no
+    # group of two and stays shown
+    tables = _years({2022: [10, 8], 2023: [8, 10]})
+    patterns = ls.joint_pattern_years(tables, "n", 5)
+    assert [list(_shown(tables, patterns)[y]["Oslo"]["n"]) for y in (2022, 2023)] == [[10, 8], [8, 10]]
+
+
+def test_the_published_edition_stays_whole_and_the_year_before_hides_instead():
+    tables = {y: editions([20, 10], [8, 9]) for y in (2024, 2025)}
+    tables[2025] = editions([21, 10], [8, 9])  # one more A in Oslo in 2025
+    published = {2025: {"all"}}
+    patterns = ls.joint_pattern_years(tables, "n", 5, published=published)
+    after = _shown(tables, patterns)
+    assert list(after[2025]["all"]["n"]) == [29, 19]
+    assert ls.recoverable_years(after, tables, "n", 5, published=published) == []
+    assert after[2024]["all"]["n"].iloc[0] == "–" and after[2024]["Oslo"]["n"].iloc[0] == "–"
+
+
+def test_rows_are_matched_by_name_when_a_year_adds_rows():
+    frames = {2022: pd.DataFrame({"year": [2022], "clinic": ["Oslo"], "n": [3]}),
+              2023: pd.DataFrame({"year": [2022, 2023], "clinic": ["Oslo", "Oslo"], "n": [3, 4]})}
+    assert ls.row_labels(frames, {"n"}) == {2022: [("2022", "Oslo")], 2023: [("2022", "Oslo"), ("2023", "Oslo")]}
+    assert ls.row_labels({2022: frames[2022], 2023: frames[2023].assign(year=1)}, {"n"}) is None
+
+
+def test_event_categories_of_the_grid_leak_nothing_between_years(pages_2022):
+    grid = ls.grid_tables(pages_2022["Bergen"], _events)
+    tables = {y: t for y, (t, _) in grid.items()}
+    published = {y: p for y, (_, p) in grid.items()}
+    alone = {y: ls.protect_tables(t, "n", 5, published=published[y], groups=[]) for y, t in tables.items()}
+    before = ls.recoverable_years(alone, tables, "n", 5, groups=[], published=published)
+    assert any(kind == "step" and y == 2025 and e == "Bergen" for y, e, kind, _, _ in before)
+    patterns = ls.joint_pattern_years(tables, "n", 5, published=published, groups=[], skip=["percent"])
+    after = {y: {e: ls.shown_table(t, patterns[y].cells[e], patterns[y].totals[e], 5, count="n")
+                 for e, t in by_edition.items()} for y, by_edition in tables.items()}
+    assert ls.recoverable_years(after, tables, "n", 5, groups=[], published=published) == []
+    # the page's call gives its year's table of that pattern
+    shown = ls.protect_linked(pages_2022["Bergen"], _events, groups=[], derived=["percent"])
+    assert list(shown["n"]) == list(after[2022]["Bergen"]["n"])
+
+
+def test_several_tables_of_a_module_are_protected_across_years():
+    by_year = {y: ({"Oslo": {"t": t["Oslo"]}}, set()) for y, t in _years({2022: [10, 7], 2023: [12, 20]}).items()}
+    patterns = ls.joint_patterns_years(by_year, {"t": {"count": "n"}}, 5)
+    assert list(patterns[2022]["t"].cells["Oslo"]) == [ls.WITHHELD, ls.SHOWN]
+    assert list(patterns[2023]["t"].cells["Oslo"]) == [ls.SHOWN, ls.SHOWN]
+    assert ls.joint_patterns_years(by_year, {"t": {"count": "n"}}, 5, only=2023).keys() == {2023}
