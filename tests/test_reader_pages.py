@@ -348,3 +348,14 @@ def test_the_search_index_skips_code():
     words = builder._word_collector(document).words
     assert words == ["retention", "improved"]
     assert "secret_variable" in document.astext(), "the page itself keeps its code"
+
+
+def test_a_drawing_is_kept_by_chart_and_drawer_and_reused(tmp_path):
+    from analysis.charts import readable
+
+    spec = readable({**CHART_SPEC, "width": 300})
+    first = figures.static_svg(spec, tmp_path)
+    kept = list(tmp_path.iterdir())
+    assert len(kept) == 1 and kept[0].name.endswith(f"-{figures.DRAWING_VERSION}.svg")
+    kept[0].write_text("<svg>kept</svg>", encoding="utf-8")
+    assert figures.static_svg(spec, tmp_path) == "<svg>kept</svg>" and first.startswith("<svg")

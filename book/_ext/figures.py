@@ -42,6 +42,8 @@ DATA_TABLE_ROWS = 60
 SLUG_WORDS = 8
 #: A number as the data table shows it (a year, a count, a share; a suppression marker counts as one).
 NUMBER = re.compile(r"^([\u2212\-+]?[\d,]*\.?\d+%?|<\d+|\u2013|n/a)$")
+#: Raise when :func:`static_svg` draws differently, so that no drawing kept from an earlier build is reused.
+DRAWING_VERSION = 1
 #: A date as JSON carries it ("2022-12-31T00:00:00"): the table shows the day.
 DAY_AT_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?Z?$")
 #: The order in which a chart's data table lists the fields its channels show.
@@ -212,10 +214,13 @@ def static_svg(spec: dict, cache: Path | None = None) -> str:
     accessible names left out (the drawing is hidden from screen readers: its box is named and described,
     and its data is a table), which keeps pages light. Kept in ``cache`` (a folder), by the chart's id."""
     charts = _charts_module()
-    stored = cache / f"{charts.chart_id(spec)}.svg" if cache is not None else None
+    import vl_convert as vlc
+
+    # named by the chart and by what draws it, so that a new vl-convert or a change here draws afresh
+    version = f"{vlc.__version__}-{DRAWING_VERSION}" if hasattr(vlc, "__version__") else str(DRAWING_VERSION)
+    stored = cache / f"{charts.chart_id(spec)}-{version}.svg" if cache is not None else None
     if stored is not None and stored.is_file():
         return stored.read_text(encoding="utf-8")
-    import vl_convert as vlc
 
     drawn = copy.deepcopy(charts.printed(spec))
     drawn["background"] = "transparent"
