@@ -1166,6 +1166,17 @@ def _remove(folder: Path) -> None:
         time.sleep(0.5)
 
 
+def build_variant_pdf(source: Path, staging: Path, variant: Variant, log=print) -> Path:
+    """The variant's PDF, built by the PDF edition's :func:`hatbook.pdf.build_pdf` from the variant's executed
+    pages (``source``), into ``staging/pdf``."""
+    from hatbook.pdf import PdfError, build_pdf
+
+    try:
+        return Path(build_pdf(source, staging / "pdf", f"{variant.title}: rerun of the executable edition", log=log))
+    except PdfError as error:
+        raise RerunError(f"the PDF of the variant was not built: {error}") from error
+
+
 # --- grid and overview ------------------------------------------------------------------------------------
 
 
