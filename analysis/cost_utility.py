@@ -1097,3 +1097,210 @@ def health_service_offsets(page, periods: pd.DataFrame, groups: pd.DataFrame) ->
 
     return Offsets(offsets=offsets, wide=wide, hidden=hidden, shown=shown, statistics=_statistics(rows),
                    table_6h=table("6H", T6H_COLUMNS), table_6i=table("6I", T6I_COLUMNS))
+
+
+# --- section 6.7: the bootstrap of the annualised comparisons (an extension of this edition) ---------
+
+#: Replicates and seed of the bootstrap of section 6.7.
+BOOTSTRAP_REPLICATES = 5000
+BOOTSTRAP_SEED = 2026
+
+
+@dataclass
+class Bootstrap:
+    """The bootstrap of Table 6.G: ``enough`` (every group large enough and none hidden), ``statistics`` for
+    Card.glue_statistics, ``icer_interval`` (words), the replicates' differences against each comparator
+    (``deltas``), the acceptability curves (``curve``) and the running probability (``running``)."""
+
+    enough: bool
+    statistics: pd.DataFrame
+    icer_interval: str
+    deltas: dict
+    curve: pd.DataFrame | None
+    running: pd.DataFrame | None
+
+
+def bootstrap_comparisons(sample: pd.DataFrame, sizes: dict, hidden: dict, threshold, wtp_conventional: float) -> Bootstrap:
+    """Resample each trajectory group's patients (:func:`analysis.uncertainty.bootstrap_means`) and summarise
+    continued treatment against each other group: 95% intervals of the differences against unplanned
+    termination and of its ICER, the probabilities of being cost-effective at the reference levels, and the
+    Monte Carlo error of each figure (:func:`analysis.uncertainty.bootstrap_mcse`).
+
+    Not run (n/a) when a group has fewer than ``max(threshold, 2)`` patients (``sizes``) or its size is hidden
+    by the joint protection of the year's editions (``hidden``: group -> bool)."""
+    from analysis import uncertainty as unc
+    from analysis.disclosure import NOT_ENOUGH_DATA
+    from analysis.formats import nok
+
+    smallest = max(threshold or 2, 2)
+    few = not all(sizes[g] >= smallest for g in GROUPS)
+    # a group size the joint protection hides takes the resampling (which shows each group's results) with it
+    enough = not few and not any(hidden.values())
+    deltas, curve, running, mcse, mcse_text = {}, None, None, {}, ""
+    values = dict.fromkeys(("delta_cost_lower", "delta_cost_upper", "delta_effect_lower", "delta_effect_upper", "severe",
+                            "conventional", "planned_severe", "cheaper", "icer_lower", "icer_upper"), np.nan)
+    if enough:
+        replicates = unc.bootstrap_means(sample, "group", "annual_cost", "annual_qalys", n_replicates=BOOTSTRAP_REPLICATES,
+                                         seed=BOOTSTRAP_SEED)
+        deltas = {c: unc.replicate_deltas(replicates, CONTINUED, c) for c in ("planned", "unplanned")}
+        intervals = unc.bootstrap_summary(deltas["unplanned"]).set_index("statistic")
+        curve = pd.concat([unc.ceac(d).assign(strategy=f"Continued vs {c} termination") for c, d in deltas.items()])
+        at = lambda c, w: float(unc.ceac(deltas[c], [w])["probability"].iloc[0])  # noqa: E731
+        values = {
+            "delta_cost_lower": intervals.at["delta_cost", "ci_lower"], "delta_cost_upper": intervals.at["delta_cost", "ci_upper"],
+            "delta_effect_lower": intervals.at["delta_effect", "ci_lower"], "delta_effect_upper": intervals.at["delta_effect", "ci_upper"],
+            "severe": 100 * at("unplanned", unc.WTP_SEVERE), "conventional": 100 * at("unplanned", wtp_conventional),
+            "planned_severe": 100 * at("planned", unc.WTP_SEVERE), "cheaper": 100 * at("unplanned", 0.0),
+            "icer_lower": intervals.at["icer", "ci_lower"], "icer_upper": intervals.at["icer", "ci_upper"],
+        }
+        # the Monte Carlo error of every figure, and the running estimate of the probability the stopping rule watches
+        mcse = unc.bootstrap_mcse(deltas["unplanned"])
+        mcse_text = unc.mcse_sentences(mcse, at("unplanned", unc.WTP_SEVERE), BOOTSTRAP_SEED)
+        running = unc.running_probability(deltas["unplanned"])
+    reason = "" if enough else (
+        f"The bootstrap needs at least {smallest} patients in each trajectory group of the cost-utility sample, and this edition "
+        f"has fewer in some group, so its results show n/a." if few else
+        "The bootstrap's results show n/a in this edition: a group size it rests on is withheld, since set against the other "
+        "editions of its year it would give a small group back.")
+    statistics = _statistics([
+        {"key": "cu_boot_dc_lo", "value": values["delta_cost_lower"]},
+        {"key": "cu_boot_dc_hi", "value": values["delta_cost_upper"]},
+        {"key": "cu_boot_dq_lo", "value": values["delta_effect_lower"]},
+        {"key": "cu_boot_dq_hi", "value": values["delta_effect_upper"]},
+        {"key": "cu_prob_unplanned_severe", "value": values["severe"]},
+        {"key": "cu_prob_unplanned_conventional", "value": values["conventional"]},
+        {"key": "cu_prob_planned_severe", "value": values["planned_severe"]},
+        {"key": "cu_prob_unplanned_cheaper", "value": values["cheaper"]},
+        {"key": "cu_replicates", "value": BOOTSTRAP_REPLICATES},
+        {"key": "cu_mcse_text", "value": mcse_text or " "},
+        {"key": "cu_mcse_prob", "value": 100 * mcse.get("probability", np.nan)},
+        {"key": "cu_mcse_dc_lo", "value": mcse.get("delta_cost_lower", np.nan)},
+        {"key": "cu_mcse_dc_hi", "value": mcse.get("delta_cost_upper", np.nan)},
+        {"key": "cu_mcse_dq_lo", "value": mcse.get("delta_effect_lower", np.nan)},
+        {"key": "cu_mcse_dq_hi", "value": mcse.get("delta_effect_upper", np.nan)},
+        {"key": "cu_mcse_evpi", "value": mcse.get("evpi", np.nan)},
+        {"key": "cu_boot_reason", "value": reason or " "},
+    ])
+    icer_interval = (NOT_ENOUGH_DATA if not enough else f"{nok(values['icer_lower'])} to {nok(values['icer_upper'])} NOK per QALY"
+                     if np.isfinite(values["icer_lower"]) else
+                     "not defined, because some replicates gain no QALYs (a ratio changes meaning there; the acceptability curve is the summary to use)")
+    return Bootstrap(enough=enough, statistics=statistics, icer_interval=icer_interval, deltas=deltas, curve=curve, running=running)
+
+
+# --- section 6.7: one-way sensitivity of the net monetary benefit (an extension of this edition) -----
+
+
+def net_benefit_sensitivity(cohort, accounts: pd.DataFrame, groups: pd.DataFrame, changes: pd.DataFrame, wide: pd.DataFrame,
+                            ledger: pd.DataFrame) -> pd.DataFrame:
+    """One-way sensitivity of the incremental net monetary benefit of continued treatment against unplanned
+    termination at 825,000 NOK per QALY, per patient-year, net of the health-service offsets (``wide``, as
+    :class:`Offsets`) and of the crime offset (:func:`crime_offsets` of ``changes``).
+
+    Each input is set to a low and a high value in turn (:func:`analysis.uncertainty.one_way_sensitivity`):
+    clinic costs and the unit costs of specialist and primary care ±25%; the cost of a crime day over
+    Supplementary Table C's range; the EQ-5D-5L value set (the lowest and the highest of the other countries'
+    results against Norway's); QALYs per year of follow-up or of the answers' span. Returns the tornado frame,
+    widest bar first."""
+    from analysis import uncertainty as unc
+
+    crime_cost = crime_cost_per_day()
+    crime = crime_offsets(changes, groups).set_index("comparator")["offset"]
+    annual = {}
+    for name in quality_of_life.value_set_names():
+        sample = patient_table(cohort.episodes, cohort.patients, cohort.questionnaires, cohort.data_end, accounts=accounts,
+                               values=quality_of_life.value_set(country=name))
+        for by in ANNUALIZE_BY:
+            row = annualized_comparisons(annualize(sample, by)).set_index("comparator").loc["unplanned"]
+            annual[(name, by)] = (row["delta_cost"], row["delta_qaly"])
+
+    def inmb(programme=1.0, specialist=1.0, primary=1.0, crime_cost_per_day=crime_cost, value_set="Norway", annualize="follow_up"):
+        delta_cost, delta_qaly = annual[(value_set, annualize)]
+        return incremental_net_benefit(
+            delta_cost, delta_qaly, unc.WTP_SEVERE, specialist_offset=wide.at["unplanned", SPECIALIST_TOTAL],
+            primary_offset=wide.at["unplanned", PRIMARY_TOTAL], crime_offset=crime["unplanned"], programme_factor=programme,
+            specialist_factor=specialist, primary_factor=primary, crime_factor=crime_cost_per_day / crime_cost)
+
+    by_set = {name: inmb(value_set=name) for name in quality_of_life.value_set_names()}
+    others = sorted((name for name in by_set if name != "Norway"), key=by_set.get)
+    ranges = pd.DataFrame([
+        ("programme", "Clinic costs ±25%", 0.75, 1.25),
+        ("specialist", "Specialist-care unit costs ±25%", 0.75, 1.25),
+        ("primary", "Primary-care unit costs ±25%", 0.75, 1.25),
+        ("crime_cost_per_day", "Cost of a crime day 3,000–5,000 NOK", ledger.at["stc_any_crime_unit_cost_low", "value"],
+         ledger.at["stc_any_crime_unit_cost_high", "value"]),
+        ("value_set", f"Value set ({others[0]} to {others[-1]})", others[0], others[-1]),
+        ("annualize", "QALYs per year of follow-up or of answers", "follow_up", "measured_span"),
+    ], columns=["parameter", "label", "low", "high"])
+    base = {"programme": 1.0, "specialist": 1.0, "primary": 1.0, "crime_cost_per_day": crime_cost, "value_set": "Norway",
+            "annualize": "follow_up"}
+    return unc.one_way_sensitivity(inmb, base, ranges)
+
+
+def sign_words(tornado: pd.DataFrame) -> str:
+    """Whether the net benefit "stays positive", "stays negative" or "changes sign" across a tornado's ranges."""
+    ends = tornado[["outcome_low", "outcome_high"]]
+    return "stays positive" if (ends > 0).all().all() else "stays negative" if (ends < 0).all().all() else "changes sign"
+
+
+# --- section 6.7: the whole cohort's specialist care before and after admission (Table 6.J) -----------
+
+#: Table 6.J's columns: computed column -> the published table's key column, and the headings shown.
+T6J_KEY_COLUMNS = {"before": "key_cost_1y_before_nok", "after": "key_cost_2y_after_nok", "change": "key_change_nok",
+                   "annualized_change": "key_annualized_change_nok"}
+T6J_HEADINGS = {"category": "Area", "before": "Per quarter, year before (NOK)", "after": "Per quarter, two years after (NOK)",
+                "change": "Change (NOK)", "annualized_change": "Change per year (NOK)"}
+
+
+def _cohort_with_quarters_before(cohort) -> int:
+    """An edition's patients with registry quarters before the first admission (Table 6.J's cohort)."""
+    from analysis.health_services import before_after, registry_periods
+
+    found = before_after(registry_periods(cohort.health_service_use))
+    return int(found["n_before"].max()) if len(found) else 0
+
+
+def specialist_care_change(page, periods: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 6.J for the edition of ``page``: the whole cohort's specialist-care cost per quarter in the year
+    before and the two years after the first admission, the change and the change per year (keys from the
+    published table's key columns), the cohort's size and window, the reductions of the text, and its
+    sentence. The cohort's size is protected with the other editions of the year (:func:`linked_count`);
+    its means go with it when it is hidden. Returns the statistics and the table as shown."""
+    from analysis import disclosure, schema
+    from analysis.formats import nok
+    from analysis.health_services import QUARTERS_PER_YEAR, TABLE_6J_CATEGORIES, before_after
+
+    t6j = before_after(periods)
+    n_cohort = int(t6j["n_before"].max()) if len(t6j) else 0
+    n_shown = linked_count(page, _cohort_with_quarters_before)
+    hidden = isinstance(n_shown, str)
+    quarters = pd.Series(schema.REGISTRY_QUARTERS)
+    rows = [{"key": "s6_7_overall_n_cohort", "value": n_cohort, "shown": n_shown if hidden else None},
+            {"key": "s6_7_overall_window_before", "value": (quarters < 0).sum() / QUARTERS_PER_YEAR},
+            {"key": "s6_7_overall_window_after", "value": (quarters > 0).sum() / QUARTERS_PER_YEAR}]
+    keys = published_table("table_6j_specialist_care_change").set_index("category")
+    for cell in t6j.itertuples():
+        for column, key_column in T6J_KEY_COLUMNS.items():
+            rows.append({"key": keys.at[TABLE_6J_CATEGORIES[cell.category], key_column], "value": getattr(cell, column),
+                         "of": [cell.n_before, cell.n_after], "suppress": hidden})
+    change = t6j.set_index("category")["annualized_change"]
+    whole = {"of": n_cohort, "suppress": hidden}
+    if n_cohort == 0 or hidden or disclosure.any_small(t6j[["n_before", "n_after"]].to_numpy().ravel().tolist(), page.sdc):
+        text = "The whole-cohort change is withheld (–) or not computable (n/a) here: too few patients have quarters before and after."
+    else:
+        fell = -change[SPECIALIST_TOTAL]
+        drivers = [f"{name} ({nok(-change[c])} NOK)" for c, name in {"som": "somatic care", "tsb": "addiction treatment"}.items()
+                   if -change[c] > 0]
+        text = (f"Across the cohort, specialist-care costs {'fell' if fell > 0 else 'rose'} by {nok(abs(fell))} NOK per patient-year"
+                + (f", driven by {' and '.join(drivers)}" if fell > 0 and drivers else "")
+                + f", while mental health care {'rose' if change['phv'] > 0 else 'fell'} ({nok(abs(change['phv']))} NOK).")
+    rows += [
+        {**whole, "key": "s6_7_overall_total_reduction", "value": -change[SPECIALIST_TOTAL]},
+        {**whole, "key": "s6_7_overall_som_reduction", "value": -change["som"]},
+        {**whole, "key": "s6_7_overall_tsb_reduction", "value": -change["tsb"]},
+        {**whole, "key": "s6_7_overall_phv_increase", "value": change["phv"]},
+        {"key": "cu_cohort_text", "value": text},
+    ]
+    shown = t6j.assign(category=t6j["category"].map({"som": "SOM", "phv": "PHV", "tsb": "TSB", SPECIALIST_TOTAL: "Total specialist care"}))
+    for column in T6J_KEY_COLUMNS:
+        shown[column] = [nok(page.card.disclose(v, of=[a, b], suppress=hidden)) for v, a, b in zip(shown[column], shown["n_before"], shown["n_after"])]
+    return _statistics(rows), shown[list(T6J_HEADINGS)].rename(columns=T6J_HEADINGS)

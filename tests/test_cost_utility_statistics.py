@@ -159,3 +159,75 @@ def test_health_service_offsets_statistics_are_the_tables_cells():
     assert rows["t6i_cont_vs_unplanned_total_specialist"]["value"] == result.wide.at["unplanned", "specialist_total"]
     assert set(rows) - {"cu_primary_text", "cu_specialist_text"} <= set(ledger().index)
     assert result.shown and list(result.table_6i["Comparison"]) == ["Continued vs planned termination", "Continued vs unplanned termination"]
+
+
+def annual_sample(n_per_group: int) -> pd.DataFrame:
+    """Each group's patients with the same yearly cost and QALYs but one, so the bootstrap has some spread."""
+    rows = []
+    for group, cost, qalys in (("continued", 500.0, 0.7), ("planned", 300.0, 0.6), ("unplanned", 200.0, 0.5)):
+        for i in range(n_per_group):
+            rows.append({"patient_id": f"{group}{i}", "group": group, "annual_cost": cost + 10 * i, "annual_qalys": qalys + 0.01 * i})
+    return pd.DataFrame(rows)
+
+
+def test_bootstrap_is_not_run_for_a_small_or_hidden_group():
+    sizes = {"continued": 6, "planned": 6, "unplanned": 3}
+    small = cu.bootstrap_comparisons(annual_sample(3), sizes, dict.fromkeys(sizes, False), 5, 825_000.0)
+    rows = as_dict(small.statistics)
+    assert not small.enough and math.isnan(rows["cu_boot_dc_lo"]["value"]) and small.icer_interval == "n/a"
+    assert rows["cu_boot_reason"]["value"].startswith("The bootstrap needs at least 5 patients")
+    hidden = cu.bootstrap_comparisons(annual_sample(6), dict.fromkeys(sizes, 6), {**dict.fromkeys(sizes, False), "planned": True}, 5, 825_000.0)
+    assert not hidden.enough and as_dict(hidden.statistics)["cu_boot_reason"]["value"].startswith("The bootstrap's results show n/a")
+
+
+def test_bootstrap_brackets_the_difference_worked_by_hand():
+    # continued against unplanned: 300 NOK and 0.2 QALY more a year in every patient pair, whatever the draw
+    data = annual_sample(6)
+    result = cu.bootstrap_comparisons(data, dict.fromkeys(("continued", "planned", "unplanned"), 6), dict.fromkeys(("continued", "planned", "unplanned"), False), 5, 825_000.0)
+    rows = as_dict(result.statistics)
+    assert result.enough and rows["cu_replicates"]["value"] == 5000
+    assert rows["cu_boot_dc_lo"]["value"] <= 300.0 <= rows["cu_boot_dc_hi"]["value"]
+    assert rows["cu_boot_dq_lo"]["value"] <= 0.2 <= rows["cu_boot_dq_hi"]["value"]
+    # 1,500 NOK per QALY: cost-effective at 825,000 in every replicate, at 0 NOK in none
+    assert rows["cu_prob_unplanned_severe"]["value"] == 100.0 and rows["cu_prob_unplanned_cheaper"]["value"] == 0.0
+    assert result.icer_interval.endswith("NOK per QALY")
+
+
+def test_sign_words():
+    tornado = pd.DataFrame({"outcome_low": [1.0, 2.0], "outcome_high": [3.0, 4.0]})
+    assert cu.sign_words(tornado) == "stays positive"
+    assert cu.sign_words(-tornado) == "stays negative"
+    assert cu.sign_words(tornado.assign(outcome_low=[-1.0, 2.0])) == "changes sign"
+
+
+def test_specialist_care_change_glues_table_6j_and_its_reductions():
+    from analysis import health_services as hs
+    from analysis.edition import open_page
+
+    page = open_page("all", 2025, None, 5, glue_words=False)
+    periods = hs.registry_periods(page.cohort.health_service_use)
+    statistics, shown = cu.specialist_care_change(page, periods)
+    rows = as_dict(statistics)
+    change = hs.before_after(periods).set_index("category")["annualized_change"]
+    assert rows["s6_7_overall_total_reduction"]["value"] == -change["specialist_total"]
+    assert rows["s6_7_overall_phv_increase"]["value"] == change["phv"]
+    assert (rows["s6_7_overall_window_before"]["value"], rows["s6_7_overall_window_after"]["value"]) == (1, 2)
+    assert set(rows) - {"cu_cohort_text"} <= set(ledger().index)
+    assert list(shown.columns) == list(cu.T6J_HEADINGS.values()) and len(shown) == 4
+
+
+def test_net_benefit_sensitivity_varies_each_input_around_one_base_case():
+    from analysis import health_services as hs
+    from analysis.edition import open_page
+
+    page = open_page("all", 2025, None, 5, glue_words=False)
+    cohort = page.cohort
+    groups = hs.trajectory_groups(cohort.episodes)
+    wide = hs.cost_offsets(hs.registry_periods(cohort.health_service_use), groups).pivot(index="comparison", columns="category", values="offset")
+    changes = cu.crime_changes(cohort.questionnaires, cu.crime_cost_per_day())
+    accounts = cu.edition_accounts(None)[0]
+    tornado = cu.net_benefit_sensitivity(cohort, accounts, groups, changes, wide, ledger())
+    assert len(tornado) == 6 and tornado["base_outcome"].nunique() == 1
+    # clinic costs +25% can only lower the net benefit of the dearer treatment
+    programme = tornado.set_index("parameter").loc["programme"]
+    assert programme["outcome_high"] < programme["base_outcome"] < programme["outcome_low"]
