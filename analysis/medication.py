@@ -525,3 +525,465 @@ def comedication_ties(table: pd.DataFrame, name: str = "comed") -> list[tuple]:
 #: The ``same`` relation of :func:`bonus_counts` (block name ``"bonus"``, ``groups="part"``, ``total="total"``): the
 #: patients with bonus doses are the clinic's "with" cell and the total of the weekly part.
 BONUS_TIES = [(("bonus", "cell", 0), ("bonus", "total", ("weekly",)))]
+
+
+# --- Appendix 3 as the page shows it -----------------------------------------------------------------------
+
+#: The ledger keys of the route counts and shares by (registration month, route).
+ROUTE_KEYS = {
+    (1, "intravenous"): ("app3_route_iv_1m_n", "app3_route_iv_1m_pct"),
+    (1, "intramuscular"): ("app3_route_im_1m_n", "app3_route_im_1m_pct"),
+    (1, "oral"): ("app3_route_oral_1m_n", "app3_route_oral_1m_pct"),
+    (12, "intravenous"): ("app3_route_iv_1y_n", "app3_route_iv_1y_pct"),
+    (12, "intramuscular"): ("app3_route_im_1y_n", "app3_route_im_1y_pct"),
+    (12, "oral"): ("app3_route_oral_1y_n", "app3_route_oral_1y_pct"),
+    (24, "intravenous"): ("app3_route_iv_2y_n", "app3_route_iv_2y_pct"),
+    (24, "intramuscular"): ("app3_route_im_2y_n", "app3_route_im_2y_pct"),
+    (24, "oral"): ("app3_route_oral_2y_n", "app3_route_oral_2y_pct"),
+}
+#: The registrations with a route recorded at the months the text names.
+ROUTE_BASE_KEYS = {1: "a3_route_base_1m", 12: "a3_route_base_1y", 24: "a3_route_base_2y"}
+#: The patients changing route several times a week, at one month and at the three-month registration.
+ROUTE_SWITCH_KEYS = {1: ("app3_route_switch_1m_n", "app3_route_switch_1m_pct"),
+                     3: ("app3_route_switch_next3m_n", "app3_route_switch_next3m_pct")}
+#: The bases the report's one-month route shares fit: route -> (lowest, highest).
+REPORT_ROUTE_BASE_KEYS = {
+    "intravenous": ("a3_report_route_iv_1m_base_low", "a3_report_route_iv_1m_base_high"),
+    "intramuscular": ("a3_report_route_im_1m_base_low", "a3_report_route_im_1m_base_high"),
+    "oral": ("a3_report_route_oral_1m_base_low", "a3_report_route_oral_1m_base_high"),
+}
+#: The DAM dose statistics of the text: key -> (route, time of day) of :func:`dam_doses`.
+DOSE_KEYS = {
+    "app3_dam_iv_am_median_mg": ("intravenous", "morning"), "app3_dam_iv_pm_median_mg": ("intravenous", "afternoon"),
+    "app3_dam_iv_am_min_mg": ("intravenous", "morning"), "app3_dam_iv_am_max_mg": ("intravenous", "morning"),
+    "app3_dam_iv_pm_min_mg": ("intravenous", "afternoon"), "app3_dam_iv_pm_max_mg": ("intravenous", "afternoon"),
+    "app3_dam_im_am_pm_median_mg": ("intramuscular", "both"),
+    "app3_dam_im_am_min_mg": ("intramuscular", "morning"), "app3_dam_im_am_max_mg": ("intramuscular", "morning"),
+    "app3_dam_im_pm_min_mg": ("intramuscular", "afternoon"), "app3_dam_im_pm_max_mg": ("intramuscular", "afternoon"),
+    "app3_dam_oral_am_median_mg": ("oral", "morning"), "app3_dam_oral_pm_median_mg": ("oral", "afternoon"),
+    "app3_dam_oral_am_pm_min_mg": ("oral", "both"), "app3_dam_oral_am_pm_max_mg": ("oral", "both"),
+}
+#: The one-month count and share of each bridge opioid.
+BRIDGE_KEYS = {
+    "methadone": ("app3_bridge_methadone_1m_n", "app3_bridge_methadone_1m_pct"),
+    "contalgin": ("app3_bridge_contalgin_1m_n", "app3_bridge_contalgin_1m_pct"),
+    "dolcontin": ("app3_bridge_dolcontin_1m_n", "app3_bridge_dolcontin_1m_pct"),
+    "levopidon": ("app3_bridge_levopidon_1m_n", "app3_bridge_levopidon_1m_pct"),
+    "other": ("app3_bridge_other_1m_n", "app3_bridge_other_1m_pct"),
+}
+#: The dose of each bridge opioid over all registrations: median, lowest, highest.
+BRIDGE_DOSE_KEYS = {
+    "methadone": ("app3_bridge_methadone_dose_median_mg", "app3_bridge_methadone_dose_min_mg", "app3_bridge_methadone_dose_max_mg"),
+    "contalgin": ("app3_bridge_contalgin_dose_median_mg", "app3_bridge_contalgin_dose_min_mg", "app3_bridge_contalgin_dose_max_mg"),
+    "dolcontin": ("app3_bridge_dolcontin_dose_median_mg", "app3_bridge_dolcontin_dose_min_mg", "app3_bridge_dolcontin_dose_max_mg"),
+    "levopidon": ("app3_bridge_levopidon_dose_median_mg", "app3_bridge_levopidon_dose_min_mg", "app3_bridge_levopidon_dose_max_mg"),
+    "other": ("app3_bridge_other_dose_median_mg", "app3_bridge_other_dose_min_mg", "app3_bridge_other_dose_max_mg"),
+}
+#: The count and share of each reported co-medication class, by (registration month, class).
+COMED_KEYS = {
+    (1, "any"): ("app3_comed_any_1m_n", "app3_comed_any_1m_pct"),
+    (1, "benzodiazepine"): ("app3_comed_benzodiazepines_1m_n", "app3_comed_benzodiazepines_1m_pct"),
+    (1, "somatic"): ("app3_comed_somatic_1m_n", "app3_comed_somatic_1m_pct"),
+    (1, "allergy"): ("app3_comed_allergy_1m_n", "app3_comed_allergy_1m_pct"),
+    (12, "any"): ("app3_comed_any_1y_n", "app3_comed_any_1y_pct"),
+    (12, "benzodiazepine"): ("app3_comed_benzodiazepines_1y_n", "app3_comed_benzodiazepines_1y_pct"),
+    (12, "somatic"): ("app3_comed_somatic_1y_n", "app3_comed_somatic_1y_pct"),
+    (12, "allergy"): ("app3_comed_allergy_1y_n", "app3_comed_allergy_1y_pct"),
+}
+#: The registrations where co-medication was recorded, at one month and one year.
+COMED_BASE_KEYS = {1: "a3_comed_base_1m", 12: "a3_comed_base_1y"}
+#: The glue name of the words of each share and dose of the medication text ("12%", "1,200 mg", or a marker alone).
+UNIT_TEXT_KEYS = {
+    "app3_bonus_dose_max_mg": "app3_bonus_dose_max_mg_text",
+    "app3_bonus_dose_median_mg": "app3_bonus_dose_median_mg_text",
+    "app3_bonus_dose_min_mg": "app3_bonus_dose_min_mg_text",
+    "app3_bridge_contalgin_1m_pct": "app3_bridge_contalgin_1m_pct_text",
+    "app3_bridge_contalgin_dose_max_mg": "app3_bridge_contalgin_dose_max_mg_text",
+    "app3_bridge_contalgin_dose_median_mg": "app3_bridge_contalgin_dose_median_mg_text",
+    "app3_bridge_contalgin_dose_min_mg": "app3_bridge_contalgin_dose_min_mg_text",
+    "app3_bridge_dolcontin_1m_pct": "app3_bridge_dolcontin_1m_pct_text",
+    "app3_bridge_dolcontin_dose_max_mg": "app3_bridge_dolcontin_dose_max_mg_text",
+    "app3_bridge_dolcontin_dose_median_mg": "app3_bridge_dolcontin_dose_median_mg_text",
+    "app3_bridge_dolcontin_dose_min_mg": "app3_bridge_dolcontin_dose_min_mg_text",
+    "app3_bridge_levopidon_1m_pct": "app3_bridge_levopidon_1m_pct_text",
+    "app3_bridge_levopidon_dose_max_mg": "app3_bridge_levopidon_dose_max_mg_text",
+    "app3_bridge_levopidon_dose_median_mg": "app3_bridge_levopidon_dose_median_mg_text",
+    "app3_bridge_levopidon_dose_min_mg": "app3_bridge_levopidon_dose_min_mg_text",
+    "app3_bridge_methadone_1m_pct": "app3_bridge_methadone_1m_pct_text",
+    "app3_bridge_methadone_dose_max_mg": "app3_bridge_methadone_dose_max_mg_text",
+    "app3_bridge_methadone_dose_median_mg": "app3_bridge_methadone_dose_median_mg_text",
+    "app3_bridge_methadone_dose_min_mg": "app3_bridge_methadone_dose_min_mg_text",
+    "app3_bridge_other_1m_pct": "app3_bridge_other_1m_pct_text",
+    "app3_bridge_other_dose_max_mg": "app3_bridge_other_dose_max_mg_text",
+    "app3_bridge_other_dose_median_mg": "app3_bridge_other_dose_median_mg_text",
+    "app3_bridge_other_dose_min_mg": "app3_bridge_other_dose_min_mg_text",
+    "app3_comed_allergy_1m_pct": "app3_comed_allergy_1m_pct_text",
+    "app3_comed_allergy_1y_pct": "app3_comed_allergy_1y_pct_text",
+    "app3_comed_any_1m_pct": "app3_comed_any_1m_pct_text",
+    "app3_comed_any_1y_pct": "app3_comed_any_1y_pct_text",
+    "app3_comed_benzodiazepines_1m_pct": "app3_comed_benzodiazepines_1m_pct_text",
+    "app3_comed_benzodiazepines_1y_pct": "app3_comed_benzodiazepines_1y_pct_text",
+    "app3_comed_somatic_1m_pct": "app3_comed_somatic_1m_pct_text",
+    "app3_comed_somatic_1y_pct": "app3_comed_somatic_1y_pct_text",
+    "app3_dam_am_only_1m_pct": "app3_dam_am_only_1m_pct_text",
+    "app3_dam_am_pm_1m_pct": "app3_dam_am_pm_1m_pct_text",
+    "app3_dam_im_am_max_mg": "app3_dam_im_am_max_mg_text",
+    "app3_dam_im_am_min_mg": "app3_dam_im_am_min_mg_text",
+    "app3_dam_im_am_pm_median_mg": "app3_dam_im_am_pm_median_mg_text",
+    "app3_dam_im_pm_max_mg": "app3_dam_im_pm_max_mg_text",
+    "app3_dam_im_pm_min_mg": "app3_dam_im_pm_min_mg_text",
+    "app3_dam_iv_am_max_mg": "app3_dam_iv_am_max_mg_text",
+    "app3_dam_iv_am_median_mg": "app3_dam_iv_am_median_mg_text",
+    "app3_dam_iv_am_min_mg": "app3_dam_iv_am_min_mg_text",
+    "app3_dam_iv_pm_max_mg": "app3_dam_iv_pm_max_mg_text",
+    "app3_dam_iv_pm_median_mg": "app3_dam_iv_pm_median_mg_text",
+    "app3_dam_iv_pm_min_mg": "app3_dam_iv_pm_min_mg_text",
+    "app3_dam_oral_am_median_mg": "app3_dam_oral_am_median_mg_text",
+    "app3_dam_oral_am_pm_max_mg": "app3_dam_oral_am_pm_max_mg_text",
+    "app3_dam_oral_am_pm_min_mg": "app3_dam_oral_am_pm_min_mg_text",
+    "app3_dam_oral_pm_median_mg": "app3_dam_oral_pm_median_mg_text",
+    "app3_dam_pm_only_1m_pct": "app3_dam_pm_only_1m_pct_text",
+    "app3_route_im_1m_pct": "app3_route_im_1m_pct_text",
+    "app3_route_im_1y_pct": "app3_route_im_1y_pct_text",
+    "app3_route_im_2y_pct": "app3_route_im_2y_pct_text",
+    "app3_route_iv_1m_pct": "app3_route_iv_1m_pct_text",
+    "app3_route_iv_1y_pct": "app3_route_iv_1y_pct_text",
+    "app3_route_iv_2y_pct": "app3_route_iv_2y_pct_text",
+    "app3_route_oral_1m_pct": "app3_route_oral_1m_pct_text",
+    "app3_route_oral_1y_pct": "app3_route_oral_1y_pct_text",
+    "app3_route_oral_2y_pct": "app3_route_oral_2y_pct_text",
+    "app3_route_switch_1m_pct": "app3_route_switch_1m_pct_text",
+    "app3_route_switch_next3m_pct": "app3_route_switch_next3m_pct_text",
+}
+#: The glue name of the words of a dose range ("210–430 mg", or a marker alone), and the keys of its two ends.
+RANGE_TEXT_KEYS = {
+    "app3_bonus_dose_range_text": ("app3_bonus_dose_min_mg", "app3_bonus_dose_max_mg"),
+    "app3_bridge_contalgin_dose_range_text": ("app3_bridge_contalgin_dose_min_mg", "app3_bridge_contalgin_dose_max_mg"),
+    "app3_bridge_dolcontin_dose_range_text": ("app3_bridge_dolcontin_dose_min_mg", "app3_bridge_dolcontin_dose_max_mg"),
+    "app3_bridge_levopidon_dose_range_text": ("app3_bridge_levopidon_dose_min_mg", "app3_bridge_levopidon_dose_max_mg"),
+    "app3_bridge_methadone_dose_range_text": ("app3_bridge_methadone_dose_min_mg", "app3_bridge_methadone_dose_max_mg"),
+    "app3_bridge_other_dose_range_text": ("app3_bridge_other_dose_min_mg", "app3_bridge_other_dose_max_mg"),
+    "app3_dam_im_am_range_text": ("app3_dam_im_am_min_mg", "app3_dam_im_am_max_mg"),
+    "app3_dam_im_pm_range_text": ("app3_dam_im_pm_min_mg", "app3_dam_im_pm_max_mg"),
+    "app3_dam_iv_am_range_text": ("app3_dam_iv_am_min_mg", "app3_dam_iv_am_max_mg"),
+    "app3_dam_iv_pm_range_text": ("app3_dam_iv_pm_min_mg", "app3_dam_iv_pm_max_mg"),
+    "app3_dam_oral_am_pm_range_text": ("app3_dam_oral_am_pm_min_mg", "app3_dam_oral_am_pm_max_mg"),
+}
+
+
+def range_texts(card) -> dict[str, str]:
+    """The dose ranges of :data:`RANGE_TEXT_KEYS` as the reader sees them: "210–430 mg", or the marker alone when
+    either end is not shown. ``card`` holds the glued ends."""
+    from analysis import formats
+    from analysis.scorecard import shown_value
+
+    texts = {}
+    for name, (low_key, high_key) in RANGE_TEXT_KEYS.items():
+        low, high = shown_value(card, low_key), shown_value(card, high_key)
+        texts[name] = ((low if isinstance(low, str) else high) if isinstance(low, str) or isinstance(high, str)
+                       else f"{formats.number(low)}–{formats.number(high)} mg")
+    return texts
+
+
+def appendix(page) -> dict:
+    """The medication part of Appendix 3 for the edition of ``page`` (:class:`analysis.edition.Page`).
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: every statistic of
+    :func:`ledger_statistics` as the protected tables show it, with a note where it differs from the report;
+    the bases and counts of the edition's own the text states; the figures implied by the report's own prints,
+    and the sentences about them) and the tables and charts ``tab-a3-routes``, ``fig-a3-routes``,
+    ``tab-a3-doses``, ``tab-a3-bridge``, ``fig-a3-bridge``, ``tab-a3-bonus``, ``tab-a3-comedication``,
+    ``fig-a3-comedication``.
+
+    In a rerun every table is protected jointly with the same table of the other editions of its year
+    (:mod:`analysis.linked_suppression`): the schedules and the routes of a month add up to its base, the
+    patients who changed route are part of those who answered, the bridge opioids add up to their base, the
+    Bergen patients with bonus doses are one count in both of its parts, and each co-medication class is a count
+    of the registrations with any co-medication; a share, median or range is withheld with the counts it rests
+    on, and the text says what the tables show."""
+    from analysis import disclosure, formats
+    from analysis import outcomes as oc
+    from analysis.linked_suppression import protect_linked, protect_linked_blocks, sibling_tables
+    from analysis.scorecard import within_precision
+
+    cohort, sdc, published, edition = page.cohort, page.sdc, page.published, page.edition
+    registrations = cohort.medication
+    values = ledger_statistics(registrations, cohort.patients).set_index("key")["value"]
+    rows: list[dict] = []
+
+    def statistic(key: str, note: str | None = None, **options) -> None:
+        """A ledger statistic; where it does not match the report, ``note`` (or the calibration note)."""
+        entry = published.loc[key]
+        differs = not within_precision(values[key], entry.value, entry.precision)
+        rows.append({"key": key, "value": values[key], "note": (note or oc.CALIBRATION_NOTE) if differs else None,
+                     **options})
+
+    def share_note(key_pct: str, key_n: str, n, denominator, base: str) -> str:
+        """The note of a share from the report's printed share and count and this edition's count and base: when
+        the counts agree, the report divided by another base; otherwise the synthetic cohort differs."""
+        note = denominator_note(published.loc[key_pct, "printed"], published.loc[key_pct, "value"],
+                                published.loc[key_pct, "precision"], published.loc[key_n, "value"], int(n),
+                                int(denominator), base)
+        if int(n) == published.loc[key_n, "value"]:
+            return note + (" The counts agree; the report's share was taken of a different base (see the note in "
+                           "the section on routes).")
+        return note + " " + oc.CALIBRATION_NOTE
+
+    def sentence(key: str, text: str) -> None:
+        rows.append({"key": key, "value": text if edition.published else ""})
+
+    def every_month(months) -> list[int]:
+        """``months`` and every registration month of any edition of this year (both clinics' hold every clinic's)."""
+        if sdc is None:
+            return sorted(set(months) | set(registration_months(registrations)))
+        found, _ = sibling_tables(page, lambda c: pd.DataFrame({"month": registration_months(c.medication)}))
+        return sorted(set(months) | {int(m) for t in found.values() for m in t["month"]})
+
+    # the daily schedule at one month: the schedules add up to the registrations with both times recorded
+    def schedule_at_one(c) -> pd.DataFrame:
+        table = fill_months(dam_schedule(c.medication), "schedule", SCHEDULES, [1])
+        return table[table["registration_month"] == 1].reset_index(drop=True)
+
+    at_one_true = schedule_at_one(cohort).set_index("schedule")
+    at_one = protect_linked(page, schedule_at_one, groups="registration_month", total="denominator",
+                            derived=["percent"]).set_index("schedule")
+    schedule_base = int(at_one_true["denominator"].iloc[0])
+    rows.append(oc.own_count_row("a3_schedule_base_1m", at_one["denominator"].iloc[0]))
+    base = "registrations at one month with both times of day recorded"
+    statistic("app3_dam_am_pm_1m_pct", shown=at_one.loc["morning_and_afternoon", "percent"])
+    statistic("app3_dam_am_only_1m_pct", share_note("app3_dam_am_only_1m_pct", "app3_dam_am_only_1m_n",
+                                                    at_one_true.loc["morning_only", "n"], schedule_base, base),
+              shown=at_one.loc["morning_only", "percent"])
+    statistic("app3_dam_am_only_1m_n", shown=at_one.loc["morning_only", "n"])
+    statistic("app3_dam_pm_only_1m_pct", share_note("app3_dam_pm_only_1m_pct", "app3_dam_pm_only_1m_n",
+                                                    at_one_true.loc["afternoon_only", "n"], schedule_base, base),
+              shown=at_one.loc["afternoon_only", "percent"])
+    statistic("app3_dam_pm_only_1m_n", shown=at_one.loc["afternoon_only", "n"])
+    # the report's single-session shares and counts fit one range of bases
+    low, high = consistent_denominators(published.loc["app3_dam_am_only_1m_n", "value"],
+                                        published.loc["app3_dam_am_only_1m_pct", "value"],
+                                        published.loc["app3_dam_am_only_1m_pct", "precision"])
+    rows += [{"key": "a3_report_schedule_base_low", "value": low}, {"key": "a3_report_schedule_base_high", "value": high}]
+    sentence("a3_schedule_report_note",
+             f"The report's printed shares of the schedule hold together: its count for each single-session group is "
+             f"that share of any base between {formats.number(low)} and {formats.number(high)} patients, which "
+             "includes the base of its bridge opioids.")
+
+    # the patients given another opioid in place of DAM at each registration month, zeros included; the fewest and
+    # the most as the table shows them: a withheld month's marker where it is the extreme, and withheld where
+    # another month is withheld (a shown extreme would bound the withheld ones)
+    substituted = substitutions(registrations)
+    months = every_month([int(m) for m in substituted["registration_month"]]) if sdc is not None else \
+        [int(m) for m in substituted["registration_month"]]
+    substitutions_shown = protect_linked(page, lambda c: substitution_counts(c.medication, months),
+                                         count="n").set_index("registration_month")["n"]
+    substitutions_true = substituted.set_index("registration_month")["n"]
+    substitutions_own = substitutions_shown.reindex(substitutions_true.index)
+    for key, largest in (("app3_dam_substituted_n_min", False), ("app3_dam_substituted_n_max", True)):
+        extreme = (oc.shown_extreme(substitutions_true, substitutions_own, largest=largest)
+                   if len(substitutions_true) else None)
+        if extreme is not None and not oc.is_hidden(extreme) and substitutions_own.map(oc.is_hidden).any():
+            extreme = disclosure.WITHHELD
+        statistic(key, shown=extreme)
+    rows.append({"key": "a3_substitution_months", "value": len(substituted)})
+
+    # every route at every month of any edition of this year, the same rows in every edition, protected jointly
+    # (the routes of a month add up to its base; the patients who changed route are part of those who answered)
+    route_months = every_month([1, 12, 24])
+    routes_true = fill_months(route_shares(registrations), "route", schema.DAM_ROUTES, route_months)
+    routes = protect_linked(page, lambda c: fill_months(route_shares(c.medication), "route", schema.DAM_ROUTES, route_months),
+                            groups="registration_month", total="denominator", derived=["percent"])
+    route_cells, route_true = routes.set_index(["registration_month", "route"]), routes_true.set_index(["registration_month", "route"])
+    change_months = sorted(set(route_months) | {1, 3})
+    changes_true = route_change_counts(registrations, change_months).set_index("registration_month")
+    changes = protect_linked(page, lambda c: route_change_counts(c.medication, change_months), groups="registration_month",
+                             total="denominator", derived=["percent"]).set_index("registration_month")
+    for month in ROUTE_BASE_KEYS:
+        base = f"registrations at {month_label(month)} with a route recorded"
+        for route in schema.DAM_ROUTES:
+            n_key, pct_key = ROUTE_KEYS[(month, route)]
+            cell, true = route_cells.loc[(month, route)], route_true.loc[(month, route)]
+            statistic(n_key, shown=cell["n"])
+            statistic(pct_key, share_note(pct_key, n_key, true["n"], true["denominator"], base), shown=cell["percent"])
+        rows.append(oc.own_count_row(ROUTE_BASE_KEYS[month], route_cells.loc[(month, "oral"), "denominator"]))
+    for month, (n_key, pct_key) in ROUTE_SWITCH_KEYS.items():
+        base = f"registrations at {month_label(month)} where the question was answered"
+        statistic(n_key, shown=changes.loc[month, "n"])
+        statistic(pct_key, share_note(pct_key, n_key, changes_true.loc[month, "n"], changes_true.loc[month, "denominator"], base),
+                  shown=changes.loc[month, "percent"])
+    # what the report's one-month route figures imply: the three counts' sum against the base of each share
+    report_routes = {route: published.loc[ROUTE_KEYS[(1, route)][0], "value"] for route in schema.DAM_ROUTES}
+    report_bridge = sum(published.loc[n_key, "value"] for n_key, _ in BRIDGE_KEYS.values())
+    rows += [{"key": "a3_report_route_sum_1m", "value": int(sum(report_routes.values()))},
+             {"key": "a3_report_bridge_sum_1m", "value": int(report_bridge)}]
+    report_bases = {}
+    for route, (low_key, high_key) in REPORT_ROUTE_BASE_KEYS.items():
+        report_bases[route] = consistent_denominators(report_routes[route], published.loc[ROUTE_KEYS[(1, route)][1], "value"], 1)
+        rows += [{"key": low_key, "value": report_bases[route][0]}, {"key": high_key, "value": report_bases[route][1]}]
+    iv, im = report_bases["intravenous"], report_bases["intramuscular"]
+    sentence("a3_route_report_note", f"""
+:::{{note}}
+The report's one-month route shares do not share one base. Its three counts add up to
+{formats.number(sum(report_routes.values()))}, while
+{formats.number(report_bridge)} patients are
+counted with a bridge opioid at the same registration. Its intravenous share fits its count only for a base of
+{formats.number(iv[0])} to {formats.number(iv[1])} patients, its intramuscular share
+only for {formats.number(im[0])} to {formats.number(im[1])}: no single number of
+patients gives both. This edition divides every route count by the registrations with a route recorded, so at least
+one of the report's one-month route shares cannot be matched; the table at the end of the page says which and why.
+The report's other internal checks are collected in {{doc}}`appendix_errata`.
+:::
+""")
+    route_rows = []
+    for month in [m for m in sorted(routes_true["registration_month"].unique()) if route_true.loc[(m, "oral"), "denominator"] >= 10]:
+        line = {"Registration": month_label(month), "With a route recorded": route_cells.loc[(month, "oral"), "denominator"]}
+        for route, label in ROUTE_LABELS.items():
+            cell, true = route_cells.loc[(month, route)], route_true.loc[(month, route)]
+            line[label] = (_cell_text(true["n"], true["percent"]) if sdc is None
+                           else oc.count_share_text(cell["n"], cell["percent"]))
+        if changes_true.loc[month, "denominator"] > 0:
+            line["Changes route weekly"] = f"{changes.loc[month, 'n']} of {changes.loc[month, 'denominator']}"
+        route_rows.append(line)
+    displays = {
+        "tab-a3-routes": _styled(pd.DataFrame(route_rows)),
+        # the chart draws the table as shown: a withheld count is no bar, a month whose base is withheld is left out
+        "fig-a3-routes": disclosure.placeholder_chart("No registration month has ten or more registrations in this edition.")
+        if not (routes_true["denominator"] >= 10).any() else route_chart(
+            oc.as_numbers(routes, ["n", "denominator", "percent"]).fillna({"denominator": 0})),
+    }
+
+    # the patients and the doses of each route and time of day, protected jointly; a median or range over
+    # patients withheld is withheld with them
+    all_doses = dam_doses(registrations).set_index(["route", "time"])
+    dose_patients = protect_linked(page, lambda c: dam_doses(c.medication), count="patients",
+                                   derived=["median", "min", "max"]).set_index(["route", "time"])
+    dose_counts = protect_linked(page, lambda c: dam_doses(c.medication), count="n").set_index(["route", "time"])
+    for key in [k for k in values.index if k in DOSE_KEYS]:
+        at = DOSE_KEYS[key]
+        statistic(key, of=all_doses.loc[at, "patients"], suppress=oc.is_hidden(dose_patients.loc[at, "patients"]))
+    doses = dose_patients.reset_index()
+    doses_n = dose_counts.reset_index()["n"].where(~doses["patients"].map(oc.is_hidden), disclosure.WITHHELD)
+    displays["tab-a3-doses"] = _styled(pd.DataFrame({
+        "Route": doses["route"].map(ROUTE_LABELS),
+        "Time of day": doses["time"].str.capitalize(),
+        "Patients": doses["patients"],
+        "Doses recorded": doses_n if sdc is not None else doses["n"],
+        "Median (mg)": doses["median"],
+        "Lowest (mg)": doses["min"],
+        "Highest (mg)": doses["max"],
+    })[doses["time"] != "both"], {"Median (mg)": 0, "Lowest (mg)": 0, "Highest (mg)": 0})
+
+    # the opioids at one month add up to their base; the patients and doses over all registrations are counts of
+    # their own: each protected jointly, and the text says what the table shows
+    bridge = bridge_opioids(registrations, 1)
+    bridge_base = int(bridge["denominator"].iloc[0])
+    bridge_shown = protect_linked(page, lambda c: bridge_opioids(c.medication, 1), groups=[], total="denominator",
+                                  derived=["percent"])
+    bridge_doses_true = bridge_doses(registrations)
+    bridge_patients = protect_linked(page, lambda c: bridge_doses(c.medication), count="patients",
+                                     derived=["median", "min", "max"])
+    bridge_counts = protect_linked(page, lambda c: bridge_doses(c.medication), count="n")
+    rows.append(oc.own_count_row("a3_bridge_base_1m", bridge_shown["denominator"].iloc[0]))
+    for row, shown in zip(bridge.itertuples(), bridge_shown.itertuples()):
+        n_key, pct_key = BRIDGE_KEYS[row.bridge_opioid]
+        statistic(n_key, shown=shown.n)
+        statistic(pct_key, share_note(pct_key, n_key, row.n, bridge_base,
+                                      "registrations at one month with a bridge opioid recorded"), shown=shown.percent)
+    for row, shown in zip(bridge_doses_true.itertuples(), bridge_patients.itertuples()):
+        for key in BRIDGE_DOSE_KEYS[row.bridge_opioid]:
+            statistic(key, of=row.patients, suppress=oc.is_hidden(shown.patients))
+    doses_shown = bridge_counts["n"].where(~bridge_patients["patients"].map(oc.is_hidden), disclosure.WITHHELD)
+    displays["tab-a3-bridge"] = _styled(pd.DataFrame({
+        "Bridge opioid": bridge_shown["label"],
+        "Patients at one month": bridge_shown["n"],
+        "Share at one month (%)": bridge_shown["percent"],
+        "Patients, all registrations": bridge_patients["patients"],
+        "Doses recorded, all registrations": doses_shown if sdc is not None else bridge_doses_true["n"],
+        "Median dose (mg)": bridge_patients["median"],
+        "Lowest (mg)": bridge_patients["min"],
+        "Highest (mg)": bridge_patients["max"],
+    }), {"Share at one month (%)": 0, "Median dose (mg)": 0, "Lowest (mg)": 0, "Highest (mg)": 0})
+    sentence("a3_bridge_report_note", f"The report's own one-month counts of bridge opioids add up to "
+             f"{formats.number(report_bridge)}, the base its shares of bridge opioids fit.")
+    displays["fig-a3-bridge"] = bridge_chart(oc.as_numbers(bridge_shown, ["n", "denominator", "percent"]))
+
+    # the Bergen patients with and without bonus doses, and those with bonus doses by their highest weekly number,
+    # protected jointly (both clinics hold the same Bergen patients); the number with bonus doses is one count in
+    # both parts and is shown alike; the frequencies and doses are statistics of those patients
+    bonus = bonus_doses(registrations, cohort.patients, "Bergen")
+    bonus_shown = protect_linked_blocks(page, lambda c: {"bonus": bonus_counts(c.medication, c.patients, "Bergen")},
+                                        {"bonus": {"count": "n", "groups": "part", "total": "total"}},
+                                        same=BONUS_TIES)["bonus"].set_index(["part", "cell"])
+    bonus_with = bonus_shown.loc[("clinic", "with"), "n"]
+    statistic("app3_bonus_patients_n", shown=bonus_with)
+    statistic("app3_bonus_freq_min_per_week", of=bonus["patients"], suppress=oc.is_hidden(bonus_with))
+    statistic("app3_bonus_freq_max_per_week", of=bonus["patients"], suppress=oc.is_hidden(bonus_with))
+    statistic("app3_bonus_clinic_patients_n", shown=bonus_shown.loc[("clinic", "with"), "total"])
+    statistic("app3_bonus_twice_weekly_n", shown=bonus_shown.loc[("weekly", "2"), "n"])
+    statistic("app3_bonus_thrice_weekly_n", shown=bonus_shown.loc[("weekly", "3"), "n"])
+    for key in ("app3_bonus_dose_median_mg", "app3_bonus_dose_min_mg", "app3_bonus_dose_max_mg"):
+        statistic(key, of=bonus["patients"], suppress=oc.is_hidden(bonus_with))
+    rows.append(oc.own_count_row("a3_bonus_once_weekly_n", bonus_shown.loc[("weekly", "1"), "n"]))
+    displays["tab-a3-bonus"] = _styled(pd.DataFrame({
+        "Highest number of bonus doses a week": [1, 2, 3],
+        "Patients": [bonus_shown.loc[("weekly", str(k)), "n"] for k in (1, 2, 3)],
+    }))
+
+    # each class is a count of the registrations with any co-medication (and any co-medication one of those where
+    # it was recorded): protected jointly, a count and the rest of its base alike; the base of the classes is the
+    # count of any co-medication, withheld together with it (comedication_ties)
+    comed = comedication(registrations, (1, 12))
+    cells = comed.set_index(["registration_month", "medication_class"])
+    comed_shown = protect_linked_blocks(page, lambda c: {"comed": comedication(c.medication, (1, 12))},
+                                        {"comed": {"count": "n", "groups": ["registration_month", "medication_class"],
+                                                   "total": "denominator"}},
+                                        same=comedication_ties(comed), derived={"comed": ["percent"]})["comed"]
+    shown_cells = comed_shown.set_index(["registration_month", "medication_class"])
+    for month, base_key in COMED_BASE_KEYS.items():
+        rows.append(oc.own_count_row(base_key, shown_cells.loc[(month, "any"), "denominator"]))
+        for (key_month, name), (n_key, pct_key) in COMED_KEYS.items():
+            if key_month != month:
+                continue
+            cell, shown = cells.loc[(month, name)], shown_cells.loc[(month, name)]
+            base = (f"registrations at {month_label(month)} with co-medication recorded" if name == "any"
+                    else f"registrations at {month_label(month)} with any co-medication")
+            statistic(n_key, shown=shown["n"])
+            statistic(pct_key, share_note(pct_key, n_key, cell["n"], cell["denominator"], base), shown=shown["percent"])
+    # classes the report gives no figures for are shown only where at least SMALL patients share them, so that a
+    # diagnosis such as HIV cannot point to one or two identifiable people; a rerun applies its threshold to every class
+    smallest = 3 if sdc is None else sdc
+    rows.append({"key": "a3_small_cell", "value": smallest})
+    rows.append({"key": "a3_small_cell_scope",
+                 "value": "A class the report gives no figure for is" if sdc is None else "In this rerun, every class is"})
+    reported = comed["medication_class"].isin([name for _, name in COMED_KEYS])
+    if sdc is None:
+        small = ~reported & comed["n"].between(1, smallest - 1)
+        text = [f"fewer than {smallest}" if hidden else f"{int(n)} ({p:.0f}%)"
+                for n, p, hidden in zip(comed["n"], comed["percent"], small)]
+    else:  # what the protected table withholds: a count or its share
+        small = comed_shown["n"].map(oc.is_hidden) | comed_shown["percent"].map(oc.is_hidden)
+        text = [oc.count_share_text(n, p) for n, p in zip(comed_shown["n"], comed_shown["percent"])]
+    wide = comed.assign(text=text).pivot(index=["medication_class", "label"], columns="registration_month",
+                                         values="text").reindex(["any", *schema.COMEDICATION_CLASSES], level=0)
+    displays["tab-a3-comedication"] = _styled(pd.DataFrame({
+        "Co-medication": wide.index.get_level_values("label"), "1 month": wide[1].to_numpy(), "1 year": wide[12].to_numpy()}))
+    drawn = comed[~small & (comed["medication_class"] != "any")]
+    displays["fig-a3-comedication"] = comedication_chart(comed[~small]) if len(drawn) else disclosure.placeholder_chart(
+        "No class of co-medication can be shown in this edition (too few registrations).")
+    return {"statistics": oc.statistics_frame(rows), **displays}
+
+
+def _cell_text(n, percent) -> str:
+    """"n (x%)" for a table cell of the published edition."""
+    return f"{int(n)} ({percent:.0f}%)"
+
+
+def _styled(frame: pd.DataFrame, whole_numbers: dict | None = None):
+    """A table of this appendix as the book styles it (no index), ``whole_numbers`` columns written with
+    :func:`analysis.formats.formatter`."""
+    from analysis import formats
+
+    style = frame.style.hide(axis="index")
+    if whole_numbers:
+        style = style.format({column: formats.formatter(decimals) for column, decimals in whole_numbers.items()})
+    return style.set_table_attributes('class="hatbook-table"')

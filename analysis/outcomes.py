@@ -1132,3 +1132,223 @@ def stricter_line_counts(page, cut: int) -> dict[str, object]:
         page, lambda cohort: two_lines_cells(cohort.questionnaires, cohort.episodes, cut),
         sums=TWO_LINES_SUMS, known=TWO_LINES_KNOWN)
     return margins
+
+
+# --- Appendix 3: Supplementary Table A as the page shows it ---------------------------------------------------
+
+#: Why a computed value differs from the report when nothing else explains it.
+CALIBRATION_NOTE = "The synthetic cohort does not reproduce this figure; see `python -m synthetic --check`."
+#: The report's polysubstance row has its two change columns swapped: each computed cell is compared with the
+#: printed cell of the other column.
+TABLE_A_SWAPPED = {
+    "sta_frequent_polysubstance_positive_to_negative_n": "sta_frequent_polysubstance_negative_to_positive_n",
+    "sta_frequent_polysubstance_positive_to_negative_percent": "sta_frequent_polysubstance_negative_to_positive_percent",
+    "sta_frequent_polysubstance_negative_to_positive_n": "sta_frequent_polysubstance_positive_to_negative_n",
+    "sta_frequent_polysubstance_negative_to_positive_percent": "sta_frequent_polysubstance_positive_to_negative_percent",
+}
+#: Printed shares that their own count does not give (the errata appendix): key -> (count key, patients key).
+TABLE_A_OWN_COUNT = {
+    "sta_money_food_negative_to_positive_percent": ("sta_money_food_negative_to_positive_n", "sta_money_food_n_patients"),
+    "sta_victim_of_crime_negative_to_positive_percent": ("sta_victim_of_crime_negative_to_positive_n", "sta_victim_of_crime_n_patients"),
+}
+#: A substance's frequent-use row and its days-of-use row count the same patients at the same times by
+#: definition, but the report prints different numbers for them: each cell and its twin in the other row.
+TABLE_A_PAIRED = {
+    f"sta_{kind}_{substance}_{cell}": f"sta_{other}_{substance}_{cell}"
+    for substance in ("heroin", "cocaine", "benzodiazepine")
+    for cell in ("n_patients", "first_measurement_months", "last_measurement_months")
+    for kind, other in (("frequent", "days"), ("days", "frequent"))
+}
+TABLE_A_PAIR_NOTE = (
+    "By the report's definitions this substance's frequent-use row and days-of-use row count the same "
+    "patients at the same times, but it prints different patients or timings for them; one computation "
+    "cannot match both rows (see the errata appendix).")
+#: The glue name of the words of each share of Supplementary Table A ("12%", or a marker alone).
+TABLE_A_TEXT_KEYS = {
+    "sta_frequent_benzodiazepine_negative_to_positive_percent": "sta_frequent_benzodiazepine_negative_to_positive_percent_text",
+    "sta_frequent_benzodiazepine_no_change_percent": "sta_frequent_benzodiazepine_no_change_percent_text",
+    "sta_frequent_benzodiazepine_positive_to_negative_percent": "sta_frequent_benzodiazepine_positive_to_negative_percent_text",
+    "sta_frequent_cocaine_negative_to_positive_percent": "sta_frequent_cocaine_negative_to_positive_percent_text",
+    "sta_frequent_cocaine_no_change_percent": "sta_frequent_cocaine_no_change_percent_text",
+    "sta_frequent_cocaine_positive_to_negative_percent": "sta_frequent_cocaine_positive_to_negative_percent_text",
+    "sta_frequent_heroin_negative_to_positive_percent": "sta_frequent_heroin_negative_to_positive_percent_text",
+    "sta_frequent_heroin_no_change_percent": "sta_frequent_heroin_no_change_percent_text",
+    "sta_frequent_heroin_positive_to_negative_percent": "sta_frequent_heroin_positive_to_negative_percent_text",
+    "sta_frequent_polysubstance_negative_to_positive_percent": "sta_frequent_polysubstance_negative_to_positive_percent_text",
+    "sta_frequent_polysubstance_no_change_percent": "sta_frequent_polysubstance_no_change_percent_text",
+    "sta_frequent_polysubstance_positive_to_negative_percent": "sta_frequent_polysubstance_positive_to_negative_percent_text",
+    "sta_money_food_negative_to_positive_percent": "sta_money_food_negative_to_positive_percent_text",
+    "sta_money_food_no_change_percent": "sta_money_food_no_change_percent_text",
+    "sta_money_food_positive_to_negative_percent": "sta_money_food_positive_to_negative_percent_text",
+    "sta_money_other_negative_to_positive_percent": "sta_money_other_negative_to_positive_percent_text",
+    "sta_money_other_no_change_percent": "sta_money_other_no_change_percent_text",
+    "sta_money_other_positive_to_negative_percent": "sta_money_other_positive_to_negative_percent_text",
+    "sta_occupation_negative_to_positive_percent": "sta_occupation_negative_to_positive_percent_text",
+    "sta_occupation_no_change_percent": "sta_occupation_no_change_percent_text",
+    "sta_occupation_positive_to_negative_percent": "sta_occupation_positive_to_negative_percent_text",
+    "sta_perpetrator_of_crime_negative_to_positive_percent": "sta_perpetrator_of_crime_negative_to_positive_percent_text",
+    "sta_perpetrator_of_crime_no_change_percent": "sta_perpetrator_of_crime_no_change_percent_text",
+    "sta_perpetrator_of_crime_positive_to_negative_percent": "sta_perpetrator_of_crime_positive_to_negative_percent_text",
+    "sta_stable_living_negative_to_positive_percent": "sta_stable_living_negative_to_positive_percent_text",
+    "sta_stable_living_no_change_percent": "sta_stable_living_no_change_percent_text",
+    "sta_stable_living_positive_to_negative_percent": "sta_stable_living_positive_to_negative_percent_text",
+    "sta_victim_of_crime_negative_to_positive_percent": "sta_victim_of_crime_negative_to_positive_percent_text",
+    "sta_victim_of_crime_no_change_percent": "sta_victim_of_crime_no_change_percent_text",
+    "sta_victim_of_crime_positive_to_negative_percent": "sta_victim_of_crime_positive_to_negative_percent_text",
+}
+
+
+def table_a_note(key: str, values: pd.Series, published: pd.DataFrame) -> str | None:
+    """Why the computed cell ``key`` of Supplementary Table A (``values``: every cell by key) differs from the
+    report's print (``published``: the ledger): the swapped columns, a share its own count does not give, two
+    rows the report gives different patients, or calibration; None when it matches."""
+    from analysis.scorecard import within_precision
+
+    value, entry = values[key], published.loc[key]
+    if within_precision(value, entry.value, entry.precision):
+        return None
+    if key in TABLE_A_SWAPPED:
+        other = published.loc[TABLE_A_SWAPPED[key]]
+        note = (f"The report prints this row's two change columns the wrong way round; the cell this computed value "
+                f"belongs to is printed under the other heading as {other.printed} (see the errata appendix).")
+        if within_precision(value, other.value, entry.precision):
+            return note
+        if key.endswith("_percent"):  # the other cell's print may itself differ from its own count's share
+            count_key = TABLE_A_SWAPPED[key][: -len("percent")] + "n"
+            count, n = (float(published.loc[k, "value"]) for k in (count_key, "sta_frequent_polysubstance_n_patients"))
+            if within_precision(value, 100 * count / n, entry.precision):
+                return note + f" That print is not what its own count gives either: {count:.0f} of {n:.0f} is {100 * count / n:.1f}%."
+        return note + " " + CALIBRATION_NOTE
+    substance = next((s for s in ("heroin", "cocaine", "benzodiazepine")
+                      if key.startswith((f"sta_frequent_{s}_", f"sta_days_{s}_"))), None)
+    if substance:
+        own, other = (("frequent", "days") if key.startswith("sta_frequent_") else ("days", "frequent"))
+        other_n = float(published.loc[f"sta_{other}_{substance}_n_patients", "value"])
+        computed_n = values[f"sta_{own}_{substance}_n_patients"]
+        if key in TABLE_A_PAIRED and within_precision(value, published.loc[TABLE_A_PAIRED[key], "value"], entry.precision):
+            return TABLE_A_PAIR_NOTE
+        if key not in TABLE_A_PAIRED and computed_n == other_n != float(published.loc[f"sta_{own}_{substance}_n_patients", "value"]):
+            return TABLE_A_PAIR_NOTE + " This edition's row has the other row's number of patients."
+        if key in TABLE_A_PAIRED:
+            return TABLE_A_PAIR_NOTE + " " + CALIBRATION_NOTE
+    if key in TABLE_A_OWN_COUNT:
+        count, n = (float(published.loc[k, "value"]) for k in TABLE_A_OWN_COUNT[key])
+        if within_precision(value, 100 * count / n, entry.precision):
+            return (f"The report prints {entry.printed}, but its own count, {count:.0f} of {n:.0f} patients, "
+                    f"is {100 * count / n:.1f}%; see the errata appendix.")
+    return CALIBRATION_NOTE
+
+
+def statistics_frame(rows: list[dict]) -> pd.DataFrame:
+    """A tidy frame of statistics for :meth:`analysis.scorecard.Card.glue_statistics` from one dict per glued
+    name, every column kept as given (an int stays an int)."""
+    columns = ["key", "value", "shown", "of", "suppress", "note", "frequency"]
+    return pd.DataFrame({c: pd.Series([row.get(c) for row in rows], dtype=object) for c in columns})
+
+
+def own_count_row(key: str, shown) -> dict:
+    """A count of the edition's own (not a ledger key) as a protected table shows it: the number, or its marker."""
+    return {"key": key, "value": float("nan") if is_hidden(shown) else int(shown), "shown": shown, "frequency": True}
+
+
+def appendix_table_a(page) -> dict:
+    """Supplementary Table A of Appendix 3 for the edition of ``page`` (:class:`analysis.edition.Page`).
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: every cell under the ledger key
+    of ``data/published/supp_table_a_self_reported_measures.csv``, as the protected table shows it and with its
+    note where it differs from the print; the fewest and most patients of a row, ``a3_sta_n_min`` and
+    ``a3_sta_n_max``; the sentences ``a3_direction_report_note`` and ``a3_poly_report_note``) and
+    ``tab-a3-supp-a`` (the table, styled).
+
+    In a rerun the counts (the three changes of a variable, which add up to its patients, and the patients bad
+    and good at their first answer) are protected jointly with the same table of the other editions of the year,
+    so that no hidden count can be worked out by subtraction, within the table or as both clinics less one clinic;
+    a share is withheld with its count or its total, and the means of a variable whose number of patients is
+    withheld go with it."""
+    from analysis import disclosure
+    from analysis.data import published_table
+    from analysis.linked_suppression import protect_linked
+
+    cohort, sdc, published = page.cohort, page.sdc, page.published
+    transitions_ = transitions(cohort.questionnaires, cohort.episodes)
+    days = days_of_use(cohort.questionnaires, cohort.episodes)
+    keyed = published_table("supp_table_a_self_reported_measures")[["variable", "statistic", "key"]]
+    cells = supplementary_table_a(transitions_, days).merge(keyed, on=["variable", "statistic"], how="left",
+                                                            validate="one_to_one")
+    if cells["key"].isna().any():
+        raise ValueError("a computed cell of Supplementary Table A has no ledger key")
+    values = cells.set_index("key")["value"]
+
+    shown_cells = tie_totals(protect_linked(page, cohort_self_report_cells, count="n", groups=["variable", "part"],
+                                            total="n_patients", derived=["percent"]), ["variable", "part"], "n_patients", sdc)
+    change = shown_cells[shown_cells["part"] == "change"].set_index(["variable", "cell"])
+    days_shown = protect_linked(page, lambda c: days_of_use(c.questionnaires, c.episodes)[["variable", "n_patients"]],
+                                count="n_patients")
+    # a days-of-use row counts the patients of the frequent-use row of its substance: one number, shown alike
+    patients_shown = shown_patients(shown_cells, days_shown, transitions_, days, sdc)
+    patients = pd.concat([transitions_, days])[["variable", "n_patients"]].drop_duplicates("variable").set_index("variable")["n_patients"]
+
+    rows = []
+    for variable, statistic, key in cells[["variable", "statistic", "key"]].itertuples(index=False):
+        row = {"key": key, "value": values[key], "note": table_a_note(key, values, published)}
+        if statistic == "n_patients":
+            row["shown"] = patients_shown[variable]
+        elif statistic.removesuffix("_n") in CHANGES:
+            row["shown"] = change.loc[(variable, statistic.removesuffix("_n")), "n"]
+        elif statistic.endswith("_percent") and statistic.removesuffix("_percent") in CHANGES:
+            row["shown"] = change.loc[(variable, statistic.removesuffix("_percent")), "percent"]
+        else:  # a mean (months, days) or SD over the variable's patients
+            row |= {"of": [patients[variable]], "suppress": is_hidden(patients_shown[variable])}
+        rows.append(row)
+    # the smallest and the largest number of patients, as the table shows them (the marker where that row's is withheld)
+    shown_in_order = patients_shown.reindex(patients.index)
+    rows.append(own_count_row("a3_sta_n_min", shown_extreme(patients, shown_in_order)))
+    rows.append(own_count_row("a3_sta_n_max", shown_extreme(patients, shown_in_order, largest=True)))
+    rows.append({"key": "a3_direction_report_note", "value": (
+        "Read that way, the headings hold in every row the report's text describes, with one exception: in the row for "
+        "frequent polysubstance use the two columns are printed the wrong way round (see {doc}`appendix_errata`). This "
+        "edition computes every row with one definition, positive to negative meaning *worsened*, and says below which "
+        "printed cells that moves." if page.edition.published else
+        "This edition computes every row with that definition, positive to negative meaning *worsened*.")})
+    rows.append({"key": "a3_poly_report_note", "value": (
+        "The report prints these two cells in each other's columns; its text has them the right way round. The comparison "
+        "at the end of this page therefore sets each computed cell of that row against the printed cell of the other "
+        "column, as its note says." if page.edition.published else "")})
+
+    display = table_a_display(transitions_, days)
+    if sdc is not None:
+        display = display.astype(object)
+        variables = list(transitions_["variable"]) + list(days["variable"])
+        change_columns = ["Change from positive to negative", "Change from negative to positive", "No change"]
+        for i, variable in enumerate(variables):
+            display.loc[i, "N patients"] = patients_shown[variable]
+            if is_hidden(patients_shown[variable]) or patients[variable] == 0:
+                mark = disclosure.WITHHELD if patients[variable] else disclosure.NOT_ENOUGH_DATA
+                display.loc[i, ["First meas.*", "Last meas.*", *change_columns]] = mark
+            if i < len(transitions_):
+                for kind, column in zip(CHANGES, change_columns):
+                    cell = change.loc[(variable, kind)]
+                    display.loc[i, column] = count_share_text(cell["n"], cell["percent"])
+    return {"statistics": statistics_frame(rows),
+            "tab-a3-supp-a": display.style.hide(axis="index").set_table_attributes('class="hatbook-table"')}
+
+
+#: Shares the prose writes with one decimal (the rest with none).
+ONE_DECIMAL_SHARES = {"app3_dam_am_only_1m_pct", "app3_dam_pm_only_1m_pct"}
+
+
+def unit_texts(card, text_keys: dict) -> dict[str, str]:
+    """The words of glued shares and doses as the reader sees them, by glue name (``text_keys``: statistic key ->
+    glue name of its words): "12%" or "1,200 mg" (shares ending in ``_pct`` or ``_percent``, doses in ``_mg``), or
+    a marker alone ("–", "<5", "n/a"), never a marker with a unit after it. ``card`` holds the glued values."""
+    from analysis import formats
+    from analysis.scorecard import shown_value
+
+    texts = {}
+    for key, name in text_keys.items():
+        shown = shown_value(card, key)
+        if key.endswith(("_pct", "_percent")):
+            texts[name] = formats.percent(shown, 1 if key in ONE_DECIMAL_SHARES else 0)
+        else:
+            texts[name] = shown if isinstance(shown, str) else f"{formats.number(shown)} mg"
+    return texts

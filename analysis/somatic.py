@@ -336,3 +336,26 @@ def top_items_words(computed_top, report_top, some_withheld: bool = False) -> st
     if set(computed_top) == set(report_top):
         return "the same six complaints lead the list in the data"
     return f"the six most common complaints in the data are {names}, which is not the report's six"
+
+
+def supplementary_figure_a(page) -> dict:
+    """Supplementary Figure A of Appendix 3 for the edition of ``page`` (:class:`analysis.edition.Page`): the
+    patients rating each complaint quite or very troublesome at baseline, of those answering it, protected
+    jointly with the other editions of the year (as on the page of section 6.4); a share whose count, or whose
+    rest (the others answering), is withheld is left out of the chart.
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: the fewest and the most patients
+    answering a complaint, ``app3_sfig_a_answers_min`` and ``app3_sfig_a_answers_max``, the marker of that row
+    where its number is withheld) and ``sfig_a`` (the chart)."""
+    from analysis import outcomes as oc
+    from analysis.linked_suppression import protect_linked
+
+    prevalence = most_prevalent_first(protect_linked(
+        page, lambda c: item_counts(c.questionnaires, wave=0), count="quite_or_very", groups="item",
+        total="answered", derived=["percent"]))
+    answered = prevalence.set_index("item")["answered"]
+    answered_true = item_counts(page.cohort.questionnaires, wave=0).set_index("item")["answered"]
+    rows = [oc.own_count_row("app3_sfig_a_answers_min", oc.shown_extreme(answered_true, answered)),
+            oc.own_count_row("app3_sfig_a_answers_max", oc.shown_extreme(answered_true, answered, largest=True))]
+    return {"statistics": oc.statistics_frame(rows),
+            "sfig_a": prevalence_chart(oc.as_numbers(prevalence, ["answered", "quite_or_very", "percent"]))}
