@@ -13,9 +13,11 @@ INSTALLED := $(VENV)/.installed
 # succeeded, so a failed build never overwrites the last good one.
 STAGE := _build/staging
 JB_FLAGS := -n -W --keep-going
-# Cores for `make book`: the pages the execution cache lacks are executed first, one kernel per core,
-# then Sphinx reads and writes on as many (hatbook/book.py); JOBS=1: one kernel, one Sphinx process.
+# `make book` executes the pages the execution cache lacks first, in JOBS kernels (one per core), then
+# Sphinx reads and writes them in SPHINX_JOBS processes (hatbook/book.py; two were slower than one on
+# this shared 2-core machine).
 JOBS ?= auto
+SPHINX_JOBS ?= 1
 
 .PHONY: help venv data book student check test clean pdf pdf-deps rerun
 
@@ -48,7 +50,7 @@ book: data
 	@if [ "$$(cat $(STAGE)/.inputs-digest 2>/dev/null)" != "$(DIGEST)" ]; then \
 		echo "data or analysis code changed: clearing the execution cache and Sphinx's saved pages"; \
 		rm -rf $(STAGE)/_build/.jupyter_cache $(STAGE)/_build/.doctrees; fi
-	$(BIN)/python -m hatbook.book . --path-output $(STAGE) --jobs $(JOBS) $(JB_FLAGS)
+	$(BIN)/python -m hatbook.book . --path-output $(STAGE) --jobs $(JOBS) --sphinx-jobs $(SPHINX_JOBS) $(JB_FLAGS)
 	@echo "$(DIGEST)" > $(STAGE)/.inputs-digest
 	@rm -rf _build/html.previous
 	@if [ -d _build/html ]; then mv _build/html _build/html.previous; fi

@@ -8,21 +8,29 @@ Measures (all by default but ``full_suite``; ``--only`` picks some, the others k
 figures, marked ``carried``), each in folders of its own under a temporary directory (the published
 build in ``_build/html`` and the reruns in ``_build/reruns`` are not touched):
 
-* ``cold_build``: the published edition from a copy of the sources, with no execution cache;
+* ``cold_build``: the published edition from a copy of the sources, with no execution cache, as
+  ``make book`` builds it (hatbook/book.py: the pages executed first in one kernel per core, then
+  Sphinx), with its breakdown: seconds of each phase (pages executed, Sphinx's start-up, reading,
+  writing, indices and finishing), of each page, and the CPU seconds (``--repeat-what cold`` repeats it);
 * ``warm_rebuild``: the same build again with nothing changed (median of ``--repeat`` runs);
 * ``prose_edit_rebuild``: the build after one sentence of a prose page was changed (median);
 * ``one_variant``: Bergen, data through 2023, ``--repeat`` times in one reruns folder; the first run also
   executes the pages shared by every edition (``first_seconds``), the median is of the runs after it;
-  each run's stages (check, stage, execute, build, install) are recorded;
-* ``one_variant_all_2025``: both clinics, data through 2025, once, after ``one_variant``;
+  each run's stages (check, stage, execute, build, install), the build's phases (``sphinx_start``,
+  ``sphinx_read``, ``sphinx_write``, ``sphinx_finish``), the seconds of each page executed and the
+  run's CPU seconds are recorded;
+* ``one_variant_all_2025``: both clinics, data through 2025, after ``one_variant`` (once, or
+  ``--repeat`` times with ``--repeat-what all_2025``);
 * ``grid_of_4``: four variants (2022 and Bergen 2023) in a pool of ``--workers`` processes, with each
   variant's time, stages and bytes of its own (only with ``--only``; a figure of variants inside a grid);
 * ``grid``: the 12 variants in a pool of ``--workers`` processes (default 2), in a fresh reruns folder;
-* ``unit_tier``: ``pytest -m "not slow"`` (``make check``); ``full_suite``: ``pytest`` (``make test``);
+* ``unit_tier``: ``pytest -m "not slow"`` (``make check``; ``--repeat-what unit`` repeats it);
+  ``full_suite``: ``pytest`` (``make test``);
 * bytes on disk of each variant and of the reruns folder (a file hard-linked into several editions
   counted once, as ``du`` counts it).
 
-The machine's conditions (load average before and after, ``--conditions``) are recorded with the figures:
+The machine's conditions (load average before and after each measure, ``--conditions``) and the CPU
+seconds each measure used are recorded with the figures:
 the machine is shared, and a figure means little without them. A rerun that fails is timed all the same
 and reported as failed.
 """
@@ -32,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -44,7 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.record import write_and_compare  # noqa: E402
-from hatbook import jupyter_book_command  # noqa: E402
+from hatbook.book import run_timed  # noqa: E402
 
 #: The page whose prose the edit benchmark changes (a page without code: only it is re-read).
 PROSE_PAGE = "book/ch02_purpose.md"
@@ -64,11 +73,28 @@ def copy_sources(target: Path) -> Path:
     return target
 
 
-def build(source: Path, output: Path) -> tuple[float, int]:
-    started = time.perf_counter()
-    done = subprocess.run([jupyter_book_command(), "build", str(source), "--path-output", str(output), "-n", "--keep-going"],
-                          capture_output=True, text=True, cwd=source)
-    return time.perf_counter() - started, done.returncode
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (kernels, builds, test runs)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def build(source: Path, output: Path, sphinx_jobs: int = 1) -> tuple[float, int, dict]:
+    """Build the published edition as `make book` does (hatbook/book.py); return its seconds, exit status
+    and breakdown: the seconds of each phase (pages executed before the build, Sphinx's start-up, reading,
+    writing, indices and finishing), each page executed, and the CPU seconds of the whole build."""
+    output.mkdir(parents=True, exist_ok=True)
+    started, cpu = time.perf_counter(), cpu_seconds()
+    status, phases = run_timed([sys.executable, "-m", "hatbook.book", str(source), "--path-output", str(output),
+                                "--sphinx-jobs", str(sphinx_jobs), "-n", "--keep-going"],
+                               output / "build.log", cwd=source)
+    seconds = time.perf_counter() - started
+    pages = {}
+    for line in (output / "build.log").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"(\w+): executed in ([\d.]+) s$", line)
+        if match:
+            pages[match.group(1)] = float(match.group(2))
+    return seconds, status, {"phases": phases, "pages": pages, "cpu_seconds": round(cpu_seconds() - cpu, 1)}
 
 
 def disk_bytes(folder: Path) -> int:
@@ -103,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the grid (default 2)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="kernels of one variant (default: cores)")
     parser.add_argument("--conditions", default="", help="what else ran on the machine (recorded with the figures)")
+    parser.add_argument("--sphinx-jobs", type=int, default=1, help="Sphinx processes of the published build (default 1)")
+    parser.add_argument("--repeat-what", default="variant",
+                        help="comma-separated: which measures --repeat repeats besides the warm rebuilds "
+                             "(variant, cold, all_2025); default variant")
     args = parser.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(DEFAULT_MEASURES)
     unknown = [m for m in chosen if m not in MEASURES]
@@ -125,18 +155,26 @@ def main(argv: list[str] | None = None) -> int:
     if {"cold_build", "warm_rebuild", "prose_edit_rebuild"} & set(chosen):
         source = copy_sources(work / "src")
         output = work / "published"
-        seconds, status = build(source, output)
         if "cold_build" in chosen:
-            record("cold_build", [seconds], ok=status == 0)
+            runs, breakdowns = [], []
+            for i in range(args.repeat if "cold" in args.repeat_what else 1):
+                shutil.rmtree(output, ignore_errors=True)
+                seconds, status, breakdown = build(source, output, args.sphinx_jobs)
+                runs.append(seconds)
+                breakdowns.append({"ok": status == 0, "load_average": load(), **breakdown})
+            record("cold_build", runs, ok=all(b["ok"] for b in breakdowns), sphinx_jobs=args.sphinx_jobs,
+                   breakdown=breakdowns)
+        else:
+            build(source, output, args.sphinx_jobs)
         if "warm_rebuild" in chosen:
-            record("warm_rebuild", [build(source, output)[0] for _ in range(args.repeat)])
+            record("warm_rebuild", [build(source, output, args.sphinx_jobs)[0] for _ in range(args.repeat)])
         if "prose_edit_rebuild" in chosen:
             page = source / PROSE_PAGE
             original = page.read_text(encoding="utf-8")
             runs = []
             for i in range(args.repeat):
                 page.write_text(original.rstrip("\n") + f"\n\nA sentence added for timing run {i + 1}.\n", encoding="utf-8")
-                runs.append(build(source, output)[0])
+                runs.append(build(source, output, args.sphinx_jobs)[0])
             page.write_text(original, encoding="utf-8")
             record("prose_edit_rebuild", runs, page=PROSE_PAGE)
 
@@ -144,24 +182,28 @@ def main(argv: list[str] | None = None) -> int:
 
     if "one_variant" in chosen or "one_variant_all_2025" in chosen:
         os.environ["HATBOOK_RERUNS_DIR"] = str(work / "reruns")
+        def timed_variant(variant):
+            started, cpu = time.perf_counter(), cpu_seconds()
+            result = rr.run_variant(variant, jobs=args.jobs, log=lambda line: None)
+            return time.perf_counter() - started, result, round(cpu_seconds() - cpu, 1), load()
+
         if "one_variant" in chosen:
-            results = []
-            for _ in range(max(2, args.repeat)):
-                started = time.perf_counter()
-                result = rr.run_variant(rr.Variant("Bergen", 2023), jobs=args.jobs, log=lambda line: None)
-                results.append((time.perf_counter() - started, result))
+            results = [timed_variant(rr.Variant("Bergen", 2023)) for _ in range(max(2, args.repeat))]
             first, rest = results[0], results[1:]
-            record("one_variant", [s for s, _ in rest], variant="bergen-2023", jobs=args.jobs,
-                   ok=all(r.ok for _, r in results), first_seconds=round(first[0], 1),
-                   stages=[r.timings for _, r in results],
-                   error=next((r.error.splitlines()[0] for _, r in results if r.error), ""),
+            record("one_variant", [s for s, *_ in rest], variant="bergen-2023", jobs=args.jobs,
+                   ok=all(r.ok for _, r, *_ in results), first_seconds=round(first[0], 1),
+                   cpu_seconds=[c for *_, c, _ in results], load_averages=[a for *_, a in results],
+                   stages=[r.timings for _, r, *_ in results],
+                   error=next((r.error.splitlines()[0] for _, r, *_ in results if r.error), ""),
                    bytes=disk_bytes(work / "reruns" / "bergen-2023"),
                    own_bytes=own_bytes(work / "reruns" / "bergen-2023"))
         if "one_variant_all_2025" in chosen:
-            started = time.perf_counter()
-            result = rr.run_variant(rr.Variant("all", 2025), jobs=args.jobs, log=lambda line: None)
-            record("one_variant_all_2025", [time.perf_counter() - started], variant="all-2025", jobs=args.jobs,
-                   ok=result.ok, stages=result.timings, error=result.error.splitlines()[0] if result.error else "")
+            repeats = args.repeat if "all_2025" in args.repeat_what else 1
+            results = [timed_variant(rr.Variant("all", 2025)) for _ in range(repeats)]
+            record("one_variant_all_2025", [s for s, *_ in results], variant="all-2025", jobs=args.jobs,
+                   ok=all(r.ok for _, r, *_ in results), cpu_seconds=[c for *_, c, _ in results],
+                   load_averages=[a for *_, a in results], stages=[r.timings for _, r, *_ in results],
+                   error=next((r.error.splitlines()[0] for _, r, *_ in results if r.error), ""))
 
     if "grid_of_4" in chosen:
         os.environ["HATBOOK_RERUNS_DIR"] = str(work / "grid_of_4")
@@ -179,21 +221,28 @@ def main(argv: list[str] | None = None) -> int:
 
     if "grid" in chosen:
         os.environ["HATBOOK_RERUNS_DIR"] = str(work / "grid")
-        started = time.perf_counter()
+        started, grid_cpu = time.perf_counter(), cpu_seconds()
         results = rr.run_grid(rr.grid(), workers=args.workers, log=lambda line: print("   ", line, flush=True))
         folder = work / "grid"
         record("grid", [time.perf_counter() - started], variants=len(results), built=sum(r.ok for r in results),
-               workers=args.workers, bytes=disk_bytes(folder),
+               workers=args.workers, bytes=disk_bytes(folder), cpu_seconds=round(cpu_seconds() - grid_cpu, 1),
+               shared_bytes=disk_bytes(folder / "_static_shared") if (folder / "_static_shared").exists() else 0,
+               variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
+               variant_stages={r.variant.name: r.timings for r in results},
                variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
                failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok})
 
     for name, marker in (("unit_tier", "not slow"), ("full_suite", None)):
         if name in chosen:
             command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + (["-m", marker] if marker else [])
-            started = time.perf_counter()
-            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-            tail = (done.stdout.strip().splitlines() or [""])[-1]
-            record(name, [time.perf_counter() - started], command=" ".join(command[1:]), exit=done.returncode, summary=tail)
+            runs, cpus, tail, status = [], [], "", 0
+            for _ in range(args.repeat if name == "unit_tier" and "unit" in args.repeat_what else 1):
+                started, cpu = time.perf_counter(), cpu_seconds()
+                done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+                runs.append(time.perf_counter() - started)
+                cpus.append(round(cpu_seconds() - cpu, 1))
+                tail, status = (done.stdout.strip().splitlines() or [""])[-1], max(status, done.returncode)
+            record(name, runs, command=" ".join(command[1:]), exit=status, summary=tail, cpu_seconds=cpus)
 
     previous = json.loads(args.out.read_text()).get("figures", {}) if args.out.exists() else {}
     for name, value in previous.items():  # figures not measured this time stay, marked as carried over

@@ -1,6 +1,6 @@
 """Build a book as ``jupyter-book build`` does, using every core of the machine.
 
-    python -m hatbook.book SOURCE --path-output DIR [--jobs N] [jupyter-book build options: -n -W --keep-going ...]
+    python -m hatbook.book SOURCE --path-output DIR [--jobs N] [--sphinx-jobs N] [jupyter-book build options: -n -W --keep-going ...]
 
 1. **Pages executed first, in parallel.** When the book executes its pages through the execution cache
    (``execute_notebooks: cache``), the pages whose current code the cache does not hold are
@@ -9,8 +9,11 @@
    last times), and stored in the cache (jupyter-cache) as myst-nb would store them. The build then
    finds every page executed. A page that fails here is simply not stored: the build executes it again
    and reports the error as it always does.
-2. **Sphinx on several cores.** Sphinx reads and writes the pages in ``--jobs`` processes (its ``-j``,
-   which the ``jupyter-book`` command does not offer; see ``book/_ext/parallel_build.py``).
+2. **Sphinx on several cores** (``--sphinx-jobs``, default 1). Sphinx can read and write the pages in
+   several processes (its ``-j``, which the ``jupyter-book`` command does not offer; see
+   ``book/_ext/parallel_build.py``). On this 2-core machine, shared with other work, two processes made
+   the build slower (each process imports the chart code and starts its own chart renderer), so one is
+   the default; on an idle machine with more cores it may pay.
 
 Everything else (configuration, warnings, exit status, output folders) is ``jupyter-book build``'s own.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -119,6 +123,49 @@ def execute_into_cache(source: Path, cache_path: Path, *, jobs: int, log=print) 
     return seconds
 
 
+#: Where a build's time goes, by the first line of its log that starts each phase: start-up (imports,
+#: configuration, bibliography) until Sphinx reads, reading the pages, writing them (static files copied
+#: first), then the indices, the search index and what extensions do when the build has finished.
+PHASES = (("execute", "executing "), ("start", "Running Jupyter-Book"), ("read", "reading sources"),
+          ("write", "pickling environment"), ("finish", "generating indices"))
+
+
+def run_timed(command: list[str], log_path: Path, *, cwd: Path | None = None) -> tuple[int, dict[str, float]]:
+    """Run ``command`` (a build through this module) with its output written to ``log_path``; return its
+    exit status and the seconds of each of its :data:`PHASES` that it went through. The command runs in a
+    session of its own and is killed with its children when the caller is interrupted."""
+    import signal
+    import subprocess
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    started = time.perf_counter()
+    marks: list[tuple[str, float]] = [("launch", started)]
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
+                                   env=env, start_new_session=True)
+        try:
+            for line in process.stdout:
+                log_file.write(line)
+                seen = {name for name, _ in marks}
+                plain = re.sub(r"\x1b\[[0-9;]*m", "", line)
+                for name, opening in PHASES:
+                    if name not in seen and plain.startswith(opening):
+                        marks.append((name, time.perf_counter()))
+            returncode = process.wait()
+        except BaseException:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+            raise
+    marks.append(("end", time.perf_counter()))
+    seconds: dict[str, float] = {}
+    for (name, at), (_, until) in zip(marks, marks[1:]):
+        seconds["start" if name == "launch" else name] = round(seconds.get(name, 0.0) + until - at, 1)
+    return returncode, seconds
+
+
 def jupyter_book_build(arguments: list[str], *, jobs: int) -> int:
     """Run ``jupyter-book build ARGUMENTS`` in this process with Sphinx's ``parallel`` set to ``jobs``;
     return its exit status."""
@@ -138,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hatbook.book", description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
     parser.add_argument("--path-output", type=Path, default=None)
-    parser.add_argument("--jobs", type=_jobs, default=_jobs("auto"), help="cores to use (default: all, 'auto')")
+    parser.add_argument("--jobs", type=_jobs, default=_jobs("auto"),
+                        help="kernels executing the pages before the build (default: one per core, 'auto')")
+    parser.add_argument("--sphinx-jobs", type=_jobs, default=1,
+                        help="Sphinx processes reading and writing the pages (default 1: on this shared 2-core "
+                             "machine two were slower, see benchmarks/build_times.json)")
     parser.add_argument("--execute-first", action=argparse.BooleanOptionalAction, default=True,
                         help="execute the pages the cache lacks before the build (default: yes)")
     args, rest = parser.parse_known_args(argv)
@@ -150,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         execute_into_cache(source, cache, jobs=args.jobs)
         print(f"pages executed in {time.perf_counter() - started:.1f} s", flush=True)
     arguments = [str(source), "--path-output", str(output), *rest]
-    return jupyter_book_build(arguments, jobs=args.jobs)
+    return jupyter_book_build(arguments, jobs=args.sphinx_jobs)
 
 
 if __name__ == "__main__":

@@ -180,7 +180,8 @@ class Variant:
 @dataclass
 class Result:
     """What one variant's run gave: where its book is, or why it failed; ``timings`` in seconds per stage
-    (check, stage, execute, build, install)."""
+    (check, stage, execute, build, install), with the build's phases (``sphinx_start``, ``sphinx_read``,
+    ``sphinx_write``, ``sphinx_finish``) and ``pages``: the seconds of each page executed."""
 
     variant: Variant
     ok: bool
@@ -727,6 +728,8 @@ class PagePool:
         self.cwd = cwd
         #: what runs one page: ``execute(page, item, kernel)`` returns its result or raises PageFailed
         self.execute = execute or execute_page
+        #: seconds each page took (kernel start included for the first page of a kernel)
+        self.seconds: dict[str, float] = {}
         self.kernels: list[Kernel] = []
         self.lock = threading.Lock()
         self.stopping = False
@@ -743,12 +746,15 @@ class PagePool:
                     page, variant = tasks.get_nowait()
                 except queue.Empty:
                     return
+                started = time.perf_counter()
                 try:
                     if kernel is None or kernel.pages >= 1 and not _alive(kernel):
                         kernel = Kernel(self.cwd)
                         with self.lock:
                             self.kernels.append(kernel)
-                    done.put((page, self.execute(page, variant, kernel)))
+                    outcome = self.execute(page, variant, kernel)
+                    self.seconds[page.stem] = round(time.perf_counter() - started, 1)
+                    done.put((page, outcome))
                 except PageFailed as error:
                     done.put((page, error))
                     if kernel is not None and not _alive(kernel):
@@ -820,6 +826,42 @@ def _idle_kernel() -> Kernel | None:
             if _alive(kernel):
                 return kernel
     return None
+
+
+#: Imported in a kernel started ahead of its first page (most pages import them): the same state as a
+#: kernel that has run a page before, which the reset between pages makes equal to a fresh one.
+WARM_IMPORTS = "import numpy, pandas, altair, scipy.stats, analysis.cohort"
+
+
+def warm_kernels(count: int) -> list[threading.Thread]:
+    """Start kernels up to ``count`` idle ones, in the background, with :data:`WARM_IMPORTS` imported; they
+    join the idle kernels that the next :class:`PagePool` takes (join the threads first)."""
+    with _IDLE_LOCK:
+        missing = max(0, count - len(_IDLE))
+
+    def start() -> None:
+        kernel = None
+        try:
+            kernel = Kernel(ROOT / "book")
+            kernel._run_code(WARM_IMPORTS)
+        except Exception:  # a kernel that does not start here is started (and its error reported) by the pool
+            if kernel is not None:
+                kernel.shutdown()
+            return
+        with _IDLE_LOCK:
+            _IDLE.append(kernel)
+
+    threads = [threading.Thread(target=start, daemon=True) for _ in range(missing)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _shutdown_idle_kernels() -> None:
+    with _IDLE_LOCK:
+        kernels, _IDLE[:] = list(_IDLE), []
+    for kernel in kernels:
+        kernel.shutdown()
 
 
 def _kill_idle_kernels() -> None:
@@ -913,25 +955,24 @@ def keep_shared(notebook: Path, target: Path) -> None:
 # --- one variant ------------------------------------------------------------------------------------------
 
 
-def build_book(source: Path, staging: Path, jobs: int = 1) -> Path:
-    """Build the staged book (Sphinx on ``jobs`` cores, see :mod:`hatbook.book`); return its HTML folder
+#: Sphinx processes of a variant's build: one (two were slower on the shared 2-core machine: see
+#: hatbook/book.py), whatever the number of kernels.
+SPHINX_JOBS = 1
+
+
+def build_book(source: Path, staging: Path, jobs: int = 1, timings: dict | None = None) -> Path:
+    """Build the staged book (Sphinx in ``jobs`` processes, see :mod:`hatbook.book`); return its HTML folder
     (raises :class:`RerunError` with the log's tail). The build runs in a session of its own and is
-    stopped with the rerun when that is interrupted."""
-    command = [sys.executable, "-m", "hatbook.book", str(source), "--path-output", str(staging), "--jobs", str(jobs),
-               "--no-execute-first", "-n", "--keep-going"]
+    stopped with the rerun when that is interrupted. ``timings`` receives the seconds of the build's
+    phases (``sphinx_start``, ``sphinx_read``, ``sphinx_write``, ``sphinx_finish``)."""
+    from hatbook.book import run_timed
+
+    command = [sys.executable, "-m", "hatbook.book", str(source), "--path-output", str(staging),
+               "--sphinx-jobs", str(jobs), "--no-execute-first", "-n", "--keep-going"]
     log_path = staging / "build.log"
-    with open(log_path, "w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=source,
-                                   start_new_session=True)
-        try:
-            returncode = process.wait()
-        except BaseException:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
-            raise
+    returncode, phases = run_timed(command, log_path, cwd=source)
+    if timings is not None:
+        timings.update({f"sphinx_{name}": seconds for name, seconds in phases.items()})
     built = staging / "_build" / "html"
     if returncode != 0 or not (built / "index.html").exists():
         log = log_path.read_text(encoding="utf-8").strip().splitlines()
@@ -946,6 +987,11 @@ MATHJAX_ALTERNATIVES = ("tex-chtml-full.js", "tex-chtml-full-speech.js", "tex-mm
                         "output/svg.js", "output/svg")
 
 
+#: Scripts of the theme that no page of the book loads (book/_ext/reader.py drops the icon script from
+#: every page): left out of a variant when no page names them.
+UNLOADED_SCRIPTS = ("scripts/fontawesome.js",)
+
+
 def slim_html(html_dir: Path) -> int:
     """Leave out of a built variant what no page of it needs; return the bytes removed.
 
@@ -953,7 +999,8 @@ def slim_html(html_dir: Path) -> int:
       edition offers its MyST sources: the outputs are on the page (and a variant's raw chart data do
       not travel in a second copy); where the page's downloadable notebook (``_notebooks``) is there,
       the source is that same file.
-    * MathJax's entry points that no page loads (see :data:`MATHJAX_ALTERNATIVES`) and source maps
+    * MathJax's entry points that no page loads (see :data:`MATHJAX_ALTERNATIVES`), the speech rules of
+      languages other than English, scripts no page loads (:data:`UNLOADED_SCRIPTS`) and source maps
       (``*.map``, read only by a browser's developer tools) are removed.
     """
     import nbformat
@@ -972,11 +1019,14 @@ def slim_html(html_dir: Path) -> int:
                 cell.outputs, cell.execution_count = [], None
         nbformat.write(notebook, path)
         removed += before - path.stat().st_size
+    # the book's pages (not the theme's templates copied into _static, which name every script)
+    pages = [page.read_text(encoding="utf-8", errors="replace") for page in html_dir.rglob("*.html")
+             if "_static" not in page.relative_to(html_dir).parts]
     mathjax = html_dir / "_static" / "mathjax"
     if mathjax.is_dir():
         loaded = set()
-        for page in html_dir.rglob("*.html"):
-            loaded.update(re.findall(r"_static/mathjax/([\w./-]+\.js)", page.read_text(encoding="utf-8", errors="replace")))
+        for text in pages:
+            loaded.update(re.findall(r"_static/mathjax/([\w./-]+\.js)", text))
         for name in MATHJAX_ALTERNATIVES:
             target = mathjax / name
             if name in loaded or not target.exists() or any(item.startswith(name) for item in loaded):
@@ -987,13 +1037,25 @@ def slim_html(html_dir: Path) -> int:
             else:
                 removed += target.stat().st_size
                 target.unlink()
+        # the speech rule engine's rules for other languages than English: the book loads no speech
+        # component (a11y/assistive-mml needs none; only semantic enrichment loads the engine, and then
+        # in the page's language)
+        for path in (mathjax / "sre" / "mathmaps").glob("*.json"):
+            if path.stem != "en":
+                removed += path.stat().st_size
+                path.unlink()
+    for name in UNLOADED_SCRIPTS:
+        target = html_dir / "_static" / name
+        if target.is_file() and not any(name in text for text in pages):
+            removed += target.stat().st_size
+            target.unlink()
     for path in (html_dir / "_static").rglob("*.map"):
         removed += path.stat().st_size
         path.unlink()
     return removed
 
 
-def share_files(html_dir: Path, store: Path, min_bytes: int = 4096) -> int:
+def share_files(html_dir: Path, store: Path, min_bytes: int = 1) -> int:
     """Replace every file of ``html_dir`` of at least ``min_bytes`` by a hard link to the same content in
     ``store`` (``_build/reruns/_static_shared``): MathJax, Vega, fonts and the theme are stored once for
     all editions, while each edition's folder still holds every file it needs (it opens from disk, and a
@@ -1068,6 +1130,7 @@ def run_variant(
     root = output_root()
     staging = root / ".staging" / variant.name
     pool = None
+    warming = warm_kernels(jobs)  # started while the data are checked and the sources staged
     try:
         check(variant, data=not checked)
         lap("check")
@@ -1086,9 +1149,14 @@ def run_variant(
                 fixed[page] = kept
         lap("stage")
         work = [(page, variant) for page in computed] + [(page, None) for page in fixed]
+        # the longest pages first (by their last times), so that the kernels end at about the same time
+        last = page_seconds()
+        work.sort(key=lambda item: -last.get(item[0].stem, 60.0))
         log(f"[{variant.name}] executing {len(computed)} computed pages"
             + (f" and {len(fixed)} pages shared by every edition" if fixed else ""))
         failures = []
+        for thread in warming:
+            thread.join()
         pool = PagePool(jobs, book)
         for done, (page, outcome) in enumerate(pool.run(work), 1):
             if isinstance(outcome, PageFailed):
@@ -1098,17 +1166,23 @@ def run_variant(
             if page in fixed:
                 keep_shared(outcome, fixed[page])
             log(f"[{variant.name}] {done}/{len(work)} {page.stem} done")
+        remember_page_seconds(pool.seconds)
+        if not KEEP_KERNELS:
+            _shutdown_idle_kernels()  # warmed kernels that had no page to run
         if failures:
             raise PageFailed("\n".join(failures))
         lap("execute")
+        timings["pages"] = dict(sorted(pool.seconds.items(), key=lambda item: -item[1]))
         glued: dict[str, str] = {}
         for notebook in sorted(book.glob("*.ipynb")):
             if notebook.stem in {p.stem for p in computed}:
                 glued.update(glued_values(notebook))
         log(f"[{variant.name}] building the book")
-        built = build_book(source, staging, jobs)
+        phases: dict[str, float] = {}
+        built = build_book(source, staging, SPHINX_JOBS, phases)
         (built / "_static" / EDITION_SCRIPT).write_text(edition_script(variant), encoding="utf-8")
         lap("build")
+        timings.update(phases)
         pdf_file = None
         if pdf:
             pdf_file = build_variant_pdf(source, staging, variant, log=log)
@@ -1145,16 +1219,50 @@ def run_variant(
     except (KeyboardInterrupt, Stopped):
         if pool is not None:
             pool.stop()
+        for thread in warming:
+            thread.join(timeout=5)
+        _kill_idle_kernels()
         _remove(staging)
         raise
     except RerunError as error:
+        for thread in warming:
+            thread.join()
+        if not KEEP_KERNELS:
+            _shutdown_idle_kernels()
         seconds = time.perf_counter() - started
         log(f"[{variant.name}] FAILED after {seconds:.0f} s")
         return Result(variant, False, seconds, error=str(error), timings=timings)
     except Exception as error:  # anything else is a failure of this variant, not of the whole grid
+        for thread in warming:
+            thread.join()
+        if not KEEP_KERNELS:
+            _shutdown_idle_kernels()
         seconds = time.perf_counter() - started
         return Result(variant, False, seconds, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}",
                       timings=timings)
+
+
+def page_seconds() -> dict[str, float]:
+    """The seconds each page took when it was last executed for a variant (``.page-seconds.json`` in the
+    reruns folder; empty when there is none)."""
+    try:
+        return {k: float(v) for k, v in json.loads((output_root() / ".page-seconds.json").read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def remember_page_seconds(seconds: dict[str, float]) -> None:
+    """Keep the pages' times for the order of the next run (written whole, then renamed into place)."""
+    if not seconds:
+        return
+    path = output_root() / ".page-seconds.json"
+    part = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps({**page_seconds(), **seconds}, indent=1, sort_keys=True), encoding="utf-8")
+        part.replace(path)
+    except OSError:
+        pass
 
 
 def _remove(folder: Path) -> None:

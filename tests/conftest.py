@@ -20,6 +20,42 @@ class BookBuild:
     html: Path
 
 
+def _validated_once(load_cohort):
+    """``load_cohort`` that reads and validates each state of a data folder once per test session and gives
+    every caller its own deep copy (as the rerun kernels do: hatbook/rerun.py). A folder's state is its
+    path and the name, size and modification time of each file, so a test that writes other data, even
+    into the same folder, has them read and validated afresh; invalid data raise every time."""
+    import copy
+    import functools
+
+    kept: dict = {}
+
+    @functools.wraps(load_cohort)
+    def cached(cohort_dir=None):
+        import analysis.cohort as cohort_module
+
+        folder = Path(cohort_dir) if cohort_dir is not None else cohort_module.DEFAULT_COHORT_DIR
+        try:
+            key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
+                                                       for p in folder.rglob("*") if p.is_file())))
+        except OSError:
+            return load_cohort(cohort_dir)
+        if key not in kept:
+            kept[key] = load_cohort(cohort_dir)
+        return copy.deepcopy(kept[key])
+
+    cached.uncached = load_cohort
+    return cached
+
+
+# Validating the bundled cohort takes about a second, and hundreds of unit tests compute from it: before
+# any test module or analysis module imports the function by name, it is replaced by one that validates
+# each state of a folder once (the tests of validation write data of their own, which are validated).
+import analysis.cohort as _cohort_module  # noqa: E402
+
+_cohort_module.load_cohort = _validated_once(_cohort_module.load_cohort)
+
+
 #: Fixtures that build the whole book: a test that uses one is slow (make check leaves it out).
 BOOK_FIXTURES = {"book_build", "built_html"}
 

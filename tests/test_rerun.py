@@ -410,14 +410,14 @@ def test_editions_share_their_common_files_by_hard_links(tmp_path):
         (html / "_static").mkdir(parents=True)
         (html / "_static" / "mathjax.js").write_bytes(b"x" * 10_000)  # the same in both editions
         (html / "index.html").write_text(page * 1000, encoding="utf-8")  # different
-        (html / "small.css").write_text("p {}", encoding="utf-8")  # too small to be worth a link
+        (html / "small.css").write_text("p {}", encoding="utf-8")  # small files are shared too
         books.append(html)
     assert rr.share_files(books[0], store) == 0  # the first edition only fills the store
-    assert rr.share_files(books[1], store) == 10_000
+    assert rr.share_files(books[1], store) == 10_000 + 4
     first, second = (b / "_static" / "mathjax.js" for b in books)
     assert first.stat().st_ino == second.stat().st_ino and second.read_bytes() == b"x" * 10_000
     assert (books[0] / "index.html").stat().st_ino != (books[1] / "index.html").stat().st_ino
-    assert (books[1] / "small.css").stat().st_nlink == 1
+    assert (books[1] / "small.css").stat().st_nlink == 3 and (books[1] / "small.css").read_text() == "p {}"
     shutil.rmtree(books[0].parent)
     shutil.rmtree(books[1].parent)
     rr.prune_store(store)  # no edition links them any more
@@ -449,3 +449,30 @@ def test_a_kept_kernel_imports_the_analysis_package_afresh_when_it_changed(tmp_p
         kernel.shutdown()
     ids = ["".join(o.get("text", "") for o in nb.cells[0].outputs) for nb in (first, same, after)]
     assert ids == ["fresh\n", "kept\n", "fresh\n"]
+
+
+def test_a_variant_leaves_out_what_no_page_loads(tmp_path):
+    html = tmp_path / "html"
+    maps = html / "_static" / "mathjax" / "sre" / "mathmaps"
+    maps.mkdir(parents=True)
+    for language in ("en", "de", "nb"):
+        (maps / f"{language}.json").write_text("{}" * 100, encoding="utf-8")
+    (html / "_static" / "mathjax" / "startup.js").write_text("//", encoding="utf-8")
+    (html / "_static" / "scripts").mkdir()
+    (html / "_static" / "scripts" / "fontawesome.js").write_text("x" * 1000, encoding="utf-8")
+    (html / "index.html").write_text('<script src="_static/mathjax/startup.js"></script>', encoding="utf-8")
+    removed = rr.slim_html(html)
+    assert sorted(p.name for p in maps.iterdir()) == ["en.json"]
+    assert not (html / "_static" / "scripts" / "fontawesome.js").exists()
+    assert (html / "_static" / "mathjax" / "startup.js").exists()
+    assert removed == 2 * 200 + 1000
+    # a script that a page loads stays
+    (html / "_static" / "scripts" / "fontawesome.js").write_text("x", encoding="utf-8")
+    (html / "page.html").write_text('<script src="_static/scripts/fontawesome.js"></script>', encoding="utf-8")
+    rr.slim_html(html)
+    assert (html / "_static" / "scripts" / "fontawesome.js").exists()
+    # the theme's templates copied into _static name every script: they are not pages
+    (html / "page.html").unlink()
+    (html / "_static" / "webpack-macros.html").write_text('<script src="_static/scripts/fontawesome.js">', encoding="utf-8")
+    rr.slim_html(html)
+    assert not (html / "_static" / "scripts" / "fontawesome.js").exists()
