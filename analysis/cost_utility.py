@@ -384,6 +384,26 @@ def difference_sentence(subject: str, delta_cost, delta_qaly, *, per: str = "", 
     return f"{text}{where}."
 
 
+def decimals(places: int):
+    """A table cell formatter: numbers to ``places`` decimals (:func:`analysis.formats.number`), disclosure
+    marks and "n/a" as they are."""
+    from analysis.formats import number
+
+    return lambda value: number(value, places)
+
+
+def status_words(status: str, sizes: dict, comparator: str, withheld: bool, threshold) -> str:
+    """The quadrant of continued treatment against ``comparator`` in words: "n/a" when either group has no
+    patient (``sizes``), the withheld mark when a rerun (a ``threshold``) withholds the comparison, "not
+    computable" when there is no quadrant."""
+    from analysis.disclosure import WITHHELD
+    from analysis.formats import NOT_AVAILABLE
+
+    if min(sizes[CONTINUED], sizes[comparator]) == 0:
+        return NOT_AVAILABLE
+    return WITHHELD if withheld and threshold is not None else (status or "not computable")
+
+
 def styled(frame: pd.DataFrame, caption: str | None = None):
     """A table as the book shows it: no index, the house class, and a caption unless the page gives the
     table one of its own (a glued table under a ``{glue:figure}``)."""

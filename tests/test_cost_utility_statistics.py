@@ -231,3 +231,12 @@ def test_net_benefit_sensitivity_varies_each_input_around_one_base_case():
     # clinic costs +25% can only lower the net benefit of the dearer treatment
     programme = tornado.set_index("parameter").loc["programme"]
     assert programme["outcome_high"] < programme["base_outcome"] < programme["outcome_low"]
+
+
+def test_status_words_and_decimals():
+    sizes = {"continued": 10, "planned": 0, "unplanned": 3}
+    assert cu.status_words("dominant", sizes, "planned", False, None) == "n/a"  # no patient to compare with
+    assert cu.status_words("dominant", sizes, "unplanned", True, 5) == "–"  # a rerun withholds it
+    assert cu.status_words("dominant", sizes, "unplanned", True, None) == "dominant"  # the published edition shows it
+    assert cu.status_words("", sizes, "unplanned", False, 5) == "not computable"
+    assert cu.decimals(3)(0.12345) == "0.123" and cu.decimals(1)("<5") == "<5" and cu.decimals(2)(float("nan")) == "n/a"
