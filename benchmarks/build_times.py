@@ -1,5 +1,5 @@
-"""Time the builds of the book and of reruns on this machine, write the figures to JSON and print them
-beside the previous run's.
+"""Time the builds of the book and of reruns on this machine, write the figures to JSON (each with the
+previous run's figure beside it, under ``previous``) and print them beside the previous run's.
 
     .venv/bin/python benchmarks/build_times.py [--only one_variant,unit_tier] [--repeat 3] [--workers 2]
                                               [--conditions "what else ran"] [--out benchmarks/build_times.json]
@@ -24,7 +24,8 @@ build in ``_build/html`` and the reruns in ``_build/reruns`` are not touched):
 * ``grid_of_4``: four variants (2022 and Bergen 2023) in a pool of ``--workers`` processes, with each
   variant's time, stages and bytes of its own (only with ``--only``; a figure of variants inside a grid);
 * ``grid``: the 12 variants in a pool of ``--workers`` processes (default 2), in a fresh reruns folder;
-* ``unit_tier``: ``pytest -m "not slow"`` (``make check``; ``--repeat-what unit`` repeats it);
+* ``unit_tier``: ``make check`` (``pytest -m "not slow"`` in two parts at once; ``--repeat-what unit``
+  repeats it);
   ``full_suite``: ``pytest`` (``make test``);
 * bytes on disk of each variant and of the reruns folder (a file hard-linked into several editions
   counted once, as ``du`` counts it).
@@ -235,16 +236,24 @@ def main(argv: list[str] | None = None) -> int:
     for name, marker in (("unit_tier", "not slow"), ("full_suite", None)):
         if name in chosen:
             command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + (["-m", marker] if marker else [])
+            if name == "unit_tier":  # as `make check` runs it: two parts at once (the venv taken as installed)
+                command = ["make", "-s", "-o", ".venv/.installed", "check"]
             runs, cpus, tail, status = [], [], "", 0
             for _ in range(args.repeat if name == "unit_tier" and "unit" in args.repeat_what else 1):
                 started, cpu = time.perf_counter(), cpu_seconds()
                 done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
                 runs.append(time.perf_counter() - started)
                 cpus.append(round(cpu_seconds() - cpu, 1))
-                tail, status = (done.stdout.strip().splitlines() or [""])[-1], max(status, done.returncode)
+                summaries = [line.strip("= ") for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
+                tail, status = "; ".join(summaries) or (done.stdout.strip().splitlines() or [""])[-1], max(status, done.returncode)
             record(name, runs, command=" ".join(command[1:]), exit=status, summary=tail, cpu_seconds=cpus)
 
     previous = json.loads(args.out.read_text()).get("figures", {}) if args.out.exists() else {}
+    for name, value in figures.items():  # the previous run's figure beside the new one
+        old = previous.get(name)
+        if isinstance(old, dict):
+            value["previous"] = {k: old[k] for k in ("median_seconds", "runs", "load_average", "bytes", "cpu_seconds",
+                                                     "built", "summary") if k in old}
     for name, value in previous.items():  # figures not measured this time stay, marked as carried over
         if name not in figures:
             figures[name] = {**value, "carried": True} if isinstance(value, dict) else value

@@ -60,11 +60,105 @@ _cohort_module.load_cohort = _validated_once(_cohort_module.load_cohort)
 BOOK_FIXTURES = {"book_build", "built_html"}
 
 
+#: Seconds each test file took in the last runs (one file per part of a split run), by which the files
+#: are split between parts (see ``--part``).
+TIMES_DIR = ROOT / "_build" / "test-times"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--part", default=None, metavar="K/N",
+                     help="run the K-th of N parts of the selected tests, split by file so that the parts take "
+                          "about as long as each other by the files' last times (make check runs 2 at once)")
+
+
+def _part(config) -> tuple[int, int] | None:
+    value = config.getoption("--part")
+    if not value:
+        return None
+    k, _, n = value.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise pytest.UsageError(f"--part takes K/N with 1 <= K <= N (got {value!r})")
+    return int(k), int(n)
+
+
+def split_files(weights: dict[str, float], parts: int) -> list[list[str]]:
+    """The files of ``weights`` (file -> seconds) in ``parts`` parts of about equal total, the longest file
+    first into the lightest part (the same split wherever it is computed from the same weights)."""
+    bins: list[list[str]] = [[] for _ in range(parts)]
+    totals = [0.0] * parts
+    for name in sorted(weights, key=lambda f: (-weights[f], f)):
+        lightest = totals.index(min(totals))
+        bins[lightest].append(name)
+        totals[lightest] += weights[name]
+    return bins
+
+
+def _last_times() -> dict[str, float]:
+    import json
+
+    times: dict[str, float] = {}
+    for path in sorted(TIMES_DIR.glob("*.json")) if TIMES_DIR.is_dir() else []:
+        try:
+            times.update({k: float(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()})
+        except (OSError, ValueError, AttributeError):
+            continue
+    return times
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark every test that needs the built book as ``slow``, wherever it is."""
+    """Mark every test that needs the built book as ``slow``, wherever it is (before ``-m`` selects)."""
     for item in items:
         if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+class _Part:
+    """``--part K/N``: after ``-m`` has selected the tests, keep those of the K-th part of their files, and
+    time each file (see :data:`TIMES_DIR`)."""
+
+    def __init__(self, part: tuple[int, int]):
+        self.part = part
+        self.times: dict[str, float] = {}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        counts: dict[str, int] = {}
+        for item in items:
+            name = item.nodeid.split("::")[0]
+            counts[name] = counts.get(name, 0) + 1
+        last = _last_times()
+        # a file not timed yet weighs its number of tests at the median seconds per test of the timed ones
+        timed = sorted(last[f] / n for f, n in counts.items() if f in last)
+        per_test = timed[len(timed) // 2] if timed else 1.0
+        weights = {f: last.get(f, per_test * n) for f, n in counts.items()}
+        mine = set(split_files(weights, self.part[1])[self.part[0] - 1])
+        config.hook.pytest_deselected(items=[item for item in items if item.nodeid.split("::")[0] not in mine])
+        items[:] = [item for item in items if item.nodeid.split("::")[0] in mine]
+
+    def pytest_runtest_logreport(self, report):
+        name = report.nodeid.split("::")[0]
+        self.times[name] = self.times.get(name, 0.0) + report.duration
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        import json
+
+        if not self.times:
+            return
+        try:
+            TIMES_DIR.mkdir(parents=True, exist_ok=True)
+            target = TIMES_DIR / f"part-{self.part[0]}-of-{self.part[1]}.json"
+            temporary = target.with_name(f"{target.name}.{os.getpid()}")
+            temporary.write_text(json.dumps({k: round(v, 2) for k, v in sorted(self.times.items())}, indent=1),
+                                 encoding="utf-8")
+            temporary.replace(target)
+        except OSError:
+            pass
+
+
+def pytest_configure(config):
+    part = _part(config)
+    if part is not None:
+        config.pluginmanager.register(_Part(part), "hatbook-part")
 
 
 @pytest.fixture(scope="session")
