@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import re
 import sys
@@ -72,7 +73,12 @@ def execute_into_cache(source: Path, cache_path: Path, *, jobs: int, log=print) 
     from hatbook.rerun import Kernel, PageFailed, PagePool, _error_text
 
     cache = get_cache(str(cache_path))
-    previous: dict[str, float] = {}
+    # the pages' last times: kept beside the cache (they outlive it when it is cleared), then the cache's
+    times_file = Path(cache_path).parent / "page-seconds.json"
+    try:
+        previous = {k: float(v) for k, v in json.loads(times_file.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError, AttributeError):
+        previous = {}
     for record in sorted(cache.list_cache_records(), key=lambda r: r.created):
         seconds = (record.data or {}).get("execution_seconds")
         if seconds is not None:
@@ -92,9 +98,9 @@ def execute_into_cache(source: Path, cache_path: Path, *, jobs: int, log=print) 
                                             check_validity=False, overwrite=True)
     if not missing:
         return {}
-    # the longest pages first, so that the kernels end at about the same time (a page not timed yet
-    # counts as long)
-    order = sorted(missing, key=lambda page: -previous.get(page.stem, 60.0))
+    # the longest pages first, so that the kernels end at about the same time (a page never timed: by
+    # the length of its code, a second per 2,000 characters)
+    order = sorted(missing, key=lambda page: -previous.get(page.stem, code_length(missing[page]) / 2000))
     log(f"executing {len(order)} pages in {min(jobs, len(order))} kernels before the build")
 
     def run(page: Path, notebook, kernel: Kernel):
@@ -120,7 +126,16 @@ def execute_into_cache(source: Path, cache_path: Path, *, jobs: int, log=print) 
                                     check_validity=False, overwrite=True)
         seconds[page.stem] = round(took, 1)
         log(f"{page.stem}: executed in {took:.1f} s")
+    try:
+        times_file.write_text(json.dumps({**previous, **seconds}, indent=1, sort_keys=True), encoding="utf-8")
+    except OSError:
+        pass
     return seconds
+
+
+def code_length(notebook) -> int:
+    """Characters of code in ``notebook``."""
+    return sum(len(cell.source) for cell in notebook.cells if cell.cell_type == "code")
 
 
 #: Where a build's time goes, by the first line of its log that starts each phase: start-up (imports,

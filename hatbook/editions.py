@@ -20,8 +20,6 @@ import re
 import shutil
 import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 #: Output MIME types that are a table, a chart or a glued value, not a bare value.
@@ -142,7 +140,7 @@ def try_edition(variant, pages: list[str] | None = None, *, jobs: int = 2, keep:
     book; return {page: {"ok": bool, "error": str, "stray": [...], "glued": {...}}}."""
     import nbformat
 
-    from hatbook.rerun import PageFailed, computed_pages, execute_page, glued_values, stage_sources
+    from hatbook.rerun import PageFailed, PagePool, computed_pages, glued_values, stage_sources
 
     work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="hatbook-try-"))
     if work.exists():
@@ -150,24 +148,19 @@ def try_edition(variant, pages: list[str] | None = None, *, jobs: int = 2, keep:
     source = stage_sources(variant, work)
     chosen = [p for p in computed_pages(source / "book") if not pages or p.stem in pages]
     results: dict[str, dict] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(execute_page, page, variant): page for page in chosen}
-        for future in as_completed(futures):
-            page = futures[future]
-            started = time.perf_counter()
-            try:
-                notebook = future.result()
-            except PageFailed as error:
-                results[page.stem] = {"ok": False, "error": str(error), "stray": [], "glued": {}}
-                log(f"{page.stem}: FAILED\n  {str(error).replace(chr(10), chr(10) + '  ')}")
-                continue
-            node = nbformat.read(notebook, as_version=4)
-            stray = stray_in_notebook(node)
-            results[page.stem] = {"ok": True, "error": "", "stray": stray, "glued": glued_values(notebook)}
-            log(f"{page.stem}: ran" + (f", {len(stray)} stray output(s)" if stray else ", clean")
-                + (f" ({time.perf_counter() - started:.0f} s)" if False else ""))
-            for line in stray:
-                log(f"  {line}")
+    # one kernel per job, running its pages one after another (the rerun engine's kernels)
+    pool = PagePool(jobs, source / "book")
+    for page, outcome in pool.run([(page, variant) for page in chosen]):
+        if isinstance(outcome, PageFailed):
+            results[page.stem] = {"ok": False, "error": str(outcome), "stray": [], "glued": {}}
+            log(f"{page.stem}: FAILED\n  {str(outcome).replace(chr(10), chr(10) + '  ')}")
+            continue
+        node = nbformat.read(outcome, as_version=4)
+        stray = stray_in_notebook(node)
+        results[page.stem] = {"ok": True, "error": "", "stray": stray, "glued": glued_values(outcome)}
+        log(f"{page.stem}: ran in {pool.seconds.get(page.stem, 0):.0f} s" + (f", {len(stray)} stray output(s)" if stray else ", clean"))
+        for line in stray:
+            log(f"  {line}")
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return results
