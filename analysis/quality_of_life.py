@@ -440,3 +440,132 @@ def shown_class_sizes(page, fewest: int) -> pd.Series:
     marks = [disclosure.count(n, page.sdc) if small and disclosure.is_small(n, page.sdc) else
              disclosure.WITHHELD if small else n for n in own["n"]]
     return pd.Series(marks, index=own["trajectory_class"], name="n", dtype=object)
+
+
+# --- the trajectory classes of section 6.4 as the page shows them ---------------------------------------
+
+#: Why the favourable class's share may differ from the report's print.
+CLASS_SHARE_NOTE = ("The synthetic questionnaires do not reproduce the report's share; the trajectory model finds the "
+                    "groups in the data it is given, see the calibration report of `python -m synthetic --check`.")
+
+
+def trajectory_section(page, sizes_shown: pd.Series) -> dict:
+    """The EQ-5D-5L trajectory classes of section 6.4 for the edition of ``page`` (:class:`analysis.edition.Page`):
+    a two-class LCGA (:func:`fit_lcga`) of the patients with two or more index values, the one-class line, and the
+    BIC of one to three classes. ``sizes_shown`` holds the sample sizes as the page shows them
+    (``qol_patients``, ``qol_values``: a number or its marker).
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: the sample, the classes' lines and
+    shares, the one-class slope, the best number of classes by BIC, ``s6_4_qol_favorable_group_pct`` and the
+    sentence ``h64_qol_agreement`` on the report's description), the words of the two shares
+    (``h64_qol_other_pct_text``, ``s6_4_qol_favorable_group_pct_text``: "81%" or a marker alone) and the displays
+    ``table_h64_qol_bic``, ``table_h64_qol_classes`` and ``fig_h64_qol_trajectories``. Nothing is fitted below the
+    disclosure threshold (and never below three patients); in a rerun the class sizes are protected with the other
+    editions of the year (:func:`shown_class_sizes`), and a class withheld withholds every figure of both classes."""
+    from analysis import disclosure, formats
+    from analysis import outcomes as oc
+    from analysis.scorecard import plain_number
+
+    card, sdc = page.card, page.sdc
+    sample = trajectory_sample(index_values(page.cohort.questionnaires, page.cohort.episodes))
+    n = sample["patient_id"].nunique()
+    fewest = max(oc.fewest_patients(sdc), 3)
+    fit = bic = one = None  # stay None when a rerun has too few patients for the model, or a fit fails
+    reason = f"fewer than {fewest} patients have two or more index values"
+    if n >= fewest:
+        try:
+            bic = compare_classes(sample, (1, 2, 3))
+            fit = fit_lcga(sample, 2)
+            one = fit_lcga(sample, 1)
+            classes = fit.classes()
+            favourable = classes.set_index("trajectory_class").loc[fit.favourable_class]
+            other = classes[~classes["favourable"]].iloc[0]
+        except Exception as error:  # a degenerate class or a failed fit on a small rerun
+            reason = f"the fit fails ({type(error).__name__})"
+            fit = None
+
+    def not_estimated(why: str):
+        return disclosure.placeholder_chart(f"The trajectory classes: not estimable in this edition ({why}).")
+
+    def share_text(value, of=None, suppress: bool = False) -> str:
+        return formats.percent(card.disclose(plain_number(value) if not disclosure.is_missing(value) else float("nan"),
+                                             of=of, suppress=suppress), 0)
+
+    rows = [oc.own_count_row("h64_qol_patients", n if not oc.is_hidden(sizes_shown["qol_patients"]) else sizes_shown["qol_patients"]),
+            oc.own_count_row("h64_qol_values", len(sample) if not oc.is_hidden(sizes_shown["qol_values"]) else sizes_shown["qol_values"])]
+    if fit is None:
+        rows += [{"key": key, "value": float("nan")} for key in (
+            "h64_qol_bic_best", "h64_qol_favourable_start", "h64_qol_favourable_slope", "h64_qol_other_pct",
+            "h64_qol_other_start", "h64_qol_other_slope", "h64_qol_one_class_slope")]
+        rows.append({"key": "h64_qol_agreement", "value": f"is not estimable in this edition ({reason})"})
+        rows.append({"key": "s6_4_qol_favorable_group_pct", "value": float("nan"), "note": CLASS_SHARE_NOTE})
+        return {"statistics": oc.statistics_frame(rows),
+                "h64_qol_other_pct_text": share_text(float("nan")),
+                "s6_4_qol_favorable_group_pct_text": share_text(float("nan")),
+                "table_h64_qol_bic": not_estimated(reason), "table_h64_qol_classes": not_estimated(reason),
+                "fig_h64_qol_trajectories": not_estimated(reason)}
+
+    class_counts = [favourable.patients, other.patients]
+    # the class sizes as this edition shows them, protected jointly with the other editions of this year (where
+    # their fits agree, both clinics' class less Oslo's is Bergen's); a class withheld withholds both classes' figures
+    sizes = shown_class_sizes(page, fewest)
+    hidden = oc.is_hidden(sizes["favourable"]) or oc.is_hidden(sizes["other"])
+    agrees = favourable.percent > 50 and other.slope_per_year > 0 and other.intercept < favourable.intercept
+    rows += [
+        {"key": "h64_qol_bic_best", "value": int(bic.loc[bic["bic"].idxmin(), "classes"])},
+        {"key": "h64_qol_favourable_start", "value": favourable.intercept, "of": class_counts, "suppress": hidden},
+        {"key": "h64_qol_favourable_slope", "value": favourable.slope_per_year, "of": class_counts, "suppress": hidden},
+        {"key": "h64_qol_other_pct", "value": other.percent, "of": class_counts, "suppress": hidden},
+        {"key": "h64_qol_other_start", "value": other.intercept, "of": class_counts, "suppress": hidden},
+        {"key": "h64_qol_other_slope", "value": other.slope_per_year, "of": class_counts, "suppress": hidden},
+        {"key": "h64_qol_one_class_slope", "value": one.slopes[0], "of": n},
+        {"key": "h64_qol_agreement", "value": (
+            "cannot be compared with the report's description here, as the class sizes are withheld in this edition (a "
+            "class is small here, or in an edition of the same year it could be worked out from)" if hidden else
+            "agrees with the report's description: the favourable class holds the majority, and the other class "
+            "starts lower and rises" if agrees else
+            "does not match the report's description (a favourable majority class, and a smaller class that starts "
+            "lower and rises) in every respect; see the class table")},
+        {"key": "s6_4_qol_favorable_group_pct", "value": favourable.percent, "note": CLASS_SHARE_NOTE,
+         "of": class_counts, "suppress": hidden},
+    ]
+
+    smallest = (bic["smallest_class_percent"] * n / 100).round()
+    shown_bic = disclosure.protect(bic.assign(smallest=smallest), {"smallest": ["smallest_class_percent"]}, sdc).drop(columns="smallest")
+    if hidden:  # the two-class model's smallest class is the class the edition withholds
+        shown_bic = shown_bic.astype({"smallest_class_percent": object})
+        shown_bic.loc[shown_bic["classes"] == 2, "smallest_class_percent"] = disclosure.WITHHELD
+    shown_bic = shown_bic.rename(columns={"classes": "Classes", "log_likelihood": "Log-likelihood", "parameters": "Parameters",
+                                          "bic": "BIC", "smallest_class_percent": "Smallest class (% of patients)", "converged": "Converged"})
+    one_decimal, three_decimals = formats.formatter(1), formats.formatter(3)
+    shown_classes = classes.assign(group=classes["favourable"].map({True: "Favourable", False: "Other"}))[
+        ["group", "intercept", "slope_per_year", "residual_sd", "patients", "percent"]
+    ]
+    # a class of fewer than min_cell patients is not described in a rerun (nor the other, as the total is shown)
+    shown_classes = disclosure.protect(shown_classes, {"patients": ["percent", "intercept", "slope_per_year", "residual_sd"]}, sdc, groups=[])
+    if hidden:  # as protected with the other editions of this year: sizes as shown, and no class described
+        shown_classes = shown_classes.astype(object)
+        shown_classes["patients"] = [sizes["favourable" if g == "Favourable" else "other"] for g in shown_classes["group"]]
+        shown_classes[["intercept", "slope_per_year", "residual_sd", "percent"]] = disclosure.WITHHELD
+    if oc.is_hidden(sizes_shown["qol_patients"]):  # the two classes add up to the sample's size, which is withheld
+        shown_classes["patients"] = [v if oc.is_hidden(v) else disclosure.WITHHELD for v in shown_classes["patients"]]
+    shown_classes = shown_classes.rename(columns={"group": "Class", "intercept": "Index at first admission", "slope_per_year": "Change per year",
+                                                  "residual_sd": "Residual SD", "patients": "Patients", "percent": "% of patients"})
+    lines, observed = trajectory_points(sample, fit)
+    labels = {k: ("Favourable" if k == fit.favourable_class else "Other") for k in classes["trajectory_class"]}
+    # a point (class mean at a wave) of fewer than min_cell patients is left out in a rerun
+    observed = disclosure.mask(observed, {"patients": ["mean_index"]}, sdc).dropna(subset=["patients"])
+    return {
+        "statistics": oc.statistics_frame(rows),
+        "h64_qol_other_pct_text": share_text(other.percent, class_counts, hidden),
+        "s6_4_qol_favorable_group_pct_text": share_text(favourable.percent, class_counts, hidden),
+        "table_h64_qol_bic": shown_bic.style.hide(axis="index").format(
+            {"Log-likelihood": one_decimal, "BIC": one_decimal, "Smallest class (% of patients)": one_decimal}
+        ).set_table_attributes('class="hatbook-table"'),
+        "table_h64_qol_classes": shown_classes.style.hide(axis="index").format(
+            {"Index at first admission": three_decimals, "Change per year": lambda v: formats.number(v, 3, sign=True),
+             "Residual SD": three_decimals, "% of patients": one_decimal}
+        ).set_table_attributes('class="hatbook-table"'),
+        "fig_h64_qol_trajectories": trajectory_chart(lines, observed, labels) if not hidden
+        else not_estimated("the class sizes are withheld in this edition"),
+    }
