@@ -473,10 +473,6 @@ def chapter_statistics(trials: pd.DataFrame, reviews: pd.DataFrame, mortality: p
     return pd.DataFrame({"key": list(values), "value": pd.Series(list(values.values()), dtype=object)})
 
 
-def styled(frame: pd.DataFrame):
-    """A computed table as the book shows it: no index, the book's table class."""
-    return frame.style.hide(axis="index").set_table_attributes('class="hatbook-table"')
-
 
 def trial_table_shown(trials: pd.DataFrame) -> pd.DataFrame:
     """:func:`trial_table` with the column headings the page shows."""

@@ -7,7 +7,8 @@ One place decides how a number reaches the prose and the tables:
   passed through as it is;
 * :func:`p_value`: three decimals, or "< 0.001";
 * :func:`share_words`, :func:`majority_words`: the words that state a share ("nearly half", "about one in
-  three", "most"), chosen from the value by a fixed rule, so that a sentence never says more than its number.
+  three", "most"), chosen from the value by a fixed rule, so that a sentence never says more than its number;
+* :func:`styled`: how a computed table is shown.
 """
 
 from __future__ import annotations
@@ -161,3 +162,18 @@ def count_words(n: int, singular: str, plural: str | None = None) -> str:
     if isinstance(n, str):
         return f"{n} {plural or singular + 's'}"
     return f"{number(n)} {singular if int(n) == 1 else (plural or singular + 's')}"
+
+
+def styled(frame, caption: str | None = None, *, precision: int | None = None, columns: dict | None = None):
+    """A table as the book shows it: no index, the book's table class (``hatbook-table``), a caption unless the
+    page gives the table one of its own (a glued table under a ``{glue:figure}``), numbers with ``precision``
+    decimals, and ``columns`` (name -> format or function, e.g. :func:`formatter`) for the columns written
+    otherwise. The one styler of every computed table."""
+    style = frame.style.hide(axis="index")
+    if precision is not None:
+        style = style.format(precision=precision)
+    if columns:
+        style = style.format({name: how for name, how in columns.items() if name in frame.columns})
+    if caption is not None:
+        style = style.set_caption(caption)
+    return style.set_table_attributes('class="hatbook-table"')

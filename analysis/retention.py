@@ -1121,10 +1121,6 @@ def timing_table(page, shown: ShownTables) -> pd.DataFrame:
     return table
 
 
-def styled(frame: pd.DataFrame):
-    """A table of the page as the book shows it: no index, one decimal, the book's table class."""
-    return frame.style.hide(axis="index").format(precision=1).set_table_attributes('class="hatbook-table"')
-
 
 def enrollment_figure(page, shown: ShownTables):
     """Figure 6.A: admissions by year and clinic (a rerun leaves out the bars the protected table hides)."""

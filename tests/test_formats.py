@@ -125,3 +125,10 @@ def test_a_data_folder_is_named_by_its_name_only_and_escaped(tmp_path):
     assert "<" not in edition.source_text and ">" not in edition.source_text
     assert "img src-x onerror-alert-1" in edition.source_text
     assert edition.period == "2022"
+
+
+def test_styled_tables_have_no_index_the_book_class_and_the_given_decimals():
+    html = formats.styled(pd.DataFrame({"group": ["a"], "share": [12.345]}), "A caption", precision=1).to_html()
+    assert 'class="hatbook-table"' in html and "<caption>A caption</caption>" in html
+    assert "12.3" in html and "12.345" not in html
+    assert 'class="row_heading' not in html  # no index column
