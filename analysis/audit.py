@@ -49,7 +49,7 @@ from typing import Callable
 
 import pandas as pd
 
-DAYS_PER_YEAR = 365.25
+from analysis.units import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)

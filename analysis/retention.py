@@ -30,9 +30,8 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from analysis import charts
 from analysis.charts import CLINIC_COLOURS
 from analysis.schema import CLINICS
+from analysis.units import DAYS_PER_MONTH, DAYS_PER_YEAR
 
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 #: The time bands of the timing of discharge, in months of treatment: (label, lower, upper], upper included.
 DISCHARGE_BANDS = (
     ("within_6_months", 0.0, 6.0),

@@ -11,9 +11,7 @@ from analysis.data import published_table
 
 def ledger(**values) -> pd.DataFrame:
     """A ledger from key=(value, precision) pairs."""
-    return pd.DataFrame(
-        [{"key": k, "value": str(v), "precision": str(p)} for k, (v, p) in values.items()]
-    )
+    return pd.DataFrame([{"key": k, "value": str(v), "precision": str(p)} for k, (v, p) in values.items()])
 
 
 def one(check, statistics) -> dict:
@@ -71,8 +69,12 @@ def test_the_report_has_at_least_ten_findings():
     assert len(flagged) >= 10
     # the issue names these as real inconsistencies of the report
     assert {
-        "housing_rows_vs_n", "continued_qaly_6d_vs_6f", "person_years_vs_patient_days",
-        "oslo_gp_share_6_6_vs_supp_g", "supp_h_percents_sum", "supp_d_base_icer_vs_6g",
+        "housing_rows_vs_n",
+        "continued_qaly_6d_vs_6f",
+        "person_years_vs_patient_days",
+        "oslo_gp_share_6_6_vs_supp_g",
+        "supp_h_percents_sum",
+        "supp_d_base_icer_vs_6g",
     } <= flagged
     # and these agree with the report within rounding
     assert not findings.set_index("id").loc[["accumulated_icer_6e", "annualized_icer_6g"], "flagged"].any()
@@ -102,8 +104,15 @@ def test_the_report_swaps_the_polysubstance_change_columns():
     findings = audit.run(published_table("statistics")).set_index("id")
     assert findings.loc["polysubstance_columns_swapped", "flagged"]
     # the money-for-food and victim rows print a percentage their count does not give, in table and text
-    assert findings.loc[["money_for_food_percent_6_4", "victim_improved_percent_supp_a", "victim_improved_percent_6_4",
-                         "polysubstance_improved_percent_6_4"], "flagged"].all()
+    assert findings.loc[
+        [
+            "money_for_food_percent_6_4",
+            "victim_improved_percent_supp_a",
+            "victim_improved_percent_6_4",
+            "polysubstance_improved_percent_6_4",
+        ],
+        "flagged",
+    ].all()
 
 
 def test_same_patients_compares_one_cell_and_names_both_rows():
@@ -113,7 +122,9 @@ def test_same_patients_compares_one_cell_and_names_both_rows():
     assert found["flagged"] and found["implied"] == 73
     assert set(found["inputs"].split(", ")) == {"fn", "fm", "fc", "dn", "dm", "dd"}
     flagged = audit.run(published_table("statistics")).set_index("id")["flagged"]
-    assert flagged[["heroin_frequent_vs_days_rows", "cocaine_frequent_vs_days_rows", "benzodiazepine_frequent_vs_days_rows"]].all()
+    assert flagged[
+        ["heroin_frequent_vs_days_rows", "cocaine_frequent_vs_days_rows", "benzodiazepine_frequent_vs_days_rows"]
+    ].all()
 
 
 def test_sd_bound_is_reached_by_values_at_the_ends_of_the_range():
