@@ -29,17 +29,37 @@ def test_count_from_percent_refuses_an_ambiguous_percentage():
 
 
 def trials_fixture() -> pd.DataFrame:
-    base = {"country": "X", "period": "2000-2001", "outcome": "retention", "follow_up_months": 12,
-            "definition": "still in treatment", "source": "s"}
+    base = {
+        "country": "X",
+        "period": "2000-2001",
+        "outcome": "retention",
+        "follow_up_months": 12,
+        "definition": "still in treatment",
+        "source": "s",
+    }
     return pd.DataFrame(
         [
             {**base, "study": "A", "arm": "heroin", "n_randomised": 40, "events": 20, "percent": None},
             {**base, "study": "A", "arm": "methadone", "n_randomised": 40, "events": None, "percent": 25.0},
             {**base, "study": "B", "arm": "heroin", "n_randomised": 10, "events": 9, "percent": None},
-            {**base, "study": "C", "arm": "heroin", "n_randomised": 30, "events": 6, "percent": None,
-             "outcome": "daily heroin use"},
-            {**base, "study": "C", "arm": "control", "n_randomised": 31, "events": 12, "percent": None,
-             "outcome": "daily heroin use"},
+            {
+                **base,
+                "study": "C",
+                "arm": "heroin",
+                "n_randomised": 30,
+                "events": 6,
+                "percent": None,
+                "outcome": "daily heroin use",
+            },
+            {
+                **base,
+                "study": "C",
+                "arm": "control",
+                "n_randomised": 31,
+                "events": 12,
+                "percent": None,
+                "outcome": "daily heroin use",
+            },
         ]
     )
 
@@ -90,8 +110,12 @@ def test_risk_ratio_needs_events_in_both_groups():
 def test_crude_pooled_mortality_by_hand():
     mortality = pd.DataFrame(
         {
-            "comparison": ["all", "all"], "studies": [5, 5], "arm": ["heroin", "control"],
-            "deaths": [8, 11], "n_patients": [781, 793], "source": ["s", "s"],
+            "comparison": ["all", "all"],
+            "studies": [5, 5],
+            "arm": ["heroin", "control"],
+            "deaths": [8, 11],
+            "n_patients": [781, 793],
+            "source": ["s", "s"],
         }
     )
     row = evidence.pooled_mortality(mortality).iloc[0]
@@ -186,7 +210,13 @@ def dutch_fixture() -> pd.DataFrame:
         ("responded well at four years", "all offered", None, 149, 68),
         ("responded well at four years", "retained", None, None, 92),
         ("responded well at four years", "not retained", None, None, 38),
-        ("extensively and completely recovered at the start of resumed treatment", "retained continuously", None, 83, 12),
+        (
+            "extensively and completely recovered at the start of resumed treatment",
+            "retained continuously",
+            None,
+            83,
+            12,
+        ),
         ("extensively and completely recovered at four years", "retained continuously", None, 83, 25),
     ]
     return pd.DataFrame(rows, columns=["item", "group", "count", "denominator", "percent"])
