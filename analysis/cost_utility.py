@@ -1324,3 +1324,96 @@ def specialist_care_change(page, periods: pd.DataFrame) -> tuple[pd.DataFrame, p
     for column in T6J_KEY_COLUMNS:
         shown[column] = [nok(page.card.disclose(v, of=[a, b], suppress=hidden)) for v, a, b in zip(shown[column], shown["n_before"], shown["n_after"])]
     return _statistics(rows), shown[list(T6J_HEADINGS)].rename(columns=T6J_HEADINGS)
+
+
+# --- section 6.7: the words and shown tables of Tables 6.K and 6.L -------------------------------------
+
+#: Table 6.K's columns as shown.
+T6K_HEADINGS = {"Comparison": "Comparison", "delta_cost": "Δ cost before offsets", "specialist_offset": "Specialist-care offset",
+                "primary_offset": "Primary-care offset", "net_delta_cost": "Net Δ cost", "delta_qaly": "Δ QALY", "status": "Reading"}
+#: Table 6.L's rows as shown.
+T6L_ROWS = {"baseline": "Crime days, first answer", "last": "Crime days, last answer", "change": "Change (days per 30 days)",
+            "annualized_change": "Change per year (days)", "annualized_cost": "Change in cost per year (NOK)"}
+
+
+def adjusted_words(t6k: pd.DataFrame, withheld: dict, offsets_shown: bool, wide: pd.DataFrame) -> tuple[str, str]:
+    """The sentences on Table 6.K: the net comparison against each termination, in the direction its numbers
+    have (withheld when a comparison or the offsets are: ``withheld`` comparator -> bool, ``offsets_shown``),
+    and the reading that part of HAT's cost comes back when the specialist-care saving is mostly somatic care
+    ("" otherwise)."""
+    from analysis.formats import nok, number
+
+    k = t6k.set_index("comparator")
+    unplanned = k.loc["unplanned"]
+    planned_status = k.at["planned", "status"] or "not computable"
+    if withheld["unplanned"] or not offsets_shown:
+        text = ("The net comparison against unplanned termination is withheld (–) or not computable (n/a) here, since a group "
+                "it rests on is too small or empty.")
+    else:
+        offsets = unplanned["specialist_offset"], unplanned["primary_offset"]
+        text = (f"Against unplanned termination the yearly {'extra' if unplanned['delta_cost'] >= 0 else 'lower'} programme cost of "
+                f"{nok(abs(unplanned['delta_cost']))} NOK meets "
+                + " and ".join(f"{'savings' if v >= 0 else 'extra costs'} of {nok(abs(v))} NOK in {where} care"
+                               for v, where in zip(offsets, ("specialist", "primary")))
+                + f", leaving a net incremental cost of {nok(unplanned['net_delta_cost'])} NOK for "
+                f"{number(unplanned['delta_qaly'], 3)} QALYs a year: *{unplanned['status'] or 'not computable'}*.")
+    if withheld["planned"] or not offsets_shown:
+        text += " Against planned termination the net result is withheld (–) or not computable (n/a)."
+    else:
+        text += (f" Against planned termination the net result is *{planned_status}*"
+                 + (" as well." if planned_status == unplanned["status"] else "."))
+    specialist = wide.at["unplanned", SPECIALIST_TOTAL]
+    reading = ("They do indicate that part of the high cost of HAT may be recovered through less use of other services, "
+               "especially somatic specialist care." if offsets_shown and not withheld["unplanned"] and specialist > 0
+               and wide.at["unplanned", "som"] > specialist / 2 else "")
+    return text, reading
+
+
+def adjusted_table(t6k: pd.DataFrame, card, sizes: dict, hidden: dict) -> pd.DataFrame:
+    """Table 6.K as shown: each row's values as ``card`` may show them (withheld with a ``hidden`` comparison,
+    resting on the two groups' ``sizes``)."""
+    from analysis.formats import nok
+
+    shown = t6k.copy()
+    shown["Comparison"] = ["Continued vs " + {"planned": "planned termination", "unplanned": "unplanned termination"}[c]
+                           for c in shown["comparator"]]
+    for column in ("delta_cost", "specialist_offset", "primary_offset", "net_delta_cost", "delta_qaly"):
+        values = [card.disclose(v, of=[sizes[CONTINUED], sizes[c]], suppress=hidden[c]) for v, c in zip(shown[column], shown["comparator"])]
+        shown[column] = pd.Series(values, index=shown.index).map(decimals(3) if column == "delta_qaly" else nok)
+    return shown[list(T6K_HEADINGS)].rename(columns=T6K_HEADINGS)
+
+
+def crime_words(t6l: pd.DataFrame, hidden: bool, threshold, lower_bound: float | None) -> str:
+    """The sentence on Table 6.L: the mean yearly change in crime days and its cost, in the direction it has;
+    withheld (–) or not computable (n/a) with fewer than ``max(threshold, 2)`` patients or a ``hidden`` count.
+    ``lower_bound`` (the published edition) adds the report's reading."""
+    from analysis import disclosure
+    from analysis.formats import count_words, nok, number
+
+    n = int(t6l["n"].iloc[0]) if len(t6l) else 0
+    means = t6l.set_index("variable")["mean"]
+    if disclosure.any_small([n], threshold) or n < 2:
+        return (f"Fewer than {max(threshold or 2, 2)} patients answered the question on crime days, so the change is "
+                + ("withheld (–)." if n else "not computable (n/a)."))
+    if hidden:
+        return ("The number of patients who answered the question on crime days, and the change, are withheld (–) in this "
+                "edition: set against the other editions of its year, they would give a small number back.")
+    fewer = -means["annualized_change"]
+    text = (f"On average, the {count_words(n, 'patient')} reported {number(abs(fewer))} "
+            f"{'fewer' if fewer >= 0 else 'more'} crime days a year, "
+            f"{'worth' if fewer >= 0 else 'costing'} {nok(abs(-means['annualized_cost']))} NOK to society per patient-year")
+    if lower_bound is not None:
+        text += f"; the report describes this as well above {nok(lower_bound)} NOK"
+    return text + "."
+
+
+def crime_table_shown(t6l: pd.DataFrame, card, hidden: bool) -> pd.DataFrame:
+    """Table 6.L as shown: means and SDs as ``card`` may show them (withheld with a ``hidden`` count)."""
+    from analysis.formats import nok, number
+
+    n = int(t6l["n"].iloc[0]) if len(t6l) else 0
+    shown = t6l.assign(variable=t6l["variable"].map(T6L_ROWS))
+    for column in ("mean", "sd"):
+        values = [card.disclose(v, of=n, suppress=hidden) for v in shown[column]]
+        shown[column] = [nok(v) if "NOK" in name else number(v, 2) for v, name in zip(values, shown["variable"])]
+    return shown[["variable", "mean", "sd"]].rename(columns={"variable": "", "mean": "Mean", "sd": "SD"})

@@ -240,3 +240,45 @@ def test_status_words_and_decimals():
     assert cu.status_words("dominant", sizes, "unplanned", True, None) == "dominant"  # the published edition shows it
     assert cu.status_words("", sizes, "unplanned", False, 5) == "not computable"
     assert cu.decimals(3)(0.12345) == "0.123" and cu.decimals(1)("<5") == "<5" and cu.decimals(2)(float("nan")) == "n/a"
+
+
+class _PublishedCard:
+    """A card of the published edition: shows every value as it is."""
+
+    @staticmethod
+    def disclose(value, **_):
+        return value
+
+
+def t6k_by_hand() -> pd.DataFrame:
+    return pd.DataFrame({"comparator": ["planned", "unplanned"], "delta_cost": [-100.0, 1000.0], "specialist_offset": [50.0, 800.0],
+                         "primary_offset": [10.0, -300.0], "net_delta_cost": [-160.0, 500.0], "delta_qaly": [0.1, 0.2],
+                         "status": ["dominant", "more costly, more effective"]})
+
+
+def test_adjusted_words_by_hand():
+    wide = pd.DataFrame({"som": [0.0, 700.0], "specialist_total": [0.0, 800.0]}, index=["planned", "unplanned"])
+    text, reading = cu.adjusted_words(t6k_by_hand(), {"planned": False, "unplanned": False}, True, wide)
+    assert text == ("Against unplanned termination the yearly extra programme cost of 1,000 NOK meets savings of 800 NOK in "
+                    "specialist care and extra costs of 300 NOK in primary care, leaving a net incremental cost of 500 NOK for "
+                    "0.200 QALYs a year: *more costly, more effective*. Against planned termination the net result is *dominant*.")
+    assert reading.startswith("They do indicate")
+    withheld, none = cu.adjusted_words(t6k_by_hand(), {"planned": True, "unplanned": False}, False, wide)
+    assert withheld.startswith("The net comparison against unplanned termination is withheld") and none == ""
+
+
+def test_adjusted_and_crime_tables_as_shown():
+    table = cu.adjusted_table(t6k_by_hand(), _PublishedCard, {"continued": 10, "planned": 6, "unplanned": 7},
+                              {"planned": False, "unplanned": False})
+    assert list(table.columns) == list(cu.T6K_HEADINGS.values())
+    assert table.iloc[1].tolist() == ["Continued vs unplanned termination", "1,000", "800", "−300", "500", "0.200",
+                                      "more costly, more effective"]
+    changes = pd.DataFrame({"baseline": [10.0, 20.0], "last": [4.0, 6.0], "change": [-6.0, -14.0], "annualized_change": [-72.0, -168.0],
+                            "annualized_cost": [-252_000.0, -588_000.0]})
+    t6l = cu.crime_table(changes)
+    shown = cu.crime_table_shown(t6l, _PublishedCard, False)
+    assert shown["Mean"].tolist() == ["15.00", "5.00", "−10.00", "−120.00", "−420,000"]
+    assert cu.crime_words(t6l, False, None, None) == ("On average, the 2 patients reported 120 fewer crime days a year, "
+                                                      "worth 420,000 NOK to society per patient-year.")
+    assert cu.crime_words(t6l, False, 5, None).startswith("Fewer than 5 patients answered")
+    assert cu.crime_words(t6l, True, None, None).startswith("The number of patients who answered")
