@@ -1352,3 +1352,74 @@ def unit_texts(card, text_keys: dict) -> dict[str, str]:
         else:
             texts[name] = shown if isinstance(shown, str) else f"{formats.number(shown)} mg"
     return texts
+
+
+# --- hunger over the first year (section 6.4) as the page shows it ---------------------------------------------
+
+#: The answers at each time point of the hunger question.
+HUNGER_ANSWER_KEYS = {0: "o64_hunger_answers_0m", 3: "o64_hunger_answers_3m", 6: "o64_hunger_answers_6m",
+                      12: "o64_hunger_answers_12m"}
+#: The share answering "often" at the time points the report states (ledger keys), and the words of each.
+HUNGER_REPORTED = {0: ("s6_4_hunger_often_baseline_pct", "s6_4_hunger_often_baseline_pct_text"),
+                   12: ("s6_4_hunger_often_12m_pct", "s6_4_hunger_often_12m_pct_text")}
+#: The share answering "often" at the other time points (the edition's own), and the words of each.
+HUNGER_OWN = {3: ("o64_hunger_often_3m_pct", "o64_hunger_often_3m_pct_text"),
+              6: ("o64_hunger_often_6m_pct", "o64_hunger_often_6m_pct_text")}
+
+
+def hunger_section(page, text_values: pd.Series) -> dict:
+    """Hunger over the first year of treatment for the edition of ``page`` (:class:`analysis.edition.Page`):
+    the answers in each category at baseline and 3, 6 and 12 months (:func:`hunger_distribution`), which add up
+    to the time point's answers, protected jointly with the same table of the other editions of the year (both
+    clinics = Oslo + Bergen); the shares in the text, the numbers answering and Figure 6.G rest on the table as
+    shown. ``text_values`` holds the section's ledger statistics by key (:func:`text_statistics`).
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: the shares answering "often", the
+    answers at each time point, and the sentences ``o64_hunger_peak_words`` and ``o64_hunger_course``), the words of
+    the four shares ("12%" or a marker alone) under the names of :data:`HUNGER_REPORTED` and :data:`HUNGER_OWN`, and
+    ``fig-6g``. A share the report states and this edition does not match carries the calibration note."""
+    from analysis import disclosure, formats
+    from analysis.linked_suppression import protect_linked
+    from analysis.scorecard import plain_number, within_precision
+
+    card, sdc, published = page.card, page.sdc, page.published
+    hunger = hunger_distribution(page.cohort.questionnaires)
+    shown = protect_linked(page, lambda c: hunger_distribution(c.questionnaires), count="n", groups="wave",
+                           total="denominator", derived=["percent"])
+    often = hunger[hunger["hunger"] == "often"].set_index("wave")
+    often_shown = shown[shown["hunger"] == "often"].set_index("wave")
+
+    def number(value):
+        return plain_number(value) if not disclosure.is_missing(value) else float("nan")
+
+    rows, texts = [], {}
+    for wave, (key, text_key) in HUNGER_REPORTED.items():
+        entry, marker = published.loc[key], often_shown.loc[wave, "percent"]
+        matches = within_precision(text_values[key], float(entry.value), float(entry.precision))
+        rows.append({"key": key, "value": text_values[key], "shown": marker, "note": None if matches else CALIBRATION_NOTE})
+        seen = marker if sdc is not None and isinstance(marker, str) else card.disclose(number(text_values[key]))
+        texts[text_key] = formats.percent(seen, 0)
+    for wave, key in HUNGER_ANSWER_KEYS.items():
+        answers = often_shown.loc[wave, "denominator"]
+        rows.append(own_count_row(key, answers if is_hidden(answers) else int(often.loc[wave, "denominator"])))
+    for wave, (key, text_key) in HUNGER_OWN.items():
+        value, marker = often.loc[wave, "percent"], often_shown.loc[wave, "percent"]
+        rows.append({"key": key, "value": value, "shown": marker})
+        texts[text_key] = formats.percent(marker if is_hidden(marker) else number(value), 0)
+
+    shown_often = pd.Series({w: often.loc[w, "percent"] if sdc is None else often_shown.loc[w, "percent"] for w in (0, 3, 6, 12)})
+    shown_often = pd.to_numeric(shown_often, errors="coerce").dropna()
+    peak_at_3m = len(shown_often) == 4 and shown_often.idxmax() == 3
+    # the report's reading of its own figures is set beside this edition's only in the published edition
+    rows.append({"key": "o64_hunger_peak_words", "value": (
+        "The report describes the three-month figure as a short-lived peak, "
+        + ("and so it is in these data." if peak_at_3m else "which these data do not show."))
+        if page.edition.published else "The shares at each time point are in Figure 6.G."})
+    if 0 in shown_often.index and 12 in shown_often.index:
+        course = ("In other words, frequent hunger did not recede over the first year in treatment."
+                  if shown_often[12] >= shown_often[0] else "Frequent hunger was less common at twelve months than at baseline.")
+    else:
+        course = "Whether frequent hunger receded over the first year cannot be told from the shares this edition shows."
+    rows.append({"key": "o64_hunger_course", "value": course})
+    return {"statistics": statistics_frame(rows), **texts,
+            "fig-6g": hunger_chart(as_numbers(shown, ["n", "denominator", "percent"]))}
