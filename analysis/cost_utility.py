@@ -1417,3 +1417,73 @@ def crime_table_shown(t6l: pd.DataFrame, card, hidden: bool) -> pd.DataFrame:
         values = [card.disclose(v, of=n, suppress=hidden) for v in shown[column]]
         shown[column] = [nok(v) if "NOK" in name else number(v, 2) for v, name in zip(values, shown["variable"])]
     return shown[["variable", "mean", "sd"]].rename(columns={"variable": "", "mean": "Mean", "sd": "SD"})
+
+
+# --- section 6.7: the words and shown tables of Tables 6.F and 6.G -------------------------------------
+
+_VERSUS = {"planned": "planned termination", "unplanned": "unplanned termination"}
+T6F_HEADINGS = {"group": "Group", "n": "N", "qaly_mean": "QALYs", "qaly_sd": "SD", "qaly_median": "Median",
+                "follow_up_years": "Follow-up (years)"}
+
+
+def annual_words(t6g: pd.DataFrame, card, sizes: dict, reasons: dict, published: bool, wtp: float, severe_level: float) -> tuple[str, str, str]:
+    """The words on Table 6.G: whether the ICER against unplanned termination is "above" or "below" the
+    willingness to pay ``wtp`` ("not comparable with" it when there is none), and the sentences on the two
+    comparisons, in the direction their numbers have, the values as ``card`` may show them (resting on the two
+    groups' ``sizes``). In a rerun a comparison with a ``reasons`` entry (:func:`comparison_reason`) is
+    replaced by the reason. ``severe_level`` is the reference level the report cites."""
+    from analysis.formats import nok, number
+
+    g = t6g.set_index("comparator")
+    unplanned, planned = g.loc["unplanned"], g.loc["planned"]
+    icer = unplanned["icer"]
+    icer_words = "not comparable with" if not np.isfinite(icer) else "above" if icer > wtp else "below"
+    threshold_text = f"{nok(severe_level)} NOK commonly cited for severe conditions in Norway"
+    pair = {c: [sizes[CONTINUED], sizes[c]] for c in ("planned", "unplanned")}
+    if published or not reasons["unplanned"]:
+        text = difference_sentence("Continued HAT", card.disclose(unplanned["delta_cost"], of=pair["unplanned"]),
+                                   card.disclose(unplanned["delta_qaly"], of=pair["unplanned"]), per="per patient-year")
+        unplanned_text = text.rstrip(".") + (
+            f" per year: the comparison is *{unplanned['status']}*, at {nok(icer)} NOK per QALY, {icer_words} the "
+            f"{threshold_text}" if np.isfinite(icer) else f" per year: the comparison is *{unplanned['status']}*, "
+            f"so no ICER is set against the {threshold_text}")
+    else:
+        unplanned_text = reasons["unplanned"].rstrip(".") + ", nor set against the reference level for severe conditions"
+    if published or not reasons["planned"]:
+        planned_text = ("Against planned termination the difference in cost is "
+                        f"{nok(card.disclose(planned['delta_cost'], of=pair['planned']))} NOK per year and in QALYs "
+                        f"{number(card.disclose(planned['delta_qaly'], of=pair['planned']), 3)}, so continued HAT is "
+                        f"*{planned['status']}*.")
+    else:
+        planned_text = "Against planned termination: " + reasons["planned"][0].lower() + reasons["planned"][1:]
+    return icer_words, unplanned_text.rstrip("."), planned_text
+
+
+def follow_up_table_shown(t6f: pd.DataFrame, marks: dict) -> pd.DataFrame:
+    """Table 6.F as shown: the group sizes as the joint protection marks them (:func:`mark_groups`), the rest
+    to three decimals."""
+    columns = ["qaly_mean", "qaly_sd", "qaly_median", "follow_up_years"]
+    shown = mark_groups(t6f[["group", "n", *columns]], marks, columns)
+    for column in columns:
+        shown[column] = shown[column].map(decimals(3))
+    return shown.rename(columns=T6F_HEADINGS)
+
+
+def annual_table(t6g: pd.DataFrame, card, sizes: dict, withheld: dict, threshold) -> pd.DataFrame:
+    """Table 6.G as shown: the differences and the ICER as ``card`` may show them, withheld with a comparison
+    a rerun (a ``threshold``) withholds; the quadrant where there is no ICER."""
+    from analysis.formats import nok
+
+    def shown(value, comparator):
+        return card.disclose(value, of=[sizes[CONTINUED], sizes[comparator]], suppress=withheld[comparator] and threshold is not None)
+
+    table = pd.DataFrame({
+        "Comparison": ["Continued vs " + _VERSUS[c] for c in t6g["comparator"]],
+        "Δ cost (NOK per year)": [shown(v, c) for v, c in zip(t6g["delta_cost"], t6g["comparator"])],
+        "Δ QALY per year": [shown(v, c) for v, c in zip(t6g["delta_qaly"], t6g["comparator"])],
+        "ICER (NOK per QALY)": [nok(shown(v, c)) if np.isfinite(v) or withheld[c] else (s or "n/a")
+                                for v, s, c in zip(t6g["icer"], t6g["status"], t6g["comparator"])],
+    })
+    table["Δ cost (NOK per year)"] = table["Δ cost (NOK per year)"].map(nok)
+    table["Δ QALY per year"] = table["Δ QALY per year"].map(decimals(3))
+    return table

@@ -282,3 +282,24 @@ def test_adjusted_and_crime_tables_as_shown():
                                                       "worth 420,000 NOK to society per patient-year.")
     assert cu.crime_words(t6l, False, 5, None).startswith("Fewer than 5 patients answered")
     assert cu.crime_words(t6l, True, None, None).startswith("The number of patients who answered")
+
+
+def test_annual_words_and_tables_by_hand():
+    t6g = pd.DataFrame({"comparator": ["planned", "unplanned"], "delta_cost": [-33_749.0, 103_344.0], "delta_qaly": [0.069, 0.122],
+                        "icer": [float("nan"), 103_344.0 / 0.122], "status": ["dominant", "more costly, more effective"]})
+    sizes = {"continued": 68, "planned": 32, "unplanned": 16}
+    words, unplanned, planned = cu.annual_words(t6g, _PublishedCard, sizes, {"planned": "", "unplanned": ""}, True, 825_000.0, 825_000.0)
+    assert words == "above"  # 847,082 NOK per QALY
+    assert unplanned.endswith("at 847,082 NOK per QALY, above the 825,000 NOK commonly cited for severe conditions in Norway")
+    assert planned == ("Against planned termination the difference in cost is −33,749 NOK per year and in QALYs 0.069, so "
+                       "continued HAT is *dominant*.")
+    reasons = {"planned": "Fewer than 5 patients had a planned termination, so this comparison is withheld (–).", "unplanned": ""}
+    assert cu.annual_words(t6g, _PublishedCard, sizes, reasons, False, 825_000.0, 825_000.0)[2] == (
+        "Against planned termination: fewer than 5 patients had a planned termination, so this comparison is withheld (–).")
+    table = cu.annual_table(t6g, _PublishedCard, sizes, {"planned": False, "unplanned": False}, None)
+    assert table["ICER (NOK per QALY)"].tolist() == ["dominant", "847,082"]
+    assert table["Δ QALY per year"].tolist() == ["0.069", "0.122"]
+    t6f = pd.DataFrame({"group": ["continued", "planned", "unplanned"], "n": [68, 32, 16], "qaly_mean": [1.2, 0.35, 0.2345],
+                        "qaly_sd": [0.5, 0.2, 0.1], "qaly_median": [1.1, 0.3, 0.2], "follow_up_years": [3.0, 1.2, 1.0]})
+    shown = cu.follow_up_table_shown(t6f, {"continued": None, "planned": None, "unplanned": "<5"})
+    assert shown["N"].tolist()[-1] == "<5" and shown.columns.tolist() == list(cu.T6F_HEADINGS.values())
