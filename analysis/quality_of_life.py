@@ -569,3 +569,34 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
         "fig_h64_qol_trajectories": trajectory_chart(lines, observed, labels) if not hidden
         else not_estimated("the class sizes are withheld in this edition"),
     }
+
+
+def correlation_section(page) -> dict:
+    """The correlations of the EQ-5D-5L index with the items the report links to quality of life
+    (:func:`index_correlations`), for the edition of ``page`` (:class:`analysis.edition.Page`).
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: the sentence
+    ``h64_qol_correlation_agreement``, how many correlations have the sign the report describes) and
+    ``table_h64_qol_correlations`` (styled; a correlation over fewer questionnaires than the threshold is withheld
+    in a rerun)."""
+    import warnings
+
+    from analysis import disclosure, formats
+    from analysis import outcomes as oc
+
+    with warnings.catch_warnings():  # a correlation of exactly 1 over a handful of answers (a tiny rerun): its interval
+        warnings.simplefilter("ignore", RuntimeWarning)  # is unbounded, and the row is withheld below for its few answers
+        correlations = index_correlations(page.cohort.questionnaires)
+    sentence = f"{int(correlations['agrees'].sum())} of the {len(correlations)} correlations have the sign the report describes"
+    shown = correlations.assign(agrees=correlations["agrees"].map({True: "yes", False: "no"})).rename(
+        columns={"correlate": "Item", "questionnaires": "Questionnaires", "r": "Pearson r", "ci_low": "95% CI, low",
+                 "ci_high": "95% CI, high", "p": "p", "expected_sign": "Report's direction", "agrees": "Agrees"}
+    )
+    shown = disclosure.protect(shown, {"Questionnaires": ["Pearson r", "95% CI, low", "95% CI, high", "p"]}, page.sdc)
+    two_decimals = formats.formatter(2)
+    return {
+        "statistics": oc.statistics_frame([{"key": "h64_qol_correlation_agreement", "value": sentence}]),
+        "table_h64_qol_correlations": shown.style.hide(axis="index").format(
+            {"Pearson r": two_decimals, "95% CI, low": two_decimals, "95% CI, high": two_decimals, "p": formats.p_value}
+        ).set_table_attributes('class="hatbook-table"'),
+    }
