@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -129,3 +130,26 @@ def test_economic_sections_match_the_report_where_it_is_consistent(scorecard):
     assert share >= REQUIRED_MATCH, (
         f"{share:.1%} match; differing: {scope.loc[~scope.within_precision, 'key'].tolist()}"
     )
+
+
+def glue_code() -> str:
+    """Where a glued number is made: the analysis modules, the code cells of the pages, and the published tables
+    whose key column a page glues in one call (the ledger itself aside)."""
+    root = Path(__file__).resolve().parent.parent
+    parts = [path.read_text(encoding="utf-8") for path in (root / "analysis").rglob("*.py")]
+    for page in (root / "book").glob("*.md"):
+        parts += re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
+    parts += [path.read_text(encoding="utf-8") for path in (root / "data" / "published").glob("*.csv")
+              if path.name != "statistics.csv"]
+    return "\n".join(parts)
+
+
+def test_every_glued_statistic_can_be_found_by_its_name(scorecard):
+    """grep from a number's key to the code that glues it: the key is written out in full in code or in a
+    published table's key column, or it restates (the ledger's ``restates``) a key that is."""
+    code = glue_code()
+    restates = ledger()["restates"].fillna("")
+    lost = [key for key in scorecard.key
+            if not any(re.search(rf"(?<![a-z0-9_]){re.escape(name)}(?![a-z0-9_])", code)
+                       for name in [key] + ([restates[key]] if restates.get(key) else []))]
+    assert lost == [], f"{len(lost)} glued keys written nowhere in full: {lost[:20]}"
