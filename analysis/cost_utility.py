@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import cea, quality_of_life
+from analysis import cea, formats, quality_of_life
+from analysis import uncertainty as unc
 from analysis.data import published_table
 from analysis.health_services import COMPARISONS, PRIMARY_TOTAL, SPECIALIST_TOTAL, trajectory_groups
 from analysis.retention import DAYS_PER_YEAR
@@ -1175,7 +1176,7 @@ def bootstrap_comparisons(sample: pd.DataFrame, sizes: dict, hidden: dict, thres
         }
         # the Monte Carlo error of every figure, and the running estimate of the probability the stopping rule watches
         mcse = unc.bootstrap_mcse(deltas["unplanned"])
-        mcse_text = unc.mcse_sentences(mcse, at("unplanned", unc.WTP_SEVERE), BOOTSTRAP_SEED)
+        mcse_text = mcse_sentences(mcse, at("unplanned", unc.WTP_SEVERE), BOOTSTRAP_SEED)
         running = unc.running_probability(deltas["unplanned"])
     reason = "" if enough else (
         f"The bootstrap needs at least {smallest} patients in each trajectory group of the cost-utility sample, and this edition "
@@ -1487,3 +1488,29 @@ def annual_table(t6g: pd.DataFrame, card, sizes: dict, withheld: dict, threshold
     table["Δ cost (NOK per year)"] = table["Δ cost (NOK per year)"].map(nok)
     table["Δ QALY per year"] = table["Δ QALY per year"].map(decimals(3))
     return table
+
+
+def mcse_sentences(mcse: dict, probability: float, seed, wtp: float = unc.WTP_SEVERE, target: float = unc.MCSE_TARGET,
+                   batches: int = 20, comparison: str = "against unplanned termination", what: str = "The bootstrap",
+                   unit: str = "replicates", subject: str = "continued treatment", cost_words: str = "the yearly extra cost",
+                   qaly_words: str = "the yearly QALY gain") -> str:
+    """How many replicates (``unit``) ``what`` used, the stopping rule and whether the count meets it, and the
+    MCSE of each figure (:func:`analysis.uncertainty.bootstrap_mcse`), as Markdown for a reader (numbers by :mod:`analysis.formats`)."""
+    n = int(mcse["n"])
+    needed = unc.replicates_needed(probability, target)
+    meets = mcse["probability"] <= target
+    text = (f"**Monte Carlo error.** {what} used {formats.number(n)} {unit} (seed {seed}). The rule for their number: "
+            f"{unit} are added in batches of {formats.number(unc.MCSE_BATCH)} until the Monte Carlo standard error (MCSE) of the "
+            f"probability that {subject} is cost-effective at {formats.nok(wtp)} NOK per QALY {comparison} is at most "
+            f"{formats.number(100 * target, 1)} percentage points, up to {formats.number(unc.MCSE_CAP)}. With "
+            f"{formats.number(n)} {unit} that MCSE is {formats.number(100 * mcse['probability'], 2)} percentage points, so ")
+    text += ("the count meets the rule. " if meets else
+             f"the rule would ask for {formats.number(needed)}; the figures keep the count of the edition's first release so that "
+             f"they do not move, and carry their MCSE instead. ")
+    text += (f"The MCSEs of the 95% bounds (batch means: {batches} batches of {formats.number(n // batches)} {unit}, the "
+             f"percentile in each, their standard deviation over the square root of {batches}) are "
+             f"{formats.nok(mcse['delta_cost_lower'])} and {formats.nok(mcse['delta_cost_upper'])} NOK for {cost_words}, "
+             f"{formats.number(mcse['delta_effect_lower'], 4)} and {formats.number(mcse['delta_effect_upper'], 4)} for {qaly_words}; "
+             f"the MCSE of the EVPI per patient at {formats.nok(wtp)} NOK is {formats.nok(mcse['evpi'])} NOK (batch means).")
+    return text
+

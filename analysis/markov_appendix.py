@@ -282,7 +282,7 @@ def lifetime_model(page, *, horizon_age, discount_rate, comparator, death_in_tre
     put("markov_psa_mcse_qalys_lower", psa_mcse["delta_effect_lower"])
     put("markov_psa_mcse_qalys_upper", psa_mcse["delta_effect_upper"])
     put("markov_psa_mcse_evpi", psa_mcse["evpi"])
-    mcse_text = mark if withheld else unc.mcse_sentences(
+    mcse_text = mark if withheld else cu.mcse_sentences(
         psa_mcse, float(model.plane["cost_effective"].mean()), psa_seed, comparison=f"against the comparator ({comparator_name.lower()})",
         what="The probabilistic analysis", unit="draws", subject="HAT available", cost_words="the incremental cost",
         qaly_words="the QALY gain")

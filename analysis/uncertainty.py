@@ -325,30 +325,3 @@ def bootstrap_mcse(deltas: pd.DataFrame, wtp: float = WTP_SEVERE, level: float =
         "delta_effect_upper": mcse_batch(de, lambda x: np.percentile(x, hi), batches),
         "evpi": mcse_batch(inmb, evpi_of, batches),
     }
-
-
-def mcse_sentences(mcse: dict, probability: float, seed, wtp: float = WTP_SEVERE, target: float = MCSE_TARGET,
-                   batches: int = 20, comparison: str = "against unplanned termination", what: str = "The bootstrap",
-                   unit: str = "replicates", subject: str = "continued treatment", cost_words: str = "the yearly extra cost",
-                   qaly_words: str = "the yearly QALY gain") -> str:
-    """How many replicates (``unit``) ``what`` used, the stopping rule and whether the count meets it, and the
-    MCSE of each figure (:func:`bootstrap_mcse`), as Markdown for a reader (numbers by :mod:`analysis.formats`)."""
-    from analysis import formats
-
-    n = int(mcse["n"])
-    needed = replicates_needed(probability, target)
-    meets = mcse["probability"] <= target
-    text = (f"**Monte Carlo error.** {what} used {formats.number(n)} {unit} (seed {seed}). The rule for their number: "
-            f"{unit} are added in batches of {formats.number(MCSE_BATCH)} until the Monte Carlo standard error (MCSE) of the "
-            f"probability that {subject} is cost-effective at {formats.nok(wtp)} NOK per QALY {comparison} is at most "
-            f"{formats.number(100 * target, 1)} percentage points, up to {formats.number(MCSE_CAP)}. With "
-            f"{formats.number(n)} {unit} that MCSE is {formats.number(100 * mcse['probability'], 2)} percentage points, so ")
-    text += ("the count meets the rule. " if meets else
-             f"the rule would ask for {formats.number(needed)}; the figures keep the count of the edition's first release so that "
-             f"they do not move, and carry their MCSE instead. ")
-    text += (f"The MCSEs of the 95% bounds (batch means: {batches} batches of {formats.number(n // batches)} {unit}, the "
-             f"percentile in each, their standard deviation over the square root of {batches}) are "
-             f"{formats.nok(mcse['delta_cost_lower'])} and {formats.nok(mcse['delta_cost_upper'])} NOK for {cost_words}, "
-             f"{formats.number(mcse['delta_effect_lower'], 4)} and {formats.number(mcse['delta_effect_upper'], 4)} for {qaly_words}; "
-             f"the MCSE of the EVPI per patient at {formats.nok(wtp)} NOK is {formats.nok(mcse['evpi'])} NOK (batch means).")
-    return text

@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import cost_utility
+
 from analysis import uncertainty as unc
 
 
@@ -50,6 +52,6 @@ def test_mcse_sentence_says_whether_the_count_meets_the_rule():
         "delta_effect_upper": 0.002,
         "evpi": 3.0,
     }
-    assert "would ask for 10,000" in unc.mcse_sentences(mcse, 0.5, 1)
+    assert "would ask for 10,000" in cost_utility.mcse_sentences(mcse, 0.5, 1)
     mcse["probability"] = unc.mcse_proportion(0.01, 5000)
-    assert "meets the rule" in unc.mcse_sentences(mcse, 0.01, 1)
+    assert "meets the rule" in cost_utility.mcse_sentences(mcse, 0.01, 1)
