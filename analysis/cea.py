@@ -36,10 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-DAYS_PER_YEAR = 365.25
-#: Days in a treatment-year when a clinic cost per day is turned into a cost per patient-year. The report's
-#: "approximately 986,000 NOK per patient-year" is the overall cost per treatment day times 365.
-TREATMENT_DAYS_PER_YEAR = 365
+from analysis.units import DAYS_PER_YEAR, TREATMENT_DAYS_PER_YEAR
 
 #: Status labels of :func:`icers`.
 REFERENCE = "reference"

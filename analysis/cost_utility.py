@@ -44,7 +44,7 @@ from analysis import cea, formats, quality_of_life
 from analysis import uncertainty as unc
 from analysis.data import published_table
 from analysis.health_services import COMPARISONS, PRIMARY_TOTAL, SPECIALIST_TOTAL, trajectory_groups
-from analysis.retention import DAYS_PER_YEAR
+from analysis.units import DAYS_PER_YEAR
 
 CONTINUED = "continued"
 DISCONTINUED = "discontinued"
