@@ -405,14 +405,6 @@ def status_words(status: str, sizes: dict, comparator: str, withheld: bool, thre
     return WITHHELD if withheld and threshold is not None else (status or "not computable")
 
 
-def styled(frame: pd.DataFrame, caption: str | None = None):
-    """A table as the book shows it: no index, the house class, and a caption unless the page gives the
-    table one of its own (a glued table under a ``{glue:figure}``)."""
-    style = frame.style.hide(axis="index")
-    if caption is not None:
-        style = style.set_caption(caption)
-    return style.set_table_attributes('class="hatbook-table"')
-
 
 def crime_cost_per_day(data_dir: str | Path | None = None) -> float:
     """The applied cost of one day with criminal activity (Supplementary Table C), from the ledger."""

@@ -24,7 +24,7 @@ import math
 import altair as alt
 import pandas as pd
 
-from analysis import charts, disclosure, schema
+from analysis import charts, disclosure, formats, schema
 
 #: Column groups of the report's tables: both clinics, then Bergen (HABiB), then Oslo (HABiO).
 CLINIC_ORDER = ("all", "Bergen", "Oslo")
@@ -565,10 +565,6 @@ def layout_h(table: pd.DataFrame, referrals_per_clinic: dict[str, int]) -> pd.Da
     }
     return _layout_categories(table, "reason", REASON_LABELS, "n_denials", "valid_percent", headings)
 
-
-def styled(frame: pd.DataFrame, caption: str):
-    """A display frame as the book's styled table (no index)."""
-    return frame.style.hide(axis="index").set_caption(caption).set_table_attributes('class="hatbook-table"')
 
 
 # --- charts ------------------------------------------------------------------------------------------
@@ -1430,11 +1426,11 @@ def appendix(page) -> dict:
         layout["h"] = protected_categories(layout["h"], h, view["h"], "reason", "n_denials", REASON_LABELS, view["headings"])
     return {
         "statistics": statistics,
-        "tab_supp_e_clinic": styled(by_clinic, "By clinic"),
-        "tab_supp_e_inclusion": styled(by_inclusion, "By inclusion"),
-        "tab_supp_f": styled(layout["f"], ""),
-        "tab_supp_g": styled(layout["g"], ""),
-        "tab_supp_h": styled(layout["h"], ""),
+        "tab_supp_e_clinic": formats.styled(by_clinic, "By clinic"),
+        "tab_supp_e_inclusion": formats.styled(by_inclusion, "By inclusion"),
+        "tab_supp_f": formats.styled(layout["f"], ""),
+        "tab_supp_g": formats.styled(layout["g"], ""),
+        "tab_supp_h": formats.styled(layout["h"], ""),
         "fig_a5_referrers": referrer_chart(without_hidden_bars(g, view["g"], "referrer", "n_referrals", "percent")).properties(width=420),
         "fig_a5_denial_reasons": denial_reason_chart(
             without_hidden_bars(h, view["h"], "reason", "n_denials", "valid_percent")).properties(width=420),
