@@ -20,6 +20,7 @@ never a row of the register; on real data the same functions return the same agg
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import altair as alt
 import pandas as pd
@@ -655,7 +656,7 @@ def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int
     """The paragraphs (Markdown) that state the referral figures, for any edition.
 
     ``figures`` is :func:`text_figures` output; ``hidden`` the (item, clinic) pairs a rerun withholds
-    (:func:`analysis.disclosure.referral_suppression`, ``["text"]``); ``threshold`` the disclosure threshold
+    (:func:`referral_suppression`, ``["text"]``); ``threshold`` the disclosure threshold
     (None: published), applied to the counts; ``clinics`` the clinics of the edition (one clinic: no
     breakdown by clinic and no comparison); ``first_year`` the first calendar year of referral data;
     ``markers`` maps (item, clinic) of a count to the mark an edition prints instead (:func:`linked_view`).
@@ -668,7 +669,7 @@ def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int
     whose claim rests on a figure that is not shown is left out. Keys of the result: ``counts``, ``people``,
     ``types``, ``referrers``, ``years``, ``reasons`` (a paragraph each) and ``main_referrers`` (one
     sentence for the main findings)."""
-    from analysis import disclosure, formats
+    from analysis import disclosure
 
     value = {(item, clinic): v for item, clinic, v in figures[["item", "clinic", "value"]].itertuples(index=False)}
     marks = dict(markers or {})
@@ -807,7 +808,7 @@ def text_paragraphs(figures: pd.DataFrame, hidden=frozenset(), *, threshold: int
 
 def _age(item: str, clinic: str, hidden, value: dict) -> str:
     """A mean age as the text writes it (whole years; withheld or n/a as the edition requires)."""
-    from analysis import disclosure, formats
+    from analysis import disclosure
 
     if (item, clinic) in hidden:
         return disclosure.WITHHELD
@@ -1138,7 +1139,7 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
 
 
 def linked_withheld_keys(view: dict, referrals: pd.DataFrame, keyed: dict) -> set[str]:
-    """The ledger keys of ``keyed`` frames (as :func:`analysis.disclosure.referral_withheld_keys` takes
+    """The ledger keys of ``keyed`` frames (as :func:`referral_withheld_keys` takes
     them) that the edition withholds under :func:`linked_view`."""
     e, f, g, h = table_e(referrals), table_f(referrals), table_g(referrals), table_h(referrals)
     keys: set[str] = set()
@@ -1383,7 +1384,6 @@ def appendix(page) -> dict:
     :func:`text_paragraphs` and the passages of :data:`PUBLISHED_PASSAGES`), and the displays
     ``tab_supp_e_clinic``, ``tab_supp_e_inclusion``, ``tab_supp_f``, ``tab_supp_g``, ``tab_supp_h``
     (styled tables), ``fig_a5_referrers`` and ``fig_a5_denial_reasons`` (charts)."""
-    from analysis import formats
     from analysis.data import published_table
 
     edition, sdc = page.edition, page.sdc
@@ -1435,3 +1435,180 @@ def appendix(page) -> dict:
         "fig_a5_denial_reasons": denial_reason_chart(
             without_hidden_bars(h, view["h"], "reason", "n_denials", "valid_percent")).properties(width=420),
     }
+
+
+# --- within-edition suppression of the referral tables (section 6.6 and Appendix 5) ---------------------------------------------------
+
+
+def _two_way_mask(table: pd.DataFrame, column: str, count: str, threshold: int) -> pd.Series:
+    """Suppression in a table of categories (``column``) by clinic (``all``, Bergen, Oslo) with a
+    ``total`` row per clinic: small cells, then complementary cells both down each clinic (the
+    categories add up to the clinic's total) and across clinics (Bergen and Oslo add up to ``all``),
+    repeated until neither direction can give a hidden cell back."""
+    cells = table[table["category"] != "total"]
+    n = pd.to_numeric(cells[count], errors="coerce").fillna(0)
+    hidden = n.gt(0) & n.lt(threshold)
+    changed = True
+    while changed:
+        changed = False
+        for _, index in cells.groupby("clinic", sort=False).groups.items():
+            inside = hidden.loc[index]
+            if int(inside.sum()) == 1:
+                candidates = n.loc[index][~inside & n.loc[index].gt(0)].sort_values(kind="stable")
+                if len(candidates):
+                    hidden.loc[candidates.index[0]] = True
+                    changed = True
+        for _, index in cells.groupby(column, sort=False).groups.items():
+            inside = hidden.loc[index]
+            if inside.any() and not inside[n.loc[index].gt(0)].all():
+                hidden.loc[index] = n.loc[index].gt(0) | inside
+                changed = True
+    out = pd.Series(False, index=table.index)
+    out.loc[hidden.index] = hidden
+    totals = table["category"] == "total"
+    out[totals] = [disclosure.is_small(v, threshold) for v in table.loc[totals, count]]
+    return out
+
+
+def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict:
+    """What a rerun withholds in the referral tables (Supplementary Tables E-H) and in the text figures
+    built on them (:func:`text_figures`).
+
+    Returns a dict of boolean Series aligned with the tables of this module:
+    ``e`` (a value of Table E: a count from 1 to threshold-1 or one whose complement in its group is,
+    its percentage, and the age statistics of a group of fewer than ``threshold`` referrals), ``f_referrals``
+    and ``f_denials`` (rows of Table F), ``g`` and ``h`` (cells of Tables G and H, two-way complementary
+    suppression), and ``text``: a set of (item, clinic) of the text figures to withhold. With
+    ``threshold=None`` nothing is withheld.
+    """
+    e, f, g, h = table_e(referrals), table_f(referrals), table_g(referrals), table_h(referrals)
+    if threshold is None:
+        none = lambda t: pd.Series(False, index=t.index)
+        return {"e": none(e), "f_referrals": none(f), "f_denials": none(f), "g": none(g), "h": none(h), "text": set()}
+
+    # Table E: each group (panel, clinic, inclusion) has n referrals; males, secondary and not included
+    # are parts of n whose complement is implied
+    e_hidden = pd.Series(False, index=e.index)
+    for _, group in e.groupby(["panel", "clinic", "inclusion"], sort=False):
+        values = group.set_index(["variable", "statistic"])["value"]
+        n = values.get(("referrals", "n"), 0)
+        for variable in ("sex_male", "secondary_referral", "not_included"):
+            if (variable, "n") not in values.index:
+                continue
+            part = values[(variable, "n")]
+            if disclosure.is_small(part, threshold) or disclosure.is_small(n - part, threshold):
+                e_hidden[group.index[group["variable"] == variable]] = True
+        if disclosure.is_small(n, threshold):
+            e_hidden[group.index] = True
+
+    years = f[f["category"] == "year"]
+    f_referrals = pd.Series(False, index=f.index)
+    f_referrals.loc[years.index] = disclosure.suppression_mask(years, "n_referrals", threshold, groups=[])
+    f_denials = pd.Series(False, index=f.index)
+    f_denials.loc[years.index] = disclosure.suppression_mask(years, "n_denials", threshold, groups=[])
+    total = f["category"] == "total"
+    f_referrals[total] = [disclosure.is_small(v, threshold) for v in f.loc[total, "n_referrals"]]
+    f_denials[total] = [disclosure.is_small(v, threshold) for v in f.loc[total, "n_denials"]]
+    # a year's accepted referrals are its referrals less its denials: when they are few and both counts
+    # are shown, the year's denials are hidden, with a second year's (the smallest positive) so that the
+    # column's total does not give them back, or the total's own denials when there is no other year
+    accepted = years["n_referrals"] - years["n_denials"]
+    for i in years.index:
+        if disclosure.is_small(accepted[i], threshold) and not (f_referrals[i] or f_denials[i]):
+            f_denials[i] = True
+    if int(f_denials[years.index].sum()) == 1 and not f_denials[total].any():
+        others = years["n_denials"][~f_denials[years.index] & years["n_denials"].gt(0)].sort_values(kind="stable")
+        if len(others):
+            f_denials[others.index[0]] = True
+        else:
+            f_denials[total] = True
+
+    g_hidden = _two_way_mask(g, "referrer", "n_referrals", threshold)
+    h_hidden = _two_way_mask(h, "reason", "n_denials", threshold)
+
+    text: set[tuple[str, str]] = set()
+    e_index = e.set_index(["panel", "clinic", "inclusion", "variable", "statistic"]).index
+    e_hidden_at = dict(zip(e_index, e_hidden))
+    for clinic in CLINIC_ORDER:
+        for item, variable in (("male_percent", "sex_male"), ("secondary_percent", "secondary_referral"), ("denied_percent", "not_included")):
+            if e_hidden_at.get(("clinic", clinic, "all", variable, "percent")):
+                text.add((item, clinic))
+        if e_hidden_at.get(("clinic", clinic, "all", "age", "mean")):
+            text.add(("mean_age", clinic))
+    if e_hidden_at.get(("inclusion", "all", "not_included", "sex_male", "percent")):
+        text.add(("denied_male_percent", "all"))
+    if e_hidden_at.get(("inclusion", "all", "not_included", "age", "mean")):
+        text.add(("denied_mean_age", "all"))
+    referrers = {"specialist_oat": "referrer_oat_percent", "nav": "referrer_nav_percent",
+                 "low_threshold_addiction": "referrer_low_threshold_percent", "primary_care_physician": "referrer_gp_percent"}
+    for (clinic, referrer), hidden in zip(g.set_index(["clinic", "referrer"]).index, g_hidden):
+        if hidden and referrer in referrers:
+            text.add((referrers[referrer], clinic))
+    reasons = {"admission_pause": "denial_admission_pause_percent", "not_in_target_group": "denial_not_target_group_percent",
+               "other_treatment_more_suitable": "denial_other_treatment_percent", "risk_of_violence": "denial_risk_of_violence_percent",
+               "new_medications_in_oat": "denial_new_medications_percent"}
+    for (clinic, reason), hidden in zip(h.set_index(["clinic", "reason"]).index, h_hidden):
+        if hidden and reason in reasons:
+            text.add((reasons[reason], clinic))
+    if len(years):
+        first = years.index[0]
+        if f_referrals[first]:
+            text.add(("first_year_referrals_percent", "all"))
+        if f_denials[first]:
+            text.add(("first_year_denials_percent", "all"))
+        # a yearly denial rate is withheld with its year's denials or when the accepted referrals of the
+        # year are few; the lowest and highest rate are withheld when any year's rate is
+        accepted = years["n_referrals"] - years["n_denials"]
+        if (f_denials[years.index] | f_referrals[years.index] | accepted.map(lambda v: disclosure.is_small(v, threshold))).any():
+            text.update({("annual_denial_rate_min", "all"), ("annual_denial_rate_max", "all")})
+    if f_denials[total].any() or disclosure.is_small(int(f.loc[total, "n_referrals"].iloc[0]) - int(f.loc[total, "n_denials"].iloc[0]), threshold):
+        text.add(("annual_denial_rate_average", "all"))
+    pauses = referrals[referrals["denial_reason"] == "admission_pause"]
+    if len(pauses) and len(years):
+        in_first = int((pd.to_datetime(pauses["referral_date"]).dt.year == int(years["year"].iloc[0])).sum())
+        if disclosure.any_small([in_first, len(pauses) - in_first], threshold):
+            text.add(("admission_pause_first_year_percent", "all"))
+    return {"e": e_hidden, "f_referrals": f_referrals, "f_denials": f_denials, "g": g_hidden, "h": h_hidden, "text": text}
+
+
+def referral_withheld_keys(referrals: pd.DataFrame, keyed: Mapping[str, pd.DataFrame], threshold: int | None) -> set[str]:
+    """The ledger keys a rerun withholds among ``keyed`` frames of the referral pages: ``"e"``, ``"f"``,
+    ``"g"``, ``"h"`` (from :func:`attach_keys` of each table) and ``"text"`` (from
+    :func:`attach_text_keys`). See :func:`referral_suppression`."""
+    if threshold is None:
+        return set()
+    hidden = referral_suppression(referrals, threshold)
+    keys: set[str] = set()
+    e, f, g, h = table_e(referrals), table_f(referrals), table_g(referrals), table_h(referrals)
+
+    def hidden_ids(table, mask, columns):
+        return {tuple(str(v) for v in row) for row in table.loc[mask, columns].itertuples(index=False)}
+
+    if "e" in keyed:
+        cols = ["panel", "clinic", "inclusion", "variable", "statistic"]
+        ids = hidden_ids(e, hidden["e"], cols)
+        frame = keyed["e"]
+        keys |= {k for k, *row in frame[["key", *cols]].itertuples(index=False) if tuple(str(v) for v in row) in ids}
+    if "f" in keyed:
+        frame = keyed["f"]
+        years_r = {str(y) for y in f.loc[hidden["f_referrals"], "year"]}
+        years_d = {str(y) for y in f.loc[hidden["f_denials"], "year"]}
+        accepted_small = {str(y) for y, a in zip(f["year"], f["n_referrals"] - f["n_denials"]) if disclosure.is_small(a, threshold)}
+        for key, year, measure in frame[["key", "year", "measure"]].itertuples(index=False):
+            year = str(year)
+            if measure in ("n_referrals", "percent_of_total_referrals") and year in years_r:
+                keys.add(key)
+            if measure in ("n_denials", "percent_of_total_denials") and year in years_d:
+                keys.add(key)
+            if measure == "denial_rate_percent" and (year in years_d or year in years_r or year in accepted_small):
+                keys.add(key)
+    for name, table, column in (("g", g, "referrer"), ("h", h, "reason")):
+        if name in keyed:
+            ids = hidden_ids(table, hidden[name], ["clinic", column])
+            frame = keyed[name]
+            keys |= {k for k, *row in frame[["key", "clinic", column]].itertuples(index=False) if tuple(str(v) for v in row) in ids}
+    if "text" in keyed:
+        frame = keyed["text"]
+        base = frame["item"].str.replace(r"^(mf|mp)_", "", regex=True)
+        keys |= {k for k, item, clinic in zip(frame["key"], base, frame["clinic"]) if (item, clinic) in hidden["text"]}
+    return keys

@@ -89,7 +89,9 @@ def test_two_way_tables_hide_across_clinics():
             "n": [30, 12, 42, 10, 2, 12, 20, 10, 30],
         }
     )
-    hidden = d._two_way_mask(table, "referrer", "n", 5)
+    from analysis import referrals
+
+    hidden = referrals._two_way_mask(table, "referrer", "n", 5)
     assert hidden.tolist() == [True, True, False, True, True, False, True, True, False]
 
 

@@ -1,6 +1,6 @@
 """The referral pages protected across the editions of one year (analysis.referrals.linked_view, built on
 analysis.linked_suppression.joint_patterns): what a reader gets by setting the three 2022 editions side by
-side, and Table F's accepted referrals within one edition (analysis.disclosure.referral_suppression)."""
+side, and Table F's accepted referrals within one edition (analysis.referrals.referral_suppression)."""
 
 from __future__ import annotations
 
@@ -28,14 +28,14 @@ def test_a_year_with_few_accepted_referrals_hides_its_denials_and_a_second_year(
     # 2022: 10 referrals, 8 denied (2 accepted: 10 - 8 gives them); 2023: 12 referrals, 6 denied
     rows = ([("Oslo", "nav", "denied", "other", 2022)] * 8 + [("Oslo", "nav", "accepted", None, 2022)] * 2
             + [("Oslo", "nav", "denied", "other", 2023)] * 6 + [("Oslo", "nav", "accepted", None, 2023)] * 6)
-    hidden = disclosure.referral_suppression(register(rows), THRESHOLD)
+    hidden = ref.referral_suppression(register(rows), THRESHOLD)
     f = ref.table_f(register(rows))
     assert list(f["year"]) == ["2022", "2023", "2022-2023"]
     assert list(hidden["f_denials"]) == [True, True, False]  # 2023's too, or the total 14 less 6 gives 8 back
     assert not hidden["f_referrals"].any()
     # with one year only, the total line is that year: its denials go too
     one = register(rows[:10])
-    assert list(disclosure.referral_suppression(one, THRESHOLD)["f_denials"]) == [True, True]
+    assert list(ref.referral_suppression(one, THRESHOLD)["f_denials"]) == [True, True]
 
 
 def test_tables_sharing_a_total_show_it_alike_and_a_sum_across_tables_is_respected():

@@ -69,7 +69,7 @@ def recovered_small_cells(table: pd.DataFrame, column: str, count: str, hidden: 
 
 
 def audit(referrals: pd.DataFrame, threshold: int = THRESHOLD) -> list:
-    hidden = disclosure.referral_suppression(referrals, threshold)
+    hidden = ref.referral_suppression(referrals, threshold)
     shown = ref.shown_counts(referrals, threshold)
     return (recovered_small_cells(ref.table_g(referrals), "referrer", "n_referrals", hidden["g"], shown["referrals"], threshold)
             + recovered_small_cells(ref.table_h(referrals), "reason", "n_denials", hidden["h"], shown["denials"], threshold))
