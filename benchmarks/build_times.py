@@ -116,6 +116,14 @@ def own_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and p.stat().st_nlink <= 2)
 
 
+def shared_bytes(store: Path) -> int:
+    """Bytes of the files of the shared store (``_build/reruns/_static_shared``) that two editions or more
+    link (a file of one edition only is linked from the store and that edition: two links)."""
+    if not store.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in store.rglob("*") if p.is_file() and p.stat().st_nlink > 2)
+
+
 def load() -> list[float]:
     return [round(x, 1) for x in os.getloadavg()]
 
@@ -217,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
                variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
                variant_stages={r.variant.name: r.timings for r in results},
                variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
-               shared_bytes=disk_bytes(folder / "_static_shared") if (folder / "_static_shared").exists() else 0,
+               shared_bytes=shared_bytes(folder / "_static_shared"),
                failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok})
 
     if "grid" in chosen:
@@ -227,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = work / "grid"
         record("grid", [time.perf_counter() - started], variants=len(results), built=sum(r.ok for r in results),
                workers=args.workers, bytes=disk_bytes(folder), cpu_seconds=round(cpu_seconds() - grid_cpu, 1),
-               shared_bytes=disk_bytes(folder / "_static_shared") if (folder / "_static_shared").exists() else 0,
+               shared_bytes=shared_bytes(folder / "_static_shared"),
                variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
                variant_stages={r.variant.name: r.timings for r in results},
                variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
