@@ -42,8 +42,18 @@ A cell that nothing can free (all its relations are published) is left and repor
 :attr:`Pattern.exposed`.
 
 A page calls :func:`protect_linked` once per table; the published edition gets its table unchanged.
-Year against year (the 2022 edition beside the 2023 one) is not covered: a difference of two years'
-tables that isolates fewer patients than the threshold is not checked here.
+
+**Year against year.** The grid also publishes each clinic choice through 2022, 2023, 2024 and 2025. A
+count of nested sets (patients enrolled by the data end with a baseline characteristic, events up to
+the data end) can only grow with the data end, and count(later) - count(earlier) is the number added in
+between: when it is 1..threshold-1, two shown counts give a small group away. The page's functions
+therefore compute the table for all twelve editions (:func:`grid_tables`) and solve them as one
+problem (:func:`_link_years`): what a count grew by between any two data ends is an unknown of its own
+(a *step*, at least 0), and a step of 1..threshold-1 is kept from being pinned like a small rest. Only
+tables none of whose counts falls from one data end to a later one in any edition are linked (a count
+that falls counts a state on the data end, and a difference of two states is no group of patients);
+rows are matched by their names (:func:`row_labels`). Every edition solves the same twelve tables, so
+all arrive at the same pattern.
 """
 
 from __future__ import annotations
