@@ -272,7 +272,7 @@ def distribution_of(cohort) -> pd.DataFrame:
 #: The counts of patients the page states that add up from the bands of :func:`event_distribution` (row
 #: positions of :data:`EVENT_BANDS`): the cohort (shown everywhere), the patients with at least one event,
 #: and those with more than ten; the bands 21-30 and over 30 are cells of their own.
-DISTRIBUTION_SUMS = {
+DISTRIBUTION_SUMS: dict[str, list[range | list[int]]] = {
     "patients": [range(0, len(EVENT_BANDS))],
     "with_event": [range(1, len(EVENT_BANDS))],
     "over_10": [[4, 5, 6]],

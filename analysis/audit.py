@@ -183,6 +183,7 @@ def best_split(percents: list[float], whole: int) -> list[int]:
         gap = max(abs(100 * k / whole - p) for k, p in zip(parts, percents))
         if gap < best_gap:
             best, best_gap = parts, gap
+    assert best is not None, "no split of the whole is within two of every print"
     return best
 
 
@@ -625,7 +626,7 @@ def page_figures(findings: pd.DataFrame, statistics: pd.DataFrame) -> pd.DataFra
     findings with high certainty and of checks that confirm the report, then every figure of
     :data:`CITED_FIGURES` from ``findings`` (:func:`run` of the ledger ``statistics``) as a float."""
     flagged = findings[findings["flagged"]]
-    rows = [
+    rows: list[tuple[str, float]] = [
         ("errata_n_checks", len(findings)),
         ("errata_n_flagged", len(flagged)),
         ("errata_n_confirmed", int((~findings["flagged"]).sum())),

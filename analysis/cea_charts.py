@@ -7,6 +7,8 @@ effects in QALYs.
 
 from __future__ import annotations
 
+from typing import cast  # alt.layer is typed LayerChart | FacetChart; layers without facet encodings give a LayerChart
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -61,7 +63,7 @@ def ce_plane_chart(plane: pd.DataFrame, wtp: float = WTP_SEVERE, estimate: tuple
     if estimate is not None:
         point = pd.DataFrame({"delta_effect": [estimate[0]], "delta_cost": [estimate[1]]})
         layers.append(alt.Chart(point).mark_point(shape="diamond", size=120, filled=True, color=NEUTRAL).encode(x=x, y=y))
-    chart = alt.layer(*layers)
+    chart = cast(alt.LayerChart, alt.layer(*layers))
     return chart.properties(title=title) if title else chart
 
 
@@ -82,7 +84,7 @@ def ceac_chart(curve: pd.DataFrame, wtp: float | None = WTP_SEVERE, title: str |
     if wtp is not None:
         rule = pd.DataFrame({"wtp": [wtp], "what": [_wtp_label(wtp)]})
         layers.append(alt.Chart(rule).mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(x="wtp:Q", tooltip=["what:N"]))
-    chart = alt.layer(*layers)
+    chart = cast(alt.LayerChart, alt.layer(*layers))
     return chart.properties(title=title) if title else chart
 
 
@@ -96,7 +98,7 @@ def evpi_chart(curve: pd.DataFrame, value_title: str = "EVPI per patient (NOK)",
     if wtp is not None:
         rule = pd.DataFrame({"wtp": [wtp], "what": [_wtp_label(wtp)]})
         layers.append(alt.Chart(rule).mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(x="wtp:Q", tooltip=["what:N"]))
-    chart = alt.layer(*layers)
+    chart = cast(alt.LayerChart, alt.layer(*layers))
     return chart.properties(title=title) if title else chart
 
 
@@ -121,7 +123,7 @@ def tornado_chart(tornado: pd.DataFrame, outcome_title: str, title: str | None =
     )
     base = pd.DataFrame({"base_outcome": [float(tornado["base_outcome"].iloc[0])] if len(tornado) else [0.0]})
     rule = alt.Chart(base).mark_rule(color=NEUTRAL).encode(x="base_outcome:Q")
-    chart = alt.layer(bars, rule).properties(height=max(120, 28 * len(order)))
+    chart = cast(alt.LayerChart, alt.layer(bars, rule)).properties(height=max(120, 28 * len(order)))
     return chart.properties(title=title) if title else chart
 
 
@@ -202,4 +204,4 @@ def convergence_chart(running: pd.DataFrame, title: str | None = None) -> alt.La
     line = alt.Chart(data).mark_line(color=ACCENT).encode(
         x=x, y="probability:Q", tooltip=[alt.Tooltip("n:Q", title="Replicates", format=",.0f"),
                                          alt.Tooltip("probability:Q", title="Probability", format=".1%")])
-    return alt.layer(band, line).properties(width=560, height=220, title=title or "")
+    return cast(alt.LayerChart, alt.layer(band, line)).properties(width=560, height=220, title=title or "")

@@ -251,7 +251,7 @@ def _parse_shorthand(item) -> dict:
 
 def _titles(view: dict) -> dict:
     """Field -> the title its axis or legend gives it, in one view."""
-    titles = {}
+    titles: dict[str, str] = {}
     for channel, encoding in (view.get("encoding") or {}).items():
         if channel == "tooltip" or not isinstance(encoding, dict):
             continue

@@ -137,8 +137,8 @@ def _read_csv(path: Path, table: schema.Table) -> tuple[pd.DataFrame | None, lis
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     except Exception as error:  # any parser failure means the same thing to the user; pandas names the line
         message = str(error).strip()
-        line = re.search(r"in line (\d+)", message)
-        where = f"{path}: line {line.group(1)}" if line else f"{path}"
+        line_found = re.search(r"in line (\d+)", message)
+        where = f"{path}: line {line_found.group(1)}" if line_found else f"{path}"
         rule = "rule: every line has the header's columns"
         return None, [f"{where}: cannot be read as comma-separated values ({message}; {rule})"]
     header = [str(c) for c in frame.columns]
@@ -249,7 +249,7 @@ def _validate_table(path: Path, table: schema.Table, frame: pd.DataFrame) -> tup
                 name = str(group.failure_case.iloc[0])
                 twice = re.fullmatch(r"(.+)\.[0-9]+", name)
                 named_twice = twice is not None and twice.group(1) in table.columns
-                hint = f" (hint: is '{twice.group(1)}' named twice in the header?)" if named_twice else ""
+                hint = f" (hint: is '{twice.group(1)}' named twice in the header?)" if twice is not None and named_twice else ""
                 problems.append(f"{path}: line 1: unexpected column {name!r} (rule: only the schema's columns){hint}")
                 continue
             else:
@@ -462,6 +462,7 @@ def load_cohort(cohort_dir: str | Path | None = None) -> Cohort:
             frame, found = _validate_table(accounts_path, schema.CLINIC_ACCOUNTS, frame)
         problems += found
         if not found:
+            assert frame is not None  # no problems means the table was read
             accounts = frame
             _rule(problems, accounts_path, "year", accounts.year > data_end.year,
                   f"the accounts' year lies after the year of the data end ({data_end.date()})")

@@ -9,6 +9,7 @@ layout.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -74,9 +75,10 @@ def check_dictionary(data_dir: str | Path | None = None) -> list[str]:
     package = Package(str(descriptor))
     # An optional table (analysis.schema.OPTIONAL_TABLES) is described whether or not this folder has its file.
     for resource in list(package.resources):
+        assert resource.path is not None  # every resource of the data dictionary is a file
         if resource.custom.get("optional") and not (folder / resource.path).is_file():
             package.remove_resource(resource.name)
-    described = {(folder / resource.path).resolve() for resource in package.resources}
+    described = {(folder / cast(str, resource.path)).resolve() for resource in package.resources}
     problems = [
         f"{path}: not described in {descriptor.name}"
         for path in sorted(folder.rglob("*.csv"))

@@ -64,6 +64,7 @@ def count(n, threshold: int | None, *, total=None):
     """One frequency as a page may show it: ``n``, ``"<5"`` when it is small, or :data:`WITHHELD` when
     ``total`` is shown beside it and the rest ``total - n`` is small (it would be revealed)."""
     if is_small(n, threshold):
+        assert threshold is not None  # is_small is never true without a threshold
         return small_marker(threshold)
     if total is not None and is_small(float(total) - float(n), threshold):
         return WITHHELD

@@ -538,7 +538,7 @@ def draw_parameters(base: Parameters, n_draws: int, seed: int | np.random.Genera
     """
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     n = int(n_draws)
-    out = {"draw": np.arange(n)}
+    out: dict[str, np.ndarray] = {"draw": np.arange(n)}
     if exits["discharges"] > 0:
         out["hat_exit_rate"] = rng.gamma(exits["discharges"], 1.0 / exits["person_months"], size=n)
     else:

@@ -85,7 +85,7 @@ def clinic_comparison(characteristics: pd.DataFrame) -> pd.DataFrame:
     """
     rows = []
     for characteristic, label in CLINIC_CHARACTERISTICS.items():
-        row = {"characteristic": characteristic, "label": label}
+        row: dict[str, object] = {"characteristic": characteristic, "label": label}
         for clinic in ("Oslo", "Bergen"):
             part = characteristics[
                 (characteristics["clinic"] == clinic) & (characteristics["characteristic"] == characteristic)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast  # alt.layer is typed LayerChart | FacetChart; layers without facet encodings give a LayerChart
 
 import altair as alt
 import numpy as np
@@ -199,7 +200,7 @@ def utility_area_chart(times: Sequence[float], values: Sequence[float], title: s
     rules = alt.Chart(path).mark_rule(color=NEUTRAL, strokeDash=[3, 3], opacity=0.6).encode(x=x, y=alt.Y("floor:Q"), y2="utility:Q")
     line = alt.Chart(path).mark_line(color=ACCENT, strokeWidth=2.5).encode(x=x, y=y)
     points = alt.Chart(path).mark_point(color=ACCENT, filled=True, size=70).encode(x=x, y=y, tooltip=tooltip)
-    chart = alt.layer(area, rules, line, points)
+    chart = cast(alt.LayerChart, alt.layer(area, rules, line, points))
     return chart.properties(title=title) if title else chart
 
 
@@ -229,7 +230,7 @@ def frontier_chart(table: pd.DataFrame, title: str | None = None) -> alt.LayerCh
     points = alt.Chart(data).mark_point(filled=True, size=110).encode(
         x=x, y=y, color=colour, tooltip=["strategy:N", "status:N", alt.Tooltip("cost:Q", format=NOK), alt.Tooltip("effect:Q", format=".3f")])
     labels = alt.Chart(data).mark_text(align="left", dx=9, dy=-7, fontSize=12, color=NEUTRAL).encode(x=x, y=y, text="strategy:N")
-    chart = alt.layer(line, points, labels)
+    chart = cast(alt.LayerChart, alt.layer(line, points, labels))
     return chart.properties(title=title) if title else chart
 
 
@@ -246,7 +247,7 @@ def nmb_chart(curve: pd.DataFrame, wtp: float | None = None, title: str | None =
     if wtp is not None:
         rule = pd.DataFrame({"wtp": [float(wtp)], "what": [f"{float(wtp):,.0f} NOK per QALY"]})
         layers.append(alt.Chart(rule).mark_rule(color=THRESHOLD_COLOUR, strokeDash=[6, 4]).encode(x="wtp:Q", tooltip=["what:N"]))
-    chart = alt.layer(*layers)
+    chart = cast(alt.LayerChart, alt.layer(*layers))
     return chart.properties(title=title) if title else chart
 
 
@@ -273,7 +274,7 @@ def compare_curves_chart(simulated: pd.DataFrame, exact: pd.DataFrame, value: st
     if wtp is not None:
         rule = pd.DataFrame({"wtp": [float(wtp)], "what": [f"{float(wtp):,.0f} NOK per QALY"]})
         layers.append(alt.Chart(rule).mark_rule(color=THRESHOLD_COLOUR, strokeDash=[2, 3]).encode(x="wtp:Q", tooltip=["what:N"]))
-    chart = alt.layer(*layers)
+    chart = cast(alt.LayerChart, alt.layer(*layers))
     return chart.properties(title=title) if title else chart
 
 

@@ -57,7 +57,7 @@ def section_statistics(edition, figures: pd.DataFrame, keyed: pd.DataFrame, with
     ``withheld`` the keys a rerun withholds; ``paragraphs`` :func:`analysis.referrals.text_paragraphs`;
     ``referrals_received`` the number of referrals as the protected headings show it. ``edition`` is the page's
     :class:`analysis.edition.Edition`. Columns ``key``, ``value``, ``suppress`` and ``note``."""
-    rows = [{"key": PARAGRAPH_KEYS[name], "value": paragraph} for name, paragraph in paragraphs.items()]
+    rows: list[dict[str, object]] = [{"key": PARAGRAPH_KEYS[name], "value": paragraph} for name, paragraph in paragraphs.items()]
     period = int(figures.set_index(["item", "clinic"]).loc[("referral_period", "all"), "value"])
     rows += [
         {"key": "s6_6_main_findings", "value":

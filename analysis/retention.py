@@ -796,7 +796,7 @@ def km_figure(km: KaplanMeier):
     """The retention curve (:func:`km_chart`), or a placeholder that says why none is drawn."""
     from analysis import disclosure
 
-    if km.estimable and len(km.curve) > 1:
+    if km.estimable and km.curve is not None and len(km.curve) > 1:  # an estimable curve is never None
         return km_chart(km.curve)
     return disclosure.placeholder_chart("Not enough patients or discharges to draw the retention curve")
 
@@ -1040,7 +1040,7 @@ def timing_rows(page, shown: ShownTables) -> list[dict]:
 
     episodes, card, edition = page.cohort.episodes, page.card, page.edition
     timing = discharge_timing(episodes).set_index("band")
-    n_left = discharges(episodes)["discharges"]
+    n_left = int(discharges(episodes)["discharges"])  # a count
     band_note, late_note = timing_notes(page.published, timing, n_left)
     cells = shown.discharges[shown.discharges["table"] == "timing"].set_index(["key", "discharge_type"])["n"]
 

@@ -227,7 +227,7 @@ class Card:
                 return default
             return value
 
-        values = {}
+        values: dict[str, object] = {}
         for row in statistics.to_dict("records"):
             key, value = row["key"], row["value"]
             if isinstance(value, str):

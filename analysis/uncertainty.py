@@ -142,7 +142,7 @@ def quadrant_shares(deltas: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"quadrant": list(QUADRANTS), "label": list(QUADRANTS.values()), "share": shares.to_numpy()})
 
 
-def ceac(deltas: pd.DataFrame, wtp_grid: Sequence[float] = WTP_GRID) -> pd.DataFrame:
+def ceac(deltas: pd.DataFrame, wtp_grid: Sequence[float] | np.ndarray = WTP_GRID) -> pd.DataFrame:
     """Cost-effectiveness acceptability curve: at each WTP, the share of replicates with INMB > 0.
 
     Returns ``wtp`` and ``probability``.
@@ -161,7 +161,7 @@ def _nmb_cube(replicates: pd.DataFrame, wtp: np.ndarray) -> tuple[list, np.ndarr
     return list(cost.columns), nmb
 
 
-def ceac_strategies(replicates: pd.DataFrame, wtp_grid: Sequence[float] = WTP_GRID) -> pd.DataFrame:
+def ceac_strategies(replicates: pd.DataFrame, wtp_grid: Sequence[float] | np.ndarray = WTP_GRID) -> pd.DataFrame:
     """Acceptability curves of several strategies: the share of replicates in which each has the highest NMB.
 
     ``replicates`` is the long output of :func:`bootstrap_means`. Ties go to the strategy first in sort
@@ -174,7 +174,7 @@ def ceac_strategies(replicates: pd.DataFrame, wtp_grid: Sequence[float] = WTP_GR
     return pd.DataFrame({"wtp": np.repeat(wtp, len(names)), "strategy": np.tile(names, len(wtp)), "probability": share.ravel()})
 
 
-def evpi(deltas: pd.DataFrame, wtp_grid: Sequence[float] = WTP_GRID) -> pd.DataFrame:
+def evpi(deltas: pd.DataFrame, wtp_grid: Sequence[float] | np.ndarray = WTP_GRID) -> pd.DataFrame:
     """EVPI per patient at each WTP, for two strategies, from replicate deltas.
 
     ``mean(max(0, INMB)) - max(0, mean(INMB))`` with ``INMB = wtp * delta_effect - delta_cost``: the
@@ -187,7 +187,7 @@ def evpi(deltas: pd.DataFrame, wtp_grid: Sequence[float] = WTP_GRID) -> pd.DataF
     return pd.DataFrame({"wtp": wtp, "evpi": value})
 
 
-def evpi_strategies(replicates: pd.DataFrame, wtp_grid: Sequence[float] = WTP_GRID) -> pd.DataFrame:
+def evpi_strategies(replicates: pd.DataFrame, wtp_grid: Sequence[float] | np.ndarray = WTP_GRID) -> pd.DataFrame:
     """EVPI per patient at each WTP over any number of strategies: mean of max NMB minus max of mean NMB.
 
     ``replicates`` is the long output of :func:`bootstrap_means`. Returns ``wtp`` and ``evpi``.
