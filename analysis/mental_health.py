@@ -342,3 +342,155 @@ def drawable_shares(shown: pd.DataFrame) -> pd.DataFrame:
     gaps = shown.loc[hidden["answers"] | hidden["percent"], "wave"].unique()
     out.loc[out["wave"].isin(gaps), "percent"] = np.nan
     return out
+
+
+#: The ledger keys of the relative changes at 12 months: item, category, and the sign that makes a fall a positive
+#: "decline" as the ledger counts it, with the name of the words in the prose.
+RELATIVE_CHANGE_KEYS = {
+    "s6_4_mental_health_good_12m_increase_pct": (
+        "mental_health",
+        "good",
+        1,
+        "s6_4_mental_health_good_12m_increase_pct_text",
+    ),
+    "s6_4_mental_health_bad_12m_decline_pct": (
+        "mental_health",
+        "bad",
+        -1,
+        "s6_4_mental_health_bad_12m_decline_pct_text",
+    ),
+    "s6_4_anxdep_severe_12m_decline_pct": (
+        "anxiety_depression",
+        "severe",
+        -1,
+        "s6_4_anxdep_severe_12m_decline_pct_text",
+    ),
+    "s6_4_anxdep_moderate_12m_increase_pct": (
+        "anxiety_depression",
+        "moderate",
+        1,
+        "s6_4_anxdep_moderate_12m_increase_pct_text",
+    ),
+}
+#: The shares of each category at baseline and 12 months (figures of the edition's own), with their words.
+SHARE_KEYS = {
+    ("mental_health", "bad", 0): ("h64_mh_bad_0_pct", "h64_mh_bad_0_pct_text"),
+    ("mental_health", "bad", 12): ("h64_mh_bad_12_pct", "h64_mh_bad_12_pct_text"),
+    ("mental_health", "fair", 0): ("h64_mh_fair_0_pct", "h64_mh_fair_0_pct_text"),
+    ("mental_health", "fair", 12): ("h64_mh_fair_12_pct", "h64_mh_fair_12_pct_text"),
+    ("mental_health", "good", 0): ("h64_mh_good_0_pct", "h64_mh_good_0_pct_text"),
+    ("mental_health", "good", 12): ("h64_mh_good_12_pct", "h64_mh_good_12_pct_text"),
+    ("anxiety_depression", "severe", 0): ("h64_ad_severe_0_pct", "h64_ad_severe_0_pct_text"),
+    ("anxiety_depression", "severe", 12): ("h64_ad_severe_12_pct", "h64_ad_severe_12_pct_text"),
+    ("anxiety_depression", "moderate", 0): ("h64_ad_moderate_0_pct", "h64_ad_moderate_0_pct_text"),
+    ("anxiety_depression", "moderate", 12): ("h64_ad_moderate_12_pct", "h64_ad_moderate_12_pct_text"),
+    ("anxiety_depression", "none", 0): ("h64_ad_none_0_pct", "h64_ad_none_0_pct_text"),
+    ("anxiety_depression", "none", 12): ("h64_ad_none_12_pct", "h64_ad_none_12_pct_text"),
+}
+#: The ledger key of each item's first-year sample size.
+SAMPLE_KEYS = {"mental_health": "s6_4_fig_6h_n", "anxiety_depression": "s6_4_fig_6i_n"}
+
+
+def finite(value) -> float:
+    """``value`` as a float, with an infinite ratio (a share of 0 at baseline) as NaN."""
+    value = float(value)
+    return value if np.isfinite(value) else float("nan")
+
+
+def shares_section(page, calibration_note: str) -> dict:
+    """The first-year sample's self-rated mental health and anxiety/depression for the edition of ``page``
+    (:class:`analysis.edition.Page`): the answers in each category at each time point (:func:`shares_by_wave`,
+    adding up to the time point's answers) are protected jointly with the same tables of the other editions of
+    the year; the shares, their relative changes, the sentence and Figures 6.H and 6.I rest on the tables as
+    shown. Every patient of the sample answered at baseline, once, so the sample's size is the baseline total of
+    its table and is shown as the table shows it. A relative change rests on its two shares: withheld where
+    either is.
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: the sample sizes, the relative
+    changes of :data:`RELATIVE_CHANGE_KEYS` with ``calibration_note``, the shares of :data:`SHARE_KEYS` and the
+    sentence ``h64_ad_shift_sentence``), ``words`` (each percentage as the reader sees it, "12%" or a marker alone,
+    by the names of the two tables), and the charts ``fig_6h`` and ``fig_6i``."""
+    from analysis import disclosure
+    from analysis.linked_suppression import protect_linked
+    from analysis.scorecard import plain_number
+
+    card, questionnaires = page.card, page.cohort.questionnaires
+    rerun = card.min_cell is not None
+
+    def number(value):
+        return plain_number(value) if not disclosure.is_missing(value) else float("nan")
+
+    shares = {item: shares_by_wave(questionnaires, item) for item in SAMPLE_KEYS}
+    shown = {
+        item: protect_linked(
+            page,
+            lambda c, item=item: shares_by_wave(c.questionnaires, item),
+            count="answers",
+            groups="wave",
+            total="total",
+            derived=["percent"],
+        )
+        for item in SAMPLE_KEYS
+    }
+    at = {item: shares[item].set_index(["wave", "category"]) for item in SAMPLE_KEYS}
+    shown_at = {item: shown[item].set_index(["wave", "category"]) for item in SAMPLE_KEYS}
+    rows, words = [], {}
+    for item, key in SAMPLE_KEYS.items():
+        baseline_total = shown[item].set_index("wave")["total"].loc[0]
+        baseline_total = baseline_total.iloc[0] if isinstance(baseline_total, pd.Series) else baseline_total
+        rows.append(
+            {
+                "key": key,
+                "value": len(first_year_sample(questionnaires, item)),
+                "shown": baseline_total,
+                "note": calibration_note,
+            }
+        )
+    for key, (item, category, sign, words_key) in RELATIVE_CHANGE_KEYS.items():
+        value = finite(sign * relative_change(shares[item], category))
+        hidden = any(isinstance(shown_at[item].loc[(wave, category), "percent"], str) for wave in (0, 12))
+        marker = disclosure.WITHHELD if hidden else value
+        rows.append({"key": key, "value": value, "shown": marker, "note": calibration_note})
+        seen = marker if rerun and isinstance(marker, str) else card.disclose(number(value))
+        words[words_key] = formats.percent(seen, 0, sign=key.endswith("_increase_pct"))
+    for (item, category, wave), (key, words_key) in SHARE_KEYS.items():
+        value, marker = at[item].loc[(wave, category), "percent"], shown_at[item].loc[(wave, category), "percent"]
+        rows.append({"key": key, "value": value, "shown": marker})
+        words[words_key] = formats.percent(marker if isinstance(marker, str) else number(value), 0)
+
+    def share_as_shown(wave: int, category: str):
+        marker = shown_at["anxiety_depression"].loc[(wave, category), "percent"]
+        return (
+            marker
+            if isinstance(marker, str)
+            else card.disclose(at["anxiety_depression"].loc[(wave, category), "percent"])
+        )
+
+    rows.append(
+        {
+            "key": "h64_ad_shift_sentence",
+            "value": category_shift_sentence(
+                *[tuple(share_as_shown(wave, category) for wave in (0, 12)) for category in ("severe", "moderate")]
+            ),
+        }
+    )
+    statistics = pd.DataFrame(
+        {c: pd.Series([row.get(c) for row in rows], dtype=object) for c in ["key", "value", "shown", "note"]}
+    )
+    # the charts draw the tables as shown: a time point with a withheld count has no bars (the bars are stacked to 100%)
+    return {
+        "statistics": statistics,
+        "words": words,
+        "fig_6h": shares_chart(drawable_shares(shown["mental_health"]), "mental_health", "Self-rated mental health"),
+        "fig_6i": shares_chart(
+            drawable_shares(shown["anxiety_depression"]), "anxiety_depression", "Self-rated anxiety and depression"
+        ),
+    }
+
+
+def glue_words(words: dict) -> None:
+    """Glue each text of ``words`` (name -> the words a reader sees, e.g. "12%") for ``{glue:text}``."""
+    from myst_nb import glue
+
+    for name, text in words.items():
+        glue(name, text, display=False)

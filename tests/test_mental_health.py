@@ -178,3 +178,43 @@ def test_a_constant_covariate_is_left_out():
     assert table.drop(index="Bergen (vs Oslo)")["p"].notna().all()
     compared = mh.compare_with_report(table.reset_index(), "mental_health").set_index("term")
     assert compared.loc["Bergen (vs Oslo)", "agrees"] == ""
+
+
+def test_shares_section_by_hand(monkeypatch):
+    """The section's statistics on hand-built answers: the sample sizes, the shares and their words, the relative
+    changes (a fall counted as a positive decline) and an infinite change (a share of 0 at baseline) as NaN."""
+    from types import SimpleNamespace
+
+    import myst_nb
+
+    from analysis import scorecard
+
+    monkeypatch.setattr(myst_nb, "glue", lambda *args, **kwargs: None)
+    # mental health as in test_shares_and_relative_change_by_hand; anxiety/depression: baseline 1 severe, 3 none;
+    # 12 months 1 moderate, 3 none (moderate goes from 0% to 25%)
+    rows = [
+        ("P001", 0, "bad", "severe"),
+        ("P001", 12, "good", "moderate"),
+        ("P002", 0, "bad", "none"),
+        ("P002", 12, "bad", "none"),
+        ("P003", 0, "fair", "none"),
+        ("P003", 12, "fair", "none"),
+        ("P004", 0, "good", "none"),
+        ("P004", 12, "good", "none"),
+    ]
+    frame = pd.DataFrame(rows, columns=["patient_id", "wave", "mental_health", "anxiety_depression"])
+    frame[["mental_health", "anxiety_depression"]] = frame[["mental_health", "anxiety_depression"]].astype("string")
+    frame["wave"] = frame["wave"].astype("Int64")
+    page = SimpleNamespace(card=scorecard.Card(), sdc=None, cohort=SimpleNamespace(questionnaires=frame))
+    section = mh.shares_section(page, "calibration")
+    values = page.card.glue_statistics(section["statistics"])
+    assert values["s6_4_fig_6h_n"] == 4 and values["s6_4_fig_6i_n"] == 4
+    assert values["h64_mh_bad_0_pct"] == 50 and values["h64_mh_good_12_pct"] == 50
+    assert section["words"]["h64_mh_bad_12_pct_text"] == "25%"
+    assert values["s6_4_mental_health_good_12m_increase_pct"] == pytest.approx(100.0)
+    assert section["words"]["s6_4_mental_health_good_12m_increase_pct_text"] == "+100%"
+    assert values["s6_4_mental_health_bad_12m_decline_pct"] == pytest.approx(50.0)  # 50% -> 25%
+    assert values["s6_4_anxdep_severe_12m_decline_pct"] == pytest.approx(100.0)  # 25% -> 0%
+    assert np.isnan(values["s6_4_anxdep_moderate_12m_increase_pct"])  # 0% -> 25%: no relative change
+    assert isinstance(values["h64_ad_shift_sentence"], str)
+    assert set(section) == {"statistics", "words", "fig_6h", "fig_6i"}
