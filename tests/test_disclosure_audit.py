@@ -286,3 +286,15 @@ def test_real_year_against_year_leaks_of_editions_built_from_main():
          "tab-6a: row 'Self-reported reading and writing difficulties (yes) (n=#)', column 'N (%)'", "4"),
         ("bergen-2025", t6a, "tab-6a: row 'Upper secondary school', column 'N (%)'", "1"),
     }
+
+
+def test_tables_listed_as_states_are_left_out_between_years():
+    # patients by their number of events (6.5): 6 to 7 with one event is no group of one added (a patient
+    # with none moves up), though the shown counts happen never to fall; the same cells elsewhere count
+    key = ("book/ch06_5_serious_adverse_events.html", "fig-6-5-distribution", ("Events", "Patients"))
+    assert da.is_state(key, ("1", "Patients"))
+    assert not da.is_state(("book/ch06_5_serious_adverse_events.html", "tab-6-5-categories", ()), ("1", "Patients"))
+    assert da.is_state(("book/ch06_7_cost_utility.html", "accumulated-comparison 'Table 6.D'", ()), ("continued", "N"))
+    assert not da.is_state(("book/ch06_7_cost_utility.html", "accumulated-comparison", ()), ("discontinued", "N"))
+    by_year = {2024: {key: ("t", {("1", "Patients"): "6"})}, 2025: {key: ("t", {("1", "Patients"): "7"})}}
+    assert list(da.between_years(by_year, 5)) == []
