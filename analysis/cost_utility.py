@@ -533,7 +533,7 @@ def program_count_table(days: pd.DataFrame, years) -> pd.DataFrame:
 
     observed = days[days["days"] > 0]
     counted = observed.groupby(["clinic", "year"]).agg(n_patients=("patient_id", "nunique"), patient_days=("days", "sum"))
-    rows = []
+    rows: list[tuple[str, int | None, int, float]] = []
     for clinic in schema.CLINICS:
         for year in years:
             key = (clinic, int(year))
@@ -635,6 +635,7 @@ def program_count_pattern(tables, threshold: int | None, *, published=()) -> dic
         hidden = sum(v.suppressible and v.status != ls.SHOWN for v in people.vars + days.vars if v.kind == ls._CELL)
         if best is None or hidden < best[0]:
             best = (hidden, people, days)
+    assert best is not None  # the loop tries two starts
     _, people, days = best
     for edition, frame in out.items():
         for position in range(len(frame)):
@@ -947,12 +948,12 @@ def edition_program_costs(page) -> ProgramCosts:
     t6c = published_table("table_6c_program_costs")
     key_columns = ["clinic", "year", "key_n_patients", "key_total_cost_nok", "key_patient_days", "key_cost_per_day_nok"]
     cells = t6c.loc[t6c["row_type"] == "clinic_year", key_columns].astype({"year": int}).merge(costs, on=["clinic", "year"], how="left")
-    rows = [{"key": "cu_accounts_note", "value": note or " "}, {"key": "cu_report_reading", "value": reading or " "}]
+    rows: list[dict[str, object]] = [{"key": "cu_accounts_note", "value": note or " "}, {"key": "cu_report_reading", "value": reading or " "}]
     for cell in cells.itertuples():
         if pd.isna(cell.n_patients) and not edition.published:
             continue  # a clinic-year outside this edition
         n_mark, days_mark = mark_of.get((cell.clinic, int(cell.year)), (None, None))
-        per_patient = {"of": [cell.n_patients], "suppress": days_mark is not None}
+        per_patient: dict[str, object] = {"of": [cell.n_patients], "suppress": days_mark is not None}
         rows += [{"key": cell.key_n_patients, "value": cell.n_patients, "shown": n_mark},
                  {"key": cell.key_total_cost_nok, "value": cell.total_cost},
                  {**per_patient, "key": cell.key_patient_days, "value": cell.patient_days},
@@ -1081,9 +1082,9 @@ def health_service_offsets(page, periods: pd.DataFrame, groups: pd.DataFrame) ->
     hidden = {c: cohort_hidden[CONTINUED] or cohort_hidden[c] for c in COMPARISONS}
     comparator_of = {name: c for c, name in COMPARISON_NAMES.items()}
     rows = []
-    for table, name in _OFFSET_TABLES.items():
+    for offset_table, name in _OFFSET_TABLES.items():
         layout = published_table(name)[["comparison", "category", "key"]]
-        for cell in published_layout(offsets, table).merge(layout, on=["comparison", "category"], how="left").itertuples():
+        for cell in published_layout(offsets, offset_table).merge(layout, on=["comparison", "category"], how="left").itertuples():
             comparator = comparator_of[cell.comparison]
             rows.append({"key": cell.key, "value": cell.value, "of": [sizes[CONTINUED], sizes[comparator]], "suppress": hidden[comparator]})
     wide = offsets.pivot(index="comparison", columns="category", values="offset")
@@ -1234,7 +1235,7 @@ def net_benefit_sensitivity(cohort, accounts: pd.DataFrame, groups: pd.DataFrame
             specialist_factor=specialist, primary_factor=primary, crime_factor=crime_cost_per_day / crime_cost)
 
     by_set = {name: inmb(value_set=name) for name in quality_of_life.value_set_names()}
-    others = sorted((name for name in by_set if name != "Norway"), key=by_set.get)
+    others = sorted((name for name in by_set if name != "Norway"), key=lambda name: by_set[name])
     ranges = pd.DataFrame([
         ("programme", "Clinic costs ±25%", 0.75, 1.25),
         ("specialist", "Specialist-care unit costs ±25%", 0.75, 1.25),

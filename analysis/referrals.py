@@ -316,7 +316,7 @@ def text_figures(referrals: pd.DataFrame) -> pd.DataFrame:
     admission-pause denials in the first calendar year).
     """
     counts = referral_counts(referrals)
-    rows = [
+    rows: list[tuple[str, str, float]] = [
         ("referral_period", "all", referral_years(referrals)),
         ("referrals", "all", counts["referrals"]),
         ("referred_patients", "all", counts["persons"]),
