@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from analysis import cost_utility
-
 from analysis import uncertainty as unc
 
 
