@@ -494,3 +494,99 @@ def glue_words(words: dict) -> None:
 
     for name, text in words.items():
         glue(name, text, display=False)
+
+
+#: The names each item's model is glued under: its numbers of answers and patients, the words on its agreement with
+#: the report and on the terms left empty, and its table with the table's caption.
+MODEL_KEYS = {
+    "mental_health": {
+        "answers": "h64_mh_model_answers",
+        "patients": "h64_mh_model_patients",
+        "agreement": "h64_mh_model_agreement",
+        "terms": "h64_mh_model_terms",
+        "table": "table_h64_mh_model",
+        "caption": "Self-rated mental health (better = higher)",
+    },
+    "anxiety_depression": {
+        "answers": "h64_ad_model_answers",
+        "patients": "h64_ad_model_patients",
+        "agreement": "h64_ad_model_agreement",
+        "terms": "h64_ad_model_terms",
+        "table": "table_h64_ad_model",
+        "caption": "Self-rated anxiety and depression (better = milder)",
+    },
+}
+
+
+def model_table(model: dict, caption: str):
+    """A fitted model's table (:func:`fit_model`) styled for the page, or the placeholder saying why it is not
+    estimable in this edition."""
+    from analysis import disclosure
+
+    if model["table"] is None:
+        what = f"The model of {caption.split(' (')[0].lower()}"
+        return disclosure.placeholder_chart(f"{what}: not estimable in this edition ({model['reason']}).")
+    two_decimals = formats.formatter(2)
+    shown = model["table"].rename(columns={"term": "Term", "odds_ratio": "Odds ratio", "ci_low": "95% CI, low",
+                                           "ci_high": "95% CI, high", "p": "p", "report": "Report", "agrees": "Agrees"})
+    return (
+        shown.style.hide(axis="index")
+        .format({"Odds ratio": two_decimals, "95% CI, low": two_decimals, "95% CI, high": two_decimals,
+                 "p": formats.p_value})
+        .set_caption(caption)
+        .set_table_attributes('class="hatbook-table"')
+    )
+
+
+def models_section(page, sizes_shown: pd.Series) -> dict:
+    """The proportional-odds models of self-rated mental health and of anxiety/depression (:func:`fit_model`) for
+    the edition of ``page`` (:class:`analysis.edition.Page`). ``sizes_shown``: the page's sample sizes as protected
+    jointly with the other editions of the year (:func:`analysis.outcomes.sample_sizes`, shown by name), of which
+    each model's numbers of answers and patients are shown.
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: the names of :data:`MODEL_KEYS`,
+    the 12-month p-value of the mental-health model ``s6_4_mental_health_12m_p_value`` with a note on how it
+    compares with the report, its words ``h64_mh_12m_p_text`` and the sentence ``h64_mh_12m_sentence``, which names
+    a p-value only where the 12-month term was estimated and otherwise says why not), ``models`` (by item: the
+    model's data ``frame``, its ``table`` or None, the ``reason`` it is not estimable and the ``term_reasons`` of
+    terms left empty) and the styled tables under the names of :data:`MODEL_KEYS`."""
+    from analysis.outcomes import p_text
+
+    card, rows, models, tables = page.card, [], {}, {}
+    for item, keys in MODEL_KEYS.items():
+        frame = model_frame(page.cohort.questionnaires, page.cohort.patients, item)
+        # table is None (with the reason) when the model is not estimable in this edition; terms resting on too
+        # few patients, or without a bounded interval, are emptied and named in term_reasons
+        table, term_reasons, reason = fit_model(frame, item, page.sdc)
+        models[item] = {"frame": frame, "table": table, "reason": reason, "term_reasons": term_reasons}
+        for size, value in (("answers", len(frame)), ("patients", frame["patient_id"].nunique())):
+            name = keys[size]
+            marker = sizes_shown[name.removeprefix("h64_")]
+            rows.append({"key": name, "value": value, "shown": marker, "frequency": True})
+        rows.append({"key": keys["agreement"], "value": agreement_summary(table) if table is not None
+                     else f"is not estimable in this edition ({reason})"})
+        rows.append({"key": keys["terms"], "value": term_notes(term_reasons) if table is not None
+                     else "No odds ratio is shown."})
+        tables[keys["table"]] = model_table(models[item], keys["caption"])
+
+    table = models["mental_health"]["table"]
+    if table is not None and not table.set_index("term")["p"].isna()[TERMS["wave_12"]]:
+        twelve = table.set_index("term").loc[TERMS["wave_12"]]
+        note = (
+            f"The report's p-value comes from its model on the real questionnaires; the synthetic cohort is not "
+            f"calibrated to reproduce it. Here the 12-month odds ratio is {twelve.odds_ratio:.2f} with "
+            f"p = {twelve.p:.3f}, so the conclusion (a significant improvement at the 5% level) "
+            + ("agrees with the report." if twelve.agrees == "yes" else "does not agree with the report.")
+        )
+        rows.append({"key": "s6_4_mental_health_12m_p_value", "value": twelve.p, "note": note})
+    else:
+        rows.append({"key": "s6_4_mental_health_12m_p_value", "value": float("nan"),
+                     "note": "The model is not estimable in this edition."})
+    p_words = p_text(card.disclose(table.set_index("term").loc[TERMS["wave_12"], "p"]) if table is not None
+                     else float("nan"))
+    rows.append({"key": "h64_mh_12m_p_text", "value": p_words})
+    rows.append({"key": "h64_mh_12m_sentence", "value": twelve_month_sentence(
+        table, models["mental_health"]["term_reasons"], models["mental_health"]["reason"], p_words)})
+    statistics = pd.DataFrame({c: pd.Series([row.get(c) for row in rows], dtype=object)
+                               for c in ["key", "value", "shown", "note", "frequency"]})
+    return {"statistics": statistics, "models": models, **tables}

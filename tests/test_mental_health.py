@@ -218,3 +218,29 @@ def test_shares_section_by_hand(monkeypatch):
     assert np.isnan(values["s6_4_anxdep_moderate_12m_increase_pct"])  # 0% -> 25%: no relative change
     assert isinstance(values["h64_ad_shift_sentence"], str)
     assert set(section) == {"statistics", "words", "fig_6h", "fig_6i"}
+
+
+def test_models_section_glues_a_fitted_model_and_says_why_the_other_is_not(monkeypatch):
+    """The mental-health model of a built-in improvement is fitted and its 12-month p-value glued; an
+    anxiety/depression item that every answer rates the same cannot be modelled, and the page says so."""
+    from types import SimpleNamespace
+
+    import myst_nb
+
+    from analysis import scorecard
+
+    monkeypatch.setattr(myst_nb, "glue", lambda *args, **kwargs: None)
+    q, people = simulated()
+    q["anxiety_depression"] = pd.Series("none", index=q.index, dtype="string")
+    sizes = pd.Series({"mh_model_answers": 7, "mh_model_patients": 3, "ad_model_answers": 7, "ad_model_patients": 3})
+    page = SimpleNamespace(card=scorecard.Card(), sdc=None, cohort=SimpleNamespace(questionnaires=q, patients=people))
+    section = mh.models_section(page, sizes)
+    values = page.card.glue_statistics(section["statistics"])
+    assert values["h64_mh_model_answers"] == len(mh.model_frame(q, people, "mental_health"))
+    assert values["h64_mh_model_patients"] == q["patient_id"].nunique()
+    assert values["s6_4_mental_health_12m_p_value"] < 0.001
+    assert values["h64_mh_12m_p_text"] == "p < 0.001"
+    assert section["models"]["anxiety_depression"]["table"] is None
+    assert values["h64_ad_model_agreement"].startswith("is not estimable in this edition (")
+    assert values["h64_ad_model_terms"] == "No odds ratio is shown."
+    assert hasattr(section["table_h64_mh_model"], "to_html")
