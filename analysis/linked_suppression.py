@@ -62,6 +62,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -116,8 +117,9 @@ class _Problem:
     def __init__(self, tables: Mapping[str, pd.DataFrame], count: str, threshold: int, published: Iterable[str],
                  groups, total: str | None):
         self.threshold = int(threshold)
-        self.published = set(published)
-        self.editions = [e for e in EDITIONS if e in tables]
+        # edition names, or (year, edition) pairs in a problem that links the years (:func:`_link_years`)
+        self.published: set[Any] = set(published)
+        self.editions: list[Any] = [e for e in EDITIONS if e in tables]
         self.tables = tables
         self.vars: list[_Var] = []
         self.index: dict[tuple, int] = {}
@@ -222,7 +224,10 @@ class _Problem:
         """The relations among ``unknowns`` (shown values moved to the right-hand side) as a sparse
         matrix, its right-hand side and the unknowns' bounds."""
         where = {k: n for n, k in enumerate(unknowns)}
-        data, row_of, column_of, rhs = [], [], [], []
+        data: list[float] = []
+        row_of: list[int] = []
+        column_of: list[int] = []
+        rhs: list[float] = []
         for r in sorted({r for k in unknowns for r in self.relations_of.get(k, ())}):
             constant = 0.0
             for k, coefficient in self.relations[r].items():
@@ -291,10 +296,10 @@ class _Problem:
             high_rest += max(ends)
         # a_i x_i = -(constant + rest), rest in [low_rest, high_rest]
         a = relation[i]
-        ends = sorted(((-constant - low_rest) / a, (-constant - high_rest) / a))
+        solved = sorted(((-constant - low_rest) / a, (-constant - high_rest) / a))
         own_low, own_high = self.bounds(i)
-        low = max(ends[0], own_low)
-        high = min(ends[1], math.inf if own_high is None else own_high)
+        low = max(solved[0], own_low)
+        high = min(solved[1], math.inf if own_high is None else own_high)
         return not math.isinf(high) and math.floor(high + 1e-6) <= math.ceil(low - 1e-6)
 
     def pinned(self, i: int) -> bool:
@@ -626,22 +631,23 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
     free: set[int] = set()
     # remembered: the solutions of the linear programmes also free every count they put 1 or more away from
     # its value (a solution of the current view stays one when more is hidden; trials count only if kept)
-    problem.witnesses = set() if remember_free else None
+    witnesses: set[int] = set()
+    problem.witnesses = witnesses if remember_free else None
     if remember_free:
         problem.sweep()
-        free.update(problem.witnesses)
+        free.update(witnesses)
 
     def still_pinned(i: int) -> bool:
         pinned = problem.pinned(i)
         if remember_free:
-            free.update(problem.witnesses)
+            free.update(witnesses)
             if not pinned:
                 free.add(i)
         return pinned
 
     for _ in range(10 * len(problem.vars) + 10):
         if remember_free:
-            problem.witnesses.clear()
+            witnesses.clear()
         pinned = next((i for i in problem.targets() if i not in exposed and i not in free and still_pinned(i)), None)
         if pinned is None:
             break
@@ -653,11 +659,11 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
             old = problem.vars[k].status
             problem.vars[k].status = WITHHELD
             if remember_free:
-                problem.witnesses.clear()
+                witnesses.clear()
             if not problem.pinned(pinned):
                 chosen = k
                 if remember_free:
-                    free.update(problem.witnesses)
+                    free.update(witnesses)
                 break
             problem.vars[k].status = old
         if chosen is not None:
@@ -723,8 +729,8 @@ def _blocks_problem(blocks, specs, threshold, published, same, sums):
     for name, part in parts.items():
         offset = len(problem.vars)
         problem.vars.extend(part.vars)
-        for (edition, kind, key), i in part.index.items():
-            problem.index[(name, edition, kind, key)] = offset + i
+        for (edition, kind, key), position in part.index.items():
+            problem.index[(name, edition, kind, key)] = offset + position
         problem.relations.extend({offset + i: c for i, c in relation.items()} for relation in part.relations)
     alias: dict[int, int] = {}
 
@@ -756,7 +762,7 @@ def _blocks_problem(blocks, specs, threshold, published, same, sums):
             if i is None or any(k is None for k in items):
                 continue
             relation: dict[int, float] = {i: -1.0}
-            for k in items:
+            for k in cast(list[int], items):  # none is None (checked above)
                 relation[k] = relation.get(k, 0.0) + 1.0
             if sum(problem.vars[k].value * c for k, c in relation.items()) != 0:
                 raise ValueError(f"{whole} is not the sum of its members in {edition}")
@@ -917,18 +923,18 @@ def protect_linked_sums(page, compute: Callable[[object], pd.DataFrame], *, coun
     shown (counts as numbers, ``"<5"`` or ``"–"``, the ``derived`` columns withheld where their row's count
     is) and its margins as shown (name -> the count or its marker). In the published edition (``page.sdc``
     None) the table is returned unchanged and every margin as a number."""
-    sums = {name: [list(rows) for rows in rowsets] for name, rowsets in sums.items()}
+    row_sets = {name: [list(rows) for rows in rowsets] for name, rowsets in sums.items()}
     threshold = page.sdc
     if threshold is None:
         own = compute(page.cohort)
-        return own, {name: margin_value(own, count, rowsets[0]) for name, rowsets in sums.items()}
+        return own, {name: margin_value(own, count, rowsets[0]) for name, rowsets in row_sets.items()}
     by_year = grid_tables(page, compute)
     if by_year is None:
         tables, published = sibling_tables(page, compute)
-        pattern = joint_pattern_sums(tables, count, threshold, sums=sums, known=known, published=published)
+        pattern = joint_pattern_sums(tables, count, threshold, sums=row_sets, known=known, published=published)
     else:
         tables, _ = by_year[page.edition.year]
-        pattern = joint_pattern_sums_years({y: t for y, (t, _) in by_year.items()}, count, threshold, sums=sums,
+        pattern = joint_pattern_sums_years({y: t for y, (t, _) in by_year.items()}, count, threshold, sums=row_sets,
                                            known=known, published={y: p for y, (_, p) in by_year.items()},
                                            skip=derived, only=page.edition.year)[page.edition.year]
     clinic = page.edition.clinic
@@ -936,7 +942,7 @@ def protect_linked_sums(page, compute: Callable[[object], pd.DataFrame], *, coun
     shown = shown_table(own, pattern.cells[clinic], pd.Series(SHOWN, index=own.index), int(threshold), count=count,
                         derived=derived)
     margins = {}
-    for name, rowsets in sums.items():
+    for name, rowsets in row_sets.items():
         value = margin_value(own, count, rowsets[0])
         status = pattern.margins[clinic][name]
         margins[name] = (value if status == SHOWN else disclosure.small_marker(threshold) if status == SMALL
@@ -1122,9 +1128,9 @@ def _link_years(problems: Mapping[int, _Problem], rows: Mapping[tuple, Mapping[i
     if not pairs:
         return None
     for name, i, j in pairs:
-        late = merged.vars[j]
-        step = _Var(late.edition, _STEP, (merged.vars[i].year, name), late.value - merged.vars[i].value, False,
-                    status=WITHHELD, year=late.year)
+        late_var = merged.vars[j]
+        step = _Var(late_var.edition, _STEP, (merged.vars[i].year, name), late_var.value - merged.vars[i].value,
+                    False, status=WITHHELD, year=late_var.year)
         merged.vars.append(step)
         merged.relations.append({j: 1.0, i: -1.0, len(merged.vars) - 1: -1.0})
     merged.relations_of = {}
@@ -1205,6 +1211,7 @@ def recoverable_years(shown: Mapping[int, Mapping[str, pd.DataFrame]], truth: Ma
     found = []
     for problem in [merged] if merged is not None else [problems[y] for y in years]:
         for i, var in enumerate(problem.vars):
+            assert var.year is not None  # _link_years sets every variable's year
             public = var.edition in published.get(var.year, ())
             if var.kind in (_REST, _STEP):
                 if problem.sensitive(i) and problem.pinned(i):
