@@ -73,9 +73,10 @@ import json
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from bs4 import BeautifulSoup
@@ -408,9 +409,10 @@ def relations(table: Table, threshold: int) -> list[tuple[tuple[int, int], list[
         for total, parts in instances:
             values = [number(cell(table.rows[r][c])) for r, c in [total, *parts]]
             if all(v is not None for v in values):
-                if values[0] != sum(values[1:]):
+                counts = cast(list[int], values)  # all shown in full (checked above)
+                if counts[0] != sum(counts[1:]):
                     return True, False
-                confirmed = confirmed or values[0] > 0
+                confirmed = confirmed or counts[0] > 0
         return False, confirmed
 
     def usable(instances):
@@ -434,9 +436,9 @@ def relations(table: Table, threshold: int) -> list[tuple[tuple[int, int], list[
                     found += instances
     totals = [r for r, row in enumerate(table.rows) if TOTAL_ROW.search(_row_label(table, row))]
     for r in totals:
-        for block in (range(r - 1, -1, -1), range(r + 1, len(table.rows))):
+        for neighbours in (range(r - 1, -1, -1), range(r + 1, len(table.rows))):
             rows = []
-            for other in block:
+            for other in neighbours:
                 if other in totals:
                     break
                 rows.append(other)
@@ -461,7 +463,8 @@ def recovered(table: Table, threshold: int) -> dict[tuple[int, int], int]:
     equations = []
     for total, parts in relations(table, threshold):
         spots = [total, *parts]
-        bounds = [_bounds(table.rows[r][c], threshold) for r, c in spots]
+        # relations() uses only cells with bounds
+        bounds = cast(list[tuple[int, int]], [_bounds(table.rows[r][c], threshold) for r, c in spots])
         if any(lo != hi for lo, hi in bounds):
             known.update(zip(spots, bounds))
             equations.append([(total, -1.0)] + [(spot, 1.0) for spot in parts])
@@ -528,10 +531,12 @@ def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tupl
                 seen is not None for seen, _ in terms.values()
             ):
                 continue
-            for clinic, (seen, (lo, hi)) in terms.items():
+            # every term has bounds (checked above)
+            bounded = cast(dict[str, tuple[str | None, tuple[int, int]]], terms)
+            for clinic, (seen, (lo, hi)) in bounded.items():
                 if lo == hi:
                     continue
-                others = [b for k, (_, b) in terms.items() if k != clinic]
+                others = [b for k, (_, b) in bounded.items() if k != clinic]
                 low = max(lo, shown_whole[0] - sum(b[1] for b in others))
                 high = min(hi, shown_whole[1] - sum(b[0] for b in others))
                 if low == high and (hidden(seen, threshold) if seen is not None else 0 < low < threshold):
@@ -627,7 +632,7 @@ def falling_tables(series: Iterable[dict[int, dict]]) -> set:
     return falling
 
 
-def between_years(by_year: dict[int, dict], threshold: int, falling: set = frozenset()) -> Iterator[tuple]:
+def between_years(by_year: dict[int, dict], threshold: int, falling: Collection = frozenset()) -> Iterator[tuple]:
     """Rule d on the editions of one clinic and data: ``by_year`` maps a data end to {table key: (name,
     cells)} (:func:`year_cells`). Yields (year the finding belongs to, table key, cell, what, value, other
     year) for a hidden cell pinned by the other years' editions (other year None) and for a pair of years
@@ -638,8 +643,8 @@ def between_years(by_year: dict[int, dict], threshold: int, falling: set = froze
         spots = sorted({spot for y in years for spot in by_year[y].get(key, (None, {}))[1]})
         for spot in [spot for spot in spots if not is_state(key, spot)]:
             texts = {y: by_year[y][key][1][spot] for y in years if spot in by_year[y].get(key, (None, {}))[1]}
-            known = {y: _bounds(text, threshold) for y, text in texts.items()}
-            known = {y: b for y, b in known.items() if b is not None}
+            bounds = {y: _bounds(text, threshold) for y, text in texts.items()}
+            known = {y: b for y, b in bounds.items() if b is not None}
             present = sorted(known)
             if len(present) < 2:
                 continue
