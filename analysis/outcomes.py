@@ -1423,3 +1423,72 @@ def hunger_section(page, text_values: pd.Series) -> dict:
     rows.append({"key": "o64_hunger_course", "value": course})
     return {"statistics": statistics_frame(rows), **texts,
             "fig-6g": hunger_chart(as_numbers(shown, ["n", "denominator", "percent"]))}
+
+
+#: The names the hunger model's odds ratios are glued under, by term and column of :func:`hunger_model`'s table.
+HUNGER_MODEL_KEYS = {
+    ("food_access", "odds_ratio"): "o64_gee_food_odds_ratio",
+    ("food_access", "ci_low"): "o64_gee_food_ci_low",
+    ("food_access", "ci_high"): "o64_gee_food_ci_high",
+    ("food_access", "p_value"): "o64_gee_food_p_value",
+    ("amphetamine", "odds_ratio"): "o64_gee_amph_odds_ratio",
+    ("amphetamine", "ci_low"): "o64_gee_amph_ci_low",
+    ("amphetamine", "ci_high"): "o64_gee_amph_ci_high",
+    ("amphetamine", "p_value"): "o64_gee_amph_p_value",
+}
+
+
+def hunger_model_section(page, model_frame: pd.DataFrame, sizes_shown: pd.Series) -> dict:
+    """The GEE of frequent hunger (:func:`hunger_model`) on ``model_frame`` (:func:`hunger_model_frame`) for the
+    edition of ``page`` (:class:`analysis.edition.Page`); ``sizes_shown``: the page's sample sizes as protected
+    jointly with the other editions of the year (:func:`sample_sizes`), of which the model's numbers of
+    questionnaires and patients are shown. The report's conclusions: access to food protects (odds ratio below 1),
+    amphetamine use does not (above 1), each significant at the 5% level.
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: ``o64_gee_n_obs``,
+    ``o64_gee_n_patients``, the odds ratios of :data:`HUNGER_MODEL_KEYS`, and the sentences ``o64_gee_agreement`` and
+    ``o64_gee_result``), ``tab-6-4-hunger-gee`` (the table, or the placeholder saying why it is not estimable), and
+    the fitted table ``gee`` (None where not estimable) with its ``reason``."""
+    from analysis import disclosure, formats
+
+    # None, with the reason, when this edition's data cannot support the model (too few patients, a covariate
+    # seen in one or two patients, a fit that fails, does not converge or separates)
+    gee, reason = hunger_model(model_frame, page.sdc)
+    columns = ["odds_ratio", "ci_low", "ci_high", "p_value"]
+    terms = (gee.set_index("term") if gee is not None else
+             pd.DataFrame(index=[HUNGER_TERMS["food_access"], HUNGER_TERMS["amphetamine"]], columns=columns, dtype=float))
+    rows = [
+        {"key": "o64_gee_n_obs", "value": len(model_frame), "shown": sizes_shown["gee_obs"], "frequency": True},
+        {"key": "o64_gee_n_patients", "value": model_frame["patient_id"].nunique(), "shown": sizes_shown["gee_patients"],
+         "frequency": True},
+    ]
+    rows += [{"key": key, "value": float(terms.loc[HUNGER_TERMS[term], column])}
+             for (term, column), key in HUNGER_MODEL_KEYS.items()]
+
+    def agrees(term: str, protective: bool) -> bool:
+        row = terms.loc[term]
+        return bool((row.odds_ratio < 1) == protective and row.p_value < 0.05)
+
+    both = gee is not None and agrees(HUNGER_TERMS["food_access"], True) and agrees(HUNGER_TERMS["amphetamine"], False)
+    rows.append({"key": "o64_gee_agreement", "value": (
+        "Both conclusions agree with the report's: the direction of each odds ratio and its significance at the 5% level."
+        if both else "The model does not reproduce both of the report's conclusions (direction and significance at the "
+        "5% level)." if gee is not None else f"In this edition the model is not estimable: {reason}.")})
+    rows.append({"key": "o64_gee_result", "value": (
+        "Here the odds ratio for access to food often or always is "
+        + odds_ratio_text(*terms.loc[HUNGER_TERMS["food_access"], columns])
+        + ", and for any amphetamine use "
+        + odds_ratio_text(*terms.loc[HUNGER_TERMS["amphetamine"], columns])
+        + "; an odds ratio below 1 means less frequent hunger."
+        if gee is not None else "No odds ratio is shown here.")})
+    table = (
+        pd.DataFrame({"Term": gee["term"], "Odds ratio": gee["odds_ratio"],
+                      "95% CI": [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(gee["ci_low"], gee["ci_high"], strict=True)],
+                      "p": gee["p_value"]})
+        .style.hide(axis="index")
+        .format({"Odds ratio": "{:.2f}", "p": formats.p_value})
+        .set_table_attributes('class="hatbook-table"')
+        if gee is not None
+        else disclosure.placeholder_chart(f"The hunger model: not estimable in this edition ({reason}).")
+    )
+    return {"statistics": statistics_frame(rows), "tab-6-4-hunger-gee": table, "gee": gee, "reason": reason}
