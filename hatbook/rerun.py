@@ -134,7 +134,7 @@ class Variant:
         ``-threshold-<n>`` for a threshold other than the default (so a weakened variant never replaces
         the protected one)."""
         base = f"{self.clinic.lower()}-{self.year}"
-        if self.data_dir is not None:
+        if self.data_name is not None:
             base += "-data-" + "".join(c if c.isalnum() else "-" for c in self.data_name).strip("-")
         if self.threshold != DEFAULT_THRESHOLD:
             base += f"-threshold-{self.threshold}"
@@ -155,7 +155,7 @@ class Variant:
         folder's name (letters, digits and ``. _ -`` only) and a weakened disclosure control."""
         who = "Both clinics" if self.clinic == "all" else self.clinic
         text = f"{who}, data through {self.year}"
-        if self.data_dir is not None:
+        if self.data_name is not None:
             text += f", data set {safe_label(self.data_name)}"
         if self.control in ("weakened", "off"):
             text += f" (disclosure control {self.control}: threshold {self.threshold})"
@@ -362,7 +362,7 @@ def banner(variant: Variant, home: bool = False) -> str:
         + f". Admissions, events, questionnaires and referrals after 31 December {variant.year} are left out and "
         f"episodes still open then are counted as running on that day.",
     ]
-    if variant.data_dir is not None:
+    if variant.data_name is not None:
         lines += ["", f"The patient-level data come from the data folder “{myst_text(variant.data_name)}”."]
     if variant.control == "on":
         lines += [
@@ -699,7 +699,7 @@ def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = No
     notebook = prepare_notebook(page, variant)
     own = kernel is None
     try:
-        if own:
+        if kernel is None:  # own
             kernel = Kernel(page.parent)
         kernel.execute(notebook, page.parent)
     except CellExecutionError as error:
@@ -1119,7 +1119,7 @@ def run_variant(
     KeyboardInterrupt (and :class:`Stopped`) are not failures of the variant: the staging folder is
     removed, the kernels stopped, the previous book left as it was, and the exception goes on."""
     started = time.perf_counter()
-    timings: dict[str, float] = {}
+    timings: dict[str, float | dict[str, float]] = {}  # seconds by phase, and by page under "pages"
     mark = [started]
 
     def lap(name: str) -> None:
@@ -1148,7 +1148,7 @@ def run_variant(
             except OSError:  # not there yet (or removed just now, the data or code having changed)
                 fixed[page] = kept
         lap("stage")
-        work = [(page, variant) for page in computed] + [(page, None) for page in fixed]
+        work: list[tuple[Path, Variant | None]] = [(page, variant) for page in computed] + [(page, None) for page in fixed]
         # the longest pages first (by their last times), so that the kernels end at about the same time
         last = page_seconds()
         work.sort(key=lambda item: -last.get(item[0].stem, 60.0))
