@@ -80,9 +80,9 @@ def execute_into_cache(source: Path, cache_path: Path, *, jobs: int, log=print) 
     except (OSError, ValueError, AttributeError):
         previous = {}
     for record in sorted(cache.list_cache_records(), key=lambda r: r.created):
-        seconds = (record.data or {}).get("execution_seconds")
-        if seconds is not None:
-            previous[Path(record.uri).stem] = float(seconds)
+        recorded = (record.data or {}).get("execution_seconds")
+        if recorded is not None:
+            previous[Path(record.uri).stem] = float(recorded)
     missing = {}
     for page in notebook_pages(source):
         notebook = read_page(page)
@@ -158,6 +158,7 @@ def run_timed(command: list[str], log_path: Path, *, cwd: Path | None = None) ->
     with open(log_path, "w", encoding="utf-8") as log_file:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
                                    env=env, start_new_session=True)
+        assert process.stdout is not None  # stdout=PIPE
         try:
             for line in process.stdout:
                 log_file.write(line)
