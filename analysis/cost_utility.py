@@ -480,12 +480,23 @@ def linked_group_marks(page, sample_of) -> dict[str, str | None]:
     names = ("sample", *GROUPS, DISCONTINUED)
     if page.sdc is None:
         return dict.fromkeys(names)
-    tables, published = ls.sibling_tables(page, lambda cohort: group_counts(sample_of(cohort)))
-    blocks = {b: {e: t[t["block"] == b].reset_index(drop=True) for e, t in tables.items()} for b in ("f", "d")}
-    specs = {b: {"count": "n", "groups": [], "total": "of"} for b in blocks}
+    def tables_of(cohort) -> dict[str, pd.DataFrame]:
+        counts = group_counts(sample_of(cohort))
+        return {b: counts[counts["block"] == b].reset_index(drop=True) for b in ("f", "d")}
+
+    specs = {b: {"count": "n", "groups": [], "total": "of"} for b in ("f", "d")}
     same = [(("d", "total", ()), ("f", "total", ())), (("d", "cell", 0), ("f", "cell", 0))]
     sums = [(("d", "cell", 1), [("f", "cell", 1), ("f", "cell", 2)])]
-    patterns = ls.joint_patterns(blocks, specs, page.sdc, published=published, same=same, sums=sums)
+    # protected with every edition the grid publishes (three clinic choices of each data end), so that neither
+    # another clinic nor another data end gives a group back; an edition outside the grid's data ends, with its year's
+    by_year = ls.grid_tables(page, tables_of)
+    if by_year is None:
+        tables, published = ls.sibling_tables(page, tables_of)
+        blocks = {b: {e: found[b] for e, found in tables.items()} for b in specs}
+        patterns = ls.joint_patterns(blocks, specs, page.sdc, published=published, same=same, sums=sums)
+    else:
+        patterns = ls.joint_patterns_years(by_year, specs, page.sdc, same=same, sums=sums,
+                                           only=page.edition.year)[page.edition.year]
     own = page.edition.clinic
 
     def mark(status):

@@ -910,6 +910,36 @@ def linked_counts(referrals: pd.DataFrame, years) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["block", "key", "year", "item", "n", "of"])
 
 
+def _linked_blocks(cohort) -> dict[str, pd.DataFrame]:
+    """The tables of :data:`LINKED_SPECS` of one cohort's referrals, by name, over the calendar years of its data."""
+    years = list(range(schema.STUDY_START.year, cohort.data_end.year + 1))
+    counts = linked_counts(cohort.referrals, years)
+    return {name: counts[counts["block"] == name].reset_index(drop=True) for name in LINKED_SPECS}
+
+
+def _linked_patterns(page, threshold: int) -> tuple[dict, dict]:
+    """The joint patterns of the referral tables of ``page``'s edition and the tables they were found from (name ->
+    edition -> table). Protected together with every edition the grid publishes: the three clinic choices of each
+    data end, since referrals are counted from a date and a later data end's count holds an earlier one's
+    (:func:`analysis.linked_suppression.joint_patterns_years`); an edition whose data end is not one of the grid's
+    is protected with the other editions of its year only."""
+    from analysis import linked_suppression as ls
+
+    by_year = ls.grid_tables(page, _linked_blocks)
+    own_year = page.edition.data_end.year
+    if by_year is None:
+        tables, published = ls.sibling_tables(page, _linked_blocks)
+        blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in LINKED_SPECS}
+        same, sums = _linked_relations(range(schema.STUDY_START.year, own_year + 1))
+        return ls.joint_patterns(blocks, LINKED_SPECS, threshold, published=published, same=same, sums=sums), blocks
+    relations = {year: _linked_relations(range(schema.STUDY_START.year, year + 1)) for year in by_year}
+    patterns = ls.joint_patterns_years(by_year, LINKED_SPECS, threshold, same={y: r[0] for y, r in relations.items()},
+                                       sums={y: r[1] for y, r in relations.items()}, only=page.edition.year)
+    tables = by_year[page.edition.year][0]
+    blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in LINKED_SPECS}
+    return patterns[page.edition.year], blocks
+
+
 def _linked_relations(years) -> tuple[list, list]:
     """The quantities the tables share (``same``) and the sums across them (``sums``), as
     :func:`analysis.linked_suppression.joint_patterns` takes them."""
@@ -957,10 +987,7 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
         return {"e": none(e), "f_referrals": none(f), "f_denials": none(f), "g": none(g), "h": none(h),
                 "headings": shown_counts(register, None), "yearly": yearly, "text": set(), "markers": {}}
     years = list(range(schema.STUDY_START.year, page.edition.data_end.year + 1))
-    tables, published = ls.sibling_tables(page, lambda cohort: linked_counts(cohort.referrals, years))
-    blocks = {name: {ed: t[t["block"] == name].reset_index(drop=True) for ed, t in tables.items()} for name in LINKED_SPECS}
-    same, sums = _linked_relations(years)
-    patterns = ls.joint_patterns(blocks, LINKED_SPECS, threshold, published=published, same=same, sums=sums)
+    patterns, blocks = _linked_patterns(page, threshold)
     own = page.edition.clinic
 
     def source(column: str):
