@@ -359,3 +359,60 @@ def supplementary_figure_a(page) -> dict:
             oc.own_count_row("app3_sfig_a_answers_max", oc.shown_extreme(answered_true, answered, largest=True))]
     return {"statistics": oc.statistics_frame(rows),
             "sfig_a": prevalence_chart(oc.as_numbers(prevalence, ["answered", "quite_or_very", "percent"]))}
+
+
+def mixed_model_section(page, scores: pd.DataFrame, sizes_shown: pd.Series) -> dict:
+    """The mixed model of the somatic burden score over years in treatment (:func:`burden_mixed_model`) on
+    ``scores`` (:func:`symptom_scores`) for the edition of ``page`` (:class:`analysis.edition.Page`);
+    ``sizes_shown``: the page's sample sizes as protected jointly with the other editions of the year
+    (:func:`analysis.outcomes.sample_sizes`), of which the model's numbers of patients and questionnaires are shown.
+    Where the data cannot support the model (too few patients, or no version of it converges) every figure is
+    empty and the words say why. The report's conclusion: the burden falls, with p below .001.
+
+    Returns ``statistics`` (for :meth:`analysis.scorecard.Card.glue_statistics`: ``h64_lmm_slope``,
+    ``h64_lmm_ci_low``, ``h64_lmm_ci_high``, ``h64_lmm_patients``, ``h64_lmm_questionnaires``, the ledger's
+    ``s6_4_somatic_burden_lmm_p_value`` and the words ``h64_lmm_structure``, ``h64_lmm_agreement`` and
+    ``h64_lmm_p_text``)."""
+    from analysis.outcomes import not_estimable_reason, p_text, statistics_frame
+    from analysis.quality_of_life import time_in_treatment
+
+    timed = time_in_treatment(scores, page.cohort.episodes)
+    model = None  # stays None when a rerun has too few patients for the model, or the fit fails
+    reason = not_estimable_reason(scores.assign(years=timed["years"]).dropna(subset=["years"]), "burden_score", page.sdc)
+    if reason is None:
+        try:
+            model = burden_mixed_model(scores, timed["years"])
+        except Exception:  # no fit converges on a small rerun
+            reason = "no version of the model converges on these data"
+    if model is None:
+        data = scores.assign(years=timed["years"]).dropna(subset=["years", "burden_score"])
+        model = {"coefficient": float("nan"), "ci_low": float("nan"), "ci_high": float("nan"), "p": float("nan"),
+                 "patients": data["patient_id"].nunique(), "questionnaires": len(data), "structure": None}
+    if model["structure"] is None:
+        structure = f"a random intercept and a random slope per patient (the model is not estimable in this edition: {reason})"
+    elif model["structure"] == "random intercept and slope":
+        structure = "a random intercept and a random slope per patient"
+    else:
+        structure = ("a random intercept per patient only: the model with random slopes could not be fitted reliably "
+                     f"({model['fallback_reason']})")
+    agrees = model["coefficient"] < 0 and model["p"] < 0.001
+    agreement = ("cannot be compared with the report, as the model is not estimable in this edition"
+                 if model["structure"] is None else
+                 "agrees with the report: the burden falls over time and p is below .001" if agrees else
+                 "does not agree with the report's significant fall (p < .001)")
+    rows = [
+        {"key": "h64_lmm_slope", "value": model["coefficient"], "of": model["patients"]},
+        {"key": "h64_lmm_ci_low", "value": model["ci_low"], "of": model["patients"]},
+        {"key": "h64_lmm_ci_high", "value": model["ci_high"], "of": model["patients"]},
+        {"key": "h64_lmm_patients", "value": model["patients"], "shown": sizes_shown["lmm_patients"], "frequency": True},
+        {"key": "h64_lmm_questionnaires", "value": model["questionnaires"], "shown": sizes_shown["lmm_questionnaires"],
+         "frequency": True},
+        {"key": "h64_lmm_structure", "value": structure},
+        {"key": "h64_lmm_agreement", "value": agreement},
+        # The report prints "p < .001": the scorecard counts a computed p below the bound as agreeing
+        # (analysis.scorecard.UPPER_BOUNDS).
+        {"key": "s6_4_somatic_burden_lmm_p_value", "value": model["p"],
+         "note": "The report prints p < .001; the computed p is not below that bound (see `python -m synthetic --check`)."},
+        {"key": "h64_lmm_p_text", "value": p_text(model["p"])},
+    ]
+    return {"statistics": statistics_frame(rows)}

@@ -168,3 +168,39 @@ def test_mixed_model_falls_back_to_random_intercept(monkeypatch):
     assert fit["structure"] == "random intercept only"
     assert fit["fallback_reason"] == "optimizer did not converge"
     assert fit["coefficient"] == pytest.approx(-3, abs=0.5)
+
+
+def test_mixed_model_section_agrees_on_a_built_fall_and_says_why_a_small_rerun_has_no_model(monkeypatch):
+    from types import SimpleNamespace
+
+    import myst_nb
+
+    from analysis import quality_of_life, scorecard
+
+    monkeypatch.setattr(myst_nb, "glue", lambda *args, **kwargs: None)
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(30):
+        start, slope = 18 + rng.normal(0, 3), -2 + rng.normal(0, 0.5)
+        for t in (0.0, 0.25, 0.5, 1.0, 2.0):
+            score = int(np.clip(round(start + slope * t + rng.normal(0, 1)), 0, 54))
+            rows.append({"patient_id": f"P{i:03d}", "wave": int(t * 12), "burden_score": score, "years": t})
+    scores = pd.DataFrame(rows)
+    # the years in treatment are given with the scores (time_in_treatment is tested in test_quality_of_life)
+    monkeypatch.setattr(quality_of_life, "time_in_treatment", lambda questionnaires, episodes: questionnaires)
+    sizes = pd.Series({"lmm_patients": 30, "lmm_questionnaires": 150})
+    page = SimpleNamespace(card=scorecard.Card(), sdc=None, cohort=SimpleNamespace(episodes=None))
+    values = page.card.glue_statistics(somatic.mixed_model_section(page, scores, sizes)["statistics"])
+    assert values["h64_lmm_slope"] == pytest.approx(-2, abs=0.5) and values["h64_lmm_ci_high"] < 0
+    assert values["h64_lmm_patients"] == 30 and values["h64_lmm_questionnaires"] == 150
+    assert values["h64_lmm_agreement"] == "agrees with the report: the burden falls over time and p is below .001"
+    assert values["h64_lmm_p_text"] == "p < 0.001"
+    # three patients in a rerun with threshold 5: not estimable, every figure empty, the words say why
+    small = scores[scores["patient_id"].isin(["P000", "P001", "P002"])]
+    rerun = SimpleNamespace(
+        card=scorecard.Card(compare=False, min_cell=5), sdc=5, cohort=SimpleNamespace(episodes=None)
+    )
+    values = rerun.card.glue_statistics(somatic.mixed_model_section(rerun, small, sizes)["statistics"])
+    assert np.isnan(values["h64_lmm_slope"])
+    assert values["h64_lmm_structure"].startswith("a random intercept and a random slope per patient (the model is not")
+    assert values["h64_lmm_agreement"].startswith("cannot be compared with the report")
