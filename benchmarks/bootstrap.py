@@ -10,9 +10,9 @@ groups), each the median of ``--repeat`` runs:
 * ``bootstrap_and_curves``: the same plus the deltas of both comparisons, the acceptability curve
   (0 to 2,000,000 NOK per QALY) and the EVPI curve;
 * ``bootstrap_mcse``: the Monte Carlo standard errors of the figures of one comparison (closed form and
-  batch means, :func:`analysis.uncertainty.bootstrap_mcse`) and the running estimate of the probability;
+  batch means, :func:`analysis.methods.uncertainty.bootstrap_mcse`) and the running estimate of the probability;
 * ``specification_curve``: the samples under every value set and every combination of the open choices
-  (:mod:`analysis.choices`, section 6.7's specification curve);
+  (:mod:`analysis.sections.choices`, section 6.7's specification curve);
 * ``same_seed_identical``: whether two runs with the same seed give identical replicates (not a time).
 
 The previous figures in the output file, if any, are printed next to the new ones before it is replaced.
@@ -29,8 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analysis import choices, cost_utility, health_services, uncertainty  # noqa: E402
-from analysis.cohort import load_cohort  # noqa: E402
+from analysis.data.cohort import load_cohort  # noqa: E402
+from analysis.methods import uncertainty  # noqa: E402
+from analysis.sections import choices, cost_utility, health_services  # noqa: E402
 from benchmarks.record import write_and_compare  # noqa: E402
 
 

@@ -58,8 +58,17 @@ from hatbook.book import run_timed  # noqa: E402
 
 #: The page whose prose the edit benchmark changes (a page without code: only it is re-read).
 PROSE_PAGE = "book/ch02_purpose.md"
-MEASURES = ("cold_build", "warm_rebuild", "prose_edit_rebuild", "one_variant", "one_variant_all_2025", "grid_of_4",
-            "grid", "unit_tier", "full_suite")
+MEASURES = (
+    "cold_build",
+    "warm_rebuild",
+    "prose_edit_rebuild",
+    "one_variant",
+    "one_variant_all_2025",
+    "grid_of_4",
+    "grid",
+    "unit_tier",
+    "full_suite",
+)
 DEFAULT_MEASURES = tuple(m for m in MEASURES if m not in ("full_suite", "grid_of_4"))
 #: The small grid: the four variants of 2022 and one of 2023, as the grid's workers meet them (for a
 #: figure of a variant inside a grid, on a machine where the whole grid may not be run).
@@ -86,9 +95,22 @@ def build(source: Path, output: Path, sphinx_jobs: int = 1) -> tuple[float, int,
     writing, indices and finishing), each page executed, and the CPU seconds of the whole build."""
     output.mkdir(parents=True, exist_ok=True)
     started, cpu = time.perf_counter(), cpu_seconds()
-    status, phases = run_timed([sys.executable, "-m", "hatbook.book", str(source), "--path-output", str(output),
-                                "--sphinx-jobs", str(sphinx_jobs), "-n", "--keep-going"],
-                               output / "build.log", cwd=source)
+    status, phases = run_timed(
+        [
+            sys.executable,
+            "-m",
+            "hatbook.book",
+            str(source),
+            "--path-output",
+            str(output),
+            "--sphinx-jobs",
+            str(sphinx_jobs),
+            "-n",
+            "--keep-going",
+        ],
+        output / "build.log",
+        cwd=source,
+    )
     seconds = time.perf_counter() - started
     pages = {}
     for line in (output / "build.log").read_text(encoding="utf-8").splitlines():
@@ -113,7 +135,9 @@ def disk_bytes(folder: Path) -> int:
 def own_bytes(folder: Path) -> int:
     """Bytes of the files under ``folder`` that no other edition shares: not hard-linked, or linked only
     from the shared store (``_build/reruns/_static_shared``) besides this folder."""
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and p.stat().st_nlink <= 2)
+    return sum(
+        p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink() and p.stat().st_nlink <= 2
+    )
 
 
 def shared_bytes(store: Path) -> int:
@@ -138,10 +162,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="worker processes of the grid (default 2)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="kernels of one variant (default: cores)")
     parser.add_argument("--conditions", default="", help="what else ran on the machine (recorded with the figures)")
-    parser.add_argument("--sphinx-jobs", type=int, default=1, help="Sphinx processes of the published build (default 1)")
-    parser.add_argument("--repeat-what", default="variant",
-                        help="comma-separated: which measures --repeat repeats besides the warm rebuilds "
-                             "(variant, cold, all_2025); default variant")
+    parser.add_argument(
+        "--sphinx-jobs", type=int, default=1, help="Sphinx processes of the published build (default 1)"
+    )
+    parser.add_argument(
+        "--repeat-what",
+        default="variant",
+        help="comma-separated: which measures --repeat repeats besides the warm rebuilds "
+        "(variant, cold, all_2025); default variant",
+    )
     args = parser.parse_args(argv)
     chosen = args.only.split(",") if args.only else list(DEFAULT_MEASURES)
     unknown = [m for m in chosen if m not in MEASURES]
@@ -156,23 +185,35 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load()
 
     def record(name: str, seconds: list[float], **extra) -> None:
-        figures[name] = {"median_seconds": round(statistics.median(seconds), 1), "runs": [round(s, 1) for s in seconds],
-                         "load_average": load(), **extra}
-        print(f"{name:>22}: {figures[name]['median_seconds']:8.1f} s  (runs: {', '.join(f'{s:.1f}' for s in seconds)}; "
-              f"load {figures[name]['load_average'][0]})", flush=True)
+        figures[name] = {
+            "median_seconds": round(statistics.median(seconds), 1),
+            "runs": [round(s, 1) for s in seconds],
+            "load_average": load(),
+            **extra,
+        }
+        print(
+            f"{name:>22}: {figures[name]['median_seconds']:8.1f} s  (runs: {', '.join(f'{s:.1f}' for s in seconds)}; "
+            f"load {figures[name]['load_average'][0]})",
+            flush=True,
+        )
 
     if {"cold_build", "warm_rebuild", "prose_edit_rebuild"} & set(chosen):
         source = copy_sources(work / "src")
         output = work / "published"
         if "cold_build" in chosen:
             runs, breakdowns = [], []
-            for i in range(args.repeat if "cold" in args.repeat_what else 1):
+            for _run in range(args.repeat if "cold" in args.repeat_what else 1):
                 shutil.rmtree(output, ignore_errors=True)
                 seconds, status, breakdown = build(source, output, args.sphinx_jobs)
                 runs.append(seconds)
                 breakdowns.append({"ok": status == 0, "load_average": load(), **breakdown})
-            record("cold_build", runs, ok=all(b["ok"] for b in breakdowns), sphinx_jobs=args.sphinx_jobs,
-                   breakdown=breakdowns)
+            record(
+                "cold_build",
+                runs,
+                ok=all(b["ok"] for b in breakdowns),
+                sphinx_jobs=args.sphinx_jobs,
+                breakdown=breakdowns,
+            )
         else:
             build(source, output, args.sphinx_jobs)
         if "warm_rebuild" in chosen:
@@ -182,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
             original = page.read_text(encoding="utf-8")
             runs = []
             for i in range(args.repeat):
-                page.write_text(original.rstrip("\n") + f"\n\nA sentence added for timing run {i + 1}.\n", encoding="utf-8")
+                page.write_text(
+                    original.rstrip("\n") + f"\n\nA sentence added for timing run {i + 1}.\n", encoding="utf-8"
+                )
                 runs.append(build(source, output, args.sphinx_jobs)[0])
             page.write_text(original, encoding="utf-8")
             record("prose_edit_rebuild", runs, page=PROSE_PAGE)
@@ -191,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if "one_variant" in chosen or "one_variant_all_2025" in chosen:
         os.environ["HATBOOK_RERUNS_DIR"] = str(work / "reruns")
+
         def timed_variant(variant):
             started, cpu = time.perf_counter(), cpu_seconds()
             result = rr.run_variant(variant, jobs=args.jobs, log=lambda line: None)
@@ -199,51 +243,83 @@ def main(argv: list[str] | None = None) -> int:
         if "one_variant" in chosen:
             results = [timed_variant(rr.Variant("Bergen", 2023)) for _ in range(max(2, args.repeat))]
             first, rest = results[0], results[1:]
-            record("one_variant", [s for s, *_ in rest], variant="bergen-2023", jobs=args.jobs,
-                   ok=all(r.ok for _, r, *_ in results), first_seconds=round(first[0], 1),
-                   cpu_seconds=[c for *_, c, _ in results], load_averages=[a for *_, a in results],
-                   stages=[r.timings for _, r, *_ in results],
-                   error=next((r.error.splitlines()[0] for _, r, *_ in results if r.error), ""),
-                   bytes=disk_bytes(work / "reruns" / "bergen-2023"),
-                   own_bytes=own_bytes(work / "reruns" / "bergen-2023"))
+            record(
+                "one_variant",
+                [s for s, *_ in rest],
+                variant="bergen-2023",
+                jobs=args.jobs,
+                ok=all(r.ok for _, r, *_ in results),
+                first_seconds=round(first[0], 1),
+                cpu_seconds=[c for *_, c, _ in results],
+                load_averages=[a for *_, a in results],
+                stages=[r.timings for _, r, *_ in results],
+                error=next((r.error.splitlines()[0] for _, r, *_ in results if r.error), ""),
+                bytes=disk_bytes(work / "reruns" / "bergen-2023"),
+                own_bytes=own_bytes(work / "reruns" / "bergen-2023"),
+            )
         if "one_variant_all_2025" in chosen:
             repeats = args.repeat if "all_2025" in args.repeat_what else 1
             results = [timed_variant(rr.Variant("all", 2025)) for _ in range(repeats)]
-            record("one_variant_all_2025", [s for s, *_ in results], variant="all-2025", jobs=args.jobs,
-                   ok=all(r.ok for _, r, *_ in results), cpu_seconds=[c for *_, c, _ in results],
-                   load_averages=[a for *_, a in results], stages=[r.timings for _, r, *_ in results],
-                   error=next((r.error.splitlines()[0] for _, r, *_ in results if r.error), ""))
+            record(
+                "one_variant_all_2025",
+                [s for s, *_ in results],
+                variant="all-2025",
+                jobs=args.jobs,
+                ok=all(r.ok for _, r, *_ in results),
+                cpu_seconds=[c for *_, c, _ in results],
+                load_averages=[a for *_, a in results],
+                stages=[r.timings for _, r, *_ in results],
+                error=next((r.error.splitlines()[0] for _, r, *_ in results if r.error), ""),
+            )
 
     if "grid_of_4" in chosen:
         os.environ["HATBOOK_RERUNS_DIR"] = str(work / "grid_of_4")
         folder = work / "grid_of_4"
         started = time.perf_counter()
-        results = rr.run_grid([rr.Variant(c, y) for c, y in SMALL_GRID], workers=args.workers,
-                              log=lambda line: print("   ", line, flush=True))
-        record("grid_of_4", [time.perf_counter() - started], variants=len(results), built=sum(r.ok for r in results),
-               workers=args.workers, bytes=disk_bytes(folder),
-               variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
-               variant_stages={r.variant.name: r.timings for r in results},
-               variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
-               shared_bytes=shared_bytes(folder / "_static_shared"),
-               failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok})
+        results = rr.run_grid(
+            [rr.Variant(c, y) for c, y in SMALL_GRID],
+            workers=args.workers,
+            log=lambda line: print("   ", line, flush=True),
+        )
+        record(
+            "grid_of_4",
+            [time.perf_counter() - started],
+            variants=len(results),
+            built=sum(r.ok for r in results),
+            workers=args.workers,
+            bytes=disk_bytes(folder),
+            variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
+            variant_stages={r.variant.name: r.timings for r in results},
+            variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
+            shared_bytes=shared_bytes(folder / "_static_shared"),
+            failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok},
+        )
 
     if "grid" in chosen:
         os.environ["HATBOOK_RERUNS_DIR"] = str(work / "grid")
         started, grid_cpu = time.perf_counter(), cpu_seconds()
         results = rr.run_grid(rr.grid(), workers=args.workers, log=lambda line: print("   ", line, flush=True))
         folder = work / "grid"
-        record("grid", [time.perf_counter() - started], variants=len(results), built=sum(r.ok for r in results),
-               workers=args.workers, bytes=disk_bytes(folder), cpu_seconds=round(cpu_seconds() - grid_cpu, 1),
-               shared_bytes=shared_bytes(folder / "_static_shared"),
-               variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
-               variant_stages={r.variant.name: r.timings for r in results},
-               variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
-               failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok})
+        record(
+            "grid",
+            [time.perf_counter() - started],
+            variants=len(results),
+            built=sum(r.ok for r in results),
+            workers=args.workers,
+            bytes=disk_bytes(folder),
+            cpu_seconds=round(cpu_seconds() - grid_cpu, 1),
+            shared_bytes=shared_bytes(folder / "_static_shared"),
+            variant_seconds={r.variant.name: round(r.seconds, 1) for r in results},
+            variant_stages={r.variant.name: r.timings for r in results},
+            variant_own_bytes={r.variant.name: own_bytes(folder / r.variant.name) for r in results if r.ok},
+            failed={r.variant.name: r.error.splitlines()[0] for r in results if not r.ok},
+        )
 
     for name, marker in (("unit_tier", "not slow"), ("full_suite", None)):
         if name in chosen:
-            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + (["-m", marker] if marker else [])
+            command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"] + (
+                ["-m", marker] if marker else []
+            )
             if name == "unit_tier":  # as `make check` runs it: two parts at once (the venv taken as installed)
                 command = ["make", "-s", "-o", ".venv/.installed", "check"]
             runs, cpus, tail, status = [], [], "", 0
@@ -252,23 +328,36 @@ def main(argv: list[str] | None = None) -> int:
                 done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
                 runs.append(time.perf_counter() - started)
                 cpus.append(round(cpu_seconds() - cpu, 1))
-                summaries = [line.strip("= ") for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
-                tail, status = "; ".join(summaries) or (done.stdout.strip().splitlines() or [""])[-1], max(status, done.returncode)
+                summaries = [
+                    line.strip("= ") for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)
+                ]
+                tail, status = (
+                    "; ".join(summaries) or (done.stdout.strip().splitlines() or [""])[-1],
+                    max(status, done.returncode),
+                )
             record(name, runs, command=" ".join(command[1:]), exit=status, summary=tail, cpu_seconds=cpus)
 
     previous = json.loads(args.out.read_text()).get("figures", {}) if args.out.exists() else {}
     for name, value in figures.items():  # the previous run's figure beside the new one
         old = previous.get(name)
         if isinstance(old, dict):
-            value["previous"] = {k: old[k] for k in ("median_seconds", "runs", "load_average", "bytes", "cpu_seconds",
-                                                     "built", "summary") if k in old}
+            value["previous"] = {
+                k: old[k]
+                for k in ("median_seconds", "runs", "load_average", "bytes", "cpu_seconds", "built", "summary")
+                if k in old
+            }
     for name, value in previous.items():  # figures not measured this time stay, marked as carried over
         if name not in figures:
             figures[name] = {**value, "carried": True} if isinstance(value, dict) else value
     order = {name: i for i, name in enumerate(MEASURES)}
     figures = dict(sorted(figures.items(), key=lambda item: order.get(item[0], len(order))))
-    conditions = {"load_average_before": load_before, "load_average_after": load(), "note": args.conditions,
-                  "workdir": str(work), "measured": chosen}
+    conditions = {
+        "load_average_before": load_before,
+        "load_average_after": load(),
+        "note": args.conditions,
+        "workdir": str(work),
+        "measured": chosen,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_and_compare(args.out, {"conditions": conditions, "figures": figures})
     print(f"written to {args.out}")

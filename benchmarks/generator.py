@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis import schema  # noqa: E402
+from analysis.data import schema  # noqa: E402
 from benchmarks.record import write_and_compare  # noqa: E402
 from synthetic.__main__ import DEFAULT_SEED, STEPS  # noqa: E402
 

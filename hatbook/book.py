@@ -39,7 +39,9 @@ def _jobs(text: str) -> int:
 def notebook_pages(source: Path) -> list[Path]:
     """The MyST pages of the book (``SOURCE/book/*.md``) that myst-nb reads as notebooks (those with a
     kernel in their front matter, with or without code cells)."""
-    return [page for page in sorted((source / "book").glob("*.md")) if "kernelspec:" in page.read_text(encoding="utf-8")]
+    return [
+        page for page in sorted((source / "book").glob("*.md")) if "kernelspec:" in page.read_text(encoding="utf-8")
+    ]
 
 
 def read_page(page: Path):
@@ -94,8 +96,11 @@ def execute_into_cache(source: Path, cache_path: Path, *, jobs: int, log=print) 
             if any(cell.cell_type == "code" for cell in notebook.cells):
                 missing[page] = notebook
             else:  # nothing to execute (myst-nb would start a kernel for it all the same)
-                cache.cache_notebook_bundle(CacheBundleIn(notebook, str(page), data={"execution_seconds": 0.0}),
-                                            check_validity=False, overwrite=True)
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(notebook, str(page), data={"execution_seconds": 0.0}),
+                    check_validity=False,
+                    overwrite=True,
+                )
     if not missing:
         return {}
     # the longest pages first, so that the kernels end at about the same time (a page never timed: by
@@ -122,8 +127,9 @@ def execute_into_cache(source: Path, cache_path: Path, *, jobs: int, log=print) 
             log(f"{page.stem}: failed before the build (the build executes it again and reports it)")
             continue
         notebook, took = outcome
-        cache.cache_notebook_bundle(CacheBundleIn(notebook, str(page), data={"execution_seconds": took}),
-                                    check_validity=False, overwrite=True)
+        cache.cache_notebook_bundle(
+            CacheBundleIn(notebook, str(page), data={"execution_seconds": took}), check_validity=False, overwrite=True
+        )
         seconds[page.stem] = round(took, 1)
         log(f"{page.stem}: executed in {took:.1f} s")
     try:
@@ -141,8 +147,13 @@ def code_length(notebook) -> int:
 #: Where a build's time goes, by the first line of its log that starts each phase: start-up (imports,
 #: configuration, bibliography) until Sphinx reads, reading the pages, writing them (static files copied
 #: first), then the indices, the search index and what extensions do when the build has finished.
-PHASES = (("execute", "executing "), ("start", "Running Jupyter-Book"), ("read", "reading sources"),
-          ("write", "pickling environment"), ("finish", "generating indices"))
+PHASES = (
+    ("execute", "executing "),
+    ("start", "Running Jupyter-Book"),
+    ("read", "reading sources"),
+    ("write", "pickling environment"),
+    ("finish", "generating indices"),
+)
 
 
 def run_timed(command: list[str], log_path: Path, *, cwd: Path | None = None) -> tuple[int, dict[str, float]]:
@@ -156,8 +167,15 @@ def run_timed(command: list[str], log_path: Path, *, cwd: Path | None = None) ->
     started = time.perf_counter()
     marks: list[tuple[str, float]] = [("launch", started)]
     with open(log_path, "w", encoding="utf-8") as log_file:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd,
-                                   env=env, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
         assert process.stdout is not None  # stdout=PIPE
         try:
             for line in process.stdout:
@@ -201,13 +219,25 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hatbook.book", description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path)
     parser.add_argument("--path-output", type=Path, default=None)
-    parser.add_argument("--jobs", type=_jobs, default=_jobs("auto"),
-                        help="kernels executing the pages before the build (default: one per core, 'auto')")
-    parser.add_argument("--sphinx-jobs", type=_jobs, default=1,
-                        help="Sphinx processes reading and writing the pages (default 1: on this shared 2-core "
-                             "machine two were slower, see benchmarks/build_times.json)")
-    parser.add_argument("--execute-first", action=argparse.BooleanOptionalAction, default=True,
-                        help="execute the pages the cache lacks before the build (default: yes)")
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=_jobs("auto"),
+        help="kernels executing the pages before the build (default: one per core, 'auto')",
+    )
+    parser.add_argument(
+        "--sphinx-jobs",
+        type=_jobs,
+        default=1,
+        help="Sphinx processes reading and writing the pages (default 1: on this shared 2-core "
+        "machine two were slower, see benchmarks/build_times.json)",
+    )
+    parser.add_argument(
+        "--execute-first",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="execute the pages the cache lacks before the build (default: yes)",
+    )
     args, rest = parser.parse_known_args(argv)
     source = args.source.resolve()
     output = (args.path_output or source).resolve()

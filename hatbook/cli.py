@@ -6,7 +6,7 @@
     hatbook audit [PATHS ...]
     hatbook pdf [--strict] [--output _build/pdf] [--check]         (also: python -m hatbook.pdf)
     hatbook student [--strict] [--output _build/student]            (also: python -m hatbook.student)
-    hatbook check-data [DIR]     (also: python -m analysis.data --check; python -m analysis.cohort --check)
+    hatbook check-data [DIR]     (also: python -m analysis.data.published --check; python -m analysis.data.cohort --check)
 
 Exit status: 0 when everything asked for was done, 1 when something failed (each failure is listed: a
 variant of a rerun with the page and the notebook's error, a finding of the audit, a problem of the
@@ -114,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     check_data = commands.add_parser(
         "check-data",
         help="check data against the schema before a build or a rerun",
-        description="Check data against the schema (analysis/schema.py) and the rules across tables. Without "
+        description="Check data against the schema (analysis/data/schema.py) and the rules across tables. Without "
         "DIR: the bundled data, that is the published tables with their data dictionary "
         "(data/datapackage.json) and the synthetic patient-level cohort (data/synthetic), as make "
         "data does. With DIR: a folder of patient-level data, as hatbook rerun --data DIR takes it "
@@ -205,9 +205,10 @@ def rerun(args) -> int:
 
 
 def check_data(folder: Path | None) -> int:
-    """``hatbook check-data [DIR]``: the checks of ``python -m analysis.data --check`` and
-    ``python -m analysis.cohort --check``, with their messages and exit statuses."""
-    from analysis import cohort, data
+    """``hatbook check-data [DIR]``: the checks of ``python -m analysis.data.published --check`` and
+    ``python -m analysis.data.cohort --check``, with their messages and exit statuses."""
+    from analysis.data import cohort
+    from analysis.data import published as data
 
     if folder is None:
         return data.main(["--check"]) or cohort.main(["--check"])

@@ -527,9 +527,7 @@ def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tupl
             for clinic, tables_ in parts.items():
                 seen = tables_.get(table_key, (None, {}))[1].get(cell)
                 terms[clinic] = (seen, _bounds(seen, threshold) if seen is not None else (0, BIG))
-            if any(b is None for _, b in terms.values()) or not any(
-                seen is not None for seen, _ in terms.values()
-            ):
+            if any(b is None for _, b in terms.values()) or not any(seen is not None for seen, _ in terms.values()):
                 continue
             # every term has bounds (checked above)
             bounded = cast(dict[str, tuple[str | None, tuple[int, int]]], terms)
@@ -550,26 +548,61 @@ def across(whole: dict, parts: dict[str, dict], threshold: int) -> Iterator[tupl
 #: regular expressions, None for any) and why. Each was checked on the unprotected tables of the grid, where
 #: some of its counts fall from one data end to a later one.
 STATE_CELLS = (
-    ("ch06_5_serious_adverse_events", "fig-6-5-distribution", None, None,
-     "patients by their number of events: a patient moves to a higher row as events are added"),
-    ("ch06_7_cost_utility", "accumulated-comparison", r"continued", None,
-     "patients still in treatment on the data end"),
-    ("ch06_7_cost_utility", "annualised-three-group-comparison", r"continued", None,
-     "patients still in treatment on the data end"),
-    ("ch06_4_outcomes", "fig-6f", None, r"Patients",
-     "patients with a first and a last answer: the last answer moves with the data end"),
-    ("ch06_4_outcomes", "fig-6k", None, r"Patients",
-     "patients with a first and a last answer: the last answer moves with the data end"),
-    ("ch06_4_outcomes", "solution-content", None, r"Patients",
-     "patients with a first and a last answer: the last answer moves with the data end"),
+    (
+        "ch06_5_serious_adverse_events",
+        "fig-6-5-distribution",
+        None,
+        None,
+        "patients by their number of events: a patient moves to a higher row as events are added",
+    ),
+    (
+        "ch06_7_cost_utility",
+        "accumulated-comparison",
+        r"continued",
+        None,
+        "patients still in treatment on the data end",
+    ),
+    (
+        "ch06_7_cost_utility",
+        "annualised-three-group-comparison",
+        r"continued",
+        None,
+        "patients still in treatment on the data end",
+    ),
+    (
+        "ch06_4_outcomes",
+        "fig-6f",
+        None,
+        r"Patients",
+        "patients with a first and a last answer: the last answer moves with the data end",
+    ),
+    (
+        "ch06_4_outcomes",
+        "fig-6k",
+        None,
+        r"Patients",
+        "patients with a first and a last answer: the last answer moves with the data end",
+    ),
+    (
+        "ch06_4_outcomes",
+        "solution-content",
+        None,
+        r"Patients",
+        "patients with a first and a last answer: the last answer moves with the data end",
+    ),
 )
 
 
 def is_state(key: tuple, spot: tuple[str, str]) -> bool:
     """Whether a cell (``key`` of :func:`year_key`, ``spot`` (row, column)) is one of :data:`STATE_CELLS`."""
     page, anchor = Path(key[0]).stem, key[1]
-    return any(page == p and anchor.startswith(a) and (r is None or re.fullmatch(r, spot[0]))
-               and (c is None or re.fullmatch(c, spot[1])) for p, a, r, c, _ in STATE_CELLS)
+    return any(
+        page == p
+        and anchor.startswith(a)
+        and (r is None or re.fullmatch(r, spot[0]))
+        and (c is None or re.fullmatch(c, spot[1]))
+        for p, a, r, c, _ in STATE_CELLS
+    )
 
 
 _GROUP_SIZE = re.compile(r"\(\s*n\s*=\s*([\d,]+)\s*\)")
@@ -619,7 +652,7 @@ def falling_tables(series: Iterable[dict[int, dict]]) -> set:
     for by_year in series:
         years = sorted(by_year)
         for position, early in enumerate(years):
-            for late in years[position + 1:]:
+            for late in years[position + 1 :]:
                 for key, (_, cells) in by_year[early].items():
                     later = by_year[late].get(key)
                     if later is None or key in falling:
@@ -657,12 +690,14 @@ def between_years(by_year: dict[int, dict], threshold: int, falling: Collection 
                     what = f"hidden cell '{texts[y]}' recovered from the other years' editions"
                     yield y, key, spot, what, low[y], None
             for position, early in enumerate(present):
-                for late in present[position + 1:]:
+                for late in present[position + 1 :]:
                     least = max(0, low[late] - high[early])
                     most = high[late] - low[early]
                     if least == most and 0 < least < threshold:
-                        what = (f"difference with the {early} edition ({texts[early]} to {texts[late]}): "
-                                f"{least} added between the data ends")
+                        what = (
+                            f"difference with the {early} edition ({texts[early]} to {texts[late]}): "
+                            f"{least} added between the data ends"
+                        )
                         yield late, key, spot, what, least, early
 
 
@@ -857,8 +892,13 @@ def audit(paths: Iterable[Path], *, years: bool = True) -> list[Finding]:
             others = " and ".join(members[c][0].name for c in members if c not in ("all", clinic))
             how = f"as {whole_edition.name} minus {others}" if others else f"from {whole_edition.name} alone"
             findings.append(
-                Finding(owner, page, f"{key}: row '{label}', column '{header}'", f"cell '{seen}' recovered {how}",
-                        str(value))
+                Finding(
+                    owner,
+                    page,
+                    f"{key}: row '{label}', column '{header}'",
+                    f"cell '{seen}' recovered {how}",
+                    str(value),
+                )
             )
     return sorted(set(findings))
 
@@ -889,7 +929,9 @@ def main(argv: list[str] | None = None) -> int:
         description="Report counts below the threshold, and hidden cells a reader can recover, in built editions.",
     )
     parser.add_argument(
-        "paths", nargs="*", type=Path,
+        "paths",
+        nargs="*",
+        type=Path,
         help="an edition's folder (with headline.json and html/) or a folder of them (default: _build/reruns)",
     )
     args = parser.parse_args(argv)

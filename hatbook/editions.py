@@ -31,8 +31,10 @@ _LONG_FLOAT = re.compile(r"(?<![\w.])-?\d+\.\d{7,}(?![\w.])")
 #: A number in e-notation (a p-value as 9.41e-08).
 _E_NOTATION = re.compile(r"(?<![\w.])\d+(\.\d+)?e[-+]\d{2,3}(?![\w])")
 #: Text of a library warning or error.
-_LIBRARY_NOISE = re.compile(r"(Warning:|Traceback \(most recent call last\)|ConvergenceWarning|RuntimeWarning|"
-                            r"optimization failed to converge|\|grad\||Error:)")
+_LIBRARY_NOISE = re.compile(
+    r"(Warning:|Traceback \(most recent call last\)|ConvergenceWarning|RuntimeWarning|"
+    r"optimization failed to converge|\|grad\||Error:)"
+)
 #: A unit written after a value that is not there ("n/a %", "– %").
 _UNIT_AFTER_MARKER = re.compile(r"(?<![\w/])(n/a|–)\s?%")
 #: The heading of the comparison with the report's prints.
@@ -63,7 +65,7 @@ def stray_in_notebook(notebook) -> list[str]:
                     # a glued number is formatted where the prose pastes it; a glued table, sentence or
                     # text is shown as it is, so it is read like any other output
                     prefix = "application/papermill.record/"
-                    data = {k[len(prefix):] if k.startswith(prefix) else k: v for k, v in data.items()}
+                    data = {k[len(prefix) :] if k.startswith(prefix) else k: v for k, v in data.items()}
                     plain = "".join(data.get("text/plain", ""))
                     if plain.startswith(("'", '"')):
                         for problem in _text_problems(plain.strip("'\"")):
@@ -87,12 +89,16 @@ def _visible(markup: str) -> str:
 
 def _text_problems(text: str) -> list[str]:
     problems = []
-    for pattern, what in ((_RAW_WORDS, "raw value"), (_LONG_FLOAT, "float with too many digits"),
-                          (_E_NOTATION, "number in e-notation"), (_LIBRARY_NOISE, "library message"),
-                          (_UNIT_AFTER_MARKER, "unit after a missing or withheld value")):
+    for pattern, what in (
+        (_RAW_WORDS, "raw value"),
+        (_LONG_FLOAT, "float with too many digits"),
+        (_E_NOTATION, "number in e-notation"),
+        (_LIBRARY_NOISE, "library message"),
+        (_UNIT_AFTER_MARKER, "unit after a missing or withheld value"),
+    ):
         for match in pattern.finditer(text):
             start = max(0, match.start() - 50)
-            problems.append(f"{what} {match.group(0)!r} in …{text[start:match.end() + 50]}…")
+            problems.append(f"{what} {match.group(0)!r} in …{text[start : match.end() + 50]}…")
     return problems
 
 
@@ -128,7 +134,9 @@ def stray_in_text(text: str, *, last_year: int | None = None, published: bool = 
             for match in re.finditer(r"\b(202[2-5])\b(?!\s*(NOK|prices|kroner))", sentence):
                 if int(match.group(1)) > last_year:
                     start = max(0, match.start() - 60)
-                    problems.append(f"year {match.group(1)} after the data end in …{sentence[start:match.end() + 40]}…")
+                    problems.append(
+                        f"year {match.group(1)} after the data end in …{sentence[start : match.end() + 40]}…"
+                    )
     return problems
 
 
@@ -158,7 +166,10 @@ def try_edition(variant, pages: list[str] | None = None, *, jobs: int = 2, keep:
         node = nbformat.read(outcome, as_version=4)
         stray = stray_in_notebook(node)
         results[page.stem] = {"ok": True, "error": "", "stray": stray, "glued": glued_values(outcome)}
-        log(f"{page.stem}: ran in {pool.seconds.get(page.stem, 0):.0f} s" + (f", {len(stray)} stray output(s)" if stray else ", clean"))
+        log(
+            f"{page.stem}: ran in {pool.seconds.get(page.stem, 0):.0f} s"
+            + (f", {len(stray)} stray output(s)" if stray else ", clean")
+        )
         for line in stray:
             log(f"  {line}")
     if not keep:
@@ -186,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     bad = [name for name, r in results.items() if not r["ok"] or r["stray"]]
-    print(f"{len(results) - len(bad)} of {len(results)} pages clean" + (f"; not clean: {', '.join(sorted(bad))}" if bad else ""))
+    print(
+        f"{len(results) - len(bad)} of {len(results)} pages clean"
+        + (f"; not clean: {', '.join(sorted(bad))}" if bad else "")
+    )
     return 1 if bad else 0
 
 

@@ -5,7 +5,7 @@
 
 A rerun never touches the published edition (``_build/html``). For one *variant* it
 
-1. checks the parameters and validates the patient-level data (:func:`analysis.cohort.load_cohort`):
+1. checks the parameters and validates the patient-level data (:func:`analysis.data.cohort.load_cohort`):
    bad input stops the run before any page executes (:class:`UsageError`, exit status 2);
 2. copies the book's sources into a staging folder (``_build/reruns/.staging/<variant>``) and gives the
    copy the variant's title;
@@ -46,7 +46,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -70,6 +70,7 @@ HEADLINES = (
     ("Cost per patient-year (NOK)", "es_treatment_cost_per_patient_year", "{:,.0f}"),
     ("ICER (NOK per QALY)", "s6_7_main_icer", "{:,.0f}"),
 )
+
 
 class RerunError(Exception):
     """A rerun that could not be done; the message says why (shown to the user as it is)."""
@@ -142,7 +143,7 @@ class Variant:
 
     @property
     def control(self) -> str:
-        """"on", "weakened" (threshold 2) or "off" (0 or 1) outside the published edition; "none" in it."""
+        """ "on", "weakened" (threshold 2) or "off" (0 or 1) outside the published edition; "none" in it."""
         if self.published:
             return "none"
         if self.threshold >= MIN_THRESHOLD:
@@ -164,7 +165,7 @@ class Variant:
     @property
     def published(self) -> bool:
         """Whether the parameters are those of the published edition (no disclosure control applies)."""
-        from analysis.cohort import published_edition
+        from analysis.data.cohort import published_edition
 
         return published_edition(self.clinic, self.year, self.data_dir)
 
@@ -198,7 +199,7 @@ class Result:
 def check(variant: Variant, *, data: bool = True) -> None:
     """Refuse unknown parameters, a low threshold without consent and (``data``) invalid data before
     anything runs (raises :class:`UsageError`)."""
-    from analysis.cohort import CLINIC_CHOICES, YEAR_CHOICES
+    from analysis.data.cohort import CLINIC_CHOICES, YEAR_CHOICES
 
     if variant.clinic not in CLINIC_CHOICES:
         raise UsageError(f"unknown clinic {variant.clinic!r}: choose one of {', '.join(CLINIC_CHOICES)}")
@@ -220,8 +221,8 @@ def check(variant: Variant, *, data: bool = True) -> None:
 
 def check_data(data_dir: Path | None) -> None:
     """Validate the patient-level data in ``data_dir`` (raises :class:`UsageError` naming the problems)."""
-    from analysis.cohort import load_cohort
-    from analysis.data import DataError
+    from analysis.data.cohort import load_cohort
+    from analysis.data.published import DataError
 
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UsageError(f"no such data folder: {Path(data_dir).name}")
@@ -234,7 +235,10 @@ def check_data(data_dir: Path | None) -> None:
 
 def _has_parameters(text: str) -> bool:
     for line in text.splitlines():
-        if line.startswith(":tags:") and PARAMETERS_TAG in line[len(":tags:"):].replace("[", " ").replace("]", " ").replace(",", " ").split():
+        if (
+            line.startswith(":tags:")
+            and PARAMETERS_TAG in line[len(":tags:") :].replace("[", " ").replace("]", " ").replace(",", " ").split()
+        ):
             return True
     return False
 
@@ -258,7 +262,9 @@ def code_pages(book_dir: Path) -> list[Path]:
 # --- staging ---------------------------------------------------------------------------------------------
 
 
-def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None = None, pages: list[str] | None = None) -> Path:
+def stage_sources(
+    variant: Variant, staging: Path, *, source_root: Path | None = None, pages: list[str] | None = None
+) -> Path:
     """Copy the book's sources into ``staging/src`` with the variant's configuration; return that folder.
 
     ``pages`` (page names such as ``ch06_1_enrollment_retention``) builds a book of the home page and
@@ -268,7 +274,11 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     source.mkdir(parents=True)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(source_root / name, source / name)
-    shutil.copytree(source_root / "book", source / "book", ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__", "*.ipynb"))
+    shutil.copytree(
+        source_root / "book",
+        source / "book",
+        ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints", "__pycache__", "*.ipynb"),
+    )
     if pages:
         missing = [p for p in pages if not (source / "book" / f"{p}.md").exists()]
         if missing:
@@ -307,7 +317,7 @@ def stage_sources(variant: Variant, staging: Path, *, source_root: Path | None =
     if not variant.published:
         # the summaries retell the report's reading of its own figures: they keep the report's figures
         # (hatbook/summaries.py); the home page's key figures are the edition's own
-        from analysis.scorecard import ledger
+        from analysis.presentation.scorecard import ledger
         from hatbook.summaries import restate_summaries
 
         computed = [page.stem for page in computed_pages(source / "book")]
@@ -350,7 +360,7 @@ def _after_title(text: str, insert: str) -> str:
 
 def banner(variant: Variant, home: bool = False) -> str:
     """The note under a page's title that says which variant the page shows and how to read it."""
-    from analysis import disclosure
+    from analysis.presentation import disclosure
 
     title = myst_text(variant.title)
     lines = [
@@ -368,9 +378,9 @@ def banner(variant: Variant, home: bool = False) -> str:
         lines += [
             "",
             f"To protect patients, a count from 1 to {variant.threshold - 1} is shown as "
-            f"\"{disclosure.small_marker(variant.threshold)}\", and a value computed from such a count (or one that "
-            f"would reveal it by subtraction) is shown as \"{disclosure.WITHHELD}\". "
-            f"\"{disclosure.NOT_ENOUGH_DATA}\" marks a value there are not enough data to compute. "
+            f'"{disclosure.small_marker(variant.threshold)}", and a value computed from such a count (or one that '
+            f'would reveal it by subtraction) is shown as "{disclosure.WITHHELD}". '
+            f'"{disclosure.NOT_ENOUGH_DATA}" marks a value there are not enough data to compute. '
             "Comparisons with the report's printed figures are not made.",
         ]
     elif variant.control == "off":
@@ -384,7 +394,7 @@ def banner(variant: Variant, home: bool = False) -> str:
         lines += [
             "",
             f"**Disclosure control is weakened** (threshold {variant.threshold}, below the minimum of "
-            f"{MIN_THRESHOLD}): only a count of 1 is shown as \"{disclosure.small_marker(variant.threshold)}\"; "
+            f'{MIN_THRESHOLD}): only a count of 1 is shown as "{disclosure.small_marker(variant.threshold)}"; '
             "counts of 2 and more are shown as they are. This book may identify patients: it must not leave "
             "the secure research store. Comparisons with the report's printed figures are not made.",
         ]
@@ -400,8 +410,10 @@ def banner(variant: Variant, home: bool = False) -> str:
 COMPARISON_RUBRIC = "Checked against the report"
 LEGACY_RUBRIC = "Computed against published"
 VARIANT_RUBRIC = "Statistics computed on this page"
-VARIANT_RUBRIC_TEXT = ("The table lists every statistic glued on this page, as computed for this edition; "
-                       "an edition other than the published one is not compared with the report's prints.")
+VARIANT_RUBRIC_TEXT = (
+    "The table lists every statistic glued on this page, as computed for this edition; "
+    "an edition other than the published one is not compared with the report's prints."
+)
 #: Seconds a single cell may run before its page fails.
 CELL_TIMEOUT = 1200
 
@@ -438,7 +450,9 @@ def _notebook_error(notebook) -> _ErrorOutput | None:
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
-                return _ErrorOutput(output.get("ename", ""), output.get("evalue", ""), list(output.get("traceback", [])))
+                return _ErrorOutput(
+                    output.get("ename", ""), output.get("evalue", ""), list(output.get("traceback", []))
+                )
     return None
 
 
@@ -455,7 +469,9 @@ def prepare_notebook(page: Path, variant: Variant | None):
             cell.metadata.setdefault("tags", [])
         notebook.metadata["papermill"] = {}
 
-        notebook = parameterize_notebook(notebook, variant.parameters(), report_mode=False, kernel_name="python3", language="python")
+        notebook = parameterize_notebook(
+            notebook, variant.parameters(), report_mode=False, kernel_name="python3", language="python"
+        )
     notebook.metadata.pop("papermill", None)
     return notebook
 
@@ -476,7 +492,7 @@ def _hatbook_start():
     from pathlib import Path
 
     def install():
-        import analysis.cohort as cohort_module
+        import analysis.data.cohort as cohort_module
         original, kept = cohort_module.load_cohort, {}
 
         @functools.wraps(original)
@@ -572,9 +588,15 @@ class Kernel:
     def _client(self, notebook):
         from nbclient import NotebookClient
 
-        client = NotebookClient(notebook, km=self.km, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                resources={"metadata": {"path": str(self.cwd)}}, allow_errors=False,
-                                record_timing=False)  # as myst-nb executes: no timing in the cells' metadata
+        client = NotebookClient(
+            notebook,
+            km=self.km,
+            timeout=CELL_TIMEOUT,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(self.cwd)}},
+            allow_errors=False,
+            record_timing=False,
+        )  # as myst-nb executes: no timing in the cells' metadata
         if self.kc is not None:
             client.kc = self.kc
         return client
@@ -644,7 +666,10 @@ def finish_notebook(notebook, variant: Variant | None):
         if "injected-parameters" in tags and "remove-cell" not in tags:
             cell["metadata"]["tags"] = [*tags, "remove-cell"]
     note = nbformat.v4.new_markdown_cell(banner(variant))
-    first_heading = next((i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")), None)
+    first_heading = next(
+        (i for i, c in enumerate(notebook.cells) if c.cell_type == "markdown" and c.source.lstrip().startswith("# ")),
+        None,
+    )
     if first_heading is not None:
         head = notebook.cells[first_heading]
         title, _, rest = head.source.lstrip().partition("\n")
@@ -705,7 +730,9 @@ def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = No
     except CellExecutionError as error:
         path = page.with_suffix(".ipynb")
         nbformat.write(notebook, path)
-        raise PageFailed(f"page {page.stem} failed: {_error_text(_notebook_error(notebook) or error)}\n(executed notebook: {path})") from error
+        raise PageFailed(
+            f"page {page.stem} failed: {_error_text(_notebook_error(notebook) or error)}\n(executed notebook: {path})"
+        ) from error
     except Exception as error:  # the kernel died, a timeout, ...: the page failed all the same
         raise PageFailed(f"page {page.stem} failed: {_error_text(error)}") from error
     finally:
@@ -775,8 +802,10 @@ class PagePool:
         for item in pages:
             tasks.put(item)
         done: queue.Queue = queue.Queue()
-        threads = [threading.Thread(target=self._worker, args=(tasks, done), daemon=True)
-                   for _ in range(min(self.workers, len(pages)))]
+        threads = [
+            threading.Thread(target=self._worker, args=(tasks, done), daemon=True)
+            for _ in range(min(self.workers, len(pages)))
+        ]
         self.threads = threads
         for thread in threads:
             thread.start()
@@ -830,7 +859,7 @@ def _idle_kernel() -> Kernel | None:
 
 #: Imported in a kernel started ahead of its first page (most pages import them): the same state as a
 #: kernel that has run a page before, which the reset between pages makes equal to a fresh one.
-WARM_IMPORTS = "import numpy, pandas, altair, scipy.stats, analysis.cohort"
+WARM_IMPORTS = "import numpy, pandas, altair, scipy.stats, analysis.data.cohort"
 
 
 def warm_kernels(count: int) -> list[threading.Thread]:
@@ -967,8 +996,19 @@ def build_book(source: Path, staging: Path, jobs: int = 1, timings: dict | None 
     phases (``sphinx_start``, ``sphinx_read``, ``sphinx_write``, ``sphinx_finish``)."""
     from hatbook.book import run_timed
 
-    command = [sys.executable, "-m", "hatbook.book", str(source), "--path-output", str(staging),
-               "--sphinx-jobs", str(jobs), "--no-execute-first", "-n", "--keep-going"]
+    command = [
+        sys.executable,
+        "-m",
+        "hatbook.book",
+        str(source),
+        "--path-output",
+        str(staging),
+        "--sphinx-jobs",
+        str(jobs),
+        "--no-execute-first",
+        "-n",
+        "--keep-going",
+    ]
     log_path = staging / "build.log"
     returncode, phases = run_timed(command, log_path, cwd=source)
     if timings is not None:
@@ -976,15 +1016,26 @@ def build_book(source: Path, staging: Path, jobs: int = 1, timings: dict | None 
     built = staging / "_build" / "html"
     if returncode != 0 or not (built / "index.html").exists():
         log = log_path.read_text(encoding="utf-8").strip().splitlines()
-        raise RerunError("the book did not build (exit %d):\n%s" % (returncode, "\n".join(log[-25:])))
+        raise RerunError(f"the book did not build (exit {returncode}):\n" + "\n".join(log[-25:]))
     return built
 
 
 #: MathJax's alternative entry points (a page loads one of them, the book tex-chtml.js) and the SVG output
 #: only they use: left out of a variant when no page loads them.
-MATHJAX_ALTERNATIVES = ("tex-chtml-full.js", "tex-chtml-full-speech.js", "tex-mml-chtml.js", "tex-mml-svg.js",
-                        "tex-svg.js", "tex-svg-full.js", "mml-chtml.js", "mml-svg.js", "node-main.js", "latest.js",
-                        "output/svg.js", "output/svg")
+MATHJAX_ALTERNATIVES = (
+    "tex-chtml-full.js",
+    "tex-chtml-full-speech.js",
+    "tex-mml-chtml.js",
+    "tex-mml-svg.js",
+    "tex-svg.js",
+    "tex-svg-full.js",
+    "mml-chtml.js",
+    "mml-svg.js",
+    "node-main.js",
+    "latest.js",
+    "output/svg.js",
+    "output/svg",
+)
 
 
 #: Scripts of the theme that no page of the book loads (book/_ext/reader.py drops the icon script from
@@ -1020,8 +1071,11 @@ def slim_html(html_dir: Path) -> int:
         nbformat.write(notebook, path)
         removed += before - path.stat().st_size
     # the book's pages (not the theme's templates copied into _static, which name every script)
-    pages = [page.read_text(encoding="utf-8", errors="replace") for page in html_dir.rglob("*.html")
-             if "_static" not in page.relative_to(html_dir).parts]
+    pages = [
+        page.read_text(encoding="utf-8", errors="replace")
+        for page in html_dir.rglob("*.html")
+        if "_static" not in page.relative_to(html_dir).parts
+    ]
     mathjax = html_dir / "_static" / "mathjax"
     if mathjax.is_dir():
         loaded = set()
@@ -1148,12 +1202,16 @@ def run_variant(
             except OSError:  # not there yet (or removed just now, the data or code having changed)
                 fixed[page] = kept
         lap("stage")
-        work: list[tuple[Path, Variant | None]] = [(page, variant) for page in computed] + [(page, None) for page in fixed]
+        work: list[tuple[Path, Variant | None]] = [(page, variant) for page in computed] + [
+            (page, None) for page in fixed
+        ]
         # the longest pages first (by their last times), so that the kernels end at about the same time
         last = page_seconds()
         work.sort(key=lambda item: -last.get(item[0].stem, 60.0))
-        log(f"[{variant.name}] executing {len(computed)} computed pages"
-            + (f" and {len(fixed)} pages shared by every edition" if fixed else ""))
+        log(
+            f"[{variant.name}] executing {len(computed)} computed pages"
+            + (f" and {len(fixed)} pages shared by every edition" if fixed else "")
+        )
         failures = []
         for thread in warming:
             thread.join()
@@ -1238,15 +1296,23 @@ def run_variant(
         if not KEEP_KERNELS:
             _shutdown_idle_kernels()
         seconds = time.perf_counter() - started
-        return Result(variant, False, seconds, error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}",
-                      timings=timings)
+        return Result(
+            variant,
+            False,
+            seconds,
+            error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}",
+            timings=timings,
+        )
 
 
 def page_seconds() -> dict[str, float]:
     """The seconds each page took when it was last executed for a variant (``.page-seconds.json`` in the
     reruns folder; empty when there is none)."""
     try:
-        return {k: float(v) for k, v in json.loads((output_root() / ".page-seconds.json").read_text(encoding="utf-8")).items()}
+        return {
+            k: float(v)
+            for k, v in json.loads((output_root() / ".page-seconds.json").read_text(encoding="utf-8")).items()
+        }
     except (OSError, ValueError, AttributeError):
         return {}
 
@@ -1288,9 +1354,11 @@ def build_variant_pdf(source: Path, staging: Path, variant: Variant, log=print) 
 # --- grid and overview ------------------------------------------------------------------------------------
 
 
-def grid(data_dir: Path | None = None, threshold: int = DEFAULT_THRESHOLD, allow_low_threshold: bool = False) -> list[Variant]:
+def grid(
+    data_dir: Path | None = None, threshold: int = DEFAULT_THRESHOLD, allow_low_threshold: bool = False
+) -> list[Variant]:
     """All 3 clinic choices x 4 years."""
-    from analysis.cohort import CLINIC_CHOICES, YEAR_CHOICES
+    from analysis.data.cohort import CLINIC_CHOICES, YEAR_CHOICES
 
     return [Variant(c, y, data_dir, threshold, allow_low_threshold) for c in CLINIC_CHOICES for y in YEAR_CHOICES]
 
@@ -1338,7 +1406,9 @@ def _run_in_worker(variant: Variant, pages: list[str] | None = None) -> Result:
         os._exit(143)  # run_variant has removed its staging folder and killed its kernels
 
 
-def run_grid(variants: list[Variant], *, workers: int | None = None, log=print, pages: list[str] | None = None) -> list[Result]:
+def run_grid(
+    variants: list[Variant], *, workers: int | None = None, log=print, pages: list[str] | None = None
+) -> list[Result]:
     """Run ``variants`` in a pool of ``workers`` processes (default: the number of cores), each executing
     its pages in one kernel, reporting progress as each ends, then write the overview. Failed variants are
     in the results; the others finish. Bad input raises :class:`UsageError` before anything runs.
@@ -1366,7 +1436,9 @@ def run_grid(variants: list[Variant], *, workers: int | None = None, log=print, 
             results.append(result)
             elapsed = time.perf_counter() - started
             state = "ok" if result.ok else "FAILED"
-            log(f"[{len(results)}/{len(variants)}] {variant.name}: {state} ({result.seconds:.0f} s; {elapsed:.0f} s elapsed)")
+            log(
+                f"[{len(results)}/{len(variants)}] {variant.name}: {state} ({result.seconds:.0f} s; {elapsed:.0f} s elapsed)"
+            )
     except BaseException:
         _stop_pool(pool)
         for variant in variants:
@@ -1440,14 +1512,14 @@ td:first-child, th:first-child {{ text-align: left; }} pre {{ white-space: pre-w
 <h1>Reruns of the executable edition: overview</h1>
 <p>Each row is one variant of the book, computed for one clinic (or both) with the data through the end
 of one year; follow a link to read its book. Counts from 1 to 4 appear as "&lt;5" and values withheld to
-protect them as "{html.escape('–')}" (disclosure control); "not computed" marks a statistic no page of this
+protect them as "{html.escape("–")}" (disclosure control); "not computed" marks a statistic no page of this
 edition computes yet.</p>
 <table class="hatbook-table">
 <thead><tr><th>Variant</th>{head}<th>Built</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
 </tbody></table>
-{f'<h2>Variants that failed in the last run</h2><ul>{failures}</ul>' if failed else ''}
+{f"<h2>Variants that failed in the last run</h2><ul>{failures}</ul>" if failed else ""}
 </body></html>
 """
     path = root / "index.html"

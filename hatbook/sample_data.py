@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.cohort import DEFAULT_COHORT_DIR, METADATA_FILE
+from analysis.data.cohort import DEFAULT_COHORT_DIR, METADATA_FILE
 
 #: The tables of a cohort folder and their identifier columns (prefix letter, column).
 TABLES = (
@@ -77,7 +77,7 @@ def patient_days(episodes: pd.DataFrame, patients: pd.DataFrame, data_end: str) 
 
 def accounts_for(kept: dict[str, pd.DataFrame], full: dict[str, pd.DataFrame], data_end: str) -> pd.DataFrame:
     """The clinics' accounts of a subset: the published totals scaled by its share of the patient-days."""
-    from analysis.data import published_table
+    from analysis.data.published import published_table
 
     published = published_table("table_6c_program_costs")
     published = published[published.row_type == "clinic_year"]

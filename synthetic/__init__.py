@@ -1,7 +1,7 @@
 """A synthetic patient-level cohort with the schema of the real evaluation data.
 
 The generator works from the report's definitions and published figures only: it imports
-:mod:`analysis.schema` (the schema the data must follow) and nothing else from :mod:`analysis`, so that
+:mod:`analysis.data.schema` (the schema the data must follow) and nothing else from :mod:`analysis`, so that
 when the book's analysis code reproduces the report from these data, that is evidence the analysis is
 right rather than an echo of it.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis.data import schema
 from synthetic import core, economics, events, questionnaires, referrals, registry
 from synthetic.targets import report
 from synthetic.write import write_cohort

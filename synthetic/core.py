@@ -1,6 +1,6 @@
 """Patients, their previous OAT and their treatment episodes (sections 6.1 and 6.2, Table 6.C).
 
-Three tables of :mod:`analysis.schema` are made here, before any other module runs:
+Three tables of :mod:`analysis.data.schema` are made here, before any other module runs:
 
 ``episodes``
     One row per treatment episode. The shape of the cohort is fixed first, then dates are drawn and
@@ -74,7 +74,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis.data import schema
 from synthetic import costfit
 from synthetic.targets import Target, published
 

@@ -6,7 +6,7 @@ who inject are given more overdoses and allergic reactions).
 
 Medication registrations
 ------------------------
-A registration is planned at each of :data:`analysis.schema.REGISTRATION_MONTHS` after the patient's
+A registration is planned at each of :data:`analysis.data.schema.REGISTRATION_MONTHS` after the patient's
 first admission (calendar months), dated with a random jitter of at most :data:`JITTER` days; when that
 day lies outside the patient's episodes the nearest day within the jitter that lies inside is used, and
 without one there is no registration (episodes end at the end of the data at the latest). Of these
@@ -66,7 +66,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis.data import schema
 from synthetic.targets import Target, published
 
 MONTHS = schema.REGISTRATION_MONTHS

@@ -52,7 +52,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis.data import schema
 from synthetic.targets import Target, published
 
 MONTH = 365.25 / 12

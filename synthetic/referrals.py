@@ -60,7 +60,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis.data import schema
 from synthetic.targets import Target, ledger, published
 
 YEARS = (2022, 2023, 2024, 2025)

@@ -6,7 +6,7 @@ starts -q x 3 months before it; calendar months are added with ``pandas.DateOffs
 31st to the last day of a shorter month). An after-quarter is written only when it ends on or before the
 end of the data, so late admissions have fewer after-quarters; every patient has the four before.
 
-**Definitions used for calibration** (the report gives none; :mod:`analysis.health_services` uses the
+**Definitions used for calibration** (the report gives none; :mod:`analysis.sections.health_services` uses the
 same ones, written independently):
 
 * the cost of a patient-quarter in a category is its counts times the unit costs of Supplementary
@@ -59,7 +59,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis.data import schema
 from synthetic.targets import Target, published
 
 QUARTERS_PER_YEAR = 4

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import schema
+from analysis.data import schema
 
 
 def _format_column(series: pd.Series, kind: str) -> pd.Series:
@@ -56,7 +56,7 @@ def calibration_csv_text(calibration: pd.DataFrame) -> str:
 def write_cohort(
     tables: dict[str, pd.DataFrame], folder: Path, metadata: dict, calibration: pd.DataFrame | None = None
 ) -> None:
-    """Write every table of :data:`analysis.schema.TABLES`, ``cohort.json`` and (when given) the
+    """Write every table of :data:`analysis.data.schema.TABLES`, ``cohort.json`` and (when given) the
     calibration report ``calibration.csv`` into ``folder``, atomically."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)

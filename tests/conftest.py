@@ -32,12 +32,16 @@ def _validated_once(load_cohort):
 
     @functools.wraps(load_cohort)
     def cached(cohort_dir=None):
-        import analysis.cohort as cohort_module
+        import analysis.data.cohort as cohort_module
 
         folder = Path(cohort_dir) if cohort_dir is not None else cohort_module.DEFAULT_COHORT_DIR
         try:
-            key = (str(folder.resolve()), tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size)
-                                                       for p in folder.rglob("*") if p.is_file())))
+            key = (
+                str(folder.resolve()),
+                tuple(
+                    sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file())
+                ),
+            )
         except OSError:
             return load_cohort(cohort_dir)
         if key not in kept:
@@ -51,7 +55,7 @@ def _validated_once(load_cohort):
 # Validating the bundled cohort takes about a second, and hundreds of unit tests compute from it: before
 # any test module or analysis module imports the function by name, it is replaced by one that validates
 # each state of a folder once (the tests of validation write data of their own, which are validated).
-import analysis.cohort as _cohort_module  # noqa: E402
+import analysis.data.cohort as _cohort_module  # noqa: E402
 
 _cohort_module.load_cohort = _validated_once(_cohort_module.load_cohort)
 
@@ -66,9 +70,13 @@ TIMES_DIR = ROOT / "_build" / "test-times"
 
 
 def pytest_addoption(parser):
-    parser.addoption("--part", default=None, metavar="K/N",
-                     help="run the K-th of N parts of the selected tests, split by file so that the parts take "
-                          "about as long as each other by the files' last times (make check runs 2 at once)")
+    parser.addoption(
+        "--part",
+        default=None,
+        metavar="K/N",
+        help="run the K-th of N parts of the selected tests, split by file so that the parts take "
+        "about as long as each other by the files' last times (make check runs 2 at once)",
+    )
 
 
 def _part(config) -> tuple[int, int] | None:
@@ -148,8 +156,9 @@ class _Part:
             TIMES_DIR.mkdir(parents=True, exist_ok=True)
             target = TIMES_DIR / f"part-{self.part[0]}-of-{self.part[1]}.json"
             temporary = target.with_name(f"{target.name}.{os.getpid()}")
-            temporary.write_text(json.dumps({k: round(v, 2) for k, v in sorted(self.times.items())}, indent=1),
-                                 encoding="utf-8")
+            temporary.write_text(
+                json.dumps({k: round(v, 2) for k, v in sorted(self.times.items())}, indent=1), encoding="utf-8"
+            )
             temporary.replace(target)
         except OSError:
             pass

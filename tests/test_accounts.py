@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis import schema
-from analysis.cohort import Cohort, load_cohort, restrict
-from analysis.data import DataError
+from analysis.data import schema
+from analysis.data.cohort import Cohort, load_cohort, restrict
+from analysis.data.published import DataError
 from tests.test_cohort import write_cohort
 
 ACCOUNTS = """clinic,year,total_cost_nok

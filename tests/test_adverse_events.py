@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import adverse_events as ae
-from analysis import retention
-from analysis.scorecard import ledger
+from analysis.presentation.scorecard import ledger
+from analysis.sections import adverse_events as ae
+from analysis.sections import retention
 
 
 def patients(n: int = 5) -> pd.DataFrame:
@@ -46,7 +46,13 @@ def test_events_per_patient_fills_zero_for_patients_without_events():
 
 def test_events_by_category_lists_every_category_with_share_of_all_events():
     frame = ae.events_by_category(TOY).set_index("category")
-    assert list(frame.index) == ["nonfatal_overdose", "seizure", "allergic_reaction", "violence_acting_out_threats_self_harm", "other"]
+    assert list(frame.index) == [
+        "nonfatal_overdose",
+        "seizure",
+        "allergic_reaction",
+        "violence_acting_out_threats_self_harm",
+        "other",
+    ]
     assert frame.loc["nonfatal_overdose", "n"] == 3 and frame.loc["nonfatal_overdose", "percent"] == 60.0
     assert frame.loc["seizure", "percent"] == 20.0
     assert frame.loc["allergic_reaction", "n"] == 0 and frame.loc["allergic_reaction", "percent"] == 0.0
@@ -129,7 +135,9 @@ def test_share_sentence_withholds_words_for_a_hidden_count():
 def test_categories_sentence_ranks_largest_first():
     by_category = ae.events_by_category(TOY)  # overdose 3 (60%), seizure 1 (20%), other 1 (20%), two with 0
     sentence = ae.categories_sentence(by_category)
-    assert sentence.startswith("From the most to the least frequent: non-fatal overdoses (3, 60% of all events), seizures (1, 20%")
+    assert sentence.startswith(
+        "From the most to the least frequent: non-fatal overdoses (3, 60% of all events), seizures (1, 20%"
+    )
     assert sentence.index("seizures") < sentence.index("other serious events") < sentence.index("allergic reactions")
 
 
@@ -143,7 +151,10 @@ def test_categories_sentence_names_hidden_categories_without_counts_or_rank():
 
 
 def test_categories_sentence_without_events():
-    assert ae.categories_sentence(ae.events_by_category(events({}))) == "No serious adverse event was recorded in these data."
+    assert (
+        ae.categories_sentence(ae.events_by_category(events({})))
+        == "No serious adverse event was recorded in these data."
+    )
 
 
 # --- the page's statistics as an edition shows them -------------------------------------------------------
@@ -153,10 +164,14 @@ def toy_page(published: bool):
     """A page of the toy cohort: 5 patients, 5 events, one episode of 1 year from 2024-01-01."""
     from types import SimpleNamespace
 
-    from analysis import scorecard
+    from analysis.presentation import scorecard
 
-    episodes = pd.DataFrame({"admission_date": pd.to_datetime(["2024-01-01"]), "discharge_date": pd.to_datetime(["2024-12-31"])})
-    cohort = SimpleNamespace(adverse_events=TOY, patients=patients(5), episodes=episodes, data_end=pd.Timestamp("2025-12-31"))
+    episodes = pd.DataFrame(
+        {"admission_date": pd.to_datetime(["2024-01-01"]), "discharge_date": pd.to_datetime(["2024-12-31"])}
+    )
+    cohort = SimpleNamespace(
+        adverse_events=TOY, patients=patients(5), episodes=episodes, data_end=pd.Timestamp("2025-12-31")
+    )
     edition = SimpleNamespace(published=published, data_end_text="31 December 2025")
     return SimpleNamespace(cohort=cohort, edition=edition, published=scorecard.ledger())
 
@@ -188,7 +203,9 @@ def test_section_statistics_of_a_rerun_follow_the_protected_tables():
     frame = ae.section_statistics(toy_page(False), toy_shown(hide_seizure=True)).set_index("key")
     assert frame.loc["s6_5_sae_seizure_n", "shown"] == "<5" and frame.loc["s6_5_sae_seizure_n", "value"] == 1
     assert frame.loc["s6_5_sae_seizure_percent", "shown"] == "–"
-    assert frame.loc["ae_share_report_note", "value"] == ""  # no comparison with the report outside the published edition
+    assert (
+        frame.loc["ae_share_report_note", "value"] == ""
+    )  # no comparison with the report outside the published edition
     assert "seizures (" not in frame.loc["ae_categories_sentence", "value"]
     assert not frame.loc["ae_overdose_rate_per_100_py", "suppress"]
 

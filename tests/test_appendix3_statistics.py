@@ -4,9 +4,9 @@ words of shares, doses and ranges as a rerun shows them (hand-built values, answ
 import pandas as pd
 import pytest
 
-from analysis import medication as med
-from analysis import outcomes as oc
-from analysis import scorecard
+from analysis.presentation import scorecard
+from analysis.sections import medication as med
+from analysis.sections import outcomes as oc
 
 
 @pytest.fixture
@@ -28,23 +28,42 @@ def test_statistics_frame_keeps_whole_numbers_whole_and_own_counts_carry_their_m
 
 def test_a_rerun_writes_a_marker_alone_and_a_shown_share_or_dose_with_its_unit(glued, monkeypatch):
     card = scorecard.Card(compare=False, min_cell=5)
-    card.glue_statistics(oc.statistics_frame([
-        {"key": "app3_dam_am_only_1m_pct", "value": 12.34, "shown": 12.34},
-        {"key": "app3_dam_pm_only_1m_pct", "value": 2.0, "shown": "–"},
-        {"key": "app3_bonus_dose_min_mg", "value": 1200.0},
-        {"key": "app3_bonus_dose_max_mg", "value": 3000.0, "suppress": True},
-        {"key": "app3_bonus_dose_median_mg", "value": 1500.0},
-    ]))
-    texts = oc.unit_texts(card, {k: med.UNIT_TEXT_KEYS[k] for k in (
-        "app3_dam_am_only_1m_pct", "app3_dam_pm_only_1m_pct", "app3_bonus_dose_min_mg", "app3_bonus_dose_median_mg")})
-    assert texts["app3_dam_am_only_1m_pct_text"] == "12.3%"        # one of the shares written with a decimal
-    assert texts["app3_dam_pm_only_1m_pct_text"] == "–"            # never "–%"
+    card.glue_statistics(
+        oc.statistics_frame(
+            [
+                {"key": "app3_dam_am_only_1m_pct", "value": 12.34, "shown": 12.34},
+                {"key": "app3_dam_pm_only_1m_pct", "value": 2.0, "shown": "–"},
+                {"key": "app3_bonus_dose_min_mg", "value": 1200.0},
+                {"key": "app3_bonus_dose_max_mg", "value": 3000.0, "suppress": True},
+                {"key": "app3_bonus_dose_median_mg", "value": 1500.0},
+            ]
+        )
+    )
+    texts = oc.unit_texts(
+        card,
+        {
+            k: med.UNIT_TEXT_KEYS[k]
+            for k in (
+                "app3_dam_am_only_1m_pct",
+                "app3_dam_pm_only_1m_pct",
+                "app3_bonus_dose_min_mg",
+                "app3_bonus_dose_median_mg",
+            )
+        },
+    )
+    assert texts["app3_dam_am_only_1m_pct_text"] == "12.3%"  # one of the shares written with a decimal
+    assert texts["app3_dam_pm_only_1m_pct_text"] == "–"  # never "–%"
     assert texts["app3_bonus_dose_min_mg_text"] == "1,200 mg"
-    monkeypatch.setattr(med, "RANGE_TEXT_KEYS", {"app3_bonus_dose_range_text": med.RANGE_TEXT_KEYS["app3_bonus_dose_range_text"]})
-    assert med.range_texts(card) == {"app3_bonus_dose_range_text": "–"}   # the withheld end's marker alone, no unit
+    monkeypatch.setattr(
+        med, "RANGE_TEXT_KEYS", {"app3_bonus_dose_range_text": med.RANGE_TEXT_KEYS["app3_bonus_dose_range_text"]}
+    )
+    assert med.range_texts(card) == {"app3_bonus_dose_range_text": "–"}  # the withheld end's marker alone, no unit
     card = scorecard.Card()
-    card.glue_statistics(oc.statistics_frame([{"key": "app3_bonus_dose_min_mg", "value": 210.0},
-                                              {"key": "app3_bonus_dose_max_mg", "value": 1430.0}]))
+    card.glue_statistics(
+        oc.statistics_frame(
+            [{"key": "app3_bonus_dose_min_mg", "value": 210.0}, {"key": "app3_bonus_dose_max_mg", "value": 1430.0}]
+        )
+    )
     assert med.range_texts(card) == {"app3_bonus_dose_range_text": "210–1,430 mg"}
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import audit
-from analysis.data import published_table
+from analysis.data.published import published_table
+from analysis.sections import audit
 
 
 def ledger(**values) -> pd.DataFrame:
@@ -81,7 +81,7 @@ def test_the_report_has_at_least_ten_findings():
 
 
 def test_best_split_and_nearest_share_by_hand():
-    from analysis.audit import best_split, nearest_share
+    from analysis.sections.audit import best_split, nearest_share
 
     # 65 discharges printed as 47%, 21%, 31%: 31/14/20 is nearest (47.7, 21.5, 30.8)
     assert best_split([47, 21, 31], 65) == [31, 14, 20]
@@ -182,20 +182,35 @@ def test_the_report_prints_sds_its_own_numbers_do_not_allow():
 
 
 def test_page_figures_count_the_checks_and_give_each_cited_figure_by_hand(monkeypatch):
-    findings = pd.DataFrame({
-        "id": ["oslo_share_of_patients", "other"], "flagged": [False, True], "certainty": ["high", "medium"],
-        "reported": [65.0, 2.0], "implied": [65.2, 1.0], "difference": [-0.2, 1.0], "tolerance": [0.5, 0.1],
-        "inputs": ["a, b", "c, d"],
-    })
-    cited = (("errata_oslo_share_of_patients_reported", "oslo_share_of_patients", "reported"),
-             ("errata_other_abs_difference", "other", "abs_difference"),
-             ("errata_other_mean", "other", "mean"))
+    findings = pd.DataFrame(
+        {
+            "id": ["oslo_share_of_patients", "other"],
+            "flagged": [False, True],
+            "certainty": ["high", "medium"],
+            "reported": [65.0, 2.0],
+            "implied": [65.2, 1.0],
+            "difference": [-0.2, 1.0],
+            "tolerance": [0.5, 0.1],
+            "inputs": ["a, b", "c, d"],
+        }
+    )
+    cited = (
+        ("errata_oslo_share_of_patients_reported", "oslo_share_of_patients", "reported"),
+        ("errata_other_abs_difference", "other", "abs_difference"),
+        ("errata_other_mean", "other", "mean"),
+    )
     statistics = pd.DataFrame({"key": ["c", "d"], "value": [3.0, 4.5]})
     monkeypatch.setattr(audit, "CITED_FIGURES", cited)
     figures = audit.page_figures(findings, statistics).set_index("key")["value"]
-    assert figures.to_dict() == {"errata_n_checks": 2, "errata_n_flagged": 1, "errata_n_confirmed": 1, "errata_n_high": 0,
-                                 "errata_oslo_share_of_patients_reported": 65.0, "errata_other_abs_difference": 1.0,
-                                 "errata_other_mean": 4.5}
+    assert figures.to_dict() == {
+        "errata_n_checks": 2,
+        "errata_n_flagged": 1,
+        "errata_n_confirmed": 1,
+        "errata_n_high": 0,
+        "errata_oslo_share_of_patients_reported": 65.0,
+        "errata_other_abs_difference": 1.0,
+        "errata_other_mean": 4.5,
+    }
     assert isinstance(figures["errata_n_checks"], int) and isinstance(figures["errata_other_mean"], float)
 
 

@@ -1,4 +1,4 @@
-"""Health-economics functions (analysis.cea, analysis.uncertainty, analysis.cea_charts) on cases known by hand.
+"""Health-economics functions (analysis.methods.cea, analysis.methods.uncertainty, analysis.presentation.cea_charts) on cases known by hand.
 
 Published examples used as references:
 
@@ -20,9 +20,10 @@ import pandas as pd
 import pytest
 import vl_convert as vlc
 
-from analysis import cea, cea_charts, charts
-from analysis import uncertainty as unc
-from analysis.data import published_table
+from analysis.data.published import published_table
+from analysis.methods import cea
+from analysis.methods import uncertainty as unc
+from analysis.presentation import cea_charts, charts
 
 # --- QALYs by area under the curve ----------------------------------------------------------------
 
@@ -337,7 +338,7 @@ def test_icer_rule_is_the_intervention_s_icer_on_a_two_strategy_frontier(delta_c
 
 
 def test_compare_and_the_cost_utility_tables_apply_the_same_rule():
-    from analysis import cost_utility as cu
+    from analysis.sections import cost_utility as cu
 
     means = pd.DataFrame(
         {

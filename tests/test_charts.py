@@ -7,7 +7,7 @@ import base64
 import altair as alt
 import pandas as pd
 
-from analysis import charts
+from analysis.presentation import charts
 
 
 def small_chart() -> alt.Chart:
@@ -106,7 +106,7 @@ def test_labels_and_legends_are_not_cut():
 
 
 def test_a_chart_that_only_says_something_is_described_by_its_words():
-    from analysis import disclosure
+    from analysis.presentation import disclosure
 
     spec = charts.readable(disclosure.placeholder_chart("Not enough patients to draw this figure").to_dict())
     assert spec["description"] == "Not enough patients to draw this figure"

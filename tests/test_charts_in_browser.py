@@ -9,7 +9,6 @@ without it, a failure in CI (CI=true), whose script installs it.
 from __future__ import annotations
 
 import pytest
-
 from test_reader_browser import DESKTOP, DRAW_ALL, Browser
 
 pytestmark = pytest.mark.slow
@@ -39,11 +38,12 @@ def test_every_chart_is_drawn_offline_without_console_errors(built_html, chromiu
     failures = {}
     for page in pages:
         chromium.open(page, DESKTOP)
-        charts = chromium.evaluate('document.querySelectorAll(\'[id^="hatbook-chart-"]\').length')
+        charts = chromium.evaluate("document.querySelectorAll('[id^=\"hatbook-chart-\"]').length")
         not_drawn = chromium.evaluate(DRAW_ALL, timeout=300)
         drawn_by_vega = chromium.evaluate(
             """[...document.querySelectorAll('[id^="hatbook-chart-"]')]
-                 .filter(b => b.classList.contains('vega-embed') && b.querySelector('svg, canvas')).length""")
+                 .filter(b => b.classList.contains('vega-embed') && b.querySelector('svg, canvas')).length"""
+        )
         errors = chromium.errors()
         if not charts or not_drawn or drawn_by_vega != charts or errors:
             failures[page.name] = {"charts": charts, "not drawn": not_drawn, "errors": errors}

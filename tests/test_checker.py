@@ -2,7 +2,7 @@
 exit status 2, no traceback (issue 19, item 5).
 
 Each case edits one thing in a small copy (six patients of the bundled cohort) and runs
-``python -m analysis.cohort --check --data DIR`` (in process through ``main``, a few cases as a subprocess).
+``python -m analysis.data.cohort --check --data DIR`` (in process through ``main``, a few cases as a subprocess).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import schema
-from analysis.cohort import folder_warnings, load_cohort, main
-from analysis.data import DataError
+from analysis.data import schema
+from analysis.data.cohort import folder_warnings, load_cohort, main
+from analysis.data.published import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -282,7 +282,7 @@ def test_the_command_exits_2_without_a_traceback(copy, case):
     else:
         (copy / "extra.xlsx").write_bytes(b"PK\x03\x04")
     done = subprocess.run(
-        [sys.executable, "-m", "analysis.cohort", "--check", "--data", str(copy)],
+        [sys.executable, "-m", "analysis.data.cohort", "--check", "--data", str(copy)],
         capture_output=True,
         text=True,
         cwd=ROOT,

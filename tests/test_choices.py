@@ -1,11 +1,11 @@
-"""The open choices of 6.7 as data (analysis.choices): each option computed on a hand-built sample."""
+"""The open choices of 6.7 as data (analysis.sections.choices): each option computed on a hand-built sample."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import choices as ch
-from analysis.quality_of_life import EQ5D_COLUMNS
+from analysis.sections import choices as ch
+from analysis.sections.quality_of_life import EQ5D_COLUMNS
 
 
 def sample():
@@ -90,9 +90,9 @@ def test_episode_qalys_skip_the_gap_between_episodes():
 
 
 def test_bundled_cohort_reproduces_the_issue_table():
-    from analysis import cost_utility as cu
-    from analysis import health_services as hs
-    from analysis.edition import open_page
+    from analysis.presentation.edition import open_page
+    from analysis.sections import cost_utility as cu
+    from analysis.sections import health_services as hs
 
     cohort = open_page("all", 2025, None, 5).cohort
     accounts = cu.edition_accounts(getattr(cohort, "accounts", None))[0]

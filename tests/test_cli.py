@@ -158,23 +158,25 @@ def test_student_calls_the_student_builder_with_its_options(capsys, monkeypatch,
 @pytest.fixture
 def checks(monkeypatch):
     """The two data checks replaced by recorders of their arguments (each passes)."""
-    import analysis.cohort
-    import analysis.data
+    import analysis.data.cohort
+    import analysis.data.published
 
     calls = []
-    monkeypatch.setattr(analysis.data, "main", lambda argv: calls.append(("analysis.data", argv)) or 0)
-    monkeypatch.setattr(analysis.cohort, "main", lambda argv: calls.append(("analysis.cohort", argv)) or 0)
+    monkeypatch.setattr(
+        analysis.data.published, "main", lambda argv: calls.append(("analysis.data.published", argv)) or 0
+    )
+    monkeypatch.setattr(analysis.data.cohort, "main", lambda argv: calls.append(("analysis.data.cohort", argv)) or 0)
     return calls
 
 
 def test_check_data_without_a_folder_checks_the_bundled_data(capsys, checks):
     assert run(capsys, "check-data")[0] == 0
-    assert checks == [("analysis.data", ["--check"]), ("analysis.cohort", ["--check"])]
+    assert checks == [("analysis.data.published", ["--check"]), ("analysis.data.cohort", ["--check"])]
 
 
 def test_check_data_of_a_folder_checks_its_patient_level_data(capsys, checks, tmp_path):
     assert run(capsys, "check-data", str(tmp_path))[0] == 0
-    assert checks == [("analysis.cohort", ["--check", "--data", str(tmp_path)])]
+    assert checks == [("analysis.data.cohort", ["--check", "--data", str(tmp_path)])]
 
 
 def test_check_data_of_a_whole_data_folder_checks_its_tables_and_its_cohort(capsys, checks, tmp_path):
@@ -182,15 +184,17 @@ def test_check_data_of_a_whole_data_folder_checks_its_tables_and_its_cohort(caps
     (tmp_path / "synthetic").mkdir()
     assert run(capsys, "check-data", str(tmp_path))[0] == 0
     assert checks == [
-        ("analysis.data", ["--check", "--data", str(tmp_path)]),
-        ("analysis.cohort", ["--check", "--data", str(tmp_path / "synthetic")]),
+        ("analysis.data.published", ["--check", "--data", str(tmp_path)]),
+        ("analysis.data.cohort", ["--check", "--data", str(tmp_path / "synthetic")]),
     ]
 
 
 def test_check_data_stops_at_the_first_failed_check_with_its_status(capsys, monkeypatch):
-    import analysis.cohort
-    import analysis.data
+    import analysis.data.cohort
+    import analysis.data.published
 
-    monkeypatch.setattr(analysis.data, "main", lambda argv: 1)
-    monkeypatch.setattr(analysis.cohort, "main", lambda argv: pytest.fail("the cohort was checked after a failure"))
+    monkeypatch.setattr(analysis.data.published, "main", lambda argv: 1)
+    monkeypatch.setattr(
+        analysis.data.cohort, "main", lambda argv: pytest.fail("the cohort was checked after a failure")
+    )
     assert run(capsys, "check-data")[0] == 1

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import schema
-from analysis.cohort import load_cohort
-from analysis.data import DataError
+from analysis.data import schema
+from analysis.data.cohort import load_cohort
+from analysis.data.published import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -201,7 +201,7 @@ def test_command_line_check_exits_non_zero_and_writes_nothing(tmp_path, name):
     folder = write_cohort(tmp_path / "cohort", changes)
     before = sorted(p.name for p in folder.iterdir())
     done = subprocess.run(
-        [sys.executable, "-m", "analysis.cohort", "--check", "--data", str(folder)],
+        [sys.executable, "-m", "analysis.data.cohort", "--check", "--data", str(folder)],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -228,7 +228,7 @@ def test_bundled_cohort_is_valid_and_synthetic():
 
 
 def test_restrict_to_a_clinic_and_a_year_censors_and_drops_by_the_stated_rules(tmp_path):
-    from analysis.cohort import restrict
+    from analysis.data.cohort import restrict
 
     cohort = load_cohort(write_cohort(tmp_path))
     bergen = restrict(cohort, clinic="Bergen")
@@ -259,7 +259,7 @@ def test_restrict_to_a_clinic_and_a_year_censors_and_drops_by_the_stated_rules(t
 
 
 def test_restrict_keeps_registry_quarters_of_the_clinic_that_end_by_the_data_end(tmp_path):
-    from analysis.cohort import restrict
+    from analysis.data.cohort import restrict
 
     cohort = load_cohort(write_cohort(tmp_path))
     assert len(cohort.health_service_use) == 5 and cohort.health_service_use.quarter_start.dtype.kind == "M"
@@ -275,7 +275,7 @@ def test_restrict_keeps_registry_quarters_of_the_clinic_that_end_by_the_data_end
 
 
 def test_restrict_refuses_unknown_parameters(tmp_path):
-    from analysis.cohort import restrict
+    from analysis.data.cohort import restrict
 
     cohort = load_cohort(write_cohort(tmp_path))
     with pytest.raises(DataError, match="clinic must be one of all, Oslo, Bergen"):

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis import cea
-from analysis import cost_utility as cu
-from analysis import markov as mk
+from analysis.methods import cea
+from analysis.sections import cost_utility as cu
+from analysis.sections import markov as mk
 
 
 def test_edition_accounts_prefer_the_datas_own():
@@ -38,16 +38,24 @@ def test_published_patient_days_sum_the_clinic_years_asked_for():
     assert cu.published_patient_days(["Oslo", "Bergen"], [2022, 2023, 2024, 2025]) == float(both)
 
 
-COSTS = pd.DataFrame({"clinic": ["Oslo", "Oslo"], "year": [2022, 2023], "patient_days": [600.0, 400.0], "total_cost": [1.0, 1.0]})
+COSTS = pd.DataFrame(
+    {"clinic": ["Oslo", "Oslo"], "year": [2022, 2023], "patient_days": [600.0, 400.0], "total_cost": [1.0, 1.0]}
+)
 
 
 def test_accounts_note_says_which_way_the_cost_per_day_is_wrong():
-    fewer = cu.accounts_note(cu.ACCOUNTS_PUBLISHED, COSTS, whose="the Oslo clinic's", data_name="the data set “x”", report_days=2000)
-    assert fewer == ("These costs use the Oslo clinic's published accounts for 2022–2023, since the data set “x” brings none; "
-                     "with fewer patient-days than the report's, they overstate the cost per day.")
+    fewer = cu.accounts_note(
+        cu.ACCOUNTS_PUBLISHED, COSTS, whose="the Oslo clinic's", data_name="the data set “x”", report_days=2000
+    )
+    assert fewer == (
+        "These costs use the Oslo clinic's published accounts for 2022–2023, since the data set “x” brings none; "
+        "with fewer patient-days than the report's, they overstate the cost per day."
+    )
     assert "understate" in cu.accounts_note(cu.ACCOUNTS_PUBLISHED, COSTS, whose="w", data_name="d", report_days=500)
     # 1,000 days against 1,002 is within half a percent: about the report's
-    assert "about the report's" in cu.accounts_note(cu.ACCOUNTS_PUBLISHED, COSTS, whose="w", data_name="d", report_days=1002)
+    assert "about the report's" in cu.accounts_note(
+        cu.ACCOUNTS_PUBLISHED, COSTS, whose="w", data_name="d", report_days=1002
+    )
     assert cu.accounts_note(cu.ACCOUNTS_FROM_DATA, COSTS, whose="w", data_name="d", report_days=2000) == ""
 
 
@@ -59,7 +67,9 @@ def test_program_cost_total_without_days_is_not_a_number():
 
 
 def test_follow_up_ratio_needs_both_groups():
-    sample = pd.DataFrame({"group": ["continued", "continued", "planned", "unplanned"], "follow_up_years": [2.0, 4.0, 1.0, 2.0]})
+    sample = pd.DataFrame(
+        {"group": ["continued", "continued", "planned", "unplanned"], "follow_up_years": [2.0, 4.0, 1.0, 2.0]}
+    )
     assert cu.follow_up_ratio(sample) == 2.0  # 3 years against 1.5
     assert math.isnan(cu.follow_up_ratio(sample[sample["group"] == "continued"]))
 
@@ -69,13 +79,23 @@ def test_comparison_reason_in_order_empty_small_negligible_quadrant():
     assert "No patient" in cu.comparison_reason(sizes, ["continued", "planned"], 5)
     assert "Fewer than 5" in cu.comparison_reason(sizes, ["continued", "unplanned"], 5)
     assert cu.comparison_reason(sizes, ["continued", "unplanned"], None) == ""
-    assert "too close to zero" in cu.comparison_reason({"continued": 9, "unplanned": 9}, ["continued", "unplanned"], 5, 0.0004)
-    assert "dominant" in cu.comparison_reason({"continued": 9, "unplanned": 9}, ["continued", "unplanned"], 5, 0.2, cea.DOMINANT)
+    assert "too close to zero" in cu.comparison_reason(
+        {"continued": 9, "unplanned": 9}, ["continued", "unplanned"], 5, 0.0004
+    )
+    assert "dominant" in cu.comparison_reason(
+        {"continued": 9, "unplanned": 9}, ["continued", "unplanned"], 5, 0.2, cea.DOMINANT
+    )
 
 
 def test_no_icer_for_a_negligible_qaly_difference():
-    sample = pd.DataFrame({"patient_id": list("ABC"), "group": ["continued", "planned", "unplanned"],
-                           "annual_cost": [100.0, 50.0, 50.0], "annual_qalys": [0.5, 0.4999, 0.3]})
+    sample = pd.DataFrame(
+        {
+            "patient_id": list("ABC"),
+            "group": ["continued", "planned", "unplanned"],
+            "annual_cost": [100.0, 50.0, 50.0],
+            "annual_qalys": [0.5, 0.4999, 0.3],
+        }
+    )
     table = cu.annualized_comparisons(sample).set_index("comparator")
     assert math.isnan(table.at["planned", "icer"])  # 50 NOK for 0.0001 QALY: no price per QALY
     assert table.at["unplanned", "icer"] == 250.0
@@ -83,16 +103,26 @@ def test_no_icer_for_a_negligible_qaly_difference():
 
 def test_difference_sentence_follows_the_signs():
     up = cu.difference_sentence("Patients who stayed", 1000.0, 0.25, icer=4000.0, table="6.E")
-    assert up == "Patients who stayed cost 1,000 NOK more and gained 0.250 QALYs more, a ratio of 4,000 NOK per QALY (Table 6.E)."
+    assert (
+        up
+        == "Patients who stayed cost 1,000 NOK more and gained 0.250 QALYs more, a ratio of 4,000 NOK per QALY (Table 6.E)."
+    )
     down = cu.difference_sentence("Continued HAT", -1000.0, -0.25, status=cea.LESS_COSTLY_LESS_EFFECTIVE)
     assert "1,000 NOK less" in down and "0.250 QALYs fewer" in down and "no ratio" in down
     assert "– NOK" in cu.difference_sentence("X", "–", "–")
 
 
 def test_cost_per_day_pattern():
-    falling = pd.DataFrame({"clinic": ["Oslo", "Oslo", "Bergen", "Bergen"], "year": [2022, 2023, 2022, 2023],
-                            "cost_per_day": [5.0, 3.0, 9.0, 4.0]})
-    assert cu.cost_per_day_pattern(falling).startswith("The cost per treatment day was highest in each clinic's first year")
+    falling = pd.DataFrame(
+        {
+            "clinic": ["Oslo", "Oslo", "Bergen", "Bergen"],
+            "year": [2022, 2023, 2022, 2023],
+            "cost_per_day": [5.0, 3.0, 9.0, 4.0],
+        }
+    )
+    assert cu.cost_per_day_pattern(falling).startswith(
+        "The cost per treatment day was highest in each clinic's first year"
+    )
     rising = falling.assign(cost_per_day=[5.0, 6.0, 9.0, 4.0])
     assert "not highest in every clinic's first year" in cu.cost_per_day_pattern(rising)
     assert "one year of accounts" in cu.cost_per_day_pattern(falling[falling["year"] == 2022])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import cost_utility as cu
-from analysis.edition import open_page
+from analysis.presentation.edition import open_page
+from analysis.sections import cost_utility as cu
 
 
 def _sample_of(cohort):
@@ -55,7 +55,7 @@ def test_nothing_is_marked_in_the_published_edition():
 
 import itertools  # noqa: E402
 
-from analysis import linked_suppression as ls  # noqa: E402
+from analysis.presentation import linked_suppression as ls
 
 
 def _t6c(rows):
@@ -65,19 +65,26 @@ def _t6c(rows):
 def _one_year(oslo, bergen, oslo_days=700.0, bergen_days=300.0):
     total, days = oslo + bergen, oslo_days + bergen_days
     return {
-        "all": _t6c([("Oslo", 2022, oslo, oslo_days), ("Bergen", 2022, bergen, bergen_days), ("Total", None, total, days)]),
+        "all": _t6c(
+            [("Oslo", 2022, oslo, oslo_days), ("Bergen", 2022, bergen, bergen_days), ("Total", None, total, days)]
+        ),
         "Oslo": _t6c([("Oslo", 2022, oslo, oslo_days), ("Bergen", 2022, 0, 0.0), ("Total", None, oslo, oslo_days)]),
-        "Bergen": _t6c([("Oslo", 2022, 0, 0.0), ("Bergen", 2022, bergen, bergen_days), ("Total", None, bergen, bergen_days)]),
+        "Bergen": _t6c(
+            [("Oslo", 2022, 0, 0.0), ("Bergen", 2022, bergen, bergen_days), ("Total", None, bergen, bergen_days)]
+        ),
     }
 
 
 def _solutions(tables, pattern, column, threshold=5, cap=40):
     """Every assignment of the hidden counts (printed rows only) that fits what the editions show: both clinics =
     Oslo + Bergen row by row, a one-year edition's rows add up to its total; "<5" is 1..4, "–" 0..cap."""
-    hidden = [(e, p) for e, f in pattern.items() for p in range(len(f))
-              if f.iat[p, f.columns.get_loc(column)] != ls.SHOWN]
-    ranges = [range(1, threshold) if pattern[e].iat[p, pattern[e].columns.get_loc(column)] == ls.SMALL else range(cap + 1)
-              for e, p in hidden]
+    hidden = [
+        (e, p) for e, f in pattern.items() for p in range(len(f)) if f.iat[p, f.columns.get_loc(column)] != ls.SHOWN
+    ]
+    ranges = [
+        range(1, threshold) if pattern[e].iat[p, pattern[e].columns.get_loc(column)] == ls.SMALL else range(cap + 1)
+        for e, p in hidden
+    ]
     found = []
     for values in itertools.product(*ranges):
         table = {e: [int(v) for v in tables[e][column]] for e in tables}
@@ -92,8 +99,14 @@ def _solutions(tables, pattern, column, threshold=5, cap=40):
 
 
 def test_program_count_table_has_fixed_rows_with_zeros_for_the_other_clinic():
-    days = pd.DataFrame({"patient_id": [1, 1, 2, 3], "clinic": ["Oslo", "Oslo", "Oslo", "Oslo"],
-                         "year": [2022, 2023, 2023, 2023], "days": [10, 20, 5, 0]})
+    days = pd.DataFrame(
+        {
+            "patient_id": [1, 1, 2, 3],
+            "clinic": ["Oslo", "Oslo", "Oslo", "Oslo"],
+            "year": [2022, 2023, 2023, 2023],
+            "days": [10, 20, 5, 0],
+        }
+    )
     table = cu.program_count_table(days, [2022, 2023])
     assert table["clinic"].tolist() == ["Oslo", "Oslo", "Bergen", "Bergen", cu.TOTAL_ROW]
     assert table["n_patients"].tolist() == [1, 2, 0, 0, 2]  # patient 3 has no days; the total counts each patient once
@@ -132,12 +145,33 @@ def test_nothing_is_hidden_without_a_threshold():
 def test_repeats_of_a_multi_year_total_are_protected_when_few():
     # Bergen: 9 patients in 2022, 9 in 2023, 10 in all: a single patient treated in both years, a small rest
     tables = {
-        "all": _t6c([("Oslo", 2022, 30, 1.0e4), ("Oslo", 2023, 35, 1.2e4), ("Bergen", 2022, 9, 2.0e3), ("Bergen", 2023, 9, 3.0e3),
-                     ("Total", None, 50, 2.7e4)]),
-        "Oslo": _t6c([("Oslo", 2022, 30, 1.0e4), ("Oslo", 2023, 35, 1.2e4), ("Bergen", 2022, 0, 0.0), ("Bergen", 2023, 0, 0.0),
-                      ("Total", None, 40, 2.2e4)]),
-        "Bergen": _t6c([("Oslo", 2022, 0, 0.0), ("Oslo", 2023, 0, 0.0), ("Bergen", 2022, 9, 2.0e3), ("Bergen", 2023, 9, 3.0e3),
-                        ("Total", None, 17, 5.0e3)]),
+        "all": _t6c(
+            [
+                ("Oslo", 2022, 30, 1.0e4),
+                ("Oslo", 2023, 35, 1.2e4),
+                ("Bergen", 2022, 9, 2.0e3),
+                ("Bergen", 2023, 9, 3.0e3),
+                ("Total", None, 50, 2.7e4),
+            ]
+        ),
+        "Oslo": _t6c(
+            [
+                ("Oslo", 2022, 30, 1.0e4),
+                ("Oslo", 2023, 35, 1.2e4),
+                ("Bergen", 2022, 0, 0.0),
+                ("Bergen", 2023, 0, 0.0),
+                ("Total", None, 40, 2.2e4),
+            ]
+        ),
+        "Bergen": _t6c(
+            [
+                ("Oslo", 2022, 0, 0.0),
+                ("Oslo", 2023, 0, 0.0),
+                ("Bergen", 2022, 9, 2.0e3),
+                ("Bergen", 2023, 9, 3.0e3),
+                ("Total", None, 17, 5.0e3),
+            ]
+        ),
     }
     tables["all"].loc[4, "n_patients"] = 57
     pattern = cu.program_count_pattern(tables, 5)
@@ -147,7 +181,11 @@ def test_repeats_of_a_multi_year_total_are_protected_when_few():
 
 
 def test_linked_program_marks_on_a_tiny_data_set_and_the_published_edition():
-    marks = cu.linked_program_marks(open_page("all", 2022, "/tmp/d6", 5)) if __import__("os").path.isdir("/tmp/d6") else None
+    marks = (
+        cu.linked_program_marks(open_page("all", 2022, "/tmp/d6", 5))
+        if __import__("os").path.isdir("/tmp/d6")
+        else None
+    )
     if marks is not None:
         assert set(marks["n_patients"]) <= {"<5", "–"}
     published = cu.linked_program_marks(open_page("all", 2025, None, 5))
@@ -155,7 +193,9 @@ def test_linked_program_marks_on_a_tiny_data_set_and_the_published_edition():
 
 
 def test_trajectory_counts_have_fixed_rows():
-    counts = cu.trajectory_counts(pd.DataFrame({"patient_id": [1, 2, 3], "group": ["unplanned", "continued", "unplanned"]}))
+    counts = cu.trajectory_counts(
+        pd.DataFrame({"patient_id": [1, 2, 3], "group": ["unplanned", "continued", "unplanned"]})
+    )
     assert counts["group"].tolist() == ["continued", "planned", "unplanned"] and counts["n"].tolist() == [1, 0, 2]
 
 

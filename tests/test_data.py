@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.data import DataError, check_published, main, published_table
+from analysis.data.published import DataError, check_published, main, published_table
 
 
 def test_bundled_data_pass_the_check():
@@ -37,7 +37,7 @@ def test_command_exits_non_zero_on_bad_data(tmp_path, capsys):
 def test_dictionary_is_compared_with_the_schema(tmp_path):
     import json
 
-    from analysis.data import DEFAULT_DATA_DIR, check_schema_dictionary
+    from analysis.data.published import DEFAULT_DATA_DIR, check_schema_dictionary
 
     assert check_schema_dictionary() == []
     package = json.loads((DEFAULT_DATA_DIR / "datapackage.json").read_text(encoding="utf-8"))

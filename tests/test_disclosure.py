@@ -1,4 +1,4 @@
-"""Disclosure control (analysis/disclosure.py), on small frames worked out by hand."""
+"""Disclosure control (analysis/presentation/disclosure.py), on small frames worked out by hand."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from analysis import disclosure as d
+from analysis.presentation import disclosure as d
 
 
 def test_small_counts_are_marked_and_zero_is_shown():
@@ -64,7 +64,9 @@ def test_zero_cells_are_never_chosen_for_complementary_suppression():
 
 
 def test_protect_across_columns_of_a_row():
-    frame = pd.DataFrame({"discharges": [30, 12], "planned": [10, 2], "unplanned": [20, 10], "pp": [33.3, 16.7], "up": [66.7, 83.3]})
+    frame = pd.DataFrame(
+        {"discharges": [30, 12], "planned": [10, 2], "unplanned": [20, 10], "pp": [33.3, 16.7], "up": [66.7, 83.3]}
+    )
     shown = d.protect_across(frame, {"planned": ["pp"], "unplanned": ["up"]}, 5, total="discharges")
     assert shown["planned"].tolist() == [10, "<5"]
     assert shown["unplanned"].tolist() == [20, d.WITHHELD]
@@ -89,14 +91,14 @@ def test_two_way_tables_hide_across_clinics():
             "n": [30, 12, 42, 10, 2, 12, 20, 10, 30],
         }
     )
-    from analysis import referrals
+    from analysis.sections import referrals
 
     hidden = referrals._two_way_mask(table, "referrer", "n", 5)
     assert hidden.tolist() == [True, True, False, True, True, False, True, True, False]
 
 
 def test_card_withholds_in_a_rerun_only(monkeypatch):
-    from analysis.scorecard import Card
+    from analysis.presentation.scorecard import Card
 
     glued = {}
     monkeypatch.setattr("myst_nb.glue", lambda key, value, display=False: glued.__setitem__(key, value))

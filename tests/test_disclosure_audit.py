@@ -16,22 +16,52 @@ DATA = Path(__file__).parent / "data" / "disclosure_audit"
 
 LEAKS = {
     ("oslo-2022", "ch06_4_outcomes.html", "events: row 'Seizure', column 'Patients'", "shown count", "3"),
-    ("oslo-2022", "ch06_4_outcomes.html", "chart data data-1 row 0 (item=Money for food) field 'patients'",
-     "shown count", "4"),
+    (
+        "oslo-2022",
+        "ch06_4_outcomes.html",
+        "chart data data-1 row 0 (item=Money for food) field 'patients'",
+        "shown count",
+        "4",
+    ),
     ("oslo-2022", "ch06_4_outcomes.html", "prose", "shown count", "2 patients"),
-    ("oslo-2022", "ch06_4_outcomes.html", "transitions 'Transitions': row 'Oslo / Stable housing', column 'Improved'",
-     "hidden cell '<5' recovered within the table", "1"),
-    ("oslo-2022", "ch06_4_outcomes.html", "transitions 'Transitions': row 'Oslo / Stable housing', column 'Worsened'",
-     "hidden cell '<5' recovered within the table", "1"),
+    (
+        "oslo-2022",
+        "ch06_4_outcomes.html",
+        "transitions 'Transitions': row 'Oslo / Stable housing', column 'Improved'",
+        "hidden cell '<5' recovered within the table",
+        "1",
+    ),
+    (
+        "oslo-2022",
+        "ch06_4_outcomes.html",
+        "transitions 'Transitions': row 'Oslo / Stable housing', column 'Worsened'",
+        "hidden cell '<5' recovered within the table",
+        "1",
+    ),
     ("oslo-2022", "_sources/ch06_4_outcomes.ipynb", "cell 1 glue 's6_4_patients_n'", "shown count (glued value)", "3"),
     ("oslo-2022", "_sources/ch06_4_outcomes.ipynb", "cell 1: table: row '6 months', column 'n'", "shown count", "2"),
-    ("oslo-2022", "_sources/ch06_4_outcomes.ipynb", "cell 1: chart data data-2 row 0 (wave=6 months) field 'total'",
-     "shown count", "1"),
+    (
+        "oslo-2022",
+        "_sources/ch06_4_outcomes.ipynb",
+        "cell 1: chart data data-2 row 0 (wave=6 months) field 'total'",
+        "shown count",
+        "1",
+    ),
     ("oslo-2022", "searchindex.js", "search index entry 'Day 67: 1 patient left'", "shown count", "1 patient"),
-    ("bergen-2022", "sae.html", "sae 'Adverse events': row 'Seizure', column 'Events'",
-     "cell '<5' recovered as all-2022 minus oslo-2022", "3"),
-    ("oslo-2022", "sae.html", "sae 'Adverse events': row 'Allergic reaction', column 'Events'",
-     "cell '<5' recovered as all-2022 minus bergen-2022", "2"),
+    (
+        "bergen-2022",
+        "sae.html",
+        "sae 'Adverse events': row 'Seizure', column 'Events'",
+        "cell '<5' recovered as all-2022 minus oslo-2022",
+        "3",
+    ),
+    (
+        "oslo-2022",
+        "sae.html",
+        "sae 'Adverse events': row 'Allergic reaction', column 'Events'",
+        "cell '<5' recovered as all-2022 minus bergen-2022",
+        "2",
+    ),
 }
 
 
@@ -90,9 +120,17 @@ def test_recovery_by_bounds_within_a_table():
 
 def test_across_editions_with_an_unbuilt_clinic():
     key = ("sae.html", "sae", ("Event", "Events"))
+
     def cells(seizure, fall, burn, cut):
-        return ("sae", {("Seizure", "Events"): seizure, ("Fall", "Events"): fall, ("Burn", "Events"): burn,
-                        ("Cut", "Events"): cut})
+        return (
+            "sae",
+            {
+                ("Seizure", "Events"): seizure,
+                ("Fall", "Events"): fall,
+                ("Burn", "Events"): burn,
+                ("Cut", "Events"): cut,
+            },
+        )
 
     whole, oslo = {key: cells("9", "12", "<5", "5")}, {key: cells("6", "5", "<5", "")}
     bergen = {key: ("sae", {("Cut", "Events"): "5"})}
@@ -116,8 +154,15 @@ def test_counts_printed_with_a_share_and_zeros_that_confirm_too_much():
     # an excerpt of Supplementary Table A (Oslo 2022): the three changes add up to N patients, which the
     # rows shown in full confirm; they confirm "N = last two" as well (the first is 0 there), a relation
     # that would wrongly give Occupation's hidden pair as 3 - so only the longest confirmed block is used
-    headers = ["Variable", "N patients", "First meas.", "Last meas.", "Change from positive to negative",
-               "Change from negative to positive", "No change"]
+    headers = [
+        "Variable",
+        "N patients",
+        "First meas.",
+        "Last meas.",
+        "Change from positive to negative",
+        "Change from negative to positive",
+        "No change",
+    ]
     rows = [
         ["Occupation", "21", "1.43", "5.1", "<5", "<5", "18 (–)"],
         ["Benzodiazepines", "11", "2.22", "6.2", "0 (0%)", "0 (0%)", "11 (100%)"],
@@ -165,10 +210,20 @@ def test_real_leaks_of_the_2022_editions_built_from_main():
     step = "survival step of fewer than 5 patients ({} to {} at risk)"
     km, sae = "book/ch06_1_enrollment_retention.html", "book/ch06_5_serious_adverse_events.html"
     assert found == [
-        ("bergen-2022", sae, "tab-6-5-categories: row 'Allergic reaction', column 'Events'",
-         "cell '<5' recovered as all-2022 minus oslo-2022", "3"),
-        ("bergen-2022", sae, "tab-6-5-categories: row 'Seizure', column 'Events'",
-         "cell '–' recovered as all-2022 minus oslo-2022", "5"),
+        (
+            "bergen-2022",
+            sae,
+            "tab-6-5-categories: row 'Allergic reaction', column 'Events'",
+            "cell '<5' recovered as all-2022 minus oslo-2022",
+            "3",
+        ),
+        (
+            "bergen-2022",
+            sae,
+            "tab-6-5-categories: row 'Seizure', column 'Events'",
+            "cell '–' recovered as all-2022 minus oslo-2022",
+            "5",
+        ),
         ("oslo-2022", km, where.format(2, "0.282"), step.format(35, 34), "1"),
         ("oslo-2022", km, where.format(3, "0.2957"), step.format(34, 32), "2"),
         ("oslo-2022", km, where.format(4, "0.3285"), step.format(32, 31), "1"),
@@ -193,20 +248,36 @@ def test_editions_of_other_data_are_not_compared(tmp_path):
 # --- rule d: year against year ----------------------------------------------------------------------------
 
 
-def _edition(root: Path, clinic: str, year: int, rows: dict[str, str], *, published: bool = False,
-             header: str = "Events", anchor: str = "events") -> None:
+def _edition(
+    root: Path,
+    clinic: str,
+    year: int,
+    rows: dict[str, str],
+    *,
+    published: bool = False,
+    header: str = "Events",
+    anchor: str = "events",
+) -> None:
     """An edition with one page holding one computed table (row label -> the count as shown)."""
     import json as _json
 
     name = f"{clinic.lower()}-{year}"
     folder = root / name
     (folder / "html").mkdir(parents=True)
-    record = {"variant": name, "clinic": clinic, "year": year, "data": None,
-              "threshold": None if published else 5, "published": published}
+    record = {
+        "variant": name,
+        "clinic": clinic,
+        "year": year,
+        "data": None,
+        "threshold": None if published else 5,
+        "published": published,
+    }
     (folder / "headline.json").write_text(_json.dumps(record), encoding="utf-8")
     body = "".join(f"<tr><td>{label}</td><td>{value}</td></tr>" for label, value in rows.items())
-    html = (f"<html><body><section id='{anchor}'><table class='hatbook-table'><thead><tr><th>Category</th>"
-            f"<th>{header}</th></tr></thead><tbody>{body}</tbody></table></section></body></html>")
+    html = (
+        f"<html><body><section id='{anchor}'><table class='hatbook-table'><thead><tr><th>Category</th>"
+        f"<th>{header}</th></tr></thead><tbody>{body}</tbody></table></section></body></html>"
+    )
     (folder / "html" / "sae.html").write_text(html, encoding="utf-8")
 
 
@@ -219,8 +290,13 @@ def test_a_small_difference_between_two_years_is_found(tmp_path):
     _edition(tmp_path, "Oslo", 2022, {"Seizure": "10", "Fall": "7"})
     _edition(tmp_path, "Oslo", 2023, {"Seizure": "12", "Fall": "20"})
     assert _year_found(tmp_path) == {
-        ("oslo-2023", "row 'Seizure', column 'Events'", "difference with the 2022 edition (10 to 12): 2 added between "
-         "the data ends", "2")}
+        (
+            "oslo-2023",
+            "row 'Seizure', column 'Events'",
+            "difference with the 2022 edition (10 to 12): 2 added between the data ends",
+            "2",
+        )
+    }
 
 
 def test_any_two_years_and_hidden_cells_pinned_between_years(tmp_path):
@@ -232,16 +308,36 @@ def test_any_two_years_and_hidden_cells_pinned_between_years(tmp_path):
     _edition(tmp_path, "Oslo", 2025, {"Seizure": "13", "Fall": "9"})
     found = _year_found(tmp_path)
     assert found == {
-        ("oslo-2023", "row 'Seizure', column 'Events'", "hidden cell '–' recovered from the other years' editions",
-         "10"),
-        ("oslo-2025", "row 'Seizure', column 'Events'", "difference with the 2022 edition (10 to 13): 3 added between "
-         "the data ends", "3"),
-        ("oslo-2025", "row 'Seizure', column 'Events'", "difference with the 2023 edition (– to 13): 3 added between "
-         "the data ends", "3"),
-        ("oslo-2025", "row 'Seizure', column 'Events'", "difference with the 2024 edition (10 to 13): 3 added between "
-         "the data ends", "3"),
-        ("oslo-2025", "row 'Fall', column 'Events'", "difference with the 2024 edition (5 to 9): 4 added between "
-         "the data ends", "4"),
+        (
+            "oslo-2023",
+            "row 'Seizure', column 'Events'",
+            "hidden cell '–' recovered from the other years' editions",
+            "10",
+        ),
+        (
+            "oslo-2025",
+            "row 'Seizure', column 'Events'",
+            "difference with the 2022 edition (10 to 13): 3 added between the data ends",
+            "3",
+        ),
+        (
+            "oslo-2025",
+            "row 'Seizure', column 'Events'",
+            "difference with the 2023 edition (– to 13): 3 added between the data ends",
+            "3",
+        ),
+        (
+            "oslo-2025",
+            "row 'Seizure', column 'Events'",
+            "difference with the 2024 edition (10 to 13): 3 added between the data ends",
+            "3",
+        ),
+        (
+            "oslo-2025",
+            "row 'Fall', column 'Events'",
+            "difference with the 2024 edition (5 to 9): 4 added between the data ends",
+            "4",
+        ),
     }
 
 
@@ -256,15 +352,23 @@ def test_a_difference_with_the_published_edition_is_reported_in_the_other(tmp_pa
     _edition(tmp_path, "all", 2024, {"Seizure": "20"})
     _edition(tmp_path, "all", 2025, {"Seizure": "21"}, published=True)
     assert _year_found(tmp_path) == {
-        ("all-2024", "row 'Seizure', column 'Events'", "difference with the 2025 edition (20 to 21): 1 added between "
-         "the data ends", "1")}
+        (
+            "all-2024",
+            "row 'Seizure', column 'Events'",
+            "difference with the 2025 edition (20 to 21): 1 added between the data ends",
+            "1",
+        )
+    }
     assert da.audit([tmp_path], years=False) == []
 
 
 def test_group_sizes_in_labels_are_followed_between_years():
     table = da.Table("t", ["Characteristic (n=60)", "N (%)"], [["Born in Norway (n=51)", "51 (100%)"]], [False, True])
-    assert da.year_cells(table) == {("Born in Norway (n=#)", "(n)"): "51", ("Born in Norway (n=#)", "N (%)"): "51",
-                                    ("(header)", "Characteristic (n=#) (n)"): "60"}
+    assert da.year_cells(table) == {
+        ("Born in Norway (n=#)", "(n)"): "51",
+        ("Born in Norway (n=#)", "N (%)"): "51",
+        ("(header)", "Characteristic (n=#) (n)"): "60",
+    }
     assert da.year_free("HAT total denials: 45/124") == "HAT total denials: #/#"
 
 
@@ -277,13 +381,21 @@ def test_real_year_against_year_leaks_of_editions_built_from_main():
     assert found == {
         ("bergen-2025", sae, "tab-6-5-categories: row 'Allergic reaction', column 'Events'", "2"),
         ("bergen-2025", sae, "tab-6-5-categories: row 'Seizure', column 'Events'", "2"),
-        ("bergen-2025", sae, "tab-6-5-categories: row 'Violence, acting out, threats or self-harm', column 'Events'",
-         "3"),
+        (
+            "bergen-2025",
+            sae,
+            "tab-6-5-categories: row 'Violence, acting out, threats or self-harm', column 'Events'",
+            "3",
+        ),
         ("bergen-2025", t6a, "tab-6a: row 'Living with other people (yes) (n=#)', column 'N (%)'", "2"),
         ("bergen-2025", t6a, "tab-6a: row 'Primary school', column 'N (%)'", "3"),
         ("bergen-2025", t6a, "tab-6a: row 'Rented housing', column 'N (%)'", "3"),
-        ("bergen-2025", t6a,
-         "tab-6a: row 'Self-reported reading and writing difficulties (yes) (n=#)', column 'N (%)'", "4"),
+        (
+            "bergen-2025",
+            t6a,
+            "tab-6a: row 'Self-reported reading and writing difficulties (yes) (n=#)', column 'N (%)'",
+            "4",
+        ),
         ("bergen-2025", t6a, "tab-6a: row 'Upper secondary school', column 'N (%)'", "1"),
     }
 

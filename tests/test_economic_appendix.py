@@ -2,8 +2,8 @@
 
 import pytest
 
-from analysis import economic_appendix as ea
-from analysis.scorecard import ledger
+from analysis.presentation.scorecard import ledger
+from analysis.sections import economic_appendix as ea
 
 
 def test_recompute_reads_the_operation_from_the_printed_calculation():
@@ -22,9 +22,12 @@ def test_table_d_statistics_recompute_each_derived_row_from_its_operands():
     statistics, shown, arithmetic = ea.sequential_offsets(ledger(), published=True)
     values = statistics.set_index("key")["value"]
     # every derived row is its two operands combined, and each agrees with the print
-    assert values["std_icer_base_case"] == pytest.approx(values["std_icer_base_case_calc_operand_1"] / values["std_icer_base_case_calc_operand_2"])
+    assert values["std_icer_base_case"] == pytest.approx(
+        values["std_icer_base_case_calc_operand_1"] / values["std_icer_base_case_calc_operand_2"]
+    )
     assert values["std_total_healthcare_offset"] == pytest.approx(
-        values["std_total_healthcare_offset_calc_operand_1"] + values["std_total_healthcare_offset_calc_operand_2"])
+        values["std_total_healthcare_offset_calc_operand_1"] + values["std_total_healthcare_offset_calc_operand_2"]
+    )
     assert values["app4_d_rows_checked"] == len(arithmetic) == 6
     assert values["app4_d_rows_agree"] == (arithmetic["Agrees"] == "yes").sum()
     assert values["app4_d_text"].startswith(f"All {values['app4_d_rows_agree']} of its 6 calculations")
@@ -47,11 +50,18 @@ def test_crime_unit_costs_glue_only_ledger_keys_row_by_row():
 
 def test_health_unit_costs_add_the_assumed_physiotherapy_row():
     statistics, physiotherapy, shown = ea.health_unit_costs()
-    assert physiotherapy == 0.6 * statistics.set_index("key").at["stb_primary_care_physician_consultation_unit_cost", "value"]
+    assert (
+        physiotherapy
+        == 0.6 * statistics.set_index("key").at["stb_primary_care_physician_consultation_unit_cost", "value"]
+    )
     assert shown.iloc[-1]["Service"] == "Physiotherapy (assumed by this edition)"
     assert len(shown) == len(statistics)  # table B's rows plus the price year; shown: its rows plus physiotherapy
 
 
 def test_limitation_statistics_one_year_before_two_after_three_groups():
     values = ea.limitation_statistics().set_index("key")["value"]
-    assert values.to_dict() == {"app4_limitations_window_before": 1, "app4_limitations_window_after": 2, "app4_selected_outcomes_n_groups": 3}
+    assert values.to_dict() == {
+        "app4_limitations_window_before": 1,
+        "app4_limitations_window_after": 2,
+        "app4_selected_outcomes_n_groups": 3,
+    }

@@ -67,8 +67,9 @@ def _check_pages(result: rr.Result) -> dict[str, list[str]]:
         if not page.exists():
             problems[name] = ["page missing from the built book"]
             continue
-        found = editions.stray_in_text(editions.prose_of_page(page.read_text(encoding="utf-8")),
-                                       last_year=result.variant.year, published=published)
+        found = editions.stray_in_text(
+            editions.prose_of_page(page.read_text(encoding="utf-8")), last_year=result.variant.year, published=published
+        )
         if found:
             problems[name] = found
     return problems
@@ -100,7 +101,9 @@ def test_every_computed_page_on_other_data_reads_clean(random_fifth):
 
 def test_a_variant_names_its_own_data_end(grid):
     both_2023 = next(r for r in grid if r.variant.clinic == "all" and r.variant.year == 2023)
-    text = editions.prose_of_page((both_2023.html / "book" / "ch06_1_enrollment_retention.html").read_text(encoding="utf-8"))
+    text = editions.prose_of_page(
+        (both_2023.html / "book" / "ch06_1_enrollment_retention.html").read_text(encoding="utf-8")
+    )
     assert "31 December 2023" in text
     assert "31 December 2025" not in text
 
@@ -111,8 +114,11 @@ def test_the_disclosure_auditor_finds_nothing_in_the_grid(grid, reruns_dir):
     assert findings == [], "\n".join(f.line() for f in findings[:40])
 
 
-@pytest.mark.xfail(strict=True, reason="Appendix 5's clinic columns in the both-clinics editions: 19 hidden cells "
-                   "recovered from other data ends (83 before the referral tables and 6.7's groups were linked across years)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="Appendix 5's clinic columns in the both-clinics editions: 19 hidden cells "
+    "recovered from other data ends (83 before the referral tables and 6.7's groups were linked across years)",
+)
 def test_no_two_years_of_a_clinic_give_a_count_below_the_threshold_away(grid, reruns_dir):
     """Year against year (the auditor's rule d) on the whole grid: every clinic choice has its four data
     ends (both clinics' last one the published edition, read as public values), tables of nested counts
@@ -122,7 +128,8 @@ def test_no_two_years_of_a_clinic_give_a_count_below_the_threshold_away(grid, re
         _, _, by_year_key = disclosure_audit._audit_edition(edition)
         clinics.setdefault((edition.clinic.lower(), edition.data_dir), []).append((edition, by_year_key))
     assert {clinic: sorted(e.year for e, _ in members) for (clinic, _), members in clinics.items()} == {
-        clinic: [2022, 2023, 2024, 2025] for clinic in ("all", "oslo", "bergen")}
+        clinic: [2022, 2023, 2024, 2025] for clinic in ("all", "oslo", "bergen")
+    }
     series = [{e.year: tables for e, tables in members} for members in clinics.values()]
     compared = {key for by_year in series for key in set.intersection(*(set(t) for t in by_year.values()))}
     nested = compared - disclosure_audit.falling_tables(series)

@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from analysis import evidence
-from analysis.data import published_table
+from analysis.data.published import published_table
+from analysis.sections import evidence
 
 Z = 1.959963984540054
 
@@ -259,8 +259,9 @@ def test_chapter_statistics_name_every_figure_the_chapter_cites_and_derive_the_g
     from pathlib import Path
 
     trials, reviews = published_table("hat_trials"), published_table("hat_meta_analyses")
-    frame = evidence.chapter_statistics(trials, reviews, published_table("evidence_mortality"),
-                                        published_table("evidence_dutch_followup"), 65.7)
+    frame = evidence.chapter_statistics(
+        trials, reviews, published_table("evidence_mortality"), published_table("evidence_dutch_followup"), 65.7
+    )
     assert frame["key"].is_unique
     values = frame.set_index("key")["value"]
     page = (Path(__file__).resolve().parent.parent / "book" / "ch04_international_context.md").read_text()

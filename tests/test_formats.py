@@ -1,12 +1,12 @@
-"""The words and number formats every edition writes its statistics with (analysis/formats.py)."""
+"""The words and number formats every edition writes its statistics with (analysis/presentation/formats.py)."""
 
 import math
 
 import pandas as pd
 import pytest
 
-from analysis import formats
-from analysis.edition import date_text, edition_of, open_page
+from analysis.presentation import formats
+from analysis.presentation.edition import date_text, edition_of, open_page
 
 
 @pytest.mark.parametrize(

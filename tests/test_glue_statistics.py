@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from analysis import scorecard
+from analysis.presentation import scorecard
 
 
 @pytest.fixture

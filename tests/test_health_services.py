@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import health_services as hs
-from analysis import schema
+from analysis.data import schema
+from analysis.sections import health_services as hs
 
 COUNT_COLUMNS = [c for c in schema.HEALTH_SERVICE_USE.columns if c not in ("patient_id", "quarter", "quarter_start")]
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis import adverse_events, patients, retention
-from analysis import linked_suppression as ls
-from analysis.edition import open_page
+from analysis.presentation import linked_suppression as ls
+from analysis.presentation.edition import open_page
+from analysis.sections import adverse_events, patients, retention
 
 
 def editions(oslo: list[int], bergen: list[int]) -> dict[str, pd.DataFrame]:

@@ -1,4 +1,4 @@
-"""Suppression across editions (analysis/linked_suppression.py): hand-built tables whose leaks and
+"""Suppression across editions (analysis/presentation/linked_suppression.py): hand-built tables whose leaks and
 protection are worked out by hand, and the real 2022 tables of sections 6.5 and 6.2."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import time
 import pandas as pd
 import pytest
 
-from analysis import adverse_events, disclosure, patients
-from analysis import linked_suppression as ls
-from analysis.edition import open_page
+from analysis.presentation import disclosure
+from analysis.presentation import linked_suppression as ls
+from analysis.presentation.edition import open_page
+from analysis.sections import adverse_events, patients
 
 
 def editions(oslo: list[int], bergen: list[int]) -> dict[str, pd.DataFrame]:
@@ -82,7 +83,9 @@ def test_a_small_rest_of_a_yes_no_item_is_protected_with_the_group_totals():
     }
     shown = {e: t.assign(n=t["n"].astype(object)) for e, t in tables.items()}
     assert ls.recoverable(shown, tables, "n", 5, groups="item", total="n_valid") == [
-        ("all", "rest", ("x",), 3), ("Oslo", "rest", ("x",), 3)]
+        ("all", "rest", ("x",), 3),
+        ("Oslo", "rest", ("x",), 3),
+    ]
     after = ls.protect_tables(tables, "n", 5, groups="item", total="n_valid", derived=())
     assert ls.recoverable(after, tables, "n", 5, groups="item", total="n_valid") == []
     assert after["Oslo"]["n"][0] == "–" and after["all"]["n"][0] == "–" and after["Bergen"]["n"][0] == 10
@@ -159,15 +162,25 @@ def test_table_6a_2022_leaks_today_and_not_after(pages_2022):
 
     # each edition protects on its own page; all three arrive at the same pattern, the grid's pattern of
     # every data end solved at once
-    shown = {e: ls.protect_linked(page, _table_6a, groups="item", total="n_valid", derived=["percent"])
-             for e, page in pages_2022.items()}
+    shown = {
+        e: ls.protect_linked(page, _table_6a, groups="item", total="n_valid", derived=["percent"])
+        for e, page in pages_2022.items()
+    }
     assert ls.recoverable(shown, tables, "n", 5, groups="item", total="n_valid") == []
     grid = ls.grid_tables(pages_2022["Oslo"], _table_6a)
-    patterns = ls.joint_pattern_years({y: t for y, (t, _) in grid.items()}, "n", 5, groups="item", total="n_valid",
-                                      published={y: p for y, (_, p) in grid.items()}, skip=["percent"])
+    patterns = ls.joint_pattern_years(
+        {y: t for y, (t, _) in grid.items()},
+        "n",
+        5,
+        groups="item",
+        total="n_valid",
+        published={y: p for y, (_, p) in grid.items()},
+        skip=["percent"],
+    )
     for e in tables:
-        joint = ls.shown_table(tables[e], patterns[2022].cells[e], patterns[2022].totals[e], 5, count="n",
-                               total="n_valid")
+        joint = ls.shown_table(
+            tables[e], patterns[2022].cells[e], patterns[2022].totals[e], 5, count="n", total="n_valid"
+        )
         assert list(shown[e]["n"]) == list(joint["n"])
 
 
@@ -206,8 +219,13 @@ def _years(values: dict[int, list[int]]) -> dict[int, dict[str, pd.DataFrame]]:
 
 
 def _shown(tables, patterns, threshold=5):
-    return {y: {e: ls.shown_table(t, patterns[y].cells[e], patterns[y].totals[e], threshold, count="n")
-                for e, t in by_edition.items()} for y, by_edition in tables.items()}
+    return {
+        y: {
+            e: ls.shown_table(t, patterns[y].cells[e], patterns[y].totals[e], threshold, count="n")
+            for e, t in by_edition.items()
+        }
+        for y, by_edition in tables.items()
+    }
 
 
 def test_two_years_whose_difference_is_two_leak_before_and_not_after():
@@ -256,8 +274,10 @@ def test_the_published_edition_stays_whole_and_the_year_before_hides_instead():
 
 
 def test_rows_are_matched_by_name_when_a_year_adds_rows():
-    frames = {2022: pd.DataFrame({"year": [2022], "clinic": ["Oslo"], "n": [3]}),
-              2023: pd.DataFrame({"year": [2022, 2023], "clinic": ["Oslo", "Oslo"], "n": [3, 4]})}
+    frames = {
+        2022: pd.DataFrame({"year": [2022], "clinic": ["Oslo"], "n": [3]}),
+        2023: pd.DataFrame({"year": [2022, 2023], "clinic": ["Oslo", "Oslo"], "n": [3, 4]}),
+    }
     assert ls.row_labels(frames, {"n"}) == {2022: [("2022", "Oslo")], 2023: [("2022", "Oslo"), ("2023", "Oslo")]}
     assert ls.row_labels({2022: frames[2022], 2023: frames[2023].assign(year=1)}, {"n"}) is None
 
@@ -270,8 +290,13 @@ def test_event_categories_of_the_grid_leak_nothing_between_years(pages_2022):
     before = ls.recoverable_years(alone, tables, "n", 5, groups=[], published=published)
     assert any(kind == "step" and y == 2025 and e == "Bergen" for y, e, kind, _, _ in before)
     patterns = ls.joint_pattern_years(tables, "n", 5, published=published, groups=[], skip=["percent"])
-    after = {y: {e: ls.shown_table(t, patterns[y].cells[e], patterns[y].totals[e], 5, count="n")
-                 for e, t in by_edition.items()} for y, by_edition in tables.items()}
+    after = {
+        y: {
+            e: ls.shown_table(t, patterns[y].cells[e], patterns[y].totals[e], 5, count="n")
+            for e, t in by_edition.items()
+        }
+        for y, by_edition in tables.items()
+    }
     assert ls.recoverable_years(after, tables, "n", 5, groups=[], published=published) == []
     # the page's call gives its year's table of that pattern
     shown = ls.protect_linked(pages_2022["Bergen"], _events, groups=[], derived=["percent"])

@@ -1,4 +1,4 @@
-"""The Markov cohort model (analysis.markov) on cases whose answer is known by hand."""
+"""The Markov cohort model (analysis.sections.markov) on cases whose answer is known by hand."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cea
-from analysis import markov as mk
-from analysis import uncertainty as unc
-from analysis.data import published_table
+from analysis.data.published import published_table
+from analysis.methods import cea
+from analysis.methods import uncertainty as unc
+from analysis.sections import markov as mk
 
 
 def base(**changes) -> mk.Parameters:
@@ -396,8 +396,8 @@ def test_model_counts_list_patients_discharges_and_answering_patients(monkeypatc
 
 
 def test_a_small_count_of_bergens_withholds_a_sibling_editions_model_too():
-    from analysis import linked_suppression as ls
-    from analysis.edition import open_page
+    from analysis.presentation import linked_suppression as ls
+    from analysis.presentation.edition import open_page
 
     # 2023: unplanned discharges both clinics 11, Oslo 9, Bergen 2: Bergen's model goes, and Oslo's or both clinics'
     hidden = {

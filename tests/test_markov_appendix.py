@@ -4,14 +4,31 @@ import math
 
 import pytest
 
-from analysis import disclosure, formats
-from analysis.edition import open_page
-from analysis.markov_appendix import lifetime_model
+from analysis.presentation import disclosure, formats
+from analysis.presentation.edition import open_page
+from analysis.sections.markov_appendix import lifetime_model
 
-INPUTS = dict(horizon_age=100, discount_rate=0.04, comparator="out", death_in_treatment=None, death_out=None,
-              death_after_leaving=None, tunnel_months=12, mortality_doubling_years=None, oat_exit_per_year=0.20,
-              reentry_per_year=0.10, cost_hat_per_year=None, cost_oat_per_year=100_000, cost_out_per_year=0.0,
-              utility_oat=None, utility_out=None, psa_draws=50, psa_seed=2026, psa_relative_se=0.2, scenario_doubling_years=8)
+INPUTS = dict(
+    horizon_age=100,
+    discount_rate=0.04,
+    comparator="out",
+    death_in_treatment=None,
+    death_out=None,
+    death_after_leaving=None,
+    tunnel_months=12,
+    mortality_doubling_years=None,
+    oat_exit_per_year=0.20,
+    reentry_per_year=0.10,
+    cost_hat_per_year=None,
+    cost_oat_per_year=100_000,
+    cost_out_per_year=0.0,
+    utility_oat=None,
+    utility_out=None,
+    psa_draws=50,
+    psa_seed=2026,
+    psa_relative_se=0.2,
+    scenario_doubling_years=8,
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
-"""Monte Carlo standard errors (analysis.uncertainty): closed forms and the batch-means method checked on
+"""Monte Carlo standard errors (analysis.methods.uncertainty): closed forms and the batch-means method checked on
 known distributions."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cost_utility
-from analysis import uncertainty as unc
+from analysis.methods import uncertainty as unc
+from analysis.sections import cost_utility
 
 
 def test_proportion_and_mean_closed_forms():

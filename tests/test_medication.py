@@ -7,9 +7,9 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import medication as med
-from analysis import schema
-from analysis.scorecard import ledger
+from analysis.data import schema
+from analysis.presentation.scorecard import ledger
+from analysis.sections import medication as med
 
 DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "datetime64[ns]"}
 

@@ -1,4 +1,4 @@
-"""Tests of analysis/mental_health.py on hand-built questionnaires."""
+"""Tests of analysis/sections/mental_health.py on hand-built questionnaires."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import mental_health as mh
+from analysis.sections import mental_health as mh
 
 
 def answers(rows) -> pd.DataFrame:
@@ -187,7 +187,7 @@ def test_shares_section_by_hand(monkeypatch):
 
     import myst_nb
 
-    from analysis import scorecard
+    from analysis.presentation import scorecard
 
     monkeypatch.setattr(myst_nb, "glue", lambda *args, **kwargs: None)
     # mental health as in test_shares_and_relative_change_by_hand; anxiety/depression: baseline 1 severe, 3 none;
@@ -227,7 +227,7 @@ def test_models_section_glues_a_fitted_model_and_says_why_the_other_is_not(monke
 
     import myst_nb
 
-    from analysis import scorecard
+    from analysis.presentation import scorecard
 
     monkeypatch.setattr(myst_nb, "glue", lambda *args, **kwargs: None)
     q, people = simulated()

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import oat_context
-from analysis.data import published_table
+from analysis.data.published import published_table
+from analysis.sections import oat_context
 
 
 def toy_table() -> pd.DataFrame:
@@ -238,7 +238,7 @@ def test_chapter_statistics_name_every_figure_chapter_3_cites():
     import re
     from pathlib import Path
 
-    from analysis.scorecard import ledger
+    from analysis.presentation.scorecard import ledger
 
     frame = oat_context.chapter_statistics(
         ledger(),

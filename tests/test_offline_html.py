@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlparse
 
-from bs4 import BeautifulSoup
-
 import pytest
+from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.slow
 

@@ -6,9 +6,9 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from analysis import outcomes as oc
-from analysis import schema
-from analysis.data import published_table
+from analysis.data import schema
+from analysis.data.published import published_table
+from analysis.sections import outcomes as oc
 
 DTYPES = {"string": "string", "integer": "Int64", "number": "Float64", "boolean": "boolean", "date": "datetime64[ns]"}
 MONTH = 365.25 / 12
@@ -24,7 +24,10 @@ def questionnaires(rows: list[dict]) -> pd.DataFrame:
 def episodes(rows: list[tuple[str, str]]) -> pd.DataFrame:
     """Episodes from (patient_id, admission_date) pairs."""
     frame = pd.DataFrame(
-        [{"episode_id": f"E{i:03d}", "patient_id": p, "episode_number": 1, "admission_date": d} for i, (p, d) in enumerate(rows, 1)]
+        [
+            {"episode_id": f"E{i:03d}", "patient_id": p, "episode_number": 1, "admission_date": d}
+            for i, (p, d) in enumerate(rows, 1)
+        ]
     )
     frame["admission_date"] = pd.to_datetime(frame["admission_date"])
     return frame
@@ -40,10 +43,14 @@ def q(pid: int, wave: int, date: str, **items) -> dict:
 EPISODES = episodes([(f"P{i:03d}", "2023-01-01") for i in range(1, 6)])
 HOUSING = questionnaires(
     [
-        q(1, 0, "2023-01-01", stable_housing_30d=True), q(1, 12, "2024-01-01", stable_housing_30d=False),  # worsened
-        q(2, 0, "2023-01-01", stable_housing_30d=False), q(2, 12, "2024-01-01", stable_housing_30d=True),  # improved
-        q(3, 0, "2023-01-01", stable_housing_30d=True), q(3, 12, "2024-01-01", stable_housing_30d=True),   # stays good
-        q(4, 0, "2023-01-01", stable_housing_30d=False), q(4, 6, "2023-07-02", stable_housing_30d=False),  # stays bad
+        q(1, 0, "2023-01-01", stable_housing_30d=True),
+        q(1, 12, "2024-01-01", stable_housing_30d=False),  # worsened
+        q(2, 0, "2023-01-01", stable_housing_30d=False),
+        q(2, 12, "2024-01-01", stable_housing_30d=True),  # improved
+        q(3, 0, "2023-01-01", stable_housing_30d=True),
+        q(3, 12, "2024-01-01", stable_housing_30d=True),  # stays good
+        q(4, 0, "2023-01-01", stable_housing_30d=False),
+        q(4, 6, "2023-07-02", stable_housing_30d=False),  # stays bad
         q(4, 12, "2024-01-01"),  # a questionnaire without the item: not P004's last answer
         q(5, 0, "2023-01-01", stable_housing_30d=False),  # one answer only
     ]
@@ -67,7 +74,9 @@ def test_bad_state_at_first_measurement_among_the_variables_patients():
 
 
 def test_months_are_counted_from_the_first_admission():
-    two_episodes = pd.concat([episodes([("P001", "2023-01-01")]), episodes([("P001", "2024-01-01")])], ignore_index=True)
+    two_episodes = pd.concat(
+        [episodes([("P001", "2023-01-01")]), episodes([("P001", "2024-01-01")])], ignore_index=True
+    )
     frame = oc.with_months(questionnaires([q(1, 0, "2024-01-31")]), two_episodes)
     assert frame["months"].iloc[0] == pytest.approx(395 / MONTH)
 
@@ -81,10 +90,15 @@ def test_first_and_last_are_the_earliest_and_latest_wave_answered():
 
 MONEY = questionnaires(
     [
-        q(1, 0, "2023-01-01", money_food=1), q(1, 12, "2024-01-01", money_food=2),  # +1: no change
-        q(2, 0, "2023-01-01", money_food=1), q(2, 12, "2024-01-01", money_food=3),  # +2: improved
-        q(3, 0, "2023-01-01", money_food=5), q(3, 12, "2024-01-01", money_food=4),  # -1: no change
-        q(4, 0, "2023-01-01", money_food=5), q(4, 3, "2023-04-01", money_food=1), q(4, 12, "2024-01-01", money_food=3),  # -2: worsened
+        q(1, 0, "2023-01-01", money_food=1),
+        q(1, 12, "2024-01-01", money_food=2),  # +1: no change
+        q(2, 0, "2023-01-01", money_food=1),
+        q(2, 12, "2024-01-01", money_food=3),  # +2: improved
+        q(3, 0, "2023-01-01", money_food=5),
+        q(3, 12, "2024-01-01", money_food=4),  # -1: no change
+        q(4, 0, "2023-01-01", money_food=5),
+        q(4, 3, "2023-04-01", money_food=1),
+        q(4, 12, "2024-01-01", money_food=3),  # -2: worsened
     ]
 )
 
@@ -98,8 +112,24 @@ def test_money_counts_a_change_only_from_two_points():
 def test_occupation_crime_and_frequent_use_good_states():
     frame = questionnaires(
         [
-            q(1, 0, "2023-01-01", occupation="none", crime_victim_3m=True, crime_perpetrator_3m=False, heroin_days_30d=12),
-            q(1, 3, "2023-04-01", occupation="education", crime_victim_3m=False, crime_perpetrator_3m=True, heroin_days_30d=13),
+            q(
+                1,
+                0,
+                "2023-01-01",
+                occupation="none",
+                crime_victim_3m=True,
+                crime_perpetrator_3m=False,
+                heroin_days_30d=12,
+            ),
+            q(
+                1,
+                3,
+                "2023-04-01",
+                occupation="education",
+                crime_victim_3m=False,
+                crime_perpetrator_3m=True,
+                heroin_days_30d=13,
+            ),
         ]
     )
     assert list(oc.good_state(frame, "occupation")) == [False, True]
@@ -107,9 +137,17 @@ def test_occupation_crime_and_frequent_use_good_states():
     assert list(oc.good_state(frame, "perpetrator_of_crime")) == [True, False]
     # 12 days is not frequent, 13 is
     assert list(oc.good_state(frame, "frequent_heroin")) == [True, False]
-    rows = oc.transitions(frame, EPISODES, ["occupation", "victim_of_crime", "perpetrator_of_crime", "frequent_heroin"]).set_index("variable")
-    assert rows.loc["occupation", "negative_to_positive_n"] == 1 and rows.loc["victim_of_crime", "negative_to_positive_n"] == 1
-    assert rows.loc["perpetrator_of_crime", "positive_to_negative_n"] == 1 and rows.loc["frequent_heroin", "positive_to_negative_n"] == 1
+    rows = oc.transitions(
+        frame, EPISODES, ["occupation", "victim_of_crime", "perpetrator_of_crime", "frequent_heroin"]
+    ).set_index("variable")
+    assert (
+        rows.loc["occupation", "negative_to_positive_n"] == 1
+        and rows.loc["victim_of_crime", "negative_to_positive_n"] == 1
+    )
+    assert (
+        rows.loc["perpetrator_of_crime", "positive_to_negative_n"] == 1
+        and rows.loc["frequent_heroin", "positive_to_negative_n"] == 1
+    )
 
 
 def test_polysubstance_status_needs_two_answered_substances():
@@ -134,9 +172,13 @@ def test_polysubstance_status_needs_two_answered_substances():
 def test_days_of_use_means_and_sd_of_the_change():
     frame = questionnaires(
         [
-            q(1, 0, "2023-01-01", heroin_days_30d=30), q(1, 12, "2024-01-01", heroin_days_30d=10),  # -20
-            q(2, 0, "2023-01-01", heroin_days_30d=20), q(2, 12, "2024-01-01", heroin_days_30d=20),  # 0
-            q(3, 0, "2023-01-01", heroin_days_30d=10), q(3, 3, "2023-04-01"), q(3, 6, "2023-07-01", heroin_days_30d=0),  # -10
+            q(1, 0, "2023-01-01", heroin_days_30d=30),
+            q(1, 12, "2024-01-01", heroin_days_30d=10),  # -20
+            q(2, 0, "2023-01-01", heroin_days_30d=20),
+            q(2, 12, "2024-01-01", heroin_days_30d=20),  # 0
+            q(3, 0, "2023-01-01", heroin_days_30d=10),
+            q(3, 3, "2023-04-01"),
+            q(3, 6, "2023-07-01", heroin_days_30d=0),  # -10
             q(4, 0, "2023-01-01", heroin_days_30d=25),  # one answer
         ]
     )
@@ -148,13 +190,44 @@ def test_days_of_use_means_and_sd_of_the_change():
 
 def test_text_statistics_derive_from_the_table_rows():
     trans = oc.transitions(HOUSING, EPISODES, ["stable_living"])
-    full = pd.concat([trans.assign(variable=v) for v in
-                      ["stable_living", "occupation", "money_food", "money_other", "victim_of_crime",
-                       "perpetrator_of_crime", "frequent_heroin", "frequent_polysubstance"]], ignore_index=True)
-    bad = pd.DataFrame({"variable": ["victim_of_crime", "perpetrator_of_crime", "frequent_heroin", "frequent_polysubstance"],
-                        "n_patients": 4, "bad_n": 2, "bad_percent": [50.0, 40.0, 30.0, 20.0]})
-    days = pd.DataFrame([{"variable": "days_heroin", "n_patients": 3, "first_measurement_months": 0, "last_measurement_months": 9,
-                          "mean_days_first_measurement": 20.0, "mean_days_last_measurement": 10.0, "mean_change": -10.0, "sd": 10.0}])
+    full = pd.concat(
+        [
+            trans.assign(variable=v)
+            for v in [
+                "stable_living",
+                "occupation",
+                "money_food",
+                "money_other",
+                "victim_of_crime",
+                "perpetrator_of_crime",
+                "frequent_heroin",
+                "frequent_polysubstance",
+            ]
+        ],
+        ignore_index=True,
+    )
+    bad = pd.DataFrame(
+        {
+            "variable": ["victim_of_crime", "perpetrator_of_crime", "frequent_heroin", "frequent_polysubstance"],
+            "n_patients": 4,
+            "bad_n": 2,
+            "bad_percent": [50.0, 40.0, 30.0, 20.0],
+        }
+    )
+    days = pd.DataFrame(
+        [
+            {
+                "variable": "days_heroin",
+                "n_patients": 3,
+                "first_measurement_months": 0,
+                "last_measurement_months": 9,
+                "mean_days_first_measurement": 20.0,
+                "mean_days_last_measurement": 10.0,
+                "mean_change": -10.0,
+                "sd": 10.0,
+            }
+        ]
+    )
     hunger = pd.DataFrame({"wave": [0, 12], "hunger": ["often", "often"], "percent": [44.0, 54.0]})
     values = oc.text_statistics(full, bad, days, hunger).set_index("key")["value"]
     assert values["s6_4_housing_changed_pct"] == 50 and values["s6_4_housing_worsened_pct"] == 25
@@ -169,7 +242,14 @@ def test_supplementary_table_a_long_form_has_the_published_statistics():
     days = oc.days_of_use(HOUSING, EPISODES, ["heroin"])
     long = oc.supplementary_table_a(trans, days)
     published = published_table("supp_table_a_self_reported_measures")
-    wanted = set(map(tuple, published.loc[published.variable.isin(["stable_living", "days_heroin"]), ["variable", "statistic"]].to_numpy()))
+    wanted = set(
+        map(
+            tuple,
+            published.loc[
+                published.variable.isin(["stable_living", "days_heroin"]), ["variable", "statistic"]
+            ].to_numpy(),
+        )
+    )
     assert set(map(tuple, long[["variable", "statistic"]].to_numpy())) == wanted
     assert set(published["variable"]) == set(oc.TABLE_A_LABELS)
 
@@ -177,9 +257,12 @@ def test_supplementary_table_a_long_form_has_the_published_statistics():
 def test_hunger_distribution_shares_of_the_answers_at_each_wave():
     frame = questionnaires(
         [
-            q(1, 0, "2023-01-01", hunger="often"), q(2, 0, "2023-01-01", hunger="never"),
-            q(3, 0, "2023-01-01", hunger="often"), q(4, 0, "2023-01-01", hunger="always"),
-            q(1, 3, "2023-04-01", hunger="rarely"), q(2, 3, "2023-04-01"),
+            q(1, 0, "2023-01-01", hunger="often"),
+            q(2, 0, "2023-01-01", hunger="never"),
+            q(3, 0, "2023-01-01", hunger="often"),
+            q(4, 0, "2023-01-01", hunger="always"),
+            q(1, 3, "2023-04-01", hunger="rarely"),
+            q(2, 3, "2023-04-01"),
             q(1, 24, "2025-01-01", hunger="often"),
         ]
     )
@@ -198,11 +281,25 @@ def test_hunger_gee_finds_a_protective_food_access_effect():
             access = (pid + j) % 2 == 0
             hungry = (pid * 7 + j * 3) % 10 < (2 if access else 8)
             amph = (pid + 2 * j) % 3 == 0
-            rows.append(q(pid, wave, "2023-01-01", hunger="often" if hungry else "never",
-                          food_access="always" if access else "rarely", amphetamine_days_30d=3 if amph else 0))
+            rows.append(
+                q(
+                    pid,
+                    wave,
+                    "2023-01-01",
+                    hunger="often" if hungry else "never",
+                    food_access="always" if access else "rarely",
+                    amphetamine_days_30d=3 if amph else 0,
+                )
+            )
     frame = questionnaires(rows)
     model_frame = oc.hunger_model_frame(frame)
-    assert len(model_frame) == 240 and set(model_frame.columns) == {"patient_id", "wave", "frequent_hunger", "food_access", "amphetamine"}
+    assert len(model_frame) == 240 and set(model_frame.columns) == {
+        "patient_id",
+        "wave",
+        "frequent_hunger",
+        "food_access",
+        "amphetamine",
+    }
     table = oc.hunger_gee(model_frame).set_index("term")
     food = table.loc[oc.HUNGER_TERMS["food_access"]]
     assert food["odds_ratio"] < 1 and food["p_value"] < 0.05
@@ -217,8 +314,16 @@ def test_hunger_gee_is_not_estimable_under_perfect_separation(recwarn):
     for pid in range(1, 31):
         for j, wave in enumerate(oc.FIRST_YEAR_WAVES):
             access = (pid + j) % 2 == 0
-            rows.append(q(pid, wave, "2023-01-01", hunger="never" if access else "often",
-                          food_access="always" if access else "rarely", amphetamine_days_30d=3 if pid % 3 == 0 else 0))
+            rows.append(
+                q(
+                    pid,
+                    wave,
+                    "2023-01-01",
+                    hunger="never" if access else "often",
+                    food_access="always" if access else "rarely",
+                    amphetamine_days_30d=3 if pid % 3 == 0 else 0,
+                )
+            )
     table = oc.hunger_gee(oc.hunger_model_frame(questionnaires(rows)))
     assert len(table) and table[["odds_ratio", "ci_low", "ci_high", "p_value"]].isna().all().all()
     assert not [w for w in recwarn if "separation" in str(w.message).lower()]
@@ -227,6 +332,8 @@ def test_hunger_gee_is_not_estimable_under_perfect_separation(recwarn):
 def test_charts_are_altair_charts():
     trans = oc.transitions(HOUSING, EPISODES, ["stable_living"])
     assert isinstance(oc.transition_chart(trans, {"stable_living": "Housing"}), alt.Chart)
-    assert isinstance(oc.hunger_chart(oc.hunger_distribution(questionnaires([q(1, 0, "2023-01-01", hunger="often")]))), alt.Chart)
+    assert isinstance(
+        oc.hunger_chart(oc.hunger_distribution(questionnaires([q(1, 0, "2023-01-01", hunger="often")]))), alt.Chart
+    )
     days = oc.days_of_use(HOUSING, EPISODES, ["heroin"]).assign(n_patients=0)
     assert oc.days_chart(days).to_dict()["layer"]

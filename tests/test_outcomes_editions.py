@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import disclosure
-from analysis import mental_health as mh
-from analysis import outcomes as oc
+from analysis.presentation import disclosure
+from analysis.sections import mental_health as mh
+from analysis.sections import outcomes as oc
 
 
 def test_two_small_cells_that_add_up_to_two_are_protected_by_a_third():
@@ -66,8 +66,15 @@ def test_chart_counts_leave_no_small_count_or_denominator():
 
 
 def transitions_fixture() -> pd.DataFrame:
-    rows = [("stable_living", 8, 1, 1, 6), ("occupation", 7, 0, 0, 7), ("money_food", 4, 0, 1, 3), ("money_other", 12, 5, 0, 7)]
-    frame = pd.DataFrame(rows, columns=["variable", "n_patients", "positive_to_negative_n", "negative_to_positive_n", "no_change_n"])
+    rows = [
+        ("stable_living", 8, 1, 1, 6),
+        ("occupation", 7, 0, 0, 7),
+        ("money_food", 4, 0, 1, 3),
+        ("money_other", 12, 5, 0, 7),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["variable", "n_patients", "positive_to_negative_n", "negative_to_positive_n", "no_change_n"]
+    )
     for change in ("positive_to_negative", "negative_to_positive", "no_change"):
         frame[f"{change}_percent"] = 100 * frame[f"{change}_n"] / frame["n_patients"]
     return frame
@@ -75,7 +82,11 @@ def transitions_fixture() -> pd.DataFrame:
 
 def test_protected_transitions_hide_variables_and_small_patient_counts():
     shown = oc.protected_transitions(transitions_fixture(), 5).set_index("variable")
-    assert shown.loc["stable_living", ["positive_to_negative_n", "no_change_n", "negative_to_positive_percent"]].isna().all()
+    assert (
+        shown.loc["stable_living", ["positive_to_negative_n", "no_change_n", "negative_to_positive_percent"]]
+        .isna()
+        .all()
+    )
     assert shown.loc["stable_living", "n_patients"] == 8
     assert shown.loc["occupation", "no_change_n"] == 7 and shown.loc["occupation", "no_change_percent"] == 100
     assert np.isnan(shown.loc["money_food", "n_patients"])  # "Money for food: patients 4" no longer in the chart
@@ -115,25 +126,38 @@ def test_p_and_odds_ratio_text():
 
 
 def test_mental_health_model_not_estimable_on_few_patients():
-    frame = pd.DataFrame({
-        "patient_id": list("aabbcc"), "wave": [0, 3] * 3,
-        "outcome": pd.Categorical(["bad", "fair", "fair", "good", "bad", "good"], categories=["bad", "fair", "good"], ordered=True),
-    })
+    frame = pd.DataFrame(
+        {
+            "patient_id": list("aabbcc"),
+            "wave": [0, 3] * 3,
+            "outcome": pd.Categorical(
+                ["bad", "fair", "fair", "good", "bad", "good"], categories=["bad", "fair", "good"], ordered=True
+            ),
+        }
+    )
     for term in mh.TERMS:
         frame[term] = 0.0
     table, term_reasons, reason = mh.fit_model(frame, "mental_health", 5)
     assert table is None and term_reasons == {} and reason.startswith("fewer than 5 patients")
     assert mh.term_notes({}) == "Every term of the model could be estimated."
-    assert mh.term_notes({"6 months (vs baseline)": "why"}) == "Not estimable in these data: 6 months (vs baseline) (why)."
+    assert (
+        mh.term_notes({"6 months (vs baseline)": "why"}) == "Not estimable in these data: 6 months (vs baseline) (why)."
+    )
 
 
 @pytest.mark.parametrize("threshold", [5, None])
 def test_hunger_model_refuses_a_covariate_of_two_patients(threshold):
     rng = np.random.default_rng(1)
     ids = [f"p{i}" for i in range(30)]
-    frame = pd.DataFrame({"patient_id": np.repeat(ids, 2), "wave": [0, 3] * 30,
-                          "frequent_hunger": rng.integers(0, 2, 60), "food_access": rng.integers(0, 2, 60),
-                          "amphetamine": [1, 1, 1, 1] + [0] * 56})  # amphetamine use by two patients only
+    frame = pd.DataFrame(
+        {
+            "patient_id": np.repeat(ids, 2),
+            "wave": [0, 3] * 30,
+            "frequent_hunger": rng.integers(0, 2, 60),
+            "food_access": rng.integers(0, 2, 60),
+            "amphetamine": [1, 1, 1, 1] + [0] * 56,
+        }
+    )  # amphetamine use by two patients only
     table, reason = oc.hunger_model(frame, threshold)
     if threshold:
         assert table is None and reason.startswith("any amphetamine use")

@@ -6,8 +6,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from analysis import outcomes as oc
-from analysis import scorecard
+from analysis.presentation import scorecard
+from analysis.sections import outcomes as oc
 
 
 def test_a_model_on_one_outcome_is_not_estimable_and_the_page_says_why(monkeypatch):

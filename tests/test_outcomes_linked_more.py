@@ -7,19 +7,27 @@ import math
 import numpy as np
 import pandas as pd
 
-from analysis import linked_suppression as ls
-from analysis import medication as med
-from analysis import mental_health as mh
-from analysis import outcomes as oc
-from analysis import somatic
+from analysis.presentation import linked_suppression as ls
+from analysis.sections import medication as med
+from analysis.sections import mental_health as mh
+from analysis.sections import outcomes as oc
+from analysis.sections import somatic
 from tests.test_outcomes import episodes, q, questionnaires
 
 
 def test_burden_counts_is_long_with_fixed_rows_and_back():
-    scores = pd.DataFrame({"patient_id": ["a", "b", "c", "d"], "wave": [0, 0, 0, 12], "severe": [True, False, False, True]})
+    scores = pd.DataFrame(
+        {"patient_id": ["a", "b", "c", "d"], "wave": [0, 0, 0, 12], "severe": [True, False, False, True]}
+    )
     long = somatic.burden_counts(scores)
-    assert list(zip(long["wave"], long["burden"])) == [(0, "severe"), (0, "low"), (12, "severe"), (12, "low"),
-                                                        (24, "severe"), (24, "low")]
+    assert list(zip(long["wave"], long["burden"])) == [
+        (0, "severe"),
+        (0, "low"),
+        (12, "severe"),
+        (12, "low"),
+        (24, "severe"),
+        (24, "low"),
+    ]
     assert long["n"].tolist() == [1, 2, 1, 0, 0, 0] and long["questionnaires"].tolist() == [3, 3, 1, 1, 0, 0]
     assert math.isnan(long["percent"].iloc[-1])
     shown = long.astype(object)
@@ -31,7 +39,10 @@ def test_burden_counts_is_long_with_fixed_rows_and_back():
 
 def test_top_items_words():
     top = ["sleep_problems", "dental_gum"]
-    assert somatic.top_items_words(top, ["dental_gum", "sleep_problems"]) == "the same six complaints lead the list in the data"
+    assert (
+        somatic.top_items_words(top, ["dental_gum", "sleep_problems"])
+        == "the same six complaints lead the list in the data"
+    )
     assert somatic.top_items_words(top, ["memory", "sleep_problems"]).endswith("which is not the report's six")
     withheld = somatic.top_items_words(top, top, some_withheld=True)
     assert withheld.startswith("some complaints' shares are withheld") and "same" not in withheld
@@ -39,9 +50,15 @@ def test_top_items_words():
 
 
 def test_drawable_shares_drops_a_time_point_with_a_withheld_category():
-    shown = pd.DataFrame({"wave": [0, 0, 0, 3, 3, 3], "category": ["bad", "fair", "good"] * 2,
-                          "answers": [6, 7, 8, "<5", 9, "–"], "total": [21, 21, 21, 15, 15, 15],
-                          "percent": [6 / 21 * 100, 7 / 21 * 100, 8 / 21 * 100, "–", 60.0, "–"]})
+    shown = pd.DataFrame(
+        {
+            "wave": [0, 0, 0, 3, 3, 3],
+            "category": ["bad", "fair", "good"] * 2,
+            "answers": [6, 7, 8, "<5", 9, "–"],
+            "total": [21, 21, 21, 15, 15, 15],
+            "percent": [6 / 21 * 100, 7 / 21 * 100, 8 / 21 * 100, "–", 60.0, "–"],
+        }
+    )
     out = mh.drawable_shares(shown)
     assert out.loc[out["wave"] == 3, "percent"].isna().all()  # no bar of a partial stack
     assert out.loc[out["wave"] == 3, "answers"].tolist()[1] == 9 and np.isnan(out["answers"].iloc[3])
@@ -69,30 +86,45 @@ def test_threshold_line_cells_by_hand():
 
 
 def test_substitution_counts_fill_every_month():
-    registrations = pd.DataFrame({"patient_id": ["a", "b", "c", "a"], "registration_month": [1, 1, 3, 3],
-                                  "other_opioid_in_place_of_dam": [True, False, True, True]})
+    registrations = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c", "a"],
+            "registration_month": [1, 1, 3, 3],
+            "other_opioid_in_place_of_dam": [True, False, True, True],
+        }
+    )
     out = med.substitution_counts(registrations, [6, 1, 3])
     assert out["registration_month"].tolist() == [1, 3, 6] and out["n"].tolist() == [1, 2, 0]
 
 
 def test_comedication_ties_name_each_class_base():
-    table = pd.DataFrame({"registration_month": [1, 1, 1, 12, 12, 12],
-                          "medication_class": ["any", "benzodiazepine", "somatic"] * 2})
+    table = pd.DataFrame(
+        {"registration_month": [1, 1, 1, 12, 12, 12], "medication_class": ["any", "benzodiazepine", "somatic"] * 2}
+    )
     assert med.comedication_ties(table) == [
-        (("comed", "cell", 0), ("comed", "total", (1, "benzodiazepine"))), (("comed", "cell", 0), ("comed", "total", (1, "somatic"))),
-        (("comed", "cell", 3), ("comed", "total", (12, "benzodiazepine"))), (("comed", "cell", 3), ("comed", "total", (12, "somatic")))]
+        (("comed", "cell", 0), ("comed", "total", (1, "benzodiazepine"))),
+        (("comed", "cell", 0), ("comed", "total", (1, "somatic"))),
+        (("comed", "cell", 3), ("comed", "total", (12, "benzodiazepine"))),
+        (("comed", "cell", 3), ("comed", "total", (12, "somatic"))),
+    ]
 
 
 def bonus_table(with_bonus, everyone, weekly):
-    rows = [{"part": "clinic", "cell": "with", "n": with_bonus, "total": everyone},
-            {"part": "clinic", "cell": "without", "n": everyone - with_bonus, "total": everyone}]
+    rows = [
+        {"part": "clinic", "cell": "with", "n": with_bonus, "total": everyone},
+        {"part": "clinic", "cell": "without", "n": everyone - with_bonus, "total": everyone},
+    ]
     rows += [{"part": "weekly", "cell": str(k), "n": n, "total": with_bonus} for k, n in enumerate(weekly, 1)]
     return pd.DataFrame(rows)
 
 
 def test_bonus_ties_show_the_patients_with_bonus_doses_alike():
     """Bergen's 3 patients with bonus doses are one count in both parts: hidden in one, hidden in the other."""
-    tables = {"all": bonus_table(3, 20, [1, 2, 0]), "Oslo": bonus_table(0, 0, [0, 0, 0]), "Bergen": bonus_table(3, 20, [1, 2, 0])}
+    tables = {
+        "all": bonus_table(3, 20, [1, 2, 0]),
+        "Oslo": bonus_table(0, 0, [0, 0, 0]),
+        "Bergen": bonus_table(3, 20, [1, 2, 0]),
+    }
     specs = {"bonus": {"count": "n", "groups": "part", "total": "total"}}
     pattern = ls.joint_patterns({"bonus": tables}, specs, 5, same=med.BONUS_TIES)["bonus"]
     for edition in ("all", "Bergen"):

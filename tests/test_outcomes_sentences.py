@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import mental_health as mh
-from analysis import outcomes as oc
-from analysis import somatic
+from analysis.sections import mental_health as mh
+from analysis.sections import outcomes as oc
+from analysis.sections import somatic
 
 
 @pytest.mark.parametrize("value", ["–", "<5", "n/a", None, float("nan")])
@@ -23,7 +23,9 @@ def test_frequent_heroin_lead_follows_the_majority_words():
     # the published edition: 52 of 73 patients (71%) used heroin frequently at their first answer
     assert oc.frequent_heroin_lead(100 * 52 / 73) == "Frequent heroin use was the usual state at the start."
     assert oc.frequent_heroin_lead(50.0) == "About half of the patients used heroin frequently at the start."
-    assert oc.frequent_heroin_lead(30.0) == "Frequent heroin use was the state of a minority of the patients at the start."
+    assert (
+        oc.frequent_heroin_lead(30.0) == "Frequent heroin use was the state of a minority of the patients at the start."
+    )
     assert oc.frequent_heroin_lead(0.0) == "No patient used heroin frequently at the start."
     assert "not shown" in oc.frequent_heroin_lead("–")
 
@@ -38,9 +40,15 @@ def test_occupation_is_rare_only_when_rare_at_both_ends():
     # 101 patients: 93 without an occupation at first (8 with one, 7.9%); 3 gave it up, 11 took it up: 16 (15.8%) at last
     assert oc.occupation_sentence(100 * 93 / 101, 100 * 11 / 101, 100 * 3 / 101) == "Work and education remained rare."
     # 80% without at first (20% with), 10% took it up, none gave it up: 30% at last
-    assert oc.occupation_sentence(80, 10, 0) == "Work and education became more common between the first and the last answer."
+    assert (
+        oc.occupation_sentence(80, 10, 0)
+        == "Work and education became more common between the first and the last answer."
+    )
     # 50% with at first, 20% gave it up, 5% took it up: 35%
-    assert oc.occupation_sentence(50, 5, 20) == "Work and education became less common between the first and the last answer."
+    assert (
+        oc.occupation_sentence(50, 5, 20)
+        == "Work and education became less common between the first and the last answer."
+    )
     assert oc.occupation_sentence(50, 10, 10) == "Work and education were as common at the last answer as at the first."
     # Bergen 2022: every one of 7 patients without an occupation, nobody changed
     assert oc.occupation_sentence(100, 0, 0) == "Work and education remained rare."
@@ -49,9 +57,17 @@ def test_occupation_is_rare_only_when_rare_at_both_ends():
 
 def test_finances_move_little_only_when_both_items_stay_for_two_in_three():
     assert oc.finances_sentence(100 * 70 / 98, 100 * 62 / 90) == "Finances moved little on the two-point rule."
-    assert oc.finances_sentence(60, 70) == "On the two-point rule, more than one patient in three moved on money for food."
-    assert oc.finances_sentence(70, 60) == "On the two-point rule, more than one patient in three moved on money for other expenses."
-    assert oc.finances_sentence(60, 60) == "On the two-point rule, more than one patient in three moved on each money item."
+    assert (
+        oc.finances_sentence(60, 70) == "On the two-point rule, more than one patient in three moved on money for food."
+    )
+    assert (
+        oc.finances_sentence(70, 60)
+        == "On the two-point rule, more than one patient in three moved on money for other expenses."
+    )
+    assert (
+        oc.finances_sentence(60, 60)
+        == "On the two-point rule, more than one patient in three moved on each money item."
+    )
     assert "cannot be told" in oc.finances_sentence("–", 100)
 
 
@@ -91,7 +107,10 @@ def test_hardly_moved_needs_three_quarters_unchanged_and_steady_days():
     both = {"cocaine": 88.0, "non-prescribed benzodiazepines": 100 * 55 / 73}  # 75.3%
     days = {"cocaine": (4.48, 4.76), "non-prescribed benzodiazepines": (18.49, 18.30)}
     assert oc.hardly_moved_sentence(both, days) == "Cocaine and non-prescribed benzodiazepines hardly moved."
-    assert oc.hardly_moved_sentence({**both, "cocaine": 74.0}, days) == "Non-prescribed benzodiazepines hardly moved; cocaine moved more."
+    assert (
+        oc.hardly_moved_sentence({**both, "cocaine": 74.0}, days)
+        == "Non-prescribed benzodiazepines hardly moved; cocaine moved more."
+    )
     # three quarters unchanged, but the mean days fell from 18 to 10: not "hardly"
     fell = {**days, "non-prescribed benzodiazepines": (18.0, 10.0)}
     assert oc.hardly_moved_sentence(both, fell) == "Cocaine hardly moved; non-prescribed benzodiazepines moved more."
@@ -113,9 +132,11 @@ def test_category_shift_sentence():
     assert mh.category_shift_sentence((5.1, 2.6), (72.2, 84.2)).endswith("without emptying its worse end.")
     assert "no answer was severe at 12 months" in mh.category_shift_sentence((5.1, 0.0), (72.2, 84.2))
     assert mh.category_shift_sentence((5.1, 2.6), (72.2, 70.0)) == (
-        "The share of severe symptoms fell without a rise in the moderate category.")
+        "The share of severe symptoms fell without a rise in the moderate category."
+    )
     assert mh.category_shift_sentence((0.0, 0.0), (72.2, 84.2)) == (
-        "The share of severe symptoms did not fall between baseline and 12 months.")
+        "The share of severe symptoms did not fall between baseline and 12 months."
+    )
     assert "cannot be told" in mh.category_shift_sentence((0.0, "n/a"), ("–", 84.2))
 
 
@@ -123,8 +144,12 @@ def test_twelve_month_sentence_names_a_p_value_only_for_an_estimated_term():
     label = mh.TERMS["wave_12"]
     table = pd.DataFrame({"term": [label, "other"], "p": [0.012, 0.5]})
     assert mh.twelve_month_sentence(table, {}, None, "p = 0.012") == (
-        "At 12 months the odds of a better rating differ from baseline with p = 0.012;")
+        "At 12 months the odds of a better rating differ from baseline with p = 0.012;"
+    )
     assert "(the covariate takes one value in these data)" in mh.twelve_month_sentence(
-        table.assign(p=[np.nan, 0.5]), {label: "the covariate takes one value in these data"}, None, "p n/a")
-    assert "p n/a" not in mh.twelve_month_sentence(None, {}, "fewer than 5 patients have the answers the model needs", "p n/a")
+        table.assign(p=[np.nan, 0.5]), {label: "the covariate takes one value in these data"}, None, "p n/a"
+    )
+    assert "p n/a" not in mh.twelve_month_sentence(
+        None, {}, "fewer than 5 patients have the answers the model needs", "p n/a"
+    )
     assert "can be estimated" in mh.twelve_month_sentence(table.assign(p=[np.nan, 0.5]), {}, None, "p n/a")

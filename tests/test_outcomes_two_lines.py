@@ -1,12 +1,11 @@
 """Exercise 6.4.3 sets the page's line for frequent heroin use (more than 12 of 30 days) beside a stricter one
 (more than 20): the two lines are protected together, so that their difference gives back no small count."""
 
-import pandas as pd
 import pytest
 
-from analysis import disclosure
-from analysis import linked_suppression as ls
-from analysis import outcomes as oc
+from analysis.presentation import disclosure
+from analysis.presentation import linked_suppression as ls
+from analysis.sections import outcomes as oc
 from tests.test_outcomes import episodes, q, questionnaires
 
 
@@ -26,11 +25,11 @@ def test_two_lines_cells_by_hand_and_their_sums_are_both_lines():
     cells = oc.two_lines_cells(data, eps, 20)
     by_band = cells.set_index(["first", "last"])["n"]
     # bands: at most 12, 13-20 (between the lines), above 20
-    assert by_band[("above_line", "at_most_12")] == 1            # P1
-    assert by_band[("above_line", "above_line")] == 1            # P2
-    assert by_band[("between_lines", "above_line")] == 1         # P3
-    assert by_band[("between_lines", "at_most_12")] == 1         # P4
-    assert by_band[("at_most_12", "at_most_12")] == 1            # P5
+    assert by_band[("above_line", "at_most_12")] == 1  # P1
+    assert by_band[("above_line", "above_line")] == 1  # P2
+    assert by_band[("between_lines", "above_line")] == 1  # P3
+    assert by_band[("between_lines", "at_most_12")] == 1  # P4
+    assert by_band[("at_most_12", "at_most_12")] == 1  # P5
     assert cells["n"].sum() == 5 and len(cells) == 9
     sums = {name: ls.margin_value(cells, "n", rows[0]) for name, rows in oc.TWO_LINES_SUMS.items()}
     at20 = oc.threshold_line_cells(data, eps, 20).set_index("cell")["n"]
@@ -45,7 +44,7 @@ def test_the_two_lines_of_2023_give_no_small_count_back():
     """Bergen 2023 showed 10 patients frequent at their first answer at the page's line (Supplementary Table A)
     and 9 at the stricter line, each line protected on its own: one patient between the lines. Protected
     together, no edition of the year lets a reader pin a small count or a hidden one."""
-    from analysis.edition import open_page
+    from analysis.presentation.edition import open_page
 
     shown, margins, truth = {}, {}, {}
     for clinic in ls.EDITIONS:

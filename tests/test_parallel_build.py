@@ -28,11 +28,21 @@ def build(tmp_path: Path, extensions: list[str], name: str):
         (source / f"{page}.rst").write_text(text, encoding="utf-8")
     (source / "conf.py").write_text(f"extensions = {extensions!r}\n", encoding="utf-8")
     with docutils_namespace():
-        app = Sphinx(str(source), str(source), str(source / "_build"), str(source / "_doctrees"), "html",
-                     status=None, warning=None, freshenv=True)
+        app = Sphinx(
+            str(source),
+            str(source),
+            str(source / "_build"),
+            str(source / "_doctrees"),
+            "html",
+            status=None,
+            warning=None,
+            freshenv=True,
+        )
         app.build()
-    numbers = {page: re.findall(r'<span class="section-number">([\d.]+)', (source / "_build" / f"{page}.html").read_text())
-               for page in PAGES}
+    numbers = {
+        page: re.findall(r'<span class="section-number">([\d.]+)', (source / "_build" / f"{page}.html").read_text())
+        for page in PAGES
+    }
     return app, app.env.toc_secnumbers, numbers
 
 
@@ -57,8 +67,11 @@ def test_numbering_is_that_of_sphinx_multitoc_numbering(tmp_path, restored_colle
 
 def test_the_extensions_the_book_loads_allow_parallel_reading_and_writing(tmp_path, restored_collector):
     # sphinx_external_toc loads sphinx_multitoc_numbering (see _config.yml for the others)
-    app, _, _ = build(tmp_path, ["sphinx_multitoc_numbering", "sphinx-mathjax-offline", "parallel_build",
-                                 "sphinx_jupyterbook_latex"], "book")
+    app, _, _ = build(
+        tmp_path,
+        ["sphinx_multitoc_numbering", "sphinx-mathjax-offline", "parallel_build", "sphinx_jupyterbook_latex"],
+        "book",
+    )
     assert "sphinx_multitoc_numbering" not in app.extensions
     assert app.is_parallel_allowed("read") and app.is_parallel_allowed("write")
 
@@ -80,9 +93,11 @@ def test_the_cache_key_of_a_page_is_that_of_myst_nb(tmp_path):
     from hatbook.rerun import Kernel
 
     page = tmp_path / "page.md"
-    page.write_text("---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
-                    "  display_name: Python 3\n---\n\n# Page\n\n```{code-cell} ipython3\n:tags: [remove-input]\n1 + 1\n```\n",
-                    encoding="utf-8")
+    page.write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n  name: python3\n"
+        "  display_name: Python 3\n---\n\n# Page\n\n```{code-cell} ipython3\n:tags: [remove-input]\n1 + 1\n```\n",
+        encoding="utf-8",
+    )
     cache = get_cache(str(tmp_path / "cache"))
     before = cache.create_hashed_notebook(read_page(page))[1]
     notebook = read_page(page)

@@ -8,9 +8,9 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from analysis import patients as pt
-from analysis import schema
-from analysis.data import published_table
+from analysis.data import schema
+from analysis.data.published import published_table
+from analysis.sections import patients as pt
 
 
 def patients_frame() -> pd.DataFrame:
@@ -151,12 +151,16 @@ def test_charts_are_altair():
 
 def test_mean_age_sentence_close_means_differ_little():
     # 45.1 and 46.0 are 0.9 years apart, under the 2-year rule
-    assert pt.mean_age_sentence("men", 45.1, "women", 46.0) == "Men and women differed little in mean age (45.1 and 46.0 years)."
+    assert (
+        pt.mean_age_sentence("men", 45.1, "women", 46.0)
+        == "Men and women differed little in mean age (45.1 and 46.0 years)."
+    )
 
 
 def test_mean_age_sentence_names_the_older_group_whichever_comes_first():
     assert pt.mean_age_sentence("patients in Oslo", 42.8, "patients in Bergen", 46.6) == (
-        "Patients in Bergen were older on average than patients in Oslo (46.6 against 42.8 years).")
+        "Patients in Bergen were older on average than patients in Oslo (46.6 against 42.8 years)."
+    )
     # exactly 2 years apart is no longer "little"
     assert "older" in pt.mean_age_sentence("men", 40.0, "women", 42.0)
 
@@ -180,7 +184,7 @@ def toy_page(published: bool, min_cell=None):
     """A page of the four hand-built patients (3 men, 1 woman; mean age 45)."""
     from types import SimpleNamespace
 
-    from analysis import scorecard
+    from analysis.presentation import scorecard
 
     cohort = SimpleNamespace(patients=patients_frame(), previous_oat=previous_oat_frame())
     edition = SimpleNamespace(published=published, clinic="all")
@@ -192,10 +196,15 @@ def toy_shown() -> pt.ShownTables:
     """The page's tables unprotected (as the published edition shows them)."""
     patients, previous_oat = patients_frame(), previous_oat_frame()
     sums = {"patients": 4, "tried": 3}
-    return pt.ShownTables(pt.sex_counts(patients).set_index("sex"), pt.table_6a(patients),
-                          pt.income_distribution(patients).set_index("income"),
-                          pt.previous_oat_of(SimpleCohort(patients, previous_oat)), sums,
-                          pt.medication_responses(previous_oat), pt.end_reason_responses(previous_oat))
+    return pt.ShownTables(
+        pt.sex_counts(patients).set_index("sex"),
+        pt.table_6a(patients),
+        pt.income_distribution(patients).set_index("income"),
+        pt.previous_oat_of(SimpleCohort(patients, previous_oat)),
+        sums,
+        pt.medication_responses(previous_oat),
+        pt.end_reason_responses(previous_oat),
+    )
 
 
 class SimpleCohort:

@@ -1,4 +1,4 @@
-"""Tests of analysis/primer.py on hand-built inputs whose answers are known by hand."""
+"""Tests of analysis/teaching/primer.py on hand-built inputs whose answers are known by hand."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import cea, primer
-from analysis import uncertainty as unc
+from analysis.methods import cea
+from analysis.methods import uncertainty as unc
+from analysis.teaching import primer
 
 HAVE_OTHER_SETS = any(p.is_file() for p in primer.VALUE_SETS_CANDIDATES)
 needs_other_sets = pytest.mark.skipif(not HAVE_OTHER_SETS, reason="no file of several value sets on this machine")

@@ -6,7 +6,7 @@ import re
 
 from bs4 import BeautifulSoup
 
-from analysis.cohort import load_cohort
+from analysis.data.cohort import load_cohort
 
 
 def test_no_page_shows_an_identifier_of_the_patient_level_data(built_html):

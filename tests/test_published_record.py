@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.data import DEFAULT_DATA_DIR, check_dictionary
+from analysis.data.published import DEFAULT_DATA_DIR, check_dictionary
 
 PUBLISHED = DEFAULT_DATA_DIR / "published"
 REPORT = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "001_f7a6c150d88da14a.txt"

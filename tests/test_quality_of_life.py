@@ -1,4 +1,4 @@
-"""Tests of analysis/quality_of_life.py on hand-built data (the Norwegian value set's check values,
+"""Tests of analysis/sections/quality_of_life.py on hand-built data (the Norwegian value set's check values,
 LCGA on two clearly separated simulated groups)."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import quality_of_life as qol
-from analysis.data import DEFAULT_DATA_DIR
+from analysis.data.published import DEFAULT_DATA_DIR
+from analysis.sections import quality_of_life as qol
 
 
 def states(*codes: str) -> pd.DataFrame:

@@ -4,9 +4,9 @@ Bergen agree, a class of Bergen is both clinics' class less Oslo's, so the sizes
 import pandas as pd
 import pytest
 
-from analysis import disclosure
-from analysis import linked_suppression as ls
-from analysis import quality_of_life as qol
+from analysis.presentation import disclosure
+from analysis.presentation import linked_suppression as ls
+from analysis.sections import quality_of_life as qol
 from tests.test_outcomes import episodes, q, questionnaires
 
 
@@ -24,7 +24,7 @@ def test_the_classes_of_2023_give_no_small_class_back():
     """In 2023 both clinics' other class had 12 patients and Oslo's 10, each shown by its own edition, while
     Bergen's edition withheld its 2: subtracting gave them back. Protected together, no edition's shown sizes
     pin a withheld one."""
-    from analysis.edition import open_page
+    from analysis.presentation.edition import open_page
 
     shown, truth = {}, {}
     for clinic in ls.EDITIONS:
@@ -32,5 +32,5 @@ def test_the_classes_of_2023_give_no_small_class_back():
         truth[clinic] = qol.class_sizes(page.cohort.questionnaires, page.cohort.episodes, 5)
         shown[clinic] = truth[clinic].assign(n=qol.shown_class_sizes(page, 5).to_numpy())
     assert truth["all"]["n"].tolist() == [a + b for a, b in zip(truth["Oslo"]["n"], truth["Bergen"]["n"])]
-    assert disclosure.is_small(truth["Bergen"]["n"].iloc[1], 5)   # the case: Bergen's other class is small
+    assert disclosure.is_small(truth["Bergen"]["n"].iloc[1], 5)  # the case: Bergen's other class is small
     assert ls.recoverable(shown, truth, "n", 5, groups=[]) == []

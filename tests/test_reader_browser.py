@@ -79,12 +79,22 @@ class Browser:
         # the child's ends moved above 9, so that putting them on fds 3 and 4 overwrites neither
         to_browser_r, from_browser_w = (self._above_nine(fd) for fd in (to_browser_r, from_browser_w))
         command = [
-            browser_path(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+            browser_path(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--mute-audio",
+            "--hide-scrollbars",
             f"--user-data-dir={profile}",
             "--host-resolver-rules=MAP * ~NOTFOUND",  # no host resolves: the page must need no network
-            "--remote-debugging-pipe", "about:blank",
+            "--remote-debugging-pipe",
+            "about:blank",
         ]
 
         def wire():  # in the child: the browser reads commands on fd 3 and writes answers on fd 4
@@ -93,7 +103,11 @@ class Browser:
 
         log = open(os.environ.get("HATBOOK_BROWSER_LOG", os.devnull), "w")
         self._process = subprocess.Popen(
-            command, close_fds=False, preexec_fn=wire, stdout=subprocess.DEVNULL, stderr=log,
+            command,
+            close_fds=False,
+            preexec_fn=wire,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
         log.close()
         os.close(to_browser_r)
@@ -151,8 +165,12 @@ class Browser:
 
     def evaluate(self, expression: str, timeout: float = 60):
         result = self.call(
-            "Runtime.evaluate", session=True, timeout=timeout,
-            expression=expression, returnByValue=True, awaitPromise=True,
+            "Runtime.evaluate",
+            session=True,
+            timeout=timeout,
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=True,
         )
         if "exceptionDetails" in result:
             raise RuntimeError(result["exceptionDetails"].get("exception", {}).get("description", str(result)))
@@ -161,8 +179,12 @@ class Browser:
     def open(self, page: Path, width: int) -> None:
         """Load ``page`` in a viewport ``width`` px wide and wait until its charts are drawn (or 15 s)."""
         self.call(
-            "Emulation.setDeviceMetricsOverride", session=True,
-            width=width, height=844 if width < 600 else 900, deviceScaleFactor=1, mobile=width < 600,
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=width,
+            height=844 if width < 600 else 900,
+            deviceScaleFactor=1,
+            mobile=width < 600,
         )
         self.events.clear()
         self.call("Page.navigate", session=True, url=page.as_uri())
@@ -233,7 +255,8 @@ def gzipped_size(path: Path, cache: dict) -> int:
 def pages_of(html: Path) -> list[Path]:
     """The book's pages: not the theme's templates in _static, nor pages that only redirect."""
     return sorted(
-        p for p in html.rglob("*.html")
+        p
+        for p in html.rglob("*.html")
         if "_static" not in p.parts and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")[:2000].lower()
     )
 
@@ -317,7 +340,8 @@ def every_page(built_html, browser):
 def test_no_page_is_wider_than_a_phone(every_page):
     wide = {
         name: (entry[PHONE]["scrollWidth"], entry[PHONE]["widest"])
-        for name, entry in every_page.items() if entry[PHONE]["scrollWidth"] > PHONE
+        for name, entry in every_page.items()
+        if entry[PHONE]["scrollWidth"] > PHONE
     }
     assert wide == {}
 
@@ -325,12 +349,16 @@ def test_no_page_is_wider_than_a_phone(every_page):
 def test_every_chart_is_drawn(every_page):
     undrawn = {
         f"{name} at {width} px": layout["undrawn"]
-        for name, entry in every_page.items() for width, layout in entry.items() if layout["undrawn"]
+        for name, entry in every_page.items()
+        for width, layout in entry.items()
+        if layout["undrawn"]
     }
     assert undrawn == {}
     not_redrawn = {
         f"{name} at {width} px": layout["not_redrawn"]
-        for name, entry in every_page.items() for width, layout in entry.items() if layout.get("not_redrawn")
+        for name, entry in every_page.items()
+        for width, layout in entry.items()
+        if layout.get("not_redrawn")
     }
     assert not_redrawn == {}, "charts Vega did not draw, offline, once scrolled into view"
     assert any(entry[DESKTOP]["charts"] for entry in every_page.values()), "no page of the book has a chart"
@@ -339,7 +367,9 @@ def test_every_chart_is_drawn(every_page):
 def test_every_chart_fits_its_column(every_page):
     too_wide = {
         f"{name} at {width} px": layout["overflowing"]
-        for name, entry in every_page.items() for width, layout in entry.items() if layout["overflowing"]
+        for name, entry in every_page.items()
+        for width, layout in entry.items()
+        if layout["overflowing"]
     }
     assert too_wide == {}
 
@@ -347,7 +377,9 @@ def test_every_chart_fits_its_column(every_page):
 def test_no_console_errors(every_page):
     errors = {
         f"{name} at {width} px": layout["errors"]
-        for name, entry in every_page.items() for width, layout in entry.items() if layout["errors"]
+        for name, entry in every_page.items()
+        for width, layout in entry.items()
+        if layout["errors"]
     }
     assert errors == {}
 
@@ -385,8 +417,10 @@ def test_the_book_reports_its_weight(every_page, built_html, capsys):
         print(f"\nThe book: {raw / 1e6:.1f} MB on disk, {total / 1e6:.1f} MB gzipped, {len(every_page)} pages.")
         for weight, name in heaviest:
             scrolled = every_page[name][DESKTOP].get("bytes_scrolled")
-            print(f"  {name}: {weight / 1000:.0f} KB gzipped as opened"
-                  + (f", {scrolled / 1000:.0f} KB with every chart redrawn by Vega" if scrolled else ""))
+            print(
+                f"  {name}: {weight / 1000:.0f} KB gzipped as opened"
+                + (f", {scrolled / 1000:.0f} KB with every chart redrawn by Vega" if scrolled else "")
+            )
     assert heaviest and heaviest[0][0] <= ANY_PAGE_LIMIT
 
 
@@ -395,7 +429,7 @@ CHART_PAGES = ("ch06_1_enrollment_retention", "ch06_7_cost_utility", "appendix_p
 
 #: Elements of a chart's box painted white or near white over most of the box (a white box in dark mode),
 #: and words drawn in black.
-WHITE_BOXES = """(() => {
+WHITE_BOXES = r"""(() => {
   const white = c => { const m = (c || '').match(/rgba?\(([\d.]+), ([\d.]+), ([\d.]+)(?:, ([\d.]+))?/);
                        return m && +m[1] > 230 && +m[2] > 230 && +m[3] > 230 && (m[4] === undefined || +m[4] > 0.5); };
   const found = [];
@@ -430,8 +464,14 @@ def test_charts_show_without_javascript(built_html, browser):
     try:
         blank = {}
         for name in CHART_PAGES:
-            browser.call("Emulation.setDeviceMetricsOverride", session=True, width=PHONE, height=844,
-                         deviceScaleFactor=1, mobile=True)
+            browser.call(
+                "Emulation.setDeviceMetricsOverride",
+                session=True,
+                width=PHONE,
+                height=844,
+                deviceScaleFactor=1,
+                mobile=True,
+            )
             browser.events.clear()
             browser.call("Page.navigate", session=True, url=(built_html / "book" / f"{name}.html").as_uri())
             browser.wait_for("Page.loadEventFired")
@@ -467,7 +507,9 @@ def axe_source(tmp_path_factory) -> str:
     cache.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
         [npm, "install", "--prefix", str(cache), "--no-audit", "--no-fund", "--silent", f"axe-core@{AXE_VERSION}"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     script = cache / "node_modules" / "axe-core" / "axe.min.js"
     if done.returncode != 0 or not script.is_file():

@@ -6,7 +6,6 @@ built book (slow).
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sys
@@ -25,7 +24,6 @@ import reader  # noqa: E402
 import reading_flow  # noqa: E402
 import vega_offline  # noqa: E402
 
-
 # --- helpers -------------------------------------------------------------------------------------------
 
 
@@ -40,8 +38,12 @@ def test_math_is_recognised_in_a_body():
 
 
 def test_pages_without_math_drop_mathjax_and_keep_other_scripts():
-    scripts = [script("_static/doctools.js"), script(body="window.MathJax = {tex: {}}"),
-               script("_static/mathjax/tex-chtml.js"), script("_static/hatbook-tables.js")]
+    scripts = [
+        script("_static/doctools.js"),
+        script(body="window.MathJax = {tex: {}}"),
+        script("_static/mathjax/tex-chtml.js"),
+        script("_static/hatbook-tables.js"),
+    ]
     context = {"script_files": list(scripts), "body": "<p>No formulas here.</p>"}
     reader._light(None, "book/x", "page.html", context, None)
     assert [s.filename for s in context["script_files"]] == ["_static/doctools.js", "_static/hatbook-tables.js"]
@@ -51,9 +53,11 @@ def test_pages_without_math_drop_mathjax_and_keep_other_scripts():
 
 
 def test_the_icon_script_is_taken_out_of_the_head():
-    head = ('<link href="s.css" rel="stylesheet" />\n'
-            '  <script defer src="../_static/scripts/fontawesome.js?digest=55c2"></script>\n'
-            '<link rel="preload" as="script" href="../_static/scripts/bootstrap.js" />')
+    head = (
+        '<link href="s.css" rel="stylesheet" />\n'
+        '  <script defer src="../_static/scripts/fontawesome.js?digest=55c2"></script>\n'
+        '<link rel="preload" as="script" href="../_static/scripts/bootstrap.js" />'
+    )
     context = {}
     reader._light(None, "book/x", "page.html", context, None)
     cleaned = context["hatbook_without_fontawesome"](head)
@@ -71,16 +75,23 @@ def test_the_chart_loader_is_loaded_only_where_a_chart_is_drawn():
 
 
 def test_mathjax_is_its_loader_and_the_components_the_book_needs():
-    app = SimpleNamespace(builder=SimpleNamespace(format="html"),
-                          config=SimpleNamespace(mathjax_path="mathjax/tex-chtml.js",
-                                                 mathjax3_config={"options": {"processHtmlClass": "math"}}))
+    app = SimpleNamespace(
+        builder=SimpleNamespace(format="html"),
+        config=SimpleNamespace(
+            mathjax_path="mathjax/tex-chtml.js", mathjax3_config={"options": {"processHtmlClass": "math"}}
+        ),
+    )
     reader._light_mathjax(app)
     assert app.config.mathjax_path == "mathjax/startup.js"
-    assert app.config.mathjax3_config == {"options": {"processHtmlClass": "math"},
-                                          "loader": {"load": ["input/tex", "output/chtml", "a11y/assistive-mml"]}}
+    assert app.config.mathjax3_config == {
+        "options": {"processHtmlClass": "math"},
+        "loader": {"load": ["input/tex", "output/chtml", "a11y/assistive-mml"]},
+    }
     shipped = ROOT / ".venv" / "lib"
     for component in ["startup", *reader.MATHJAX_COMPONENTS]:  # each is a file of the offline MathJax
-        assert list(shipped.glob(f"python*/site-packages/sphinx-mathjax-offline/static/mathjax/{component}.js")), component
+        assert list(shipped.glob(f"python*/site-packages/sphinx-mathjax-offline/static/mathjax/{component}.js")), (
+            component
+        )
 
 
 def test_description_is_the_first_paragraph_of_prose_cut_at_a_word():
@@ -130,8 +141,11 @@ def loaded_scripts(page: BeautifulSoup) -> list[str]:
 @pytest.mark.parametrize("name", ["index", "executive_summary"])
 def test_landing_page_and_summary_open_with_glued_and_linked_key_figures(built_html, name):
     page = soup(built_html / "book" / f"{name}.html")
-    first = page.select_one("article h1").find_next(lambda tag: (
-        tag.name == "h2" and "Key figures" not in tag.get_text()) or "hatbook-key-figures" in tag.get("class", []))
+    first = page.select_one("article h1").find_next(
+        lambda tag: (
+            (tag.name == "h2" and "Key figures" not in tag.get_text()) or "hatbook-key-figures" in tag.get("class", [])
+        )
+    )
     assert first is not None and "hatbook-key-figures" in first.get("class", []), "the cards come first"
     cards = page.select(".hatbook-key-figures .hatbook-card")
     assert len(cards) >= 5
@@ -185,23 +199,32 @@ def test_pages_carry_description_and_link_preview_tags_and_the_footer_stamp(buil
 CHART_SPEC = {
     "$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json",
     "description": "Bar chart: Admissions by Year, coloured by Clinic.",
-    "datasets": {"data-1": [{"year": 2024, "clinic": "Oslo", "admissions": 12},
-                            {"year": 2024, "clinic": "Bergen", "admissions": "<5"},
-                            {"year": 2025, "clinic": "Oslo", "admissions": -1.23456}]},
+    "datasets": {
+        "data-1": [
+            {"year": 2024, "clinic": "Oslo", "admissions": 12},
+            {"year": 2024, "clinic": "Bergen", "admissions": "<5"},
+            {"year": 2025, "clinic": "Oslo", "admissions": -1.23456},
+        ]
+    },
     "data": {"name": "data-1"},
     "mark": {"type": "bar"},
-    "encoding": {"x": {"field": "year", "type": "ordinal", "title": "Year of admission"},
-                 "y": {"field": "admissions", "type": "quantitative", "title": "Admissions"},
-                 "color": {"field": "clinic", "type": "nominal", "title": "Clinic"}},
-    "width": "container", "height": 200,
+    "encoding": {
+        "x": {"field": "year", "type": "ordinal", "title": "Year of admission"},
+        "y": {"field": "admissions", "type": "quantitative", "title": "Admissions"},
+        "color": {"field": "clinic", "type": "nominal", "title": "Clinic"},
+    },
+    "width": "container",
+    "height": 200,
 }
 
 
 def chart_body(spec=CHART_SPEC, caption="Figure 6.A: Admissions per year."):
-    from analysis.charts import chart_html
+    from analysis.presentation.charts import chart_html
 
-    return (f'<section id="s"><figure id="fig-6a"><div class="output text_html">{chart_html(spec)}</div>'
-            f'<figcaption><p>{caption}</p></figcaption></figure></section>')
+    return (
+        f'<section id="s"><figure id="fig-6a"><div class="output text_html">{chart_html(spec)}</div>'
+        f"<figcaption><p>{caption}</p></figcaption></figure></section>"
+    )
 
 
 def test_a_chart_is_drawn_at_build_time_with_its_data_as_table_and_csv(tmp_path):
@@ -221,8 +244,12 @@ def test_a_chart_is_drawn_at_build_time_with_its_data_as_table_and_csv(tmp_path)
     data = page.select_one("details.hatbook-chart-data")
     assert data.summary.get_text() == "Data for this chart"
     cells = [[c.get_text() for c in row.find_all(["th", "td"])] for row in data.find_all("tr")]
-    assert cells == [["Year of admission", "Clinic", "Admissions"], ["2024", "Oslo", "12"],
-                     ["2024", "Bergen", "<5"], ["2025", "Oslo", "\u22121.235"]]
+    assert cells == [
+        ["Year of admission", "Clinic", "Admissions"],
+        ["2024", "Oslo", "12"],
+        ["2024", "Bergen", "<5"],
+        ["2025", "Oslo", "\u22121.235"],
+    ]
     assert data.find("th", string="Clinic")["class"] == ["hatbook-text"], "words left-aligned"
     assert not data.find("th", string="Admissions").get("class"), "numbers (and markers) right-aligned"
     csv_path = tmp_path / "data" / "book" / "page" / "fig-6a.csv"
@@ -235,27 +262,34 @@ def test_a_chart_is_drawn_at_build_time_with_its_data_as_table_and_csv(tmp_path)
 def test_the_disclosure_audit_still_reads_a_charts_data(tmp_path):
     from hatbook.disclosure_audit import audit_html
 
-    small = {**CHART_SPEC, "datasets": {"data-1": [{"year": 2024, "clinic": "Oslo", "patients": 2}]},
-             "encoding": {**CHART_SPEC["encoding"], "y": {"field": "patients", "type": "quantitative"}}}
+    small = {
+        **CHART_SPEC,
+        "datasets": {"data-1": [{"year": 2024, "clinic": "Oslo", "patients": 2}]},
+        "encoding": {**CHART_SPEC["encoding"], "y": {"field": "patients", "type": "quantitative"}},
+    }
     body, _ = figures.transform(chart_body(small), "book/page", tmp_path)
     findings, _ = audit_html("p.html", body, 5)
     assert [value for _, where, _, value in findings if where.startswith("chart data")] == ["2"]
 
 
 def test_a_chart_that_only_says_something_gets_no_data_table(tmp_path):
-    spec = {"description": "Too few patients for this chart.", "data": {"values": [{"text": "Too few patients."}]},
-            "mark": {"type": "text"}, "encoding": {"text": {"field": "text", "type": "nominal"}}}
+    spec = {
+        "description": "Too few patients for this chart.",
+        "data": {"values": [{"text": "Too few patients."}]},
+        "mark": {"type": "text"},
+        "encoding": {"text": {"field": "text", "type": "nominal"}},
+    }
     body, _ = figures.transform(chart_body(spec), "book/page", tmp_path)
     page = BeautifulSoup(body, "html.parser")
     assert page.select_one(".hatbook-chart-static svg") and not page.select("details.hatbook-chart-data")
 
 
 def test_the_static_drawing_keeps_its_words_and_rounds_only_coordinates():
-    from analysis.charts import readable
+    from analysis.presentation.charts import readable
 
     spec = readable({**CHART_SPEC, "width": 300})
     svg = figures.static_svg(spec)
-    assert "<svg" in svg and "max-width:100%" in svg and 'aria-roledescription' not in svg
+    assert "<svg" in svg and "max-width:100%" in svg and "aria-roledescription" not in svg
     assert re.search(r'\sd="[^"]*\d\.\d{2,}', svg) is None
     assert "Year of admission" in svg and "Admissions" in svg
 
@@ -281,7 +315,7 @@ def test_tables_get_a_stable_anchor_and_a_csv_of_what_they_show(tmp_path):
     link = first.find_next_sibling("p", class_="hatbook-download").a
     assert link.get_text() == "Download CSV" and "Table 6.D" in link["aria-label"]
     rows = (tmp_path / "data" / "book" / "ch06_7" / "table-6-d.csv").read_text().splitlines()
-    assert rows == ["Group,Days,Days", "Continued,\"1,234\",<5", "Discontinued,\u22121.5,–"]
+    assert rows == ["Group,Days,Days", 'Continued,"1,234",<5', "Discontinued,\u22121.5,–"]
     again, _ = figures.transform(STYLED_TABLE, "book/ch06_7", tmp_path)
     assert BeautifulSoup(again, "html.parser").find("table")["id"] == "table-6-d", "the same anchor each build"
 
@@ -294,8 +328,10 @@ def test_a_date_of_a_charts_data_is_shown_as_its_day():
 
 def test_slugs_and_anchors():
     assert figures.table_anchor("Table 4.1: Trials of HAT", "x") == "table-4-1"
-    assert figures.table_anchor("Costs per patient-year (NOK), by clinic and year", "x") == \
-        "table-costs-per-patient-year-nok-by-clinic-and"
+    assert (
+        figures.table_anchor("Costs per patient-year (NOK), by clinic and year", "x")
+        == "table-costs-per-patient-year-nok-by-clinic-and"
+    )
     assert figures.table_anchor("", "fallback") == "fallback"
     assert figures.slug("Behandling på Ålesund") == "behandling-pa-alesund"
 
@@ -304,16 +340,26 @@ def test_slugs_and_anchors():
 
 
 def hidden_cell(code: str, output: str = "") -> str:
-    return (f'<div class="cell tag_hide-input docutils container"><details class="hide above-input">'
-            f'<summary>Show code cell source</summary><div class="cell_input docutils container"><pre>{code}</pre>'
-            f'</div></details>{output and f"<div class=cell_output>{output}</div>"}</div>')
+    return (
+        f'<div class="cell tag_hide-input docutils container"><details class="hide above-input">'
+        f'<summary>Show code cell source</summary><div class="cell_input docutils container"><pre>{code}</pre>'
+        f"</div></details>{output and f'<div class=cell_output>{output}</div>'}</div>"
+    )
 
 
 def test_hidden_code_of_a_section_is_one_disclosure_after_its_text():
-    body = ('<section id="a"><h2>A</h2>' + hidden_cell("x = 1") + "<p>Prose one.</p>"
-            + hidden_cell("show(x)", "<p>Out one</p>")
-            + '<div class="solution"><div class="cell tag_hide-input">' + hidden_cell("answer()") + "</div></div>"
-            + '<section id="b"><h3>B</h3>' + hidden_cell("y = 2", "<p>Out two</p>") + "</section></section>")
+    body = (
+        '<section id="a"><h2>A</h2>'
+        + hidden_cell("x = 1")
+        + "<p>Prose one.</p>"
+        + hidden_cell("show(x)", "<p>Out one</p>")
+        + '<div class="solution"><div class="cell tag_hide-input">'
+        + hidden_cell("answer()")
+        + "</div></div>"
+        + '<section id="b"><h3>B</h3>'
+        + hidden_cell("y = 2", "<p>Out two</p>")
+        + "</section></section>"
+    )
     page = BeautifulSoup(reading_flow.gather_code(body), "html.parser")
     outer, inner = page.find(id="a"), page.find(id="b")
     how = outer.find("details", class_="hatbook-how", recursive=False)
@@ -351,7 +397,7 @@ def test_the_search_index_skips_code():
 
 
 def test_a_drawing_is_kept_by_chart_and_drawer_and_reused(tmp_path):
-    from analysis.charts import readable
+    from analysis.presentation.charts import readable
 
     spec = readable({**CHART_SPEC, "width": 300})
     first = figures.static_svg(spec, tmp_path)

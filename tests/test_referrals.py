@@ -11,17 +11,61 @@ import math
 import pandas as pd
 import pytest
 
-from analysis import referrals as ref
-from analysis.data import published_table
+from analysis.data.published import published_table
+from analysis.sections import referrals as ref
 
-COLUMNS = ["referral_id", "person_id", "clinic", "referral_date", "age", "sex", "referral_type", "referrer", "decision", "denial_reason"]
+COLUMNS = [
+    "referral_id",
+    "person_id",
+    "clinic",
+    "referral_date",
+    "age",
+    "sex",
+    "referral_type",
+    "referrer",
+    "decision",
+    "denial_reason",
+]
 ROWS = [
-    ("R001", "Q001", "Oslo", "2022-02-01", 30, "male", "primary", "low_threshold_addiction", "denied", "admission_pause"),
-    ("R002", "Q001", "Oslo", "2022-06-01", 30, "male", "primary", "low_threshold_addiction", "denied", "admission_pause"),
+    (
+        "R001",
+        "Q001",
+        "Oslo",
+        "2022-02-01",
+        30,
+        "male",
+        "primary",
+        "low_threshold_addiction",
+        "denied",
+        "admission_pause",
+    ),
+    (
+        "R002",
+        "Q001",
+        "Oslo",
+        "2022-06-01",
+        30,
+        "male",
+        "primary",
+        "low_threshold_addiction",
+        "denied",
+        "admission_pause",
+    ),
     ("R003", "Q001", "Oslo", "2023-03-01", 31, "male", "primary", "nav", "accepted", None),
     ("R004", "Q002", "Oslo", "2022-04-10", 40, "female", "secondary", "specialist_oat", "denied", "risk_of_violence"),
     ("R005", "Q002", "Oslo", "2024-05-05", 42, "female", "secondary", "specialist_oat", "accepted", None),
-    ("R006", "Q003", "Bergen", "2022-01-15", 50, "male", "secondary", "specialist_oat", "denied", "not_in_target_group"),
+    (
+        "R006",
+        "Q003",
+        "Bergen",
+        "2022-01-15",
+        50,
+        "male",
+        "secondary",
+        "specialist_oat",
+        "denied",
+        "not_in_target_group",
+    ),
     ("R007", "Q003", "Bergen", "2023-08-20", 51, "male", "secondary", "specialist_oat", "accepted", None),
     ("R008", "Q004", "Bergen", "2022-09-09", 25, "female", "primary", "primary_care_physician", "accepted", None),
     ("R009", "Q005", "Oslo", "2023-10-10", 60, "male", "secondary", "specialist_oat", "denied", "admission_pause"),
@@ -57,8 +101,12 @@ def test_counts_referrals_persons_and_repeat_referrals(register):
     counts = ref.referral_counts(register)
     # Q001 three referrals, Q002 and Q003 two each, five persons one each
     assert counts == {
-        "referrals": 12, "persons": 8, "persons_two_referrals": 2, "persons_three_plus_referrals": 1,
-        "referrals_oslo": 8, "referrals_bergen": 4,
+        "referrals": 12,
+        "persons": 8,
+        "persons_two_referrals": 2,
+        "persons_three_plus_referrals": 1,
+        "referrals_oslo": 8,
+        "referrals_bergen": 4,
     }
 
 
@@ -80,7 +128,10 @@ def test_referral_years_counts_calendar_years_from_first_to_last(register):
 
 def test_table_e_by_clinic(register):
     e = ref.table_e(register)
-    c = lambda clinic, variable, statistic: cell(e, panel="clinic", clinic=clinic, variable=variable, statistic=statistic)
+
+    def c(clinic, variable, statistic):
+        return cell(e, panel="clinic", clinic=clinic, variable=variable, statistic=statistic)
+
     assert c("all", "referrals", "n") == 12
     assert c("all", "age", "mean") == pytest.approx(483 / 12)  # 40.25
     assert (c("all", "age", "min"), c("all", "age", "max")) == (25, 60)
@@ -100,7 +151,10 @@ def test_table_e_by_clinic(register):
 
 def test_table_e_by_inclusion(register):
     e = ref.table_e(register)
-    c = lambda group, variable, statistic: cell(e, panel="inclusion", inclusion=group, variable=variable, statistic=statistic)
+
+    def c(group, variable, statistic):
+        return cell(e, panel="inclusion", inclusion=group, variable=variable, statistic=statistic)
+
     assert c("total", "referrals", "n") == 12
     assert c("included", "referrals", "n") == 6 and c("included", "age", "mean") == pytest.approx(38.0)  # 228 / 6
     assert c("not_included", "age", "mean") == pytest.approx(42.5)  # 255 / 6
@@ -112,8 +166,15 @@ def test_table_e_by_inclusion(register):
 
 
 def test_standard_error_uses_the_sample_standard_deviation():
-    frame = pd.DataFrame({"age": [20, 30], "sex": ["male", "female"], "referral_type": ["primary"] * 2,
-                          "decision": ["accepted"] * 2, "clinic": ["Oslo"] * 2})
+    frame = pd.DataFrame(
+        {
+            "age": [20, 30],
+            "sex": ["male", "female"],
+            "referral_type": ["primary"] * 2,
+            "decision": ["accepted"] * 2,
+            "clinic": ["Oslo"] * 2,
+        }
+    )
     e = ref.table_e(frame)
     # SD with n - 1 = sqrt(50) = 7.07; / sqrt(2) = 5.0 (with n in the denominator it would be 3.54)
     assert cell(e, panel="clinic", clinic="all", variable="age", statistic="se") == pytest.approx(5.0)
@@ -146,8 +207,13 @@ def test_yearly_by_clinic_lists_every_year_and_clinic(register):
 
 def test_table_g_referrers(register):
     g = ref.table_g(register)
-    n = lambda clinic, referrer: cell(g, clinic=clinic, referrer=referrer, column="n_referrals")
-    p = lambda clinic, referrer: cell(g, clinic=clinic, referrer=referrer, column="percent")
+
+    def n(clinic, referrer):
+        return cell(g, clinic=clinic, referrer=referrer, column="n_referrals")
+
+    def p(clinic, referrer):
+        return cell(g, clinic=clinic, referrer=referrer, column="percent")
+
     assert n("all", "specialist_oat") == 6 and p("all", "specialist_oat") == pytest.approx(50.0)
     assert n("Oslo", "specialist_oat") == 4 and p("Oslo", "specialist_oat") == pytest.approx(50.0)
     assert n("Oslo", "low_threshold_addiction") == 2 and p("Oslo", "low_threshold_addiction") == pytest.approx(25.0)
@@ -160,8 +226,13 @@ def test_table_g_referrers(register):
 
 def test_table_h_reasons_are_shares_of_the_clinics_denials(register):
     h = ref.table_h(register)
-    n = lambda clinic, reason: cell(h, clinic=clinic, reason=reason, column="n_denials")
-    p = lambda clinic, reason: cell(h, clinic=clinic, reason=reason, column="valid_percent")
+
+    def n(clinic, reason):
+        return cell(h, clinic=clinic, reason=reason, column="n_denials")
+
+    def p(clinic, reason):
+        return cell(h, clinic=clinic, reason=reason, column="valid_percent")
+
     assert n("all", "admission_pause") == 3 and p("all", "admission_pause") == pytest.approx(50.0)  # 3 of 6
     assert p("Oslo", "admission_pause") == pytest.approx(75.0)  # 3 of Oslo's 4 denials
     assert p("Oslo", "risk_of_violence") == pytest.approx(25.0)
@@ -176,7 +247,10 @@ def test_table_h_reasons_are_shares_of_the_clinics_denials(register):
 
 def test_text_figures(register):
     t = ref.text_figures(register)
-    v = lambda item, clinic="all": cell(t, item=item, clinic=clinic)
+
+    def v(item, clinic="all"):
+        return cell(t, item=item, clinic=clinic)
+
     assert v("referral_period") == 4
     assert (v("referrals"), v("referred_patients"), v("referrals", "Oslo"), v("referrals", "Bergen")) == (12, 8, 8, 4)
     assert v("first_year_referrals_percent") == pytest.approx(500 / 12)  # 5 of 12 in 2022
@@ -198,11 +272,18 @@ def test_text_figures(register):
 
 def test_published_cells_pairs_each_key_with_its_value_column():
     published = pd.DataFrame(
-        {"clinic": ["all", "Oslo"], "n": [3, None], "key_n": ["k_all_n", None], "pct": [60.0, None], "key_pct": ["k_all_pct", None]}
+        {
+            "clinic": ["all", "Oslo"],
+            "n": [3, None],
+            "key_n": ["k_all_n", None],
+            "pct": [60.0, None],
+            "key_pct": ["k_all_pct", None],
+        }
     )
     cells = ref.published_cells(published)
     assert cells[["clinic", "measure", "published", "key"]].values.tolist() == [
-        ["all", "n", 3.0, "k_all_n"], ["all", "pct", 60.0, "k_all_pct"],
+        ["all", "n", 3.0, "k_all_n"],
+        ["all", "pct", 60.0, "k_all_pct"],
     ]
 
 
@@ -217,14 +298,20 @@ def computed_keys(register) -> dict[str, float]:
     """Every ledger key the two pages glue, from the toy register."""
     keys = {}
     for name, table, on in (
-        ("supp_table_e_referrals_by_clinic", ref.table_e(register), ["panel", "clinic", "inclusion", "variable", "statistic"]),
+        (
+            "supp_table_e_referrals_by_clinic",
+            ref.table_e(register),
+            ["panel", "clinic", "inclusion", "variable", "statistic"],
+        ),
         ("supp_table_f_referrals_denials_by_year", ref.table_f(register), ["year", "category", "clinic"]),
         ("supp_table_g_referrers", ref.table_g(register), ["clinic", "referrer", "category"]),
         ("supp_table_h_denial_reasons", ref.table_h(register), ["clinic", "reason", "category"]),
     ):
         keys.update(ref.attach_keys(table, published_table(name), on).set_index("key")["value"].to_dict())
     for name in ("text_6_6_process", "text_app5_referrals"):
-        keys.update(ref.attach_text_keys(ref.text_figures(register), published_table(name)).set_index("key")["value"].to_dict())
+        keys.update(
+            ref.attach_text_keys(ref.text_figures(register), published_table(name)).set_index("key")["value"].to_dict()
+        )
     keys.update(ref.header_counts(register).set_index("key")["value"].to_dict())
     return keys
 
@@ -268,20 +355,31 @@ def test_charts_build_from_aggregates(register):
         assert "person_id" not in values[0] and "referral_id" not in values[0]
 
 
-# --- the referral paragraphs of any edition (analysis.referrals.text_paragraphs) ---------------------
+# --- the referral paragraphs of any edition (analysis.sections.referrals.text_paragraphs) ---------------------
 
 
 def _figures(values: dict) -> pd.DataFrame:
     """A text_figures frame from {(item, clinic): value}."""
-    return pd.DataFrame([(item, clinic, float(v)) for (item, clinic), v in values.items()], columns=["item", "clinic", "value"])
+    return pd.DataFrame(
+        [(item, clinic, float(v)) for (item, clinic), v in values.items()], columns=["item", "clinic", "value"]
+    )
 
 
 def _base(changes: dict | None = None) -> dict:
-    values = {("referral_period", "all"): 2, ("referrals", "all"): 40, ("referrals", "Oslo"): 30, ("referrals", "Bergen"): 10,
-              ("referred_patients", "all"): 35, ("patients_two_referrals", "all"): 5, ("patients_three_plus_referrals", "all"): 0,
-              ("annual_denial_rate_min", "all"): 30.0, ("annual_denial_rate_max", "all"): 40.0,
-              ("annual_denial_rate_average", "all"): 35.0, ("first_year_referrals_percent", "all"): 60.0,
-              ("first_year_denials_percent", "all"): 55.0}
+    values = {
+        ("referral_period", "all"): 2,
+        ("referrals", "all"): 40,
+        ("referrals", "Oslo"): 30,
+        ("referrals", "Bergen"): 10,
+        ("referred_patients", "all"): 35,
+        ("patients_two_referrals", "all"): 5,
+        ("patients_three_plus_referrals", "all"): 0,
+        ("annual_denial_rate_min", "all"): 30.0,
+        ("annual_denial_rate_max", "all"): 40.0,
+        ("annual_denial_rate_average", "all"): 35.0,
+        ("first_year_referrals_percent", "all"): 60.0,
+        ("first_year_denials_percent", "all"): 55.0,
+    }
     for clinic, secondary, denied in (("all", 62.0, 38.0), ("Oslo", 53.0, 39.0), ("Bergen", 77.0, 36.0)):
         values[("secondary_percent", clinic)] = secondary
         values[("denied_percent", clinic)] = denied
@@ -299,8 +397,12 @@ def _base(changes: dict | None = None) -> dict:
 
 def test_text_paragraphs_choose_words_and_comparisons_from_the_values():
     text = ref.text_paragraphs(_figures(_base()), first_year=2022)
-    assert text["types"].startswith("Most of the referrals were secondary, 62% of all (53% in Oslo, 77% in Bergen), clearly more so in Bergen")
-    assert "A minority of the referrals were denied, 38% (39% in Oslo, 36% in Bergen), at similar rates" in text["types"]
+    assert text["types"].startswith(
+        "Most of the referrals were secondary, 62% of all (53% in Oslo, 77% in Bergen), clearly more so in Bergen"
+    )
+    assert (
+        "A minority of the referrals were denied, 38% (39% in Oslo, 36% in Bergen), at similar rates" in text["types"]
+    )
     assert "mean age was 45 years (45 in Oslo, 45 in Bergen)" in text["people"]
     assert "ranged from 30% to 40%" in text["years"] and "The first calendar year, 2022, brought 60%" in text["years"]
     assert text["main_referrers"].startswith("The largest share came from the conventional OAT service")

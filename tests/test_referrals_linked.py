@@ -1,16 +1,15 @@
-"""The referral pages protected across the editions of one year (analysis.referrals.linked_view, built on
-analysis.linked_suppression.joint_patterns): what a reader gets by setting the three 2022 editions side by
-side, and Table F's accepted referrals within one edition (analysis.referrals.referral_suppression)."""
+"""The referral pages protected across the editions of one year (analysis.sections.referrals.linked_view, built on
+analysis.presentation.linked_suppression.joint_patterns): what a reader gets by setting the three 2022 editions side by
+side, and Table F's accepted referrals within one edition (analysis.sections.referrals.referral_suppression)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from analysis import disclosure
-from analysis import linked_suppression as ls
-from analysis import referrals as ref
-from analysis.edition import open_page
+from analysis.presentation import linked_suppression as ls
+from analysis.presentation.edition import open_page
+from analysis.sections import referrals as ref
 
 THRESHOLD = 5
 
@@ -26,8 +25,12 @@ def register(rows, year=2022) -> pd.DataFrame:
 
 def test_a_year_with_few_accepted_referrals_hides_its_denials_and_a_second_year():
     # 2022: 10 referrals, 8 denied (2 accepted: 10 - 8 gives them); 2023: 12 referrals, 6 denied
-    rows = ([("Oslo", "nav", "denied", "other", 2022)] * 8 + [("Oslo", "nav", "accepted", None, 2022)] * 2
-            + [("Oslo", "nav", "denied", "other", 2023)] * 6 + [("Oslo", "nav", "accepted", None, 2023)] * 6)
+    rows = (
+        [("Oslo", "nav", "denied", "other", 2022)] * 8
+        + [("Oslo", "nav", "accepted", None, 2022)] * 2
+        + [("Oslo", "nav", "denied", "other", 2023)] * 6
+        + [("Oslo", "nav", "accepted", None, 2023)] * 6
+    )
     hidden = ref.referral_suppression(register(rows), THRESHOLD)
     f = ref.table_f(register(rows))
     assert list(f["year"]) == ["2022", "2023", "2022-2023"]
@@ -40,8 +43,10 @@ def test_a_year_with_few_accepted_referrals_hides_its_denials_and_a_second_year(
 
 def test_tables_sharing_a_total_show_it_alike_and_a_sum_across_tables_is_respected():
     # table "a": 6 and 2 of 8; table "b": the same 8 split 5 and 3; one edition only
-    blocks = {"a": {"Oslo": pd.DataFrame({"n": [6, 2], "of": [8, 8]})},
-              "b": {"Oslo": pd.DataFrame({"n": [5, 3], "of": [8, 8]})}}
+    blocks = {
+        "a": {"Oslo": pd.DataFrame({"n": [6, 2], "of": [8, 8]})},
+        "b": {"Oslo": pd.DataFrame({"n": [5, 3], "of": [8, 8]})},
+    }
     specs = {"a": {"groups": [], "total": "of"}, "b": {"groups": [], "total": "of"}}
     patterns = ls.joint_patterns(blocks, specs, THRESHOLD, same=[(("a", "total", ()), ("b", "total", ()))])
     # each table hides its small cell and the other cell of its group (the shown total would give it back)
@@ -102,7 +107,9 @@ def test_the_editions_show_one_pattern_for_a_clinics_cells(views_2022):
 def test_shares_of_a_hidden_count_are_withheld_in_the_text(views_2022):
     page, view = views_2022["all"]
     g = ref.table_g(page.cohort.referrals)
-    hidden_gp = [m for m, c, r in zip(view["g"], g["clinic"], g["referrer"]) if r == "primary_care_physician" and c == "Bergen"]
+    hidden_gp = [
+        m for m, c, r in zip(view["g"], g["clinic"], g["referrer"]) if r == "primary_care_physician" and c == "Bergen"
+    ]
     assert hidden_gp[0] is not None and ("referrer_gp_percent", "Bergen") in view["text"]
 
 

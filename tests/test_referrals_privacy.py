@@ -2,7 +2,7 @@
 
 A reader of Supplementary Tables G and H in a rerun knows: every shown cell; that "<5" is 1 to 4, that a
 withheld cell ("–") is a count of at least the threshold (small ones are written "<5"), that an empty cell
-is 0; each clinic's total (the total line, as :func:`analysis.referrals.shown_counts` shows it); and that
+is 0; each clinic's total (the total line, as :func:`analysis.sections.referrals.shown_counts` shows it); and that
 Bergen and Oslo add up to both clinics in every row. An integer programme finds the smallest and largest
 value each hidden small cell can take under these facts; a cell whose two bounds meet is given back.
 """
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from analysis import disclosure
-from analysis import referrals as ref
-from analysis.cohort import load_cohort, restrict
+from analysis.data.cohort import load_cohort, restrict
+from analysis.presentation import disclosure
+from analysis.sections import referrals as ref
 
 THRESHOLD = 5
 BIG = 100_000
@@ -31,14 +31,20 @@ def _interval(shown, threshold):
     return float(shown), float(shown)
 
 
-def recovered_small_cells(table: pd.DataFrame, column: str, count: str, hidden: pd.Series, totals: dict, threshold: int):
+def recovered_small_cells(
+    table: pd.DataFrame, column: str, count: str, hidden: pd.Series, totals: dict, threshold: int
+):
     """Hidden cells of a count below ``threshold`` that the facts above pin to one value."""
     cells = table[table["category"] != "total"].reset_index(drop=True)
     hid = hidden[(table["category"] != "total").to_numpy()].reset_index(drop=True)
     n = len(cells)
     low, high = np.zeros(n), np.zeros(n)
     for i, (value, is_hidden) in enumerate(zip(cells[count], hid)):
-        shown = (disclosure.small_marker(threshold) if disclosure.is_small(value, threshold) else disclosure.WITHHELD) if is_hidden else value
+        shown = (
+            (disclosure.small_marker(threshold) if disclosure.is_small(value, threshold) else disclosure.WITHHELD)
+            if is_hidden
+            else value
+        )
         low[i], high[i] = _interval(shown, threshold)
     rows, lower, upper = [], [], []
     for clinic, shown in totals.items():
@@ -71,8 +77,9 @@ def recovered_small_cells(table: pd.DataFrame, column: str, count: str, hidden: 
 def audit(referrals: pd.DataFrame, threshold: int = THRESHOLD) -> list:
     hidden = ref.referral_suppression(referrals, threshold)
     shown = ref.shown_counts(referrals, threshold)
-    return (recovered_small_cells(ref.table_g(referrals), "referrer", "n_referrals", hidden["g"], shown["referrals"], threshold)
-            + recovered_small_cells(ref.table_h(referrals), "reason", "n_denials", hidden["h"], shown["denials"], threshold))
+    return recovered_small_cells(
+        ref.table_g(referrals), "referrer", "n_referrals", hidden["g"], shown["referrals"], threshold
+    ) + recovered_small_cells(ref.table_h(referrals), "reason", "n_denials", hidden["h"], shown["denials"], threshold)
 
 
 def register(rows) -> pd.DataFrame:
@@ -89,27 +96,42 @@ def register(rows) -> pd.DataFrame:
 def test_the_auditor_finds_a_cell_given_back_by_subtraction():
     # Bergen: 8 referrals from OAT, 1 from NAV, 1 from a GP; only the NAV cell hidden (no complement):
     # the total 10 minus 8 gives it back. The auditor must see that.
-    rows = [("Bergen", "specialist_oat", "accepted", None)] * 8 + [("Bergen", "nav", "accepted", None),
-                                                                  ("Bergen", "primary_care_physician", "accepted", None)]
+    rows = [("Bergen", "specialist_oat", "accepted", None)] * 8 + [
+        ("Bergen", "nav", "accepted", None),
+        ("Bergen", "primary_care_physician", "accepted", None),
+    ]
     frame = register(rows)
     g = ref.table_g(frame)
-    only_primary = pd.Series([disclosure.is_small(v, THRESHOLD) and c == "nav" for v, c in zip(g["n_referrals"], g["referrer"])], index=g.index)
-    found = recovered_small_cells(g, "referrer", "n_referrals", only_primary, {"all": 10, "Bergen": 10, "Oslo": 0}, THRESHOLD)
+    only_primary = pd.Series(
+        [disclosure.is_small(v, THRESHOLD) and c == "nav" for v, c in zip(g["n_referrals"], g["referrer"])],
+        index=g.index,
+    )
+    found = recovered_small_cells(
+        g, "referrer", "n_referrals", only_primary, {"all": 10, "Bergen": 10, "Oslo": 0}, THRESHOLD
+    )
     assert ("Bergen", "nav", 1) in found
 
 
 def test_two_hidden_cells_of_one_are_given_back_where_less_than_five_means_at_least_one():
     # two "<5" cells whose sum is 2 are both 1
-    rows = [("Bergen", "specialist_oat", "accepted", None)] * 8 + [("Bergen", "nav", "accepted", None),
-                                                                  ("Bergen", "primary_care_physician", "accepted", None)]
+    rows = [("Bergen", "specialist_oat", "accepted", None)] * 8 + [
+        ("Bergen", "nav", "accepted", None),
+        ("Bergen", "primary_care_physician", "accepted", None),
+    ]
     g = ref.table_g(register(rows))
-    both_small = pd.Series([disclosure.is_small(v, THRESHOLD) for v in g["n_referrals"]], index=g.index) & (g["category"] != "total")
-    found = recovered_small_cells(g, "referrer", "n_referrals", both_small, {"all": 10, "Bergen": 10, "Oslo": 0}, THRESHOLD)
+    both_small = pd.Series([disclosure.is_small(v, THRESHOLD) for v in g["n_referrals"]], index=g.index) & (
+        g["category"] != "total"
+    )
+    found = recovered_small_cells(
+        g, "referrer", "n_referrals", both_small, {"all": 10, "Bergen": 10, "Oslo": 0}, THRESHOLD
+    )
     assert {("Bergen", "nav", 1), ("Bergen", "primary_care_physician", 1)} <= set(found)
 
 
 def test_a_small_clinic_is_not_given_back_by_the_other_clinic_and_the_total():
-    shown = ref.shown_counts(register([("Bergen", "nav", "accepted", None)] * 3 + [("Oslo", "nav", "accepted", None)] * 20), THRESHOLD)
+    shown = ref.shown_counts(
+        register([("Bergen", "nav", "accepted", None)] * 3 + [("Oslo", "nav", "accepted", None)] * 20), THRESHOLD
+    )
     assert shown["referrals"] == {"all": 23, "Bergen": "<5", "Oslo": disclosure.WITHHELD}
     # published: the counts as they are
     assert ref.shown_counts(register([("Bergen", "nav", "accepted", None)] * 3), None)["referrals"]["Bergen"] == 3
@@ -129,13 +151,19 @@ def test_protect_parts():
 
 
 def test_hand_made_register_with_a_small_clinic_gives_nothing_back():
-    rows = ([("Oslo", "specialist_oat", "accepted", None)] * 12 + [("Oslo", "nav", "denied", "admission_pause")] * 6
-            + [("Oslo", "primary_care_physician", "denied", "risk_of_violence")] * 2
-            + [("Bergen", "specialist_oat", "accepted", None)] * 2 + [("Bergen", "nav", "denied", "other")])
+    rows = (
+        [("Oslo", "specialist_oat", "accepted", None)] * 12
+        + [("Oslo", "nav", "denied", "admission_pause")] * 6
+        + [("Oslo", "primary_care_physician", "denied", "risk_of_violence")] * 2
+        + [("Bergen", "specialist_oat", "accepted", None)] * 2
+        + [("Bergen", "nav", "denied", "other")]
+    )
     assert audit(register(rows)) == []
 
 
-@pytest.mark.parametrize("clinic, year", [("Bergen", 2022), ("Oslo", 2022), ("all", 2022), ("all", 2023), ("Bergen", 2024)])
+@pytest.mark.parametrize(
+    "clinic, year", [("Bergen", 2022), ("Oslo", 2022), ("all", 2022), ("all", 2023), ("Bergen", 2024)]
+)
 def test_no_small_cell_of_tables_g_and_h_is_given_back(clinic, year):
     referrals = restrict(load_cohort(), clinic=clinic, year=year).referrals
     assert audit(referrals) == []

@@ -24,9 +24,9 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from analysis import retention
-from analysis.cohort import DEFAULT_COHORT_DIR, load_cohort, restrict
-from analysis.scorecard import FREQUENCY_UNITS, ledger
+from analysis.data.cohort import DEFAULT_COHORT_DIR, load_cohort, restrict
+from analysis.presentation.scorecard import FREQUENCY_UNITS, ledger
+from analysis.sections import retention
 from hatbook import cli, editions
 from hatbook import rerun as rr
 
@@ -43,7 +43,9 @@ PAGES = [
 #: Glued values that are not ledger statistics but count people or records.
 FREQUENCY_NAMES = {"ae_cohort_patients", "s61_discharged_patients"}
 #: Column headings of computed tables that hold counts.
-COUNT_HEADING = re.compile(r"(^n$|N \(%\)|Mean / n|Discharges|Events|Referrals \(n\)|Denials \(n\)|^Planned$|^Unplanned$|Patients)")
+COUNT_HEADING = re.compile(
+    r"(^n$|N \(%\)|Mean / n|Discharges|Events|Referrals \(n\)|Denials \(n\)|^Planned$|^Unplanned$|Patients)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +88,9 @@ def glued_tables(notebook: Path):
                 continue
             for table in BeautifulSoup(html, "html.parser").find_all("table"):
                 header_rows = table.find("thead").find_all("tr") if table.find("thead") else []
-                headings = [th.get_text(" ", strip=True) for th in header_rows[-1].find_all("th")] if header_rows else []
+                headings = (
+                    [th.get_text(" ", strip=True) for th in header_rows[-1].find_all("th")] if header_rows else []
+                )
                 for row in table.find("tbody").find_all("tr"):
                     for heading, td in zip(headings, row.find_all(["td", "th"])):
                         yield heading, td.get_text(" ", strip=True)
@@ -128,7 +132,9 @@ def test_glued_values_match_a_direct_computation_on_the_filtered_data(small_vari
     assert values["s6_1_patients_participated_total"] == len(cohort.patients)
     assert values["s6_1_patients_participated_oslo"] == 0
     assert values["s6_1_treatment_episodes_total"] == len(cohort.episodes)
-    assert values["s6_1_patients_in_treatment_2025_12_31"] == retention.patients_in_treatment(cohort.episodes, cohort.data_end)
+    assert values["s6_1_patients_in_treatment_2025_12_31"] == retention.patients_in_treatment(
+        cohort.episodes, cohort.data_end
+    )
     assert values["s6_5_sae_total"] == len(cohort.adverse_events)
     assert values["s6_6_referrals"] == len(cohort.referrals)
     assert values["s6_2_patients_started_total"] == len(cohort.patients)
@@ -141,7 +147,9 @@ def test_no_count_from_1_to_4_is_shown(small_variant):
     _, _, notebooks = small_variant
     book = ledger()
     values = glued(notebooks)
-    frequencies = {k for k in values if k in book.index and book.loc[k, "unit"] in FREQUENCY_UNITS} | (FREQUENCY_NAMES & set(values))
+    frequencies = {k for k in values if k in book.index and book.loc[k, "unit"] in FREQUENCY_UNITS} | (
+        FREQUENCY_NAMES & set(values)
+    )
     assert len(frequencies) > 50
     small = {k: values[k] for k in frequencies if isinstance(values[k], (int, float)) and 1 <= values[k] <= 4}
     assert not small, f"small frequencies glued: {small}"
@@ -175,11 +183,14 @@ def test_a_failing_page_fails_its_variant_and_keeps_the_previous_book(tmp_path, 
     shutil.copytree(ROOT / "book", project / "book", ignore=shutil.ignore_patterns("_build", "*.ipynb"))
     page = project / "book" / "ch06_6_process_implementation.md"
     page.write_text(
-        page.read_text(encoding="utf-8") + '\n```{code-cell} ipython3\nraise RuntimeError("this page is broken on purpose")\n```\n',
+        page.read_text(encoding="utf-8")
+        + '\n```{code-cell} ipython3\nraise RuntimeError("this page is broken on purpose")\n```\n',
         encoding="utf-8",
     )
     marker = _previous_build(reruns_dir, "oslo-2023")
-    result = rr.run_variant(rr.Variant("Oslo", 2023), pages=["ch06_6_process_implementation"], source_root=project, log=lambda line: None)
+    result = rr.run_variant(
+        rr.Variant("Oslo", 2023), pages=["ch06_6_process_implementation"], source_root=project, log=lambda line: None
+    )
     assert not result.ok
     assert "ch06_6_process_implementation" in result.error and "this page is broken on purpose" in result.error
     assert "RuntimeError" in result.error
@@ -193,7 +204,9 @@ def test_invalid_data_stop_before_any_page_runs(tmp_path, reruns_dir, capsys):
     header = episodes[0].split(",")
     first = episodes[1].split(",")
     first[header.index("admission_date")] = "not-a-date"
-    (data / "episodes.csv").write_text("\n".join([episodes[0], ",".join(first), *episodes[2:]]) + "\n", encoding="utf-8")
+    (data / "episodes.csv").write_text(
+        "\n".join([episodes[0], ",".join(first), *episodes[2:]]) + "\n", encoding="utf-8"
+    )
     marker = _previous_build(reruns_dir, "oslo-2023-data-bad")
     status = cli.main(["rerun", "--clinic", "Oslo", "--year", "2023", "--data", str(data)])
     err = capsys.readouterr().err
@@ -245,8 +258,10 @@ def test_a_variant_page_lists_its_statistics_instead_of_comparing_them(small_var
 
 
 def test_the_comparison_rubric_is_renamed_with_its_explanation():
-    cell = ("```{rubric} Computed against published\n```\n\nThe table compares every statistic glued on this page "
-            "with the value the report printed, at the\nreport's precision.\n\nAnother paragraph.")
+    cell = (
+        "```{rubric} Computed against published\n```\n\nThe table compares every statistic glued on this page "
+        "with the value the report printed, at the\nreport's precision.\n\nAnother paragraph."
+    )
     renamed = rr._variant_rubric(cell)
     assert rr.LEGACY_RUBRIC not in renamed and f"{{rubric}} {rr.VARIANT_RUBRIC}" in renamed
     assert rr.VARIANT_RUBRIC_TEXT in renamed and "report printed" not in renamed
@@ -254,8 +269,10 @@ def test_the_comparison_rubric_is_renamed_with_its_explanation():
 
 
 def test_the_comparison_heading_is_renamed_with_its_explanation():
-    cell = ("Exercise text.\n\n## Checked against the report\n\nThe table compares every statistic glued on this "
-            "page with the value the report printed, at the\nreport's precision.\n\nAnother paragraph.")
+    cell = (
+        "Exercise text.\n\n## Checked against the report\n\nThe table compares every statistic glued on this "
+        "page with the value the report printed, at the\nreport's precision.\n\nAnother paragraph."
+    )
     renamed = rr._variant_rubric(cell)
     assert rr.COMPARISON_RUBRIC not in renamed and f"\n## {rr.VARIANT_RUBRIC}\n" in renamed
     assert rr.VARIANT_RUBRIC_TEXT in renamed and "report printed" not in renamed
@@ -315,7 +332,9 @@ def test_a_missing_data_folder_is_a_usage_error(tmp_path, capsys):
 def test_a_hostile_data_folder_name_reaches_no_page_as_markup(tmp_path, reruns_dir):
     data = tmp_path / HOSTILE
     shutil.copytree(DEFAULT_COHORT_DIR, data)
-    result = rr.run_variant(rr.Variant("Bergen", 2022, data), pages=["ch06_6_process_implementation"], log=lambda line: None)
+    result = rr.run_variant(
+        rr.Variant("Bergen", 2022, data), pages=["ch06_6_process_implementation"], log=lambda line: None
+    )
     assert result.ok, result.error
     seen = 0
     for path in result.html.rglob("*"):
@@ -337,8 +356,20 @@ def test_ctrl_c_ends_a_rerun_with_one_line_and_leaves_the_previous_book(tmp_path
     reruns = tmp_path / "reruns"
     marker = _previous_build(reruns, "bergen-2022")
     env = dict(os.environ, HATBOOK_RERUNS_DIR=str(reruns))
-    command = [sys.executable, "-m", "hatbook.cli", "rerun", "--clinic", "Bergen", "--year", "2022", "--jobs", "1",
-               "--pages", "ch06_6_process_implementation"]
+    command = [
+        sys.executable,
+        "-m",
+        "hatbook.cli",
+        "rerun",
+        "--clinic",
+        "Bergen",
+        "--year",
+        "2022",
+        "--jobs",
+        "1",
+        "--pages",
+        "ch06_6_process_implementation",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = process.stdout.readline()  # the rerun has started executing its pages
     assert "executing" in first
@@ -359,8 +390,13 @@ def test_pages_sharing_a_kernel_do_not_see_each_other(tmp_path):
     import nbformat
 
     code = "import os, warnings\nprint('left_over' in globals(), len(warnings.filters), os.getcwd())"
-    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import os, warnings\nleft_over = 1\nwarnings.simplefilter('error')\nos.chdir('/')")])
+    first = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import os, warnings\nleft_over = 1\nwarnings.simplefilter('error')\nos.chdir('/')"
+            )
+        ]
+    )
     second = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     fresh = rr.Kernel(tmp_path)
@@ -387,9 +423,20 @@ def test_ctrl_c_ends_a_grid_with_one_line_and_stops_its_workers(tmp_path):
     reruns = tmp_path / "reruns"
     marker = _previous_build(reruns, "oslo-2022")
     env = dict(os.environ, HATBOOK_RERUNS_DIR=str(reruns))
-    command = [sys.executable, "-m", "hatbook.cli", "rerun", "--grid", "--workers", "2", "--pages", "ch06_6_process_implementation"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "hatbook.cli",
+        "rerun",
+        "--grid",
+        "--workers",
+        "2",
+        "--pages",
+        "ch06_6_process_implementation",
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     assert process.stdout.readline().startswith("grid: 12 variants")
     time.sleep(4)  # the workers have started their first variants
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C does: to the whole process group
@@ -430,7 +477,9 @@ def test_a_kept_kernel_imports_the_analysis_package_afresh_when_it_changed(tmp_p
     afresh by the next page, as a fresh kernel would."""
     import nbformat
 
-    probe = "import analysis.formats as f\nprint(getattr(f, 'seen_before', 'fresh'))\nf.seen_before = 'kept'"
+    probe = (
+        "import analysis.presentation.formats as f\nprint(getattr(f, 'seen_before', 'fresh'))\nf.seen_before = 'kept'"
+    )
     first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
     same = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
     after = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
@@ -473,6 +522,8 @@ def test_a_variant_leaves_out_what_no_page_loads(tmp_path):
     assert (html / "_static" / "scripts" / "fontawesome.js").exists()
     # the theme's templates copied into _static name every script: they are not pages
     (html / "page.html").unlink()
-    (html / "_static" / "webpack-macros.html").write_text('<script src="_static/scripts/fontawesome.js">', encoding="utf-8")
+    (html / "_static" / "webpack-macros.html").write_text(
+        '<script src="_static/scripts/fontawesome.js">', encoding="utf-8"
+    )
     rr.slim_html(html)
     assert not (html / "_static" / "scripts" / "fontawesome.js").exists()

@@ -16,7 +16,8 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from analysis import retention, schema
+from analysis.data import schema
+from analysis.sections import retention
 
 DATA_END = pd.Timestamp("2023-12-31")
 
@@ -24,7 +25,15 @@ DATA_END = pd.Timestamp("2023-12-31")
 def episodes_frame(rows) -> pd.DataFrame:
     frame = pd.DataFrame(
         rows,
-        columns=["episode_id", "patient_id", "episode_number", "admission_date", "discharge_date", "discharge_type", "discharge_reason"],
+        columns=[
+            "episode_id",
+            "patient_id",
+            "episode_number",
+            "admission_date",
+            "discharge_date",
+            "discharge_type",
+            "discharge_reason",
+        ],
     )
     return schema.pandera_schema(schema.EPISODES).validate(frame)
 
@@ -44,7 +53,9 @@ def episodes() -> pd.DataFrame:
 
 @pytest.fixture
 def patients() -> pd.DataFrame:
-    return pd.DataFrame({"patient_id": ["P001", "P002", "P003", "P004"], "clinic": ["Oslo", "Oslo", "Bergen", "Bergen"]})
+    return pd.DataFrame(
+        {"patient_id": ["P001", "P002", "P003", "P004"], "clinic": ["Oslo", "Oslo", "Bergen", "Bergen"]}
+    )
 
 
 def test_patients_by_clinic_counts_and_shares(patients):
@@ -142,8 +153,24 @@ def test_six_months_is_182_625_days():
     # 182 days is 5.98 months (within 6), 183 days is 6.01 months (6 to 12)
     frame = episodes_frame(
         [
-            ("E001", "P001", 1, "2022-01-01", pd.Timestamp("2022-01-01") + pd.Timedelta(days=182), "planned", "transition_to_oat"),
-            ("E002", "P002", 1, "2022-01-01", pd.Timestamp("2022-01-01") + pd.Timedelta(days=183), "planned", "transition_to_oat"),
+            (
+                "E001",
+                "P001",
+                1,
+                "2022-01-01",
+                pd.Timestamp("2022-01-01") + pd.Timedelta(days=182),
+                "planned",
+                "transition_to_oat",
+            ),
+            (
+                "E002",
+                "P002",
+                1,
+                "2022-01-01",
+                pd.Timestamp("2022-01-01") + pd.Timedelta(days=183),
+                "planned",
+                "transition_to_oat",
+            ),
         ]
     )
     assert retention.discharge_timing(frame)["discharges"].tolist() == [1, 1, 0]
@@ -184,13 +211,31 @@ def test_km_uses_only_first_episodes(episodes):
 
 
 def test_median_not_reached_is_nan():
-    frame = episodes_frame([("E001", "P001", 1, "2022-01-01", None, None, None), ("E002", "P002", 1, "2022-01-01", "2022-03-01", "planned", "transition_to_oat")])
+    frame = episodes_frame(
+        [
+            ("E001", "P001", 1, "2022-01-01", None, None, None),
+            ("E002", "P002", 1, "2022-01-01", "2022-03-01", "planned", "transition_to_oat"),
+        ]
+    )
     assert math.isnan(retention.median_retention_days(frame, DATA_END))
 
 
 def test_confidence_band_is_cloglog():
     # one event among 4 at risk: S = 0.75, se = 0.75 * sqrt(1/12); cloglog band by hand
-    frame = episodes_frame([(f"E00{i}", f"P00{i}", 1, "2022-01-01", "2022-02-01" if i == 1 else None, "planned" if i == 1 else None, "transition_to_oat" if i == 1 else None) for i in range(1, 5)])
+    frame = episodes_frame(
+        [
+            (
+                f"E00{i}",
+                f"P00{i}",
+                1,
+                "2022-01-01",
+                "2022-02-01" if i == 1 else None,
+                "planned" if i == 1 else None,
+                "transition_to_oat" if i == 1 else None,
+            )
+            for i in range(1, 5)
+        ]
+    )
     row = retention.km_curve(frame, DATA_END).iloc[-1]
     s, se = 0.75, 0.75 * math.sqrt(1 / 12)
     se_g = se / (s * abs(math.log(s)))
@@ -225,8 +270,12 @@ def test_share_reachable_knows_which_percentages_a_count_can_give():
 
 def test_retention_at_is_nan_when_nobody_was_followed_that_long():
     # both first episodes end (or are censored) before 365.25 days: the curve is not defined at one year
-    frame = episodes_frame([("E001", "P001", 1, "2023-03-01", None, None, None),
-                            ("E002", "P002", 1, "2023-01-01", "2023-03-01", "planned", "transition_to_oat")])
+    frame = episodes_frame(
+        [
+            ("E001", "P001", 1, "2023-03-01", None, None, None),
+            ("E002", "P002", 1, "2023-01-01", "2023-03-01", "planned", "transition_to_oat"),
+        ]
+    )
     assert math.isnan(retention.retention_at(frame, DATA_END))
     # but at 100 days it is: P002 left on day 59, 1 of 2 -> 1/2
     assert retention.retention_at(frame, DATA_END, 100) == pytest.approx(0.5)
@@ -237,8 +286,15 @@ def test_retention_at_is_nan_when_nobody_was_followed_that_long():
 
 @pytest.fixture
 def schedule() -> pd.DataFrame:
-    reported = pd.Series({"s6_1_capacity_oslo_initial": 50, "s6_1_capacity_oslo_2025": 65, "s6_1_capacity_bergen_initial": 15,
-                          "s6_1_capacity_bergen_intermediate": 40, "s6_1_capacity_bergen_2025": 100})
+    reported = pd.Series(
+        {
+            "s6_1_capacity_oslo_initial": 50,
+            "s6_1_capacity_oslo_2025": 65,
+            "s6_1_capacity_bergen_initial": 15,
+            "s6_1_capacity_bergen_intermediate": 40,
+            "s6_1_capacity_bergen_2025": 100,
+        }
+    )
     return retention.capacity_schedule(reported)
 
 
@@ -279,8 +335,18 @@ def test_occupancy_sentence_words_and_ranges():
 def test_grouped_curve_has_no_step_of_fewer_than_threshold_people():
     # 12 patients admitted 2022-01-01: discharged on days 10, 20, 40, 45, 50, 70, 80, 100; 4 open (censored at 729)
     stays = [10, 20, 40, 45, 50, 70, 80, 100]
-    rows = [(f"E{i:03d}", f"P{i:03d}", 1, "2022-01-01", (pd.Timestamp("2022-01-01") + pd.Timedelta(days=d)).date().isoformat(),
-             "planned", "transition_to_oat") for i, d in enumerate(stays, 1)]
+    rows = [
+        (
+            f"E{i:03d}",
+            f"P{i:03d}",
+            1,
+            "2022-01-01",
+            (pd.Timestamp("2022-01-01") + pd.Timedelta(days=d)).date().isoformat(),
+            "planned",
+            "transition_to_oat",
+        )
+        for i, d in enumerate(stays, 1)
+    ]
     rows += [(f"E{i:03d}", f"P{i:03d}", 1, "2022-01-01", None, None, None) for i in range(9, 13)]
     frame = episodes_frame(rows)
     grouped = retention.km_curve_grouped(frame, DATA_END, threshold=3, step_days=30)
@@ -301,20 +367,34 @@ def test_grouped_curve_has_no_step_of_fewer_than_threshold_people():
 
 
 def test_trend_sentence_peak_years_and_stock():
-    enrolled = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024, 2024], "clinic": ["Oslo", "Bergen"] * 3,
-                             "admissions": [40, 10, 20, 12, 10, 3]})
-    year_end = pd.DataFrame({"year": [2022, 2022, 2023, 2023, 2024, 2024], "clinic": ["Oslo", "Bergen"] * 3,
-                             "patients": [30, 8, 40, 12, 45, 14]})
+    enrolled = pd.DataFrame(
+        {
+            "year": [2022, 2022, 2023, 2023, 2024, 2024],
+            "clinic": ["Oslo", "Bergen"] * 3,
+            "admissions": [40, 10, 20, 12, 10, 3],
+        }
+    )
+    year_end = pd.DataFrame(
+        {
+            "year": [2022, 2022, 2023, 2023, 2024, 2024],
+            "clinic": ["Oslo", "Bergen"] * 3,
+            "patients": [30, 8, 40, 12, 45, 14],
+        }
+    )
     sentence = retention.trend_sentence(enrolled, year_end, ["Oslo", "Bergen"], None)
-    assert sentence.startswith("The Oslo clinic admitted the most patients in 2022 and fewer in each year after it; "
-                               "the Bergen clinic admitted the most patients in 2023 and fewer in each year after it.")
+    assert sentence.startswith(
+        "The Oslo clinic admitted the most patients in 2022 and fewer in each year after it; "
+        "the Bergen clinic admitted the most patients in 2023 and fewer in each year after it."
+    )
     assert sentence.endswith("still grew from each year to the next.")
     # with a threshold of 5, Bergen's 3 admissions in 2024 keep its years unranked
     protected = retention.trend_sentence(enrolled, year_end, ["Oslo", "Bergen"], 5)
     assert "Bergen clinic are too small to rank" in protected and "Bergen clinic admitted" not in protected
     fell = year_end.assign(patients=[30, 8, 20, 12, 45, 14])
     assert "did not grow in every year" in retention.trend_sentence(enrolled, fell, ["Oslo", "Bergen"], None)
-    assert "no change from year to year" in retention.trend_sentence(enrolled[enrolled.year == 2022], year_end, ["Oslo"], None)
+    assert "no change from year to year" in retention.trend_sentence(
+        enrolled[enrolled.year == 2022], year_end, ["Oslo"], None
+    )
 
 
 # --- the page's statistics as an edition shows them -------------------------------------------------------
@@ -324,11 +404,17 @@ def toy_page(episodes, patients, published: bool = True, min_cell: int | None = 
     """A page of the hand-built cohort (published edition unless ``published`` is False)."""
     from types import SimpleNamespace
 
-    from analysis import scorecard
+    from analysis.presentation import scorecard
 
     cohort = SimpleNamespace(episodes=episodes, patients=patients.astype({"patient_id": "string"}), data_end=DATA_END)
-    edition = SimpleNamespace(published=published, clinic_names=["Oslo", "Bergen"], data_end_text="31 December 2023",
-                              clinics="both clinics", whole_pilot=False, clinic="all")
+    edition = SimpleNamespace(
+        published=published,
+        clinic_names=["Oslo", "Bergen"],
+        data_end_text="31 December 2023",
+        clinics="both clinics",
+        whole_pilot=False,
+        clinic="all",
+    )
     card = scorecard.Card(compare=published, min_cell=min_cell)
     return SimpleNamespace(cohort=cohort, edition=edition, card=card, published=scorecard.ledger(), sdc=card.min_cell)
 
@@ -341,16 +427,24 @@ def test_kaplan_meier_of_the_page_by_hand(episodes):
     # a rerun with a threshold of 5 does not estimate from four patients
     rerun = retention.kaplan_meier(episodes, DATA_END, 5)
     assert not rerun.estimable and rerun.of == [] and math.isnan(rerun.summary["median_years"])
-    assert retention.retention_sentence(rerun, toy_page(episodes, pd.DataFrame({"patient_id": []}))
-                                        .card, "31 December 2023").startswith("There are too few patients")
+    assert retention.retention_sentence(
+        rerun, toy_page(episodes, pd.DataFrame({"patient_id": []})).card, "31 December 2023"
+    ).startswith("There are too few patients")
 
 
 def test_section_statistics_of_the_published_edition_by_hand(episodes, patients):
     page = toy_page(episodes, patients)
     shown = retention.shown_tables(page)
-    reported = pd.Series({"s6_1_capacity_oslo_initial": 10, "s6_1_capacity_oslo_2025": 20, "s6_1_capacity_bergen_initial": 5,
-                          "s6_1_capacity_bergen_intermediate": 8, "s6_1_capacity_bergen_2025": 12,
-                          "s6_1_bergen_relocations_n": 2})
+    reported = pd.Series(
+        {
+            "s6_1_capacity_oslo_initial": 10,
+            "s6_1_capacity_oslo_2025": 20,
+            "s6_1_capacity_bergen_initial": 5,
+            "s6_1_capacity_bergen_intermediate": 8,
+            "s6_1_capacity_bergen_2025": 12,
+            "s6_1_bergen_relocations_n": 2,
+        }
+    )
     frame = retention.section_statistics(page, shown, retention.kaplan_meier(episodes, DATA_END, None), reported)
     assert frame["key"].is_unique
     rows = frame.set_index("key")
@@ -364,7 +458,9 @@ def test_section_statistics_of_the_published_edition_by_hand(episodes, patients)
     assert rows.loc["s6_1_individuals_discharged", "value"] == 3 and rows.loc["s6_1_discharges_planned_n", "value"] == 1
     assert rows.loc["es_discharges_nonattendance_involuntary_percent", "value"] == pytest.approx(200 / 3)
     assert rows.loc["s6_1_left_within_6_months_percent", "value"] == pytest.approx(200 / 3)
-    assert rows.loc["s61_timing_sentence", "value"].startswith("Of all who left, 67% did so within the first six months")
+    assert rows.loc["s61_timing_sentence", "value"].startswith(
+        "Of all who left, 67% did so within the first six months"
+    )
     assert rows.loc["s61_bands_report_note", "value"] == retention.BANDS_REPORT_NOTE
 
 
@@ -372,4 +468,7 @@ def test_timing_sentence_without_discharges(episodes, patients):
     still_in = episodes[episodes["discharge_date"].isna()]
     page = toy_page(still_in, patients)
     rows = {row["key"]: row["value"] for row in retention.timing_rows(page, retention.shown_tables(page))}
-    assert rows["s61_timing_sentence"] == "No episode had ended by 31 December 2023, so there is no timing of discharges to describe."
+    assert (
+        rows["s61_timing_sentence"]
+        == "No episode had ended by 31 December 2023, so there is no timing of discharges to describe."
+    )

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from analysis.cohort import DEFAULT_COHORT_DIR, load_cohort
-from analysis.data import published_table
+from analysis.data.cohort import DEFAULT_COHORT_DIR, load_cohort
+from analysis.data.published import published_table
 from hatbook.sample_data import _read, patient_days, replicate, subset
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.scorecard import Card, collect, format_like_print, plain_number, within_precision
+from analysis.presentation.scorecard import Card, collect, format_like_print, plain_number, within_precision
 
 
 @pytest.mark.parametrize(
@@ -86,7 +86,7 @@ def test_a_rerun_card_lists_values_without_comparing(monkeypatch):
 
 
 def test_published_edition_is_only_the_default_parameters():
-    from analysis.cohort import DEFAULT_COHORT_DIR, published_edition
+    from analysis.data.cohort import DEFAULT_COHORT_DIR, published_edition
 
     assert published_edition("all", 2025, None) and published_edition("all", 2025, DEFAULT_COHORT_DIR)
     assert not published_edition("Oslo", 2025, None)
@@ -95,7 +95,7 @@ def test_published_edition_is_only_the_default_parameters():
 
 
 def test_a_row_printed_as_an_upper_bound_agrees_when_below_it():
-    from analysis.scorecard import UPPER_BOUNDS, agrees_with_print
+    from analysis.presentation.scorecard import UPPER_BOUNDS, agrees_with_print
 
     entry = pd.Series({"value": 0.001, "precision": 0.001})
     key = next(iter(UPPER_BOUNDS))
@@ -107,7 +107,7 @@ def test_a_row_printed_as_an_upper_bound_agrees_when_below_it():
 
 
 def test_calibration_notes_quote_the_generators_reason_for_missed_targets(tmp_path):
-    from analysis.scorecard import calibration_notes
+    from analysis.presentation.scorecard import calibration_notes
 
     assert calibration_notes(tmp_path) == {}  # real data: no calibration report, no notes
     pd.DataFrame(
@@ -161,7 +161,7 @@ def test_the_comparison_marks_and_highlights_a_difference_and_links_the_errata(m
 
 
 def test_a_note_without_the_errata_is_not_linked():
-    from analysis.scorecard import link_errata
+    from analysis.presentation.scorecard import link_errata
 
     assert link_errata("The synthetic cohort differs.") == "The synthetic cohort differs."
     assert link_errata("see {doc}`appendix_errata`.") == 'see <a href="appendix_errata.html">the errata appendix</a>.'

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.scorecard import ledger
+from analysis.presentation.scorecard import ledger
 
 pytestmark = pytest.mark.slow
 
@@ -55,8 +55,8 @@ def test_every_statistic_of_the_computed_sections_is_glued(scorecard):
 
 def keys_in_flagged_errata() -> set[str]:
     """Ledger keys that take part in a finding of the consistency audit (the errata appendix)."""
-    from analysis import audit
-    from analysis.data import published_table
+    from analysis.data.published import published_table
+    from analysis.sections import audit
 
     findings = audit.run(published_table("statistics"))
     return {key for inputs in findings.loc[findings.flagged, "inputs"] for key in inputs.split(", ")}
@@ -139,8 +139,11 @@ def glue_code() -> str:
     parts = [path.read_text(encoding="utf-8") for path in (root / "analysis").rglob("*.py")]
     for page in (root / "book").glob("*.md"):
         parts += re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
-    parts += [path.read_text(encoding="utf-8") for path in (root / "data" / "published").glob("*.csv")
-              if path.name != "statistics.csv"]
+    parts += [
+        path.read_text(encoding="utf-8")
+        for path in (root / "data" / "published").glob("*.csv")
+        if path.name != "statistics.csv"
+    ]
     return "\n".join(parts)
 
 
@@ -149,7 +152,12 @@ def test_every_glued_statistic_can_be_found_by_its_name(scorecard):
     published table's key column, or it restates (the ledger's ``restates``) a key that is."""
     code = glue_code()
     restates = ledger()["restates"].fillna("")
-    lost = [key for key in scorecard.key
-            if not any(re.search(rf"(?<![a-z0-9_]){re.escape(name)}(?![a-z0-9_])", code)
-                       for name in [key] + ([restates[key]] if restates.get(key) else []))]
+    lost = [
+        key
+        for key in scorecard.key
+        if not any(
+            re.search(rf"(?<![a-z0-9_]){re.escape(name)}(?![a-z0-9_])", code)
+            for name in [key] + ([restates[key]] if restates.get(key) else [])
+        )
+    ]
     assert lost == [], f"{len(lost)} glued keys written nowhere in full: {lost[:20]}"

@@ -1,4 +1,4 @@
-"""Tests of analysis/somatic.py on hand-built questionnaires."""
+"""Tests of analysis/sections/somatic.py on hand-built questionnaires."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import somatic
-from analysis.schema import SOMATIC_SYMPTOMS
+from analysis.data.schema import SOMATIC_SYMPTOMS
+from analysis.sections import somatic
 
 
 def questionnaire(patient: str, wave: int, ratings, chronic=None, date="2023-01-01") -> dict:
@@ -175,7 +175,8 @@ def test_mixed_model_section_agrees_on_a_built_fall_and_says_why_a_small_rerun_h
 
     import myst_nb
 
-    from analysis import quality_of_life, scorecard
+    from analysis.presentation import scorecard
+    from analysis.sections import quality_of_life
 
     monkeypatch.setattr(myst_nb, "glue", lambda *args, **kwargs: None)
     rng = np.random.default_rng(2)

@@ -171,10 +171,13 @@ def page_code(page: str) -> str:
     import importlib.util
 
     code = code_cells(source(page))
-    imports = re.findall(r"^from analysis import (\w+) as (\w+)$", code, flags=re.M)
-    aliases = {alias: name for name, alias in imports}
-    names = {aliases.get(name, name) for name in re.findall(r"glue_statistics\(\s*(\w+)\.\w+\(", code)}
-    specs = [importlib.util.find_spec(f"analysis.{name}") for name in sorted(names)]
+    modules = {}  # the name a page uses for a module of analysis -> the module's full name
+    for package, names in re.findall(r"^from (analysis(?:\.\w+)?) import ([\w, ]+)$", code, flags=re.M):
+        for part in names.split(","):
+            name, _, alias = part.strip().partition(" as ")
+            modules[alias or name] = f"{package}.{name}"
+    used = {modules[name] for name in re.findall(r"glue_statistics\(\s*(\w+)\.\w+\(", code) if name in modules}
+    specs = [importlib.util.find_spec(name) for name in sorted(used)]
     return "\n".join([code] + [Path(spec.origin).read_text(encoding="utf-8") for spec in specs if spec is not None])
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import schema
-from analysis.cohort import load_cohort
+from analysis.data import schema
+from analysis.data.cohort import load_cohort
 
 pytestmark = pytest.mark.slow
 
@@ -136,7 +136,7 @@ def test_generator_imports_no_analysis_code_but_the_schema():
                 continue
             for name in names:
                 if name == "analysis" or name.startswith("analysis."):
-                    assert name == "analysis.schema", f"{path.name} imports {name}"
+                    assert name == "analysis.data.schema", f"{path.name} imports {name}"
 
 
 def test_a_failed_write_leaves_the_previous_cohort_in_place(tmp_path):
@@ -158,7 +158,7 @@ def test_data_dictionary_describes_the_schema():
     package = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
     described = {r["name"]: r for r in package["resources"] if r["name"].startswith("synthetic_")}
     expected = {f"synthetic_{name}": schema.dictionary_resource(table) for name, table in schema.TABLES.items()}
-    assert described == expected, "run `python -m analysis.schema` to update data/datapackage.json"
+    assert described == expected, "run `python -m analysis.data.schema` to update data/datapackage.json"
 
 
 def test_calibration_report_is_written_beside_the_cohort():

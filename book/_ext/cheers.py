@@ -71,7 +71,7 @@ class Item:
 
     @property
     def status(self) -> str:
-        """"reported", "in part" (a target and something missing) or "not reported" (no target)."""
+        """ "reported", "in part" (a target and something missing) or "not reported" (no target)."""
         if not self.targets:
             return "not reported"
         return "in part" if self.absence else "reported"

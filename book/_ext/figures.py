@@ -4,7 +4,7 @@ Run on each page's body just before it is written (``html-page-context``), on wh
 displayed, so cached notebooks need no new execution and every edition (the published book and each
 rerun) gets the same:
 
-* **Charts** (the ``hatbook-chart-*`` boxes of :mod:`analysis.charts`). The chart is drawn at build time
+* **Charts** (the ``hatbook-chart-*`` boxes of :mod:`analysis.presentation.charts`). The chart is drawn at build time
   as an SVG inside its box (vl-convert), so it shows at once, without JavaScript and without loading
   Vega; ``hatbook-charts.js`` loads Vega only when the chart scrolls into view or a reader points at
   it, and then redraws it at its
@@ -47,8 +47,23 @@ DRAWING_VERSION = 1
 #: A date as JSON carries it ("2022-12-31T00:00:00"): the table shows the day.
 DAY_AT_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?Z?$")
 #: The order in which a chart's data table lists the fields its channels show.
-CHANNELS = ["x", "y", "xOffset", "yOffset", "column", "row", "facet", "color", "shape", "x2", "y2", "size",
-            "opacity", "text", "detail"]
+CHANNELS = [
+    "x",
+    "y",
+    "xOffset",
+    "yOffset",
+    "column",
+    "row",
+    "facet",
+    "color",
+    "shape",
+    "x2",
+    "y2",
+    "size",
+    "opacity",
+    "text",
+    "detail",
+]
 #: Attributes of an SVG drawing that hold coordinates (never the words shown).
 GEOMETRY = re.compile(r'(\s(?:d|transform|x|y|x1|x2|y1|y2|width|height|points)=")([^"]*)"')
 
@@ -107,7 +122,7 @@ def unique(anchor: str, taken: set[str]) -> str:
 def _charts_module():
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from analysis import charts
+    from analysis.presentation import charts
 
     return charts
 
@@ -150,8 +165,9 @@ def encoded_fields(spec: dict) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for view in charts._views(spec):
         encoding = view.get("encoding") or {}
-        channels = sorted((c for c in encoding if c != "tooltip"),
-                          key=lambda c: CHANNELS.index(c) if c in CHANNELS else len(CHANNELS))
+        channels = sorted(
+            (c for c in encoding if c != "tooltip"), key=lambda c: CHANNELS.index(c) if c in CHANNELS else len(CHANNELS)
+        )
         entries = [encoding[channel] for channel in channels]
         tooltip = encoding.get("tooltip")
         entries += tooltip if isinstance(tooltip, list) else [tooltip]
@@ -189,12 +205,17 @@ def data_tables(spec: dict) -> list[tuple[list[str], list[list[str]]]]:
         for row in rows:
             fields.extend(key for key in row if key not in fields)
         order = list(encoded)
-        fields.sort(key=lambda f: (0 if f in encoded and encoded[f][1] != "quantitative" else
-                                   1 if f in encoded else 2, order.index(f) if f in order else 0))
+        fields.sort(
+            key=lambda f: (
+                0 if f in encoded and encoded[f][1] != "quantitative" else 1 if f in encoded else 2,
+                order.index(f) if f in order else 0,
+            )
+        )
         header = [encoded.get(field, ("", ""))[0] or charts.words(field) for field in fields]
         quantity = [encoded.get(field, ("", "quantitative"))[1] in ("quantitative", "") for field in fields]
-        tables.append((header, [[shown_value(row.get(field), q) for field, q in zip(fields, quantity)]
-                                for row in rows]))
+        tables.append(
+            (header, [[shown_value(row.get(field), q) for field, q in zip(fields, quantity)] for row in rows])
+        )
     return tables
 
 
@@ -227,9 +248,12 @@ def static_svg(spec: dict, cache: Path | None = None) -> str:
     svg = vlc.vegalite_to_svg(drawn, vl_version=charts.vega_lite_version())
     svg = GEOMETRY.sub(lambda m: m.group(1) + re.sub(r"(\d+\.\d)\d+", r"\1", m.group(2)) + '"', svg)
     svg = re.sub(r'\s(?:aria-label|aria-roledescription)="[^"]*"|\srole="graphics-symbol"', "", svg)
-    svg = re.sub(r'<svg([^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"',
-                 lambda m: f'<svg{m.group(1)} width="{m.group(2)}" height="{m.group(3)}" '
-                           f'style="max-width:100%;height:auto"', svg, count=1)
+    svg = re.sub(
+        r'<svg([^>]*?)\swidth="([\d.]+)"\s+height="([\d.]+)"',
+        lambda m: f'<svg{m.group(1)} width="{m.group(2)}" height="{m.group(3)}" style="max-width:100%;height:auto"',
+        svg,
+        count=1,
+    )
     if stored is not None:
         stored.parent.mkdir(parents=True, exist_ok=True)
         stored.write_text(svg, encoding="utf-8")
@@ -278,8 +302,10 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
         script.decompose()
         # the specification stays in the page as data (not run; hatbook-charts.js reads it when the chart is
         # redrawn), where the disclosure audit reads every chart's data
-        data_block = soup.new_tag("script", attrs={"type": "application/json", "id": chart.replace("-chart-", "-spec-"),
-                                                   "class": "hatbook-chart-spec"})
+        data_block = soup.new_tag(
+            "script",
+            attrs={"type": "application/json", "id": chart.replace("-chart-", "-spec-"), "class": "hatbook-chart-spec"},
+        )
         data_block.string = json.dumps(spec, sort_keys=True, separators=(",", ":")).replace("</", "<\\/")
         box.insert_after(data_block)
         box["data-hatbook-spec"] = data_block["id"]
@@ -325,8 +351,9 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
                 note = soup.new_tag("p")
                 note.string = f"{len(rows):,} rows: too many to list here; the CSV file holds them all."
                 details.append(note)
-            details.append(_download(soup, href, "Download as CSV" if len(tables) > 1 else
-                                     "Download this chart's data (CSV)"))
+            details.append(
+                _download(soup, href, "Download as CSV" if len(tables) > 1 else "Download this chart's data (CSV)")
+            )
         (box.find_parent("div", class_="hatbook-figure-anchor") or box).insert_after(details)
 
     for number, table in enumerate(soup.find_all("table"), start=1):
@@ -338,8 +365,11 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
         if not caption and figure_caption is not None:
             caption = cell_text(figure_caption)
         section = table.find_parent("section")
-        fallback = (figure_id + "-table") if figure_id else \
-            f"{section.get('id', 'page') if section else 'page'}-table-{number}"
+        fallback = (
+            (figure_id + "-table")
+            if figure_id
+            else f"{section.get('id', 'page') if section else 'page'}-table-{number}"
+        )
         old = table.get("id", "")
         anchor = unique(table_anchor(caption, fallback), taken)
         if STYLER_ID.match(old or ""):
@@ -348,11 +378,12 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
                 if old in (style.string or ""):
                     style.string = re.sub(rf"#{old}(?![0-9a-f])", f"#{anchor}", style.string)
             for tag in table.find_all(id=re.compile(rf"^{old}_")):
-                tag["id"] = anchor + tag["id"][len(old):]
+                tag["id"] = anchor + tag["id"][len(old) :]
         table["id"] = anchor
         href = write(data_dir / f"{anchor}.csv", csv_text(table_rows(table)))
-        link = _download(soup, href, "Download CSV",
-                         label=f"Download {caption.split(':')[0] if caption else 'this table'} as CSV")
+        link = _download(
+            soup, href, "Download CSV", label=f"Download {caption.split(':')[0] if caption else 'this table'} as CSV"
+        )
         paragraph = soup.new_tag("p", attrs={"class": "hatbook-download"})
         paragraph.append(link)
         table.insert_after(paragraph)
@@ -368,8 +399,10 @@ def _download(soup, href: str, text: str, label: str | None = None):
 
 
 def _data_table(soup, header: list[str], rows: list[list[str]], description: str, words: list[bool]):
-    scroll = soup.new_tag("div", attrs={"class": "hatbook-table-scroll", "role": "region", "tabindex": "0",
-                                        "aria-label": "Data for this chart"})
+    scroll = soup.new_tag(
+        "div",
+        attrs={"class": "hatbook-table-scroll", "role": "region", "tabindex": "0", "aria-label": "Data for this chart"},
+    )
     table = soup.new_tag("table", attrs={"class": "hatbook-chart-table"})
     if description:
         caption = soup.new_tag("caption", attrs={"class": "hatbook-visually-hidden"})

@@ -78,8 +78,13 @@ def assign_section_numbers(self, env) -> list[str]:
             if url_re.match(ref) or ref == "self":
                 continue
             if ref in assigned:
-                logger.warning(__("%s is already assigned section numbers (nested numbered toctree?)"), ref,
-                               location=toctreenode, type="toc", subtype="secnum")
+                logger.warning(
+                    __("%s is already assigned section numbers (nested numbered toctree?)"),
+                    ref,
+                    location=toctreenode,
+                    type="toc",
+                    subtype="secnum",
+                )
             elif ref in env.tocs:
                 secnums: dict = {}
                 env.toc_secnumbers[ref] = secnums

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 LATEX_DIR = Path(__file__).resolve().parent.parent / "_static" / "latex"
 #: Copied into the LaTeX build folder: the book's style, and a stand-in for the bbm package (see there).
 LATEX_FILES = [LATEX_DIR / "hatbook.sty", LATEX_DIR / "bbm.sty"]
-PNG_SCALE = 2  # analysis.charts.PNG_SCALE: the PNG of a chart is drawn at twice its screen size
+PNG_SCALE = 2  # analysis.presentation.charts.PNG_SCALE: the PNG of a chart is drawn at twice its screen size
 CSS_PX_PER_INCH = 96
 
 DEFAULT_EDITION = "Published edition"
@@ -261,14 +261,14 @@ def allocate(need: Need, line: int) -> list[int]:
     Every column gets at least its longest word; what is left of the line goes to the columns in
     proportion to how much more their longest cell needs; a column never gets more than it needs.
     """
-    least, most = need.least, [max(m, l) for m, l in zip(need.most, need.least)]
+    least, most = need.least, [max(high, low) for high, low in zip(need.most, need.least)]
     line = line - 2 * len(least)  # the space between columns
     if sum(most) <= line or sum(least) >= line:
         return most if sum(most) <= line else least
     spare = line - sum(least)
-    wants = [m - l for m, l in zip(most, least)]
+    wants = [high - low for high, low in zip(most, least)]
     total = sum(wants)
-    return [l + round(spare * w / total) for l, w in zip(least, wants)]
+    return [low + round(spare * w / total) for low, w in zip(least, wants)]
 
 
 def fit_widths(table: nodes.table, need: Need, classes=()) -> None:

@@ -2,7 +2,7 @@
 
 * ``{hatbook-share-reproduced}``: the share of the computed ledger statistics that match the report's
   print (the landing page's key figure), from the same glue data as the scorecard page
-  (:func:`analysis.scorecard.collect`); a rerun compares nothing with the report and says so.
+  (:func:`analysis.presentation.scorecard.collect`); a rerun compares nothing with the report and says so.
 * ``{hatbook-pdf-link}``: a link to the PDF edition when the build has one beside the HTML book
   (``make pdf`` writes ``_build/pdf/hat-evaluation.pdf``), otherwise the sentence that says how to make it.
   Both placeholders are filled once every page has been read, and their pages are read again on every
@@ -77,12 +77,12 @@ def is_rerun(app) -> bool:
 def share_text(app) -> str:
     if is_rerun(app):
         return "not compared"
-    from analysis.scorecard import collect
+    from analysis.presentation.scorecard import collect
 
     card = collect(Path(app.outdir).parent / "jupyter_execute")
     if card.empty:
         return "n/a"
-    from analysis.formats import percent
+    from analysis.presentation.formats import percent
 
     return percent(100 * card.within_precision.mean(), 1)
 
@@ -118,16 +118,18 @@ def citation_texts(app) -> tuple[str, str]:
         "After Eide D, Melis F, Bjørnstad R, et al. Evaluation of heroin-assisted treatment in Norway. "
         f"Oslo: Norwegian Centre for Addiction Research (SERAF), University of Oslo; 2026. {url}"
     )
-    bibtex = "\n".join([
-        "@misc{hatbook_executable_edition,",
-        "  author       = {{Executable-edition team}},",
-        f"  title        = {{{EDITION_TITLE}}},",
-        f"  year         = {{{day[:4]}}},",
-        f"  version      = {{{number}}},",
-        f"  note         = {{{release}, built {day}; after Eide et al., SERAF, University of Oslo, 2026}},",
-        f"  howpublished = {{\\url{{{url}}}}},",
-        "}",
-    ])
+    bibtex = "\n".join(
+        [
+            "@misc{hatbook_executable_edition,",
+            "  author       = {{Executable-edition team}},",
+            f"  title        = {{{EDITION_TITLE}}},",
+            f"  year         = {{{day[:4]}}},",
+            f"  version      = {{{number}}},",
+            f"  note         = {{{release}, built {day}; after Eide et al., SERAF, University of Oslo, 2026}},",
+            f"  howpublished = {{\\url{{{url}}}}},",
+            "}",
+        ]
+    )
     return plain, bibtex
 
 
@@ -180,7 +182,8 @@ def _light(app, pagename, templatename, context, doctree) -> None:
     scripts = context.get("script_files")
     if scripts and not has_math(context.get("body", "")):
         context["script_files"] = [
-            script for script in scripts
+            script
+            for script in scripts
             if not MATHJAX.search(str(getattr(script, "filename", "") or ""))
             and not MATHJAX.search(getattr(script, "attributes", {}).get("body", "") or "")
         ]
@@ -217,7 +220,7 @@ def version() -> str:
 def build_date() -> str:
     """The day of the build (``SOURCE_DATE_EPOCH`` when set, for a reproducible build)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc) if epoch else dt.datetime.now(dt.timezone.utc)
+    when = dt.datetime.fromtimestamp(int(epoch), dt.UTC) if epoch else dt.datetime.now(dt.UTC)
     return when.date().isoformat()
 
 
@@ -271,8 +274,11 @@ def _meta(app, pagename, templatename, context, doctree) -> None:
 
     pathto = context["pathto"]
     commit = _git("rev-parse", "--short", "HEAD")
-    parts = [f"Version {escape(version())}" if version() else "", f"commit {escape(commit)}" if commit else "",
-             f"built {build_date()}"]
+    parts = [
+        f"Version {escape(version())}" if version() else "",
+        f"commit {escape(commit)}" if commit else "",
+        f"built {build_date()}",
+    ]
     stamp = ", ".join(p for p in parts if p)
     links = " · ".join(
         f'<a href="{pathto(doc)}">{label}</a>'

@@ -1,7 +1,7 @@
 """Sphinx extension used by rerun builds only: disclosure marks pasted whatever the format spec.
 
 In a rerun a page glues ``"<5"`` for a small count, a dash for a withheld value and ``"n/a"`` for a value
-that could not be computed (see :mod:`analysis.disclosure`). The prose pastes the same keys with
+that could not be computed (see :mod:`analysis.presentation.disclosure`). The prose pastes the same keys with
 numeric format specs (``{glue:text}`key:.1f```, or ``page.md::key:.1f`` from another page), which myst-nb
 cannot apply to text: it would drop the value with a warning. This extension makes ``{glue:text}`` paste
 such text unchanged instead. hatbook/rerun.py adds it to a rerun's configuration; the published edition
@@ -17,7 +17,7 @@ import functools
 import re
 from ast import literal_eval
 
-#: Pasted text that stands for a value not shown (analysis.disclosure's WITHHELD and NOT_ENOUGH_DATA).
+#: Pasted text that stands for a value not shown (analysis.presentation.disclosure's WITHHELD and NOT_ENOUGH_DATA).
 MARKS = {"\u2013", "n/a"}
 _UNIT = re.compile(r"^\s?(%|percentage points|percent)")
 

@@ -1,8 +1,8 @@
 """Sphinx extension: the whole-book scorecard, every computed statistic checked against the report.
 
-Every computed page glues its statistics under their ledger keys (:class:`analysis.scorecard.Card`);
+Every computed page glues its statistics under their ledger keys (:class:`analysis.presentation.scorecard.Card`);
 myst-nb writes each executed notebook's glue data to ``<build>/jupyter_execute/<page>.glue.json``.
-This extension reads them all (:func:`analysis.scorecard.collect`):
+This extension reads them all (:func:`analysis.presentation.scorecard.collect`):
 
 * the directive ``{hatbook-scorecard}`` becomes, on its page, a table per report section (statistics
   in the ledger, computed, agreeing at the printed precision; each section linked to the page that
@@ -47,7 +47,9 @@ def _cell(cell) -> nodes.paragraph:
     return nodes.paragraph(text=str(cell))
 
 
-def _table(header: list[str], rows: list[list], classes: str = "hatbook-table", row_classes: list[str] | None = None) -> nodes.table:
+def _table(
+    header: list[str], rows: list[list], classes: str = "hatbook-table", row_classes: list[str] | None = None
+) -> nodes.table:
     table = nodes.table(classes=classes.split())
     group = nodes.tgroup(cols=len(header))
     table += group
@@ -93,8 +95,10 @@ def section_page(section: str, docs) -> str | None:
         return None
     for prefix in prefixes:
         # a chapter's own page ("ch06_results") before its sections' pages ("ch06_1_...")
-        found = sorted((d for d in docs if d.startswith(prefix) or d == prefix),
-                       key=lambda d: (d[len(prefix):len(prefix) + 1].isdigit(), d))
+        found = sorted(
+            (d for d in docs if d.startswith(prefix) or d == prefix),
+            key=lambda d: (d[len(prefix) : len(prefix) + 1].isdigit(), d),
+        )
         if found:
             return found[0]
     return None
@@ -118,12 +122,14 @@ def _fill(app, doctree, docname) -> None:
     placeholders = list(doctree.findall(scorecard_node))
     if not placeholders:
         return
-    from analysis.scorecard import COMPARISON_LABELS, collect, format_like_print, ledger
+    from analysis.presentation.scorecard import COMPARISON_LABELS, collect, format_like_print, ledger
 
     if not app.config.hatbook_compares_with_report:
-        text = ("This edition is a rerun for other data than the report's, so its figures are not compared with "
-                "the report's prints; each computed page lists the statistics it computed at its end. The comparison "
-                "belongs to the published edition.")
+        text = (
+            "This edition is a rerun for other data than the report's, so its figures are not compared with "
+            "the report's prints; each computed page lists the statistics it computed at its end. The comparison "
+            "belongs to the published edition."
+        )
         for placeholder in placeholders:
             placeholder.replace_self([nodes.paragraph(text=text)])
         return
@@ -161,19 +167,31 @@ def _fill(app, doctree, docname) -> None:
                     f"{100 * counts.matching / counts.computed:.1f}%",
                 ]
             )
-        content.append(_table(["Section", "In the ledger", "Computed", "Agree with the report", "Share agreeing"], rows))
+        content.append(
+            _table(["Section", "In the ledger", "Computed", "Agree with the report", "Share agreeing"], rows)
+        )
         columns = ["key", "printed", "description", "precision", "unit"]
         differ = card[~card.within_precision].merge(book[columns], on="key")
         if len(differ):
-            content.append(nodes.paragraph(text=(
-                "Statistics whose value in this edition differs from the report's print (each page's own "
-                "check, at its end, says why):")))
+            content.append(
+                nodes.paragraph(
+                    text=(
+                        "Statistics whose value in this edition differs from the report's print (each page's own "
+                        "check, at its end, says why):"
+                    )
+                )
+            )
             content.append(
                 _table(
                     list(COMPARISON_LABELS[:4]) + ["Section"],
                     [
-                        [r.description, r.printed, format_like_print(r.computed, r.precision, r.unit), "✗",
-                         _page_link(app, docname, r.page, r.section)]
+                        [
+                            r.description,
+                            r.printed,
+                            format_like_print(r.computed, r.precision, r.unit),
+                            "✗",
+                            _page_link(app, docname, r.page, r.section),
+                        ]
                         for r in differ.itertuples()
                     ],
                     classes="hatbook-table hatbook-scorecard",
@@ -193,7 +211,7 @@ def _always_outdated(app, env, added, changed, removed):
 def _write_csv(app, exception) -> None:
     if exception is not None or app.builder.format != "html" or not app.config.hatbook_compares_with_report:
         return
-    from analysis.scorecard import SCORECARD_COLUMNS, collect
+    from analysis.presentation.scorecard import SCORECARD_COLUMNS, collect
 
     card = collect(_execute_dir(app))
     card[SCORECARD_COLUMNS].to_csv(Path(app.outdir) / CSV_NAME, index=False)

@@ -1,6 +1,6 @@
 """Sphinx extension: ship Vega, Vega-Lite and Vega-Embed with the HTML book.
 
-Charts made by :mod:`analysis.charts` are drawn with ``window.vegaEmbed``. This extension writes
+Charts made by :mod:`analysis.presentation.charts` are drawn with ``window.vegaEmbed``. This extension writes
 vl-convert's JavaScript bundle (which defines ``vegaEmbed``, ``vega`` and ``vegaLite`` on ``window``) into
 the output's ``_static`` folder, so the book draws its charts with no network. No page loads the bundle
 up front: the pages with a chart load ``hatbook-charts.js``, which fetches the bundle's 900 KB when a
@@ -34,7 +34,7 @@ def _write_bundle(app, exception) -> None:
         return
     import vl_convert as vlc
 
-    from analysis.charts import vega_lite_version
+    from analysis.presentation.charts import vega_lite_version
 
     target = Path(app.outdir) / "_static" / BUNDLE_NAME
     target.parent.mkdir(parents=True, exist_ok=True)
