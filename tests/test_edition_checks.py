@@ -86,3 +86,13 @@ def test_a_unit_after_a_missing_value_is_found():
     assert editions.stray_in_text("the share was n/a %.", published=False)
     assert editions.stray_in_text("the share was \u2013%.", published=False)
     assert editions.stray_in_text("2022\u20132025 and 3\u20134% of them", published=False) == []
+
+
+def test_the_words_on_the_closing_table_follow_the_edition():
+    """A rerun compares nothing with the report, so its pages must not say that their last table does."""
+    from analysis.presentation.edition import open_page
+
+    published = open_page("all", 2025, None, 5, glue_words=False).edition
+    rerun = open_page("Bergen", 2022, None, 5, glue_words=False).edition
+    assert "beside the one the report printed" in published.check_sentence
+    assert "does not compare" in rerun.check_sentence and "printed" not in rerun.check_sentence

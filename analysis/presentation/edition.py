@@ -14,7 +14,8 @@ report's own inconsistencies, and writes dates and periods with ``edition.data_e
 ``edition.period`` instead of typing "31 December 2025".
 
 The edition's words are also glued (``edition_data_end``, ``edition_period``, ``edition_last_year``,
-``edition_clinics``, ``edition_data_source``), so that the prose of any page can say
+``edition_clinics``, ``edition_data_source``, and ``edition_check_sentence``: what the table that ends the page
+does in this edition), so that the prose of any page can say
 ``{glue:text}`edition_data_end``.
 """
 
@@ -132,6 +133,7 @@ class Edition:
 
     def glue_words(self) -> None:
         """Glue the edition's words for the prose (see the module docstring)."""
+        from IPython.display import Markdown
         from myst_nb import glue
 
         glue("edition_data_end", self.data_end_text, display=False)
@@ -139,6 +141,18 @@ class Edition:
         glue("edition_last_year", str(self.last_year), display=False)
         glue("edition_clinics", self.clinics, display=False)
         glue("edition_data_source", self.source_text, display=False)
+        glue("edition_check_sentence", Markdown(self.check_sentence), display=False)
+
+    @property
+    def check_sentence(self) -> str:
+        """What the table at the end of a computed page does in this edition: the published edition compares each
+        value with the report's print; a rerun lists its values and compares nothing."""
+        if self.published:
+            return "The table at the end of the page sets each computed value beside the one the report printed."
+        return (
+            "The table at the end of the page lists the values this edition computed; it does not compare them with "
+            "the report's prints, which describe other data."
+        )
 
 
 def edition_of(cohort: Cohort, clinic: str, year: int | None, data_dir, min_cell) -> Edition:
