@@ -483,7 +483,7 @@ def test_a_kept_kernel_imports_the_analysis_package_afresh_when_it_changed(tmp_p
     first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
     same = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
     after = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(probe)])
-    module = ROOT / "analysis" / "formats.py"
+    module = ROOT / "analysis" / "presentation" / "formats.py"
     kernel = rr.Kernel(tmp_path)
     try:
         kernel.execute(first, tmp_path)
