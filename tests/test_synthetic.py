@@ -131,7 +131,8 @@ def test_generator_imports_no_analysis_code_but_the_schema():
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
-                names = [node.module or ""] if node.module != "analysis" else [f"analysis.{a.name}" for a in node.names]
+                module = node.module or ""
+                names = [f"{module}.{a.name}" for a in node.names] if module.startswith("analysis") else [module]
             else:
                 continue
             for name in names:
