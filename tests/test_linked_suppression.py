@@ -309,3 +309,28 @@ def test_several_tables_of_a_module_are_protected_across_years():
     assert list(patterns[2022]["t"].cells["Oslo"]) == [ls.WITHHELD, ls.SHOWN]
     assert list(patterns[2023]["t"].cells["Oslo"]) == [ls.SHOWN, ls.SHOWN]
     assert ls.joint_patterns_years(by_year, {"t": {"count": "n"}}, 5, only=2023).keys() == {2023}
+
+
+def test_clinic_counts_the_published_edition_prints_are_known_to_the_reader():
+    # the published edition (both clinics, 2025) prints Bergen's and Oslo's columns in full (Appendix 5), so a
+    # reader knows Bergen 2025: B = 1. Bergen 2024 showing B as "<5" (1..4) then gives it away (it cannot
+    # fall: 1), and with it Oslo's hidden B (both clinics' 10 less 1)
+    tables = {2024: editions([20, 9], [10, 1]), 2025: editions([26, 9], [12, 1])}
+    published, known = {2025: {"all"}}, {2025: {"Oslo", "Bergen"}}
+    blind = _shown(tables, ls.joint_pattern_years(tables, "n", 5, published=published))
+    assert list(blind[2024]["Bergen"]["n"]) == ["–", "<5"]
+    leaks = ls.recoverable_years(blind, tables, "n", 5, published=published, known=known)
+    assert {(y, e, kind, value) for y, e, kind, _, value in leaks} == {
+        (2024, "Bergen", "cell", 1),
+        (2024, "Oslo", "cell", 9),
+    }
+
+    patterns = ls.joint_pattern_years(tables, "n", 5, published=published, known=known)
+    after = _shown(tables, patterns)
+    assert ls.recoverable_years(after, tables, "n", 5, published=published, known=known) == []
+    # the Bergen 2025 variant still hides its own small count (rule a), though a reader knows it
+    assert list(after[2025]["Bergen"]["n"]) == [12, "<5"]
+    assert list(after[2025]["all"]["n"]) == [38, 10]
+    # 2024 hides instead: B as "–" (0 or more), and one of the counts that give the step of 2 away
+    assert after[2024]["Bergen"]["n"].iloc[1] == "–"
+    assert after[2024]["Bergen"]["n"].iloc[0] == "–"

@@ -91,6 +91,9 @@ class _Var:
     suppressible: bool  # whether the engine may hide it (not in a published table, not a total shown elsewhere)
     status: str = SHOWN
     year: int | None = None  # the data end of its edition, in a problem that links the years
+    # the reader knows the value although this edition's page hides it: another page prints it in full (the
+    # published edition's clinic columns give every clinic's count at the study's data end)
+    known: bool = False
 
 
 @dataclass
@@ -123,10 +126,12 @@ class _Problem:
         published: Iterable[str],
         groups,
         total: str | None,
+        known: Iterable[str] = (),
     ):
         self.threshold = int(threshold)
         # edition names, or (year, edition) pairs in a problem that links the years (:func:`_link_years`)
         self.published: set[Any] = set(published)
+        known = set(known)
         self.editions: list[Any] = [e for e in EDITIONS if e in tables]
         self.tables = tables
         self.vars: list[_Var] = []
@@ -145,7 +150,7 @@ class _Problem:
             open_table = edition not in self.published
             counts = pd.to_numeric(frame[count], errors="coerce").fillna(0).round().astype(int)
             for position, value in enumerate(counts):
-                self._add(_Var(edition, _CELL, position, int(value), open_table))
+                self._add(_Var(edition, _CELL, position, int(value), open_table, known=edition in known))
             if keys is None and total is None:
                 group_rows[edition] = {}
                 continue
@@ -164,10 +169,10 @@ class _Problem:
                 if total is not None:
                     given = pd.to_numeric(frame.loc[rows, total], errors="coerce").dropna()
                     group_total = int(round(float(given.iloc[0]))) if len(given) else cells_sum
-                    self._add(_Var(edition, _TOTAL, label, group_total, open_table))
+                    self._add(_Var(edition, _TOTAL, label, group_total, open_table, known=edition in known))
                 else:  # the group's total is shown elsewhere (a caption, the prose): known, never hidden here
                     group_total = cells_sum
-                    self._add(_Var(edition, _TOTAL, label, group_total, False))
+                    self._add(_Var(edition, _TOTAL, label, group_total, False, known=edition in known))
                 rests[edition][label] = group_total - cells_sum
 
         # a group whose rest is 0 in every table is a full partition: the reader knows its rest is 0
@@ -177,7 +182,10 @@ class _Problem:
                 relation = {self.index[(edition, _CELL, r)]: 1.0 for r in rows}
                 relation[self.index[(edition, _TOTAL, label)]] = -1.0
                 if not full:
-                    self._add(_Var(edition, _REST, label, rests[edition][label], False, status=WITHHELD))
+                    rest = _Var(
+                        edition, _REST, label, rests[edition][label], False, status=WITHHELD, known=edition in known
+                    )
+                    self._add(rest)
                     relation[self.index[(edition, _REST, label)]] = 1.0
                 self.relations.append(relation)
 
@@ -208,9 +216,13 @@ class _Problem:
 
     # -- the reader's view ------------------------------------------------------------------------------
 
+    def fixed(self, i: int) -> bool:
+        """Whether the reader knows ``i`` exactly: shown here, or printed in full elsewhere."""
+        return self.vars[i].status == SHOWN or self.vars[i].known
+
     def bounds(self, i: int) -> tuple[float, float | None]:
         var = self.vars[i]
-        if var.status == SHOWN:
+        if self.fixed(i):
             return float(var.value), float(var.value)
         if var.status == SMALL:
             return 1.0, float(self.threshold - 1)
@@ -223,7 +235,7 @@ class _Problem:
             j = todo.pop()
             for r in self.relations_of.get(j, ()):
                 for k in self.relations[r]:
-                    if k not in seen and self.vars[k].status != SHOWN:
+                    if k not in seen and not self.fixed(k):
                         seen.add(k)
                         todo.append(k)
         return sorted(seen)
@@ -277,7 +289,7 @@ class _Problem:
     def sweep(self, rounds: int = 4) -> None:
         """Note the witnesses of a few linear programmes over every unknown at once (all up, all down, then
         random directions, seeded): each frees at once many counts that would otherwise each take two."""
-        unknowns = sorted(i for i, var in enumerate(self.vars) if var.status != SHOWN and i in self.relations_of)
+        unknowns = sorted(i for i in range(len(self.vars)) if not self.fixed(i) and i in self.relations_of)
         if not unknowns or self.witnesses is None:
             return
         system = self._system(unknowns)
@@ -294,7 +306,7 @@ class _Problem:
         for k, coefficient in relation.items():
             if k == i:
                 continue
-            if self.vars[k].status == SHOWN:
+            if self.fixed(k):
                 constant += coefficient * self.vars[k].value
                 continue
             low, high = self.bounds(k)
@@ -337,10 +349,10 @@ class _Problem:
         out = []
         for i, var in enumerate(self.vars):
             if var.kind == _STEP:
-                if self.sensitive(i):
+                if self.sensitive(i) and not var.known:
                     out.append(i)
                 continue
-            if self.place(var) in self.published:
+            if self.place(var) in self.published or var.known:
                 continue
             if var.kind == _REST:
                 if self.sensitive(i):
@@ -351,7 +363,12 @@ class _Problem:
 
 
 def _hideable(problem: _Problem, i: int) -> bool:
-    return problem.vars[i].status == SHOWN and problem.vars[i].suppressible
+    return problem.vars[i].status == SHOWN and problem.vars[i].suppressible and not problem.vars[i].known
+
+
+def _demotable(problem: _Problem, i: int) -> bool:
+    """Whether showing ``i``'s "<5" as "–" could widen what a reader can say of it (not when it is known)."""
+    return problem.vars[i].status == SMALL and not problem.vars[i].known
 
 
 def _order(problem: _Problem, i: int) -> tuple:
@@ -680,7 +697,7 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
                 while problem.pinned_by(i, r):
                     members = sorted(problem.relations[r])
                     freeing = None
-                    for k in [k for k in members if problem.vars[k].status == SMALL]:
+                    for k in [k for k in members if _demotable(problem, k)]:
                         problem.vars[k].status = WITHHELD
                         if not problem.pinned_by(i, r):
                             freeing = k
@@ -720,7 +737,7 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
         if pinned is None:
             break
         related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
-        demotions = [k for k in related if problem.vars[k].status == SMALL]
+        demotions = [k for k in related if _demotable(problem, k)]
         hides = sorted((k for k in related if _hideable(problem, k)), key=lambda k: _order(problem, k))
         chosen = None
         for k in demotions + hides:
@@ -792,9 +809,10 @@ def joint_patterns(
     return _blocks_patterns(problem, parts, find, blocks, specs, [problem.vars[i] for i in sorted(exposed)])
 
 
-def _blocks_problem(blocks, specs, threshold, published, same, sums):
+def _blocks_problem(blocks, specs, threshold, published, same, sums, known=()):
     """The problem of :func:`joint_patterns` (one year's editions), its tables' own problems and the function
-    giving the one variable a variable stands for (two references to the same quantity are one)."""
+    giving the one variable a variable stands for (two references to the same quantity are one). ``known``:
+    editions whose counts the reader knows from another page, as in :func:`joint_patterns_years`."""
     parts = {
         name: _Problem(
             tables,
@@ -803,6 +821,7 @@ def _blocks_problem(blocks, specs, threshold, published, same, sums):
             published,
             specs[name].get("groups"),
             specs[name].get("total"),
+            known,
         )
         for name, tables in blocks.items()
     }
@@ -841,6 +860,7 @@ def _blocks_problem(blocks, specs, threshold, published, same, sums):
                 )
             problem.vars[i].suppressible = problem.vars[i].suppressible and problem.vars[j].suppressible
             problem.vars[j].suppressible = False
+            problem.vars[i].known = problem.vars[i].known or problem.vars[j].known
             alias[j] = i
     for whole, members in sums:
         for edition in problem.editions:
@@ -1287,6 +1307,10 @@ def _link_years(
     pairs = [(name, i, j) for name, i, j in pairs if name[0] not in falling]
     if not pairs:
         return None
+
+    def public(var: _Var) -> bool:
+        return var.known or (var.year, var.edition) in merged.published
+
     for name, i, j in pairs:
         late_var = merged.vars[j]
         step = _Var(
@@ -1297,6 +1321,7 @@ def _link_years(
             False,
             status=WITHHELD,
             year=late_var.year,
+            known=public(late_var) and public(merged.vars[i]),  # what two public counts differ by is public
         )
         merged.vars.append(step)
         merged.relations.append({j: 1.0, i: -1.0, len(merged.vars) - 1: -1.0})
@@ -1334,18 +1359,24 @@ def joint_pattern_years(
     total: str | None = None,
     skip: Iterable[str] = (),
     only: int | None = None,
+    known: Mapping[int, Iterable[str]] | None = None,
 ) -> dict[int, Pattern]:
     """:func:`joint_pattern` of the editions of several data ends at once: ``tables`` maps a year to that
     year's tables by edition, ``published`` a year to its published editions. Counts of nested sets are
     followed from year to year (:func:`_link_years`; rows matched by :func:`row_labels`, ``skip`` naming
     columns that are counts or computed from them), so that no difference of two years' editions pins a
     count of 1..threshold-1 added in between, nor a hidden cell. Returns each year's pattern (``only``:
-    only that year's)."""
+    only that year's). ``known``: editions whose counts a reader knows from another page, as in
+    :func:`joint_patterns_years`."""
     years = sorted(tables)
     if threshold is None or int(threshold) <= 1:
         return {y: joint_pattern(tables[y], count, None) for y in years}
     published = published or {}
-    problems = {y: _Problem(tables[y], count, int(threshold), published.get(y, ()), groups, total) for y in years}
+    known = known or {}
+    problems = {
+        y: _Problem(tables[y], count, int(threshold), published.get(y, ()), groups, total, known.get(y, ()))
+        for y in years
+    }
     skip = {count, *([total] if total else []), *skip}
     first = {y: next(iter(tables[y].values())) for y in years}
     exposed = _solve_years(problems, {(): row_labels(first, skip, groups)}, only)
@@ -1366,16 +1397,20 @@ def recoverable_years(
     total: str | None = None,
     published: Mapping[int, Iterable[str]] | None = None,
     skip: Iterable[str] = (),
+    known: Mapping[int, Iterable[str]] | None = None,
 ) -> list[tuple]:
     """:func:`recoverable` over several data ends (year -> edition -> table, as shown and true): what a
     reader pins from all the editions together, with the relations between years of
     :func:`_link_years`. Returns (year, edition, kind, key, value) for each hidden count, small rest and
     small step (``kind`` ``"step"``, ``key`` (earlier year, name)) pinned to one value, except hidden counts
-    of published editions."""
+    of published editions and of ``known`` ones (year -> editions a reader knows from another page, as in
+    :func:`joint_patterns_years`)."""
     years = sorted(truth)
     published = published or {}
     marker = disclosure.small_marker(threshold)
-    problems = {y: _Problem(truth[y], count, int(threshold), (), groups, total) for y in years}
+    problems = {
+        y: _Problem(truth[y], count, int(threshold), (), groups, total, (known or {}).get(y, ())) for y in years
+    }
 
     def status(value) -> str:
         if isinstance(value, str):
@@ -1399,9 +1434,9 @@ def recoverable_years(
     for problem in [merged] if merged is not None else [problems[y] for y in years]:
         for i, var in enumerate(problem.vars):
             assert var.year is not None  # _link_years sets every variable's year
-            public = var.edition in published.get(var.year, ())
+            public = var.edition in published.get(var.year, ()) or var.known
             if var.kind in (_REST, _STEP):
-                if problem.sensitive(i) and problem.pinned(i):
+                if problem.sensitive(i) and not var.known and problem.pinned(i):
                     found.append((var.year, var.edition, var.kind, var.key, var.value))
             elif var.status != SHOWN and not public and problem.pinned(i):
                 found.append((var.year, var.edition, var.kind, var.key, int(round(problem.interval(i)[0]))))
@@ -1448,7 +1483,9 @@ def grid_tables(page, compute: Callable[[object], object]) -> dict[int, tuple[di
     return out
 
 
-def _joint_patterns_years(by_year, specs, threshold, same, sums, derived, only=None) -> dict[int, dict[str, Pattern]]:
+def _joint_patterns_years(
+    by_year, specs, threshold, same, sums, derived, only=None, known=None
+) -> dict[int, dict[str, Pattern]]:
     """:func:`joint_patterns` of the grid's tables of every data end at once (``by_year``: year -> (edition ->
     tables by name, published editions)), counts of nested sets followed from year to year as in
     :func:`joint_pattern_years`. Returns each year's patterns by table name."""
@@ -1460,7 +1497,8 @@ def _joint_patterns_years(by_year, specs, threshold, same, sums, derived, only=N
         blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in specs}
         same_y = same.get(y, ()) if isinstance(same, Mapping) else same
         sums_y = sums.get(y, ()) if isinstance(sums, Mapping) else sums
-        built[y] = (blocks, *_blocks_problem(blocks, specs, threshold, published, same_y, sums_y))
+        known_y = (known or {}).get(y, ())
+        built[y] = (blocks, *_blocks_problem(blocks, specs, threshold, published, same_y, sums_y, known_y))
     for name, spec in specs.items():
         skip = {spec.get("count", "n"), *([spec["total"]] if spec.get("total") else []), *derived.get(name, ())}
         first = {y: next(iter(built[y][0][name].values())) for y in years}
@@ -1484,6 +1522,7 @@ def joint_patterns_years(
     sums=(),
     derived: Mapping[str, Iterable[str]] | None = None,
     only: int | None = None,
+    known: Mapping[int, Iterable[str]] | None = None,
 ) -> dict[int, dict[str, Pattern]]:
     """:func:`joint_patterns` of every data end's editions at once, for a module that builds its tables
     itself: ``by_year`` as :func:`grid_tables` gives it for a ``compute`` returning tables by name (year ->
@@ -1491,11 +1530,23 @@ def joint_patterns_years(
     or a mapping from the year to them where they differ between years; ``derived`` names each table's
     columns computed from its counts (left out of the rows' names). Counts of nested sets are followed
     from year to year as in :func:`joint_pattern_years`. Returns each year's patterns by table name
-    (``only``: that year's only). With ``threshold=None`` nothing is hidden."""
+    (``only``: that year's only). With ``threshold=None`` nothing is hidden.
+
+    ``known`` maps a year to editions whose counts a reader knows although their own pages hide the small
+    ones: another page prints them in full (the published edition's clinic columns, :func:`clinics_in_print`).
+    Their counts are constants for the reader, never targets; what an earlier year's count grew by to
+    theirs is still kept from being pinned."""
     if threshold is None or int(threshold) <= 1:
         out = {}
         for y, (tables, _) in by_year.items():
             blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in specs}
             out[y] = joint_patterns(blocks, specs, None)
         return out
-    return _joint_patterns_years(by_year, specs, int(threshold), same, sums, derived, only=only)
+    return _joint_patterns_years(by_year, specs, int(threshold), same, sums, derived, only=only, known=known)
+
+
+def clinics_in_print(by_year: Mapping[int, tuple[object, Iterable[str]]]) -> dict[int, set[str]]:
+    """The editions a reader knows in full from a published page that shows the counts clinic by clinic
+    (``by_year`` as :func:`grid_tables` gives it): every clinic of a year whose both-clinics edition is
+    published. For the tables that the published edition prints with a column per clinic (Appendix 5)."""
+    return {y: set(schema.CLINICS) for y, (_, published) in by_year.items() if "all" in set(published)}

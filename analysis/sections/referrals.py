@@ -1051,6 +1051,8 @@ def _linked_patterns(page, threshold: int) -> tuple[dict, dict]:
         same={y: r[0] for y, r in relations.items()},
         sums={y: r[1] for y, r in relations.items()},
         only=page.edition.year,
+        # the published edition prints these tables clinic by clinic: its data end's clinic counts are public
+        known=ls.clinics_in_print(by_year),
     )
     tables = by_year[page.edition.year][0]
     blocks = {name: {edition: found[name] for edition, found in tables.items()} for name in LINKED_SPECS}
