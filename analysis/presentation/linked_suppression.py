@@ -578,20 +578,22 @@ def sibling_tables(page, compute: Callable[[object], pd.DataFrame]) -> tuple[dic
     ``page`` (an :class:`analysis.presentation.edition.Page`), and which of them is the published edition. The
     page's own table is computed from ``page.cohort``, the others from the unrestricted cohort of the
     same folder restricted the same way (:func:`analysis.data.cohort.restrict`)."""
-    from analysis.data.cohort import YEAR_CHOICES, published_edition, restrict
+    from analysis.data.cohort import YEAR_CHOICES
 
-    edition = page.edition
-    folder = page.cohort.folder
-    year = edition.year if edition.year in YEAR_CHOICES else None
-    full = None
+    year = page.edition.year if page.edition.year in YEAR_CHOICES else None
+    return _year_tables(page, compute, year)
+
+
+def _year_tables(page, compute: Callable[[object], object], year: int | None) -> tuple[dict, set[str]]:
+    """``compute`` of the three clinic choices with data through ``year`` (None: all the data) of the folder of
+    ``page``, the page's own edition from ``page.cohort``, and which of them is published."""
+    from analysis.data.cohort import published_edition
+
+    edition, folder = page.edition, page.cohort.folder
     tables, published = {}, set()
     for name in EDITIONS:
-        if name == edition.clinic:
-            cohort = page.cohort
-        else:
-            full = full if full is not None else _full_cohort(folder)
-            cohort = restrict(full, clinic=name, year=year)
-        tables[name] = compute(cohort)
+        own = name == edition.clinic and year in (None, edition.year)
+        tables[name] = compute(page.cohort if own else _restricted(folder, name, year))
         if published_edition(name, year, folder):
             published.add(name)
     return tables, published
@@ -1446,7 +1448,7 @@ def recoverable_years(
 _RESTRICTED: dict[tuple, object] = {}
 
 
-def _restricted(folder: Path, clinic: str, year: int):
+def _restricted(folder: Path, clinic: str, year: int | None):
     """The cohort of ``folder`` for one clinic choice and data end, made once per process."""
     from analysis.data.cohort import restrict
 
@@ -1465,22 +1467,11 @@ def grid_tables(page, compute: Callable[[object], object]) -> dict[int, tuple[di
     published ones), as :func:`sibling_tables` gives for one year). The page's own table is computed from
     ``page.cohort``. None when the page's edition has no data end of the grid (then only its year's
     editions are linked)."""
-    from analysis.data.cohort import YEAR_CHOICES, published_edition
+    from analysis.data.cohort import YEAR_CHOICES
 
-    edition = page.edition
-    if getattr(edition, "year", None) not in YEAR_CHOICES:
+    if getattr(page.edition, "year", None) not in YEAR_CHOICES:
         return None
-    folder = page.cohort.folder
-    out = {}
-    for year in YEAR_CHOICES:
-        tables, published = {}, set()
-        for name in EDITIONS:
-            own = name == edition.clinic and year == edition.year
-            tables[name] = compute(page.cohort if own else _restricted(folder, name, year))
-            if published_edition(name, year, folder):
-                published.add(name)
-        out[year] = (tables, published)
-    return out
+    return {year: _year_tables(page, compute, year) for year in YEAR_CHOICES}
 
 
 def _joint_patterns_years(
