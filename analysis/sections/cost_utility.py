@@ -836,7 +836,10 @@ def linked_trajectory_hidden(page) -> dict[str, bool]:
     from analysis.presentation import linked_suppression as ls
     from analysis.sections.health_services import trajectory_groups as groups_of
 
-    hidden = ls.linked_hidden(page, lambda cohort: trajectory_counts(groups_of(cohort.episodes)), groups=[])
+    def counts_of(cohort) -> pd.DataFrame:
+        return trajectory_counts(groups_of(cohort.episodes))
+
+    hidden = ls.linked_hidden(page, counts_of, groups=[])
     return {group: bool(flag) for group, flag in zip(GROUPS, hidden)}
 
 
