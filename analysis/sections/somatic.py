@@ -379,10 +379,13 @@ def supplementary_figure_a(page) -> dict:
     from analysis.presentation.linked_suppression import protect_linked
     from analysis.sections import outcomes as oc
 
+    def baseline_counts(cohort) -> pd.DataFrame:
+        return item_counts(cohort.questionnaires, wave=0)
+
     prevalence = most_prevalent_first(
         protect_linked(
             page,
-            lambda c: item_counts(c.questionnaires, wave=0),
+            baseline_counts,
             count="quite_or_very",
             groups="item",
             total="answered",
