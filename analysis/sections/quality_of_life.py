@@ -548,6 +548,8 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
             "fig_h64_qol_trajectories": not_estimated(reason),
         }
 
+    # the comparison of classes and the one-class line are fitted with the two-class model and kept only with it
+    assert bic is not None and one is not None
     class_counts = [favourable.patients, other.patients]
     # the class sizes as this edition shows them, protected jointly with the other editions of this year (where
     # their fits agree, both clinics' class less Oslo's is Bergen's); a class withheld withholds both classes' figures
