@@ -20,6 +20,7 @@ Definitions used throughout (for one item, ``mental_health`` or ``anxiety_depres
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import altair as alt
 import numpy as np
@@ -166,7 +167,7 @@ def odds_ratio_table(result) -> pd.DataFrame:
 
 #: What the report says about each term: (significant at 5%, direction or None when not stated).
 #: Direction +1: better ratings (odds ratio above 1). Terms the report does not mention are absent.
-REPORTED = {
+REPORTED: dict[str, dict[str, tuple[bool, int | None]]] = {
     "mental_health": {
         "12 months (vs baseline)": (True, +1),
         "Age at admission (per year)": (True, None),
@@ -311,7 +312,7 @@ def category_shift_sentence(severe: tuple, moderate: tuple) -> str:
     from analysis.sections.outcomes import known
 
     s0, s12, m0, m12 = (known(v) for v in (*severe, *moderate))
-    if None in (s0, s12, m0, m12):
+    if s0 is None or s12 is None or m0 is None or m12 is None:
         return "How answers moved between the categories cannot be told from the shares this edition shows."
     if s12 >= s0:
         return "The share of severe symptoms did not fall between baseline and 12 months."
@@ -435,11 +436,19 @@ def shares_section(page, calibration_note: str) -> dict:
     def number(value):
         return plain_number(value) if not disclosure.is_missing(value) else float("nan")
 
+    def shares_of(item: str) -> Callable[[object], pd.DataFrame]:
+        """The shares of ``item`` by wave of any edition's cohort, for protecting them jointly."""
+
+        def compute(cohort) -> pd.DataFrame:
+            return shares_by_wave(cohort.questionnaires, item)
+
+        return compute
+
     shares = {item: shares_by_wave(questionnaires, item) for item in SAMPLE_KEYS}
     shown = {
         item: protect_linked(
             page,
-            lambda c, item=item: shares_by_wave(c.questionnaires, item),
+            shares_of(item),
             count="answers",
             groups="wave",
             total="total",
