@@ -419,9 +419,9 @@ def ledger_statistics(medication: pd.DataFrame, patients: pd.DataFrame) -> pd.Da
 
     comed = comedication(medication, (1, 12))
     for row in comed[comed["medication_class"].isin(list(_COMED_KEYS))].itertuples():
-        name, month = _COMED_KEYS[row.medication_class], _MONTH_KEYS[row.registration_month]
-        rows.append((f"app3_comed_{name}_{month}_pct", row.percent))
-        rows.append((f"app3_comed_{name}_{month}_n", row.n))
+        name, month_key = _COMED_KEYS[row.medication_class], _MONTH_KEYS[row.registration_month]
+        rows.append((f"app3_comed_{name}_{month_key}_pct", row.percent))
+        rows.append((f"app3_comed_{name}_{month_key}_n", row.n))
     return pd.DataFrame(rows, columns=["key", "value"])
 
 
@@ -827,11 +827,22 @@ def appendix(page) -> dict:
     def sentence(key: str, text: str) -> None:
         rows.append({"key": key, "value": text if edition.published else ""})
 
+    def report_fits(count: float, percent: float, precision: float) -> tuple[int, int]:
+        """The bases the report's own printed ``count`` and ``percent`` fit (:func:`consistent_denominators`); the
+        report's figures are the same in every edition, and each of those this page checks fits some base."""
+        fits = consistent_denominators(count, percent, precision)
+        assert fits is not None, f"the report's {percent}% of {count} fits no base"
+        return fits
+
     def every_month(months) -> list[int]:
         """``months`` and every registration month of any edition of this year (both clinics' hold every clinic's)."""
         if sdc is None:
             return sorted(set(months) | set(registration_months(registrations)))
-        found, _ = sibling_tables(page, lambda c: pd.DataFrame({"month": registration_months(c.medication)}))
+
+        def months_of(c) -> pd.DataFrame:
+            return pd.DataFrame({"month": registration_months(c.medication)})
+
+        found, _ = sibling_tables(page, months_of)
         return sorted(set(months) | {int(m) for t in found.values() for m in t["month"]})
 
     # the daily schedule at one month: the schedules add up to the registrations with both times recorded
@@ -872,7 +883,7 @@ def appendix(page) -> dict:
     )
     statistic("app3_dam_pm_only_1m_n", shown=at_one.loc["afternoon_only", "n"])
     # the report's single-session shares and counts fit one range of bases
-    low, high = consistent_denominators(
+    low, high = report_fits(
         published.loc["app3_dam_am_only_1m_n", "value"],
         published.loc["app3_dam_am_only_1m_pct", "value"],
         published.loc["app3_dam_am_only_1m_pct", "precision"],
@@ -897,9 +908,11 @@ def appendix(page) -> dict:
         if sdc is not None
         else [int(m) for m in substituted["registration_month"]]
     )
-    substitutions_shown = protect_linked(
-        page, lambda c: substitution_counts(c.medication, months), count="n"
-    ).set_index("registration_month")["n"]
+
+    def substitutions_of(c) -> pd.DataFrame:
+        return substitution_counts(c.medication, months)
+
+    substitutions_shown = protect_linked(page, substitutions_of, count="n").set_index("registration_month")["n"]
     substitutions_true = substituted.set_index("registration_month")["n"]
     substitutions_own = substitutions_shown.reindex(substitutions_true.index)
     for key, largest in (("app3_dam_substituted_n_min", False), ("app3_dam_substituted_n_max", True)):
@@ -917,9 +930,13 @@ def appendix(page) -> dict:
     # (the routes of a month add up to its base; the patients who changed route are part of those who answered)
     route_months = every_month([1, 12, 24])
     routes_true = fill_months(route_shares(registrations), "route", schema.DAM_ROUTES, route_months)
+
+    def routes_of(c) -> pd.DataFrame:
+        return fill_months(route_shares(c.medication), "route", schema.DAM_ROUTES, route_months)
+
     routes = protect_linked(
         page,
-        lambda c: fill_months(route_shares(c.medication), "route", schema.DAM_ROUTES, route_months),
+        routes_of,
         groups="registration_month",
         total="denominator",
         derived=["percent"],
@@ -930,9 +947,13 @@ def appendix(page) -> dict:
     )
     change_months = sorted(set(route_months) | {1, 3})
     changes_true = route_change_counts(registrations, change_months).set_index("registration_month")
+
+    def changes_of(c) -> pd.DataFrame:
+        return route_change_counts(c.medication, change_months)
+
     changes = protect_linked(
         page,
-        lambda c: route_change_counts(c.medication, change_months),
+        changes_of,
         groups="registration_month",
         total="denominator",
         derived=["percent"],
@@ -962,9 +983,7 @@ def appendix(page) -> dict:
     ]
     report_bases = {}
     for route, (low_key, high_key) in REPORT_ROUTE_BASE_KEYS.items():
-        report_bases[route] = consistent_denominators(
-            report_routes[route], published.loc[ROUTE_KEYS[(1, route)][1], "value"], 1
-        )
+        report_bases[route] = report_fits(report_routes[route], published.loc[ROUTE_KEYS[(1, route)][1], "value"], 1)
         rows += [{"key": low_key, "value": report_bases[route][0]}, {"key": high_key, "value": report_bases[route][1]}]
     iv, im = report_bases["intravenous"], report_bases["intramuscular"]
     sentence(
@@ -1016,10 +1035,14 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
     # the patients and the doses of each route and time of day, protected jointly; a median or range over
     # patients withheld is withheld with them
     all_doses = dam_doses(registrations).set_index(["route", "time"])
-    dose_patients = protect_linked(
-        page, lambda c: dam_doses(c.medication), count="patients", derived=["median", "min", "max"]
-    ).set_index(["route", "time"])
-    dose_counts = protect_linked(page, lambda c: dam_doses(c.medication), count="n").set_index(["route", "time"])
+
+    def doses_of(c) -> pd.DataFrame:
+        return dam_doses(c.medication)
+
+    dose_patients = protect_linked(page, doses_of, count="patients", derived=["median", "min", "max"]).set_index(
+        ["route", "time"]
+    )
+    dose_counts = protect_linked(page, doses_of, count="n").set_index(["route", "time"])
     for key in [k for k in values.index if k in DOSE_KEYS]:
         at = DOSE_KEYS[key]
         statistic(key, of=all_doses.loc[at, "patients"], suppress=oc.is_hidden(dose_patients.loc[at, "patients"]))
@@ -1044,14 +1067,17 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
     # their own: each protected jointly, and the text says what the table shows
     bridge = bridge_opioids(registrations, 1)
     bridge_base = int(bridge["denominator"].iloc[0])
-    bridge_shown = protect_linked(
-        page, lambda c: bridge_opioids(c.medication, 1), groups=[], total="denominator", derived=["percent"]
-    )
+
+    def bridge_of(c) -> pd.DataFrame:
+        return bridge_opioids(c.medication, 1)
+
+    def bridge_doses_of(c) -> pd.DataFrame:
+        return bridge_doses(c.medication)
+
+    bridge_shown = protect_linked(page, bridge_of, groups=[], total="denominator", derived=["percent"])
     bridge_doses_true = bridge_doses(registrations)
-    bridge_patients = protect_linked(
-        page, lambda c: bridge_doses(c.medication), count="patients", derived=["median", "min", "max"]
-    )
-    bridge_counts = protect_linked(page, lambda c: bridge_doses(c.medication), count="n")
+    bridge_patients = protect_linked(page, bridge_doses_of, count="patients", derived=["median", "min", "max"])
+    bridge_counts = protect_linked(page, bridge_doses_of, count="n")
     rows.append(oc.own_count_row("a3_bridge_base_1m", bridge_shown["denominator"].iloc[0]))
     for row, shown in zip(bridge.itertuples(), bridge_shown.itertuples()):
         n_key, pct_key = BRIDGE_KEYS[row.bridge_opioid]
@@ -1091,9 +1117,13 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
     # protected jointly (both clinics hold the same Bergen patients); the number with bonus doses is one count in
     # both parts and is shown alike; the frequencies and doses are statistics of those patients
     bonus = bonus_doses(registrations, cohort.patients, "Bergen")
+
+    def bonus_of(c) -> dict[str, pd.DataFrame]:
+        return {"bonus": bonus_counts(c.medication, c.patients, "Bergen")}
+
     bonus_shown = protect_linked_blocks(
         page,
-        lambda c: {"bonus": bonus_counts(c.medication, c.patients, "Bergen")},
+        bonus_of,
         {"bonus": {"count": "n", "groups": "part", "total": "total"}},
         same=BONUS_TIES,
     )["bonus"].set_index(["part", "cell"])
@@ -1121,9 +1151,13 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
     # count of any co-medication, withheld together with it (comedication_ties)
     comed = comedication(registrations, (1, 12))
     cells = comed.set_index(["registration_month", "medication_class"])
+
+    def comed_of(c) -> dict[str, pd.DataFrame]:
+        return {"comed": comedication(c.medication, (1, 12))}
+
     comed_shown = protect_linked_blocks(
         page,
-        lambda c: {"comed": comedication(c.medication, (1, 12))},
+        comed_of,
         {"comed": {"count": "n", "groups": ["registration_month", "medication_class"], "total": "denominator"}},
         same=comedication_ties(comed),
         derived={"comed": ["percent"]},
