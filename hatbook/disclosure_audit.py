@@ -60,7 +60,15 @@ d. **hidden cells and small groups recovered between years**: for editions of th
    (n=51)", a header's "(n=124)") are followed as cells of their own. The relation is used only inside
    one table and cell: sums across rows are left to rules b and c.
 
-Not covered: relations between a table and the prose or other tables of a page (and prose between years).
+e. **hidden cells recovered with the prose of the page**: a clause of the page's text (cut at full stops,
+   colons, semicolons and commas) that names a group of a table's rows (a label repeated down a label
+   column, such as "Planned" over the reasons of a planned discharge) and gives a number states that
+   group's sum ("41 of them were planned"); a number followed by a count column's name ("65 discharges")
+   states the column's sum. Each such sum is added to the table's own relations (rule b) on its own; a sum
+   that cannot hold is no relation; a hidden cell it pins that the table alone does not is a finding.
+
+Not covered: relations between the tables of a page other than the sums above, and between the prose of
+different years.
 
 Output: one line per finding, tab-separated: edition, page, where, what, value. Exit status 1 when
 anything is found, 0 when nothing is, 2 for bad input (no such folder, no edition in it).
@@ -452,29 +460,40 @@ def relations(table: Table, threshold: int) -> list[tuple[tuple[int, int], list[
     return found
 
 
-def recovered(table: Table, threshold: int) -> dict[tuple[int, int], int]:
-    """Hidden cells the table's relations pin to one value: {(row, column): value}.
+def recovered(
+    table: Table, threshold: int, stated: Iterable[tuple[int, list[tuple[int, int]]]] = ()
+) -> dict[tuple[int, int], int] | None:
+    """Hidden cells the table's relations pin to one value: {(row, column): value}; None when the relations
+    cannot all hold (then they are not the table's).
 
-    Unknowns are the cells not shown exactly, with their bounds; each relation is one equation. A cell is
-    recovered when its least and greatest value over the integer solutions agree."""
+    Unknowns are the cells not shown exactly, with their bounds; each relation is one equation. ``stated``
+    adds sums the prose states (value, part cells), as :func:`prose_sums` reads them. A cell is recovered
+    when its least and greatest value over the integer solutions agree."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     known: dict[tuple[int, int], tuple[int, int]] = {}
-    equations = []
-    for total, parts in relations(table, threshold):
-        spots = [total, *parts]
-        # relations() uses only cells with bounds
+    equations: list[tuple[list[tuple[tuple[int, int], float]], float]] = []
+    sums = [
+        ([total, *parts], [(total, -1.0)] + [(spot, 1.0) for spot in parts], 0.0)
+        for total, parts in relations(table, threshold)
+    ]
+    sums += [(parts, [(spot, 1.0) for spot in parts], float(value)) for value, parts in stated]
+    for spots, terms, constant in sums:
+        # relations() and prose_sums() use only cells with bounds
         bounds = cast(list[tuple[int, int]], [_bounds(table.rows[r][c], threshold) for r, c in spots])
         if any(lo != hi for lo, hi in bounds):
             known.update(zip(spots, bounds))
-            equations.append([(total, -1.0)] + [(spot, 1.0) for spot in parts])
+            equations.append((terms, constant))
+        elif sum(lo * sign for (lo, _), (_, sign) in zip(bounds, terms)) != constant:
+            return None  # shown in full and not adding up
     unknown = [spot for spot, (lo, hi) in known.items() if lo != hi]
     if not unknown:
         return {}
     index = {spot: i for i, spot in enumerate(unknown)}
     matrix = np.zeros((len(equations), len(unknown)))
     rhs = np.zeros(len(equations))
-    for k, terms in enumerate(equations):
+    for k, (terms, constant) in enumerate(equations):
+        rhs[k] = constant
         for spot, sign in terms:
             if spot in index:
                 matrix[k, index[spot]] += sign
@@ -490,11 +509,96 @@ def recovered(table: Table, threshold: int) -> dict[tuple[int, int], int]:
             objective[i] = sense
             solution = milp(objective, constraints=constraint, integrality=np.ones(len(unknown)), bounds=bounds)
             if solution.status != 0:
-                return {}  # infeasible: the relations read are not the table's; claim nothing
+                return None  # infeasible: the relations read are not the table's; claim nothing
             ends.append(round(solution.x[i]))
         if ends[0] == ends[1]:
             result[spot] = ends[0]
     return result
+
+
+# --- rule e: a table and the prose of its page ------------------------------------------------------------
+
+#: A whole number in prose that may be a count: not part of a decimal, a share or a range of years.
+_PROSE_NUMBER = re.compile(r"(?<![\w.,/%-])(\d{1,3}(?:,\d{3})+|\d+)(?![\w.,/%]|\s*%|\s*per\b)")
+
+
+def clauses(text: str) -> list[str]:
+    """The prose of a page cut where a statement ends: at a full stop, colon, semicolon or comma."""
+    return [c.strip() for c in re.split(r"(?<=[.;:!?])\s+|,\s+|\s+[–—]\s+", text) if c.strip()]
+
+
+def _prose_numbers(clause: str) -> list[int]:
+    found = [number(m.group(1)) for m in _PROSE_NUMBER.finditer(clause)]
+    return [n for n in found if n is not None and not 1900 <= n <= 2100]
+
+
+def _label_words(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-zæøå]+", text.lower()) if len(w) > 2]
+
+
+def _mentions(clause: str, label: str) -> bool:
+    """Whether every word of ``label`` (three letters or more) is a word of ``clause``."""
+    wanted = _label_words(label)
+    return bool(wanted) and set(wanted) <= set(_label_words(clause))
+
+
+def prose_sums(table: Table, texts: Iterable[str], threshold: int) -> list[tuple[int, list[tuple[int, int]], str]]:
+    """Sums of the table's count cells that the prose may state: (value, part cells, clause).
+
+    Read as a reader would: a clause naming a group of rows (a label repeated down a label column, such as
+    "Planned" over the reasons of a planned discharge) and giving a number states that group's sum in a
+    count column ("41 of them were planned"); a clause giving a number followed by a count column's name
+    ("65 discharges") states the column's sum over the rows that are no totals, unless it also names a
+    group. Every candidate is tried on its own by :func:`recovered` (one that cannot hold is no relation)."""
+    if table.by_row or not table.rows:
+        return []
+    first = next((i for i, c in enumerate(table.counts) if c), None)
+    if not first:
+        return []
+    columns = [c for c in range(first, len(table.headers)) if table.counts[c]]
+    groups: list[tuple[str, list[int]]] = []
+    for g in range(first - 1):  # a label column left of the last one groups rows
+        start = 0
+        for r in range(1, len(table.rows) + 1):
+            if r == len(table.rows) or table.rows[r][g] != table.rows[start][g]:
+                if r - start > 1 and table.rows[start][g].strip():
+                    groups.append((table.rows[start][g], list(range(start, r))))
+                start = r
+    plain = [r for r, row in enumerate(table.rows) if not TOTAL_ROW.search(_row_label(table, row))]
+    found = []
+    for clause in texts:
+        numbers = _prose_numbers(clause)
+        if not numbers:
+            continue
+        named = [rows for label, rows in groups if _mentions(clause, label)]
+        for rows in named:
+            for c in columns:
+                parts = [(r, c) for r in rows]
+                if all(_bounds(table.rows[r][c], threshold) for r, _ in parts):
+                    found += [(n, parts, clause) for n in numbers]
+        if named:
+            continue
+        for c in columns:
+            nouns = [w for w in _label_words(table.headers[c]) if w in COUNT_WORDS]
+            for n in numbers:
+                if any(re.search(rf"(?<![\d,]){n:,}\s+(?:\w+\s+)?{w}\b", clause) for w in nouns):
+                    parts = [(r, c) for r in plain]
+                    if all(_bounds(table.rows[r][c], threshold) for r, _ in parts):
+                        found.append((n, parts, clause))
+    return found
+
+
+def recovered_with_prose(table: Table, texts: Iterable[str], threshold: int) -> dict[tuple[int, int], tuple[int, str]]:
+    """Hidden cells that a sum stated in the prose pins to one value, beyond what the table alone gives:
+    {(row, column): (value, clause)}."""
+    alone = recovered(table, threshold) or {}
+    out: dict[tuple[int, int], tuple[int, str]] = {}
+    for value, parts, clause in prose_sums(table, texts, threshold):
+        with_prose = recovered(table, threshold, [(value, parts)])
+        for spot, found in (with_prose or {}).items():
+            if spot not in alone and spot not in out and hidden(table.rows[spot[0]][spot[1]], threshold):
+                out[spot] = (found, clause)
+    return out
 
 
 # --- rule c: recovery between editions ---------------------------------------------------------------------
@@ -732,7 +836,7 @@ def audit_html(page: str, html: str, threshold: int) -> tuple[list[tuple[str, st
     page_tables = tables(soup, threshold)
     for table in page_tables:
         found += [(page, where, "shown count", value) for where, value in shown_in_table(table, threshold)]
-        for (r, c), value in sorted(recovered(table, threshold).items()):
+        for (r, c), value in sorted((recovered(table, threshold) or {}).items()):
             if hidden(table.rows[r][c], threshold) is None:
                 continue  # an empty cell pinned down (often to 0) hides nothing
             where = f"{table.key}: row '{_row_label(table, table.rows[r])}', column '{table.headers[c]}'"
@@ -745,6 +849,12 @@ def audit_html(page: str, html: str, threshold: int) -> tuple[list[tuple[str, st
         tag.decompose()
     text = " ".join(soup.get_text(" ").split())
     found += [(page, "prose", "shown count", phrase) for phrase in prose_counts(text, threshold)]
+    statements = clauses(text)
+    for table in page_tables:
+        for (r, c), (value, clause) in sorted(recovered_with_prose(table, statements, threshold).items()):
+            where = f"{table.key}: row '{_row_label(table, table.rows[r])}', column '{table.headers[c]}'"
+            what = f"hidden cell '{table.rows[r][c]}' recovered with the prose ('{clause}')"
+            found.append((page, where, what, str(value)))
     return found, page_tables
 
 

@@ -410,3 +410,52 @@ def test_tables_listed_as_states_are_left_out_between_years():
     assert not da.is_state(("book/ch06_7_cost_utility.html", "accumulated-comparison", ()), ("discontinued", "N"))
     by_year = {2024: {key: ("t", {("1", "Patients"): "6"})}, 2025: {key: ("t", {("1", "Patients"): "7"})}}
     assert list(da.between_years(by_year, 5)) == []
+
+
+DISCHARGES = """<table class="hatbook-table"><thead><tr><th>Type</th><th>Reason</th><th>Discharges</th>
+<th>Share of discharges (%)</th></tr></thead><tbody>
+<tr><td>Planned</td><td>Transition to OAT</td><td>16</td><td>44.4</td></tr>
+<tr><td>Planned</td><td>Agreed other follow-up</td><td>{planned_other}</td><td>–</td></tr>
+<tr><td>Unplanned</td><td>Non-attendance</td><td>9</td><td>25.0</td></tr>
+<tr><td>Unplanned</td><td>Behaviour or violence</td><td>{violence}</td><td>–</td></tr>
+<tr><td>Unplanned</td><td>Other unplanned</td><td>6</td><td>16.7</td></tr></tbody></table>"""
+
+
+def test_a_sum_the_prose_states_gives_a_hidden_cell_away():
+    # the issue's leak on 6.1 of the 2023 variant: the text says 17 discharges were planned, the table shows
+    # 16 transitions to OAT and hides the only other planned reason, which is therefore 1
+    prose = (
+        "<p>Of 36 discharges, 17 of them (47.2%) were planned, and 16 of those were transfers to OAT. "
+        "The other 19 were unplanned.</p>"
+    )
+    found, _ = da.audit_html("p.html", prose + DISCHARGES.format(planned_other="&lt;5", violence="&lt;5"), 5)
+    recovered = {(where, value) for _, where, what, value in found if "with the prose" in what}
+    assert recovered == {
+        ("table: row 'Planned / Agreed other follow-up', column 'Discharges'", "1"),
+        ("table: row 'Unplanned / Behaviour or violence', column 'Discharges'", "4"),
+    }
+    what = next(what for _, where, what, _ in found if "Agreed" in where)
+    assert what == "hidden cell '<5' recovered with the prose ('17 of them (47.2%) were planned')"
+    # the same page without the group sums: the two hidden cells add up to 36 - 31 = 5 (1 + 4, 2 + 3, ...)
+    found, _ = da.audit_html(
+        "p.html",
+        "<p>Of 36 discharges, most were planned.</p>" + DISCHARGES.format(planned_other="&lt;5", violence="&lt;5"),
+        5,
+    )
+    assert [f for f in found if "with the prose" in f[2]] == []
+    # hidden as "–" (0 or more) and the prose giving only the whole: nothing pinned
+    found, _ = da.audit_html(
+        "p.html", "<p>There were 36 discharges.</p>" + DISCHARGES.format(planned_other="–", violence="–"), 5
+    )
+    assert found == []
+
+
+def test_a_sum_the_prose_states_that_cannot_hold_is_no_relation():
+    # 12 said of the planned group cannot be its sum of discharges (16 are shown in one of its rows): the
+    # clause states something else, is read as no relation and pins nothing
+    prose = "<p>Of 36 discharges, 12 were planned.</p>"
+    found, _ = da.audit_html("p.html", prose + DISCHARGES.format(planned_other="&lt;5", violence="&lt;5"), 5)
+    assert [f for f in found if "with the prose" in f[2]] == []
+    assert da.clauses("One, two; three. Four – five") == ["One", "two;", "three.", "Four", "five"]
+    # a year, a decimal, a share and a rate's numerator are no counts
+    assert da._prose_numbers("In 2023, 1,204 visits (12.5%) and 3 of 4 per 1,000") == [1204, 3, 1000]
