@@ -42,26 +42,12 @@ def test_the_median_computed_page_has_at_most_sixty_lines_of_code():
     assert statistics.median(lengths.values()) <= 60, lengths
 
 
-#: What is left of issue 24's thin pages: 6.4 still defines its shared glue helpers in its cells.
-NOT_YET_THIN = "6.4 (ch06_4_outcomes) defines 16 helpers before its exercises and builds 7 glue names from parts"
-
-
-@pytest.mark.xfail(strict=True, reason=NOT_YET_THIN)
 def test_computed_pages_define_at_most_five_functions_in_all():
     defined = {path.stem: len(re.findall(r"^\s*(?:def|class) ", page_code(path), re.M)) for path in computed_pages()}
     assert sum(defined.values()) <= 5, {page: n for page, n in defined.items() if n}
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        pytest.param(path, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_THIN))
-        if path.stem == "ch06_4_outcomes"
-        else path
-        for path in computed_pages()
-    ],
-    ids=lambda path: path.stem,
-)
+@pytest.mark.parametrize("path", computed_pages(), ids=lambda path: path.stem)
 def test_no_glue_name_is_assembled_from_parts(path):
     """A glue name is a literal string: not an f-string, not a concatenation, not a loop variable."""
     code = "\n".join(CODE_CELL.findall(path.read_text(encoding="utf-8")))
