@@ -62,7 +62,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,9 @@ from scipy.optimize import linprog
 
 from analysis.data import schema
 from analysis.presentation import disclosure
+
+if TYPE_CHECKING:
+    from analysis.data.cohort import Cohort
 
 #: The editions of one year that are protected together, in the order the algorithm walks them.
 EDITIONS: tuple[str, ...] = ("all",) + tuple(schema.CLINICS)
@@ -573,7 +576,7 @@ def _full_cohort(folder: Path):
     return _FULL_COHORTS[key]
 
 
-def sibling_tables(page, compute: Callable[[object], pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], set[str]]:
+def sibling_tables(page, compute: Callable[[Cohort], pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], set[str]]:
     """``compute`` applied to the cohorts of both clinics, Oslo and Bergen for the year and data of
     ``page`` (an :class:`analysis.presentation.edition.Page`), and which of them is the published edition. The
     page's own table is computed from ``page.cohort``, the others from the unrestricted cohort of the
@@ -584,7 +587,7 @@ def sibling_tables(page, compute: Callable[[object], pd.DataFrame]) -> tuple[dic
     return _year_tables(page, compute, year)
 
 
-def _year_tables(page, compute: Callable[[object], object], year: int | None) -> tuple[dict, set[str]]:
+def _year_tables(page, compute: Callable[[Cohort], object], year: int | None) -> tuple[dict, set[str]]:
     """``compute`` of the three clinic choices with data through ``year`` (None: all the data) of the folder of
     ``page``, the page's own edition from ``page.cohort``, and which of them is published."""
     from analysis.data.cohort import published_edition
@@ -601,7 +604,7 @@ def _year_tables(page, compute: Callable[[object], object], year: int | None) ->
 
 def protect_linked(
     page,
-    compute: Callable[[object], pd.DataFrame],
+    compute: Callable[[Cohort], pd.DataFrame],
     *,
     count: str = "n",
     groups=None,
@@ -656,7 +659,7 @@ def _grid_pattern(by_year, year, count, threshold, groups, total, derived) -> Pa
 
 
 def linked_hidden(
-    page, compute: Callable[[object], pd.DataFrame], *, count: str = "n", groups=None, total: str | None = None
+    page, compute: Callable[[Cohort], pd.DataFrame], *, count: str = "n", groups=None, total: str | None = None
 ) -> pd.Series:
     """Which rows of the page's table have their count hidden under the joint pattern (True: hidden), for
     a page that must also withhold a sentence or a chart value built on them. Nothing in the published
@@ -1058,7 +1061,7 @@ def margin_value(table: pd.DataFrame, count: str, rows: Iterable[int]) -> int:
 
 def protect_linked_sums(
     page,
-    compute: Callable[[object], pd.DataFrame],
+    compute: Callable[[Cohort], pd.DataFrame],
     *,
     count: str = "n",
     sums: Mapping[str, Iterable[Iterable[int]]],
@@ -1173,7 +1176,7 @@ def chart_values(shown: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
 
 def protect_linked_blocks(
     page,
-    compute: Callable[[object], Mapping[str, pd.DataFrame]],
+    compute: Callable[[Cohort], Mapping[str, pd.DataFrame]],
     specs: Mapping[str, Mapping],
     *,
     same: Iterable[tuple] = (),
@@ -1461,7 +1464,7 @@ def _restricted(folder: Path, clinic: str, year: int | None):
     return _RESTRICTED[key]
 
 
-def grid_tables(page, compute: Callable[[object], object]) -> dict[int, tuple[dict, set[str]]] | None:
+def grid_tables(page, compute: Callable[[Cohort], object]) -> dict[int, tuple[dict, set[str]]] | None:
     """``compute`` applied to every edition the grid publishes of the data of ``page``: the three clinic
     choices of each data end of :data:`analysis.data.cohort.YEAR_CHOICES` (year -> (tables by edition, the
     published ones), as :func:`sibling_tables` gives for one year). The page's own table is computed from
