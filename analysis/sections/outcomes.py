@@ -888,8 +888,8 @@ def same_pattern_sentence(first: tuple, second: tuple, subject: str = "Offending
     """Whether ``second`` (improved, worsened percent) followed the pattern of ``first``: the same direction
     of the net change (more improved than worsened, fewer, or as many). Unknown when a share is not shown:
     the sentence then names the subject without a comparison."""
-    values = [known(v) for v in (*first, *second)]
-    if any(v is None for v in values):
+    values = [v for v in (known(v) for v in (*first, *second)) if v is not None]
+    if len(values) < 4:
         return f"{subject} was measured in the same way."
     direction = [np.sign(round(values[0] - values[1], 9)), np.sign(round(values[2] - values[3], 9))]
     if direction[0] == direction[1]:
@@ -1017,6 +1017,18 @@ def cohort_self_report_cells(cohort) -> pd.DataFrame:
     """:func:`self_report_cells` of a cohort (the ``compute`` of :func:`analysis.presentation.linked_suppression.protect_linked`)."""
     questionnaires, episodes = cohort.questionnaires, cohort.episodes
     return self_report_cells(transitions(questionnaires, episodes), bad_at_first(questionnaires, episodes))
+
+
+def cohort_days_patients(cohort) -> pd.DataFrame:
+    """The patients of every days-of-use row of a cohort (:func:`days_of_use`; columns variable, n_patients): the
+    ``compute`` of :func:`analysis.presentation.linked_suppression.protect_linked`."""
+    return days_of_use(cohort.questionnaires, cohort.episodes)[["variable", "n_patients"]]
+
+
+def cohort_hunger_distribution(cohort) -> pd.DataFrame:
+    """:func:`hunger_distribution` of a cohort (the ``compute`` of
+    :func:`analysis.presentation.linked_suppression.protect_linked`)."""
+    return hunger_distribution(cohort.questionnaires)
 
 
 def tie_totals(shown: pd.DataFrame, groups, total: str, threshold: int | None) -> pd.DataFrame:
@@ -1220,9 +1232,12 @@ def stricter_line_counts(page, cut: int) -> dict[str, object]:
     :class:`analysis.presentation.edition.Page`; in the published edition every count is a number."""
     from analysis.presentation import linked_suppression
 
+    def cells_of(cohort) -> pd.DataFrame:
+        return two_lines_cells(cohort.questionnaires, cohort.episodes, cut)
+
     _, margins = linked_suppression.protect_linked_sums(
         page,
-        lambda cohort: two_lines_cells(cohort.questionnaires, cohort.episodes, cut),
+        cells_of,
         sums=TWO_LINES_SUMS,
         known=TWO_LINES_KNOWN,
     )
@@ -1413,9 +1428,7 @@ def appendix_table_a(page) -> dict:
         sdc,
     )
     change = shown_cells[shown_cells["part"] == "change"].set_index(["variable", "cell"])
-    days_shown = protect_linked(
-        page, lambda c: days_of_use(c.questionnaires, c.episodes)[["variable", "n_patients"]], count="n_patients"
-    )
+    days_shown = protect_linked(page, cohort_days_patients, count="n_patients")
     # a days-of-use row counts the patients of the frequent-use row of its substance: one number, shown alike
     patients_shown = shown_patients(shown_cells, days_shown, transitions_, days, sdc)
     patients = (
@@ -1547,7 +1560,7 @@ def hunger_section(page, text_values: pd.Series) -> dict:
     hunger = hunger_distribution(page.cohort.questionnaires)
     shown = protect_linked(
         page,
-        lambda c: hunger_distribution(c.questionnaires),
+        cohort_hunger_distribution,
         count="n",
         groups="wave",
         total="denominator",

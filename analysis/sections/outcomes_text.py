@@ -400,11 +400,6 @@ SUBSTANCE_KEYS = {
 OTHER_SUBSTANCES = {"cocaine": "cocaine", "benzodiazepine": "non-prescribed benzodiazepines"}
 
 
-def _days_patients(cohort: Any) -> pd.DataFrame:
-    """The patients of every days-of-use row of ``cohort`` (columns variable, n_patients)."""
-    return oc.days_of_use(cohort.questionnaires, cohort.episodes)[["variable", "n_patients"]]
-
-
 def drug_use_section(page: Page, report: SelfReport) -> dict:
     """Self-reported drug use: the shares and the means of the days of heroin use the report states, each
     substance's figures of :data:`SUBSTANCE_KEYS`, the patients of frequent polysubstance use, the sentences framing
@@ -417,7 +412,7 @@ def drug_use_section(page: Page, report: SelfReport) -> dict:
     days = report.days.set_index("variable")
     days_patients = oc.shown_patients(
         report.protected,
-        protect_linked(page, _days_patients, count="n_patients"),
+        protect_linked(page, oc.cohort_days_patients, count="n_patients"),
         report.transitions,
         report.days,
         sdc,
