@@ -63,9 +63,9 @@ d. **hidden cells and small groups recovered between years**: for editions of th
 e. **hidden cells recovered with the prose of the page**: a clause of the page's text (cut at full stops,
    colons, semicolons and commas) that names a group of a table's rows (a label repeated down a label
    column, such as "Planned" over the reasons of a planned discharge) and gives a number states that
-   group's sum ("41 of them were planned"); a number followed by a count column's name ("65 discharges")
-   states the column's sum. Each such sum is added to the table's own relations (rule b) on its own; a sum
-   that cannot hold is no relation; a hidden cell it pins that the table alone does not is a finding.
+   group's sum ("41 of them were planned"). Each such sum is added to the table's own relations (rule b) on
+   its own; a sum that cannot hold is no relation; a hidden cell it pins to 1..t-1 that the table alone
+   does not is a finding (the relation is read from words, so a pinned 0 or large count is not claimed).
 
 Not covered: relations between the tables of a page other than the sums above, and between the prose of
 different years.
@@ -527,7 +527,13 @@ def clauses(text: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<=[.;:!?])\s+|,\s+|\s+[–—]\s+", text) if c.strip()]
 
 
+#: Two numbers that bound a range ("between 80 and 82", "80 to 82", "80–82"): neither is a count of a group.
+_RANGE = re.compile(r"\bbetween\s+\d[\d,]*\s+and\s+\d[\d,]*|\d[\d,]*\s*(?:to|[–-])\s*\d[\d,]*")
+
+
 def _prose_numbers(clause: str) -> list[int]:
+    """Whole numbers of a clause that may count a group: not years, not the ends of a range, not a rate."""
+    clause = _RANGE.sub(" ", clause)
     found = [number(m.group(1)) for m in _PROSE_NUMBER.finditer(clause)]
     return [n for n in found if n is not None and not 1900 <= n <= 2100]
 
@@ -547,9 +553,11 @@ def prose_sums(table: Table, texts: Iterable[str], threshold: int) -> list[tuple
 
     Read as a reader would: a clause naming a group of rows (a label repeated down a label column, such as
     "Planned" over the reasons of a planned discharge) and giving a number states that group's sum in a
-    count column ("41 of them were planned"); a clause giving a number followed by a count column's name
-    ("65 discharges") states the column's sum over the rows that are no totals, unless it also names a
-    group. Every candidate is tried on its own by :func:`recovered` (one that cannot hold is no relation)."""
+    count column ("41 of them were planned"): the rows of such a group are the parts of what the label
+    names. A number followed by a count column's name ("36 patients") is not read as the column's sum: a
+    page states many such numbers of other groups (the patients who answered another question), and
+    nothing on the page says which rows, if any, add up to it. Every candidate is tried on its own by
+    :func:`recovered` (one that cannot hold is no relation)."""
     if table.by_row or not table.rows:
         return []
     first = next((i for i, c in enumerate(table.counts) if c), None)
@@ -564,39 +572,32 @@ def prose_sums(table: Table, texts: Iterable[str], threshold: int) -> list[tuple
                 if r - start > 1 and table.rows[start][g].strip():
                     groups.append((table.rows[start][g], list(range(start, r))))
                 start = r
-    plain = [r for r, row in enumerate(table.rows) if not TOTAL_ROW.search(_row_label(table, row))]
     found = []
     for clause in texts:
         numbers = _prose_numbers(clause)
         if not numbers:
             continue
-        named = [rows for label, rows in groups if _mentions(clause, label)]
-        for rows in named:
+        for label, rows in groups:
+            if not _mentions(clause, label):
+                continue
             for c in columns:
                 parts = [(r, c) for r in rows]
                 if all(_bounds(table.rows[r][c], threshold) for r, _ in parts):
                     found += [(n, parts, clause) for n in numbers]
-        if named:
-            continue
-        for c in columns:
-            nouns = [w for w in _label_words(table.headers[c]) if w in COUNT_WORDS]
-            for n in numbers:
-                if any(re.search(rf"(?<![\d,]){n:,}\s+(?:\w+\s+)?{w}\b", clause) for w in nouns):
-                    parts = [(r, c) for r in plain]
-                    if all(_bounds(table.rows[r][c], threshold) for r, _ in parts):
-                        found.append((n, parts, clause))
     return found
 
 
 def recovered_with_prose(table: Table, texts: Iterable[str], threshold: int) -> dict[tuple[int, int], tuple[int, str]]:
-    """Hidden cells that a sum stated in the prose pins to one value, beyond what the table alone gives:
-    {(row, column): (value, clause)}."""
+    """Hidden cells that a sum stated in the prose pins to a small count (1..threshold-1), beyond what the
+    table alone gives: {(row, column): (value, clause)}. A cell pinned to 0 or to threshold or more is left
+    out: the relation is read from words and cannot be confirmed, and such a value is no small group."""
     alone = recovered(table, threshold) or {}
     out: dict[tuple[int, int], tuple[int, str]] = {}
     for value, parts, clause in prose_sums(table, texts, threshold):
         with_prose = recovered(table, threshold, [(value, parts)])
         for spot, found in (with_prose or {}).items():
-            if spot not in alone and spot not in out and hidden(table.rows[spot[0]][spot[1]], threshold):
+            fresh = spot not in alone and spot not in out and hidden(table.rows[spot[0]][spot[1]], threshold)
+            if fresh and 0 < found < threshold:
                 out[spot] = (found, clause)
     return out
 
@@ -849,7 +850,9 @@ def audit_html(page: str, html: str, threshold: int) -> tuple[list[tuple[str, st
         tag.decompose()
     text = " ".join(soup.get_text(" ").split())
     found += [(page, "prose", "shown count", phrase) for phrase in prose_counts(text, threshold)]
-    statements = clauses(text)
+    for tag in soup(["svg"]):  # a chart's drawing: its ticks and labels are no sentences (rule a reads its data)
+        tag.decompose()
+    statements = clauses(" ".join(soup.get_text(" ").split()))
     for table in page_tables:
         for (r, c), (value, clause) in sorted(recovered_with_prose(table, statements, threshold).items()):
             where = f"{table.key}: row '{_row_label(table, table.rows[r])}', column '{table.headers[c]}'"

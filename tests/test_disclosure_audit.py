@@ -459,3 +459,4 @@ def test_a_sum_the_prose_states_that_cannot_hold_is_no_relation():
     assert da.clauses("One, two; three. Four – five") == ["One", "two;", "three.", "Four", "five"]
     # a year, a decimal, a share and a rate's numerator are no counts
     assert da._prose_numbers("In 2023, 1,204 visits (12.5%) and 3 of 4 per 1,000") == [1204, 3, 1000]
+    assert da._prose_numbers("between 80 and 82 patients per complaint, 3 to 4 visits, 2022–2025, 17 of them") == [17]
