@@ -1549,9 +1549,9 @@ def hunger_section(page, text_values: pd.Series) -> dict:
     shown. ``text_values`` holds the section's ledger statistics by key (:func:`text_statistics`).
 
     Returns ``statistics`` (for :meth:`analysis.presentation.scorecard.Card.glue_statistics`: the shares answering "often", the
-    answers at each time point, and the sentences ``o64_hunger_peak_words`` and ``o64_hunger_course``), the words of
-    the four shares ("12%" or a marker alone) under the names of :data:`HUNGER_REPORTED` and :data:`HUNGER_OWN`, and
-    ``fig-6g``. A share the report states and this edition does not match carries the calibration note."""
+    answers at each time point, and the sentences ``o64_hunger_peak_words`` and ``o64_hunger_course``), ``words``: the
+    words of the four shares ("12%" or a marker alone) under the names of :data:`HUNGER_REPORTED` and
+    :data:`HUNGER_OWN`, and ``fig-6g``. A share the report states and this edition does not match carries the calibration note."""
     from analysis.presentation import disclosure, formats
     from analysis.presentation.linked_suppression import protect_linked
     from analysis.presentation.scorecard import plain_number, within_precision
@@ -1619,7 +1619,7 @@ def hunger_section(page, text_values: pd.Series) -> dict:
     rows.append({"key": "o64_hunger_course", "value": course})
     return {
         "statistics": statistics_frame(rows),
-        **texts,
+        "words": texts,
         "fig-6g": hunger_chart(as_numbers(shown, ["n", "denominator", "percent"])),
     }
 
