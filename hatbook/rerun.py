@@ -23,7 +23,9 @@ A rerun never touches the published edition (``_build/html``). For one *variant*
    ``_build/reruns/_static_shared``, and moves the HTML to ``_build/reruns/<variant>/html`` only when
    every page ran and the build succeeded, so a failed or interrupted run leaves the previous book of the
    variant as it was, and writes the variant's headline statistics beside it (``headline.json``), from
-   which the overview page ``_build/reruns/index.html`` is made.
+   which the overview page ``_build/reruns/index.html`` is made, and where its time went
+   (``timings.json``: the seconds of each stage, of the build's phases and of each page, and the CPU
+   seconds of the run, kernels and build included).
 
 A grid runs the 3 clinic choices x 4 years in a pool of worker processes, reports progress, and ends
 with the overview; variants that fail are listed and make the command exit non-zero, the others finish.
@@ -226,11 +228,41 @@ def check_data(data_dir: Path | None) -> None:
 
     if data_dir is not None and not Path(data_dir).is_dir():
         raise UsageError(f"no such data folder: {Path(data_dir).name}")
+    stamp = _checked_stamp(data_dir)
+    if stamp is not None and stamp.exists():
+        return  # these very data passed these very checks today
     try:
         load_cohort(data_dir)
     except DataError as error:
         where = Path(data_dir).name if data_dir is not None else "the bundled cohort"
         raise UsageError(f"the data in {where} cannot be used: {error}") from error
+    if stamp is not None:
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.touch()
+        except OSError:
+            pass
+
+
+def _checked_stamp(data_dir: Path | None) -> Path | None:
+    """The mark that data passed the checks (in :func:`build_cache`), named by the content of every file the
+    checks read (the data folder, the bundled data, the analysis code) and by the day (a data end must not
+    lie in the future): data or code changed in any way, or a new day, are checked again. None when the
+    files cannot be read (then the data are checked)."""
+    import analysis
+    from analysis.data.cohort import DEFAULT_COHORT_DIR
+    from analysis.data.published import DEFAULT_DATA_DIR
+
+    folder = Path(data_dir) if data_dir is not None else Path(DEFAULT_COHORT_DIR)
+    digest = hashlib.sha256(f"{time.strftime('%Y-%m-%d')}\n{folder.resolve()}\n".encode())
+    try:
+        for base in (folder, Path(DEFAULT_DATA_DIR), Path(analysis.__file__).parent):
+            for path in sorted(base.rglob("*")):
+                if path.is_file() and path.suffix != ".pyc" and "__pycache__" not in path.parts:
+                    digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
+    except OSError:
+        return None
+    return build_cache() / "checked" / digest.hexdigest()[:32]
 
 
 def _has_parameters(text: str) -> bool:
@@ -306,6 +338,9 @@ def stage_sources(
     sphinx_config["html_js_files"] = [*(sphinx_config.get("html_js_files") or []), EDITION_SCRIPT]
     # the scorecard page and scorecard.csv compare with the report only in the published edition
     sphinx_config["hatbook_compares_with_report"] = bool(variant.published)
+    # chart drawings and pages kept for the next edition (book/_ext/figures.py): a chart or a page the same
+    # in every edition is drawn and parsed once, not once per edition
+    sphinx_config["hatbook_build_cache"] = str(build_cache())
     sphinx["config"] = sphinx_config
     local = sphinx.setdefault("local_extensions", {}) or {}
     for extension, path in list(local.items()):
@@ -964,6 +999,12 @@ def shared_dir() -> Path:
     return output_root() / ".shared"
 
 
+def build_cache() -> Path:
+    """Where the builds of all editions keep chart drawings and pages for each other (see
+    book/_ext/figures.py, which holds it to a size)."""
+    return output_root() / ".build-cache"
+
+
 def shared_notebook(page: Path, data_digest: str) -> Path:
     """Where the executed notebook of ``page`` (a page without parameters) is kept for every variant."""
     page_digest = hashlib.sha256(page.read_bytes()).hexdigest()[:16]
@@ -1172,7 +1213,7 @@ def run_variant(
 
     KeyboardInterrupt (and :class:`Stopped`) are not failures of the variant: the staging folder is
     removed, the kernels stopped, the previous book left as it was, and the exception goes on."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     timings: dict[str, float | dict[str, float]] = {}  # seconds by phase, and by page under "pages"
     mark = [started]
 
@@ -1272,6 +1313,11 @@ def run_variant(
         prune_store(root / "_static_shared")
         lap("install")
         seconds = time.perf_counter() - started
+        # where the variant's time went, beside its book (what benchmarks/build_times.py reads from a Result)
+        timings["cpu_seconds"] = _cpu_seconds(cpu)
+        (target_dir / "timings.json").write_text(
+            json.dumps({"seconds": round(seconds, 1), **timings}, indent=1), encoding="utf-8"
+        )
         log(f"[{variant.name}] done in {seconds:.0f} s: {target_dir / 'html' / 'index.html'}")
         return Result(variant, True, seconds, target_dir / "html", headline=numbers, timings=timings)
     except (KeyboardInterrupt, Stopped):
@@ -1303,6 +1349,13 @@ def run_variant(
             error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}",
             timings=timings,
         )
+
+
+def _cpu_seconds(since: float = 0.0) -> float:
+    """CPU seconds of this process and of its children that have ended (kernels, the book's build), less
+    ``since``."""
+    used = os.times()
+    return round(used.user + used.system + used.children_user + used.children_system - since, 1)
 
 
 def page_seconds() -> dict[str, float]:

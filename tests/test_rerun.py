@@ -216,6 +216,48 @@ def test_invalid_data_stop_before_any_page_runs(tmp_path, reruns_dir, capsys):
     assert marker.read_text(encoding="utf-8") == "previous build"
 
 
+def test_data_that_passed_the_checks_are_checked_again_only_when_they_change(tmp_path, reruns_dir, monkeypatch):
+    import analysis.data.cohort as cohort_module
+
+    data = tmp_path / "good"
+    shutil.copytree(DEFAULT_COHORT_DIR, data)
+    calls = []
+    original = cohort_module.load_cohort
+
+    def counted(folder=None):
+        calls.append(folder)
+        return original(folder)
+
+    monkeypatch.setattr(cohort_module, "load_cohort", counted)
+    rr.check_data(data)
+    rr.check_data(data)
+    assert len(calls) == 1
+    episodes = (data / "episodes.csv").read_text(encoding="utf-8").splitlines()
+    header, first = episodes[0].split(","), episodes[1].split(",")
+    first[header.index("admission_date")] = "not-a-date"
+    (data / "episodes.csv").write_text(
+        "\n".join([episodes[0], ",".join(first), *episodes[2:]]) + "\n", encoding="utf-8"
+    )
+    for _ in range(2):  # refused, and refused again: invalid data are never marked as checked
+        with pytest.raises(rr.UsageError, match="admission_date"):
+            rr.check_data(data)
+    assert len(calls) == 3
+
+
+@pytest.mark.slow
+def test_a_variant_records_where_its_time_went_and_keeps_its_drawings_for_the_next(small_variant, reruns_dir):
+    variant, result, _ = small_variant
+    timings = json.loads((reruns_dir / variant.name / "timings.json").read_text(encoding="utf-8"))
+    for stage in ("check", "stage", "execute", "build", "install", "sphinx_read", "sphinx_write", "cpu_seconds"):
+        assert isinstance(timings[stage], (int, float)), stage
+    assert set(timings["pages"]) >= set(PAGES)
+    stages = sum(timings[stage] for stage in ("check", "stage", "execute", "build", "install"))
+    assert stages <= timings["seconds"] + 0.5
+    assert timings["cpu_seconds"] > 0
+    drawings = list((reruns_dir / ".build-cache" / "hatbook_chart_drawings").glob("hatbook-chart-*.svg"))
+    assert drawings, "the charts drawn for this edition are kept for the next"
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
@@ -527,3 +569,100 @@ def test_a_variant_leaves_out_what_no_page_loads(tmp_path):
     )
     rr.slim_html(html)
     assert not (html / "_static" / "scripts" / "fontawesome.js").exists()
+
+
+# --- what a build keeps for the next (book/_ext/figures.py, reading_flow.py) ------------------------------
+
+TABLE_PAGE = (
+    '<section id="s"><table class="hatbook-table"><caption>Table 6.D: Patients by clinic.</caption>'
+    "<thead><tr><th>Clinic</th><th>Patients</th></tr></thead><tbody><tr><td>Oslo</td><td>12</td></tr>"
+    "</tbody></table></section>"
+)
+HIDDEN_CODE_PAGE = (
+    '<section id="a"><h2>A</h2><div class="cell tag_hide-input docutils container">'
+    '<details class="hide above-input"><summary>Show code cell source</summary>'
+    '<div class="cell_input docutils container"><pre>x = 1</pre></div></details></div><p>Prose.</p></section>'
+)
+
+
+def _extensions():
+    import sys
+    from pathlib import Path
+
+    folder = str(Path(__file__).resolve().parent.parent / "book" / "_ext")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import figures
+    import reading_flow
+
+    return figures, reading_flow
+
+
+def _counting(monkeypatch, module, name):
+    calls = []
+    original = getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_page_the_same_in_two_editions_is_transformed_once_and_its_csv_written_in_both(tmp_path, monkeypatch):
+    figures, _ = _extensions()
+    calls = _counting(monkeypatch, figures, "transform")
+    cache, one, two = tmp_path / "cache", tmp_path / "one", tmp_path / "two"
+    made = figures.kept_transform(TABLE_PAGE, "book/page", one, cache)
+    assert 'id="table-6-d"' in made
+    csv = (one / "data" / "book" / "page" / "table-6-d.csv").read_text(encoding="utf-8")
+    assert csv == "Clinic,Patients\nOslo,12\n"
+    assert figures.kept_transform(TABLE_PAGE, "book/page", two, cache) == made
+    assert (two / "data" / "book" / "page" / "table-6-d.csv").read_text(encoding="utf-8") == csv
+    assert len(calls) == 1
+    # another body or another page is made afresh
+    other = figures.kept_transform(TABLE_PAGE.replace("12", "13"), "book/page", two, cache)
+    assert "<td>13</td>" in other and "<td>12</td>" not in other
+    figures.kept_transform(TABLE_PAGE, "book/other", two, cache)
+    assert len(calls) == 3
+
+
+def test_a_page_with_pandas_random_ids_is_not_kept(tmp_path, monkeypatch):
+    figures, _ = _extensions()
+    calls = _counting(monkeypatch, figures, "transform")
+    styled = TABLE_PAGE.replace('<table class="hatbook-table">', '<table id="T_1a2b3" class="hatbook-table">')
+    first = figures.kept_transform(styled, "book/page", tmp_path / "out", tmp_path / "cache")
+    assert 'id="table-6-d"' in first and "T_1a2b3" not in first
+    figures.kept_transform(styled, "book/page", tmp_path / "out", tmp_path / "cache")
+    assert len(calls) == 2
+    assert not list((tmp_path / "cache").rglob("figures-*"))
+
+
+def test_hidden_code_of_a_page_the_same_in_two_editions_is_gathered_once(tmp_path, monkeypatch):
+    _, reading_flow = _extensions()
+    expected = reading_flow.gather_code(HIDDEN_CODE_PAGE)
+    assert "How this is computed" in expected
+    calls = _counting(monkeypatch, reading_flow, "gather_code")
+    assert reading_flow.kept_gather_code(HIDDEN_CODE_PAGE, "book/page", tmp_path) == expected
+    assert reading_flow.kept_gather_code(HIDDEN_CODE_PAGE, "book/page", tmp_path) == expected
+    assert len(calls) == 1
+    assert reading_flow.kept_gather_code("<p>No code.</p>", "book/page", tmp_path) == "<p>No code.</p>"
+
+
+def test_the_build_cache_keeps_the_most_recently_used_files_within_its_size(tmp_path):
+    import os
+    import time
+
+    figures, _ = _extensions()
+    for age, name in enumerate("abcd"):
+        path = tmp_path / name
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))  # a used least recently, d most
+    (tmp_path / "stopped.part").write_bytes(b"")
+    os.utime(tmp_path / "stopped.part", (1_000_000, 1_000_000))  # left by a build stopped long ago
+    (tmp_path / "writing.part").write_bytes(b"")  # another build's work in progress
+    assert figures.read_kept(tmp_path / "a") == "x" * 100  # reading renews a's time of use
+    assert (tmp_path / "a").stat().st_mtime > time.time() - 60
+    figures.prune(tmp_path, limit=250)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "d", "writing.part"]

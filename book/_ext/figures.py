@@ -18,17 +18,28 @@ rerun) gets the same:
   file of exactly what the table shows (its header and cells as rendered, suppression markers included).
 
 CSV files are written under ``<html>/data/<page>/``.
+
+**What a build keeps for the next** (the folder ``hatbook_build_cache``; by default the build's own
+``_build`` folder; a rerun gives every edition the same one, see :mod:`hatbook.rerun`): each drawing,
+named by its chart's specification, so that a chart the same in two editions (or two builds) is drawn
+once; and each page's result with the CSV files it wrote, named by the page's name and body and by the
+code that made it, so that a page the same in every edition (the prose, the pages without parameters)
+is not parsed again. The folder is held to :data:`CACHE_BYTES`, the least recently used files removed
+first.
 """
 
 from __future__ import annotations
 
 import copy
 import csv
+import functools
+import hashlib
 import io
 import json
 import os
 import re
 import sys
+import time
 from pathlib import Path
 
 from bs4 import BeautifulSoup, NavigableString
@@ -36,6 +47,7 @@ from bs4 import BeautifulSoup, NavigableString
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = re.compile(r"var spec = (\{.*?\});\n\s*var options", re.DOTALL)
 STYLER_ID = re.compile(r"^T_[0-9a-f]{5}$")
+STYLER_IDS = re.compile(r'\bid="T_[0-9a-f]{5}"')
 TABLE_LABEL = re.compile(r"^\s*(Table\s+[A-Z0-9]+(?:\.[A-Za-z0-9]+)*)\b")
 #: A chart's data is shown as a table up to this many rows; a longer one is offered as CSV only.
 DATA_TABLE_ROWS = 60
@@ -44,6 +56,11 @@ SLUG_WORDS = 8
 NUMBER = re.compile(r"^([\u2212\-+]?[\d,]*\.?\d+%?|<\d+|\u2013|n/a)$")
 #: Raise when :func:`static_svg` draws differently, so that no drawing kept from an earlier build is reused.
 DRAWING_VERSION = 1
+#: Bytes of drawings and pages a build cache keeps (each of its two folders), the least recently used
+#: removed first when a build starts.
+CACHE_BYTES = 48 * 2**20
+DRAWINGS = "hatbook_chart_drawings"
+PAGES = "hatbook_pages"
 #: A date as JSON carries it ("2022-12-31T00:00:00"): the table shows the day.
 DAY_AT_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})T00:00:00(?:\.0+)?Z?$")
 #: The order in which a chart's data table lists the fields its channels show.
@@ -255,9 +272,105 @@ def static_svg(spec: dict, cache: Path | None = None) -> str:
         count=1,
     )
     if stored is not None:
-        stored.parent.mkdir(parents=True, exist_ok=True)
-        stored.write_text(svg, encoding="utf-8")
+        write_whole(stored, svg)
     return svg
+
+
+# --- what a build keeps for the next ----------------------------------------------------------------------
+
+
+def write_whole(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole, then rename it into place: builds running at once (a grid's
+    workers) never read half a file. A cache that cannot be written is not an error."""
+    part = path.with_name(f"{path.name}.{os.getpid()}.part")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(text, encoding="utf-8")
+        part.replace(path)
+    except OSError:
+        part.unlink(missing_ok=True)
+
+
+def read_kept(path: Path) -> str | None:
+    """The text kept at ``path`` (its time of use renewed, for :func:`prune`), or None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        os.utime(path)
+    except OSError:
+        return None
+    return text
+
+
+@functools.cache
+def code_digest(*files: str) -> str:
+    """A digest of the source of ``files`` and of what draws the charts (the chart code, vl-convert's
+    version, :data:`DRAWING_VERSION`): a page kept by other code is not reused."""
+    import importlib.util
+
+    import vl_convert as vlc
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    # found, not imported: a build whose pages are all kept does without the chart code
+    spec = importlib.util.find_spec("analysis.presentation.charts")
+    digest = hashlib.sha256(f"{getattr(vlc, '__version__', '')}-{DRAWING_VERSION}".encode())
+    for name in (*files, spec.origin if spec is not None and spec.origin else ""):
+        digest.update(Path(name).read_bytes() if name else b"")
+    return digest.hexdigest()
+
+
+def page_key(code: str, pagename: str, body: str) -> str:
+    return hashlib.sha256(f"{code}\0{pagename}\0".encode() + body.encode("utf-8")).hexdigest()[:32]
+
+
+def cache_root(app) -> Path:
+    """The folder where this build keeps drawings and pages (``hatbook_build_cache``, else ``_build``)."""
+    configured = getattr(app.config, "hatbook_build_cache", "") or ""
+    return Path(configured) if configured else Path(app.outdir).parent
+
+
+def prune(folder: Path, limit: int = CACHE_BYTES) -> None:
+    """Remove the least recently used files of ``folder`` until it holds at most ``limit`` bytes (and any
+    half-written file that a stopped build left)."""
+    try:
+        files = [(p.stat().st_mtime, p.stat().st_size, p) for p in folder.iterdir() if p.is_file()]
+    except OSError:
+        return
+    total = sum(size for _, size, _ in files)
+    stale = time.time() - 3600  # a part written an hour ago is no other build's work in progress
+    for mtime, size, path in sorted(files, key=lambda item: item[0]):
+        part = path.name.endswith(".part")
+        if (part and mtime >= stale) or (not part and total <= limit):
+            continue
+        try:
+            path.unlink()
+            total -= size
+        except OSError:
+            continue
+
+
+def kept_transform(body: str, pagename: str, outdir: Path, cache: Path) -> str:
+    """:func:`transform` of a page, taken from ``cache`` when a page of the same name and body was
+    transformed by the same code before (its CSV files written again from there), else made and kept."""
+    if "hatbook-chart-" not in body and "<table" not in body:
+        return body
+    stored = cache / PAGES / f"figures-{page_key(code_digest(__file__), pagename, body)}.json"
+    kept = read_kept(stored)
+    if kept is not None:
+        try:
+            record = json.loads(kept)
+            for name, text in record["files"].items():
+                target = outdir / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+            return record["body"]
+        except (ValueError, KeyError, TypeError, AttributeError, OSError):
+            pass  # not a record of this code: made again below
+    made, written = transform(body, pagename, outdir, cache / DRAWINGS)
+    if not STYLER_IDS.search(body):  # pandas' random ids: a page executed again never has this body again
+        files = {path.relative_to(outdir).as_posix(): path.read_text(encoding="utf-8") for path in written}
+        write_whole(stored, json.dumps({"body": made, "files": files}, ensure_ascii=False))
+    return made
 
 
 # --- the page's body --------------------------------------------------------------------------------------
@@ -432,11 +545,18 @@ def _data_table(soup, header: list[str], rows: list[list[str]], description: str
 def _page(app, pagename, templatename, context, doctree) -> None:
     if app.builder.format != "html" or "body" not in context or pagename not in app.env.all_docs:
         return  # the book's pages, not the search page or the general index
-    cache = Path(app.outdir).parent / "hatbook_chart_drawings"
-    context["body"], _ = transform(context["body"], pagename, Path(app.outdir), cache)
+    context["body"] = kept_transform(context["body"], pagename, Path(app.outdir), cache_root(app))
+
+
+def _prune(app) -> None:
+    for name in (DRAWINGS, PAGES):
+        prune(cache_root(app) / name)
 
 
 def setup(app):
+    # where drawings and pages are kept between builds (see the module docstring); not part of the pages
+    app.add_config_value("hatbook_build_cache", "", "", [str])
+    app.connect("builder-inited", _prune)
     # before the body is read by the extensions that choose what a page loads (priority 900)
     app.connect("html-page-context", _page, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -8,11 +8,15 @@
 * **Search indexes prose.** The words of code cells' inputs, and of the plain-text dumps of outputs,
   are kept out of Sphinx's search index, so a search finds the page that says something, not the page
   whose code names a variable.
+
+A page's gathered body is kept between builds beside the chart drawings (``hatbook_build_cache``, see
+book/_ext/figures.py), so that a page the same in every edition is parsed once.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from bs4 import BeautifulSoup
 from docutils import nodes
@@ -68,9 +72,27 @@ def gather_code(body: str) -> str:
     return str(soup)
 
 
+def kept_gather_code(body: str, pagename: str, cache: Path) -> str:
+    """:func:`gather_code` of a page, taken from ``cache`` when the same body was gathered by the same code
+    before (a page the same in every edition is parsed once; see book/_ext/figures.py), else made and kept."""
+    if "tag_hide-input" not in body:
+        return body
+    from figures import PAGES, code_digest, page_key, read_kept, write_whole
+
+    stored = cache / PAGES / f"reading-flow-{page_key(code_digest(__file__), pagename, body)}.html"
+    kept = read_kept(stored)
+    if kept is not None:
+        return kept
+    made = gather_code(body)
+    write_whole(stored, made)
+    return made
+
+
 def _page(app, pagename, templatename, context, doctree) -> None:
     if app.builder.format == "html" and "body" in context:
-        context["body"] = gather_code(context["body"])
+        from figures import cache_root
+
+        context["body"] = kept_gather_code(context["body"], pagename, cache_root(app))
 
 
 def is_code(node) -> bool:
