@@ -117,5 +117,31 @@ def test_only_a_grid_of_views_is_redrawn_narrower_when_its_column_is_narrow():
     base = alt.Chart(frame).mark_line().encode(x="x:Q", y="y:Q").properties(width=300)
     grid = charts.chart_html(charts.responsive(alt.hconcat(base, base).to_dict()))
     single = charts.chart_html(charts.responsive(base.to_dict()))
-    assert "function narrower" in grid and "fit(box, drawn, 3, 1)" in grid
+    assert charts.chart_fit_script() in grid and "hatbookChartFit(box, spec, drawn, options)" in grid
     assert "narrower" not in single and '"width": "container"' in single
+
+
+def test_the_chart_fitting_script_has_one_copy_which_the_book_ships():
+    """The narrowing of a grid of views is written once, in analysis/presentation/chart_fit.js: a notebook's
+    chart runs it inline (chart_html), the book ships the same file (book/_static/chart_fit.js links to it)
+    and its loader calls it, without a copy of its own."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    script = charts.chart_fit_script()
+    assert "function narrower" in script and "var hatbookChartFit" in script
+    static = root / "book" / "_static"
+    assert (static / "chart_fit.js").read_text(encoding="utf-8") == script
+    loader = (static / "hatbook-charts.js").read_text(encoding="utf-8")
+    assert '"chart_fit.js"' in loader and "window.hatbookChartFit(" in loader
+    needle = "function " + "narrower("  # not written out here, so that this file is no copy
+    copies = [
+        str(path.relative_to(root))
+        for folder in ("analysis", "book", "hatbook", "tests")
+        for path in (root / folder).rglob("*")
+        if path.suffix in {".js", ".py"}
+        and not path.is_symlink()
+        and "_build" not in path.parts
+        and needle in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert copies == ["analysis/presentation/chart_fit.js"]

@@ -1,8 +1,8 @@
 """Charts draw in a real browser from a page opened from disk, with every network address refused.
 
-Each chart's box holds the drawing made at build time (book/_ext/figures.py); once scrolled into view,
-Vega (shipped with the book, loaded by book/_static/hatbook-charts.js) must redraw it with no network and
-no console error. Needs Chromium (Debian: apt-get install chromium); skipped on a developer machine
+Each chart's box holds the drawing made at build time (book/_ext/figures.py); once a reader points at it
+(a ``pointerenter`` on its box), Vega (shipped with the book, loaded by book/_static/hatbook-charts.js only
+then) must redraw it with no network and no console error. Needs Chromium (Debian: apt-get install chromium); skipped on a developer machine
 without it, a failure in CI (CI=true), whose script installs it.
 """
 

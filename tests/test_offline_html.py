@@ -43,11 +43,25 @@ def test_vega_ships_with_the_book(built_html):
     bundle = built_html / "_static" / "vega-bundle.js"
     assert bundle.is_file() and bundle.stat().st_size > 100_000
     assert "window.vegaEmbed" in bundle.read_text(encoding="utf-8")
-    # the pages that draw a chart name the bundle, which their loader fetches when a chart comes into view
+    # the pages that draw a chart name the bundle, which their loader fetches when a reader interacts with a chart
     chart_page = (built_html / "book" / "ch06_1_enrollment_retention.html").read_text(encoding="utf-8")
     assert 'data-hatbook-vega="../_static/vega-bundle.js"' in chart_page
     assert "_static/hatbook-charts.js" in chart_page
     assert "window.vegaEmbed" in (built_html / "_static" / "hatbook-charts.js").read_text(encoding="utf-8")
+
+
+def test_the_book_ships_the_one_chart_fitting_script(built_html):
+    """The script that narrows a grid of views is the package's chart_fit.js, which a notebook's chart also
+    runs (analysis/presentation/charts.py): the book's copy is that file, and the loader calls it."""
+    from analysis.presentation import charts
+
+    shipped = built_html / "_static" / "chart_fit.js"
+    assert shipped.is_file() and not shipped.is_symlink()
+    assert shipped.read_text(encoding="utf-8") == charts.chart_fit_script()
+    assert "function narrower" in charts.chart_fit_script()
+    loader = (built_html / "_static" / "hatbook-charts.js").read_text(encoding="utf-8")
+    assert '"chart_fit.js"' in loader and "window.hatbookChartFit(" in loader
+    assert "function narrower" not in loader
 
 
 def test_math_renders_offline(built_html):

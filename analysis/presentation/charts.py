@@ -9,9 +9,10 @@ renderer defined here returns two representations of each chart:
 * ``image/png``: a static picture rendered by vl-convert, which the LaTeX/PDF builder uses
   (HTML has no use for it, so myst-nb's MIME priority picks ``text/html`` there).
 
-In the HTML book, ``book/_ext/figures.py`` then draws each chart as SVG at build time into its box, moves
-the specification to a file of its own that is loaded with Vega only when the chart comes into view, and
-adds the chart's data as a table and a CSV file.
+In the HTML book, ``book/_ext/figures.py`` then draws each chart as SVG at build time into its box, keeps
+the specification in the page as data, which ``book/_static/hatbook-charts.js`` hands to Vega (loaded
+only when a reader points at, touches or tabs to the chart), and adds the chart's data as a table and a
+CSV file.
 
 Call :func:`enable` once at the top of a page.
 """
@@ -24,6 +25,7 @@ import hashlib
 import html
 import json
 import re
+from importlib import resources
 
 import altair as alt
 import pandas as pd
@@ -79,43 +81,20 @@ def chart_id(spec: dict) -> str:
     return f"hatbook-chart-{digest[:12]}"
 
 
-#: Script of a grid of views (concatenated or faceted) wider than its column: its panels are redrawn
-#: narrower, labels and text at full size, until the drawing fits (at most three tries; CSS scales what is
-#: still too wide). A single view needs none of this: it takes its column's width (:func:`responsive`).
-NARROWER = """
-  function narrower(part, factor) {
-    if (Array.isArray(part)) { return part.map(function (p) { return narrower(p, factor); }); }
-    if (!part || typeof part !== "object") { return part; }
-    var out = {};
-    Object.keys(part).forEach(function (key) {
-      var value = part[key];
-      if (key === "data" || key === "datasets" || key === "config") { out[key] = value; }
-      else if (key === "width" && typeof value === "number") { out[key] = Math.max(60, Math.floor(value * factor)); }
-      else { out[key] = narrower(value, factor); }
-    });
-    return out;
-  }
-  function fit(box, drawn, tries, factor) {
-    var svg = box.querySelector("svg");
-    var natural = svg ? parseFloat(svg.getAttribute("width")) : 0, room = box.clientWidth;
-    if (!natural || !room || natural <= room + 1 || tries <= 0) { return; }
-    factor = factor * room / natural * 0.98;
-    drawn.finalize();
-    var narrow = narrower(spec, factor), view = (narrow.config || {}).view;
-    if (view && typeof view.continuousWidth === "number") {  // panels that take the theme's width
-      var width = Math.max(60, Math.floor(view.continuousWidth * factor));
-      narrow.config = Object.assign({}, narrow.config, {view: Object.assign({}, view, {continuousWidth: width})});
-    }
-    window.vegaEmbed(box, narrow, options).then(function (again) { fit(box, again, tries - 1, factor); });
-  }
-"""
+def chart_fit_script() -> str:
+    """The script that redraws a grid of views (concatenated or faceted) wider than its column with
+    narrower panels, labels and text at full size, until the drawing fits (``chart_fit.js`` beside this
+    module, its one copy: the book ships the same file and ``book/_static/hatbook-charts.js`` loads it). It
+    defines ``hatbookChartFit(box, spec, drawn, options)``. A single view needs none of this: it takes its
+    column's width (:func:`responsive`)."""
+    return resources.files(__package__).joinpath("chart_fit.js").read_text(encoding="utf-8")
 
 
 def chart_html(spec: dict) -> str:
     """HTML that draws ``spec`` with the locally shipped ``vegaEmbed`` (no network), as SVG: the drawing
     then scales with its column (book/_static/hatbook.css) and carries the chart's description as its
     accessible name. The box is a figure named by the same description. A grid of views wider than its
-    column is redrawn with narrower panels (:data:`NARROWER`)."""
+    column is redrawn with narrower panels (:func:`chart_fit_script`)."""
     element = chart_id(spec)
     payload = json.dumps(spec, sort_keys=True).replace("</", "<\\/")
     label = html.escape(str(spec.get("description") or ""), quote=True)
@@ -126,10 +105,13 @@ def chart_html(spec: dict) -> str:
         '<script type="text/javascript">\n'
         "(function () {\n"
         f"  var spec = {payload};\n"
-        '  var options = {actions: false, renderer: "svg"};\n' + (NARROWER if grid else "") + "  function draw() {\n"
+        '  var options = {actions: false, renderer: "svg"};\n'
+        + (chart_fit_script() if grid else "")
+        + "  function draw() {\n"
         f'    if (window.vegaEmbed) {{ var box = document.getElementById("{element}");\n'
         + (
-            "      window.vegaEmbed(box, spec, options).then(function (drawn) { fit(box, drawn, 3, 1); }); }\n"
+            "      window.vegaEmbed(box, spec, options).then(function (drawn) {"
+            " hatbookChartFit(box, spec, drawn, options); }); }\n"
             if grid
             else "      window.vegaEmbed(box, spec, options); }\n"
         )

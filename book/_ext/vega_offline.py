@@ -3,9 +3,9 @@
 Charts made by :mod:`analysis.presentation.charts` are drawn with ``window.vegaEmbed``. This extension writes
 vl-convert's JavaScript bundle (which defines ``vegaEmbed``, ``vega`` and ``vegaLite`` on ``window``) into
 the output's ``_static`` folder, so the book draws its charts with no network. No page loads the bundle
-up front: the pages with a chart load ``hatbook-charts.js``, which fetches the bundle's 900 KB when a
-chart scrolls into view or a reader points at it (book/_ext/figures.py puts a drawing made at build
-time in each chart's box meanwhile); the other pages load neither.
+up front: the pages with a chart load ``hatbook-charts.js``, which fetches the bundle's 900 KB only when
+a reader points at, touches or tabs to a chart (book/_ext/figures.py puts a drawing made at build time
+in each chart's box, which is what a reader who only scrolls sees); the other pages load neither.
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
-// Charts (book/_ext/figures.py): each box already holds the chart drawn at build time. Vega (900 KB)
-// is loaded only when a chart scrolls into view or a reader points at,
-// touches or tabs to it; the chart is then redrawn at its column's width, with tooltips. A grid of views
-// wider than its column is redrawn with narrower panels, labels at full size (at most three tries; CSS
-// scales what is still too wide).
+// Charts (book/_ext/figures.py): each box already holds the chart drawn at build time, named by the chart's
+// description and described by its caption, so a reader who scrolls reads the drawing and the page loads
+// nothing more. Vega (900 KB) is loaded only when a reader interacts with a chart: points at it, touches it
+// or tabs to it (the box is made focusable for that); scrolling loads nothing. The chart is then redrawn
+// at its column's width, with tooltips. A grid of views wider than its column is redrawn with narrower
+// panels, labels at full size, by _static/chart_fit.js (analysis/presentation/chart_fit.js, the script
+// a notebook's chart also runs), loaded with Vega for such a grid.
 (function () {
   "use strict";
   var loading = {};
+  var OPTIONS = {actions: false, renderer: "svg"};
+  var EVENTS = ["pointerenter", "touchstart", "focusin"];
 
   function load(src) {
     if (!loading[src]) {
@@ -13,45 +17,23 @@
         var script = document.createElement("script");
         script.src = src;
         script.onload = done;
-        script.onerror = function () { fail(new Error("could not load " + src)); };
+        script.onerror = function () {
+          delete loading[src];  // tried again at the next interaction
+          fail(new Error("could not load " + src));
+        };
         document.head.appendChild(script);
       });
     }
     return loading[src];
   }
 
-  function narrower(part, factor) {
-    if (Array.isArray(part)) { return part.map(function (p) { return narrower(p, factor); }); }
-    if (!part || typeof part !== "object") { return part; }
-    var out = {};
-    Object.keys(part).forEach(function (key) {
-      var value = part[key];
-      if (key === "data" || key === "datasets" || key === "config") { out[key] = value; }
-      else if (key === "width" && typeof value === "number") { out[key] = Math.max(60, Math.floor(value * factor)); }
-      else { out[key] = narrower(value, factor); }
-    });
-    return out;
-  }
-
-  var OPTIONS = {actions: false, renderer: "svg"};
-
-  function fit(box, spec, drawn, tries, factor) {
-    var svg = box.querySelector("svg");
-    var natural = svg ? parseFloat(svg.getAttribute("width")) : 0, room = box.clientWidth;
-    if (!natural || !room || natural <= room + 1 || tries <= 0) { return; }
-    factor = factor * room / natural * 0.98;
-    drawn.finalize();
-    var narrow = narrower(spec, factor), view = (narrow.config || {}).view;
-    if (view && typeof view.continuousWidth === "number") {  // panels that take the theme's width
-      narrow.config = Object.assign({}, narrow.config, {view: Object.assign({}, view, {continuousWidth: Math.max(60, Math.floor(view.continuousWidth * factor))})});
-    }
-    window.vegaEmbed(box, narrow, OPTIONS).then(function (again) { fit(box, spec, again, tries - 1, factor); });
-  }
-
   function draw(box) {
     if (box.hatbookDrawing) { return; }
     box.hatbookDrawing = true;
-    load(box.getAttribute("data-hatbook-vega"))
+    var vega = box.getAttribute("data-hatbook-vega"), grid = box.hasAttribute("data-hatbook-grid");
+    // the fitting script sits beside the Vega bundle in _static
+    var scripts = [load(vega)].concat(grid ? [load(vega.replace(/[^\/]*$/, "chart_fit.js"))] : []);
+    Promise.all(scripts)
       .then(function () {
         var spec = JSON.parse(document.getElementById(box.getAttribute("data-hatbook-spec")).textContent);
         spec.background = "transparent";  // the page's colours show through (dark mode)
@@ -61,7 +43,8 @@
         return window.vegaEmbed(box, spec, OPTIONS).then(function (drawn) {
           box.style.minHeight = "";
           box.classList.add("hatbook-chart-live");
-          if (box.hasAttribute("data-hatbook-grid")) { fit(box, spec, drawn, 3, 1); }
+          EVENTS.forEach(function (event) { box.removeEventListener(event, interact); });
+          if (grid) { window.hatbookChartFit(box, spec, drawn, OPTIONS); }
         });
       })
       .catch(function (error) {
@@ -70,19 +53,14 @@
       });
   }
 
+  function interact() { draw(this); }
+
   function run() {
     var boxes = document.querySelectorAll(".hatbook-chart[data-hatbook-spec]");
-    var seen = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
-      entries.forEach(function (entry) {
-        if (entry.isIntersecting) { seen.unobserve(entry.target); draw(entry.target); }
-      });
-    }) : null;
     for (var i = 0; i < boxes.length; i++) {
       var box = boxes[i];
-      ["pointerenter", "touchstart", "focusin"].forEach(function (event) {
-        box.addEventListener(event, function () { draw(this); }, {once: true, passive: true});
-      });
-      if (seen) { seen.observe(box); } else { draw(box); }
+      if (!box.hasAttribute("tabindex")) { box.setAttribute("tabindex", "0"); }  // reached by the keyboard
+      EVENTS.forEach(function (event) { box.addEventListener(event, interact, {passive: true}); });
     }
   }
 

@@ -1,0 +1,1 @@
+../../analysis/presentation/chart_fit.js
