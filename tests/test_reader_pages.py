@@ -166,7 +166,8 @@ def test_text_pages_load_neither_vega_nor_mathjax_and_no_page_loads_the_icon_scr
         if "_static" not in path.parts:  # the theme's own templates are copied there; pages are not
             assert "fontawesome.js" not in path.read_text(encoding="utf-8"), path
     charts = soup(built_html / "book" / "ch06_1_enrollment_retention.html")
-    # Vega itself is fetched by the chart loader when a chart comes into view (book/_static/hatbook-charts.js)
+    # Vega itself is fetched by the chart loader when a reader points at, touches or tabs to a chart
+    # (book/_static/hatbook-charts.js)
     assert any("hatbook-charts.js" in s for s in loaded_scripts(charts))
     assert not any("vega-bundle.js" in s for s in loaded_scripts(charts))
 
