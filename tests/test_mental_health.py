@@ -119,9 +119,9 @@ def test_proportional_odds_finds_a_built_in_improvement():
     q, people = simulated()
     result = mh.proportional_odds(mh.model_frame(q, people, "mental_health"))
     table = mh.odds_ratio_table(result).set_index("term")
-    assert table.loc["12 months (vs baseline)", "odds_ratio"] > 2
-    assert table.loc["12 months (vs baseline)", "p"] < 0.001
-    assert table.loc["Ever attempted suicide", "odds_ratio"] < 1
+    assert table.loc["wave_12", "odds_ratio"] > 2
+    assert table.loc["wave_12", "p"] < 0.001
+    assert table.loc["suicide_attempt", "odds_ratio"] < 1
     assert (table["ci_low"] < table["odds_ratio"]).all() and (table["odds_ratio"] < table["ci_high"]).all()
     assert result.cov_type == "cluster"
 
@@ -129,29 +129,59 @@ def test_proportional_odds_finds_a_built_in_improvement():
 def test_compare_with_report():
     table = pd.DataFrame(
         {
-            "term": list(mh.TERMS.values()),
+            "term": list(mh.TERMS),
+            "label": list(mh.TERMS.values()),
             "odds_ratio": [1.1, 1.2, 1.8, 0.97, 1.0, 0.6, 0.5],
             "p": [0.5, 0.3, 0.01, 0.02, 0.9, 0.04, 0.001],
         }
     )
     out = mh.compare_with_report(table, "mental_health").set_index("term")
-    assert out.loc["3 months (vs baseline)", "report"] == "not stated"
-    assert out.loc["12 months (vs baseline)", "agrees"] == "yes"
+    assert out.loc["wave_3", "report"] == "not stated"
+    assert out.loc["wave_12", "agrees"] == "yes"
     assert (out["agrees"].isin(["yes", ""])).all()
     worse = table.assign(odds_ratio=[1.1, 1.2, 0.6, 0.97, 1.0, 0.6, 0.5])  # significant but worse
-    assert (
-        mh.compare_with_report(worse, "mental_health").set_index("term").loc["12 months (vs baseline)", "agrees"]
-        == "no"
-    )
+    assert mh.compare_with_report(worse, "mental_health").set_index("term").loc["wave_12", "agrees"] == "no"
     anx = mh.compare_with_report(table, "anxiety_depression").set_index("term")
-    assert anx.loc["12 months (vs baseline)", "agrees"] == "no"
-    assert anx.loc["Female (vs male)", "agrees"] == "no"
+    assert anx.loc["wave_12", "agrees"] == "no"
+    assert anx.loc["female", "agrees"] == "no"
+
+
+def test_model_tables_are_keyed_by_term_ids_and_labels_only_display(monkeypatch):
+    """The model's table carries the term's id (``term``) and its display name (``label``) apart: ids are unique
+    and are the model's columns, and renaming every label changes the label column and the words that name a
+    term, never a lookup (the report's statements, the terms left empty, the 12-month sentence)."""
+    q, people = simulated(n=60)
+    people["clinic"] = "Bergen"  # the clinic term is not estimable: fit_model names it in term_reasons
+    frame = mh.model_frame(q, people, "mental_health")
+    table, term_reasons, reason = mh.fit_model(frame, "mental_health", None)
+    assert reason is None and table is not None
+    assert list(table.columns[:2]) == ["term", "label"] and table["term"].is_unique
+    assert list(table["term"]) == list(mh.TERMS) and list(table["label"]) == list(mh.TERMS.values())
+    assert set(mh.REPORTED["mental_health"]) <= set(mh.TERMS) and set(mh.REPORTED["anxiety_depression"]) <= set(
+        mh.TERMS
+    )
+    assert list(term_reasons) == ["bergen"]
+    twelve = table.set_index("term").loc["wave_12"]
+    assert twelve["label"] == "12 months (vs baseline)" and twelve["agrees"] == "yes"
+
+    monkeypatch.setattr(mh, "TERMS", {name: f"Renamed: {label}" for name, label in mh.TERMS.items()})
+    relabelled, relabelled_reasons, _ = mh.fit_model(frame, "mental_health", None)
+    assert relabelled is not None
+    assert relabelled.drop(columns="label").equals(table.drop(columns="label"))
+    assert relabelled["label"].str.startswith("Renamed: ").all() and relabelled_reasons == term_reasons
+    assert mh.term_notes(relabelled_reasons).startswith("Not estimable in these data: Renamed: Bergen (vs Oslo) (")
+    assert mh.twelve_month_sentence(relabelled, relabelled_reasons, None, "p < 0.001") == mh.twelve_month_sentence(
+        table, term_reasons, None, "p < 0.001"
+    )
+    shown = mh.model_table({"table": relabelled, "reason": None}, "Caption").data
+    assert list(shown.columns[:2]) == ["Term", "Odds ratio"] and shown["Term"].str.startswith("Renamed: ").all()
 
 
 def test_agreement_summary_counts_judged_terms_only():
     compared = pd.DataFrame(
         {
             "term": ["a", "b", "c"],
+            "label": ["Term A", "Term B", "Term C"],
             "odds_ratio": [1.0, 2.0, 0.5],
             "p": [0.5, 0.01, 0.2],
             "report": ["not stated", "significant", "significant"],
@@ -160,7 +190,7 @@ def test_agreement_summary_counts_judged_terms_only():
     )
     text = mh.agreement_summary(compared)
     assert text.startswith("agrees with the report on 1 of the 2 statements")
-    assert "c (report: significant; here odds ratio 0.50, p = 0.200)" in text
+    assert "Term C (report: significant; here odds ratio 0.50, p = 0.200)" in text
     assert "all 1" in mh.agreement_summary(compared.iloc[:2])
 
 
@@ -174,10 +204,10 @@ def test_a_constant_covariate_is_left_out():
     q, people = simulated(n=60)
     people["clinic"] = "Bergen"  # one clinic only: the clinic term cannot be estimated
     table = mh.odds_ratio_table(mh.proportional_odds(mh.model_frame(q, people, "mental_health"))).set_index("term")
-    assert np.isnan(table.loc["Bergen (vs Oslo)", "odds_ratio"])
-    assert table.drop(index="Bergen (vs Oslo)")["p"].notna().all()
+    assert np.isnan(table.loc["bergen", "odds_ratio"])
+    assert table.drop(index="bergen")["p"].notna().all()
     compared = mh.compare_with_report(table.reset_index(), "mental_health").set_index("term")
-    assert compared.loc["Bergen (vs Oslo)", "agrees"] == ""
+    assert compared.loc["bergen", "agrees"] == ""
 
 
 def test_shares_section_by_hand(monkeypatch):

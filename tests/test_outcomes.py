@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import altair as alt
 import pandas as pd
 import pytest
@@ -273,9 +275,9 @@ def test_hunger_distribution_shares_of_the_answers_at_each_wave():
     assert pd.isna(dist.loc[(6, "often"), "percent"])
 
 
-def test_hunger_gee_finds_a_protective_food_access_effect():
+def protective_food_questionnaires() -> pd.DataFrame:
+    """60 patients x 4 waves; frequent hunger is common without food access, rare with it."""
     rows = []
-    # 60 patients x 4 waves; frequent hunger is common without food access, rare with it
     for pid in range(1, 61):
         for j, wave in enumerate(oc.FIRST_YEAR_WAVES):
             access = (pid + j) % 2 == 0
@@ -291,8 +293,11 @@ def test_hunger_gee_finds_a_protective_food_access_effect():
                     amphetamine_days_30d=3 if amph else 0,
                 )
             )
-    frame = questionnaires(rows)
-    model_frame = oc.hunger_model_frame(frame)
+    return questionnaires(rows)
+
+
+def test_hunger_gee_finds_a_protective_food_access_effect():
+    model_frame = oc.hunger_model_frame(protective_food_questionnaires())
     assert len(model_frame) == 240 and set(model_frame.columns) == {
         "patient_id",
         "wave",
@@ -301,10 +306,34 @@ def test_hunger_gee_finds_a_protective_food_access_effect():
         "amphetamine",
     }
     table = oc.hunger_gee(model_frame).set_index("term")
-    food = table.loc[oc.HUNGER_TERMS["food_access"]]
+    food = table.loc["food_access"]
     assert food["odds_ratio"] < 1 and food["p_value"] < 0.05
     assert food["ci_low"] < food["odds_ratio"] < food["ci_high"]
-    assert "3 months (against baseline)" in table.index and "Intercept" not in table.index
+    assert table.loc["wave_3", "label"] == "3 months (against baseline)" and "Intercept" not in table.index
+
+
+def test_hunger_model_is_keyed_by_term_ids_and_labels_only_display(monkeypatch):
+    """The hunger GEE's table carries the term's id (``term``: the covariate's column, ``wave_3`` for a time point)
+    and its display name (``label``) apart, ids unique; renaming every label changes the label column and the
+    table shown, never a glued value or sentence of the section."""
+    model_frame = oc.hunger_model_frame(protective_food_questionnaires())
+    page, sizes = SimpleNamespace(sdc=None), pd.Series({"gee_obs": 240, "gee_patients": 60})
+    section = oc.hunger_model_section(page, model_frame, sizes)
+    gee = section["gee"]
+    assert list(gee.columns[:2]) == ["term", "label"] and gee["term"].is_unique
+    assert set(gee["term"]) == {"wave_3", "wave_6", "wave_12", "food_access", "amphetamine"}
+    assert gee.set_index("term").loc["food_access", "label"] == "Access to food often or always"
+    assert oc.gee_term("C(wave)[T.12]") == ("wave_12", "12 months (against baseline)")
+    statistics = section["statistics"].set_index("key")["value"]
+    assert statistics["o64_gee_food_odds_ratio"] == gee.set_index("term").loc["food_access", "odds_ratio"] < 1
+
+    monkeypatch.setattr(oc, "HUNGER_TERMS", {name: f"Renamed: {label}" for name, label in oc.HUNGER_TERMS.items()})
+    monkeypatch.setattr(oc, "WAVE_LABELS", {wave: f"Renamed: {label}" for wave, label in oc.WAVE_LABELS.items()})
+    relabelled = oc.hunger_model_section(page, model_frame, sizes)
+    assert relabelled["gee"].drop(columns="label").equals(gee.drop(columns="label"))
+    assert relabelled["gee"]["label"].str.startswith("Renamed: ").all()
+    assert relabelled["statistics"].equals(section["statistics"])
+    assert relabelled["tab-6-4-hunger-gee"].data["Term"].str.startswith("Renamed: ").all()
 
 
 def test_hunger_gee_is_not_estimable_under_perfect_separation(recwarn):

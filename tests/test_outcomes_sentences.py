@@ -141,13 +141,12 @@ def test_category_shift_sentence():
 
 
 def test_twelve_month_sentence_names_a_p_value_only_for_an_estimated_term():
-    label = mh.TERMS["wave_12"]
-    table = pd.DataFrame({"term": [label, "other"], "p": [0.012, 0.5]})
+    table = pd.DataFrame({"term": ["wave_12", "other"], "label": [mh.TERMS["wave_12"], "Other"], "p": [0.012, 0.5]})
     assert mh.twelve_month_sentence(table, {}, None, "p = 0.012") == (
         "At 12 months the odds of a better rating differ from baseline with p = 0.012;"
     )
     assert "(the covariate takes one value in these data)" in mh.twelve_month_sentence(
-        table.assign(p=[np.nan, 0.5]), {label: "the covariate takes one value in these data"}, None, "p n/a"
+        table.assign(p=[np.nan, 0.5]), {"wave_12": "the covariate takes one value in these data"}, None, "p n/a"
     )
     assert "p n/a" not in mh.twelve_month_sentence(
         None, {}, "fewer than 5 patients have the answers the model needs", "p n/a"

@@ -135,6 +135,10 @@ def test_correlation_signs():
     table = qol.index_correlations(q).set_index("expected_sign", append=True)
     assert table["agrees"].all()
     assert list(table["questionnaires"]) == [5, 6, 6, 5]
+    by_term = qol.index_correlations(q).set_index("term")  # keyed by the item's id; the label is for display
+    assert by_term.index.is_unique and list(by_term.index) == [column for column, _, _ in qol.CORRELATES]
+    assert by_term.loc["chronic_conditions", "label"] == "Chronic conditions (number)"
+    assert by_term.loc["chronic_conditions", "questionnaires"] == 6 and by_term.loc["chronic_conditions", "r"] < 0
 
 
 def test_trajectory_points_and_chart():

@@ -39,7 +39,8 @@ WORST_TO_BEST = {
     "mental_health": tuple(MENTAL_HEALTH),  # bad, fair, good
     "anxiety_depression": tuple(reversed(ANXIETY_DEPRESSION)),  # severe, moderate, none
 }
-#: Model terms and how the table names them.
+#: Model terms: the id of each term (the model's column, and the ``term`` of :func:`odds_ratio_table`) and the
+#: label the table shows (its ``label`` column, for display only: code looks a term up by its id).
 TERMS = {
     "wave_3": "3 months (vs baseline)",
     "wave_6": "6 months (vs baseline)",
@@ -149,12 +150,14 @@ def proportional_odds(frame: pd.DataFrame):
 
 
 def odds_ratio_table(result) -> pd.DataFrame:
-    """Readable table of a fitted model: term, odds ratio, 95% CI (low, high), p; covariates only
-    (the cut-points are left out)."""
+    """Readable table of a fitted model: ``term`` (the id of :data:`TERMS`, which code looks terms up by),
+    ``label`` (its display name), odds ratio, 95% CI (low, high), p; covariates only (the cut-points are
+    left out)."""
     ci = result.conf_int()
     rows = [
         {
-            "term": label,
+            "term": name,
+            "label": label,
             "odds_ratio": float(np.exp(result.params[name])) if name in result.params else np.nan,
             "ci_low": float(np.exp(ci.loc[name, 0])) if name in ci.index else np.nan,
             "ci_high": float(np.exp(ci.loc[name, 1])) if name in ci.index else np.nan,
@@ -165,24 +168,25 @@ def odds_ratio_table(result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: What the report says about each term: (significant at 5%, direction or None when not stated).
-#: Direction +1: better ratings (odds ratio above 1). Terms the report does not mention are absent.
+#: What the report says about each term (by the id of :data:`TERMS`): (significant at 5%, direction or None
+#: when not stated). Direction +1: better ratings (odds ratio above 1). Terms the report does not mention are
+#: absent.
 REPORTED: dict[str, dict[str, tuple[bool, int | None]]] = {
     "mental_health": {
-        "12 months (vs baseline)": (True, +1),
-        "Age at admission (per year)": (True, None),
-        "Female (vs male)": (False, None),
-        "Bergen (vs Oslo)": (True, None),
-        "Ever attempted suicide": (True, None),
+        "wave_12": (True, +1),
+        "age": (True, None),
+        "female": (False, None),
+        "bergen": (True, None),
+        "suicide_attempt": (True, None),
     },
     "anxiety_depression": {
-        "3 months (vs baseline)": (False, None),
-        "6 months (vs baseline)": (False, None),
-        "12 months (vs baseline)": (False, None),
-        "Age at admission (per year)": (True, None),
-        "Female (vs male)": (True, None),
-        "Bergen (vs Oslo)": (False, None),
-        "Ever attempted suicide": (True, None),
+        "wave_3": (False, None),
+        "wave_6": (False, None),
+        "wave_12": (False, None),
+        "age": (True, None),
+        "female": (True, None),
+        "bergen": (False, None),
+        "suicide_attempt": (True, None),
     },
 }
 
@@ -249,7 +253,7 @@ def agreement_summary(compared: pd.DataFrame) -> str:
     if differ.empty:
         return f"agrees with the report on all {len(judged)} statements the report makes about it"
     parts = [
-        f"{row.term} (report: {row.report}; here odds ratio {formats.number(row.odds_ratio, 2)}, "
+        f"{row.label} (report: {row.report}; here odds ratio {formats.number(row.odds_ratio, 2)}, "
         f"{'p < 0.001' if row.p < 0.001 else f'p = {row.p:.3f}'})"
         for row in differ.itertuples(index=False)
     ]
@@ -266,7 +270,7 @@ def fit_model(
 
     Returns ``(table, term_reasons, reason)``: ``table`` is :func:`compare_with_report` of the fit, or None
     with ``reason`` when the model is not estimable (fewer patients than the threshold, one outcome, a
-    fit that fails or does not converge). ``term_reasons`` maps a term's label to why its odds ratio is not
+    fit that fails or does not converge). ``term_reasons`` maps a term's id to why its odds ratio is not
     shown (the term's cells are emptied and it is not compared with the report): a 0/1 covariate seen in
     fewer patients than the threshold on one side (a time point answered by one or two patients), or an
     interval without finite or bounded ends (separation); see :mod:`analysis.sections.outcomes`."""
@@ -280,25 +284,26 @@ def fit_model(
     except Exception:  # proportional_odds raises ValueError when the fit does not converge
         return None, {}, "the fit does not converge or its standard errors cannot be computed"
     term_reasons: dict[str, str] = {}
-    for name, label in TERMS.items():
-        row = table.set_index("term").loc[label]
+    for name in TERMS:
+        row = table.set_index("term").loc[name]
         if np.isnan(row.odds_ratio):
-            term_reasons[label] = "the covariate takes one value in these data"
+            term_reasons[name] = "the covariate takes one value in these data"
             continue
         why = None if name == "age" else oc.binary_term_reason(frame[name], frame["patient_id"], threshold)
         why = why or oc.interval_reason(row.odds_ratio, row.ci_low, row.ci_high, row.p)
         if why:
-            term_reasons[label] = why
+            term_reasons[name] = why
     hide = table["term"].isin(list(term_reasons))
     table.loc[hide, ["odds_ratio", "ci_low", "ci_high", "p"]] = np.nan
     return compare_with_report(table, item), term_reasons, None
 
 
 def term_notes(term_reasons: dict[str, str]) -> str:
-    """One sentence naming the terms whose odds ratios are not shown, and why ("" when there are none)."""
+    """One sentence naming (by their labels in :data:`TERMS`) the terms whose odds ratios are not shown, and why;
+    ``term_reasons`` maps a term's id to the reason (see :func:`fit_model`)."""
     if not term_reasons:
         return "Every term of the model could be estimated."
-    parts = [f"{term} ({why})" for term, why in term_reasons.items()]
+    parts = [f"{TERMS[term]} ({why})" for term, why in term_reasons.items()]
     return "Not estimable in these data: " + "; ".join(parts) + "."
 
 
@@ -332,12 +337,13 @@ def twelve_month_sentence(
     """The sentence on the 12-month odds ratio of the proportional-odds model (see :func:`fit_model`):
     "At 12 months the odds of a better rating differ from baseline with {p_text};" when the term was
     estimated, else why it is not (the model, or the term, not estimable in this edition)."""
-    label = TERMS["wave_12"]
     if table is None:
         return f"At 12 months no odds ratio against baseline can be estimated in this edition ({reason});"
-    if label in term_reasons:
-        return f"At 12 months no odds ratio against baseline can be estimated in this edition ({term_reasons[label]});"
-    p = table.set_index("term").loc[label, "p"]
+    if "wave_12" in term_reasons:
+        return (
+            f"At 12 months no odds ratio against baseline can be estimated in this edition ({term_reasons['wave_12']});"
+        )
+    p = table.set_index("term").loc["wave_12", "p"]
     if p is None or (not isinstance(p, str) and np.isnan(float(p))):
         return "At 12 months no odds ratio against baseline can be estimated in this edition;"
     return f"At 12 months the odds of a better rating differ from baseline with {p_text};"
@@ -551,16 +557,20 @@ def model_table(model: dict, caption: str):
         what = f"The model of {caption.split(' (')[0].lower()}"
         return disclosure.placeholder_chart(f"{what}: not estimable in this edition ({model['reason']}).")
     two_decimals = formats.formatter(2)
-    shown = model["table"].rename(
-        columns={
-            "term": "Term",
-            "odds_ratio": "Odds ratio",
-            "ci_low": "95% CI, low",
-            "ci_high": "95% CI, high",
-            "p": "p",
-            "report": "Report",
-            "agrees": "Agrees",
-        }
+    shown = (
+        model["table"]
+        .drop(columns="term")
+        .rename(
+            columns={
+                "label": "Term",
+                "odds_ratio": "Odds ratio",
+                "ci_low": "95% CI, low",
+                "ci_high": "95% CI, high",
+                "p": "p",
+                "report": "Report",
+                "agrees": "Agrees",
+            }
+        )
     )
     return (
         shown.style.hide(axis="index")
@@ -619,8 +629,8 @@ def models_section(page, sizes_shown: pd.Series) -> dict:
         tables[keys["table"]] = model_table(models[item], keys["caption"])
 
     table = models["mental_health"]["table"]
-    if table is not None and not table.set_index("term")["p"].isna()[TERMS["wave_12"]]:
-        twelve = table.set_index("term").loc[TERMS["wave_12"]]
+    if table is not None and not table.set_index("term")["p"].isna()["wave_12"]:
+        twelve = table.set_index("term").loc["wave_12"]
         note = (
             f"The report's p-value comes from its model on the real questionnaires; the synthetic cohort is not "
             f"calibrated to reproduce it. Here the 12-month odds ratio is {twelve.odds_ratio:.2f} with "
@@ -636,9 +646,7 @@ def models_section(page, sizes_shown: pd.Series) -> dict:
                 "note": "The model is not estimable in this edition.",
             }
         )
-    p_words = p_text(
-        card.disclose(table.set_index("term").loc[TERMS["wave_12"], "p"]) if table is not None else float("nan")
-    )
+    p_words = p_text(card.disclose(table.set_index("term").loc["wave_12", "p"]) if table is not None else float("nan"))
     rows.append({"key": "h64_mh_12m_p_text", "value": p_words})
     rows.append(
         {

@@ -421,10 +421,22 @@ def hunger_model_frame(questionnaires: pd.DataFrame, waves: tuple[int, ...] = FI
     return frame.sort_values(["patient_id", "wave"]).reset_index(drop=True)
 
 
+#: The hunger model's covariates: the id of each term (its column in :func:`hunger_model_frame`, and the ``term``
+#: of :func:`hunger_gee`) and the label the table shows (for display only: code looks a term up by its id).
 HUNGER_TERMS = {
     "food_access": "Access to food often or always",
     "amphetamine": "Any amphetamine use, previous 30 days",
 }
+
+
+def gee_term(name: str) -> tuple[str, str]:
+    """The id and the display label of a term of the hunger GEE named ``name`` by statsmodels: a time point
+    ``C(wave)[T.12]`` is ``("wave_12", "12 months (against baseline)")``, a covariate its column name with its
+    label from :data:`HUNGER_TERMS`."""
+    if name.startswith("C(wave)"):
+        wave = int(float(name.split("T.")[1].rstrip("]")))
+        return f"wave_{wave}", f"{WAVE_LABELS.get(wave, f'{wave} months')} (against baseline)"
+    return name, HUNGER_TERMS.get(name, name)
 
 
 def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
@@ -433,9 +445,10 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
     statsmodels GEE, logit link, exchangeable working correlation, clusters = patients, robust
     (sandwich) standard errors; covariates: food access often/always, any amphetamine use in the
     previous 30 days, wave as a categorical variable (baseline the reference). ``model_frame`` from
-    :func:`hunger_model_frame`. Returns one row per term except the intercept: term, odds_ratio,
-    ci_low, ci_high (95%), p_value; all four are NaN when statsmodels detects perfect separation (the
-    model is then not estimable).
+    :func:`hunger_model_frame`. Returns one row per term except the intercept: term (the id of
+    :func:`gee_term`, e.g. ``food_access`` or ``wave_12``, which code looks terms up by), label (its display
+    name), odds_ratio, ci_low, ci_high (95%), p_value; the last four are NaN when statsmodels detects perfect
+    separation (the model is then not estimable).
     """
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
@@ -465,21 +478,18 @@ def hunger_gee(model_frame: pd.DataFrame) -> pd.DataFrame:
         for term in fit.params.index:
             if term == "Intercept":
                 continue
-            if term.startswith("C(wave)"):
-                wave = int(float(term.split("T.")[1].rstrip("]")))
-                label = f"{WAVE_LABELS.get(wave, f'{wave} months')} (against baseline)"
-            else:
-                label = HUNGER_TERMS.get(term, term)
+            name, label = gee_term(term)
             rows.append(
                 {
-                    "term": label,
+                    "term": name,
+                    "label": label,
                     "odds_ratio": np.nan if separated else float(np.exp(fit.params[term])),
                     "ci_low": np.nan if separated else float(np.exp(ci.loc[term, 0])),
                     "ci_high": np.nan if separated else float(np.exp(ci.loc[term, 1])),
                     "p_value": np.nan if separated else float(pvalues[term]),
                 }
             )
-    return pd.DataFrame(rows, columns=["term", "odds_ratio", "ci_low", "ci_high", "p_value"])
+    return pd.DataFrame(rows, columns=["term", "label", "odds_ratio", "ci_low", "ci_high", "p_value"])
 
 
 # ---------------------------------------------------------------------------------------------- charts
@@ -658,9 +668,9 @@ def hunger_model(model_frame: pd.DataFrame, threshold: int | None) -> tuple[pd.D
     if any(issubclass(w.category, ConvergenceWarning) for w in caught):
         return None, "the fit does not converge"
     terms = table.set_index("term")
-    for term in (HUNGER_TERMS["food_access"], HUNGER_TERMS["amphetamine"]):
+    for term in ("food_access", "amphetamine"):
         if term not in terms.index:
-            return None, f"{term.lower()} does not vary in the data"
+            return None, f"{HUNGER_TERMS[term].lower()} does not vary in the data"
         row = terms.loc[term]
         reason = interval_reason(row.odds_ratio, row.ci_low, row.ci_high, row.p_value)
         if reason:
@@ -1657,9 +1667,7 @@ def hunger_model_section(page, model_frame: pd.DataFrame, sizes_shown: pd.Series
     terms = (
         gee.set_index("term")
         if gee is not None
-        else pd.DataFrame(
-            index=[HUNGER_TERMS["food_access"], HUNGER_TERMS["amphetamine"]], columns=columns, dtype=float
-        )
+        else pd.DataFrame(index=["food_access", "amphetamine"], columns=columns, dtype=float)
     )
     rows = [
         {"key": "o64_gee_n_obs", "value": len(model_frame), "shown": sizes_shown["gee_obs"], "frequency": True},
@@ -1670,16 +1678,13 @@ def hunger_model_section(page, model_frame: pd.DataFrame, sizes_shown: pd.Series
             "frequency": True,
         },
     ]
-    rows += [
-        {"key": key, "value": float(terms.loc[HUNGER_TERMS[term], column])}
-        for (term, column), key in HUNGER_MODEL_KEYS.items()
-    ]
+    rows += [{"key": key, "value": float(terms.loc[term, column])} for (term, column), key in HUNGER_MODEL_KEYS.items()]
 
     def agrees(term: str, protective: bool) -> bool:
         row = terms.loc[term]
         return bool((row.odds_ratio < 1) == protective and row.p_value < 0.05)
 
-    both = gee is not None and agrees(HUNGER_TERMS["food_access"], True) and agrees(HUNGER_TERMS["amphetamine"], False)
+    both = gee is not None and agrees("food_access", True) and agrees("amphetamine", False)
     rows.append(
         {
             "key": "o64_gee_agreement",
@@ -1698,9 +1703,9 @@ def hunger_model_section(page, model_frame: pd.DataFrame, sizes_shown: pd.Series
             "key": "o64_gee_result",
             "value": (
                 "Here the odds ratio for access to food often or always is "
-                + odds_ratio_text(*terms.loc[HUNGER_TERMS["food_access"], columns])
+                + odds_ratio_text(*terms.loc["food_access", columns])
                 + ", and for any amphetamine use "
-                + odds_ratio_text(*terms.loc[HUNGER_TERMS["amphetamine"], columns])
+                + odds_ratio_text(*terms.loc["amphetamine", columns])
                 + "; an odds ratio below 1 means less frequent hunger."
                 if gee is not None
                 else "No odds ratio is shown here."
@@ -1710,7 +1715,7 @@ def hunger_model_section(page, model_frame: pd.DataFrame, sizes_shown: pd.Series
     table = (
         pd.DataFrame(
             {
-                "Term": gee["term"],
+                "Term": gee["label"],
                 "Odds ratio": gee["odds_ratio"],
                 "95% CI": [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(gee["ci_low"], gee["ci_high"], strict=True)],
                 "p": gee["p_value"],

@@ -361,7 +361,8 @@ def index_correlations(questionnaires: pd.DataFrame, values: pd.DataFrame | None
     For each item: the questionnaires with both the index and the item answered (n), Pearson's r
     with its 95% confidence interval (Fisher z) and two-sided p, the sign the report describes
     (anxiety/depression moderate or severe and more chronic conditions with a lower index; social
-    support and meaning in life with a higher one) and whether the computed sign agrees.
+    support and meaning in life with a higher one) and whether the computed sign agrees. Rows are keyed by
+    ``term``, the item's id in :data:`CORRELATES` (code looks an item up by it); ``label`` is for display only.
     """
     frame = pd.DataFrame({"eq5d_index": eq5d_index(questionnaires, values)})
     anxdep = questionnaires["anxiety_depression"]
@@ -382,7 +383,8 @@ def index_correlations(questionnaires: pd.DataFrame, values: pd.DataFrame | None
             low, high = np.tanh(z - half), np.tanh(z + half)
         rows.append(
             {
-                "correlate": label,
+                "term": column,
+                "label": label,
                 "questionnaires": n,
                 "r": float(r),
                 "ci_low": float(low),
@@ -675,9 +677,10 @@ def correlation_section(page) -> dict:
         )  # is unbounded, and the row is withheld below for its few answers
         correlations = index_correlations(page.cohort.questionnaires)
     sentence = f"{int(correlations['agrees'].sum())} of the {len(correlations)} correlations have the sign the report describes"
-    shown = correlations.assign(agrees=correlations["agrees"].map({True: "yes", False: "no"})).rename(
+    shown = correlations.assign(agrees=correlations["agrees"].map({True: "yes", False: "no"})).drop(columns="term")
+    shown = shown.rename(
         columns={
-            "correlate": "Item",
+            "label": "Item",
             "questionnaires": "Questionnaires",
             "r": "Pearson r",
             "ci_low": "95% CI, low",
