@@ -60,13 +60,19 @@ def answer_utilities(levels: dict[str, np.ndarray], rows) -> np.ndarray:
 def utility(q: pd.DataFrame) -> pd.Series:
     """EQ-5D-5L index of each questionnaire row; empty unless all five dimensions are answered."""
     dec = decrements()
-    total = pd.Series(0.0, index=q.index)
-    ok = pd.Series(True, index=q.index)
+    total = np.zeros(len(q))
+    ok = np.ones(len(q), dtype=bool)
     for d in schema.EQ5D_DIMENSIONS:
-        col = pd.to_numeric(q[f"eq5d_{d}"], errors="coerce")
-        ok &= col.notna()
-        total += col.map(lambda v, d=d: dec.get((d, int(v)), 0.0) if pd.notna(v) else 0.0)
-    return (1 - total).where(ok)
+        col = pd.to_numeric(q[f"eq5d_{d}"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        answered = ~np.isnan(col)
+        ok &= answered
+        # the decrement of each answered level (0 for a level the value set lacks), added dimension by
+        # dimension in the order of the schema (the same sums as a per-answer lookup)
+        step = np.zeros(len(col))
+        for level in np.unique(col[answered]):
+            step[col == level] = dec.get((d, int(level)), 0.0)
+        total += step
+    return pd.Series(1 - total, index=q.index).where(ok)
 
 
 def trajectory_groups(episodes: pd.DataFrame) -> pd.Series:

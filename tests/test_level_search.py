@@ -4,6 +4,7 @@ and a median put right by moving whole patients across it. Hand-built answers, a
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from synthetic import economics
 
@@ -82,3 +83,26 @@ def test_a_median_that_holds_is_left_alone():
     aim = {"t6f_continued_qaly_median": (1.0, 0.0005)}
     assert not economics.kick_medians(levels, cells, patient, weight, np.ones(4), groups, aim, utilities(levels))
     assert all((levels[d] == kept[d]).all() for d in DIMS)
+
+
+# ---- the faster forms of the search's computations give the same numbers as the plain ones ----------------
+
+
+def test_utilities_of_answers_by_hand():
+    q = pd.DataFrame(
+        {
+            "eq5d_mo": [1, 2, None, 5],
+            "eq5d_sc": [1, 1, 1, 5],
+            "eq5d_ua": [1, 1, 1, 5],
+            "eq5d_pd": [1, 1, 1, 5],
+            "eq5d_ad": [1, 3, 1, 5],
+        },
+        index=[10, 11, 12, 13],
+    )
+    u = economics.utility(q)
+    assert u.index.tolist() == [10, 11, 12, 13]
+    worst = 1 - sum(DEC[(d, 5)] for d in DIMS)
+    assert u[10] == 1 - sum(DEC[(d, 1)] for d in DIMS)
+    assert u[11] == 1 - (DEC[("mo", 2)] + DEC[("sc", 1)] + DEC[("ua", 1)] + DEC[("pd", 1)] + DEC[("ad", 3)])
+    assert np.isnan(u[12])  # a dimension unanswered: no index
+    assert u[13] == worst
