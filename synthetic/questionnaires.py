@@ -1570,10 +1570,31 @@ def _levels_for(rng, target, ad_level):
     return lv
 
 
+#: LCGA fits already made during the level search, by the levels they were made on (the search comes back
+#: to the same levels often: a guard's check after a refused move, a repair's count before and after).
+#: Bounded; each entry holds the rows it was fitted for, so a new search never reads an old fit.
+_LCGA_FITS: dict = {}
+_LCGA_FITS_MAX = 4096
+
+
 def _lcga_on_levels(rows: pd.DataFrame, levels: dict[str, np.ndarray]):
     """The LCGA of section 6.4 on the current EQ-5D-5L levels, as :func:`_qol_targets` computes it, over
     the patients with two or more index values: (favourable class by patient, mean index by patient,
-    class parameters, index of the favourable class)."""
+    class parameters, index of the favourable class). A fit on levels seen before is reused (as copies:
+    the caller may change what it gets)."""
+    key = (id(rows), tuple((d, levels[d].dtype.str, levels[d].tobytes()) for d in levels))
+    hit = _LCGA_FITS.get(key)
+    if hit is None or hit[0] is not rows:
+        if len(_LCGA_FITS) >= _LCGA_FITS_MAX:
+            _LCGA_FITS.clear()
+        hit = (rows, _lcga_fit_levels(rows, levels))
+        _LCGA_FITS[key] = hit
+    fav, mean, params, k = hit[1]
+    return fav.copy(), mean.copy(), [(beta.copy(), sigma, pi) for beta, sigma, pi in params], k
+
+
+def _lcga_fit_levels(rows: pd.DataFrame, levels: dict[str, np.ndarray]):
+    """:func:`_lcga_on_levels` without the memory of earlier fits."""
     frame = pd.DataFrame({f"eq5d_{d}": np.where(levels[d] > 0, levels[d], np.nan) for d in schema.EQ5D_DIMENSIONS})
     idx = eq5d_index(frame).to_numpy()
     d = pd.DataFrame(
@@ -2383,7 +2404,9 @@ def lcga(d: pd.DataFrame, iterations: int = 300):
             break
         post = new
     cls = post.argmax(axis=1)
-    fitted = np.array([(X[codes == i] @ params[cls[i]][0]).mean() for i in range(len(pids))])
+    # each patient's mean fitted index under its class, then the mean of those in each class
+    rows_fit = np.where(cls[codes] == 0, X @ params[0][0], X @ params[1][0])
+    fitted = np.bincount(codes, weights=rows_fit, minlength=len(pids)) / np.bincount(codes, minlength=len(pids))
     mean_fit = [fitted[cls == k].mean() if (cls == k).any() else -np.inf for k in range(2)]
     favourable = int(np.argmax(mean_fit))
     return pd.Series(cls == favourable, index=pids), params, favourable

@@ -106,3 +106,41 @@ def test_utilities_of_answers_by_hand():
     assert u[11] == 1 - (DEC[("mo", 2)] + DEC[("sc", 1)] + DEC[("ua", 1)] + DEC[("pd", 1)] + DEC[("ad", 3)])
     assert np.isnan(u[12])  # a dimension unanswered: no index
     assert u[13] == worst
+
+
+def lcga_rows():
+    """Ten patients with three answers each (0, 6 and 12 months), the first three getting worse."""
+    patients = np.repeat([f"P{i:02d}" for i in range(10)], 3)
+    days = np.tile([0.0, 182.6, 365.25], 10)
+    levels = {d: np.ones(30, dtype=int) for d in DIMS}
+    for i in range(3):
+        levels["mo"][3 * i : 3 * i + 3] = [2, 3, 4]
+        levels["pd"][3 * i : 3 * i + 3] = [2, 3, 4]
+    for i in range(3, 10):
+        levels["ua"][3 * i] = 1 + i % 3
+    return pd.DataFrame({"patient_id": patients, "day": days}), levels
+
+
+def test_an_lcga_fit_is_reused_for_the_same_levels_and_redone_for_others():
+    from synthetic import questionnaires
+
+    rows, levels = lcga_rows()
+    questionnaires._LCGA_FITS.clear()
+    fav, mean, params, k = questionnaires._lcga_on_levels(rows, levels)
+    assert fav.tolist() == [False] * 3 + [True] * 7  # the worsening three are the less favourable class
+    assert len(questionnaires._LCGA_FITS) == 1
+    fav[:] = False  # the caller's copy: changing it changes nothing remembered
+    params[k][0][:] = 0.0
+    again = questionnaires._lcga_on_levels(rows, levels)
+    assert len(questionnaires._LCGA_FITS) == 1
+    assert again[0].tolist() == [False] * 3 + [True] * 7 and again[2][k][0].tolist() != [0.0, 0.0]
+    assert again[1].equals(mean)
+    fresh = questionnaires._lcga_fit_levels(rows, levels)  # the same as a fit made anew
+    assert fresh[0].equals(again[0]) and fresh[3] == again[3]
+    levels["mo"][0] = 1  # other levels: a new fit
+    questionnaires._lcga_on_levels(rows, levels)
+    assert len(questionnaires._LCGA_FITS) == 2
+    other_rows = rows.copy()  # the same levels for other rows: a new fit too
+    questionnaires._lcga_on_levels(other_rows, levels)
+    assert len(questionnaires._LCGA_FITS) == 3
+    questionnaires._LCGA_FITS.clear()
