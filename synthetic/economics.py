@@ -371,6 +371,8 @@ def qaly_aims(costs: dict[str, float]) -> dict[str, tuple[float, float]]:
 
 def _qaly_stats(Q, fu, groups) -> dict[str, np.ndarray]:
     """The QALY figures of Tables 6.D-6.G for one (1-d) or many (2-d, one candidate a row) QALY vectors."""
+    if np.ndim(Q) == 1 or len(Q) == 1:
+        return _qaly_stats_one(np.ravel(Q), fu, groups)
     Q = np.atleast_2d(Q)
     c, p, u = groups
     d = np.concatenate([p, u])
@@ -392,6 +394,44 @@ def _qaly_stats(Q, fu, groups) -> dict[str, np.ndarray]:
     }
     out["t6e_delta_qaly"] = out["t6d_continued_qaly_mean"] - out["t6d_discontinued_qaly_mean"]
     return out
+
+
+def _median_1d(x: np.ndarray) -> np.float64:
+    """``np.median`` of a 1-d array, the same number (the middle value, or the mean of the middle two as
+    ``np.mean`` adds and divides them), without its general machinery."""
+    s = np.sort(x)
+    if not len(s) or np.isnan(s[-1]):  # (np.sort puts a NaN last; np.median's answer is then NaN)
+        return np.median(x)
+    k = len(s) // 2
+    return s[k] if len(s) % 2 else np.add(s[k - 1], s[k]) / 2
+
+
+def _qaly_stats_one(q: np.ndarray, fu: np.ndarray, groups) -> dict[str, np.ndarray]:
+    """:func:`_qaly_stats` of one QALY vector (a 1-row answer, the same numbers: a row of a 2-d array is
+    reduced as the 1-d array it holds); the level search calls it after every kept move."""
+    c, p, u = groups
+    d = np.concatenate([p, u])
+    a = q / fu
+    qc, qp, qu, qd = q[c], q[p], q[u], q[d]
+    sd_c = qc.std(ddof=1)
+    mean_c, mean_d = qc.mean(), qd.mean()
+    ann_c = a[c].mean()
+    out = {
+        "t6d_continued_qaly_mean": mean_c,
+        "t6d_continued_qaly_sd": sd_c,
+        "t6f_continued_qaly_median": _median_1d(qc),
+        "t6f_continued_qaly_sd": sd_c,
+        "t6d_discontinued_qaly_mean": mean_d,
+        "t6d_discontinued_qaly_sd": qd.std(ddof=1),
+        "t6f_planned_termination_qaly_median": _median_1d(qp),
+        "t6f_unplanned_termination_qaly_mean": qu.mean(),
+        "t6f_unplanned_termination_qaly_sd": qu.std(ddof=1),
+        "t6f_unplanned_termination_qaly_median": _median_1d(qu),
+        "t6g_cont_vs_planned_delta_qaly": ann_c - a[p].mean(),
+        "t6g_cont_vs_unplanned_delta_qaly": ann_c - a[u].mean(),
+        "t6e_delta_qaly": mean_c - mean_d,
+    }
+    return {k: np.array([v], dtype=float) for k, v in out.items()}
 
 
 def _median_after(sorted_vals: np.ndarray, rank: np.ndarray, new: np.ndarray) -> np.ndarray:

@@ -144,3 +144,49 @@ def test_an_lcga_fit_is_reused_for_the_same_levels_and_redone_for_others():
     questionnaires._lcga_on_levels(other_rows, levels)
     assert len(questionnaires._LCGA_FITS) == 3
     questionnaires._LCGA_FITS.clear()
+
+
+def qaly_stats_2d(Q, fu, groups):
+    """_qaly_stats as it reads a 2-d array of candidates (one row here)."""
+    Q = np.atleast_2d(Q)
+    c, p, u = groups
+    d = np.concatenate([p, u])
+    a = Q / fu
+    out = {
+        "t6d_continued_qaly_mean": Q[:, c].mean(1),
+        "t6d_continued_qaly_sd": Q[:, c].std(1, ddof=1),
+        "t6f_continued_qaly_median": np.median(Q[:, c], 1),
+        "t6d_discontinued_qaly_mean": Q[:, d].mean(1),
+        "t6d_discontinued_qaly_sd": Q[:, d].std(1, ddof=1),
+        "t6f_planned_termination_qaly_median": np.median(Q[:, p], 1),
+        "t6f_unplanned_termination_qaly_mean": Q[:, u].mean(1),
+        "t6f_unplanned_termination_qaly_median": np.median(Q[:, u], 1),
+        "t6g_cont_vs_unplanned_delta_qaly": a[:, c].mean(1) - a[:, u].mean(1),
+    }
+    return out
+
+
+def test_the_figures_of_one_qaly_vector_are_those_of_a_one_row_array():
+    groups = (np.array([0, 1, 2, 3]), np.array([4, 5, 6]), np.array([7, 8]))
+    Q, fu = np.array([1.0, 2.0, 4.0, 3.0, 0.5, 0.7, 0.6, 1.0, 2.0]), np.ones(9)
+    one = economics._qaly_stats(Q, fu, groups)
+    assert one["t6f_continued_qaly_median"].tolist() == [2.5]  # mean of the middle two of 1, 2, 3, 4
+    assert one["t6f_planned_termination_qaly_median"].tolist() == [0.6]
+    assert one["t6f_unplanned_termination_qaly_median"].tolist() == [1.5]
+    assert one["t6g_cont_vs_unplanned_delta_qaly"].tolist() == [2.5 - 1.5]
+    rng = np.random.default_rng(7)
+    for trial in range(300):
+        n = int(rng.integers(8, 140))
+        order = rng.permutation(n)
+        cut = sorted(rng.choice(np.arange(2, n - 1), 2, replace=False))
+        groups = (np.sort(order[: cut[0]]), order[cut[0] : cut[1]], order[cut[1] :])
+        if min(map(len, groups)) < 2:
+            continue
+        Q = rng.gamma(2.0, 0.5, n) * (37.1 if trial % 2 else 1.0)
+        if trial % 4 == 0:
+            Q = np.round(Q, 1)  # ties
+        fu = rng.uniform(0.2, 4.0, n)
+        for shape in (Q, Q[None, :]):
+            fast = economics._qaly_stats(shape, fu, groups)
+            for key, value in qaly_stats_2d(shape, fu, groups).items():
+                assert fast[key].shape == (1,) and fast[key].tobytes() == value.tobytes(), key
