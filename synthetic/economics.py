@@ -26,7 +26,8 @@ their calibration, and by :func:`targets` for the calibration report.
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import combinations
+from itertools import chain, combinations
+from math import comb
 from pathlib import Path
 
 import numpy as np
@@ -777,23 +778,56 @@ def move_patient(levels, cells, patient, weight, anchor, i: int, target: float, 
     # a last exact choice among pairs and triples of moves (of different answer-dimensions)
     util, q = state()
     moves = _patient_moves(levels, cells, mine, util, anchor, reach)
-    best, best_err = (), abs(q - target)
-    for size in (2, 3):
-        for combo in combinations(range(len(moves)), size):
-            if len({(moves[x][0], moves[x][1]) for x in combo}) < size:
-                continue
-            per_answer: dict[int, float] = {}
-            for x in combo:
-                per_answer[moves[x][0]] = per_answer.get(moves[x][0], 0.0) + moves[x][3]
-            if any(abs(util[k] + v - anchor[k]) > reach for k, v in per_answer.items()):
-                continue
-            err = abs(q + sum(weight[moves[x][0]] * moves[x][3] for x in combo) - target)
-            if err < best_err - 1e-12:
-                best, best_err = combo, err
+    best = _best_combination(moves, util, anchor, weight, q, target, reach)
     for x in best:
         k, d, step, _du = moves[x]
         levels[d][cells[k]] += step
     return state()[1]
+
+
+def _best_combination(moves, util, anchor, weight, q: float, target: float, reach: float) -> tuple[int, ...]:
+    """The pair or triple of ``moves`` (of different answer-dimensions, each answer within ``reach`` of
+    ``anchor`` after all of them) that brings ``q`` nearest ``target``: the first in the order of
+    ``itertools.combinations`` (pairs, then triples) that beats the best before it by more than 1e-12,
+    or () when none beats doing nothing. Every candidate at once, with the sums formed in the same order
+    as one at a time (so the same numbers)."""
+    answer = np.array([m[0] for m in moves], dtype=int)
+    dim = np.array([MOVABLE.index(m[1]) for m in moves], dtype=int)
+    du = np.array([m[3] for m in moves], dtype=float)
+    gain = weight[answer] * du
+    best, best_err = (), abs(q - target)
+    for size in (2, 3):
+        combos = np.fromiter(
+            chain.from_iterable(combinations(range(len(moves)), size)), dtype=int, count=comb(len(moves), size) * size
+        ).reshape(-1, size)
+        if not len(combos):
+            continue
+        k, dk, v = answer[combos], dim[combos], du[combos]
+        ok = np.ones(len(combos), dtype=bool)
+        # each answer's total change (summed in the combination's order) keeps it within reach
+        for x in range(size):
+            same_before = np.zeros(len(combos), dtype=bool)
+            for y in range(x):
+                same_before |= k[:, y] == k[:, x]
+                ok &= ~((k[:, y] == k[:, x]) & (dk[:, y] == dk[:, x]))  # distinct answer-dimensions
+            total = v[:, x].copy()  # the change of answer k[:, x] when x is its first move in the combination
+            for y in range(x + 1, size):
+                total = np.where(k[:, y] == k[:, x], total + v[:, y], total)
+            first = ~same_before
+            ok &= ~(first & (np.abs(util[k[:, x]] + total - anchor[k[:, x]]) > reach))
+        summed = gain[combos[:, 0]] + gain[combos[:, 1]]
+        for x in range(2, size):
+            summed = summed + gain[combos[:, x]]
+        err = np.abs(q + summed - target)
+        start = 0
+        while True:
+            later = np.flatnonzero(ok[start:] & (err[start:] < best_err - 1e-12))
+            if not len(later):
+                break
+            i = start + int(later[0])
+            best, best_err = tuple(int(x) for x in combos[i]), err[i]
+            start = i + 1
+    return best
 
 
 def kick_medians(levels, cells, patient, weight, fu, groups, aims, anchor, reach: float = 0.3) -> bool:

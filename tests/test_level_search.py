@@ -3,6 +3,8 @@ and a median put right by moving whole patients across it. Hand-built answers, a
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import numpy as np
 import pandas as pd
 
@@ -190,3 +192,60 @@ def test_the_figures_of_one_qaly_vector_are_those_of_a_one_row_array():
             fast = economics._qaly_stats(shape, fu, groups)
             for key, value in qaly_stats_2d(shape, fu, groups).items():
                 assert fast[key].shape == (1,) and fast[key].tobytes() == value.tobytes(), key
+
+
+def best_combination_one_at_a_time(moves, util, anchor, weight, q, target, reach):
+    """The pair/triple choice of move_patient written as a loop over combinations (the reference)."""
+    best, best_err = (), abs(q - target)
+    for size in (2, 3):
+        for combo in combinations(range(len(moves)), size):
+            if len({(moves[x][0], moves[x][1]) for x in combo}) < size:
+                continue
+            per_answer: dict[int, float] = {}
+            for x in combo:
+                per_answer[moves[x][0]] = per_answer.get(moves[x][0], 0.0) + moves[x][3]
+            if any(abs(util[k] + v - anchor[k]) > reach for k, v in per_answer.items()):
+                continue
+            err = abs(q + sum(weight[moves[x][0]] * moves[x][3] for x in combo) - target)
+            if err < best_err - 1e-12:
+                best, best_err = combo, err
+    return best
+
+
+def test_the_best_pair_of_moves_by_hand():
+    # one answer of weight 1 at full health: mo 1->2 and sc 1->2 together reach the target exactly, the
+    # same dimension twice (mo 1->2 listed twice) is no pair, and no triple comes nearer
+    mo, sc, ua = DEC[("mo", 2)] - DEC[("mo", 1)], DEC[("sc", 2)] - DEC[("sc", 1)], DEC[("ua", 2)] - DEC[("ua", 1)]
+    moves = [(0, "mo", 1, -mo), (0, "mo", 1, -mo), (0, "sc", 1, -sc), (0, "ua", 1, -ua)]
+    util, weight = np.array([1.0]), np.array([1.0])
+    target = 1.0 - mo - sc
+    best = economics._best_combination(moves, util, util.copy(), weight, 1.0, target, reach=1.0)
+    assert best in ((0, 2), (1, 2))
+    assert best == best_combination_one_at_a_time(moves, util, util.copy(), weight, 1.0, target, 1.0) == (0, 2)
+    # with a reach smaller than any two moves together, no combination is allowed
+    tight = min(mo + sc, mo + ua, sc + ua) - 1e-3
+    assert economics._best_combination(moves, util, util.copy(), weight, 1.0, target, reach=tight) == ()
+
+
+def test_the_best_combination_matches_the_loop_on_random_patients():
+    rng = np.random.default_rng(2026)
+    found = 0
+    for trial in range(150):
+        answers_n = int(rng.integers(1, 6))
+        weight = rng.uniform(0.05, 0.6, answers_n)
+        util = rng.uniform(0.2, 1.0, answers_n)
+        anchor = util + rng.normal(0, 0.1, answers_n)
+        moves = []
+        for k in range(answers_n):
+            for d in economics.MOVABLE:
+                lv = int(rng.integers(1, 6))
+                for step in (1, -1):
+                    if 1 <= lv + step <= 5 and rng.random() < 0.7:
+                        moves.append((k, d, step, DEC[(d, lv)] - DEC[(d, lv + step)]))
+        q = float(rng.uniform(0, 2))
+        target = q + float(rng.normal(0, 0.2))
+        reach = (0.3, 0.1, 0.05)[trial % 3]
+        want = best_combination_one_at_a_time(moves, util, anchor, weight, q, target, reach)
+        assert economics._best_combination(moves, util, anchor, weight, q, target, reach) == want
+        found += bool(want)
+    assert found > 50  # the cases compared include many where a combination wins
