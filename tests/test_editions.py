@@ -114,11 +114,6 @@ def test_the_disclosure_auditor_finds_nothing_in_the_grid(grid, reruns_dir):
     assert findings == [], "\n".join(f.line() for f in findings[:40])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Appendix 5's clinic columns in the both-clinics editions: 19 hidden cells "
-    "recovered from other data ends (83 before the referral tables and 6.7's groups were linked across years)",
-)
 def test_no_two_years_of_a_clinic_give_a_count_below_the_threshold_away(grid, reruns_dir):
     """Year against year (the auditor's rule d) on the whole grid: every clinic choice has its four data
     ends (both clinics' last one the published edition, read as public values), tables of nested counts
