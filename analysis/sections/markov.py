@@ -484,20 +484,23 @@ def totals(params: Parameters, start: str, n_cycles: int, discount_rate: float) 
 
 
 def strategy_traces(params: Parameters, n_cycles: int, comparator: str = "out") -> pd.DataFrame:
-    """The traces of both strategies (one set of parameters), reported states: strategy, cycle, years, state, share."""
+    """The traces of both strategies (one set of parameters), reported states: strategy (its display name), start
+    (its id: the state it starts in, ``hat``, ``out`` or ``oat``, which code looks a strategy up by), cycle, years,
+    state, share."""
     matrix = model_matrices(params)
     names = state_names(params.tunnel_months)
     parts = []
     for strategy, start in ((HAT_AVAILABLE, "hat"), (COMPARATORS[comparator], comparator)):
-        parts.append(occupancy(run_cohort(matrix, names, start, n_cycles)).assign(strategy=strategy))
+        parts.append(occupancy(run_cohort(matrix, names, start, n_cycles)).assign(strategy=strategy, start=start))
     frame = pd.concat(parts, ignore_index=True)
-    return frame[["strategy", "cycle", "years", "state", "share"]]
+    return frame[["strategy", "start", "cycle", "years", "state", "share"]]
 
 
 def compare_strategies(
     params: Parameters, n_cycles: int, discount_rate: float, comparator: str = "out"
 ) -> pd.DataFrame:
-    """One row per strategy (one set of parameters): strategy, start, life_years, costs, qalys.
+    """One row per strategy (one set of parameters): strategy (its display name), start (its id, which code looks
+    a strategy up by), life_years, costs, qalys.
 
     "HAT available" starts in ``hat``; the comparator in ``comparator`` (``out`` or ``oat``).
     """

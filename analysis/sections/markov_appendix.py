@@ -293,16 +293,16 @@ def lifetime_model(
 
     # --- the trace and the base case ---
     traces = mk.strategy_traces(params, n_cycles, comparator)
-    at = traces.set_index(["strategy", "cycle", "state"])["share"]
+    at = traces.set_index(["start", "cycle", "state"])["share"]  # strategies by id: "hat" is HAT available
     put(
         "markov_hat_after_5y_percent",
-        100 * at[mk.HAT_AVAILABLE, FIVE_YEARS, "hat"] if n_cycles >= FIVE_YEARS else math.nan,
+        100 * at["hat", FIVE_YEARS, "hat"] if n_cycles >= FIVE_YEARS else math.nan,
     )
     put(
         "markov_oat_after_5y_percent",
-        100 * at[mk.HAT_AVAILABLE, FIVE_YEARS, "oat"] if n_cycles >= FIVE_YEARS else math.nan,
+        100 * at["hat", FIVE_YEARS, "oat"] if n_cycles >= FIVE_YEARS else math.nan,
     )
-    put("markov_alive_at_horizon_percent", 100 * (1 - at[mk.HAT_AVAILABLE, n_cycles, "dead"]))
+    put("markov_alive_at_horizon_percent", 100 * (1 - at["hat", n_cycles, "dead"]))
     put(
         "markov_mortality_rule",
         "does not change with age"
@@ -311,14 +311,14 @@ def lifetime_model(
     )
     strategies = mk.compare_strategies(params, n_cycles, discount_rate, comparator)
     result = mk.incremental(strategies).iloc[0]
-    by = strategies.set_index("strategy")
+    by = strategies.set_index("start")  # strategies by id: "hat" is HAT available, the comparator's is comparator
     comparator_name = mk.COMPARATORS[comparator]
-    put("markov_ly_hat", by.loc[mk.HAT_AVAILABLE, "life_years"])
-    put("markov_ly_comparator", by.loc[comparator_name, "life_years"])
-    put("markov_qalys_hat", by.loc[mk.HAT_AVAILABLE, "qalys"])
-    put("markov_qalys_comparator", by.loc[comparator_name, "qalys"])
-    put("markov_cost_hat_arm", by.loc[mk.HAT_AVAILABLE, "costs"])
-    put("markov_cost_comparator", by.loc[comparator_name, "costs"])
+    put("markov_ly_hat", by.loc["hat", "life_years"])
+    put("markov_ly_comparator", by.loc[comparator, "life_years"])
+    put("markov_qalys_hat", by.loc["hat", "qalys"])
+    put("markov_qalys_comparator", by.loc[comparator, "qalys"])
+    put("markov_cost_hat_arm", by.loc["hat", "costs"])
+    put("markov_cost_comparator", by.loc[comparator, "costs"])
     put("markov_delta_cost", result["delta_cost"])
     put("markov_delta_qalys", result["delta_effect"])
     put("markov_delta_ly", result["delta_life_years"])
@@ -370,18 +370,18 @@ def lifetime_model(
         {
             "Strategy": [mk.HAT_AVAILABLE, comparator_name, "Difference"],
             "Life-years (undiscounted)": [
-                shown(by.loc[mk.HAT_AVAILABLE, "life_years"], 2),
-                shown(by.loc[comparator_name, "life_years"], 2),
+                shown(by.loc["hat", "life_years"], 2),
+                shown(by.loc[comparator, "life_years"], 2),
                 shown(result["delta_life_years"], 2),
             ],
             "Costs (NOK, discounted)": [
-                shown(by.loc[mk.HAT_AVAILABLE, "costs"], 0),
-                shown(by.loc[comparator_name, "costs"], 0),
+                shown(by.loc["hat", "costs"], 0),
+                shown(by.loc[comparator, "costs"], 0),
                 shown(result["delta_cost"], 0),
             ],
             "QALYs (discounted)": [
-                shown(by.loc[mk.HAT_AVAILABLE, "qalys"], 3),
-                shown(by.loc[comparator_name, "qalys"], 3),
+                shown(by.loc["hat", "qalys"], 3),
+                shown(by.loc[comparator, "qalys"], 3),
                 shown(result["delta_effect"], 3),
             ],
             "ICER (NOK per QALY)": ["", "", model.icer_cell(result)],
