@@ -192,12 +192,12 @@ def test_horizon_in_cycles():
 def test_strategy_comparison_gives_icer_and_quadrant():
     params = base()
     strategies = mk.compare_strategies(params, 240, 0.04)
-    assert strategies["strategy"].tolist() == [mk.HAT_AVAILABLE, "Leave treatment"]
+    assert strategies["strategy"].tolist() == [mk.HAT_AVAILABLE, mk.COMPARATORS["out"]]
     result = mk.incremental(strategies).iloc[0]
     costs = strategies.set_index("strategy")["costs"]
     qalys = strategies.set_index("strategy")["qalys"]
-    dc = costs[mk.HAT_AVAILABLE] - costs["Leave treatment"]
-    de = qalys[mk.HAT_AVAILABLE] - qalys["Leave treatment"]
+    dc = costs[mk.HAT_AVAILABLE] - costs[mk.COMPARATORS["out"]]
+    de = qalys[mk.HAT_AVAILABLE] - qalys[mk.COMPARATORS["out"]]
     assert dc > 0 and de > 0
     assert result["status"] == cea.MORE_COSTLY_MORE_EFFECTIVE
     assert result["icer"] == pytest.approx(dc / de)
