@@ -749,10 +749,13 @@ def _without_path(notebook, data_dir: Path):
     return nbformat.reads(text, as_version=4)
 
 
-def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = None) -> Path:
+def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = None, *, replace: bool = True) -> Path:
     """Convert ``page`` to a notebook, execute it with the variant's parameters (in ``kernel``, else in a
     kernel of its own) and replace the page by the executed notebook (see :func:`finish_notebook`);
-    ``variant`` None executes a page without parameters as it is. Raises :class:`PageFailed`."""
+    ``variant`` None executes a page without parameters as it is. ``replace`` False keeps the MyST page
+    beside its notebook (the caller removes it when every page has run: a page that reads the others, as
+    the course guide reads their titles, finds them all as they are, whichever have run). Raises
+    :class:`PageFailed`."""
     import nbformat
     from nbclient.exceptions import CellExecutionError
 
@@ -775,8 +778,13 @@ def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = No
             kernel.shutdown()
     path = page.with_suffix(".ipynb")
     nbformat.write(finish_notebook(notebook, variant), path)
-    page.unlink()
+    if replace:
+        page.unlink()
     return path
+
+
+def _execute_keeping_source(page: Path, variant: Variant | None, kernel: Kernel | None = None) -> Path:
+    return execute_page(page, variant, kernel, replace=False)
 
 
 class PagePool:
@@ -979,8 +987,9 @@ def headline(glued: dict[str, str]) -> dict[str, object]:
 
 # --- pages the same in every edition ----------------------------------------------------------------------
 
-#: Bump to invalidate the shared notebooks when the way they are made changes.
-SHARED_VERSION = "1"
+#: Bump to invalidate the shared notebooks when the way they are made changes (2: the course guide no longer
+#: reads a page that had run before it as a notebook, where it found no title).
+SHARED_VERSION = "2"
 
 
 def inputs_digest() -> str:
@@ -1237,9 +1246,8 @@ def run_variant(
         fixed = {}  # pages without parameters not yet executed for this state of data and code: where to keep them
         for page in code_pages(book):
             kept = shared_notebook(page, data_digest)
-            try:
+            try:  # the MyST page stays until every page has run (see execute_page)
                 shutil.copy2(kept, page.with_suffix(".ipynb"))
-                page.unlink()
             except OSError:  # not there yet (or removed just now, the data or code having changed)
                 fixed[page] = kept
         lap("stage")
@@ -1256,7 +1264,7 @@ def run_variant(
         failures = []
         for thread in warming:
             thread.join()
-        pool = PagePool(jobs, book)
+        pool = PagePool(jobs, book, execute=_execute_keeping_source)
         for done, (page, outcome) in enumerate(pool.run(work), 1):
             if isinstance(outcome, PageFailed):
                 failures.append(str(outcome))
@@ -1265,6 +1273,9 @@ def run_variant(
             if page in fixed:
                 keep_shared(outcome, fixed[page])
             log(f"[{variant.name}] {done}/{len(work)} {page.stem} done")
+        for page in book.glob("*.md"):  # each page with code is its executed notebook now (see execute_page)
+            if page.with_suffix(".ipynb").exists():
+                page.unlink()
         remember_page_seconds(pool.seconds)
         if not KEEP_KERNELS:
             _shutdown_idle_kernels()  # warmed kernels that had no page to run
@@ -1429,7 +1440,8 @@ def prepare_shared(*, workers: int = 1, log=print, pages: list[str] | None = Non
         if not missing:
             return
         log(f"grid: executing {len(missing)} pages shared by every edition")
-        for page, outcome in PagePool(workers, source / "book").run([(page, None) for page in missing]):
+        pool = PagePool(workers, source / "book", execute=_execute_keeping_source)
+        for page, outcome in pool.run([(page, None) for page in missing]):
             if isinstance(outcome, PageFailed):
                 log(f"grid: {page.stem} FAILED (each variant will report it)")
             else:

@@ -666,3 +666,19 @@ def test_the_build_cache_keeps_the_most_recently_used_files_within_its_size(tmp_
     assert (tmp_path / "a").stat().st_mtime > time.time() - 60
     figures.prune(tmp_path, limit=250)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "d", "writing.part"]
+
+
+@pytest.mark.slow
+def test_the_course_guide_names_every_page_by_its_title_whichever_pages_ran_before_it(tmp_path, monkeypatch):
+    """The course guide reads every page's title; in a rerun it runs beside the other pages, which become
+    notebooks as they end: it must find each page as the published edition has it (run last here, after the
+    pages it names)."""
+    monkeypatch.setenv("HATBOOK_RERUNS_DIR", str(tmp_path))
+    last = {"course_guide": 0.1, "ch04_international_context": 100.0, "ch06_5_serious_adverse_events": 90.0}
+    (tmp_path / ".page-seconds.json").write_text(json.dumps(last), encoding="utf-8")
+    result = rr.run_variant(rr.Variant("Bergen", 2022), jobs=1, pages=list(last), log=lambda line: None)
+    assert result.ok, result.error
+    guide = BeautifulSoup((result.html / "book" / "course_guide.html").read_text(encoding="utf-8"), "html.parser")
+    names = {link.get_text(" ", strip=True) for link in guide.select("table.hatbook-table a[href$='.html']")}
+    assert {"4 International context", "6.5 Serious adverse events"} <= names, names
+    assert not any(name.startswith("ch0") for name in names), names
