@@ -1,12 +1,15 @@
 """Time the synthetic generator module by module, write the figures to JSON and print them side by side.
 
-    .venv/bin/python benchmarks/generator.py [--out benchmarks/generator.json]
+    .venv/bin/python benchmarks/generator.py [--out benchmarks/generator.json] [--write DIR]
 
-One run of ``python -m synthetic``'s generation in memory (default seed, nothing written), timed per
-module in the order the generator runs them (``core`` includes the integer programme of
-``synthetic/costfit.py``), and the process's peak resident memory at the end. Run it on a quiet
-machine: the figures are wall-clock times. The previous figures in the output file, if any, are printed
-next to the new ones before it is replaced.
+One run of ``python -m synthetic``'s generation in memory (default seed), timed per module in the order
+the generator runs them (``core`` includes the integer programme of ``synthetic/costfit.py``), the
+process's CPU seconds and its peak resident memory at the end. With ``--write DIR`` the calibration
+report is then computed and the cohort written to DIR as ``python -m synthetic --out DIR`` writes it
+(timed as ``calibration_and_write_seconds``, outside the total), so that the same run can be compared
+byte for byte with another. Run it on a quiet machine: the figures are wall-clock times, and on a shared
+one the CPU seconds are the steadier figure. The previous figures in the output file, if any, are
+printed next to the new ones before it is replaced.
 """
 
 from __future__ import annotations
@@ -25,25 +28,31 @@ import pandas as pd  # noqa: E402
 
 from analysis.data import schema  # noqa: E402
 from benchmarks.record import write_and_compare  # noqa: E402
-from synthetic.__main__ import DEFAULT_SEED, STEPS  # noqa: E402
+from synthetic.__main__ import DEFAULT_SEED, STEPS, write  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "generator.json"))
     parser.add_argument("--conditions", default="", help="what else ran on the machine (recorded with the figures)")
+    parser.add_argument("--write", type=Path, help="also write the cohort here, as python -m synthetic --out does")
     args = parser.parse_args(argv)
 
     streams = np.random.SeedSequence(DEFAULT_SEED).spawn(len(STEPS))
     tables: dict[str, pd.DataFrame] = {}
     data_end = pd.Timestamp(schema.STUDY_END)
     figures = {}
-    start_all = time.perf_counter()
+    start_all, cpu_all = time.perf_counter(), time.process_time()
     for step, stream in zip(STEPS, streams):
         start = time.perf_counter()
         tables.update(step.generate(np.random.default_rng(stream), tables, data_end))
         figures[step.__name__.rsplit(".", 1)[-1] + "_seconds"] = round(time.perf_counter() - start, 1)
     figures["total_seconds"] = round(time.perf_counter() - start_all, 1)
+    figures["total_cpu_seconds"] = round(time.process_time() - cpu_all, 1)
+    if args.write:
+        start = time.perf_counter()
+        write(tables, args.write, DEFAULT_SEED)  # what python -m synthetic --out writes
+        figures["calibration_and_write_seconds"] = round(time.perf_counter() - start, 1)
     figures["peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     write_and_compare(Path(args.out), {"seed": DEFAULT_SEED, "conditions": args.conditions, "figures": figures})
     return 0
