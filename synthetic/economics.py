@@ -480,25 +480,33 @@ def _one_change_stats(Q, fu, groups, who: np.ndarray, dv: np.ndarray) -> dict[st
     c, p, u = groups
     d = np.concatenate([p, u])
     out = {}
-    new = Q[who] + dv
-    parts = {}
-    for name, g in (("c", c), ("p", p), ("u", u), ("d", d)):
+    old = Q[who]
+    new = old + dv
+    named = (("c", c), ("p", p), ("u", u), ("d", d))
+    # the four groups a row each (the same element-wise arithmetic as one group at a time)
+    hit = np.empty((4, len(who)), dtype=bool)
+    sums = []
+    for i, (name, g) in enumerate(named):
         inside = np.zeros(len(Q), bool)
         inside[g] = True
-        hit = inside[who]
-        n = len(g)
-        b1, b2, b3, sv, rank_of, base = _sorted_group(Q, fu, g, name)
-        s1 = b1 + np.where(hit, dv, 0.0)
-        s2 = b2 + np.where(hit, new**2 - Q[who] ** 2, 0.0)
-        m = s1 / n
-        sd = np.sqrt(np.maximum(s2 - n * m * m, 0.0) / (n - 1))
-        ann = b3 / n + np.where(hit, dv / fu[who], 0.0) / n
+        hit[i] = inside[who]
+        sums.append(_sorted_group(Q, fu, g, name))
+    n = np.array([[len(g)] for _name, g in named], dtype=float)
+    b1, b2, b3 = (np.array([[x[j]] for x in sums]) for j in range(3))
+    s1 = b1 + np.where(hit, dv, 0.0)
+    s2 = b2 + np.where(hit, new**2 - old**2, 0.0)
+    m = s1 / n
+    sd = np.sqrt(np.maximum(s2 - n * m * m, 0.0) / (n - 1))
+    ann = b3 / n + np.where(hit, dv / fu[who], 0.0) / n
+    parts = {}
+    for i, (name, _g) in enumerate(named):
         med = np.full(len(who), np.nan)
         if name != "d":
+            _b1, _b2, _b3, sv, rank_of, base = sums[i]
             med[:] = base
-            if hit.any():
-                med[hit] = _median_after(sv, rank_of[who[hit]], new[hit])
-        parts[name] = (m, sd, ann, med)
+            if hit[i].any():
+                med[hit[i]] = _median_after(sv, rank_of[who[hit[i]]], new[hit[i]])
+        parts[name] = (m[i], sd[i], ann[i], med)
     out["t6d_continued_qaly_mean"], out["t6d_continued_qaly_sd"] = parts["c"][0], parts["c"][1]
     out["t6f_continued_qaly_median"], out["t6f_continued_qaly_sd"] = parts["c"][3], parts["c"][1]
     out["t6d_discontinued_qaly_mean"], out["t6d_discontinued_qaly_sd"] = parts["d"][0], parts["d"][1]
