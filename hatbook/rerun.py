@@ -614,8 +614,11 @@ class Kernel:
 
         self.cwd = Path(cwd)
         self.km = AsyncKernelManager(kernel_name="python3")
+        # the editions of a grid (and a rerun of one) share the patterns of the joint protection, kept by their
+        # inputs (analysis.presentation.linked_suppression.CACHE_ENVIRONMENT)
+        env = {**os.environ, "HATBOOK_PROTECTION_CACHE": str(build_cache() / "protection")}
         # the kernel's own log (e.g. about its transport) is not the reader's business
-        run_sync(self.km.start_kernel)(cwd=str(self.cwd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run_sync(self.km.start_kernel)(cwd=str(self.cwd), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.pid = getattr(self.km.provisioner, "pid", None)
         self.kc = None
         self.pages = 0

@@ -334,3 +334,26 @@ def test_clinic_counts_the_published_edition_prints_are_known_to_the_reader():
     # 2024 hides instead: B as "–" (0 or more), and one of the counts that give the step of 2 away
     assert after[2024]["Bergen"]["n"].iloc[1] == "–"
     assert after[2024]["Bergen"]["n"].iloc[0] == "–"
+
+
+def test_a_kept_pattern_is_the_one_computed_and_new_inputs_are_solved_anew(tmp_path, monkeypatch):
+    tables = _years({2022: [10, 7], 2023: [12, 20]})
+    fresh = ls.joint_pattern_years(tables, "n", 5)
+    monkeypatch.setenv(ls.CACHE_ENVIRONMENT, str(tmp_path))
+    first = ls.joint_pattern_years(tables, "n", 5)
+    assert len(list(tmp_path.glob("joint_pattern_years-*.pickle"))) == 1
+    again = ls.joint_pattern_years(_years({2022: [10, 7], 2023: [12, 20]}), "n", 5)  # equal frames, made anew
+    assert len(list(tmp_path.glob("*.pickle"))) == 1
+    for patterns in (first, again):
+        assert {y: list(p.cells["Oslo"]) for y, p in patterns.items()} == {
+            y: list(p.cells["Oslo"]) for y, p in fresh.items()
+        }
+    # another count, another threshold or another argument is another problem
+    ls.joint_pattern_years(_years({2022: [10, 7], 2023: [13, 20]}), "n", 5)
+    ls.joint_pattern_years(tables, "n", 6)
+    ls.joint_pattern_years(tables, "n", 5, only=2023)
+    assert len(list(tmp_path.glob("*.pickle"))) == 4
+    # a kept file that cannot be read is solved again and rewritten
+    for path in tmp_path.glob("*.pickle"):
+        path.write_bytes(b"not a pickle")
+    assert list(ls.joint_pattern_years(tables, "n", 5)[2022].cells["Oslo"]) == list(fresh[2022].cells["Oslo"])

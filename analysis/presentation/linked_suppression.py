@@ -58,11 +58,15 @@ all arrive at the same pattern.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import os
+import pickle
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -81,6 +85,85 @@ EDITIONS: tuple[str, ...] = ("all",) + tuple(schema.CLINICS)
 SHOWN, SMALL, WITHHELD = "shown", "small", "withheld"
 
 _CELL, _TOTAL, _REST = "cell", "total", "rest"
+
+#: A folder where the patterns of the grid are kept by their inputs, so that the twelve editions of a grid (and a
+#: rerun of one) solve each table's problem once: set by ``hatbook rerun`` for its kernels; unset, nothing is kept.
+CACHE_ENVIRONMENT = "HATBOOK_PROTECTION_CACHE"
+_Result = TypeVar("_Result")
+
+
+def _fingerprint(value: object, digest) -> bool:
+    """Feed ``value`` to ``digest`` by its content (frames by their cells, index, columns and types; mappings and
+    sets in a fixed order). False for a value that has no such fingerprint (then nothing is kept)."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        shape = (list(value.columns), [str(t) for t in value.dtypes]) if isinstance(value, pd.DataFrame) else value.name
+        try:
+            cells = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
+        except TypeError:  # a cell pandas cannot hash (a list): no fingerprint
+            return False
+        digest.update(repr((type(value).__name__, shape, value.shape)).encode() + cells)
+        return True
+    if isinstance(value, Mapping):
+        digest.update(b"{")
+        for key in sorted(value, key=repr):
+            digest.update(repr(key).encode())
+            if not _fingerprint(value[key], digest):
+                return False
+        digest.update(b"}")
+        return True
+    if isinstance(value, (set, frozenset)):
+        return _fingerprint(sorted(value, key=repr), digest)
+    if isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            if not _fingerprint(item, digest):
+                return False
+        digest.update(b"]")
+        return True
+    if value is None or isinstance(value, (str, int, float, bool, np.integer, np.floating)):
+        digest.update(repr(value).encode())
+        return True
+    return False
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    """The code a pattern depends on: this module and the disclosure rules."""
+    digest = hashlib.sha256()
+    for module in (__file__, disclosure.__file__):
+        digest.update(Path(module).read_bytes())
+    return digest.digest()
+
+
+def _kept(solve: Callable[..., _Result]) -> Callable[..., _Result]:
+    """``solve`` with its result kept on disk under :data:`CACHE_ENVIRONMENT` by the content of its arguments
+    and the code. The solver is deterministic, so a kept pattern is the one it would compute; arguments
+    without a fingerprint (or no folder) are solved as usual."""
+
+    @functools.wraps(solve)
+    def kept(*args, **kwargs):
+        folder = os.environ.get(CACHE_ENVIRONMENT)
+        digest = hashlib.sha256(_code_digest() + solve.__name__.encode())
+        if not folder or not _fingerprint([list(args), kwargs], digest):
+            return solve(*args, **kwargs)
+        path = Path(folder) / f"{solve.__name__}-{digest.hexdigest()[:40]}.pickle"
+        try:
+            return pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            pass
+        result = solve(*args, **kwargs)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+            partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+            partial.replace(path)  # whole or not at all, whichever kernel writes it first
+        except OSError:
+            pass
+        return result
+
+    return kept
+
+
 #: A variable of the year-linked problem: what one count grew by from one data end to a later one.
 _STEP = "step"
 
@@ -1014,6 +1097,7 @@ def joint_pattern_sums(
     return SumsPattern(cells=cells, margins=margins, exposed=found)
 
 
+@_kept
 def joint_pattern_sums_years(
     tables: Mapping[int, Mapping[str, pd.DataFrame]],
     count: str,
@@ -1354,6 +1438,7 @@ def _solve_years(
     return [merged.vars[i] for i in sorted(_solve(merged, remember_free=True, widen=widen))]
 
 
+@_kept
 def joint_pattern_years(
     tables: Mapping[int, Mapping[str, pd.DataFrame]],
     count: str,
@@ -1477,6 +1562,7 @@ def grid_tables(page, compute: Callable[[Cohort], object]) -> dict[int, tuple[di
     return {year: _year_tables(page, compute, year) for year in YEAR_CHOICES}
 
 
+@_kept
 def _joint_patterns_years(
     by_year, specs, threshold, same, sums, derived, only=None, known=None
 ) -> dict[int, dict[str, Pattern]]:

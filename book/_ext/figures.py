@@ -549,7 +549,8 @@ def _page(app, pagename, templatename, context, doctree) -> None:
 
 
 def _prune(app) -> None:
-    for name in (DRAWINGS, PAGES):
+    # "protection": the joint protection's patterns the rerun's kernels keep (hatbook/rerun.py)
+    for name in (DRAWINGS, PAGES, "protection"):
         prune(cache_root(app) / name)
 
 
