@@ -122,10 +122,10 @@ def test_no_two_years_of_a_clinic_give_a_count_below_the_threshold_away(grid, re
     for edition in disclosure_audit.editions([reruns_dir]):
         _, _, by_year_key = disclosure_audit._audit_edition(edition)
         clinics.setdefault((edition.clinic.lower(), edition.data_dir), []).append((edition, by_year_key))
-    assert {clinic: sorted(e.year for e, _ in members) for (clinic, _), members in clinics.items()} == {
-        clinic: [2022, 2023, 2024, 2025] for clinic in ("all", "oslo", "bergen")
-    }
-    series = [{e.year: tables for e, tables in members} for members in clinics.values()]
+    # the grid's editions (the bundled data); the module's edition on other data is a series of its own
+    grid_years = {clinic: sorted(e.year for e, _ in members) for (clinic, data), members in clinics.items() if not data}
+    assert grid_years == {clinic: [2022, 2023, 2024, 2025] for clinic in ("all", "oslo", "bergen")}
+    series = [{e.year: tables for e, tables in members} for (_, data), members in clinics.items() if not data]
     compared = {key for by_year in series for key in set.intersection(*(set(t) for t in by_year.values()))}
     nested = compared - disclosure_audit.falling_tables(series)
     assert len(nested) >= 10  # the comparison has tables to work on
