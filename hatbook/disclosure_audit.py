@@ -976,16 +976,18 @@ def editions(paths: Iterable[Path]) -> list[Edition]:
     return found
 
 
-def audit(paths: Iterable[Path], *, years: bool = True) -> list[Finding]:
-    """Every finding of rules a, b, c and (``years``) d on the editions under ``paths`` (published editions
-    are not audited; rule d reads them as public values)."""
+def audit(paths: Iterable[Path], *, years: bool = True, read=None) -> list[Finding]:
+    """Every finding of rules a, b, c, e and (``years``) d on the editions under ``paths`` (published editions
+    are not audited; rule d reads them as public values). ``read``: what reads one edition (by default
+    :func:`_audit_edition`; a caller that audits the same editions twice may pass one that remembers)."""
+    read = read or _audit_edition
     findings: list[Finding] = []
     groups: dict = defaultdict(dict)  # (year, data, threshold) -> clinic -> (edition, tables)
     clinics: dict = defaultdict(list)  # (clinic, data) -> [(edition, tables by year key)]
     for edition in editions(paths):
         if edition.published and not years:
             continue
-        found, by_key, by_year_key = _audit_edition(edition)
+        found, by_key, by_year_key = read(edition)
         clinics[(edition.clinic.lower(), edition.data_dir)].append((edition, by_year_key))
         if edition.published:
             continue

@@ -108,19 +108,32 @@ def test_a_variant_names_its_own_data_end(grid):
     assert "31 December 2025" not in text
 
 
-def test_the_disclosure_auditor_finds_nothing_in_the_grid(grid, reruns_dir):
-    # rules a to c (one edition, and the clinic choices of one year); year against year below
-    findings = disclosure_audit.audit([reruns_dir], years=False)
+@pytest.fixture(scope="module")
+def read_edition(grid):
+    """The auditor's reading of an edition, done once for the two tests below (it parses every page)."""
+    seen: dict = {}
+
+    def read(edition):
+        if edition.html not in seen:
+            seen[edition.html] = disclosure_audit._audit_edition(edition)
+        return seen[edition.html]
+
+    return read
+
+
+def test_the_disclosure_auditor_finds_nothing_in_the_grid(grid, reruns_dir, read_edition):
+    # rules a to c and e (one edition, and the clinic choices of one year); year against year below
+    findings = disclosure_audit.audit([reruns_dir], years=False, read=read_edition)
     assert findings == [], "\n".join(f.line() for f in findings[:40])
 
 
-def test_no_two_years_of_a_clinic_give_a_count_below_the_threshold_away(grid, reruns_dir):
+def test_no_two_years_of_a_clinic_give_a_count_below_the_threshold_away(grid, reruns_dir, read_edition):
     """Year against year (the auditor's rule d) on the whole grid: every clinic choice has its four data
     ends (both clinics' last one the published edition, read as public values), tables of nested counts
     are compared between them, and no difference of two years pins 1..threshold-1 nor a hidden cell."""
     clinics: dict = {}
     for edition in disclosure_audit.editions([reruns_dir]):
-        _, _, by_year_key = disclosure_audit._audit_edition(edition)
+        _, _, by_year_key = read_edition(edition)
         clinics.setdefault((edition.clinic.lower(), edition.data_dir), []).append((edition, by_year_key))
     # the grid's editions (the bundled data); the module's edition on other data is a series of its own
     grid_years = {clinic: sorted(e.year for e, _ in members) for (clinic, data), members in clinics.items() if not data}
