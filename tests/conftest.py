@@ -170,6 +170,20 @@ def pytest_configure(config):
         config.pluginmanager.register(_Part(part), "hatbook-part")
 
 
+@pytest.fixture(scope="module")
+def reruns_dir(request, tmp_path_factory):
+    """A folder of the module's own where ``hatbook rerun`` writes its variants (``HATBOOK_RERUNS_DIR``) while
+    the module's tests run, so that they never touch ``_build/reruns``."""
+    folder = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2].removeprefix("test_"))
+    previous = os.environ.get("HATBOOK_RERUNS_DIR")
+    os.environ["HATBOOK_RERUNS_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("HATBOOK_RERUNS_DIR", None)
+    else:
+        os.environ["HATBOOK_RERUNS_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def book_build(tmp_path_factory) -> BookBuild:
     """Build the book from the sources, as `make book` does, into a temporary folder.

@@ -11,7 +11,6 @@ cohort).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -27,18 +26,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def computed_page_names() -> list[str]:
     return [page.stem for page in rr.computed_pages(ROOT / "book")]
-
-
-@pytest.fixture(scope="module")
-def reruns_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("editions")
-    previous = os.environ.get("HATBOOK_RERUNS_DIR")
-    os.environ["HATBOOK_RERUNS_DIR"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("HATBOOK_RERUNS_DIR", None)
-    else:
-        os.environ["HATBOOK_RERUNS_DIR"] = previous
 
 
 @pytest.fixture(scope="module")

@@ -49,18 +49,6 @@ COUNT_HEADING = re.compile(
 
 
 @pytest.fixture(scope="module")
-def reruns_dir(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("reruns")
-    previous = os.environ.get("HATBOOK_RERUNS_DIR")
-    os.environ["HATBOOK_RERUNS_DIR"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("HATBOOK_RERUNS_DIR", None)
-    else:
-        os.environ["HATBOOK_RERUNS_DIR"] = previous
-
-
-@pytest.fixture(scope="module")
 def small_variant(reruns_dir):
     """Bergen, data through 2022, executed and built once (the executed notebooks are kept)."""
     variant = rr.Variant("Bergen", 2022)

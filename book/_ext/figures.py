@@ -6,9 +6,8 @@ rerun) gets the same:
 
 * **Charts** (the ``hatbook-chart-*`` boxes of :mod:`analysis.presentation.charts`). The chart is drawn at build time
   as an SVG inside its box (vl-convert), so it shows at once, without JavaScript and without loading
-  Vega; ``hatbook-charts.js`` loads Vega only when the chart scrolls into view or a reader points at
-  it, and then redraws it at its
-  column's width with tooltips (the specification stays in the page as a JSON data block, which the
+  Vega; ``hatbook-charts.js`` loads Vega only when a reader points at, touches or tabs to the chart,
+  and then redraws it at its column's width with tooltips (the specification stays in the page as a JSON data block, which the
   disclosure audit of a rerun reads). The box is named by the chart's description and described by its
   caption; below it a ``Data for this chart`` disclosure shows the chart's own data (the data embedded in
   its specification, which the page already protected: never the rows it was computed from), and a link

@@ -10,6 +10,7 @@ in each chart's box, which is what a reader who only scrolls sees); the other pa
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 BUNDLE_NAME = "vega-bundle.js"
@@ -42,8 +43,24 @@ def _write_bundle(app, exception) -> None:
     # as a classic script; a module would keep them apart but browsers refuse modules from file:// pages.
     # A function scope does both: it keeps the names private and works from disk. The bundle itself
     # puts vegaEmbed, vega and vegaLite on window.
-    bundle = vlc.javascript_bundle(vl_version=vega_lite_version())
-    target.write_text(f"(function () {{\n{bundle}\n}})();\n", encoding="utf-8")
+    # The same bundle serves every build with the same vl-convert and Vega-Lite: it is kept beside the chart
+    # drawings (figures.cache_root), so a rerun does not make it again (1.7 to 2.7 CPU s).
+    from figures import cache_root
+
+    kept = cache_root(app) / "bundles" / f"{vlc.__version__}-{vega_lite_version()}-{BUNDLE_NAME}"
+    try:
+        text = kept.read_text(encoding="utf-8")
+    except OSError:
+        bundle = vlc.javascript_bundle(vl_version=vega_lite_version())
+        text = f"(function () {{\n{bundle}\n}})();\n"
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_name(f"{kept.name}.{os.getpid()}.part")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(kept)
+        except OSError:
+            pass
+    target.write_text(text, encoding="utf-8")
 
 
 def setup(app):
