@@ -160,8 +160,7 @@ def rerun(args) -> int:
         except rr.UsageError as error:
             return _error(str(error), 2)
         except KeyboardInterrupt:
-            print("hatbook: interrupted; the books built before are unchanged", file=sys.stderr)
-            return INTERRUPTED
+            return _interrupted("hatbook: interrupted; the books built before are unchanged")
         failed = [r for r in results if not r.ok]
         print(
             f"grid: {len(results) - len(failed)} of {len(results)} variants built "
@@ -189,8 +188,7 @@ def rerun(args) -> int:
             variant, jobs=args.jobs or os.cpu_count() or 1, pdf=args.pdf, pages=args.pages, log=_progress, checked=True
         )
     except KeyboardInterrupt:
-        print(f"hatbook: interrupted; the previous book of {variant.name} (if any) is unchanged", file=sys.stderr)
-        return INTERRUPTED
+        return _interrupted(f"hatbook: interrupted; the previous book of {variant.name} (if any) is unchanged")
     rr.write_overview(rr.output_root())
     if not result.ok:
         print(
@@ -219,14 +217,22 @@ def check_data(folder: Path | None) -> int:
     return cohort.main(["--check", "--data", str(folder)])
 
 
+def _interrupted(message: str) -> int:
+    """Say ``message`` and give the exit status of an interrupted run. Nothing more is printed while Python ends:
+    a kernel's client stopped mid-page may fail, in its exit callback, to shut down a kernel that is already
+    gone, and its traceback is no news to a reader who pressed Ctrl-C."""
+    print(message, file=sys.stderr)
+    sys.unraisablehook = lambda unraisable: None
+    return INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "rerun":
         try:
             return rerun(args)
         except KeyboardInterrupt:  # before or after the run (imports, the overview): nothing to clean
-            print("hatbook: interrupted", file=sys.stderr)
-            return INTERRUPTED
+            return _interrupted("hatbook: interrupted")
     if args.command == "audit":
         from hatbook import disclosure_audit
 
