@@ -448,6 +448,17 @@ class _Problem:
         return out
 
 
+def _status_shown(value, marker: str) -> str:
+    """The status a reader reads off a shown cell: a number is shown, ``marker`` ("<5") small, "–" withheld."""
+    if isinstance(value, str):
+        if value == marker:
+            return SMALL
+        if value == disclosure.WITHHELD:
+            return WITHHELD
+        raise ValueError(f"unknown marker {value!r}")
+    return SHOWN
+
+
 def _hideable(problem: _Problem, i: int) -> bool:
     return problem.vars[i].status == SHOWN and problem.vars[i].suppressible and not problem.vars[i].known
 
@@ -610,25 +621,16 @@ def recoverable(
     marker = disclosure.small_marker(threshold)
     problem = _Problem(truth, count, int(threshold), (), groups, total)
 
-    def status(value) -> str:
-        if isinstance(value, str):
-            if value == marker:
-                return SMALL
-            if value == disclosure.WITHHELD:
-                return WITHHELD
-            raise ValueError(f"unknown marker {value!r}")
-        return SHOWN
-
     for edition, frame in shown.items():
         for position, value in enumerate(frame[count]):
             var = problem.vars[problem.index[(edition, _CELL, position)]]
-            var.status = status(value)
+            var.status = _status_shown(value, marker)
             if var.status == SHOWN and int(round(float(value))) != var.value:
                 raise ValueError(f"{edition}, row {position}: shown {value}, true {var.value}")
         if total is not None:
             for position, value in enumerate(frame[total]):
                 group = problem.group_of[edition][position]
-                problem.vars[problem.index[(edition, _TOTAL, group)]].status = status(value)
+                problem.vars[problem.index[(edition, _TOTAL, group)]].status = _status_shown(value, marker)
     found = []
     for i, var in enumerate(problem.vars):
         if var.edition in published:
@@ -1212,21 +1214,14 @@ def recoverable_sums(
     sums = {name: [list(rows) for rows in rowsets] for name, rowsets in sums.items()}
     problem = _SumsProblem(truth, count, int(threshold), (), sums, ())
 
-    def status(value) -> str:
-        if isinstance(value, str):
-            if value == marker:
-                return SMALL
-            if value == disclosure.WITHHELD:
-                return WITHHELD
-            raise ValueError(f"unknown marker {value!r}")
-        return SHOWN
-
     for edition, frame in shown.items():
         for position, value in enumerate(frame[count]):
-            problem.vars[problem.index[(edition, _CELL, position)]].status = status(value)
+            problem.vars[problem.index[(edition, _CELL, position)]].status = _status_shown(value, marker)
         for name in sums:
             value = SHOWN if name in set(known) else margins.get(edition, {}).get(name, disclosure.WITHHELD)
-            problem.vars[problem.index[(edition, _TOTAL, name)]].status = SHOWN if value == SHOWN else status(value)
+            problem.vars[problem.index[(edition, _TOTAL, name)]].status = (
+                SHOWN if value == SHOWN else _status_shown(value, marker)
+            )
     found = []
     for i, var in enumerate(problem.vars):
         if var.edition in published or var.status == SHOWN:
@@ -1502,21 +1497,14 @@ def recoverable_years(
         y: _Problem(truth[y], count, int(threshold), (), groups, total, (known or {}).get(y, ())) for y in years
     }
 
-    def status(value) -> str:
-        if isinstance(value, str):
-            if value in (marker, disclosure.WITHHELD):
-                return SMALL if value == marker else WITHHELD
-            raise ValueError(f"unknown marker {value!r}")
-        return SHOWN
-
     for year, problem in problems.items():
         for edition, frame in shown[year].items():
             for position, value in enumerate(frame[count]):
-                problem.vars[problem.index[(edition, _CELL, position)]].status = status(value)
+                problem.vars[problem.index[(edition, _CELL, position)]].status = _status_shown(value, marker)
             if total is not None:
                 for position, value in enumerate(frame[total]):
                     group = problem.group_of[edition][position]
-                    problem.vars[problem.index[(edition, _TOTAL, group)]].status = status(value)
+                    problem.vars[problem.index[(edition, _TOTAL, group)]].status = _status_shown(value, marker)
     skip = {count, *([total] if total else []), *skip}
     first = {y: next(iter(truth[y].values())) for y in years}
     merged = _link_years(problems, {(): row_labels(first, skip, groups)})
