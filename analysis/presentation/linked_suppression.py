@@ -58,15 +58,13 @@ all arrive at the same pattern.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import os
-import pickle
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -74,7 +72,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from analysis.data import schema
-from analysis.presentation import disclosure
+from analysis.presentation import disclosure, kept
 
 if TYPE_CHECKING:
     from analysis.data.cohort import Cohort
@@ -86,82 +84,11 @@ SHOWN, SMALL, WITHHELD = "shown", "small", "withheld"
 
 _CELL, _TOTAL, _REST = "cell", "total", "rest"
 
-#: A folder where the patterns of the grid are kept by their inputs, so that the twelve editions of a grid (and a
-#: rerun of one) solve each table's problem once: set by ``hatbook rerun`` for its kernels; unset, nothing is kept.
-CACHE_ENVIRONMENT = "HATBOOK_PROTECTION_CACHE"
-_Result = TypeVar("_Result")
-
-
-def _fingerprint(value: object, digest) -> bool:
-    """Feed ``value`` to ``digest`` by its content (frames by their cells, index, columns and types; mappings and
-    sets in a fixed order). False for a value that has no such fingerprint (then nothing is kept)."""
-    if isinstance(value, (pd.DataFrame, pd.Series)):
-        shape = (list(value.columns), [str(t) for t in value.dtypes]) if isinstance(value, pd.DataFrame) else value.name
-        try:
-            cells = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
-        except TypeError:  # a cell pandas cannot hash (a list): no fingerprint
-            return False
-        digest.update(repr((type(value).__name__, shape, value.shape)).encode() + cells)
-        return True
-    if isinstance(value, Mapping):
-        digest.update(b"{")
-        for key in sorted(value, key=repr):
-            digest.update(repr(key).encode())
-            if not _fingerprint(value[key], digest):
-                return False
-        digest.update(b"}")
-        return True
-    if isinstance(value, (set, frozenset)):
-        return _fingerprint(sorted(value, key=repr), digest)
-    if isinstance(value, (list, tuple)):
-        digest.update(b"[")
-        for item in value:
-            if not _fingerprint(item, digest):
-                return False
-        digest.update(b"]")
-        return True
-    if value is None or isinstance(value, (str, int, float, bool, np.integer, np.floating)):
-        digest.update(repr(value).encode())
-        return True
-    return False
-
-
-@functools.cache
-def _code_digest() -> bytes:
-    """The code a pattern depends on: this module and the disclosure rules."""
-    digest = hashlib.sha256()
-    for module in (__file__, disclosure.__file__):
-        digest.update(Path(module).read_bytes())
-    return digest.digest()
-
-
-def _kept(solve: Callable[..., _Result]) -> Callable[..., _Result]:
-    """``solve`` with its result kept on disk under :data:`CACHE_ENVIRONMENT` by the content of its arguments
-    and the code. The solver is deterministic, so a kept pattern is the one it would compute; arguments
-    without a fingerprint (or no folder) are solved as usual."""
-
-    @functools.wraps(solve)
-    def kept(*args, **kwargs):
-        folder = os.environ.get(CACHE_ENVIRONMENT)
-        digest = hashlib.sha256(_code_digest() + solve.__name__.encode())
-        if not folder or not _fingerprint([list(args), kwargs], digest):
-            return solve(*args, **kwargs)
-        path = Path(folder) / f"{solve.__name__}-{digest.hexdigest()[:40]}.pickle"
-        try:
-            return pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            pass
-        result = solve(*args, **kwargs)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-            partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
-            partial.replace(path)  # whole or not at all, whichever kernel writes it first
-        except OSError:
-            pass
-        return result
-
-    return kept
+#: The folder where the patterns of the grid and the tables of the editions are kept by their inputs, so that the
+#: twelve editions of a grid (and a rerun of one) compute each once (:mod:`analysis.presentation.kept`).
+CACHE_ENVIRONMENT = kept.CACHE_ENVIRONMENT
+#: A pattern is kept by its arguments and the code that solves it: this module and the disclosure rules.
+_kept = kept.kept_by_arguments((__file__, disclosure.__file__))
 
 
 #: A variable of the year-linked problem: what one count grew by from one data end to a later one.
@@ -681,10 +608,22 @@ def _year_tables(page, compute: Callable[[Cohort], object], year: int | None) ->
     tables, published = {}, set()
     for name in EDITIONS:
         own = name == edition.clinic and year in (None, edition.year)
-        tables[name] = compute(page.cohort if own else _restricted(folder, name, year))
+        tables[name] = compute(page.cohort) if own else _sibling_table(compute, folder, name, year)
         if published_edition(name, year, folder):
             published.add(name)
     return tables, published
+
+
+def _sibling_table(compute: Callable[[Cohort], object], folder: Path, clinic: str, year: int | None):
+    """``compute`` of the cohort of ``folder`` for one clinic choice and data end, kept by the function's code,
+    the folder's content and the analysis package's code (:mod:`analysis.presentation.kept`): every edition of a
+    grid computes the tables of all twelve, and each is then computed once."""
+    key = kept.function_key(compute) if os.environ.get(CACHE_ENVIRONMENT) else None
+    if key is None:
+        return compute(_restricted(folder, clinic, year))
+    digest = hashlib.sha256(kept.code_key(*kept.package_files()) + key + kept.folder_key(folder))
+    digest.update(repr((clinic, year)).encode())
+    return kept.load_or_compute("table", digest, lambda: compute(_restricted(folder, clinic, year)))
 
 
 def protect_linked(
