@@ -616,15 +616,27 @@ def test_a_page_the_same_in_two_editions_is_transformed_once_and_its_csv_written
     assert len(calls) == 3
 
 
-def test_a_page_with_pandas_random_ids_is_not_kept(tmp_path, monkeypatch):
+def test_a_page_executed_again_with_other_pandas_random_ids_is_taken_from_the_cache(tmp_path, monkeypatch):
     figures, _ = _extensions()
     calls = _counting(monkeypatch, figures, "transform")
-    styled = TABLE_PAGE.replace('<table class="hatbook-table">', '<table id="T_1a2b3" class="hatbook-table">')
-    first = figures.kept_transform(styled, "book/page", tmp_path / "out", tmp_path / "cache")
+
+    def styled(uuid):  # a table as pandas' Styler writes it: its random id in the table, its cells and its styles
+        return f"<style>#{uuid}_row0_col1 {{color: red}}</style>" + TABLE_PAGE.replace(
+            '<table class="hatbook-table">', f'<table id="{uuid}" class="hatbook-table">'
+        ).replace("<td>12</td>", f'<td id="{uuid}_row0_col1">12</td>')
+
+    first = figures.kept_transform(styled("T_1a2b3"), "book/page", tmp_path / "out", tmp_path / "cache")
     assert 'id="table-6-d"' in first and "T_1a2b3" not in first
-    figures.kept_transform(styled, "book/page", tmp_path / "out", tmp_path / "cache")
-    assert len(calls) == 2
-    assert not list((tmp_path / "cache").rglob("figures-*"))
+    again = figures.kept_transform(styled("T_9f8e7"), "book/page", tmp_path / "again", tmp_path / "cache")
+    assert again == first and len(calls) == 1
+    assert (tmp_path / "again" / "data" / "book" / "page" / "table-6-d.csv").exists()
+    # the ids are read by their order: a page whose two tables swap ids is still the same page, another is not
+    assert figures.page_key("c", "p", "T_aaaaa T_bbbbb T_aaaaa") == figures.page_key(
+        "c", "p", "T_bbbbb T_ccccc T_bbbbb"
+    )
+    assert figures.page_key("c", "p", "T_aaaaa T_bbbbb T_aaaaa") != figures.page_key(
+        "c", "p", "T_aaaaa T_bbbbb T_bbbbb"
+    )
 
 
 def test_hidden_code_of_a_page_the_same_in_two_editions_is_gathered_once(tmp_path, monkeypatch):

@@ -46,7 +46,7 @@ from bs4 import BeautifulSoup, NavigableString
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = re.compile(r"var spec = (\{.*?\});\n\s*var options", re.DOTALL)
 STYLER_ID = re.compile(r"^T_[0-9a-f]{5}$")
-STYLER_IDS = re.compile(r'\bid="T_[0-9a-f]{5}"')
+STYLER_TOKEN = re.compile(r"\bT_[0-9a-f]{5}(?![0-9a-f])")
 TABLE_LABEL = re.compile(r"^\s*(Table\s+[A-Z0-9]+(?:\.[A-Za-z0-9]+)*)\b")
 #: A chart's data is shown as a table up to this many rows; a longer one is offered as CSV only.
 DATA_TABLE_ROWS = 60
@@ -319,7 +319,17 @@ def code_digest(*files: str) -> str:
 
 
 def page_key(code: str, pagename: str, body: str) -> str:
-    return hashlib.sha256(f"{code}\0{pagename}\0".encode() + body.encode("utf-8")).hexdigest()[:32]
+    """The key of a page's body transformed by ``code``: pandas' random table ids are read by their order of
+    appearance (:func:`without_random_ids`), so a page executed again is the same page."""
+    return hashlib.sha256(f"{code}\0{pagename}\0".encode() + without_random_ids(body).encode("utf-8")).hexdigest()[:32]
+
+
+def without_random_ids(body: str) -> str:
+    """``body`` with each of pandas' random table ids (``T_`` and five hex digits, which the table's styles and
+    cells repeat) named by its order of first appearance instead: two executions of a page differ by these alone.
+    What a page keeps is made whole from one body, so its ids agree with each other whichever body made it."""
+    names: dict[str, str] = {}
+    return STYLER_TOKEN.sub(lambda found: names.setdefault(found.group(0), f"T_{len(names):05d}"), body)
 
 
 def cache_root(app) -> Path:
@@ -366,9 +376,8 @@ def kept_transform(body: str, pagename: str, outdir: Path, cache: Path) -> str:
         except (ValueError, KeyError, TypeError, AttributeError, OSError):
             pass  # not a record of this code: made again below
     made, written = transform(body, pagename, outdir, cache / DRAWINGS)
-    if not STYLER_IDS.search(body):  # pandas' random ids: a page executed again never has this body again
-        files = {path.relative_to(outdir).as_posix(): path.read_text(encoding="utf-8") for path in written}
-        write_whole(stored, json.dumps({"body": made, "files": files}, ensure_ascii=False))
+    files = {path.relative_to(outdir).as_posix(): path.read_text(encoding="utf-8") for path in written}
+    write_whole(stored, json.dumps({"body": made, "files": files}, ensure_ascii=False))
     return made
 
 
