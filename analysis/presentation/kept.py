@@ -78,9 +78,13 @@ def code_key(*files: str) -> bytes:
 
 
 def package_files() -> tuple[str, ...]:
-    """The source files of the ``analysis`` package, in a fixed order (what a function of it may call)."""
-    root = Path(__file__).resolve().parent.parent
-    return tuple(str(p) for p in sorted(root.rglob("*.py")))
+    """What a function of the ``analysis`` package may run or read besides a cohort, in a fixed order: the
+    package's source files and the project's data other than the bundled cohort (the report's published tables,
+    the reference data, the data dictionary)."""
+    package = Path(__file__).resolve().parent.parent
+    data = package.parent / "data"
+    read = [p for p in data.rglob("*") if p.is_file() and "synthetic" not in p.relative_to(data).parts[:1]]
+    return tuple(str(p) for p in sorted(package.rglob("*.py")) + sorted(read))
 
 
 def _names(code: types.CodeType) -> set[str]:
