@@ -3,11 +3,9 @@ to what a computation depends on computes it anew."""
 
 from __future__ import annotations
 
-import base64
-
 import pandas as pd
 
-from analysis.presentation import charts, kept
+from analysis.presentation import kept
 from analysis.presentation import linked_suppression as ls
 from analysis.presentation.edition import open_page
 from analysis.sections.adverse_events import events_by_category
@@ -92,17 +90,3 @@ def test_the_grid_tables_of_an_edition_are_the_ones_computed_and_each_is_compute
             for edition, table in tables.items():
                 pd.testing.assert_frame_equal(found[year][0][edition], table)
     assert len(list(tmp_path.glob("table-*.pickle"))) == 11
-
-
-def test_a_kept_chart_drawing_is_the_one_drawn(tmp_path, monkeypatch):
-    spec = {
-        "data": {"values": [{"a": "x", "b": 1}, {"a": "y", "b": 2}]},
-        "mark": "bar",
-        "encoding": {"x": {"field": "a", "type": "nominal"}, "y": {"field": "b", "type": "quantitative"}},
-    }
-    fresh = charts.chart_png(spec)
-    monkeypatch.setenv(kept.CACHE_ENVIRONMENT, str(tmp_path))
-    assert charts.chart_png(spec) == fresh
-    assert [p.name.split("-")[0] for p in tmp_path.iterdir()] == ["png"]
-    assert charts.chart_png(spec) == fresh
-    assert base64.b64encode(fresh)  # a PNG, not an empty drawing

@@ -404,5 +404,6 @@ def test_a_drawing_is_kept_by_chart_and_drawer_and_reused(tmp_path):
     first = figures.static_svg(spec, tmp_path)
     kept = list(tmp_path.iterdir())
     assert len(kept) == 1 and kept[0].name.endswith(f"-{figures.DRAWING_VERSION}.svg")
+    assert figures.static_svg(spec, tmp_path) == first  # read back from the kept file, which is gzipped
     kept[0].write_text("<svg>kept</svg>", encoding="utf-8")
     assert figures.static_svg(spec, tmp_path) == "<svg>kept</svg>" and first.startswith("<svg")

@@ -25,13 +25,11 @@ import hashlib
 import html
 import json
 import re
-from importlib import metadata, resources
+from importlib import resources
 
 import altair as alt
 import pandas as pd
 import vl_convert as vlc
-
-from analysis.presentation import kept
 
 THEME_NAME = "hatbook"
 RENDERER_NAME = "hatbook"
@@ -127,14 +125,8 @@ def chart_html(spec: dict) -> str:
 
 def chart_png(spec: dict) -> bytes:
     """A PNG of ``spec``, for the PDF edition (at the fixed width of :func:`printed`: vl-convert has no
-    column to fill). Kept by the printed spec and vl-convert's version (:mod:`analysis.presentation.kept`): a
-    rerun draws a chart it has drawn before once."""
-    shown = printed(spec)
-    digest = hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode("utf-8"))
-    digest.update(f"{metadata.version('vl-convert-python')} {vega_lite_version()} {PNG_SCALE}".encode())
-    return kept.load_or_compute(
-        "png", digest, lambda: vlc.vegalite_to_png(shown, vl_version=vega_lite_version(), scale=PNG_SCALE)
-    )
+    column to fill)."""
+    return vlc.vegalite_to_png(printed(spec), vl_version=vega_lite_version(), scale=PNG_SCALE)
 
 
 def render(spec: dict, **metadata) -> dict:

@@ -12,6 +12,7 @@ file is written whole or not at all."""
 from __future__ import annotations
 
 import functools
+import gzip
 import hashlib
 import marshal
 import os
@@ -187,14 +188,16 @@ def load_or_compute(name: str, digest, compute: Callable[[], _Result]) -> _Resul
         return compute()
     path = Path(folder) / f"{name}-{digest.hexdigest()[:40]}.pickle"
     try:
-        return pickle.loads(path.read_bytes())
+        result = pickle.loads(gzip.decompress(path.read_bytes()))
+        os.utime(path)  # the build prunes the least recently used files first
+        return result
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, ImportError, TypeError):
         pass
     result = compute()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.part")
-        partial.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        partial.write_bytes(gzip.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 5, mtime=0))
         partial.replace(path)  # whole or not at all, whichever kernel writes it first
     except (OSError, pickle.PicklingError, TypeError, AttributeError):
         pass

@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import csv
 import functools
+import gzip
 import hashlib
 import io
 import json
@@ -256,8 +257,9 @@ def static_svg(spec: dict, cache: Path | None = None) -> str:
     # named by the chart and by what draws it, so that a new vl-convert or a change here draws afresh
     version = f"{vlc.__version__}-{DRAWING_VERSION}" if hasattr(vlc, "__version__") else str(DRAWING_VERSION)
     stored = cache / f"{charts.chart_id(spec)}-{version}.svg" if cache is not None else None
-    if stored is not None and stored.is_file():
-        return stored.read_text(encoding="utf-8")
+    kept = read_kept(stored) if stored is not None else None
+    if kept is not None:
+        return kept
 
     drawn = copy.deepcopy(charts.printed(spec))
     drawn["background"] = "transparent"
@@ -279,25 +281,26 @@ def static_svg(spec: dict, cache: Path | None = None) -> str:
 
 
 def write_whole(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole, then rename it into place: builds running at once (a grid's
-    workers) never read half a file. A cache that cannot be written is not an error."""
+    """Write ``text`` to ``path`` gzipped (a page's HTML is a tenth of its size then) and whole, renamed into
+    place: builds running at once (a grid's workers) never read half a file. A cache that cannot be written is
+    not an error."""
     part = path.with_name(f"{path.name}.{os.getpid()}.part")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        part.write_text(text, encoding="utf-8")
+        part.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=5, mtime=0))
         part.replace(path)
     except OSError:
         part.unlink(missing_ok=True)
 
 
 def read_kept(path: Path) -> str | None:
-    """The text kept at ``path`` (its time of use renewed, for :func:`prune`), or None."""
+    """The text kept at ``path``, gzipped or not (its time of use renewed, for :func:`prune`), or None."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
         os.utime(path)
-    except OSError:
+        return (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile):
         return None
-    return text
 
 
 @functools.cache
