@@ -1215,13 +1215,15 @@ def run_variant(
     pages: list[str] | None = None,
     source_root: Path | None = None,
     checked: bool = False,
+    longest_last: bool = False,
 ) -> Result:
     """Execute and build one variant; never raises for a failure of the variant (see ``Result.error``).
 
     ``pages`` restricts the book to the home page and those pages (see :func:`stage_sources`);
     ``source_root`` is a project folder other than this one (tests); ``keep_staging`` keeps the
     executed notebooks in ``_build/reruns/.staging/<variant>`` after a successful run; ``checked`` says
-    that the caller has run :func:`check` already (the data are not read once more).
+    that the caller has run :func:`check` already (the data are not read once more); ``longest_last`` executes
+    the pages shortest first (see :func:`run_grid`).
 
     KeyboardInterrupt (and :class:`Stopped`) are not failures of the variant: the staging folder is
     removed, the kernels stopped, the previous book left as it was, and the exception goes on."""
@@ -1260,6 +1262,8 @@ def run_variant(
         # the longest pages first (by their last times), so that the kernels end at about the same time
         last = page_seconds()
         work.sort(key=lambda item: -last.get(item[0].stem, 60.0))
+        if longest_last:
+            work.reverse()
         log(
             f"[{variant.name}] executing {len(computed)} computed pages"
             + (f" and {len(fixed)} pages shared by every edition" if fixed else "")
@@ -1464,11 +1468,11 @@ def _worker_init() -> None:
     signal.signal(signal.SIGTERM, _stop_worker)
 
 
-def _run_in_worker(variant: Variant, pages: list[str] | None = None) -> Result:
+def _run_in_worker(variant: Variant, pages: list[str] | None = None, longest_last: bool = False) -> Result:
     global KEEP_KERNELS
     KEEP_KERNELS = True
     try:
-        return run_variant(variant, log=lambda line: None, pages=pages, checked=True)
+        return run_variant(variant, log=lambda line: None, pages=pages, checked=True, longest_last=longest_last)
     except Stopped:
         _kill_idle_kernels()
         os._exit(143)  # run_variant has removed its staging folder and killed its kernels
@@ -1494,7 +1498,9 @@ def run_grid(
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
     try:
         prepare_shared(workers=workers, log=log, pages=pages)
-        futures = {pool.submit(_run_in_worker, v, pages): v for v in variants}
+        # every second variant executes its pages shortest first: the editions that start together then compute
+        # the tables of different pages for the whole grid (analysis.presentation.kept), and read each other's
+        futures = {pool.submit(_run_in_worker, v, pages, i % 2 == 1): v for i, v in enumerate(variants)}
         for future in as_completed(futures):
             variant = futures[future]
             try:
