@@ -120,6 +120,65 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+class Generations:
+    """Two generations of the synthetic cohort (``python -m synthetic``), each into a folder of its own, for the
+    determinism tests of ``tests/test_synthetic.py``. They take about 200 CPU seconds each, so they are started in
+    the background as soon as the tests are collected (:func:`pytest_collection_finish`), where the many tests
+    that use one core leave the other free, and the tests wait for them (:meth:`folders`)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.root = Path(tempfile.mkdtemp(prefix="hatbook-generations-"))
+        self.outs = [self.root / name / "synthetic" for name in ("regenerated", "again")]
+        self.runs = []
+        for out in self.outs:
+            out.parent.mkdir()
+            with open(out.parent / "stdout.log", "wb") as stdout, open(out.parent / "stderr.log", "wb") as stderr:
+                command = [sys.executable, "-m", "synthetic", "--out", str(out)]
+                self.runs.append(subprocess.Popen(command, cwd=ROOT, stdout=stdout, stderr=stderr))
+
+    def folders(self) -> tuple[Path, Path]:
+        """The two folders, once both generations have ended; fails the test if one failed."""
+        for run, out in zip(self.runs, self.outs):
+            if run.wait() != 0:
+                log = (out.parent / "stderr.log").read_text(encoding="utf-8", errors="replace")
+                pytest.fail(f"python -m synthetic exited {run.returncode}:\n{log[-3000:]}")
+        return self.outs[0], self.outs[1]
+
+    def stop(self) -> None:
+        import shutil
+
+        for run in self.runs:
+            if run.poll() is None:
+                run.kill()
+                run.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+_GENERATIONS = pytest.StashKey[Generations]()
+
+
+def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
+    if any("generations" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[_GENERATIONS] = Generations()
+
+
+def pytest_unconfigure(config):
+    if _GENERATIONS in config.stash:
+        config.stash[_GENERATIONS].stop()
+
+
+@pytest.fixture(scope="session")
+def generations(request) -> tuple[Path, Path]:
+    """The two generations of the cohort (see :class:`Generations`), started when the tests were collected."""
+    if _GENERATIONS not in request.config.stash:
+        request.config.stash[_GENERATIONS] = Generations()
+    return request.config.stash[_GENERATIONS].folders()
+
+
 class _Part:
     """``--part K/N``: after ``-m`` has selected the tests, keep those of the K-th part of their files, and
     time each file (see :data:`TIMES_DIR`)."""

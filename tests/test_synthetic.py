@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import ast
 import filecmp
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,26 +16,6 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "data" / "synthetic"
-
-
-@pytest.fixture(scope="module")
-def generations(tmp_path_factory) -> tuple[Path, Path]:
-    """Two generations of the cohort, run at the same time (one a core), each into a folder of its own."""
-    outs = [tmp_path_factory.mktemp(name) / "synthetic" for name in ("regenerated", "again")]
-    runs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "synthetic", "--out", str(out)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for out in outs
-    ]
-    for run in runs:
-        _, stderr = run.communicate()
-        assert run.returncode == 0, stderr[-3000:]
-    return outs[0], outs[1]
 
 
 @pytest.fixture(scope="module")
