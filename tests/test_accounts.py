@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from test_cohort import write_cohort
 
 from analysis.data import schema
 from analysis.data.cohort import Cohort, load_cohort, restrict
 from analysis.data.published import DataError
-from tests.test_cohort import write_cohort
 
 ACCOUNTS = """clinic,year,total_cost_nok
 Oslo,2022,30000000

@@ -4,10 +4,10 @@ sentences chosen from them (hand-built answers, shares known by hand)."""
 from types import SimpleNamespace
 
 import pandas as pd
+from test_outcomes import q, questionnaires
 
 from analysis.presentation import scorecard
 from analysis.sections import outcomes as oc
-from tests.test_outcomes import q, questionnaires
 
 
 def published_page(answers: dict) -> SimpleNamespace:

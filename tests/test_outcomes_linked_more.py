@@ -6,13 +6,13 @@ import math
 
 import numpy as np
 import pandas as pd
+from test_outcomes import episodes, q, questionnaires
 
 from analysis.presentation import linked_suppression as ls
 from analysis.sections import medication as med
 from analysis.sections import mental_health as mh
 from analysis.sections import outcomes as oc
 from analysis.sections import somatic
-from tests.test_outcomes import episodes, q, questionnaires
 
 
 def test_burden_counts_is_long_with_fixed_rows_and_back():

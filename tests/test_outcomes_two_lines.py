@@ -2,11 +2,11 @@
 (more than 20): the two lines are protected together, so that their difference gives back no small count."""
 
 import pytest
+from test_outcomes import episodes, q, questionnaires
 
 from analysis.presentation import disclosure
 from analysis.presentation import linked_suppression as ls
 from analysis.sections import outcomes as oc
-from tests.test_outcomes import episodes, q, questionnaires
 
 
 def five_patients():

@@ -3,11 +3,11 @@ Bergen agree, a class of Bergen is both clinics' class less Oslo's, so the sizes
 
 import pandas as pd
 import pytest
+from test_outcomes import episodes, q, questionnaires
 
 from analysis.presentation import disclosure
 from analysis.presentation import linked_suppression as ls
 from analysis.sections import quality_of_life as qol
-from tests.test_outcomes import episodes, q, questionnaires
 
 
 def test_no_class_is_described_below_the_fewest_patients():
