@@ -120,63 +120,91 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
-class Generations:
-    """Two generations of the synthetic cohort (``python -m synthetic``), each into a folder of its own, for the
-    determinism tests of ``tests/test_synthetic.py``. They take about 200 CPU seconds each, so they are started in
-    the background as soon as the tests are collected (:func:`pytest_collection_finish`), where the many tests
-    that use one core leave the other free, and the tests wait for them (:meth:`folders`)."""
+class Background:
+    """The commands that some slow tests need the result of, started in the background as soon as the tests are
+    collected (:func:`pytest_collection_finish`), each only when a selected test needs it: while the many tests
+    that use one core run, they have the other. The two generations of the synthetic cohort (``python -m
+    synthetic``, about 200 CPU seconds each, for ``tests/test_synthetic.py``) and the book's build (for every
+    test of the built book). A fixture waits for its command (:meth:`wait`); what still runs when pytest ends is
+    stopped, and the folder removed."""
 
     def __init__(self) -> None:
         import tempfile
 
-        self.root = Path(tempfile.mkdtemp(prefix="hatbook-generations-"))
-        self.outs = [self.root / name / "synthetic" for name in ("regenerated", "again")]
-        self.runs = []
-        for out in self.outs:
-            out.parent.mkdir()
-            with open(out.parent / "stdout.log", "wb") as stdout, open(out.parent / "stderr.log", "wb") as stderr:
-                command = [sys.executable, "-m", "synthetic", "--out", str(out)]
-                self.runs.append(subprocess.Popen(command, cwd=ROOT, stdout=stdout, stderr=stderr))
+        self.root = Path(tempfile.mkdtemp(prefix="hatbook-tests-"))
+        self.runs: dict[str, subprocess.Popen] = {}
+        self.book_html = self.root / "book-build" / "_build" / "html"  # where the book's build writes
 
-    def folders(self) -> tuple[Path, Path]:
-        """The two folders, once both generations have ended; fails the test if one failed."""
-        for run, out in zip(self.runs, self.outs):
-            if run.wait() != 0:
-                log = (out.parent / "stderr.log").read_text(encoding="utf-8", errors="replace")
-                pytest.fail(f"python -m synthetic exited {run.returncode}:\n{log[-3000:]}")
-        return self.outs[0], self.outs[1]
+    def start(self, name: str, command: list[str]) -> None:
+        folder = self.root / name
+        folder.mkdir()
+        with open(folder / "output.log", "wb") as output:
+            self.runs[name] = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+
+    def wait(self, name: str) -> tuple[int, str]:
+        """The exit status and output of the command ``name``, once it has ended."""
+        returncode = self.runs[name].wait()
+        return returncode, (self.root / name / "output.log").read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
         import shutil
 
-        for run in self.runs:
+        for run in self.runs.values():
             if run.poll() is None:
                 run.kill()
                 run.wait()
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-_GENERATIONS = pytest.StashKey[Generations]()
+_BACKGROUND = pytest.StashKey[Background]()
+GENERATIONS = ("regenerated", "again")
+
+
+def _background(config) -> Background:
+    if _BACKGROUND not in config.stash:
+        config.stash[_BACKGROUND] = Background()
+    return config.stash[_BACKGROUND]
+
+
+def _start_generations(background: Background) -> None:
+    for name in GENERATIONS:
+        background.start(name, [sys.executable, "-m", "synthetic", "--out", str(background.root / f"{name}-cohort")])
+
+
+def _start_book(background: Background) -> None:
+    out = Path(os.environ.get("HATBOOK_TEST_BUILD_DIR") or background.root / "book-build")
+    # as `make book` builds it: pages executed first on every core, then Sphinx (hatbook/book.py)
+    command = [sys.executable, "-m", "hatbook.book", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
+    background.start("book", command)
+    background.book_html = out / "_build" / "html"
 
 
 def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
-    if any("generations" in getattr(item, "fixturenames", ()) for item in session.items):
-        session.config.stash[_GENERATIONS] = Generations()
+    needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items)) if session.items else set()
+    if "generations" in needed:
+        _start_generations(_background(session.config))
+    if BOOK_FIXTURES & needed:
+        _start_book(_background(session.config))
 
 
 def pytest_unconfigure(config):
-    if _GENERATIONS in config.stash:
-        config.stash[_GENERATIONS].stop()
+    if _BACKGROUND in config.stash:
+        config.stash[_BACKGROUND].stop()
 
 
 @pytest.fixture(scope="session")
 def generations(request) -> tuple[Path, Path]:
-    """The two generations of the cohort (see :class:`Generations`), started when the tests were collected."""
-    if _GENERATIONS not in request.config.stash:
-        request.config.stash[_GENERATIONS] = Generations()
-    return request.config.stash[_GENERATIONS].folders()
+    """Two generations of the cohort, each into a folder of its own, started when the tests were collected."""
+    background = _background(request.config)
+    if GENERATIONS[0] not in background.runs:
+        _start_generations(background)
+    for name in GENERATIONS:
+        returncode, output = background.wait(name)
+        if returncode != 0:
+            pytest.fail(f"python -m synthetic exited {returncode}:\n{output[-3000:]}")
+    return background.root / f"{GENERATIONS[0]}-cohort", background.root / f"{GENERATIONS[1]}-cohort"
 
 
 class _Part:
@@ -244,16 +272,17 @@ def reruns_dir(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def book_build(tmp_path_factory) -> BookBuild:
-    """Build the book from the sources, as `make book` does, into a temporary folder.
+def book_build(request) -> BookBuild:
+    """The book built from the sources, as `make book` builds it, into a temporary folder: started when the
+    tests were collected (:class:`Background`).
 
     Set HATBOOK_TEST_BUILD_DIR to reuse a folder between runs (its notebook cache makes reruns fast).
     """
-    out = Path(os.environ.get("HATBOOK_TEST_BUILD_DIR") or tmp_path_factory.mktemp("book"))
-    # as `make book` builds it: pages executed first on every core, Sphinx in parallel (hatbook/book.py)
-    command = [sys.executable, "-m", "hatbook.book", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    return BookBuild(done.returncode, done.stdout + done.stderr, out / "_build" / "html")
+    background = _background(request.config)
+    if "book" not in background.runs:
+        _start_book(background)
+    returncode, log = background.wait("book")
+    return BookBuild(returncode, log, background.book_html)
 
 
 @pytest.fixture(scope="session")
