@@ -249,3 +249,16 @@ def test_denominator_note_states_the_reports_base_and_ours():
         "registrations at one month with a route recorded (57.3%)."
     )
     assert "fits a base of 2;" in med.denominator_note("50%", 50, 1, 1, 1, 2, "x")
+
+
+def test_the_routes_table_of_a_small_data_set_has_the_same_rows_in_every_edition_it_is_protected_with(tmp_path):
+    """In 60 patients of the bundled cohort (seed 7), Bergen has no registration at month 33 through 2024 while Oslo
+    has: the route tables of 2024, which the 2023 edition protects with its own, had other rows in each clinic, and
+    Appendix 3 of every edition failed ("the tables of the editions must have the same rows")."""
+    from analysis.presentation.edition import open_page
+    from hatbook.sample_data import subset
+
+    folder = subset(tmp_path / "subset", patients=60, seed=7)
+    page = open_page("all", 2023, folder, 5, glue_words=False)
+    found = med.appendix(page)
+    assert len(found["statistics"]) > 0 and "tab-a3-routes" in found

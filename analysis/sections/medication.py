@@ -788,7 +788,12 @@ def appendix(page) -> dict:
     of the registrations with any co-medication; a share, median or range is withheld with the counts it rests
     on, and the text says what the tables show."""
     from analysis.presentation import disclosure, formats
-    from analysis.presentation.linked_suppression import protect_linked, protect_linked_blocks, sibling_tables
+    from analysis.presentation.linked_suppression import (
+        grid_tables,
+        protect_linked,
+        protect_linked_blocks,
+        sibling_tables,
+    )
     from analysis.presentation.scorecard import within_precision
     from analysis.sections import outcomes as oc
 
@@ -844,6 +849,18 @@ def appendix(page) -> dict:
 
         found, _ = sibling_tables(page, months_of)
         return sorted(set(months) | {int(m) for t in found.values() for m in t["month"]})
+
+    def every_month_by_data_end(months) -> dict[int, list[int]]:
+        """:func:`every_month` for each data end whose editions the protection links with this one's, by year."""
+
+        def months_of(c) -> pd.DataFrame:
+            return pd.DataFrame({"month": registration_months(c.medication)})
+
+        by_year = grid_tables(page, months_of) or {page.edition.year: sibling_tables(page, months_of)}
+        return {
+            year: sorted(set(months) | {int(m) for t in tables.values() for m in t["month"]})
+            for year, (tables, _) in by_year.items()
+        }
 
     # the daily schedule at one month: the schedules add up to the registrations with both times recorded
     def schedule_at_one(c) -> pd.DataFrame:
@@ -930,9 +947,14 @@ def appendix(page) -> dict:
     # (the routes of a month add up to its base; the patients who changed route are part of those who answered)
     route_months = every_month([1, 12, 24])
     routes_true = fill_months(route_shares(registrations), "route", schema.DAM_ROUTES, route_months)
+    # the editions of the other data ends that the protection links (their months differ from this one's): each
+    # data end's three editions get that data end's months, so that their tables have the same rows whichever
+    # edition computes them (a clinic may have no registration at a late month that the other clinic has)
+    months_by_end = every_month_by_data_end([1, 12, 24]) if sdc is not None else {}
 
     def routes_of(c) -> pd.DataFrame:
-        return fill_months(route_shares(c.medication), "route", schema.DAM_ROUTES, route_months)
+        months = months_by_end.get(c.data_end.year, route_months)
+        return fill_months(route_shares(c.medication), "route", schema.DAM_ROUTES, months)
 
     routes = protect_linked(
         page,
