@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from test_outcomes_linked import transition_row
 
 from analysis.presentation import disclosure, scorecard
 from analysis.sections import outcomes as oc
@@ -41,23 +42,7 @@ BAD_FIRST = {
 def hand_report(hidden: dict | None = None) -> ot.SelfReport:
     """A SelfReport of the hand-made counts; ``hidden`` replaces cells of the protected table ((variable, part,
     cell) -> marker), as a rerun's protection would."""
-    rows = []
-    for variable, (worsened, improved, unchanged) in CHANGES.items():
-        n = worsened + improved + unchanged
-        rows.append(
-            {
-                "variable": variable,
-                "n_patients": n,
-                "first_measurement_months": 1.0,
-                "last_measurement_months": 12.0,
-                "positive_to_negative_n": worsened,
-                "positive_to_negative_percent": 100 * worsened / n,
-                "negative_to_positive_n": improved,
-                "negative_to_positive_percent": 100 * improved / n,
-                "no_change_n": unchanged,
-                "no_change_percent": 100 * unchanged / n,
-            }
-        )
+    rows = [transition_row(variable, *changes) for variable, changes in CHANGES.items()]
     transitions = pd.DataFrame(rows, columns=oc.TRANSITION_COLUMNS)
     first_states = pd.DataFrame(
         [{"variable": v, "n_patients": 20, "bad_n": bad, "bad_percent": 100 * bad / 20} for v, bad in BAD_FIRST.items()]
