@@ -42,6 +42,14 @@ def test_a_function_that_reads_a_value_of_unknown_content_is_not_kept():
     assert kept.function_key(print) is None  # not a function of Python code
 
 
+def test_a_function_of_a_module_outside_the_package_is_keyed_by_its_code():
+    """A test module, like a helper beside the pages, is no part of the package's files: a function defined at its top
+    is keyed by its code (an edit to it is another computation), a library's by its name."""
+    assert kept._in_package(events_by_category) and kept._in_package(pd.concat) and kept._in_package(len)
+    assert not kept._in_package(_reads_a_global)
+    assert kept.function_key(lambda frame: _reads_a_global(frame)) is not None
+
+
 def test_a_global_it_reads_is_part_of_the_key(monkeypatch):
     before = kept.function_key(_reads_a_global)
     monkeypatch.setitem(globals(), "LIMIT", 4)

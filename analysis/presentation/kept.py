@@ -17,6 +17,7 @@ import hashlib
 import marshal
 import os
 import pickle
+import sys
 import types
 from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
@@ -97,11 +98,24 @@ def _names(code: types.CodeType) -> set[str]:
     return names
 
 
+#: The project's folder: a module in it other than the ``analysis`` package (a helper beside the pages, say) is not
+#: part of :func:`package_files`, so what it defines is keyed by its code, not its name.
+_PROJECT = Path(__file__).resolve().parents[2]
+
+
 def _in_package(value) -> bool:
-    """Whether ``value`` (a function or class) is defined at the top of a module outside the page being run: its
-    code is then read from its file (the ``analysis`` package: :func:`package_files`) or is a library's."""
-    module = getattr(value, "__module__", None) or ""
-    return module not in ("", "__main__") and "<locals>" not in getattr(value, "__qualname__", "<locals>")
+    """Whether ``value`` (a function or class) is defined at the top of a module whose code the key holds already:
+    the ``analysis`` package (:func:`package_files`) or an installed library (its version, or Python's)."""
+    name = getattr(value, "__module__", None) or ""
+    if name in ("", "__main__") or "<locals>" in getattr(value, "__qualname__", "<locals>"):
+        return False
+    if name == "analysis" or name.startswith("analysis."):
+        return True
+    file = getattr(sys.modules.get(name), "__file__", None)
+    if file is None:  # built into Python
+        return True
+    path = Path(file).resolve()
+    return "site-packages" in path.parts or not path.is_relative_to(_PROJECT)
 
 
 def _reference(value, digest, seen: set[int]) -> bool:
