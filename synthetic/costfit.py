@@ -549,6 +549,21 @@ class CostFit:
         self.rejected = False
         return True
 
+    def _programme_key(self) -> tuple:
+        """What :meth:`round`'s programme is made of: the episodes, the sample and the settings. HiGHS is
+        deterministic, so two rounds with the same key find the same answer."""
+        s = self.s
+        return (
+            s.adm.tobytes(),
+            s.dur.tobytes(),
+            s.out.tobytes(),
+            self.member.tobytes(),
+            frozenset(self.frozen),
+            frozenset(self.drop),
+            (self.exact, self.swaps, self.exchanges, self.reach, self.margin, self.finishing),
+            (self.node_limit, self.exact_node_limit, self.shift_cost, self.swap_cost),
+        )
+
     def _retention_rows(self, index, nv) -> LinearConstraint:
         """Bounds that keep the Kaplan-Meier curve of first episodes, up to its median, exactly as it is.
 
@@ -637,6 +652,7 @@ class CostFit:
         now = badness()
         best = (now, state())
         stale = 0
+        no_gain = None  # the last programme whose answer was undone for bringing no gain
         for _ in range(rounds):
             if not now:
                 break
@@ -657,6 +673,10 @@ class CostFit:
                 stale = 0
                 continue
             saved = state()
+            programme = self._programme_key()
+            if programme == no_gain:  # the same programme again would give the same answer: no gain
+                stale += 1
+                continue
             solved = self.round()
             after = badness()
             if log:
@@ -674,6 +694,7 @@ class CostFit:
                 continue
             if after >= now:
                 restore(saved)
+                no_gain = programme
                 if not self.exact:  # the first-order model is spent: exact unit moves from now on
                     self.swaps = self.exchanges = False
                     self.exact = True
