@@ -964,33 +964,7 @@ def _crime_days(rng, rows, mask, allowed_positive):
     # only patients with no answers between the first and the last (whose values are drawn below, so
     # that the draws of the rest of the module stay as they are)
     two = np.array([i for i in m_idx if len(idx[pids[i]]) == 2], dtype=int)
-    for _ in range(200):
-        if int(sq) == goal_sq:
-            break
-        best = None
-        for which, (v, cap) in ((True, (f, cap_f)), (False, (last_answer, cap_l))):
-            for i in two:
-                if v[i] + 1 > cap[i]:
-                    continue
-                for j in two:
-                    if i == j or v[j] - 1 < 0:
-                        continue
-                    ni, nj = (c[i] - 1, c[j] + 1) if which else (c[i] + 1, c[j] - 1)
-                    new_sq = sq - c[i] ** 2 - c[j] ** 2 + ni**2 + nj**2
-                    gap = abs(new_sq - goal_sq)
-                    if gap < abs(sq - goal_sq) and (best is None or gap < best[0]):
-                        best = (gap, which, i, j, ni, nj, new_sq)
-                if best is not None and best[0] == 0:
-                    break
-            if best is not None and best[0] == 0:
-                break
-        if best is None:
-            break
-        _, which, i, j, ni, nj, sq = best
-        v = f if which else last_answer
-        v[i] += 1
-        v[j] -= 1
-        c[i], c[j] = ni, nj
+    sq = _exact_square_sum(f, last_answer, cap_f, cap_l, c, int(sq), goal_sq, two)
     last = np.where(multi, last_answer, f)
     out = np.full(len(rows), None, dtype=object)
     for i, p in enumerate(pids):
@@ -1000,6 +974,69 @@ def _crime_days(rng, rows, mask, allowed_positive):
         for r in idx[p][1:-1]:
             out[r] = int(rng.integers(lo_v, hi_v + 1)) if allowed_positive[r] else 0
     return out
+
+
+def _exact_square_sum(first, last, cap_first, cap_last, change, square_sum, goal, movable, steps=200) -> int:
+    """Move crime days one at a time between two patients of ``movable`` (one's first or last answer a day
+    up, the other's the same answer a day down, so both sums stay) until the sum of squared changes is
+    ``goal``; returns the sum reached. ``first``, ``last`` and ``change`` (last - first) change in place.
+
+    Each step takes the move that comes nearest the goal (the first found of equals, in patient order).
+    When no single move comes nearer, two moves in a row are tried: a move changes the sum by an even
+    number, 2 (c_j - c_i + 1), so a gap of 2 needs two patients whose changes differ by exactly 2, which a
+    small sample may not have.
+    """
+
+    def moves(square):
+        for is_first, values, cap in ((True, first, cap_first), (False, last, cap_last)):
+            for i in movable:
+                if values[i] + 1 > cap[i]:
+                    continue
+                for j in movable:
+                    if i == j or values[j] - 1 < 0:
+                        continue
+                    ci, cj = (change[i] - 1, change[j] + 1) if is_first else (change[i] + 1, change[j] - 1)
+                    yield square - change[i] ** 2 - change[j] ** 2 + ci**2 + cj**2, is_first, i, j, ci, cj
+
+    def apply(move):
+        _square, is_first, i, j, ci, cj = move
+        values = first if is_first else last
+        values[i] += 1
+        values[j] -= 1
+        change[i], change[j] = ci, cj
+
+    def undo(move, old):
+        _square, is_first, i, j, _ci, _cj = move
+        values = first if is_first else last
+        values[i] -= 1
+        values[j] += 1
+        change[i], change[j] = old
+
+    for _ in range(steps):
+        if square_sum == goal:
+            break
+        best = min(moves(square_sum), key=lambda m: abs(m[0] - goal), default=None)
+        if best is not None and abs(best[0] - goal) < abs(square_sum - goal):
+            apply(best)
+            square_sum = int(best[0])
+            continue
+        pair = None  # two moves in a row: the first may come no nearer
+        for one in list(moves(square_sum)):
+            old = (change[one[2]], change[one[3]])
+            apply(one)
+            two = min(moves(int(one[0])), key=lambda m: abs(m[0] - goal), default=None)
+            undo(one, old)
+            if two is not None and abs(two[0] - goal) < abs(square_sum - goal):
+                if pair is None or abs(two[0] - goal) < abs(pair[1][0] - goal):
+                    pair = (one, two)
+                if two[0] == goal:
+                    break
+        if pair is None:
+            break
+        apply(pair[0])
+        apply(pair[1])
+        square_sum = int(pair[1][0])
+    return square_sum
 
 
 def _rank_assign(latent, counts, categories):

@@ -266,3 +266,28 @@ def test_the_figures_of_one_change_are_those_of_the_changed_vector():
             assert abs(fast[key][i] - value[0]) < 1e-12, key
             if key.endswith("median"):
                 assert fast[key][i] == value[0]
+
+
+def test_the_exact_square_sum_takes_two_moves_where_no_single_move_comes_nearer():
+    """Table 6.L's crime days: the changes (last - first) 2, -2, 2 differ by 0 or 4, so one move (a day up
+    on one patient's answer, a day down on another's) changes their sum of squares, 12, by
+    2 (c_j - c_i + 1), one of 2, -6 or 10: never by the -2 the goal of 10 needs. Two moves reach it:
+    first answers 2, 2, 0 and last answers 2, 1, 3 (changes 0, -1, 3: squares 0 + 1 + 9)."""
+    from synthetic.questionnaires import _exact_square_sum
+
+    first, last = np.array([1, 3, 0]), np.array([3, 1, 2])
+    change = last - first
+    cap = np.full(3, 3)
+    reached = _exact_square_sum(first, last, cap, cap, change, 12, 10, np.arange(3))
+    assert reached == 10
+    assert first.tolist() == [2, 2, 0] and last.tolist() == [2, 1, 3]
+    assert (change == last - first).all() and int((change**2).sum()) == 10
+    assert first.sum() == 4 and last.sum() == 6  # the means of Table 6.L stay
+
+
+def test_the_exact_square_sum_stops_where_no_move_helps():
+    from synthetic.questionnaires import _exact_square_sum
+
+    first, last = np.array([0, 0]), np.array([0, 0])  # nothing can move down
+    change = last - first
+    assert _exact_square_sum(first, last, np.zeros(2, int), np.zeros(2, int), change, 0, 2, np.arange(2)) == 0

@@ -26,10 +26,12 @@ def regenerated(generations) -> Path:
 #: The committed cohort was generated with package versions that a fresh install no longer gets: with the
 #: versions PyPI serves in December 2026 (numpy 2.4.6, scipy 1.17.1, pandas 3.1.1; also tried: scipy 1.17.0,
 #: numpy 2.4.4 and 2.4.5, pandas 3.1.0) the generator's integer programmes end elsewhere, the episodes' dates
-#: move and every later table with them, and one calibration target (Table 6.L's SD of the annualised cost
-#: change, 670,467 against 670,448) leaves its rounding. The generator code of the session before gives the
-#: same files as today's, so the drift is the environment's. Until the cohort is regenerated and the versions
-#: pinned exactly, the two comparisons below are expected to fail; determinism in one environment is tested.
+#: move and every later table with them. The generator code of the session before gives the same files as
+#: today's, so the drift is the environment's. Regenerating the committed cohort in today's environment would
+#: cost the published edition two figures it now matches (Table 6.D's continued mean cost, less than a krone
+#: off, and Table 6.G's ICER of continued versus unplanned), so it is not done; until it can be done without
+#: that loss, the comparison with the committed files below is expected to fail. Determinism in one
+#: environment, and the calibration of a fresh generation, are tested.
 ENVIRONMENT_DRIFT = (
     "data/synthetic was made with package versions a fresh install no longer gets; "
     "see ENVIRONMENT_DRIFT in tests/test_synthetic.py"
@@ -52,13 +54,15 @@ def test_regeneration_is_byte_identical_to_the_committed_files(regenerated):
     assert not mismatch and not errors, f"regenerated files differ from data/synthetic: {mismatch + errors}"
 
 
-@pytest.mark.xfail(reason=ENVIRONMENT_DRIFT, strict=False)
 def test_every_calibration_target_passes_or_states_why(regenerated):
     """The fresh generation's own calibration report (the same one ``--check`` prints) has no failure."""
     table = pd.read_csv(regenerated / "calibration.csv", keep_default_na=False)
     failing = table[~table.status.isin(["pass", "explained"])]
     assert failing.empty, failing[["key", "published", "achieved"]].to_string()
     assert (table.status == "pass").sum() > 0.9 * len(table)
+    # a change of the generator may not leave more figures unmet than it does today (the committed cohort
+    # leaves 60; a fresh generation in today's environment 61: see ENVIRONMENT_DRIFT)
+    assert (table.status == "explained").sum() <= 61
 
 
 @pytest.mark.parametrize("achieved, code", [(136, 0), (135, 1)])
