@@ -839,28 +839,27 @@ def appendix(page) -> dict:
         assert fits is not None, f"the report's {percent}% of {count} fits no base"
         return fits
 
-    def every_month(months) -> list[int]:
-        """``months`` and every registration month of any edition of this year (both clinics' hold every clinic's)."""
+    def months_of(c) -> pd.DataFrame:
+        return pd.DataFrame({"month": registration_months(c.medication)})
+
+    # every registration month of any edition that the protection links with this one, by data end (an edition
+    # of both clinics holds each clinic's months), so that a table protected with the other editions' has the
+    # same rows in all of them
+    linked_months: dict[int, set[int]] = {}
+    if sdc is not None:
+        by_year = grid_tables(page, months_of) or {edition.year: sibling_tables(page, months_of)}
+        linked_months = {
+            year: {int(m) for t in tables.values() for m in t["month"]} for year, (tables, _) in by_year.items()
+        }
+
+    def every_month(months, year: int | None = None) -> list[int]:
+        """``months`` and every registration month of the editions with data through ``year`` (default this
+        edition's data end) that the protection links with this one; this edition's own months when it is not
+        protected."""
         if sdc is None:
             return sorted(set(months) | set(registration_months(registrations)))
-
-        def months_of(c) -> pd.DataFrame:
-            return pd.DataFrame({"month": registration_months(c.medication)})
-
-        found, _ = sibling_tables(page, months_of)
-        return sorted(set(months) | {int(m) for t in found.values() for m in t["month"]})
-
-    def every_month_by_data_end(months) -> dict[int, list[int]]:
-        """:func:`every_month` for each data end whose editions the protection links with this one's, by year."""
-
-        def months_of(c) -> pd.DataFrame:
-            return pd.DataFrame({"month": registration_months(c.medication)})
-
-        by_year = grid_tables(page, months_of) or {page.edition.year: sibling_tables(page, months_of)}
-        return {
-            year: sorted(set(months) | {int(m) for t in tables.values() for m in t["month"]})
-            for year, (tables, _) in by_year.items()
-        }
+        own = linked_months[edition.year]
+        return sorted(set(months) | (own if year is None else linked_months.get(year, own)))
 
     # the daily schedule at one month: the schedules add up to the registrations with both times recorded
     def schedule_at_one(c) -> pd.DataFrame:
@@ -947,13 +946,12 @@ def appendix(page) -> dict:
     # (the routes of a month add up to its base; the patients who changed route are part of those who answered)
     route_months = every_month([1, 12, 24])
     routes_true = fill_months(route_shares(registrations), "route", schema.DAM_ROUTES, route_months)
-    # the editions of the other data ends that the protection links (their months differ from this one's): each
-    # data end's three editions get that data end's months, so that their tables have the same rows whichever
-    # edition computes them (a clinic may have no registration at a late month that the other clinic has)
-    months_by_end = every_month_by_data_end([1, 12, 24]) if sdc is not None else {}
 
     def routes_of(c) -> pd.DataFrame:
-        months = months_by_end.get(c.data_end.year, route_months)
+        # the editions of the other data ends that the protection links get their data end's months, so that
+        # their tables have the same rows whichever edition computes them (a clinic may have no registration
+        # at a late month that the other clinic has)
+        months = every_month([1, 12, 24], c.data_end.year)
         return fill_months(route_shares(c.medication), "route", schema.DAM_ROUTES, months)
 
     routes = protect_linked(
