@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -64,9 +65,12 @@ _cohort_module.load_cohort = _validated_once(_cohort_module.load_cohort)
 BOOK_FIXTURES = {"book_build", "built_html"}
 
 
-#: Seconds each test file took in the last runs (one file per part of a split run), by which the files
-#: are split between parts (see ``--part``).
+#: Seconds each test took in the last runs (one file per part of a split run, test id -> seconds), by which
+#: the test files are split between parts (see ``--part``).
 TIMES_DIR = ROOT / "_build" / "test-times"
+#: The same, from a full run (make test) on the project's 2-core machine: the weights of a fresh checkout.
+#: Refreshed by merging the files of TIMES_DIR after a full run.
+COMMITTED_TIMES = ROOT / "tests" / "durations.json"
 
 
 def pytest_addoption(parser):
@@ -102,12 +106,15 @@ def split_files(weights: dict[str, float], parts: int) -> list[list[str]]:
 
 
 def _last_times() -> dict[str, float]:
+    """Test id -> seconds: the committed times, updated by those of the last runs on this machine."""
     import json
 
     times: dict[str, float] = {}
-    for path in sorted(TIMES_DIR.glob("*.json")) if TIMES_DIR.is_dir() else []:
+    local = sorted(TIMES_DIR.glob("*.json")) if TIMES_DIR.is_dir() else []
+    for path in [COMMITTED_TIMES, *local]:
         try:
-            times.update({k: float(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()})
+            read = json.loads(path.read_text(encoding="utf-8"))
+            times.update({k: float(v) for k, v in read.items() if "::" in k})  # (older files: by file)
         except (OSError, ValueError, AttributeError):
             continue
     return times
@@ -126,34 +133,62 @@ class Background:
     that use one core run, they have the other. The two generations of the synthetic cohort (``python -m
     synthetic``, about 200 CPU seconds each, for ``tests/test_synthetic.py``) and the book's build (for every
     test of the built book). A fixture waits for its command (:meth:`wait`); what still runs when pytest ends is
-    stopped, and the folder removed."""
+    stopped, and the folder removed.
+
+    With ``HATBOOK_TEST_SHARED`` set to a folder (``make test`` sets it for its two pytest processes), the
+    commands are shared: the first process that needs one starts it there, the other waits for its exit
+    status in the same folder, and a process that ends lets its commands finish (the other may still need
+    them) unless it was interrupted; whoever set the folder removes it.
+    """
 
     def __init__(self) -> None:
         import tempfile
 
-        self.root = Path(tempfile.mkdtemp(prefix="hatbook-tests-"))
+        shared = os.environ.get("HATBOOK_TEST_SHARED")
+        self.shared = bool(shared)
+        self.root = Path(shared) if shared else Path(tempfile.mkdtemp(prefix="hatbook-tests-"))
         self.runs: dict[str, subprocess.Popen] = {}
         self.book_html = self.root / "book-build" / "_build" / "html"  # where the book's build writes
 
     def start(self, name: str, command: list[str]) -> None:
         folder = self.root / name
-        folder.mkdir()
-        with open(folder / "output.log", "wb") as output:
-            self.runs[name] = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            folder.mkdir(parents=True)
+        except FileExistsError:  # another process of a shared run started it
+            return
+        # the exit status is written to a file, so that another process can wait for it too
+        script = 'out=$1; shift; "$@" > "$out/output.log" 2>&1; echo $? > "$out/status.tmp"; mv "$out/status.tmp" "$out/status"'
+        self.runs[name] = subprocess.Popen(
+            ["sh", "-c", script, "sh", str(folder), *command], cwd=ROOT, start_new_session=True
+        )
 
     def wait(self, name: str) -> tuple[int, str]:
         """The exit status and output of the command ``name``, once it has ended."""
-        returncode = self.runs[name].wait()
-        return returncode, (self.root / name / "output.log").read_text(encoding="utf-8", errors="replace")
+        import time
 
-    def stop(self) -> None:
+        folder = self.root / name
+        if name in self.runs:
+            self.runs[name].wait()
+        while not (folder / "status").exists():  # started by the other process of a shared run
+            time.sleep(0.5)
+        returncode = int((folder / "status").read_text().strip() or 1)
+        return returncode, (folder / "output.log").read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, interrupted: bool = False) -> None:
         import shutil
 
         for run in self.runs.values():
+            if run.poll() is None and self.shared and not interrupted:
+                run.wait()  # the other process may need it
             if run.poll() is None:
-                run.kill()
+                os.killpg(run.pid, signal.SIGKILL)
                 run.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+        for name in self.runs:  # a process waiting for a stopped command reads that it was stopped
+            status = self.root / name / "status"
+            if not status.exists():
+                status.write_text("-9\n")
+        if not self.shared:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 _BACKGROUND = pytest.StashKey[Background]()
@@ -189,9 +224,16 @@ def pytest_collection_finish(session):
         _start_book(_background(session.config))
 
 
+def pytest_sessionfinish(session, exitstatus):
+    session.config.stash[_INTERRUPTED] = exitstatus == pytest.ExitCode.INTERRUPTED
+
+
+_INTERRUPTED = pytest.StashKey[bool]()
+
+
 def pytest_unconfigure(config):
     if _BACKGROUND in config.stash:
-        config.stash[_BACKGROUND].stop()
+        config.stash[_BACKGROUND].stop(interrupted=config.stash.get(_INTERRUPTED, True))
 
 
 @pytest.fixture(scope="session")
@@ -209,7 +251,7 @@ def generations(request) -> tuple[Path, Path]:
 
 class _Part:
     """``--part K/N``: after ``-m`` has selected the tests, keep those of the K-th part of their files, and
-    time each file (see :data:`TIMES_DIR`)."""
+    time each test (see :data:`TIMES_DIR`)."""
 
     def __init__(self, part: tuple[int, int]):
         self.part = part
@@ -217,22 +259,20 @@ class _Part:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config, items):
-        counts: dict[str, int] = {}
+        last = _last_times()
+        # a file weighs the last seconds of its selected tests; a test not timed yet, the median of the others
+        timed = sorted(last[item.nodeid] for item in items if item.nodeid in last)
+        per_test = timed[len(timed) // 2] if timed else 1.0
+        weights: dict[str, float] = {}
         for item in items:
             name = item.nodeid.split("::")[0]
-            counts[name] = counts.get(name, 0) + 1
-        last = _last_times()
-        # a file not timed yet weighs its number of tests at the median seconds per test of the timed ones
-        timed = sorted(last[f] / n for f, n in counts.items() if f in last)
-        per_test = timed[len(timed) // 2] if timed else 1.0
-        weights = {f: last.get(f, per_test * n) for f, n in counts.items()}
+            weights[name] = weights.get(name, 0.0) + last.get(item.nodeid, per_test)
         mine = set(split_files(weights, self.part[1])[self.part[0] - 1])
         config.hook.pytest_deselected(items=[item for item in items if item.nodeid.split("::")[0] not in mine])
         items[:] = [item for item in items if item.nodeid.split("::")[0] in mine]
 
     def pytest_runtest_logreport(self, report):
-        name = report.nodeid.split("::")[0]
-        self.times[name] = self.times.get(name, 0.0) + report.duration
+        self.times[report.nodeid] = self.times.get(report.nodeid, 0.0) + report.duration
 
     def pytest_sessionfinish(self, session, exitstatus):
         import json
@@ -242,16 +282,23 @@ class _Part:
         try:
             TIMES_DIR.mkdir(parents=True, exist_ok=True)
             target = TIMES_DIR / f"part-{self.part[0]}-of-{self.part[1]}.json"
+            try:  # the tests of the other tier (or of another split) keep their times
+                kept = {k: v for k, v in json.loads(target.read_text(encoding="utf-8")).items() if "::" in k}
+            except (OSError, ValueError, AttributeError):
+                kept = {}
+            kept.update({k: round(v, 2) for k, v in self.times.items()})
             temporary = target.with_name(f"{target.name}.{os.getpid()}")
-            temporary.write_text(
-                json.dumps({k: round(v, 2) for k, v in sorted(self.times.items())}, indent=1), encoding="utf-8"
-            )
+            temporary.write_text(json.dumps(dict(sorted(kept.items())), indent=1), encoding="utf-8")
             temporary.replace(target)
         except OSError:
             pass
 
 
 def pytest_configure(config):
+    # a pytest that a shell without job control starts in the background (make test's first part) inherits
+    # SIGINT ignored, and every process it starts would too: Ctrl-C, and the tests that send it, need it heard
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     part = _part(config)
     if part is not None:
         config.pluginmanager.register(_Part(part), "hatbook-part")
