@@ -131,9 +131,9 @@ class Background:
     """The commands that some slow tests need the result of, started in the background as soon as the tests are
     collected (:func:`pytest_collection_finish`), each only when a selected test needs it: while the many tests
     that use one core run, they have the other. The two generations of the synthetic cohort (``python -m
-    synthetic``, about 200 CPU seconds each, for ``tests/test_synthetic.py``) and the book's build (for every
-    test of the built book). A fixture waits for its command (:meth:`wait`); what still runs when pytest ends is
-    stopped, and the folder removed.
+    synthetic``, about 200 CPU seconds each, for ``tests/test_synthetic.py``), the book's build (for every
+    test of the built book) and the grid of twelve variants (``tests/test_editions.py``). A fixture waits for
+    its command (:meth:`wait`); what still runs when pytest ends is stopped, and the folder removed.
 
     With ``HATBOOK_TEST_SHARED`` set to a folder (``make test`` sets it for its two pytest processes), the
     commands are shared: the first process that needs one starts it there, the other waits for its exit
@@ -150,7 +150,7 @@ class Background:
         self.runs: dict[str, subprocess.Popen] = {}
         self.book_html = self.root / "book-build" / "_build" / "html"  # where the book's build writes
 
-    def start(self, name: str, command: list[str]) -> None:
+    def start(self, name: str, command: list[str], env: dict[str, str] | None = None) -> None:
         folder = self.root / name
         try:
             folder.mkdir(parents=True)
@@ -159,7 +159,10 @@ class Background:
         # the exit status is written to a file, so that another process can wait for it too
         script = 'out=$1; shift; "$@" > "$out/output.log" 2>&1; echo $? > "$out/status.tmp"; mv "$out/status.tmp" "$out/status"'
         self.runs[name] = subprocess.Popen(
-            ["sh", "-c", script, "sh", str(folder), *command], cwd=ROOT, start_new_session=True
+            ["sh", "-c", script, "sh", str(folder), *command],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
         )
 
     def wait(self, name: str) -> tuple[int, str]:
@@ -214,6 +217,23 @@ def _start_book(background: Background) -> None:
     background.book_html = out / "_build" / "html"
 
 
+@dataclass
+class GridBuild:
+    returncode: int
+    log: str
+    folder: Path
+
+
+def _grid_folder(background: Background) -> Path:
+    return background.root / "grid-reruns"
+
+
+def _start_grid(background: Background) -> None:
+    # the twelve variants as `hatbook rerun --grid` builds them, into a folder of their own
+    command = [sys.executable, "-m", "hatbook.cli", "rerun", "--grid", "--workers", "2"]
+    background.start("grid", command, env={"HATBOOK_RERUNS_DIR": str(_grid_folder(background))})
+
+
 def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
@@ -222,6 +242,8 @@ def pytest_collection_finish(session):
         _start_generations(_background(session.config))
     if BOOK_FIXTURES & needed:
         _start_book(_background(session.config))
+    if "grid_build" in needed:
+        _start_grid(_background(session.config))
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -330,6 +352,17 @@ def book_build(request) -> BookBuild:
         _start_book(background)
     returncode, log = background.wait("book")
     return BookBuild(returncode, log, background.book_html)
+
+
+@pytest.fixture(scope="session")
+def grid_build(request) -> GridBuild:
+    """The whole grid (3 clinic choices x 4 data ends) built by ``hatbook rerun --grid --workers 2`` into a
+    folder of its own: started when the tests were collected (:class:`Background`), beside everything else."""
+    background = _background(request.config)
+    if "grid" not in background.runs:
+        _start_grid(background)
+    returncode, log = background.wait("grid")
+    return GridBuild(returncode, log, _grid_folder(background))
 
 
 @pytest.fixture(scope="session")

@@ -3,14 +3,15 @@ cohort build, nothing raw, nothing after the data end and no comparison with the
 readers, and the disclosure auditor finds nothing a reader could learn below the threshold (issues: every
 edition is a first-class book; disclosure control that holds against a reader who adds and subtracts).
 
-The whole grid (3 clinic choices x 4 years) is built once per module with ``hatbook rerun --grid``'s code, and
-one edition of both clinics on a random fifth of the bundled patients (made in the test, so not the bundled
-cohort).
+The whole grid (3 clinic choices x 4 years) is built once by ``hatbook rerun --grid`` (in the background from the
+moment the tests are collected: ``grid_build`` in conftest.py), and one edition of both clinics on a random fifth
+of the bundled patients (made in the test, so not the bundled cohort).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -29,16 +30,35 @@ def computed_page_names() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def grid(reruns_dir) -> list[rr.Result]:
-    results = rr.run_grid(rr.grid(), workers=2, log=lambda line: None)
-    failed = [r for r in results if not r.ok]
+def reruns_dir(grid_build):
+    """The folder the grid was built in (``grid_build``, started when the tests were collected), where this
+    module's other variant goes too (``HATBOOK_RERUNS_DIR``), so that the auditor reads them all."""
+    previous = os.environ.get("HATBOOK_RERUNS_DIR")
+    os.environ["HATBOOK_RERUNS_DIR"] = str(grid_build.folder)
+    yield grid_build.folder
+    if previous is None:
+        os.environ.pop("HATBOOK_RERUNS_DIR", None)
+    else:
+        os.environ["HATBOOK_RERUNS_DIR"] = previous
+
+
+@pytest.fixture(scope="module")
+def grid(grid_build, reruns_dir) -> list[rr.Result]:
+    if grid_build.returncode != 0:
+        pytest.fail(f"hatbook rerun --grid exited {grid_build.returncode}:\n{grid_build.log[-3000:]}")
+    results = []
+    for variant in rr.grid():
+        html = reruns_dir / variant.name / "html"
+        results.append(rr.Result(variant, (html / "index.html").is_file(), 0.0, html=html))
+    failed = [r.variant.name for r in results if not r.ok]
     if failed:
-        pytest.fail("variants that did not build:\n" + "\n".join(f"{r.variant.name}: {r.error}" for r in failed))
+        pytest.fail(f"variants that did not build: {', '.join(failed)}\n{grid_build.log[-3000:]}")
     return results
 
 
 @pytest.fixture(scope="module")
-def random_fifth(reruns_dir, tmp_path_factory):
+def random_fifth(grid, reruns_dir, tmp_path_factory):
+    # after the grid, which writes the folder's overview when it ends
     data = subset(tmp_path_factory.mktemp("data") / "random-fifth", fraction=0.2, seed=7)
     result = rr.run_variant(rr.Variant("all", 2025, data), jobs=2, log=lambda line: None)
     if not result.ok:
