@@ -130,8 +130,8 @@ def pytest_collection_modifyitems(config, items):
 class Background:
     """The commands that some slow tests need the result of, started in the background as soon as the tests are
     collected (:func:`pytest_collection_finish`), each only when a selected test needs it: while the many tests
-    that use one core run, they have the other. The two generations of the synthetic cohort (``python -m
-    synthetic``, about 200 CPU seconds each, for ``tests/test_synthetic.py``), the book's build (for every
+    that use one core run, they have the other. A generation of the synthetic cohort (``python -m synthetic``,
+    about 170 CPU seconds, for ``tests/test_synthetic.py``), the book's build (for every
     test of the built book) and the grid of twelve variants (``tests/test_editions.py``). A fixture waits for
     its command (:meth:`wait`); what still runs when pytest ends is stopped, and the folder removed.
 
@@ -195,6 +195,8 @@ class Background:
 
 
 _BACKGROUND = pytest.StashKey[Background]()
+#: The generations of the cohort: the first starts when the tests are collected, the second only when the
+#: determinism test needs it (tests/test_synthetic.py).
 GENERATIONS = ("regenerated", "again")
 
 
@@ -204,9 +206,8 @@ def _background(config) -> Background:
     return config.stash[_BACKGROUND]
 
 
-def _start_generations(background: Background) -> None:
-    for name in GENERATIONS:
-        background.start(name, [sys.executable, "-m", "synthetic", "--out", str(background.root / f"{name}-cohort")])
+def _start_generation(background: Background, name: str) -> None:
+    background.start(name, [sys.executable, "-m", "synthetic", "--out", str(background.root / f"{name}-cohort")])
 
 
 def _start_book(background: Background) -> None:
@@ -238,8 +239,8 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
     needed = set().union(*(getattr(item, "fixturenames", ()) for item in session.items)) if session.items else set()
-    if "generations" in needed:
-        _start_generations(_background(session.config))
+    if "generation" in needed:
+        _start_generation(_background(session.config), GENERATIONS[0])
     if BOOK_FIXTURES & needed:
         _start_book(_background(session.config))
     if "grid_build" in needed:
@@ -258,17 +259,25 @@ def pytest_unconfigure(config):
         config.stash[_BACKGROUND].stop(interrupted=config.stash.get(_INTERRUPTED, True))
 
 
+def _generated(background: Background, name: str) -> Path:
+    if name not in background.runs:
+        _start_generation(background, name)
+    returncode, output = background.wait(name)
+    if returncode != 0:
+        pytest.fail(f"python -m synthetic exited {returncode}:\n{output[-3000:]}")
+    return background.root / f"{name}-cohort"
+
+
 @pytest.fixture(scope="session")
-def generations(request) -> tuple[Path, Path]:
-    """Two generations of the cohort, each into a folder of its own, started when the tests were collected."""
-    background = _background(request.config)
-    if GENERATIONS[0] not in background.runs:
-        _start_generations(background)
-    for name in GENERATIONS:
-        returncode, output = background.wait(name)
-        if returncode != 0:
-            pytest.fail(f"python -m synthetic exited {returncode}:\n{output[-3000:]}")
-    return background.root / f"{GENERATIONS[0]}-cohort", background.root / f"{GENERATIONS[1]}-cohort"
+def generation(request) -> Path:
+    """A generation of the cohort into a folder of its own, started when the tests were collected."""
+    return _generated(_background(request.config), GENERATIONS[0])
+
+
+@pytest.fixture(scope="session")
+def generate_again(request):
+    """A function that makes a second generation of the cohort, into a folder of its own, and returns it."""
+    return lambda: _generated(_background(request.config), GENERATIONS[1])
 
 
 class _Part:
