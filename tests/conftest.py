@@ -336,10 +336,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="module")
-def reruns_dir(request, tmp_path_factory):
+def reruns_folder(request, tmp_path_factory) -> Path:
+    """The folder of :func:`reruns_dir`: a new one of the module's own (a module may give another)."""
+    return tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2].removeprefix("test_"))
+
+
+@pytest.fixture(scope="module")
+def reruns_dir(reruns_folder):
     """A folder of the module's own where ``hatbook rerun`` writes its variants (``HATBOOK_RERUNS_DIR``) while
     the module's tests run, so that they never touch ``_build/reruns``."""
-    folder = tmp_path_factory.mktemp(request.module.__name__.rpartition(".")[2].removeprefix("test_"))
+    folder = reruns_folder
     previous = os.environ.get("HATBOOK_RERUNS_DIR")
     os.environ["HATBOOK_RERUNS_DIR"] = str(folder)
     yield folder

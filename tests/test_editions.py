@@ -11,7 +11,6 @@ of the bundled patients (made in the test, so not the bundled cohort).
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,10 @@ def computed_page_names() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def reruns_dir(grid_build):
-    """The folder the grid was built in (``grid_build``, started when the tests were collected), where this
-    module's other variant goes too (``HATBOOK_RERUNS_DIR``), so that the auditor reads them all."""
-    previous = os.environ.get("HATBOOK_RERUNS_DIR")
-    os.environ["HATBOOK_RERUNS_DIR"] = str(grid_build.folder)
-    yield grid_build.folder
-    if previous is None:
-        os.environ.pop("HATBOOK_RERUNS_DIR", None)
-    else:
-        os.environ["HATBOOK_RERUNS_DIR"] = previous
+def reruns_folder(grid_build) -> Path:
+    """The folder the grid was built in (``grid_build``, started when the tests were collected): this module's
+    other variant goes there too (``reruns_dir``), so that the auditor reads them all."""
+    return grid_build.folder
 
 
 @pytest.fixture(scope="module")
