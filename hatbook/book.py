@@ -200,38 +200,15 @@ def run_timed(command: list[str], log_path: Path, *, cwd: Path | None = None) ->
     return returncode, seconds
 
 
-@functools.cache
-def _stem_of(word: str) -> str:
-    return _porter().stemWord(word.lower())
-
-
-@functools.cache
-def _porter():
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("porter")
-
-
-def _stem_kept(_language, word: str) -> str:
-    """Sphinx's English stem of ``word`` (the Porter stemmer of its :class:`SearchEnglish`), kept for the
-    process."""
-    return _stem_of(word)
-
-
 def jupyter_book_build(arguments: list[str], *, jobs: int) -> int:
     """Run ``jupyter-book build ARGUMENTS`` in this process with Sphinx's ``parallel`` set to ``jobs``;
     return its exit status."""
     import jupyter_book.sphinx
-    import pybtex.plugin
-    import sphinx.search.en
     from jupyter_book.cli.main import main as command
 
-    # pybtex looks its plugins up among the installed packages' entry points at every citation a page
-    # resolves (about 145 lookups, 0.8 s a build); the packages do not change while the book is built
-    pybtex.plugin._load_entry_point = functools.cache(pybtex.plugin._load_entry_point)
-    # the search index stems every word of every page (about 25,000 stems a build; Sphinx remembers
-    # them for one page at a time); a word's stem is the same on every page
-    setattr(sphinx.search.en.SearchEnglish, "stem", _stem_kept)  # noqa: B010 (a method replaced: mypy refuses `=`)
+    from hatbook import sphinx_speedups
+
+    sphinx_speedups.install()  # work done once per build instead of once per page (output unchanged)
     if jobs > 1:
         jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx, jobs=jobs)
     try:
