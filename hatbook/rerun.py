@@ -34,6 +34,7 @@ Ctrl-C stops every worker and kernel, removes the staging folders and leaves the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -603,6 +604,10 @@ _hatbook_reset(__CWD__)  # %reset has removed the function's own name too
 """
 
 
+#: analysis.presentation.charts.PNG_ENVIRONMENT (named here so that the runner need not import the chart code)
+CHART_PNG_ENVIRONMENT = "HATBOOK_CHART_PNG"
+
+
 class Kernel:
     """One Python kernel that executes notebooks one after another in ``cwd`` (the book's folder, as in a
     book build), its state reset between them (see ``_KERNEL_RESET``). Used from one thread; :meth:`kill`
@@ -646,11 +651,14 @@ class Kernel:
         client.execute()
         self.kc = client.kc
 
-    def execute(self, notebook, cwd: Path | None = None):
+    def execute(self, notebook, cwd: Path | None = None, *, printed_charts: bool = True):
         """Execute ``notebook`` in place in the folder ``cwd`` (default: the kernel's own); raises
-        nbclient's errors (CellExecutionError, DeadKernelError)."""
+        nbclient's errors (CellExecutionError, DeadKernelError). ``printed_charts`` False leaves out the
+        charts' PNGs, which only the PDF edition uses (:data:`analysis.presentation.charts.PNG_ENVIRONMENT`)."""
         folder = json.dumps(str(Path(cwd or self.cwd).resolve()))
-        self._run_code((_KERNEL_SNAPSHOT if self.pages == 0 else _KERNEL_RESET).replace("__CWD__", folder))
+        start = (_KERNEL_SNAPSHOT if self.pages == 0 else _KERNEL_RESET).replace("__CWD__", folder)
+        printed = f'__import__("os").environ[{CHART_PNG_ENVIRONMENT!r}] = {"1" if printed_charts else "0"!r}\n'
+        self._run_code(start + printed)
         self.pages += 1
         client = self._client(notebook)
         try:
@@ -752,13 +760,16 @@ def _without_path(notebook, data_dir: Path):
     return nbformat.reads(text, as_version=4)
 
 
-def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = None, *, replace: bool = True) -> Path:
+def execute_page(
+    page: Path, variant: Variant | None, kernel: Kernel | None = None, *, replace: bool = True, pdf: bool = True
+) -> Path:
     """Convert ``page`` to a notebook, execute it with the variant's parameters (in ``kernel``, else in a
     kernel of its own) and replace the page by the executed notebook (see :func:`finish_notebook`);
     ``variant`` None executes a page without parameters as it is. ``replace`` False keeps the MyST page
     beside its notebook (the caller removes it when every page has run: a page that reads the others, as
-    the course guide reads their titles, finds them all as they are, whichever have run). Raises
-    :class:`PageFailed`."""
+    the course guide reads their titles, finds them all as they are, whichever have run). ``pdf`` False: no
+    PDF is built from the notebook, which then goes without the charts' PNGs (a page without parameters
+    keeps them: it is shared by every edition). Raises :class:`PageFailed`."""
     import nbformat
     from nbclient.exceptions import CellExecutionError
 
@@ -767,7 +778,7 @@ def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = No
     try:
         if kernel is None:  # own
             kernel = Kernel(page.parent)
-        kernel.execute(notebook, page.parent)
+        kernel.execute(notebook, page.parent, printed_charts=pdf or variant is None)
     except CellExecutionError as error:
         path = page.with_suffix(".ipynb")
         nbformat.write(notebook, path)
@@ -786,8 +797,10 @@ def execute_page(page: Path, variant: Variant | None, kernel: Kernel | None = No
     return path
 
 
-def _execute_keeping_source(page: Path, variant: Variant | None, kernel: Kernel | None = None) -> Path:
-    return execute_page(page, variant, kernel, replace=False)
+def _execute_keeping_source(
+    page: Path, variant: Variant | None, kernel: Kernel | None = None, *, pdf: bool = True
+) -> Path:
+    return execute_page(page, variant, kernel, replace=False, pdf=pdf)
 
 
 class PagePool:
@@ -1271,7 +1284,7 @@ def run_variant(
         failures = []
         for thread in warming:
             thread.join()
-        pool = PagePool(jobs, book, execute=_execute_keeping_source)
+        pool = PagePool(jobs, book, execute=functools.partial(_execute_keeping_source, pdf=pdf))
         for done, (page, outcome) in enumerate(pool.run(work), 1):
             if isinstance(outcome, PageFailed):
                 failures.append(str(outcome))

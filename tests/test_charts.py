@@ -27,6 +27,16 @@ def test_bundle_has_offline_html_and_png():
     assert "<script src" not in html
 
 
+def test_a_rerun_without_pdf_goes_without_the_png(monkeypatch):
+    charts.enable()
+    printed = small_chart()._repr_mimebundle_()
+    monkeypatch.setenv(charts.PNG_ENVIRONMENT, "0")
+    screen = small_chart()._repr_mimebundle_()
+    printed, screen = (b[0] if isinstance(b, tuple) else b for b in (printed, screen))
+    assert "image/png" in printed and "image/png" not in screen
+    assert screen["text/html"] == printed["text/html"]
+
+
 def test_chart_id_is_stable_and_distinguishes_specs():
     a = {"mark": "bar", "data": {"values": [{"x": 1}]}}
     b = {"mark": "point", "data": {"values": [{"x": 1}]}}

@@ -413,6 +413,49 @@ def test_ctrl_c_ends_a_rerun_with_one_line_and_leaves_the_previous_book(tmp_path
     assert marker.read_text(encoding="utf-8") == "previous build"
 
 
+def test_only_a_rerun_that_builds_a_pdf_draws_the_png_of_its_charts(tmp_path):
+    """A variant's own pages go without the charts' PNGs unless its PDF is built; a page without parameters
+    keeps them (it is shared by every edition, some of which build a PDF)."""
+    from analysis.presentation import charts
+
+    assert rr.CHART_PNG_ENVIRONMENT == charts.PNG_ENVIRONMENT
+    page = tmp_path / "page.md"
+    page.write_text("# A page\n\n```{code-cell} ipython3\n:tags: [parameters]\nclinic = 'all'\n```\n", encoding="utf-8")
+
+    class Recording:
+        printed: list[bool] = []
+
+        def execute(self, notebook, cwd=None, *, printed_charts=True):
+            self.printed.append(printed_charts)
+
+    variant = rr.Variant("Bergen", 2022)
+    for pdf in (False, True):
+        rr.execute_page(page, variant, Recording(), replace=False, pdf=pdf)
+    rr.execute_page(page, None, Recording(), replace=False, pdf=False)
+    assert Recording.printed == [False, True, True]
+
+
+@pytest.mark.slow
+def test_a_kernel_draws_the_charts_png_only_when_asked(tmp_path):
+    import nbformat
+
+    code = (
+        "import altair as alt, pandas as pd\nfrom analysis.presentation import charts\ncharts.enable()\n"
+        "alt.Chart(pd.DataFrame({'a': [1, 2]})).mark_bar().encode(x='a:O', y='a:Q')"
+    )
+    kernel = rr.Kernel(tmp_path)
+    kinds = []
+    try:
+        for printed in (False, True, False):
+            notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+            kernel.execute(notebook, printed_charts=printed)
+            kinds.append({kind for output in notebook.cells[0].outputs for kind in output.get("data", {})})
+    finally:
+        kernel.shutdown()
+    assert ["image/png" in k for k in kinds] == [False, True, False]
+    assert all("text/html" in k for k in kinds)
+
+
 @pytest.mark.slow
 def test_pages_sharing_a_kernel_do_not_see_each_other(tmp_path):
     """A kernel runs a variant's pages one after another (in a grid, several variants' pages): names,
