@@ -357,3 +357,21 @@ def test_a_kept_pattern_is_the_one_computed_and_new_inputs_are_solved_anew(tmp_p
     for path in tmp_path.glob("*.pickle"):
         path.write_bytes(b"not a pickle")
     assert list(ls.joint_pattern_years(tables, "n", 5)[2022].cells["Oslo"]) == list(fresh[2022].cells["Oslo"])
+
+
+def test_a_readers_view_as_a_linear_programme_answers_by_hand():
+    """x + y = 5 with x from 1 to 4 and y from 0 up: x lies in [1, 4], y in [1, 4]; asked again with other
+    objectives (each starting from the last basis), the same programme still answers right. With x - z = 0 and
+    both from 0 up, z has no greatest value."""
+    from scipy import sparse
+
+    view = ls._Programme(sparse.csr_array([[1.0, 1.0]]), [5.0], [(1.0, 4.0), (0.0, None)])
+    answers = [view.minimum(pd.Series(objective).to_numpy(float)) for objective in ([1, 0], [-1, 0], [0, 1], [0, -1])]
+    assert [round(value, 9) for value, _ in answers] == [1, -4, 1, -4]
+    low_x, solution = answers[0]
+    assert list(solution) == pytest.approx([1, 4])
+    open_above = ls._Programme(sparse.csr_array([[1.0, -1.0]]), [0.0], [(0.0, None), (0.0, None)])
+    assert open_above.minimum(pd.Series([0.0, -1.0]).to_numpy(float)) is None
+    assert open_above.minimum(pd.Series([0.0, 1.0]).to_numpy(float))[0] == pytest.approx(0)
+    no_relation = ls._Programme(None, [], [(2.0, 3.0)])
+    assert no_relation.minimum(pd.Series([-1.0]).to_numpy(float))[0] == pytest.approx(-3)

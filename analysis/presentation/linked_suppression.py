@@ -69,7 +69,11 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from scipy.optimize import linprog
+
+# HiGHS as scipy ships it (the solver of scipy.optimize.linprog), called directly: a view asked several questions
+# in a row is set up once, and each answer starts from the last one's basis. The module is scipy's own (private;
+# the minor version of scipy is pinned in pyproject.toml).
+from scipy.optimize._highspy import _core as highs
 
 from analysis.data import schema
 from analysis.presentation import disclosure, kept
@@ -122,6 +126,51 @@ class Pattern:
     exposed: list[tuple] = field(default_factory=list)
 
 
+class _Programme:
+    """A reader's view of linked tables as one linear programme: the unknown counts ``x`` with ``bounds``, the
+    relations ``matrix @ x = rhs``. :meth:`minimum` minimises an objective over it; asked again with another
+    objective, HiGHS starts from the basis of the last answer."""
+
+    def __init__(self, matrix, rhs, bounds) -> None:
+        lp = highs.HighsLp()
+        lp.num_col_ = len(bounds)
+        lp.col_cost_ = np.zeros(len(bounds))
+        lp.col_lower_ = np.array([low for low, _ in bounds], dtype=float)
+        lp.col_upper_ = np.array([highs.kHighsInf if high is None else high for _, high in bounds], dtype=float)
+        if matrix is not None:
+            rows = sparse.csr_array(matrix)
+            lp.num_row_ = rows.shape[0]
+            lp.row_lower_ = lp.row_upper_ = np.asarray(rhs, dtype=float)
+            lp.a_matrix_.format_ = highs.MatrixFormat.kRowwise
+            lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = len(bounds), rows.shape[0]
+            lp.a_matrix_.start_ = rows.indptr.astype(np.int32)
+            lp.a_matrix_.index_ = rows.indices.astype(np.int32)
+            lp.a_matrix_.value_ = rows.data.astype(float)
+        self.solver = highs._Highs()
+        self.solver.setOptionValue("output_flag", False)
+        self.solver.passModel(lp)
+        self.columns = np.arange(len(bounds), dtype=np.int32)
+
+    def minimum(self, objective: np.ndarray) -> tuple[float, np.ndarray] | None:
+        """The least value of ``objective @ x`` and an ``x`` that reaches it; None when there is no least value
+        (unbounded below)."""
+        self.solver.changeColsCost(len(self.columns), self.columns, objective)
+        self.solver.run()
+        status = self.solver.getModelStatus()
+        if status == highs.HighsModelStatus.kUnboundedOrInfeasible:  # presolve could not tell: ask the simplex
+            self.solver.setOptionValue("presolve", "off")
+            self.solver.run()
+            self.solver.setOptionValue("presolve", "choose")
+            status = self.solver.getModelStatus()
+        if status == highs.HighsModelStatus.kUnbounded:
+            return None
+        if status != highs.HighsModelStatus.kOptimal:
+            raise RuntimeError(
+                f"the reader's view of the tables is infeasible ({self.solver.modelStatusToString(status)})"
+            )
+        return self.solver.getInfo().objective_function_value, np.asarray(self.solver.getSolution().col_value)
+
+
 class _Problem:
     """The variables, relations and reader's bounds of three tables (see the module docstring)."""
 
@@ -130,6 +179,8 @@ class _Problem:
     #: when a set: every variable that a solution of a linear programme of :meth:`interval` puts at least 1
     #: away from its true value (the true values are a solution too, so the reader cannot pin it)
     witnesses: set[int] | None = None
+    #: the last linear programme set up, by its view (see :meth:`_system`)
+    _programme: tuple[tuple, _Programme] | None = None
 
     def __init__(
         self,
@@ -253,10 +304,16 @@ class _Problem:
                         todo.append(k)
         return sorted(seen)
 
-    def _system(self, unknowns: list[int]):
-        """The relations among ``unknowns`` (shown values moved to the right-hand side) as a sparse
-        matrix, its right-hand side and the unknowns' bounds."""
+    def _system(self, unknowns: list[int]) -> tuple[dict[int, int], _Programme]:
+        """The column of each of ``unknowns``, and the linear programme of the reader's view of them: their
+        bounds, and the relations among them (shown values moved to the right-hand side). The view is the same
+        as long as the unknowns and their bounds are (the relations among them and the shown values they hold
+        are then the same): the last programme is then used again."""
         where = {k: n for n, k in enumerate(unknowns)}
+        bounds = [self.bounds(k) for k in unknowns]
+        key = (tuple(unknowns), tuple(bounds))
+        if self._programme is not None and self._programme[0] == key:
+            return where, self._programme[1]
         data: list[float] = []
         row_of: list[int] = []
         column_of: list[int] = []
@@ -272,20 +329,19 @@ class _Problem:
                     constant += coefficient * self.vars[k].value
             rhs.append(-constant)
         matrix = sparse.csr_array((data, (row_of, column_of)), shape=(len(rhs), len(unknowns))) if rhs else None
-        return where, matrix, (np.array(rhs) if rhs else None), [self.bounds(k) for k in unknowns]
+        self._programme = (key, _Programme(matrix, np.array(rhs), bounds))
+        return where, self._programme[1]
 
     def _extreme(self, unknowns, system, objective) -> float | None:
-        """The least value of ``objective`` (a vector on ``unknowns``) over the reader's view; None when
-        unbounded below. Notes the solution's witnesses."""
-        _, matrix, rhs, bounds = system
-        result = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
-        if result.status == 3:  # unbounded: only upwards, since every bound from below is 0 or more
+        """The least value of ``objective`` (a vector on ``unknowns``) over the reader's view (``system``, from
+        :meth:`_system`); None when unbounded below. Notes the solution's witnesses."""
+        found = system[1].minimum(np.asarray(objective, dtype=float))
+        if found is None:  # unbounded: only upwards, since every bound from below is 0 or more
             return None
-        if result.status != 0:
-            raise RuntimeError(f"the reader's view of the tables is infeasible ({result.message})")
+        value, solution = found
         if self.witnesses is not None:
-            self.witnesses.update(k for k, x in zip(unknowns, result.x) if abs(x - self.vars[k].value) > 1 - 1e-6)
-        return result.fun
+            self.witnesses.update(k for k, x in zip(unknowns, solution) if abs(x - self.vars[k].value) > 1 - 1e-6)
+        return value
 
     def interval(self, i: int) -> tuple[float, float]:
         """The smallest and largest value the reader can give ``i`` (``inf`` when unbounded above)."""
