@@ -683,14 +683,28 @@ def test_a_page_executed_again_with_other_pandas_random_ids_is_taken_from_the_ca
 
 
 def test_hidden_code_of_a_page_the_same_in_two_editions_is_gathered_once(tmp_path, monkeypatch):
-    _, reading_flow = _extensions()
+    figures, reading_flow = _extensions()
     expected = reading_flow.gather_code(HIDDEN_CODE_PAGE)
     assert "How this is computed" in expected
-    calls = _counting(monkeypatch, reading_flow, "gather_code")
-    assert reading_flow.kept_gather_code(HIDDEN_CODE_PAGE, "book/page", tmp_path) == expected
-    assert reading_flow.kept_gather_code(HIDDEN_CODE_PAGE, "book/page", tmp_path) == expected
+    calls = _counting(monkeypatch, reading_flow, "gather_in")
+    assert figures.kept_transform(HIDDEN_CODE_PAGE, "book/page", tmp_path / "one", tmp_path) == expected
+    assert figures.kept_transform(HIDDEN_CODE_PAGE, "book/page", tmp_path / "two", tmp_path) == expected
     assert len(calls) == 1
-    assert reading_flow.kept_gather_code("<p>No code.</p>", "book/page", tmp_path) == "<p>No code.</p>"
+    assert figures.kept_transform("<p>No code.</p>", "book/page", tmp_path, tmp_path) == "<p>No code.</p>"
+
+
+def test_a_page_with_tables_and_hidden_code_is_parsed_once_and_made_as_by_two_passes(tmp_path, monkeypatch):
+    from bs4 import BeautifulSoup
+
+    figures, reading_flow = _extensions()
+    page = HIDDEN_CODE_PAGE.replace("<p>Prose.</p>", "<p>Prose.</p>" + TABLE_PAGE)
+    tables_only = BeautifulSoup(page, "html.parser")
+    figures._charts_and_tables(tables_only, "book/page", tmp_path / "a", None)
+    two_passes = reading_flow.gather_code(str(tables_only))
+    parses = _counting(monkeypatch, figures, "BeautifulSoup")
+    made, written = figures.transform(page, "book/page", tmp_path / "b")
+    assert made == two_passes and len(parses) == 1 and len(written) == 1
+    assert "How this is computed" in made and 'id="table-6-d"' in made
 
 
 def test_the_build_cache_keeps_the_most_recently_used_files_within_its_size(tmp_path):

@@ -42,7 +42,8 @@ import sys
 import time
 from pathlib import Path
 
-from bs4 import BeautifulSoup, NavigableString
+import reading_flow
+from bs4 import BeautifulSoup, Comment, NavigableString
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = re.compile(r"var spec = (\{.*?\});\n\s*var options", re.DOTALL)
@@ -364,9 +365,10 @@ def prune(folder: Path, limit: int = CACHE_BYTES) -> None:
 def kept_transform(body: str, pagename: str, outdir: Path, cache: Path) -> str:
     """:func:`transform` of a page, taken from ``cache`` when a page of the same name and body was
     transformed by the same code before (its CSV files written again from there), else made and kept."""
-    if "hatbook-chart-" not in body and "<table" not in body:
+    if not _has_work(body):
         return body
-    stored = cache / PAGES / f"figures-{page_key(code_digest(__file__), pagename, body)}.json"
+    code = code_digest(__file__, reading_flow.__file__)
+    stored = cache / PAGES / f"figures-{page_key(code, pagename, body)}.json"
     kept = read_kept(stored)
     if kept is not None:
         try:
@@ -399,14 +401,36 @@ def caption_of(box) -> tuple[object | None, str]:
     return figure.find("figcaption"), figure.get("id", "")
 
 
+#: A drawing's place in a page while the page is a parsed tree: the SVG goes in as text once the page is
+#: written out (parsing a drawing only to write it out again took a third of a page's time).
+DRAWING_MARK = "hatbook-static-drawing-"
+
+
+def _has_work(body: str) -> bool:
+    return "hatbook-chart-" in body or "<table" in body or reading_flow.has_hidden_code(body)
+
+
 def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None) -> tuple[str, list[Path]]:
-    """The page's body with its charts and tables as the module docstring describes, and the files
-    written for it."""
-    if "hatbook-chart-" not in body and "<table" not in body:
+    """The page's body with its charts and tables as the module docstring describes, and its hidden code
+    gathered (book/_ext/reading_flow.py), in one pass over the page; and the files written for it."""
+    if not _has_work(body):
         return body, []
     soup = BeautifulSoup(body, "html.parser")
+    written, drawings = _charts_and_tables(soup, pagename, outdir, cache)
+    if reading_flow.has_hidden_code(body):
+        reading_flow.gather_in(soup)
+    made = str(soup)
+    for number, svg in enumerate(drawings):
+        made = made.replace(f"<!--{DRAWING_MARK}{number}-->", svg, 1)
+    return made, written
+
+
+def _charts_and_tables(soup, pagename: str, outdir: Path, cache: Path | None) -> tuple[list[Path], list[str]]:
+    """Make the charts and tables of a parsed page as the module docstring describes; return the files
+    written and the drawings, each in the page as a comment ``DRAWING_MARK`` and its number."""
     taken = {tag["id"] for tag in soup.find_all(id=True)}
     written: list[Path] = []
+    drawings: list[str] = []
     data_dir = outdir / "data" / pagename
 
     def write(path: Path, text: str) -> str:
@@ -446,7 +470,8 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
             box["aria-label"] = description
         box["role"] = "figure"
         drawing = soup.new_tag("div", attrs={"class": "hatbook-chart-static", "aria-hidden": "true"})
-        drawing.append(BeautifulSoup(static_svg(spec, cache), "html.parser"))
+        drawing.append(Comment(f"{DRAWING_MARK}{len(drawings)}"))
+        drawings.append(static_svg(spec, cache))
         box.append(drawing)
         name = figure_id
         if not figure_id:
@@ -511,7 +536,7 @@ def transform(body: str, pagename: str, outdir: Path, cache: Path | None = None)
         paragraph = soup.new_tag("p", attrs={"class": "hatbook-download"})
         paragraph.append(link)
         table.insert_after(paragraph)
-    return str(soup), written
+    return written, drawings
 
 
 def _download(soup, href: str, text: str, label: str | None = None):

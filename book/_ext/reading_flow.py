@@ -9,14 +9,14 @@
   are kept out of Sphinx's search index, so a search finds the page that says something, not the page
   whose code names a variable.
 
-A page's gathered body is kept between builds beside the chart drawings (``hatbook_build_cache``, see
-book/_ext/figures.py), so that a page the same in every edition is parsed once.
+The code is gathered in the same pass over a page's HTML as its charts and tables are made
+(book/_ext/figures.py, which keeps the result between builds, so that a page the same in every edition is
+parsed once).
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from bs4 import BeautifulSoup
 from docutils import nodes
@@ -40,9 +40,20 @@ def _kept(cell) -> bool:
 
 def gather_code(body: str) -> str:
     """``body`` with each section's hidden code inputs in one disclosure (see the module docstring)."""
-    if "tag_hide-input" not in body:
+    if not has_hidden_code(body):
         return body
     soup = BeautifulSoup(body, "html.parser")
+    gather_in(soup)
+    return str(soup)
+
+
+def has_hidden_code(body: str) -> bool:
+    """Whether ``body`` (a page's HTML) may hold hidden code inputs to gather."""
+    return "tag_hide-input" in body
+
+
+def gather_in(soup) -> None:
+    """:func:`gather_code` on a page already parsed (book/_ext/figures.py parses each page once for both)."""
     by_section: dict[int, tuple[object, list]] = {}
     for cell in soup.select("div.cell.tag_hide-input"):
         if _kept(cell):
@@ -69,30 +80,6 @@ def gather_code(body: str) -> str:
             subsection.insert_before(disclosure)
         else:
             parent.append(disclosure)
-    return str(soup)
-
-
-def kept_gather_code(body: str, pagename: str, cache: Path) -> str:
-    """:func:`gather_code` of a page, taken from ``cache`` when the same body was gathered by the same code
-    before (a page the same in every edition is parsed once; see book/_ext/figures.py), else made and kept."""
-    if "tag_hide-input" not in body:
-        return body
-    from figures import PAGES, code_digest, page_key, read_kept, write_whole
-
-    stored = cache / PAGES / f"reading-flow-{page_key(code_digest(__file__), pagename, body)}.html"
-    kept = read_kept(stored)
-    if kept is not None:
-        return kept
-    made = gather_code(body)
-    write_whole(stored, made)
-    return made
-
-
-def _page(app, pagename, templatename, context, doctree) -> None:
-    if app.builder.format == "html" and "body" in context:
-        from figures import cache_root
-
-        context["body"] = kept_gather_code(context["body"], pagename, cache_root(app))
 
 
 def is_code(node) -> bool:
@@ -141,6 +128,5 @@ def _index_prose_only() -> None:
 
 
 def setup(app):
-    _index_prose_only()
-    app.connect("html-page-context", _page, priority=450)
+    _index_prose_only()  # the code is gathered by book/_ext/figures.py, in its pass over each page
     return {"parallel_read_safe": True, "parallel_write_safe": True}
