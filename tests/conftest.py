@@ -164,6 +164,8 @@ class Background:
             env={**os.environ, **(env or {})},
             start_new_session=True,
         )
+        # for a process that waits for it: a command whose runner is gone without a status was killed
+        (folder / "pid").write_text(f"{self.runs[name].pid}\n")
 
     def wait(self, name: str) -> tuple[int, str]:
         """The exit status and output of the command ``name``, once it has ended."""
@@ -173,9 +175,13 @@ class Background:
         if name in self.runs:
             self.runs[name].wait()
         while not (folder / "status").exists():  # started by the other process of a shared run
+            if not _alive(folder / "pid") and not (folder / "status").exists():
+                (folder / "status").write_text("-9\n")  # killed outright (SIGKILL): it will write nothing
+                break
             time.sleep(0.5)
         returncode = int((folder / "status").read_text().strip() or 1)
-        return returncode, (folder / "output.log").read_text(encoding="utf-8", errors="replace")
+        log = folder / "output.log"
+        return returncode, log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
 
     def stop(self, interrupted: bool = False) -> None:
         import shutil
@@ -192,6 +198,21 @@ class Background:
                 status.write_text("-9\n")
         if not self.shared:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _alive(pid_file: Path) -> bool:
+    """Whether the process named in ``pid_file`` still runs (True while the file is not yet written)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it runs
+        return True
+    return True
 
 
 _BACKGROUND = pytest.StashKey[Background]()
