@@ -1,10 +1,6 @@
-"""Sphinx extension: every page with code can be downloaded as a Jupyter notebook (``.ipynb``).
-
-The pages are MyST-markdown notebooks. The theme's download button offers the page's source (``.md``)
-and a print to PDF; it offers an ``.ipynb`` only when a launch service (Binder, JupyterHub, Colab,
-Thebe) is configured, which this offline book does not use. This extension therefore converts each
-page that has code cells into a notebook with jupytext, writes it to ``_notebooks/<page>.ipynb`` in the
-HTML output, and adds it as ".ipynb" at the top of the page's download button.
+"""Every page with code as a Jupyter notebook (``.ipynb``) a reader can download: what the notebook of a page
+is and where the HTML book keeps it. The Sphinx extension that writes them and offers them on each page's
+download button is ``book/_ext/notebooks.py``; the course guide names them with :func:`notebook_name`.
 
 The notebooks have no outputs: they are the page's text and code, to be run with the project installed
 (``pip install -e .`` in the repository; see the course guide). In the student edition
@@ -51,40 +47,3 @@ def notebook_name(pagename: str) -> str:
     """The file name of a page's notebook: ``ch06_1_enrollment_retention.ipynb`` for
     ``book/ch06_1_enrollment_retention``."""
     return f"{Path(pagename).name}.ipynb"
-
-
-def _add_notebook(app, pagename, templatename, context, doctree) -> None:
-    if doctree is None or app.builder.format != "html":
-        return
-    source = Path(app.env.doc2path(pagename))
-    if source.suffix not in (".md", ".ipynb") or not source.exists():
-        return
-    import nbformat
-
-    notebook = page_notebook(source, student=bool(getattr(app.config, "hatbook_student_edition", False)))
-    if notebook is None:
-        return
-    target = Path(app.outdir) / FOLDER / notebook_name(pagename)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, target)
-    url = context["pathto"](f"{FOLDER}/{notebook_name(pagename)}", 1)
-    for button in context.get("header_buttons", []):
-        if button.get("label") == "download-buttons":
-            button["buttons"] = [b for b in button["buttons"] if b.get("label") != "download-notebook-button"]
-            button["buttons"].insert(
-                0,
-                {
-                    "type": "link",
-                    "url": url,
-                    "text": ".ipynb",
-                    "icon": "fas fa-code",
-                    "tooltip": "Download this page as a Jupyter notebook",
-                    "label": "download-notebook-button",
-                },
-            )
-
-
-def setup(app):
-    # after sphinx-book-theme has made the page's header buttons (priority 501)
-    app.connect("html-page-context", _add_notebook, priority=600)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
