@@ -375,3 +375,8 @@ def test_a_readers_view_as_a_linear_programme_answers_by_hand():
     assert open_above.minimum(pd.Series([0.0, 1.0]).to_numpy(float))[0] == pytest.approx(0)
     no_relation = ls._Programme(None, [], [(2.0, 3.0)])
     assert no_relation.minimum(pd.Series([-1.0]).to_numpy(float))[0] == pytest.approx(-3)
+    # counts of 0 and more cannot sum to -5: a view no table can give is an error, not an answer
+    with pytest.raises(RuntimeError, match="infeasible"):
+        ls._Programme(sparse.csr_array([[1.0, 1.0]]), [-5.0], [(0.0, None), (0.0, None)]).minimum(
+            pd.Series([1.0, 0.0]).to_numpy(float)
+        )
