@@ -25,10 +25,12 @@ their calibration, and by :func:`targets` for the calibration report.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from itertools import chain, combinations
 from math import comb
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -46,10 +48,11 @@ GROUPS = ("continued", "planned", "unplanned")
 
 
 @lru_cache(maxsize=1)
-def decrements() -> dict[tuple[str, int], float]:
-    """Norwegian EQ-5D-5L value set: decrement of each (dimension, level), dimension in lower case."""
+def decrements() -> Mapping[tuple[str, int], float]:
+    """Norwegian EQ-5D-5L value set: decrement of each (dimension, level), dimension in lower case (read-only:
+    every caller shares it)."""
     table = pd.read_csv(VALUE_SET)
-    return {(r.dimension.lower(), int(r.level)): float(r.decrement) for r in table.itertuples()}
+    return MappingProxyType({(r.dimension.lower(), int(r.level)): float(r.decrement) for r in table.itertuples()})
 
 
 def answer_utilities(levels: dict[str, np.ndarray], rows) -> np.ndarray:
@@ -113,11 +116,11 @@ def possible_waves(spans) -> int:
 
 
 @lru_cache(maxsize=1)
-def total_costs() -> dict[tuple[str, int], float]:
-    """Table 6.C's total programme cost of each clinic-year."""
+def total_costs() -> Mapping[tuple[str, int], float]:
+    """Table 6.C's total programme cost of each clinic-year (read-only: every caller shares it)."""
     t = pd.read_csv(COSTS)
     t = t[t.row_type == "clinic_year"]
-    return {(r.clinic, int(r.year)): float(r.total_cost_nok) for r in t.itertuples()}
+    return MappingProxyType({(r.clinic, int(r.year)): float(r.total_cost_nok) for r in t.itertuples()})
 
 
 def day_matrix(episodes: pd.DataFrame, clinic: pd.Series) -> pd.DataFrame:

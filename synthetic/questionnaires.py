@@ -593,7 +593,7 @@ def _days_values(rng, good_first, good_last, first_mean, last_mean, change_sd, t
 @lru_cache(maxsize=1)
 def _low_profile():
     p = np.array([30, 6, 5, 4, 4, 4, 3, 3, 3, 2, 3, 2, 3], dtype=float)
-    return p / p.sum()
+    return _read_only(p / p.sum())
 
 
 @lru_cache(maxsize=1)
@@ -602,7 +602,13 @@ def _high_profile():
     p[-1] = 10  # 30 days: daily use
     p[7] = 3  # 20 days
     p[2] = 2  # 15 days
-    return p / p.sum()
+    return _read_only(p / p.sum())
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, no longer writable (a cached result every caller shares)."""
+    array.setflags(write=False)
+    return array
 
 
 def _count_for(pct: float, n: int) -> int:

@@ -54,8 +54,10 @@ referral) and the rules of dates, persons and pauses.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -102,9 +104,9 @@ def _n(key: str) -> int:
 
 
 @lru_cache(maxsize=1)
-def _openings() -> dict[str, pd.Timestamp]:
+def _openings() -> Mapping[str, pd.Timestamp]:
     table = pd.read_csv(OPENING_FILE)
-    return {row.clinic: pd.Timestamp(f"{row.opening_date}-01") for row in table.itertuples()}
+    return MappingProxyType({row.clinic: pd.Timestamp(f"{row.opening_date}-01") for row in table.itertuples()})
 
 
 def _opening(clinic: str) -> pd.Timestamp:

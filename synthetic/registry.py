@@ -53,8 +53,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -101,14 +103,15 @@ PRIMARY_LEVELS = {"gp": (1.8, 1.5), "physiotherapy": (0.30, 0.25), "emergency_pr
 
 
 @lru_cache(maxsize=1)
-def unit_costs() -> dict[str, float]:
-    """NOK per count of every count column: Supplementary Table B (ledger), physiotherapy from the reference file."""
+def unit_costs() -> Mapping[str, float]:
+    """NOK per count of every count column: Supplementary Table B (ledger), physiotherapy from the reference file
+    (read-only: every caller shares it)."""
     units = {f"{a}_{k}": published(f"stb_{_STB[a]}_{_KIND[k]}_unit_cost") for a in AREAS for k in KINDS}
     units["gp_contacts"] = published("stb_primary_care_physician_consultation_unit_cost")
     units["emergency_primary_care_contacts"] = published("stb_primary_care_emergency_out_of_hours_unit_cost")
     physio = pd.read_csv(PHYSIO_FILE).set_index("service_code")
     units["physiotherapy_contacts"] = float(physio.loc["physiotherapy", "unit_cost_nok"])
-    return units
+    return MappingProxyType(units)
 
 
 def _columns(category: str) -> list[str]:
