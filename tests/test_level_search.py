@@ -7,6 +7,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from synthetic import economics
 
@@ -291,3 +292,16 @@ def test_the_exact_square_sum_stops_where_no_move_helps():
     first, last = np.array([0, 0]), np.array([0, 0])  # nothing can move down
     change = last - first
     assert _exact_square_sum(first, last, np.zeros(2, int), np.zeros(2, int), change, 0, 2, np.arange(2)) == 0
+
+
+def test_the_generators_shared_caches_cannot_be_changed_by_a_caller():
+    """A cached table is the same object for every caller: changing it would change the next caller's answer."""
+    from synthetic import economics, questionnaires, referrals, registry
+
+    for table in (economics.decrements(), economics.total_costs(), referrals._openings(), registry.unit_costs()):
+        key = next(iter(table))
+        with pytest.raises(TypeError):
+            table[key] = 0  # type: ignore[index]
+    for profile in (questionnaires._low_profile(), questionnaires._high_profile()):
+        with pytest.raises(ValueError):
+            profile[0] = 1.0
