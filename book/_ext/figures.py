@@ -2,7 +2,8 @@
 
 Run on each page's body just before it is written (``html-page-context``), on what the page's code
 displayed, so cached notebooks need no new execution and every edition (the published book and each
-rerun) gets the same:
+rerun) gets the same. The same pass over the page gathers each section's hidden code
+(book/_ext/reading_flow.py), so that a page is parsed once:
 
 * **Charts** (the ``hatbook-chart-*`` boxes of :mod:`analysis.presentation.charts`). The chart is drawn at build time
   as an SVG inside its box (vl-convert), so it shows at once, without JavaScript and without loading
