@@ -30,7 +30,7 @@ Three tables of :mod:`analysis.data.schema` are made here, before any other modu
       patients with at least one day in treatment and the patient-days, where **a patient-day is a
       calendar day inside an episode, the admission day and the discharge day both counted, an open
       episode running to the data end (31 December 2025)**; the mean time in treatment of discharged
-      episodes (11 months); and Kaplan-Meier retention (:func:`kaplan_meier`), whose **unit is the
+      episodes (11 months); and Kaplan-Meier retention (:func:`synthetic.survival.kaplan_meier`), whose **unit is the
       patient's first episode, time from admission to discharge, an episode still open censored at the
       data end**: 65.7% at one year (365.25 days) and a median (first time the estimate falls below
       one half) of 2.5 years. Besides, enough patients are still in treatment 1, 12 and 24 calendar
@@ -76,10 +76,10 @@ import pandas as pd
 
 from analysis.data import schema
 from synthetic import costfit
+from synthetic.survival import km_fast, km_summary
 from synthetic.targets import Target, published
+from synthetic.units import CLINICS, MONTH_DAYS, YEAR_DAYS, YEARS
 
-CLINICS = ("Oslo", "Bergen")
-YEARS = (2022, 2023, 2024, 2025)
 #: Admissions per clinic and year 2022-2025 (first episodes and re-admissions): the assumed Figure 6.A.
 ENROLLMENTS = {"Oslo": (47, 19, 15, 12), "Bergen": (13, 13, 12, 10)}
 #: Of the admissions above, re-admissions (second episodes), per clinic and year.
@@ -87,8 +87,6 @@ READMISSIONS = {"Oslo": (0, 1, 2, 1), "Bergen": (0, 0, 1, 0)}
 #: Patients still in treatment on the last day of the data, per clinic (76 in all).
 OPEN_AT_END = {"Oslo": 48, "Bergen": 28}
 MIN_READMISSION_GAP_DAYS = 28
-MONTH_DAYS = 365.25 / 12
-YEAR_DAYS = 365.25
 
 #: Discharges by band of time in treatment and type. Section 6.1's shares cannot all hold with 65
 #: discharges (see targets()); this split is the nearest: 30/14/21 episodes, 18 of the 30 planned,
@@ -163,54 +161,6 @@ NO_OAT_AMONG_PREVIOUS = 6
 BERGEN_MIN_AGE = 27.0
 #: Patients who answered no baseline item (housing has the most valid answers, 123 of 136).
 FULL_NONRESPONSE = 13
-
-
-# --------------------------------------------------------------------------------------------------
-# Kaplan-Meier
-# --------------------------------------------------------------------------------------------------
-
-
-def kaplan_meier(days, discharged) -> pd.DataFrame:
-    """Kaplan-Meier estimate of staying in treatment.
-
-    ``days``: time from admission to discharge (or to the data end); ``discharged``: True for an
-    observed discharge, False for a censored (still open) episode. Returns one row per distinct
-    discharge time: days, number at risk (time >= t), discharges at t, and the estimate just after t.
-    """
-    days = np.asarray(days, dtype=float)
-    discharged = np.asarray(discharged, dtype=bool)
-    times = np.unique(days[discharged])
-    at_risk = (days[None, :] >= times[:, None]).sum(axis=1)
-    events = ((days[None, :] == times[:, None]) & discharged[None, :]).sum(axis=1)
-    survival = np.cumprod(1.0 - events / at_risk)
-    return pd.DataFrame({"days": times, "at_risk": at_risk, "discharges": events, "survival": survival})
-
-
-def _km_summary(days, discharged) -> tuple[float, float]:
-    """(estimate at one year = 365.25 days, median in days = first time the estimate is below 1/2)."""
-    curve = kaplan_meier(days, discharged)
-    before = curve[curve.days <= YEAR_DAYS]
-    one_year = float(before.survival.iloc[-1]) if len(before) else 1.0
-    below = curve[curve.survival < 0.5]
-    median = float(below.days.iloc[0]) if len(below) else float("nan")
-    return one_year, median
-
-
-def _km_fast(times: np.ndarray, events: np.ndarray) -> tuple[float, float]:
-    """The same two numbers as :func:`_km_summary`, for the search loop (one discharge at a time)."""
-    everyone = np.sort(times)
-    ev = np.sort(times[events])
-    tied_before = np.arange(len(ev)) - ev.searchsorted(ev, side="left")
-    at_risk = len(everyone) - everyone.searchsorted(ev, side="left") - tied_before
-    surv = np.cumprod(1.0 - 1.0 / at_risk)
-    k = int(ev.searchsorted(YEAR_DAYS, side="right"))
-    one_year = float(surv[k - 1]) if k else 1.0
-    # the estimate after all discharges tied at a time: last entry of each tie group
-    last = np.ones(len(ev), dtype=bool)
-    last[:-1] = ev[1:] != ev[:-1]
-    below = np.flatnonzero(last & (surv < 0.5))
-    median = float(ev[below[0]]) if len(below) else float("nan")
-    return one_year, median
 
 
 # --------------------------------------------------------------------------------------------------
@@ -465,7 +415,7 @@ class _Search:
         times = np.where(self.out < 0, self.end - self.adm, self.dur)[first_idx].astype(float)
         events = (self.out >= 0)[first_idx]
         total = int(self.dur[self.out >= 0].sum())
-        km = self._km_cost(*_km_fast(times, events))
+        km = self._km_cost(*km_fast(times, events))
         base = table_cost() + self._mean_cost(total)
         cost = base + km
         unlocked = [np.nonzero((self.clinic == c) & ~self.locked)[0] for c in range(len(CLINICS))]
@@ -569,7 +519,7 @@ class _Search:
                             opened = self.out[x] < 0
                             times[k] = self.end - self.adm[x] if opened else self.dur[x]
                             events[k] = not opened
-                    new_km = self._km_cost(*_km_fast(times, events))
+                    new_km = self._km_cost(*km_fast(times, events))
                 if new_base + new_km <= cost + slack:
                     if new_base + new_km < cost:
                         improved = step
@@ -1186,7 +1136,7 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     # ---- Kaplan-Meier retention, first episodes --------------------------------------------------
     firsts = ep[ep.episode_number == 1]
     t = (firsts.discharge_date.fillna(data_end) - firsts.admission_date).dt.days
-    one_year, median = _km_summary(t, firsts.discharge_date.notna())
+    one_year, median = km_summary(t, firsts.discharge_date.notna())
     add(Target("s6_1_one_year_retention_percent", 100 * one_year))
     add(Target("s6_1_median_retention_years", median / YEAR_DAYS))
 
@@ -1509,7 +1459,7 @@ class _CostTuner:
             return False
         f = self.firsts
         times = np.where(s.out[f] < 0, s.end - s.adm[f], s.dur[f]).astype(float)
-        if s._km_cost(*_km_fast(times, s.out[f] >= 0)) > 0:
+        if s._km_cost(*km_fast(times, s.out[f] >= 0)) > 0:
             return False
         self.cov = cov
         self.cover.update(new)

@@ -40,7 +40,9 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
-YEAR_DAYS = 365.25
+from synthetic.survival import km_fast
+from synthetic.units import MONTH_DAYS, YEAR_DAYS
+
 #: Largest shift of a discharge (days) and of an admission (weeks) in one round.
 MAX_DAYS = 60
 MAX_WEEKS = 8
@@ -109,16 +111,14 @@ class CostFit:
     def core_ok(self) -> bool:
         s = self.s
         self.why = "mean time in treatment"
-        from synthetic.core import MONTH_DAYS
 
         if abs(int(s.dur[s.out >= 0].sum()) / s.n_discharged / MONTH_DAYS - s.mean_target) > MEAN_MONTHS_SLACK:
             return False
         f = self.t.firsts
-        from synthetic.core import _km_fast
 
         times = np.where(s.out[f] < 0, s.end - s.adm[f], s.dur[f]).astype(float)
-        self.why = f"retention {_km_fast(times, s.out[f] >= 0)}"
-        if s._km_cost(*_km_fast(times, s.out[f] >= 0)) > 0:
+        self.why = f"retention {km_fast(times, s.out[f] >= 0)}"
+        if s._km_cost(*km_fast(times, s.out[f] >= 0)) > 0:
             return False
         self.why = "median stay of the discharged"
         months = np.median(s.dur[s.out >= 0]) / MONTH_DAYS
@@ -413,7 +413,6 @@ class CostFit:
             if s.out[e] >= 0:
                 tot[j] = UNIT_DAYS[kind]
         total = int(s.dur[s.out >= 0].sum())
-        from synthetic.core import MONTH_DAYS
 
         span = MEAN_MONTHS_SLACK * s.n_discharged * MONTH_DAYS
         aim = s.mean_target * s.n_discharged * MONTH_DAYS
@@ -572,13 +571,11 @@ class CostFit:
         midpoints to its nearest neighbours of the other kind, and crosses neither one year nor the
         median; the discharge at the median keeps its time, and the times after it stay after it.
         """
-        from synthetic.core import YEAR_DAYS as ONE_YEAR
-        from synthetic.core import _km_fast
 
         s, f = self.s, self.t.firsts
         closed = s.out[f] >= 0
         times = np.where(closed, s.dur[f], s.end - s.adm[f]).astype(float)
-        _one, median = _km_fast(times, closed)
+        _one, median = km_fast(times, closed)
         rows = lil_matrix((len(f), nv))
         lo, hi = np.full(len(f), -np.inf), np.full(len(f), np.inf)
         for i, e in enumerate(f):
@@ -597,10 +594,10 @@ class CostFit:
             if closed[i] and ti == median:
                 lo[i] = hi[i] = 0
                 continue
-            if ti > ONE_YEAR:
+            if ti > YEAR_DAYS:
                 # after one year only the median matters: stay between one year and the median (the
                 # median itself is checked after the round)
-                lo[i] = max(lo[i], np.floor(ONE_YEAR) + 1 - ti)
+                lo[i] = max(lo[i], np.floor(YEAR_DAYS) + 1 - ti)
                 hi[i] = min(hi[i], median - 1 - ti)
                 continue
             other = times[closed != closed[i]]
@@ -610,16 +607,16 @@ class CostFit:
                 lo[i] = hi[i] = 0
                 continue
             floor = max(
-                [(ti + b) / 2 for b in below[-1:]] + [b + 0.5 for b in (ONE_YEAR, median) if b < ti] + [-np.inf]
+                [(ti + b) / 2 for b in below[-1:]] + [b + 0.5 for b in (YEAR_DAYS, median) if b < ti] + [-np.inf]
             )
             floor = max(
                 (ti + below.max()) / 2 if len(below) else -np.inf,
-                *(b + 0.5 for b in (ONE_YEAR, median) if b < ti),
+                *(b + 0.5 for b in (YEAR_DAYS, median) if b < ti),
                 -np.inf,
             )
             ceil = min(
                 (ti + above.min()) / 2 if len(above) else np.inf,
-                *(b - 0.5 for b in (ONE_YEAR, median) if b > ti),
+                *(b - 0.5 for b in (YEAR_DAYS, median) if b > ti),
                 np.inf,
             )
             lo[i], hi[i] = max(lo[i], np.ceil(floor + 0.01) - ti), np.floor(ceil - 0.01) - ti

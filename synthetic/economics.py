@@ -25,6 +25,7 @@ their calibration, and by :func:`targets` for the calibration report.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from functools import lru_cache
 from itertools import chain, combinations
@@ -37,10 +38,8 @@ import pandas as pd
 
 from analysis.data import schema
 from synthetic.targets import Target, published
+from synthetic.units import CLINICS, YEAR_DAYS, YEARS
 
-YEAR_DAYS = 365.25
-CLINICS = ("Oslo", "Bergen")
-YEARS = (2022, 2023, 2024, 2025)
 ROOT = Path(__file__).resolve().parent.parent
 VALUE_SET = ROOT / "data" / "reference" / "eq5d5l_value_set_norway.csv"
 COSTS = ROOT / "data" / "published" / "table_6c_program_costs.csv"
@@ -537,6 +536,7 @@ def tune_levels(
     stall: int = 600,
     guard=None,
     guard_every: int = 20,
+    judged_ahead: int = 64,
 ) -> dict[str, float]:
     """Move EQ-5D-5L levels of the sample's complete answers until the QALY figures of ``aims`` hold.
 
@@ -555,7 +555,8 @@ def tune_levels(
     keeping every other figure inside its tolerance. ``guard`` (optional): a condition on all the levels
     (such as the LCGA's class count), checked every ``guard_every`` kept moves of stage 1 (a failure undoes
     the moves since the last check) and for the stage-2 combination. ``frozen`` (one flag per entry of ``cells``) marks
-    answers that may not move. Returns the achieved figures.
+    answers that may not move. ``judged_ahead``: the most batches of stage 1 drawn and judged at once (any
+    number gives the same search; 1 judges one batch at a time). Returns the achieved figures.
     """
     dec = decrements()
     dims = list(MOVABLE)
@@ -597,25 +598,9 @@ def tune_levels(
     def snapshot():
         return Q.copy(), lv.copy(), {d: v.copy() for d, v in levels.items()}, util.copy(), e.copy(), cur
 
-    saved = snapshot()
-    for _round in range(iterations // batch):
-        if guard is not None and accepted >= guard_every:  # the guard (a condition on all levels) still holds?
-            accepted = 0
-            if guard(levels):
-                saved = snapshot()
-            else:
-                Q, lv, kept, util, e, cur = saved
-                Q, lv, util, e = Q.copy(), lv.copy(), util.copy(), e.copy()
-                for d in levels:
-                    levels[d][:] = kept[d]
-                refused += 1
-                if refused > 6:
-                    break
-        if np.all(np.abs(e) <= 0.6 * tol1) or _round - last_gain > stall:
-            break
-        k = rng.integers(n, size=batch)
-        j = rng.integers(len(dims), size=batch)
-        step = np.where(rng.random(batch) < 0.5, 1, -1)
+    def candidates(drawn):
+        """The moves of one drawn batch allowed from the current levels, and the loss each would give."""
+        _state, k, j, step = drawn
         old = lv[k, j]
         du = table[j, old] - table[j, np.clip(old + step, 0, 6)]
         ok = (
@@ -625,11 +610,58 @@ def tune_levels(
             & (old + step <= 5)
             & (np.abs(util[k] + du - anchor[k]) <= reach)
         )
-        if not ok.any():
+        return k[ok], j[ok], step[ok], du[ok]
+
+    def evaluated(batches):
+        """Each batch's allowed moves and their losses, all batches in one call: the statistics are
+        element-wise, so every loss is the number a call for its batch alone gives."""
+        moves = [candidates(drawn) for drawn in batches]
+        k, du = np.concatenate([m[0] for m in moves]), np.concatenate([m[3] for m in moves])
+        values = np.empty(0)
+        if len(k):
+            st = _one_change_stats(Q, fu, groups, patient[k], weight[k] * du)
+            values = loss(np.column_stack([st[x] for x in names]) - goal, 0.6)
+        ends = np.cumsum([len(m[0]) for m in moves])
+        return [(*m, values[end - len(m[0]) : end]) for m, end in zip(moves, ends)]
+
+    # Many batches bring no gain (the search ends after ``stall`` of them in a row), so the batches to come
+    # are drawn and judged several at a time: as many as brought no gain before, up to ``judged_ahead``. A
+    # gain makes the ones after it be judged again from the new levels. The draws are those of one batch at
+    # a time, and the draws not used when the search ends are given back: the stream goes on as if drawn
+    # one by one.
+    drawn: deque = deque()  # (stream state before the draw, k, j, step) of batches drawn ahead
+    judged: deque = deque()  # the first batches of ``drawn``, judged from the current levels
+    ahead = 1
+    rounds = iterations // batch
+    saved = snapshot()
+    for _round in range(rounds):
+        if guard is not None and accepted >= guard_every:  # the guard (a condition on all levels) still holds?
+            accepted = 0
+            if guard(levels):
+                saved = snapshot()
+            else:
+                Q, lv, kept, util, e, cur = saved
+                Q, lv, util, e = Q.copy(), lv.copy(), util.copy(), e.copy()
+                for d in levels:
+                    levels[d][:] = kept[d]
+                judged.clear()
+                refused += 1
+                if refused > 6:
+                    break
+        if np.all(np.abs(e) <= 0.6 * tol1) or _round - last_gain > stall:
+            break
+        if not judged:
+            while len(drawn) < min(ahead, rounds - _round):
+                state = rng.bit_generator.state
+                k = rng.integers(n, size=batch)
+                j = rng.integers(len(dims), size=batch)
+                drawn.append((state, k, j, np.where(rng.random(batch) < 0.5, 1, -1)))
+            judged.extend(evaluated(list(drawn)))
+            ahead = min(2 * ahead, judged_ahead)
+        drawn.popleft()
+        k, j, step, du, values = judged.popleft()
+        if not len(k):
             continue
-        k, j, step, du = k[ok], j[ok], step[ok], du[ok]
-        st = _one_change_stats(Q, fu, groups, patient[k], weight[k] * du)
-        values = loss(np.column_stack([st[x] for x in names]) - goal, 0.6)
         best = int(np.argmin(values))
         if values[best] < cur:
             last_gain = _round
@@ -641,6 +673,10 @@ def tune_levels(
             levels[dims[j[best]]][cells[k[best]]] += step[best]
             util[k[best]] += du[best]
             accepted += 1
+            judged.clear()
+            ahead = 1
+    if drawn:  # give back the draws of batches the search did not reach
+        rng.bit_generator.state = drawn[0][0]
     if guard is not None and accepted and not guard(levels):
         Q, lv, kept, util, e, cur = saved
         for d in levels:

@@ -53,9 +53,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
+from synthetic.parallel import results_in_order
 from synthetic.targets import Target, published
+from synthetic.units import MONTH_DAYS
 
-MONTH = 365.25 / 12
 _DEBUG = False
 WAVES = schema.QUESTIONNAIRE_WAVES
 
@@ -168,7 +169,7 @@ def _windows(patients: pd.DataFrame, episodes: pd.DataFrame, data_end: pd.Timest
             end = min(end, data_end)
             spans.append(((ep.admission_date - start).days, (end - start).days))
         for w in WAVES:
-            nominal = round(w * MONTH)
+            nominal = round(w * MONTH_DAYS)
             if w == 0:
                 lo, hi = 0, 14
             elif w <= 6:
@@ -197,7 +198,7 @@ def _mask(rng, rows, allowed, n, first_target, last_target, p_mid=0.75, p_single
     earlier and first answered row later, one wave at a time, while that brings the mean months of the
     last / first answer closer to the targets (exact months are tuned later by moving dates).
     """
-    months = rows.day.to_numpy() / MONTH
+    months = rows.day.to_numpy() / MONTH_DAYS
     groups = _groups(rows, allowed)
     cand = [pid for pid, idx in groups.items() if len(idx) >= 2]
     key = np.array([months[groups[pid][-1]] for pid in cand]) + rng.normal(0, 3, len(cand))
@@ -301,8 +302,8 @@ def _tune_dates(rows: pd.DataFrame, constraints) -> np.ndarray:
     tol = np.zeros(len(constraints))
     for c, (idx, target, t) in enumerate(constraints):
         np.add.at(A[c], idx, 1.0)
-        b[c] = target * MONTH * len(idx)
-        tol[c] = t * MONTH * len(idx)
+        b[c] = target * MONTH_DAYS * len(idx)
+        tol[c] = t * MONTH_DAYS * len(idx)
 
     def greedy(x):
         x = x.copy()
@@ -385,7 +386,7 @@ def _dates_and_masks(rows: pd.DataFrame, masks: dict, month_targets, rounds: int
         x = _tune_dates(rows, constraints)
         tol = np.array([t for _i, _g, t in constraints])  # months
         size = np.array([len(i) for i, _g, _t in constraints])
-        err = np.array([(x[idx].mean() / MONTH - target) / t for idx, target, t in constraints])
+        err = np.array([(x[idx].mean() / MONTH_DAYS - target) / t for idx, target, t in constraints])
         if np.all(np.abs(err) <= 1.0):
             return x
 
@@ -448,7 +449,7 @@ def _dates_and_masks(rows: pd.DataFrame, masks: dict, month_targets, rounds: int
                                 if before is not None:
                                     for w in (0, 1):
                                         c = 2 * k + w
-                                        e[c] += (x[after[w]] - x[before[w]]) / MONTH / size[c] / tol[c]
+                                        e[c] += (x[after[w]] - x[before[w]]) / MONTH_DAYS / size[c] / tol[c]
                             if not valid:
                                 continue
                             value = excess(e)
@@ -1641,7 +1642,7 @@ def _lcga_fit_levels(rows: pd.DataFrame, levels: dict[str, np.ndarray]):
     frame = pd.DataFrame({f"eq5d_{d}": np.where(levels[d] > 0, levels[d], np.nan) for d in schema.EQ5D_DIMENSIONS})
     idx = eq5d_index(frame).to_numpy()
     d = pd.DataFrame(
-        {"pid": rows.patient_id.to_numpy(), "years": rows.day.to_numpy() / MONTH / 12, "index_value": idx}
+        {"pid": rows.patient_id.to_numpy(), "years": rows.day.to_numpy() / MONTH_DAYS / 12, "index_value": idx}
     ).dropna()
     counts = d.groupby("pid").size()
     d = d[d.pid.isin(counts[counts >= 2].index)]
@@ -1779,24 +1780,12 @@ def _searched_levels(
         favourable, improves = _lcga_shape(rows, levels)
         return favourable != goal or not improves, int((z > 1).sum()), float(np.sum(np.maximum(z - 1, 0) ** 2))
 
-    def improves(levels) -> bool:
-        return _lcga_shape(rows, levels)[1]
-
-    def kept(levels):  # the searches keep the less favourable class improving once it does
-        return improves if improves(levels) else None
-
     best, best_score = None, None
-    for attempt in range(searches):
-        levels = {d: v.copy() for d, v in start.items()}
-        search = np.random.default_rng([*entropy, 20] if attempt == 0 else [*entropy, 20, attempt])
-        economics.tune_levels(search, levels, cells, owner, weight, fu, groups, aims, guard=kept(levels))
-        _favourable_repair(search, rows, levels, cells, owner, weight, fu, groups, aims, chosen, keep=kept(levels))
-        outcomes = [levels]
-        kicked = {d: v.copy() for d, v in levels.items()}
-        if economics.kick_medians(kicked, cells, owner, weight, fu, groups, aims, anchor):
-            economics.tune_levels(search, kicked, cells, owner, weight, fu, groups, heavy, guard=kept(kicked))
-            _favourable_repair(search, rows, kicked, cells, owner, weight, fu, groups, heavy, chosen, keep=kept(kicked))
-            outcomes.append(kicked)
+    streams = [[*entropy, 20]] + [[*entropy, 20, attempt] for attempt in range(1, searches)]
+    calls = [(rows, start, cells, owner, weight, fu, groups, aims, heavy, anchor, chosen, s) for s in streams]
+    # the searches are independent (each from the same drawn levels, with a stream of its own), so they
+    # run side by side; their outcomes are judged in order, so the one kept is the one a loop keeps
+    for outcomes in results_in_order(_level_search, calls):
         for candidate in outcomes:
             value = score(candidate)
             if best_score is None or value < best_score:
@@ -1804,6 +1793,32 @@ def _searched_levels(
         if best_score[:2] == (False, 0):
             break
     return best
+
+
+def _level_search(rows, start, cells, owner, weight, fu, groups, aims, heavy, anchor, chosen, entropy) -> list:
+    """One search of :func:`_searched_levels` from the drawn levels ``start`` with the stream ``entropy``:
+    the level search and the repair of the favourable class; then, when a median of Table 6.F is missed,
+    the same from the outcome with whole patients moved across it, the medians weighted by ``heavy``.
+    Returns the outcomes (one or two sets of levels)."""
+    from synthetic import economics
+
+    def improves(levels) -> bool:
+        return _lcga_shape(rows, levels)[1]
+
+    def kept(levels):  # the searches keep the less favourable class improving once it does
+        return improves if improves(levels) else None
+
+    levels = {d: v.copy() for d, v in start.items()}
+    search = np.random.default_rng(entropy)
+    economics.tune_levels(search, levels, cells, owner, weight, fu, groups, aims, guard=kept(levels))
+    _favourable_repair(search, rows, levels, cells, owner, weight, fu, groups, aims, chosen, keep=kept(levels))
+    outcomes = [levels]
+    kicked = {d: v.copy() for d, v in levels.items()}
+    if economics.kick_medians(kicked, cells, owner, weight, fu, groups, aims, anchor):
+        economics.tune_levels(search, kicked, cells, owner, weight, fu, groups, heavy, guard=kept(kicked))
+        _favourable_repair(search, rows, kicked, cells, owner, weight, fu, groups, heavy, chosen, keep=kept(kicked))
+        outcomes.append(kicked)
+    return outcomes
 
 
 def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample=None) -> None:
@@ -1945,7 +1960,7 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
 
 def _months(q: pd.DataFrame, episodes: pd.DataFrame) -> pd.Series:
     first = episodes.groupby("patient_id").admission_date.min()
-    return (q.questionnaire_date - q.patient_id.map(first)).dt.days / MONTH
+    return (q.questionnaire_date - q.patient_id.map(first)).dt.days / MONTH_DAYS
 
 
 def _first_last_frame(q: pd.DataFrame, answered: pd.Series) -> pd.DataFrame:

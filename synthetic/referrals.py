@@ -64,9 +64,8 @@ import pandas as pd
 
 from analysis.data import schema
 from synthetic.targets import Target, ledger, published
+from synthetic.units import CLINICS, YEARS
 
-YEARS = (2022, 2023, 2024, 2025)
-CLINICS = ("Oslo", "Bergen")
 _TAG = {"Oslo": "oslo", "Bergen": "bergen", "all": "all"}
 OPENING_FILE = Path(__file__).resolve().parent.parent / "data" / "published" / "table_3b_clinic_opening.csv"
 

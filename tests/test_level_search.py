@@ -305,3 +305,49 @@ def test_the_generators_shared_caches_cannot_be_changed_by_a_caller():
     for profile in (questionnaires._low_profile(), questionnaires._high_profile()):
         with pytest.raises(ValueError):
             profile[0] = 1.0
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_judging_batches_ahead_is_the_search_of_one_batch_at_a_time(seed, guarded):
+    """Stage 1 judges the batches to come several at a time; with one at a time it is the plain loop. Both
+    must move the same levels, reach the same figures and leave the random stream at the same place, also
+    when a guard refuses moves and they are undone."""
+    draw = np.random.default_rng(seed)
+    # 60 patients of three answers: a batch of 256 moves draws a sixth of the 1,440 possible ones, so a batch
+    # without gain is often followed by one with a gain (where judging ahead must judge again)
+    n_patients, per = 60, 3
+    start = {d: draw.integers(1, 4, n_patients * per) for d in DIMS}
+    cells = np.arange(n_patients * per)
+    patient = np.repeat(np.arange(n_patients), per)
+    weight = np.tile([0.25, 0.5, 0.25], n_patients)
+    fu = draw.uniform(1, 3, n_patients)
+    groups = (np.arange(30), np.arange(30, 45), np.arange(45, 60))
+    now = economics._qaly_stats(qalys(start, patient, weight, n_patients), fu, groups)
+    aims = {key: (float(value[0]) - 0.05, 0.002) for key, value in now.items()}
+
+    def search(judged_ahead):
+        levels = {d: v.copy() for d, v in start.items()}
+        stream = np.random.default_rng(seed + 100)
+        figures = economics.tune_levels(
+            stream,
+            levels,
+            cells,
+            patient,
+            weight,
+            fu,
+            groups,
+            aims,
+            iterations=256 * 300,
+            stall=50,
+            guard=(lambda lv: int(lv["mo"].sum()) % 5 != 0) if guarded else None,
+            guard_every=3,
+            judged_ahead=judged_ahead,
+        )
+        return levels, figures, stream.random(4)
+
+    one, ahead = search(1), search(64)
+    assert all(np.array_equal(one[0][d], ahead[0][d]) for d in DIMS)
+    assert one[1] == ahead[1]
+    assert np.array_equal(one[2], ahead[2])
+    assert any(not np.array_equal(one[0][d], start[d]) for d in DIMS)  # the search did move levels
