@@ -35,6 +35,7 @@ import bisect
 import os
 import sys
 from contextlib import contextmanager
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -60,6 +61,33 @@ MEAN_MONTHS_SLACK = 0.45
 #: Days from admission to the first day of the three-month questionnaire's window (waves 0 and 3 months:
 #: a patient in treatment this long can answer twice and so belong to the cost-utility sample).
 ANSWER_TWICE = round(3 * 365.25 / 12) - 14
+
+
+class _FigureRows(NamedTuple):
+    """The cost figures as rows of a round's programme (see :meth:`CostFit._figure_rows`), in units of
+    each figure's rounding: its change per shift (``rows``), per change of membership (``zrows``) and per
+    type exchange (``yrows``); the value the rows must add up to (``lo_b``); the weight of its distance in
+    the objective (``hi_b``: 0 for a figure left out); and the figures' keys, in the same order."""
+
+    rows: list
+    zrows: list
+    yrows: list
+    lo_b: list
+    hi_b: list
+    keys: list[str]
+
+
+class _Programme(NamedTuple):
+    """One round's integer programme for :func:`scipy.optimize.milp`, and what reading its answer needs."""
+
+    objective: np.ndarray
+    constraints: list
+    integrality: np.ndarray
+    bounds: Bounds
+    var: list  # (episode, kind, lo, hi) of each shift variable
+    pairs: list  # the type exchanges on offer
+    keys: list[str]  # the figures, in the order of their distance variables
+    weights: list  # the weight of each figure's distance in the objective
 
 
 class CostFit:
@@ -197,20 +225,65 @@ class CostFit:
 
     def round(self) -> bool:
         """Solve one linearised programme and apply it; False when it has no solution."""
+        programme = self._programme()
+        with _quiet():
+            res = milp(
+                programme.objective,
+                constraints=programme.constraints,
+                integrality=programme.integrality,
+                bounds=programme.bounds,
+                options={
+                    "time_limit": self.time_limit,
+                    "mip_rel_gap": 1e-4,
+                    "node_limit": self.exact_node_limit if self.exact else self.node_limit,
+                    "disp": False,
+                },
+            )
+        self.status = res.message
+        self.res = res
+        if res.x is None:
+            return False
+        self._apply(res.x, programme)
+        return True
+
+    def _programme(self) -> _Programme:
+        """This round's integer programme, from the episodes and the sample as they are now.
+
+        The unknowns, in this order: the shift of each variable (:meth:`_variables`), its positive and its
+        negative part, each patient's membership of the sample, each type exchange (:meth:`_exchange_pairs`)
+        and each figure's distance from the print beyond the margin (:meth:`_figure_rows`). The objective
+        is the figures' distances plus a small cost per day of shift and per change of the sample."""
         s, t = self.s, self.t
         vals = self.values()
-        fig = t.figures(t.sums(vals, self.member))
         var = self._variables()
-        nv = len(var)
         index = {(e, kind): j for j, (e, kind, _lo, _hi) in enumerate(var)}
-        firsts = t.firsts
-        last_of = {k: (int(s.next[f]) if s.next[f] >= 0 else int(f)) for k, f in enumerate(firsts)}
-        pos = t.pat  # episode -> patient position
+        last_of = {k: (int(s.next[f]) if s.next[f] >= 0 else int(f)) for k, f in enumerate(t.firsts)}
+        group = np.array([v[3] for v in vals])
+        P = len(t.firsts)
+        # membership: a patient who can answer twice may enter or leave the sample of its group (the
+        # group sizes stay); the effect of a shift is counted for today's members (the error of a
+        # patient both moving and changing membership is of second order, for the next round)
+        can = np.array([v[4] for v in self.t_values_eligible()]) if self.swaps else self.member.copy()
+        can |= self.member
+        pairs = self._exchange_pairs(group, last_of)
+        paired = np.zeros(P, bool)
+        for i, j, _ei, _ej in pairs:
+            paired[i] = paired[j] = True
+        can &= ~paired | self.member
+        dx, dd, dF, year_rows = self._unit_changes(var, last_of)
+        windows = self._figure_rows(vals, var, pairs, dx, dd, dF)
+        cons = [LinearConstraint(year_rows.toarray(), 0, 0), *self._episode_rows(var, index, pairs)]
+        return self._assembled(var, pairs, windows, cons, group, can, paired)
 
-        # per patient: linear change of cost, days and follow-up days per unit of each variable
-        dx = lil_matrix((len(firsts), nv))
-        dd = lil_matrix((len(firsts), nv))
-        dF = lil_matrix((len(firsts), nv))
+    def _unit_changes(self, var, last_of):
+        """Per patient (rows) and variable (columns): the change of programme cost, of treatment days and of
+        follow-up days for one unit of the variable (to first order); and the patient-days of each
+        clinic-year (eight rows) per unit, which must stay as Table 6.C has them."""
+        s, t = self.s, self.t
+        nv, pos = len(var), t.pat  # (episode -> patient position)
+        dx = lil_matrix((len(t.firsts), nv))
+        dd = lil_matrix((len(t.firsts), nv))
+        dF = lil_matrix((len(t.firsts), nv))
         year_rows = lil_matrix((8, nv))  # clinic-year patient-days
         for j, (e, kind, _lo, _hi) in enumerate(var):
             k = pos[e]
@@ -221,43 +294,47 @@ class CostFit:
             dx[k, j] = unit * t.rate[c][y]
             dd[k, j] = unit
             year_rows[c * 4 + y, j] = unit
-            if (kind == "dis" and e == last_of[k]) or (kind != "dis" and e == int(firsts[k])):
+            if (kind == "dis" and e == last_of[k]) or (kind != "dis" and e == int(t.firsts[k])):
                 dF[k, j] = unit
-        dx, dd, dF = dx.tocsr(), dd.tocsr(), dF.tocsr()
+        return dx.tocsr(), dd.tocsr(), dF.tocsr(), year_rows
 
+    def _exchange_pairs(self, group, last_of) -> list[tuple[int, int, int, int]]:
+        """Type exchanges: a planned and an unplanned member whose last discharges lie in the same band
+        class and whose lengths fit each other's band may swap their discharge types (Kaplan-Meier and the
+        discharge timing of 6.1 stay as they are); those two keep their membership this round. Returns
+        (unplanned patient, planned patient, the last episode of each); none when exchanges are off."""
+        s = self.s
+        pairs: list[tuple[int, int, int, int]] = []
+        if not self.exchanges:
+            return pairs
+        disc_members = [k for k in range(len(self.t.firsts)) if self.member[k] and group[k] >= 1]
+        for i in disc_members:
+            for j in disc_members:
+                if not (group[i] == 2 and group[j] == 1):
+                    continue
+                ei, ej = last_of[i], last_of[j]
+                oi, oj = s.outcomes[s.out[ei]], s.outcomes[s.out[ej]]
+                if oi[0] != oj[0] or s.second[ei] or s.second[ej]:
+                    continue
+                if oj[2] <= s.dur[ei] <= oj[3] and oi[2] <= s.dur[ej] <= oi[3]:
+                    pairs.append((i, j, ei, ej))
+        return pairs
+
+    def _figure_rows(self, vals, var, pairs, dx, dd, dF) -> _FigureRows:
+        """Each cost figure of Tables 6.D-6.G as a row of the programme: its value now plus its change with
+        the shifts (first order, or in exact mode the exact change of a one-unit move), with the sample's
+        membership and with the type exchanges, in units of the figure's rounding."""
+        t = self.t
+        nv = len(var)
+        fig = t.figures(t.sums(vals, self.member))
         cost = np.array([v[0] for v in vals])
         days = np.array([v[1] for v in vals])
         fu = np.array([v[2] for v in vals])  # years
         group = np.array([v[3] for v in vals])
         annual = cost / fu
-        P = len(firsts)
-        # membership: a patient who can answer twice may enter or leave the sample of its group (the
-        # group sizes stay); the effect of a shift is counted for today's members (the error of a
-        # patient both moving and changing membership is of second order, for the next round)
-        can = np.array([v[4] for v in self.t_values_eligible()]) if self.swaps else self.member.copy()
-        can |= self.member
-        # type exchanges: a planned and an unplanned member whose last discharges lie in the same band
-        # class and whose lengths fit each other's band swap their discharge types (Kaplan-Meier and the
-        # discharge timing of 6.1 stay as they are); those two keep their membership this round
-        pairs = []
-        if self.exchanges:
-            disc_members = [k for k in range(P) if self.member[k] and group[k] >= 1]
-            for i in disc_members:
-                for j in disc_members:
-                    if not (group[i] == 2 and group[j] == 1):
-                        continue
-                    ei, ej = last_of[i], last_of[j]
-                    oi, oj = s.outcomes[s.out[ei]], s.outcomes[s.out[ej]]
-                    if oi[0] != oj[0] or s.second[ei] or s.second[ej]:
-                        continue
-                    if oj[2] <= s.dur[ei] <= oj[3] and oi[2] <= s.dur[ej] <= oi[3]:
-                        pairs.append((i, j, ei, ej))
-        paired = np.zeros(P, bool)
-        for i, j, _ei, _ej in pairs:
-            paired[i] = paired[j] = True
-        can &= ~paired | self.member
+        pos = t.pat  # episode -> patient position
         rows, zrows, yrows, lo_b, hi_b = [], [], [], [], []
-        self.keys_order = []
+        keys: list[str] = []
 
         def exchange(values, g_from_i):
             """Change of a group mean (group 1 or 2) when each pair exchanges types."""
@@ -269,7 +346,7 @@ class CostFit:
             """The figure in units of its rounding: value_now + row . shifts + zrow . (z - member)
             + yrow . exchanges; its distance from the print beyond ``margin`` is paid in the objective."""
             aim, tol = t.aims[key], t.tol[key]
-            self.keys_order.append(key)
+            keys.append(key)
             if self.exact:  # (exact change for +1, for -1) of each variable
                 rows.append(np.concatenate([np.zeros(nv), np.asarray(row[0]), np.asarray(row[1])]) / tol)
             else:
@@ -359,10 +436,15 @@ class CostFit:
             fig["t6g_cont_vs_planned_delta_cost"],
             -exchange(annual, 1) / sel[1].sum(),
         )
-        A = np.vstack(rows)
-        Z = np.hstack([np.vstack(zrows), np.vstack(yrows).reshape(len(zrows), len(pairs))])
-        cons = [None, LinearConstraint(year_rows.toarray(), 0, 0)]
+        return _FigureRows(rows, zrows, yrows, lo_b, hi_b, keys)
 
+    def _episode_rows(self, var, index, pairs) -> list[LinearConstraint]:
+        """The rules every round keeps, as rows of the programme: each discharged episode's length inside its
+        duration band (of both types where it may exchange them) and its coverage of 1, 12 and 24 months,
+        Kaplan-Meier retention (:meth:`_retention_rows`), the 28 days between a discharge and the
+        re-admission, and the mean months in treatment of the discharged (6.1) within its slack."""
+        s, t = self.s, self.t
+        nv = len(var)
         # duration bands, re-admission gaps, coverage, mean time in treatment
         band = lil_matrix((len(s.adm), nv))
         blo, bhi = np.full(len(s.adm), -np.inf), np.full(len(s.adm), np.inf)
@@ -391,8 +473,7 @@ class CostFit:
                             int(np.max(t.offset[k][max(0, a - 7 * MAX_WEEKS) : a + 7 * MAX_WEEKS + 1])) - dur, -(10**6)
                         ),
                     )
-        cons.append(LinearConstraint(band.tocsr(), blo, bhi))
-        cons.append(self._retention_rows(index, nv))
+        cons = [LinearConstraint(band.tocsr(), blo, bhi), self._retention_rows(index, nv)]
         # open first episodes keep their coverage: admission no later than the end minus the offset
         gap = lil_matrix((len(s.adm), nv))
         glo, ghi = np.full(len(s.adm), -np.inf), np.full(len(s.adm), np.inf)
@@ -418,6 +499,16 @@ class CostFit:
         aim = s.mean_target * s.n_discharged * MONTH_DAYS
         cons.append(LinearConstraint(tot[None, :], aim - span + 1 - total, aim + span - 1 - total))
 
+        return cons
+
+    def _assembled(self, var, pairs, windows: _FigureRows, cons, group, can, paired) -> _Programme:
+        """The programme of :meth:`_programme` from its parts: objective, rows and bounds."""
+        nv, P = len(var), len(self.t.firsts)
+        pos = self.t.pat  # episode -> patient position
+        rows, lo_b, hi_b = windows.rows, windows.lo_b, windows.hi_b
+        owner_of = np.array([pos[e] for e, _k, _lo, _hi in var], dtype=int)
+        A = np.vstack(rows)
+        Z = np.hstack([np.vstack(windows.zrows), np.vstack(windows.yrows).reshape(len(windows.zrows), len(pairs))])
         # objective: |shift| in days, through positive and negative parts
         lo = np.array([v[2] for v in var], float)
         hi = np.array([v[3] for v in var], float)
@@ -439,7 +530,7 @@ class CostFit:
         link = lil_matrix((nv, N))
         for j in range(nv):
             link[j, j], link[j, nv + j], link[j, 2 * nv + j] = 1, -1, 1
-        full = [LinearConstraint(_pad(con.A, N), con.lb, con.ub) for con in cons[1:]]
+        full = [LinearConstraint(_pad(con.A, N), con.lb, con.ub) for con in cons]
         M = np.hstack([A, Z])
         goal = np.asarray(lo_b)
         for sign in (1, -1):  # u_k >= +-(row_k . x - goal_k) - margin
@@ -500,28 +591,21 @@ class CostFit:
             np.concatenate([hi, big, big, can.astype(float), np.ones(Y), distance_hi]),
         )
         integrality = np.concatenate([np.ones(N - K), np.zeros(K)])
-        with _quiet():
-            res = milp(
-                c,
-                constraints=full,
-                integrality=integrality,
-                bounds=bounds,
-                options={
-                    "time_limit": self.time_limit,
-                    "mip_rel_gap": 1e-4,
-                    "node_limit": self.exact_node_limit if self.exact else self.node_limit,
-                    "disp": False,
-                },
-            )
-        self.status = res.message
-        self.res = res
-        if res.x is None:
-            return False
-        x = np.round(res.x[:nv]).astype(int)
-        new_member = np.round(res.x[3 * nv : 3 * nv + P]).astype(bool)
-        chosen_pairs = [pairs[y] for y in np.flatnonzero(np.round(res.x[3 * nv + P : 3 * nv + P + Y]) > 0)]
-        self.predicted = float(np.dot(res.x[N - K :], hi_b))
-        self.predicted_each = dict(zip(self.keys_order, np.round(res.x[N - K :], 2)))
+        return _Programme(c, full, integrality, bounds, var, pairs, windows.keys, hi_b)
+
+    def _apply(self, x_all: np.ndarray, programme: _Programme) -> None:
+        """Apply the answer ``x_all`` of ``programme``: shift the episodes, exchange types, change the sample.
+        When the result breaks a rule of section 6.1 (:meth:`core_ok`) or takes into the sample a patient
+        who cannot answer twice, it is undone and the round marked ``rejected``."""
+        s = self.s
+        var, pairs, hi_b = programme.var, programme.pairs, programme.weights
+        nv, P, Y, K = len(var), len(self.t.firsts), len(pairs), len(hi_b)
+        N = len(x_all)
+        x = np.round(x_all[:nv]).astype(int)
+        new_member = np.round(x_all[3 * nv : 3 * nv + P]).astype(bool)
+        chosen_pairs = [pairs[y] for y in np.flatnonzero(np.round(x_all[3 * nv + P : 3 * nv + P + Y]) > 0)]
+        self.predicted = float(np.dot(x_all[N - K :], hi_b))
+        self.predicted_each = dict(zip(programme.keys, np.round(x_all[N - K :], 2)))
         saved_member = self.member.copy()
         saved = (s.adm.copy(), s.dur.copy())
         for j, (e, kind, _lo, _hi) in enumerate(var):
@@ -544,9 +628,8 @@ class CostFit:
             s.out[:] = saved_out
             self.member = saved_member
             self.rejected = True
-            return True
+            return
         self.rejected = False
-        return True
 
     def _programme_key(self) -> tuple:
         """What :meth:`round`'s programme is made of: the episodes, the sample and the settings. HiGHS is
