@@ -911,11 +911,22 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
     ep = episodes.merge(patients[["patient_id", "clinic"]], on="patient_id", how="left")
     for col in ("admission_date", "discharge_date"):
         ep[col] = pd.to_datetime(ep[col])
-    closed = ep.discharge_date.notna()
+    return [
+        *_enrolment_targets(patients, ep, data_end),
+        *_discharge_targets(patients, ep, data_end),
+        *_retention_targets(ep, data_end),
+        *_patient_day_targets(ep, data_end),
+        *_demographic_targets(patients),
+        *_table_6a_targets(patients),
+        *_income_and_previous_oat_targets(patients, previous_oat),
+    ]
+
+
+def _enrolment_targets(patients, ep, data_end) -> list[Target]:
+    """6.1: enrolment per clinic and year, patients in treatment at each year end, the clinics' openings, the
+    study period and the daily census within capacity."""
     out: list[Target] = []
     add = out.append
-
-    # ---- 6.1 enrollment ------------------------------------------------------------------------
     n = len(patients)
     by_clinic = patients.clinic.value_counts()
     for key in (
@@ -1019,8 +1030,15 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             f"(peaks: Oslo {peaks['Oslo']}, Bergen {peaks['Bergen']})",
         )
     )
+    return out
 
-    # ---- 6.1 status at the data end and discharges ------------------------------------------------
+
+def _discharge_targets(patients, ep, data_end) -> list[Target]:
+    """6.1: status at the data end, discharges by type and reason, time in treatment of the discharged, their
+    coverage of 1, 12 and 24 months, re-admissions."""
+    out: list[Target] = []
+    add = out.append
+    n, closed = len(patients), ep.discharge_date.notna()
     open_at_end = int(_in_treatment(ep, data_end).sum())
     add(Target("s6_1_patients_in_treatment_2025_12_31", open_at_end))
     add(Target("s6_1_capacity_patients_enrolled_2025_12_31", open_at_end))
@@ -1132,15 +1150,26 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             f"year (shortest gap {gaps.min():.0f} days)",
         )
     )
+    return out
 
-    # ---- Kaplan-Meier retention, first episodes --------------------------------------------------
+
+def _retention_targets(ep, data_end) -> list[Target]:
+    """6.1: Kaplan-Meier retention of first episodes."""
+    out: list[Target] = []
+    add = out.append
     firsts = ep[ep.episode_number == 1]
     t = (firsts.discharge_date.fillna(data_end) - firsts.admission_date).dt.days
     one_year, median = km_summary(t, firsts.discharge_date.notna())
     add(Target("s6_1_one_year_retention_percent", 100 * one_year))
     add(Target("s6_1_median_retention_years", median / YEAR_DAYS))
+    return out
 
-    # ---- Table 6.C: patients and patient-days per clinic and year ---------------------------------
+
+def _patient_day_targets(ep, data_end) -> list[Target]:
+    """Table 6.C: patients and patient-days per clinic and year."""
+    out: list[Target] = []
+    add = out.append
+    day0 = pd.Timestamp(schema.STUDY_START)
     total_days = 0
     for c in CLINICS:
         sub = ep[ep.clinic == c]
@@ -1160,8 +1189,14 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             "person-years, so the printed person-years cannot hold as well",
         )
     )
+    return out
 
-    # ---- 6.2 demographics ------------------------------------------------------------------------
+
+def _demographic_targets(patients) -> list[Target]:
+    """6.2: sex and age."""
+    out: list[Target] = []
+    add = out.append
+    n = len(patients)
     male = patients.sex == "male"
     age = patients.age_at_admission.astype(float)
     add(Target("s6_2_men_n", int(male.sum())))
@@ -1181,8 +1216,13 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             f"Bergen's youngest patient ({bergen_min:.1f}) is older than its youngest referral (Supplementary Table E)",
         )
     )
+    return out
 
-    # ---- Table 6.A ---------------------------------------------------------------------------------
+
+def _table_6a_targets(patients) -> list[Target]:
+    """Table 6.A: the patients' characteristics at admission."""
+    out: list[Target] = []
+    add = out.append
     for item in (
         "born_in_norway",
         "living_with_others",
@@ -1218,8 +1258,13 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             add(Target(f"t6a_{item}_{level}_n", k, reason=reason_n))
             add(Target(f"t6a_{item}_{level}_percent", _pct(k, valid), reason=reason_pct))
     add(Target("s6_2_rental_housing_share", (patients.housing == "rented").sum() / patients.housing.notna().sum()))
+    return out
 
-    # ---- 6.2 income and previous OAT -----------------------------------------------------------------
+
+def _income_and_previous_oat_targets(patients, previous_oat) -> list[Target]:
+    """6.2: income and previous opioid agonist treatment."""
+    out: list[Target] = []
+    add = out.append
     income = patients.primary_income.dropna()
     add(Target("s6_2_fig6c_n_respondents", len(income)))
     main_income = income.isin(["disability_benefit", "social_assistance"]).mean()
