@@ -558,34 +558,62 @@ def tune_levels(
     answers that may not move. ``judged_ahead``: the most batches of stage 1 drawn and judged at once (any
     number gives the same search; 1 judges one batch at a time). Returns the achieved figures.
     """
-    dec = decrements()
-    dims = list(MOVABLE)
-    util = answer_utilities(levels, cells)
-    Q = np.bincount(patient, weights=weight * util, minlength=len(fu))
-    names = list(aims)
-    goal = np.array([aims[k][0] for k in names])
-    tol = np.array([aims[k][1] for k in names])
-    # stage 1 measures an exact ICER aim in a looser tolerance (1e-4), inside the printed rounding: with
-    # its own (about 1e-8) it would outweigh every other figure; stage 2 then hits it exactly
-    tol1 = np.where(tol < 1e-6, 1e-4, tol)
+    frozen = np.zeros(len(cells), dtype=bool) if frozen is None else np.asarray(frozen, dtype=bool)
+    figures = _QalyAims(aims, fu, groups)
+    Q = _single_level_moves(
+        rng, levels, cells, patient, weight, figures, frozen, iterations, reach, stall, guard, guard_every, judged_ahead
+    )
+    Q = _exact_icer_moves(levels, cells, patient, weight, figures, frozen, Q, guard)
+    return {k: float(v[0]) for k, v in _qaly_stats(Q, fu, groups).items()}
 
-    def errors(Qx):  # rows: candidates, columns: figures
-        st = _qaly_stats(Qx, fu, groups)
-        return np.column_stack([st[k] for k in names]) - goal
 
-    def loss(e, margin):
-        z = np.abs(e) / tol1
+class _QalyAims:
+    """The QALY figures a level search aims at (``aims``: key -> (aim, tolerance)), and the errors and loss
+    of QALY vectors measured against them. Stage 1 measures an exact ICER aim in a looser tolerance
+    (``tol1``, 1e-4), inside the printed rounding: with its own (about 1e-8) it would outweigh every other
+    figure; stage 2 then hits it exactly."""
+
+    def __init__(self, aims: dict[str, tuple[float, float]], fu: np.ndarray, groups) -> None:
+        self.fu, self.groups = fu, groups
+        self.names = list(aims)
+        self.goal = np.array([aims[k][0] for k in self.names])
+        self.tol = np.array([aims[k][1] for k in self.names])
+        self.tol1 = np.where(self.tol < 1e-6, 1e-4, self.tol)
+
+    def errors(self, Qx):
+        """Each figure minus its aim; rows: candidates (QALY vectors), columns: figures."""
+        st = _qaly_stats(Qx, self.fu, self.groups)
+        return np.column_stack([st[k] for k in self.names]) - self.goal
+
+    def loss(self, e, margin):
+        """Squared distance beyond ``margin`` tolerances, summed over the figures (plus a small pull inwards)."""
+        z = np.abs(e) / self.tol1
         return np.sum(np.maximum(z - margin, 0.0) ** 2, axis=-1) + 1e-6 * np.sum(z**2, axis=-1)
 
-    def delta(k, d, step):
-        lv = int(levels[d][cells[k]])
-        new = lv + step
-        if not 1 <= new <= 5:
-            return None
-        return dec[(d, lv)] - dec[(d, new)]
 
+def _single_level_moves(
+    rng,
+    levels,
+    cells,
+    patient,
+    weight,
+    figures: _QalyAims,
+    frozen,
+    iterations,
+    reach,
+    stall,
+    guard,
+    guard_every,
+    judged_ahead,
+) -> np.ndarray:
+    """Stage 1 of :func:`tune_levels` (its arguments): batches of random single-level moves, the best of each
+    kept when it lowers the loss. Moves ``levels`` in place; returns the patients' QALYs."""
+    dec, dims = decrements(), list(MOVABLE)
+    fu, groups, names, goal, tol1 = figures.fu, figures.groups, figures.names, figures.goal, figures.tol1
+    errors, loss = figures.errors, figures.loss
+    util = answer_utilities(levels, cells)
+    Q = np.bincount(patient, weights=weight * util, minlength=len(fu))
     n = len(cells)
-    frozen = np.zeros(n, dtype=bool) if frozen is None else np.asarray(frozen, dtype=bool)
     anchor = util.copy()  # each answer's utility stays within ``reach`` of its first value (classes keep their shape)
     lv = np.column_stack([levels[d][cells] for d in dims])  # current levels of the movable dimensions
     table = np.array([[dec[(d, x)] if 1 <= x <= 5 else np.nan for x in range(7)] for d in dims])  # decrement by level
@@ -599,7 +627,7 @@ def tune_levels(
         return Q.copy(), lv.copy(), {d: v.copy() for d, v in levels.items()}, util.copy(), e.copy(), cur
 
     def candidates(drawn):
-        """The moves of one drawn batch allowed from the current levels, and the loss each would give."""
+        """The moves of one drawn batch that the current levels allow (within range, reach, not frozen)."""
         _state, k, j, step = drawn
         old = lv[k, j]
         du = table[j, old] - table[j, np.clip(old + step, 0, 6)]
@@ -681,6 +709,24 @@ def tune_levels(
         Q, lv, kept, util, e, cur = saved
         for d in levels:
             levels[d][:] = kept[d]
+    return Q
+
+
+def _exact_icer_moves(levels, cells, patient, weight, figures: _QalyAims, frozen, Q, guard) -> np.ndarray:
+    """Stage 2 of :func:`tune_levels`: for an aim that is an exact ICER value, the combination of two or three
+    single-level moves in one group that hits it and keeps every figure inside its tolerance that was.
+    Moves ``levels`` in place; returns the patients' QALYs."""
+    dec, dims = decrements(), list(MOVABLE)
+    fu, groups, names, tol, tol1 = figures.fu, figures.groups, figures.names, figures.tol, figures.tol1
+    errors = figures.errors
+    n = len(cells)
+
+    def delta(k, d, step):
+        lv = int(levels[d][cells[k]])
+        new = lv + step
+        if not 1 <= new <= 5:
+            return None
+        return dec[(d, lv)] - dec[(d, new)]
 
     def errors1(Qx):
         return errors(Qx)[0]
@@ -762,7 +808,7 @@ def tune_levels(
                     continue
                 Q = Qt
                 break
-    return {k: float(v[0]) for k, v in _qaly_stats(Q, fu, groups).items()}
+    return Q
 
 
 MEDIANS = {
