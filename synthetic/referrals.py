@@ -198,106 +198,36 @@ def generate(
     cohort = cohort.sort_values(["admission_date", "patient_id"]).reset_index(drop=True)
     pause = _pause_windows(cohort)
     end_of_data = min(pd.Timestamp(data_end), pd.Timestamp(schema.STUDY_END))
+    draft = _Draft(rng, plan, pause, end_of_data)
+    draft.cohort_accepted(cohort, episodes)
+    draft.cohort_denied()
+    draft.non_cohort_persons()
+    draft.non_cohort_dates()
+    draft.sexes()
+    # step 6: ages
+    _tune_lags(rng, plan, draft.persons, draft.refs, draft.first_other)
+    ages = _ages(rng, plan, draft.persons, draft.refs, draft.first_other)
+    draft.referrers_and_reasons(tables, patients)
+    return {"referrals": _frame(draft.persons, draft.refs, ages)}
 
-    refs: list[dict] = []  # one dict per referral slot
-    persons: list[dict] = []  # one dict per referred person
 
-    # ---- 1. the cohort's accepted referrals ------------------------------------------------------
-    accepted_bound = plan["age"]["accepted"]["min"]
-    for row in cohort.itertuples():
-        person = {
-            "pid": len(persons),
-            "clinic": row.clinic,
-            "sex": row.sex,
-            "patient_id": row.patient_id,
-            "age_adm": float(round(row.age_at_admission, 1)),
-            "admission": row.admission_date,
-            "refs": [],
-        }
-        persons.append(person)
-        lower = max(accepted_bound, plan["age"][row.clinic]["min"])
-        frac = person["age_adm"] - np.floor(person["age_adm"] + 1e-9)
-        # keep the age at referral at or above the published minimum when one year less would break it
-        cap_age = (
-            int(np.floor(frac * 365.25 + 1e-9)) if np.floor(person["age_adm"] + 1e-9) - 1 < lower else MAX_LAG_DAYS
-        )
-        cap = min(MAX_LAG_DAYS, cap_age, int((row.admission_date - _opening(row.clinic)).days))
-        person["lag_cap"] = max(cap, 0)
-        lag = int(min(rng.gamma(2.0, 20.0), person["lag_cap"]))
-        slot = {
-            "person": person["pid"],
-            "clinic": row.clinic,
-            "decision": "accepted",
-            "kind": "admission",
-            "date": row.admission_date - pd.Timedelta(days=lag),
-        }
-        person["refs"].append(len(refs))
-        refs.append(slot)
-    # re-admissions: an accepted referral between discharge and re-admission
-    by_patient = {p["patient_id"]: p for p in persons}
-    for pid, group in episodes.groupby("patient_id", sort=True):
-        group = group.sort_values("admission_date")
-        for previous, current in zip(group.iloc[:-1].itertuples(), group.iloc[1:].itertuples()):
-            person = by_patient.get(pid)
-            if person is None:
-                continue
-            low = max(current.admission_date - pd.Timedelta(days=MAX_LAG_DAYS), _opening(person["clinic"]))
-            if pd.notna(previous.discharge_date):
-                low = max(low, previous.discharge_date)
-            slot = {
-                "person": person["pid"],
-                "clinic": person["clinic"],
-                "decision": "accepted",
-                "kind": "readmission",
-                "date": _day(rng, min(low, current.admission_date), current.admission_date),
-            }
-            person["refs"].append(len(refs))
-            refs.append(slot)
+class _Draft:
+    """The referrals being drawn (:func:`generate`): one dict per referred person (``persons``) and one per
+    referral (``refs``, its person, clinic, decision, kind, date and reason), filled in step by step; the
+    denial reasons (``reasons_left``) and Oslo's pause denials per year (``oslo_pause_left``) still to place."""
 
-    accepted_budget = {y: plan["year_referrals"][y] - plan["year_denials"][y] for y in YEARS}
+    def __init__(self, rng: np.random.Generator, plan: dict, pause: dict, end_of_data: pd.Timestamp) -> None:
+        self.rng, self.plan, self.pause, self.end_of_data = rng, plan, pause, end_of_data
+        self.persons: list[dict] = []
+        self.refs: list[dict] = []
+        self.reasons_left = {c: dict(plan["reasons"][c]) for c in CLINICS}
+        self.oslo_pause_left: dict[int, int] = {}
+        self.first_other = 0  # the first person outside the cohort
+        self.accepted_budget = {y: plan["year_referrals"][y] - plan["year_denials"][y] for y in YEARS}
 
-    def year_count(kind_filter) -> dict[int, int]:
-        counts = dict.fromkeys(YEARS, 0)
-        for r in refs:
-            if kind_filter(r):
-                counts[r["date"].year] += 1
-        return counts
-
-    # move referrals of patients admitted early in a year into the year before, where a year is full
-    for year in YEARS[:0:-1]:
-        fixed = year_count(lambda r: r["decision"] == "accepted")
-        excess = fixed[year] - accepted_budget[year]
-        if excess <= 0:
-            continue
-        jan1 = pd.Timestamp(f"{year}-01-01")
-        movable = [
-            r
-            for r in refs
-            if r["kind"] == "admission"
-            and r["date"].year == year
-            and (persons[r["person"]]["admission"] - jan1).days + 1 <= persons[r["person"]]["lag_cap"]
-        ]
-        order = rng.permutation(len(movable))
-        for i in order[:excess]:
-            r = movable[i]
-            person = persons[r["person"]]
-            need = (person["admission"] - jan1).days + 1
-            lag = int(rng.integers(need, person["lag_cap"] + 1))
-            r["date"] = person["admission"] - pd.Timedelta(days=lag)
-
-    # ---- 2. cohort persons denied before they were accepted --------------------------------------
-    reasons_left = {c: dict(plan["reasons"][c]) for c in CLINICS}
-    pause_year_left = {
-        YEARS[0]: plan["pause_first_year"],
-        YEARS[1]: sum(plan["reasons"][c]["admission_pause"] for c in CLINICS) - plan["pause_first_year"],
-    }
-    # Bergen's pause lies in the first year: its pause denials are reserved there
-    pause_year_left[YEARS[0]] -= plan["reasons"]["Bergen"]["admission_pause"]
-    oslo_pause_left = {YEARS[0]: pause_year_left[YEARS[0]], YEARS[1]: pause_year_left[YEARS[1]]}
-
-    def add_ref(person: dict, decision: str, date: pd.Timestamp, kind: str, reason: str | None = None) -> None:
-        person["refs"].append(len(refs))
-        refs.append(
+    def add_ref(self, person: dict, decision: str | None, date, kind: str, reason: str | None = None) -> None:
+        person["refs"].append(len(self.refs))
+        self.refs.append(
             {
                 "person": person["pid"],
                 "clinic": person["clinic"],
@@ -308,253 +238,365 @@ def generate(
             }
         )
 
-    def admission_ref(person: dict) -> dict:
-        return next(refs[i] for i in person["refs"] if refs[i]["kind"] == "admission")
+    def admission_ref(self, person: dict) -> dict:
+        return next(self.refs[i] for i in person["refs"] if self.refs[i]["kind"] == "admission")
 
-    # (a) Oslo patients denied during the pause and admitted after it
-    w_start, w_end = pause["Oslo"]
-    eligible = [
-        p
-        for p in persons
-        if p["clinic"] == "Oslo"
-        and len(p["refs"]) == 1
-        and admission_ref(p)["date"] > w_end + pd.Timedelta(days=MIN_GAP_DAYS)
-        and admission_ref(p)["date"].year <= YEARS[2]
-    ]
-    for i in rng.permutation(len(eligible))[:COHORT_PAUSE_DENIED]:
-        person = eligible[i]
-        year = max(
-            (y for y in oslo_pause_left if oslo_pause_left[y] > 0), key=lambda y: oslo_pause_left[y], default=None
-        )
-        if year is None or reasons_left["Oslo"]["admission_pause"] <= 0:
-            break
-        lo, hi = max(w_start, pd.Timestamp(f"{year}-01-01")), min(w_end, pd.Timestamp(f"{year}-12-31"))
-        add_ref(person, "denied", _day(rng, lo, hi), "cohort_pause", "admission_pause")
-        oslo_pause_left[year] -= 1
-        reasons_left["Oslo"]["admission_pause"] -= 1
+    def year_count(self, kind_filter) -> dict[int, int]:
+        """Referrals per year among those ``kind_filter`` picks."""
+        counts = dict.fromkeys(YEARS, 0)
+        for r in self.refs:
+            if kind_filter(r):
+                counts[r["date"].year] += 1
+        return counts
 
-    # (b) patients denied for a reason that can change, once or twice, then accepted
-    def age_at(person: dict, date: pd.Timestamp) -> int:
-        return int(np.floor(person["age_adm"] - (person["admission"] - date).days / 365.25 + 1e-9))
+    def cohort_accepted(self, cohort: pd.DataFrame, episodes: pd.DataFrame) -> None:
+        """Step 1: each patient's accepted referral before the admission (and before a re-admission), some
+        moved into the year before where a year is full."""
+        rng, plan, persons, refs = self.rng, self.plan, self.persons, self.refs
+        accepted_budget, year_count = self.accepted_budget, self.year_count
+        accepted_bound = plan["age"]["accepted"]["min"]
+        for row in cohort.itertuples():
+            person = {
+                "pid": len(persons),
+                "clinic": row.clinic,
+                "sex": row.sex,
+                "patient_id": row.patient_id,
+                "age_adm": float(round(row.age_at_admission, 1)),
+                "admission": row.admission_date,
+                "refs": [],
+            }
+            persons.append(person)
+            lower = max(accepted_bound, plan["age"][row.clinic]["min"])
+            frac = person["age_adm"] - np.floor(person["age_adm"] + 1e-9)
+            # keep the age at referral at or above the published minimum when one year less would break it
+            cap_age = (
+                int(np.floor(frac * 365.25 + 1e-9)) if np.floor(person["age_adm"] + 1e-9) - 1 < lower else MAX_LAG_DAYS
+            )
+            cap = min(MAX_LAG_DAYS, cap_age, int((row.admission_date - _opening(row.clinic)).days))
+            person["lag_cap"] = max(cap, 0)
+            lag = int(min(rng.gamma(2.0, 20.0), person["lag_cap"]))
+            slot = {
+                "person": person["pid"],
+                "clinic": row.clinic,
+                "decision": "accepted",
+                "kind": "admission",
+                "date": row.admission_date - pd.Timedelta(days=lag),
+            }
+            person["refs"].append(len(refs))
+            refs.append(slot)
+        # re-admissions: an accepted referral between discharge and re-admission
+        by_patient = {p["patient_id"]: p for p in persons}
+        for pid, group in episodes.groupby("patient_id", sort=True):
+            group = group.sort_values("admission_date")
+            for previous, current in zip(group.iloc[:-1].itertuples(), group.iloc[1:].itertuples()):
+                person = by_patient.get(pid)
+                if person is None:
+                    continue
+                low = max(current.admission_date - pd.Timedelta(days=MAX_LAG_DAYS), _opening(person["clinic"]))
+                if pd.notna(previous.discharge_date):
+                    low = max(low, previous.discharge_date)
+                slot = {
+                    "person": person["pid"],
+                    "clinic": person["clinic"],
+                    "decision": "accepted",
+                    "kind": "readmission",
+                    "date": _day(rng, min(low, current.admission_date), current.admission_date),
+                }
+                person["refs"].append(len(refs))
+                refs.append(slot)
 
-    eligible = [
-        p
-        for p in persons
-        if len(p["refs"]) == 1 and (admission_ref(p)["date"] - _opening(p["clinic"])).days >= 2 * MIN_GAP_DAYS + 30
-    ]
-    order = rng.permutation(len(eligible))
-    chosen = 0
-    for i in order:
-        if chosen >= COHORT_EARLIER_DENIED + COHORT_TWICE_DENIED:
-            break
-        person = eligible[i]
-        times = 2 if chosen < COHORT_TWICE_DENIED else 1
-        clinic = person["clinic"]
-        latest = admission_ref(person)["date"] - pd.Timedelta(days=MIN_GAP_DAYS)
-        earliest = max(_opening(clinic), latest - pd.Timedelta(days=540))
-        options = [r for r in REVERSIBLE_REASONS if reasons_left[clinic][r] > 0]
-        if len(options) == 0 or (latest - earliest).days < MIN_GAP_DAYS * times:
-            continue
-        dates = sorted(_day(rng, earliest, latest) for _ in range(times))
-        if times == 2 and (dates[1] - dates[0]).days < MIN_GAP_DAYS:
-            dates[0] = max(earliest, dates[1] - pd.Timedelta(days=MIN_GAP_DAYS + int(rng.integers(0, 60))))
-            if (dates[1] - dates[0]).days < MIN_GAP_DAYS:
+        # move referrals of patients admitted early in a year into the year before, where a year is full
+        for year in YEARS[:0:-1]:
+            fixed = year_count(lambda r: r["decision"] == "accepted")
+            excess = fixed[year] - accepted_budget[year]
+            if excess <= 0:
                 continue
-        if any(age_at(person, d) < plan["age"][clinic]["min"] for d in dates):
-            continue
-        for date in dates:
-            options = [r for r in REVERSIBLE_REASONS if reasons_left[clinic][r] > 0]
-            weights = np.array([reasons_left[clinic][r] for r in options], dtype=float)
-            reason = options[int(rng.choice(len(options), p=weights / weights.sum()))]
-            reasons_left[clinic][reason] -= 1
-            add_ref(person, "denied", date, "cohort_denied", reason)
-        chosen += 1
+            jan1 = pd.Timestamp(f"{year}-01-01")
+            movable = [
+                r
+                for r in refs
+                if r["kind"] == "admission"
+                and r["date"].year == year
+                and (persons[r["person"]]["admission"] - jan1).days + 1 <= persons[r["person"]]["lag_cap"]
+            ]
+            order = rng.permutation(len(movable))
+            for i in order[:excess]:
+                r = movable[i]
+                person = persons[r["person"]]
+                need = (person["admission"] - jan1).days + 1
+                lag = int(rng.integers(need, person["lag_cap"] + 1))
+                r["date"] = person["admission"] - pd.Timedelta(days=lag)
 
-    # ---- 3. non-cohort persons, their number of referrals, clinic and decisions -------------------------------------
-    total_n = sum(plan["n"].values())
-    n_persons, n_two, n_three = plan["persons"], plan["two"], plan["three_plus"]
-    surplus = total_n - (n_persons - n_two - n_three) - 2 * n_two - 3 * n_three
-    sizes_three = [3 + surplus // n_three + (1 if i < surplus % n_three else 0) for i in range(n_three)]
-    cohort_sizes = [len(p["refs"]) for p in persons]
-    need_two = n_two - sum(1 for k in cohort_sizes if k == 2)
-    need_three = sorted(sizes_three, reverse=True)
-    for k in sorted((k for k in cohort_sizes if k >= 3), reverse=True):
-        need_three.remove(min((s for s in need_three if s >= k), default=need_three[-1]))
-    n_other = n_persons - len(persons)
-    sizes = [2] * need_two + need_three
-    sizes += [1] * (n_other - len(sizes))
-
-    cohort_by_clinic = {c: sum(len(p["refs"]) for p in persons if p["clinic"] == c) for c in CLINICS}
-    other_refs = {c: plan["n"][c] - cohort_by_clinic[c] for c in CLINICS}
-    multi = [k for k in sizes if k > 1]
-    singles = len(sizes) - len(multi)
-    for _ in range(200):
-        clinics_multi = [
-            "Oslo" if rng.random() < other_refs["Oslo"] / sum(other_refs.values()) else "Bergen" for _ in multi
-        ]
-        single_o = other_refs["Oslo"] - sum(k for k, c in zip(multi, clinics_multi) if c == "Oslo")
-        single_b = other_refs["Bergen"] - sum(k for k, c in zip(multi, clinics_multi) if c == "Bergen")
-        if min(single_o, single_b) >= 2 * MIN_SINGLES + 4 and single_o + single_b == singles:
-            break
-    clinic_list = clinics_multi + ["Oslo"] * single_o + ["Bergen"] * single_b
-    first_other = len(persons)
-    for k, clinic in zip(multi + [1] * singles, clinic_list):
-        person = {"pid": len(persons), "clinic": clinic, "sex": None, "patient_id": None, "refs": []}
-        persons.append(person)
-        for _ in range(k):
-            add_ref(person, None, None, "other")
-    others = persons[first_other:]
-
-    # decisions of non-cohort referrals, per clinic
-    for clinic in CLINICS:
-        slots = [i for i, r in enumerate(refs) if r["kind"] == "other" and r["clinic"] == clinic]
-        denied_fixed = sum(1 for r in refs if r["clinic"] == clinic and r["decision"] == "denied")
-        n_denied = plan["denied"][clinic] - denied_fixed
-        # persons referred several times are more often denied; at least MIN_SINGLES referrals of
-        # persons referred once are left in each decision (their ages calibrate Table E)
-        single = np.array([len(persons[refs[i]["person"]]["refs"]) == 1 for i in slots])
-        order = rng.permutation(np.flatnonzero(single))
-        keep_denied = order[:MIN_SINGLES].tolist()
-        keep_accepted = set(order[MIN_SINGLES : 2 * MIN_SINGLES].tolist())
-        rest = [j for j in range(len(slots)) if j not in keep_accepted and j not in keep_denied]
-        weight = np.array([1.0 if single[j] else 3.0 for j in rest])
-        more = rng.choice(len(rest), size=n_denied - len(keep_denied), replace=False, p=weight / weight.sum())
-        pick = set(keep_denied) | {rest[j] for j in more}
-        for j, i in enumerate(slots):
-            refs[i]["decision"] = "denied" if j in pick else "accepted"
-    # the pause denials still to place go to non-cohort denied referrals
-    for clinic in CLINICS:
-        slots = [
-            i
-            for i, r in enumerate(refs)
-            if r["kind"] == "other" and r["clinic"] == clinic and r["decision"] == "denied"
-        ]
-        n_pause = reasons_left[clinic]["admission_pause"]
-        for i in rng.permutation(slots)[:n_pause]:
-            refs[int(i)]["reason"] = "admission_pause"
-        reasons_left[clinic]["admission_pause"] = 0
-
-    # ---- 4. dates of the non-cohort referrals --------------------------------------------------------
-    pause_left = {YEARS[0]: oslo_pause_left[YEARS[0]], YEARS[1]: oslo_pause_left[YEARS[1]]}
-    for r in refs:
-        if r["kind"] == "other" and r.get("reason") == "admission_pause":
-            start, stop = pause[r["clinic"]]
-            if r["clinic"] == "Oslo":
-                year = YEARS[0] if pause_left[YEARS[0]] > 0 else YEARS[1]
-                pause_left[year] -= 1
-                start, stop = max(start, pd.Timestamp(f"{year}-01-01")), min(stop, pd.Timestamp(f"{year}-12-31"))
-            r["date"] = _day(rng, start, stop)
-    fixed_acc = year_count(lambda r: r["date"] is not None and r["decision"] == "accepted")
-    fixed_den = year_count(lambda r: r["date"] is not None and r["decision"] == "denied")
-    for decision, fixed, budget in (
-        ("accepted", fixed_acc, accepted_budget),
-        ("denied", fixed_den, plan["year_denials"]),
-    ):
-        years = [y for y in YEARS for _ in range(max(budget[y] - fixed[y], 0))]
-        slots = [r for r in refs if r["date"] is None and r["decision"] == decision]
-        years = list(rng.permutation(years))
-        if len(years) != len(slots):
-            raise RuntimeError(f"the {decision} referrals fixed by the cohort do not fit Supplementary Table F's years")
-        for r, year in zip(slots, years):
-            r["year"] = int(year)
-    for person in others:
-        mine = [refs[i] for i in person["refs"] if refs[i]["date"] is None]
-        for _ in range(100):
-            for r in mine:
-                start, stop = _year_span(r["year"], r["clinic"])
-                date = _day(rng, start, stop)
-                if r["decision"] == "accepted" and r["clinic"] in pause:
-                    p0, p1 = pause[r["clinic"]]
-                    tries = 0
-                    while p0 <= date <= p1 and tries < 50:
-                        date = _day(rng, start, stop)
-                        tries += 1
-                r["date"] = date
-            dates = sorted(refs[i]["date"] for i in person["refs"])
-            if all((b - a).days >= MIN_GAP_DAYS for a, b in zip(dates[:-1], dates[1:])):
-                break
-    for r in refs:
-        r["date"] = min(r["date"], end_of_data)
-
-    # ---- 5. sex ----------------------------------------------------------------------------------
-    cells = [(c, d) for c in CLINICS for d in ("accepted", "denied")]
-    male_cells = _male_cells(plan, persons, refs)
-    fixed_male = dict.fromkeys(cells, 0)
-    for p in persons[:first_other]:
-        for i in p["refs"]:
-            if p["sex"] == "male":
-                fixed_male[(refs[i]["clinic"], refs[i]["decision"])] += 1
-    multi_others = [p for p in others if len(p["refs"]) > 1]
-    single_others = [p for p in others if len(p["refs"]) == 1]
-    male_refs = sum(plan["male"].values())
-    best = None
-    for _ in range(500):
-        sexes = rng.random(len(multi_others)) < 0.75
-        counts = dict(fixed_male)
-        for p, is_male in zip(multi_others, sexes):
-            if is_male:
-                for i in p["refs"]:
-                    counts[(refs[i]["clinic"], refs[i]["decision"])] += 1
-        need = {cell: male_cells[cell] - counts[cell] for cell in cells}
-        avail = {
-            cell: sum(1 for p in single_others if (p["clinic"], refs[p["refs"][0]]["decision"]) == cell)
-            for cell in cells
+    def cohort_denied(self) -> None:
+        """Step 2: cohort patients denied before they were accepted (Oslo's pause; a reason that can change)."""
+        rng, plan, persons = self.rng, self.plan, self.persons
+        pause, reasons_left, add_ref, admission_ref = self.pause, self.reasons_left, self.add_ref, self.admission_ref
+        pause_year_left = {
+            YEARS[0]: plan["pause_first_year"],
+            YEARS[1]: sum(plan["reasons"][c]["admission_pause"] for c in CLINICS) - plan["pause_first_year"],
         }
-        if any(need[cell] < 0 or need[cell] > avail[cell] for cell in cells):
-            continue
-        male_extra = sum(len(p["refs"]) - 1 for p in persons[:first_other] if p["sex"] == "male")
-        male_extra += sum(len(p["refs"]) - 1 for p, m in zip(multi_others, sexes) if m)
-        person_share = 100 * (male_refs - male_extra) / n_persons
-        score = abs(person_share - _pub("s6_6_male_percent", 75.0))
-        if best is None or score < best[0]:
-            best = (score, sexes, need)
-        if score <= 0.45:
-            break
-    _, sexes, need = best
-    for p, is_male in zip(multi_others, sexes):
-        p["sex"] = "male" if is_male else "female"
-    for cell in cells:
-        group = [p for p in single_others if (p["clinic"], refs[p["refs"][0]]["decision"]) == cell]
-        males = set(rng.permutation(len(group))[: need[cell]].tolist())
-        for j, p in enumerate(group):
-            p["sex"] = "male" if j in males else "female"
+        # Bergen's pause lies in the first year: its pause denials are reserved there
+        pause_year_left[YEARS[0]] -= plan["reasons"]["Bergen"]["admission_pause"]
+        oslo_pause_left = {YEARS[0]: pause_year_left[YEARS[0]], YEARS[1]: pause_year_left[YEARS[1]]}
 
-    # ---- 6. age -----------------------------------------------------------------------------------
-    _tune_lags(rng, plan, persons, refs, first_other)
-    ages = _ages(rng, plan, persons, refs, first_other)
+        # (a) Oslo patients denied during the pause and admitted after it
+        w_start, w_end = pause["Oslo"]
+        eligible = [
+            p
+            for p in persons
+            if p["clinic"] == "Oslo"
+            and len(p["refs"]) == 1
+            and admission_ref(p)["date"] > w_end + pd.Timedelta(days=MIN_GAP_DAYS)
+            and admission_ref(p)["date"].year <= YEARS[2]
+        ]
+        for i in rng.permutation(len(eligible))[:COHORT_PAUSE_DENIED]:
+            person = eligible[i]
+            year = max(
+                (y for y in oslo_pause_left if oslo_pause_left[y] > 0), key=lambda y: oslo_pause_left[y], default=None
+            )
+            if year is None or reasons_left["Oslo"]["admission_pause"] <= 0:
+                break
+            lo, hi = max(w_start, pd.Timestamp(f"{year}-01-01")), min(w_end, pd.Timestamp(f"{year}-12-31"))
+            add_ref(person, "denied", _day(rng, lo, hi), "cohort_pause", "admission_pause")
+            oslo_pause_left[year] -= 1
+            reasons_left["Oslo"]["admission_pause"] -= 1
 
-    # ---- 7. type, referrer, denial reason ------------------------------------------------------------
-    still_on_oat, never_oat = _oat_status(tables, patients)
-    for clinic in CLINICS:
-        idx = [i for i, r in enumerate(refs) if r["clinic"] == clinic]
-        score = []
-        for i in idx:
-            pid = persons[refs[i]["person"]]["patient_id"]
-            base = 1.0 if pid in still_on_oat else (-1.0 if pid in never_oat else 0.0)
-            score.append(base + rng.random())
-        ranked = [idx[j] for j in np.argsort(-np.array(score), kind="stable")]
-        n_sec = plan["secondary"][clinic]
-        secondary, primary = ranked[:n_sec], ranked[n_sec:]
-        pool = [r for r, k in plan["referrers"][clinic].items() for _ in range(k)]
-        oat = [r for r in pool if r in OAT_REFERRERS]
-        rest = [r for r in pool if r not in OAT_REFERRERS]
-        rest = [rest[j] for j in rng.permutation(len(rest))]
-        if len(oat) >= n_sec:
-            sec_pool, pri_pool = oat[:n_sec], oat[n_sec:] + rest
-        else:
-            sec_pool, pri_pool = oat + rest[: n_sec - len(oat)], rest[n_sec - len(oat) :]
-        for slots, types, kind in ((secondary, sec_pool, "secondary"), (primary, pri_pool, "primary")):
-            types = [types[j] for j in rng.permutation(len(types))]
-            for i, referrer in zip(slots, types):
-                refs[i]["referrer"] = referrer
-                refs[i]["type"] = kind
-        open_slots = [i for i in idx if refs[i]["decision"] == "denied" and refs[i].get("reason") is None]
-        pool = [r for r, k in reasons_left[clinic].items() for _ in range(k)]
-        pool = [pool[j] for j in rng.permutation(len(pool))]
-        for i, reason in zip(open_slots, pool):
-            refs[i]["reason"] = reason
+        # (b) patients denied for a reason that can change, once or twice, then accepted
+        def age_at(person: dict, date: pd.Timestamp) -> int:
+            return int(np.floor(person["age_adm"] - (person["admission"] - date).days / 365.25 + 1e-9))
 
-    return {"referrals": _frame(persons, refs, ages)}
+        eligible = [
+            p
+            for p in persons
+            if len(p["refs"]) == 1 and (admission_ref(p)["date"] - _opening(p["clinic"])).days >= 2 * MIN_GAP_DAYS + 30
+        ]
+        order = rng.permutation(len(eligible))
+        chosen = 0
+        for i in order:
+            if chosen >= COHORT_EARLIER_DENIED + COHORT_TWICE_DENIED:
+                break
+            person = eligible[i]
+            times = 2 if chosen < COHORT_TWICE_DENIED else 1
+            clinic = person["clinic"]
+            latest = admission_ref(person)["date"] - pd.Timedelta(days=MIN_GAP_DAYS)
+            earliest = max(_opening(clinic), latest - pd.Timedelta(days=540))
+            options = [r for r in REVERSIBLE_REASONS if reasons_left[clinic][r] > 0]
+            if len(options) == 0 or (latest - earliest).days < MIN_GAP_DAYS * times:
+                continue
+            dates = sorted(_day(rng, earliest, latest) for _ in range(times))
+            if times == 2 and (dates[1] - dates[0]).days < MIN_GAP_DAYS:
+                dates[0] = max(earliest, dates[1] - pd.Timedelta(days=MIN_GAP_DAYS + int(rng.integers(0, 60))))
+                if (dates[1] - dates[0]).days < MIN_GAP_DAYS:
+                    continue
+            if any(age_at(person, d) < plan["age"][clinic]["min"] for d in dates):
+                continue
+            for date in dates:
+                options = [r for r in REVERSIBLE_REASONS if reasons_left[clinic][r] > 0]
+                weights = np.array([reasons_left[clinic][r] for r in options], dtype=float)
+                reason = options[int(rng.choice(len(options), p=weights / weights.sum()))]
+                reasons_left[clinic][reason] -= 1
+                add_ref(person, "denied", date, "cohort_denied", reason)
+            chosen += 1
+        self.oslo_pause_left = oslo_pause_left
+
+    def non_cohort_persons(self) -> None:
+        """Step 3: persons outside the cohort, their number of referrals, clinic and decisions."""
+        rng, plan, persons, refs = self.rng, self.plan, self.persons, self.refs
+        reasons_left, add_ref = self.reasons_left, self.add_ref
+        total_n = sum(plan["n"].values())
+        n_persons, n_two, n_three = plan["persons"], plan["two"], plan["three_plus"]
+        surplus = total_n - (n_persons - n_two - n_three) - 2 * n_two - 3 * n_three
+        sizes_three = [3 + surplus // n_three + (1 if i < surplus % n_three else 0) for i in range(n_three)]
+        cohort_sizes = [len(p["refs"]) for p in persons]
+        need_two = n_two - sum(1 for k in cohort_sizes if k == 2)
+        need_three = sorted(sizes_three, reverse=True)
+        for k in sorted((k for k in cohort_sizes if k >= 3), reverse=True):
+            need_three.remove(min((s for s in need_three if s >= k), default=need_three[-1]))
+        n_other = n_persons - len(persons)
+        sizes = [2] * need_two + need_three
+        sizes += [1] * (n_other - len(sizes))
+
+        cohort_by_clinic = {c: sum(len(p["refs"]) for p in persons if p["clinic"] == c) for c in CLINICS}
+        other_refs = {c: plan["n"][c] - cohort_by_clinic[c] for c in CLINICS}
+        multi = [k for k in sizes if k > 1]
+        singles = len(sizes) - len(multi)
+        for _ in range(200):
+            clinics_multi = [
+                "Oslo" if rng.random() < other_refs["Oslo"] / sum(other_refs.values()) else "Bergen" for _ in multi
+            ]
+            single_o = other_refs["Oslo"] - sum(k for k, c in zip(multi, clinics_multi) if c == "Oslo")
+            single_b = other_refs["Bergen"] - sum(k for k, c in zip(multi, clinics_multi) if c == "Bergen")
+            if min(single_o, single_b) >= 2 * MIN_SINGLES + 4 and single_o + single_b == singles:
+                break
+        clinic_list = clinics_multi + ["Oslo"] * single_o + ["Bergen"] * single_b
+        first_other = len(persons)
+        for k, clinic in zip(multi + [1] * singles, clinic_list):
+            person = {"pid": len(persons), "clinic": clinic, "sex": None, "patient_id": None, "refs": []}
+            persons.append(person)
+            for _ in range(k):
+                add_ref(person, None, None, "other")
+
+        # decisions of non-cohort referrals, per clinic
+        for clinic in CLINICS:
+            slots = [i for i, r in enumerate(refs) if r["kind"] == "other" and r["clinic"] == clinic]
+            denied_fixed = sum(1 for r in refs if r["clinic"] == clinic and r["decision"] == "denied")
+            n_denied = plan["denied"][clinic] - denied_fixed
+            # persons referred several times are more often denied; at least MIN_SINGLES referrals of
+            # persons referred once are left in each decision (their ages calibrate Table E)
+            single = np.array([len(persons[refs[i]["person"]]["refs"]) == 1 for i in slots])
+            order = rng.permutation(np.flatnonzero(single))
+            keep_denied = order[:MIN_SINGLES].tolist()
+            keep_accepted = set(order[MIN_SINGLES : 2 * MIN_SINGLES].tolist())
+            rest = [j for j in range(len(slots)) if j not in keep_accepted and j not in keep_denied]
+            weight = np.array([1.0 if single[j] else 3.0 for j in rest])
+            more = rng.choice(len(rest), size=n_denied - len(keep_denied), replace=False, p=weight / weight.sum())
+            pick = set(keep_denied) | {rest[j] for j in more}
+            for j, i in enumerate(slots):
+                refs[i]["decision"] = "denied" if j in pick else "accepted"
+        # the pause denials still to place go to non-cohort denied referrals
+        for clinic in CLINICS:
+            slots = [
+                i
+                for i, r in enumerate(refs)
+                if r["kind"] == "other" and r["clinic"] == clinic and r["decision"] == "denied"
+            ]
+            n_pause = reasons_left[clinic]["admission_pause"]
+            for i in rng.permutation(slots)[:n_pause]:
+                refs[int(i)]["reason"] = "admission_pause"
+            reasons_left[clinic]["admission_pause"] = 0
+        self.first_other = first_other
+
+    def non_cohort_dates(self) -> None:
+        """Step 4: the dates of the referrals outside the cohort."""
+        rng, plan, persons, refs = self.rng, self.plan, self.persons, self.refs
+        pause, end_of_data, year_count = self.pause, self.end_of_data, self.year_count
+        oslo_pause_left, accepted_budget, others = (
+            self.oslo_pause_left,
+            self.accepted_budget,
+            persons[self.first_other :],
+        )
+        pause_left = {YEARS[0]: oslo_pause_left[YEARS[0]], YEARS[1]: oslo_pause_left[YEARS[1]]}
+        for r in refs:
+            if r["kind"] == "other" and r.get("reason") == "admission_pause":
+                start, stop = pause[r["clinic"]]
+                if r["clinic"] == "Oslo":
+                    year = YEARS[0] if pause_left[YEARS[0]] > 0 else YEARS[1]
+                    pause_left[year] -= 1
+                    start, stop = max(start, pd.Timestamp(f"{year}-01-01")), min(stop, pd.Timestamp(f"{year}-12-31"))
+                r["date"] = _day(rng, start, stop)
+        fixed_acc = year_count(lambda r: r["date"] is not None and r["decision"] == "accepted")
+        fixed_den = year_count(lambda r: r["date"] is not None and r["decision"] == "denied")
+        for decision, fixed, budget in (
+            ("accepted", fixed_acc, accepted_budget),
+            ("denied", fixed_den, plan["year_denials"]),
+        ):
+            years = [y for y in YEARS for _ in range(max(budget[y] - fixed[y], 0))]
+            slots = [r for r in refs if r["date"] is None and r["decision"] == decision]
+            years = list(rng.permutation(years))
+            if len(years) != len(slots):
+                raise RuntimeError(
+                    f"the {decision} referrals fixed by the cohort do not fit Supplementary Table F's years"
+                )
+            for r, year in zip(slots, years):
+                r["year"] = int(year)
+        for person in others:
+            mine = [refs[i] for i in person["refs"] if refs[i]["date"] is None]
+            for _ in range(100):
+                for r in mine:
+                    start, stop = _year_span(r["year"], r["clinic"])
+                    date = _day(rng, start, stop)
+                    if r["decision"] == "accepted" and r["clinic"] in pause:
+                        p0, p1 = pause[r["clinic"]]
+                        tries = 0
+                        while p0 <= date <= p1 and tries < 50:
+                            date = _day(rng, start, stop)
+                            tries += 1
+                    r["date"] = date
+                dates = sorted(refs[i]["date"] for i in person["refs"])
+                if all((b - a).days >= MIN_GAP_DAYS for a, b in zip(dates[:-1], dates[1:])):
+                    break
+        for r in refs:
+            r["date"] = min(r["date"], end_of_data)
+
+    def sexes(self) -> None:
+        """Step 5: the sex of each person outside the cohort."""
+        rng, plan, persons, refs = self.rng, self.plan, self.persons, self.refs
+        first_other, others, n_persons = self.first_other, persons[self.first_other :], plan["persons"]
+        cells = [(c, d) for c in CLINICS for d in ("accepted", "denied")]
+        male_cells = _male_cells(plan, persons, refs)
+        fixed_male = dict.fromkeys(cells, 0)
+        for p in persons[:first_other]:
+            for i in p["refs"]:
+                if p["sex"] == "male":
+                    fixed_male[(refs[i]["clinic"], refs[i]["decision"])] += 1
+        multi_others = [p for p in others if len(p["refs"]) > 1]
+        single_others = [p for p in others if len(p["refs"]) == 1]
+        male_refs = sum(plan["male"].values())
+        best = None
+        for _ in range(500):
+            sexes = rng.random(len(multi_others)) < 0.75
+            counts = dict(fixed_male)
+            for p, is_male in zip(multi_others, sexes):
+                if is_male:
+                    for i in p["refs"]:
+                        counts[(refs[i]["clinic"], refs[i]["decision"])] += 1
+            need = {cell: male_cells[cell] - counts[cell] for cell in cells}
+            avail = {
+                cell: sum(1 for p in single_others if (p["clinic"], refs[p["refs"][0]]["decision"]) == cell)
+                for cell in cells
+            }
+            if any(need[cell] < 0 or need[cell] > avail[cell] for cell in cells):
+                continue
+            male_extra = sum(len(p["refs"]) - 1 for p in persons[:first_other] if p["sex"] == "male")
+            male_extra += sum(len(p["refs"]) - 1 for p, m in zip(multi_others, sexes) if m)
+            person_share = 100 * (male_refs - male_extra) / n_persons
+            score = abs(person_share - _pub("s6_6_male_percent", 75.0))
+            if best is None or score < best[0]:
+                best = (score, sexes, need)
+            if score <= 0.45:
+                break
+        _, sexes, need = best
+        for p, is_male in zip(multi_others, sexes):
+            p["sex"] = "male" if is_male else "female"
+        for cell in cells:
+            group = [p for p in single_others if (p["clinic"], refs[p["refs"][0]]["decision"]) == cell]
+            males = set(rng.permutation(len(group))[: need[cell]].tolist())
+            for j, p in enumerate(group):
+                p["sex"] = "male" if j in males else "female"
+
+    def referrers_and_reasons(self, tables: dict[str, pd.DataFrame], patients: pd.DataFrame) -> None:
+        """Step 7: each referral's type and referrer, and the denial reasons still to place."""
+        rng, plan, persons, refs = self.rng, self.plan, self.persons, self.refs
+        reasons_left = self.reasons_left
+        still_on_oat, never_oat = _oat_status(tables, patients)
+        for clinic in CLINICS:
+            idx = [i for i, r in enumerate(refs) if r["clinic"] == clinic]
+            score = []
+            for i in idx:
+                pid = persons[refs[i]["person"]]["patient_id"]
+                base = 1.0 if pid in still_on_oat else (-1.0 if pid in never_oat else 0.0)
+                score.append(base + rng.random())
+            ranked = [idx[j] for j in np.argsort(-np.array(score), kind="stable")]
+            n_sec = plan["secondary"][clinic]
+            secondary, primary = ranked[:n_sec], ranked[n_sec:]
+            pool = [r for r, k in plan["referrers"][clinic].items() for _ in range(k)]
+            oat = [r for r in pool if r in OAT_REFERRERS]
+            rest = [r for r in pool if r not in OAT_REFERRERS]
+            rest = [rest[j] for j in rng.permutation(len(rest))]
+            if len(oat) >= n_sec:
+                sec_pool, pri_pool = oat[:n_sec], oat[n_sec:] + rest
+            else:
+                sec_pool, pri_pool = oat + rest[: n_sec - len(oat)], rest[n_sec - len(oat) :]
+            for slots, types, kind in ((secondary, sec_pool, "secondary"), (primary, pri_pool, "primary")):
+                types = [types[j] for j in rng.permutation(len(types))]
+                for i, referrer in zip(slots, types):
+                    refs[i]["referrer"] = referrer
+                    refs[i]["type"] = kind
+            open_slots = [i for i in idx if refs[i]["decision"] == "denied" and refs[i].get("reason") is None]
+            pool = [r for r, k in reasons_left[clinic].items() for _ in range(k)]
+            pool = [pool[j] for j in rng.permutation(len(pool))]
+            for i, reason in zip(open_slots, pool):
+                refs[i]["reason"] = reason
 
 
 def _male_cells(plan: dict, persons: list[dict], refs: list[dict]) -> dict[tuple[str, str], int]:
