@@ -45,7 +45,7 @@ from scipy.sparse import lil_matrix
 
 from synthetic.episodes import EpisodeSearch, registrations_needed
 from synthetic.survival import km_fast
-from synthetic.targets import published
+from synthetic.targets import published, tolerance
 from synthetic.units import CLINICS, MONTH_DAYS, YEAR_DAYS, YEARS
 
 #: Largest shift of a discharge (days) and of an admission (weeks) in one round.
@@ -136,9 +136,7 @@ class CostTuner:
             [[totals[(c, y)] / s.d_target[ci, yi] for yi, y in enumerate(YEARS)] for ci, c in enumerate(CLINICS)]
         )
         self.aims = {k: published(k) for k in COST_FIGURES}
-        from synthetic.targets import ledger
-
-        self.tol = {k: 0.5 * float(ledger().loc[k, "precision"]) for k in COST_FIGURES}
+        self.tol = {k: tolerance(k) for k in COST_FIGURES}
         self.need = registrations_needed()
         self.months = list(self.need)
         self.offset = {k: s.offset[k] for k in self.months}

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
-from synthetic.targets import Target, published
+from synthetic.targets import Target, published, tolerance
 from synthetic.units import CLINICS, YEAR_DAYS, YEARS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -358,9 +358,7 @@ def qaly_aims(costs: dict[str, float]) -> dict[str, tuple[float, float]]:
         "t6g_cont_vs_unplanned_delta_qaly",
         "t6e_delta_qaly",
     )
-    from synthetic.targets import ledger
-
-    aims = {k: (published(k), 0.5 * float(ledger().loc[k, "precision"])) for k in keys}
+    aims = {k: (published(k), tolerance(k)) for k in keys}
     for dq, dc, icer in (
         ("t6e_delta_qaly", "t6e_delta_cost", "t6e_icer"),
         ("t6g_cont_vs_unplanned_delta_qaly", "t6g_cont_vs_unplanned_delta_cost", "t6g_cont_vs_unplanned_icer"),
@@ -1047,10 +1045,8 @@ def _reason(key: str, values: dict[str, float]) -> str:
     if "icer" in key:
         dc = values[key.replace("icer", "delta_cost")]
         dq_key = key.replace("icer", "delta_qaly")
-        from synthetic.targets import ledger
-
         needed = dc / published(key)
-        if abs(needed - published(dq_key)) < 0.5 * float(ledger().loc[dq_key, "precision"]):
+        if abs(needed - published(dq_key)) < tolerance(dq_key):
             return (
                 f"The ratio of the cost difference ({dc:,.0f} NOK; "
                 f"printed {published(key.replace('icer', 'delta_cost')):,.0f}) "

@@ -54,7 +54,7 @@ import pandas as pd
 
 from analysis.data import schema
 from synthetic.parallel import results_in_order
-from synthetic.targets import Target, published
+from synthetic.targets import Target, published, tolerance
 from synthetic.units import MONTH_DAYS
 
 _DEBUG = False
@@ -359,7 +359,7 @@ def _month_constraints(rows: pd.DataFrame, masks: dict, month_targets) -> list:
         firsts, lasts = _first_last(rows, masks[col])
         for idx, which in ((firsts, "first"), (lasts, "last")):
             key = f"sta_{stem}_{which}_measurement_months"
-            constraints.append((idx, _p(key), 0.4 * float(_ledger_precision(key))))
+            constraints.append((idx, _p(key), 0.8 * tolerance(key)))
     return constraints
 
 
@@ -642,12 +642,43 @@ def generate(
         int(rng.integers(max(lo, hi - 30), hi + 1)) if w >= 12 else int(rng.integers(lo, hi + 1))
         for lo, hi, w in zip(rows.lo, rows.hi, rows.wave)
     ]
-    R = len(rows)
-    allrows = np.ones(R, dtype=bool)
     pid = rows.patient_id.to_numpy()
     info = patients.set_index("patient_id")
+    masks, month_targets = _answer_patterns(rng, rows)
 
-    # --- answer patterns of the Supplementary Table A variables
+    # --- dates: mean months of every first and last measurement (answer patterns repaired if needed)
+    rows["day"] = _dates_and_masks(rows, masks, month_targets)
+    masks["amphetamine_days_30d"] = masks["poly"].copy()
+    masks["other_drug_days_30d"] = masks["poly"].copy()
+    years = rows.day.to_numpy() / 365.25
+
+    q = rows[["patient_id", "wave"]].copy()
+    q["questionnaire_date"] = rows.start + pd.to_timedelta(rows.day, unit="D")
+
+    def put(col, values, answered):
+        out = pd.Series(pd.NA, index=rows.index, dtype="object")
+        out[answered] = pd.Series(values, index=rows.index, dtype="object")[answered]
+        q[col] = out
+
+    _binary_items(rng, rows, masks, info, put)
+    _substance_days(rng, rows, masks, put)
+    _crime(rng, rows, q, put)
+    # --- hunger and food access (Figure 6.G)
+    _hunger(rng, rows, q, put, pid)
+    # --- mental health, anxiety/depression, suicide attempts (Figures 6.H, 6.I)
+    _mental(rng, rows, q, put, info)
+    # --- somatic symptoms and chronic conditions (Figure 6.J, Supplementary Figure A)
+    _somatic(rng, rows, q, put, years)
+    # --- EQ-5D-5L, VAS, social support, meaning in life
+    sample = tables["cost_sample"].patient_id.tolist() if "cost_sample" in tables else None
+    _quality_of_life(rng, rows, q, put, years, patients, episodes, sample)
+    return {"questionnaires": _typed(q)}
+
+
+def _answer_patterns(rng, rows) -> tuple[dict[str, np.ndarray], list[tuple[str, str]]]:
+    """Which rows answer each item of Supplementary Table A (one mask per column), and the (column, months
+    stem) of every item whose first and last measurement months the dates must meet."""
+    allrows = np.ones(len(rows), dtype=bool)
     masks: dict[str, np.ndarray] = {}
     month_targets = []  # (column, months stem)
     for col, stem in {**BINARY, **MONEY}.items():
@@ -685,22 +716,12 @@ def generate(
             p_single=0.3 if name == "cocaine" else 0.6,
         )
         month_targets.append((f"{name}_days_30d", stem))
+    return masks, month_targets
 
-    # --- dates: mean months of every first and last measurement (answer patterns repaired if needed)
-    rows["day"] = _dates_and_masks(rows, masks, month_targets)
-    masks["amphetamine_days_30d"] = masks["poly"].copy()
-    masks["other_drug_days_30d"] = masks["poly"].copy()
-    years = rows.day.to_numpy() / 365.25
 
-    q = rows[["patient_id", "wave"]].copy()
-    q["questionnaire_date"] = rows.start + pd.to_timedelta(rows.day, unit="D")
-
-    def put(col, values, answered):
-        out = pd.Series(pd.NA, index=rows.index, dtype="object")
-        out[answered] = pd.Series(values, index=rows.index, dtype="object")[answered]
-        q[col] = out
-
-    # --- binary transitions
+def _binary_items(rng, rows, masks, info, put) -> None:
+    """Housing, occupation, crime and money items: each patient's first and last answer with the published
+    transitions (Supplementary Table A), the answers between filled in."""
     unstable = info.unstable_housing_30d
     working = info.work_or_education
     choices = {
@@ -742,7 +763,11 @@ def generate(
         improved, worsened = _transition_counts(stem, 0)
         put(col, _money(rng, rows, masks[col], improved, worsened), masks[col])
 
-    # --- substance days
+
+def _substance_days(rng, rows, masks, put) -> None:
+    """Days of use in the last 30 of each substance: first and last answers with Supplementary Table A's
+    means, SDs and frequent-use transitions, then the poly-substance states."""
+    R = len(rows)
     days_values = {}
     for name in DAYS:
         col = f"{name}_days_30d"
@@ -765,8 +790,8 @@ def generate(
             _p(f"sta_{stem}_mean_days_first_measurement"),
             _p(f"sta_{stem}_mean_days_last_measurement"),
             _p(f"sta_{stem}_sd"),
-            0.5 * _ledger_precision(f"sta_{stem}_mean_days_first_measurement"),
-            0.5 * _ledger_precision(f"sta_{stem}_sd"),
+            tolerance(f"sta_{stem}_mean_days_first_measurement"),
+            tolerance(f"sta_{stem}_sd"),
         )
         base = 3.0 if name == "cocaine" else 12.0
 
@@ -784,30 +809,23 @@ def generate(
     for col in [f"{s}_days_30d" for s in schema.SUBSTANCES]:
         put(col, days_values[col], masks[col])
 
-    # --- crime days (Table 6.L), consistent with the perpetrator item
+
+def _crime(rng, rows, q, put) -> None:
+    """Crime days (Table 6.L), answered on most rows (every patient at least once) and positive only where
+    the perpetrator item is not a no."""
+    R = len(rows)
     crime_mask = rng.random(R) < 0.92
     for idx in rows.groupby("patient_id").groups.values():
         idx = np.asarray(idx)
         if not crime_mask[idx].any():
             crime_mask[idx[0]] = True
     perp = q["crime_perpetrator_3m"].to_numpy()
-    allowed_positive = np.array([v is not True and v is not False or v is True for v in perp])
     allowed_positive = np.array([v is not False for v in perp])
     put("crime_days_30d", _crime_days(rng, rows, crime_mask, allowed_positive), crime_mask)
 
-    # --- hunger and food access (Figure 6.G)
-    _hunger(rng, rows, q, put, pid)
 
-    # --- mental health, anxiety/depression, suicide attempts (Figures 6.H, 6.I)
-    _mental(rng, rows, q, put, info)
-
-    # --- somatic symptoms and chronic conditions (Figure 6.J, Supplementary Figure A)
-    _somatic(rng, rows, q, put, years)
-
-    # --- EQ-5D-5L, VAS, social support, meaning in life
-    sample = tables["cost_sample"].patient_id.tolist() if "cost_sample" in tables else None
-    _quality_of_life(rng, rows, q, put, years, patients, episodes, sample)
-
+def _typed(q: pd.DataFrame) -> pd.DataFrame:
+    """The rows that answer any item, with the schema's column types and order."""
     items = [c for c in schema.QUESTIONNAIRES.columns if c not in ("patient_id", "wave", "questionnaire_date")]
     keep = q[items].notna().any(axis=1)
     q = q[keep].reset_index(drop=True)
@@ -816,13 +834,7 @@ def generate(
             q[field.name] = pd.array(q[field.name].tolist(), dtype="Int64")
         elif field.type == "boolean":
             q[field.name] = pd.array(q[field.name].tolist(), dtype="boolean")
-    return {"questionnaires": q[schema.QUESTIONNAIRES.columns]}
-
-
-def _ledger_precision(key: str) -> float:
-    from synthetic.targets import ledger
-
-    return float(ledger().loc[key, "precision"])
+    return q[schema.QUESTIONNAIRES.columns]
 
 
 def _poly_states(rng, rows, masks, days_values) -> None:

@@ -29,6 +29,12 @@ def published(key: str) -> float:
     return float(ledger().loc[key, "value"])
 
 
+def tolerance(key: str) -> float:
+    """Half the printed precision of a ledger key: a value within it of the print rounds to the print. The
+    calibration report judges a figure by it, and the searches aim at it (or at a share of it)."""
+    return 0.5 * float(ledger().loc[key, "precision"])
+
+
 @dataclass(frozen=True)
 class Target:
     """One published figure and the value the synthetic cohort achieves."""
@@ -43,15 +49,15 @@ class Target:
     def resolved(self) -> dict:
         entry = ledger().loc[self.key] if self.key in ledger().index else None
         target = self.target if self.target is not None else float(entry.value)
-        tolerance = self.tolerance if self.tolerance is not None else float(entry.precision) / 2
+        within = self.tolerance if self.tolerance is not None else tolerance(self.key)
         description = self.description or (entry.description if entry is not None else self.key)
-        met = abs(float(self.achieved) - target) <= tolerance * (1 + 1e-9) + 1e-12
+        met = abs(float(self.achieved) - target) <= within * (1 + 1e-9) + 1e-12
         return {
             "key": self.key,
             "description": description,
             "target": target,
             "achieved": float(self.achieved),
-            "tolerance": tolerance,
+            "tolerance": within,
             "met": met,
             "status": "pass" if met else ("explained" if self.reason else "FAIL"),
             # a reason explains a figure that is not met; on a target that passes it is not printed

@@ -143,6 +143,16 @@ def test_a_failing_target_fails_the_check():
     assert report([Target("s6_1_one_year_retention_percent", 65.76)]).status.tolist() == ["FAIL"]
 
 
+def test_the_searches_and_the_report_share_one_tolerance():
+    """Half the printed precision: 65.7 (one decimal) holds from 65.65 to 65.75; a count, within 0.5."""
+    from synthetic.targets import Target, tolerance
+
+    assert tolerance("s6_1_one_year_retention_percent") == 0.05
+    assert tolerance("s6_1_patients_participated_total") == 0.5
+    judged = Target("s6_1_one_year_retention_percent", 65.7).resolved()
+    assert judged["tolerance"] == tolerance("s6_1_one_year_retention_percent")
+
+
 def test_bundled_cohort_has_the_schema_and_is_marked_synthetic():
     cohort = load_cohort(BUNDLED)
     assert cohort.source == "synthetic"
