@@ -307,8 +307,10 @@ def _plan(rng: np.random.Generator, episodes: pd.DataFrame, data_end: pd.Timesta
 
 
 def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_end: pd.Timestamp) -> pd.DataFrame:
+    """The medication registrations of Appendix 3: when each is due (:func:`_plan`), then the DAM route,
+    schedule and doses, the bridge opioid and its dose, bonus doses and co-medication, each drawn to the
+    published counts, medians and ranges."""
     plan = _plan(rng, tables["episodes"], data_end)
-    n = len(plan)
     pids = plan.patient_id.to_numpy()
     month = plan.registration_month.to_numpy()
     patients = sorted(set(tables["patients"].patient_id) | set(pids))
@@ -323,7 +325,51 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
     z_class = {c: rng.normal(scale=1.5, size=npat) for c in list(COUNTED_CLASSES) + list(OTHER_CLASSES)}
     z_bridge = rng.normal(size=npat)
 
-    # ---- route, schedule, bridge: month by month, each patient's state carried forward
+    route, bridge = _routes_and_bridges(rng, month, pix)
+    switching = _route_switching(rng, month, route, pix, z_switch)
+    schedule = _schedules(rng, month, route)
+    morning = schedule != 2
+    afternoon = schedule != 1
+    dose = _dam_doses(rng, route, pix, z_dose, morning, afternoon)
+    substituted = _substituted(rng, month)
+    bridge_dose = _bridge_doses(rng, bridge, pix, z_bridge)
+    # ---- bonus doses (Bergen)
+    bonus_n, bonus_mg = _bonus(rng, plan, tables["patients"])
+
+    # ---- co-medication
+    comed, classes = _comedication(rng, month, route, pix, z_comed, z_class)
+
+    frame = pd.DataFrame(
+        {
+            "patient_id": pd.array(pids, dtype="string"),
+            "registration_month": pd.array(month, dtype="Int64"),
+            "registration_date": pd.to_datetime(plan.registration_date),
+            "dam_morning": pd.array(morning, dtype="boolean"),
+            "dam_afternoon": pd.array(afternoon, dtype="boolean"),
+            "dam_route": pd.array([ROUTES[r] if r >= 0 else pd.NA for r in route], dtype="string"),
+            "route_changes_weekly": pd.array(
+                [bool(s) if r >= 0 else pd.NA for s, r in zip(switching, route)], dtype="boolean"
+            ),
+            "dam_morning_dose_mg": pd.array(dose["am"], dtype="Float64"),
+            "dam_afternoon_dose_mg": pd.array(dose["pm"], dtype="Float64"),
+            "other_opioid_in_place_of_dam": pd.array(substituted, dtype="boolean"),
+            "bridge_opioid": pd.array([BRIDGES[b] for b in bridge], dtype="string"),
+            "bridge_dose_mg": pd.array(np.round(bridge_dose, 1), dtype="Float64"),
+            "bonus_doses_per_week": pd.array(bonus_n, dtype="Int64"),
+            "bonus_dose_mg": pd.array([v if v > 0 else pd.NA for v in bonus_mg], dtype="Float64"),
+            "comedication": comed,
+        }
+    )
+    for name in schema.COMEDICATION_CLASSES:
+        frame[f"comedication_{name}"] = classes[name]
+    return frame[schema.MEDICATION.columns]
+
+
+def _routes_and_bridges(rng, month, pix) -> tuple[np.ndarray, np.ndarray]:
+    """Each registration's route of the DAM dose (index into ``ROUTES``, -1 not recorded) and bridge opioid
+    (index into ``BRIDGES``), month by month, each patient's state carried forward (Appendix 3's counts at
+    one month and the next registration exactly)."""
+    n = len(month)
     route = np.full(n, -1)  # index into ROUTES, -1: not recorded
     bridge = np.zeros(n, dtype=int)
     last_route: dict[int, int] = {}
@@ -361,8 +407,12 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
             bridge[idx] = [rng.choice(len(BRIDGES), p=p / p.sum()) for p in bprobs]
         for i in idx:
             last_bridge[pix[i]] = bridge[i]
+    return route, bridge
 
-    # ---- route changes several times per week
+
+def _route_switching(rng, month, route, pix, z_switch) -> np.ndarray:
+    """Whether the route changes several times a week (exactly Appendix 3's counts at one month and next)."""
+    n = len(month)
     switching = np.zeros(n, dtype=bool)
     injecting = (route == 0) | (route == 1)
     p_switch = _sigmoid(-2.2 + 1.2 * z_switch[pix] + np.where(injecting, 0.4, -1.5))
@@ -374,8 +424,13 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
             switching[idx] = _exact_flags(rng, p_switch[idx], round(published("app3_route_switch_next3m_n")))
         else:
             switching[idx] = rng.random(len(idx)) < p_switch[idx]
+    return switching
 
-    # ---- DAM morning / afternoon (0 both, 1 morning only, 2 afternoon only)
+
+def _schedules(rng, month, route) -> np.ndarray:
+    """DAM morning / afternoon: 0 both, 1 morning only, 2 afternoon only (exactly at one month), and every
+    route with a registration without a morning and one without an afternoon dose."""
+    n = len(month)
     schedule = np.zeros(n, dtype=int)
     for m in MONTHS:
         idx = np.flatnonzero(month == m)
@@ -393,10 +448,13 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
                 pool = np.flatnonzero((route == r) & (schedule == 0) & (month != ONE_MONTH))
                 if len(pool):
                     schedule[rng.choice(pool)] = kind
-    morning = schedule != 2
-    afternoon = schedule != 1
+    return schedule
 
-    # ---- DAM doses, pooled per route and time of day to the published median and range
+
+def _dam_doses(rng, route, pix, z_dose, morning, afternoon) -> dict[str, np.ndarray]:
+    """DAM doses in mg, morning (``am``) and afternoon (``pm``), pooled per route and time of day to the
+    published median and range (0 mg where the dose was not given)."""
+    n = len(route)
     dose = {}
     noise = rng.normal(scale=DOSE_SPREAD_VISIT, size=(n, 2))
     for slot, (name, given) in enumerate((("am", morning), ("pm", afternoon))):
@@ -416,8 +474,12 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
             fixed[zero] = 0.0
             values[rows] = fixed
         dose[name] = np.round(values, 1)
+    return dose
 
-    # ---- another opioid in place of DAM: the published fewest and most registrations per month
+
+def _substituted(rng, month) -> np.ndarray:
+    """Another opioid in place of DAM: about 2.5% of registrations, the published fewest and most in a month."""
+    n = len(month)
     substituted = rng.random(n) < 0.025
     most = round(published("app3_dam_substituted_n_max"))
     fewest = round(published("app3_dam_substituted_n_min"))
@@ -432,8 +494,12 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
             want = min(want, len(idx))
             substituted[idx] = False
             substituted[rng.permutation(idx)[:want]] = True
+    return substituted
 
-    # ---- bridge doses
+
+def _bridge_doses(rng, bridge, pix, z_bridge) -> np.ndarray:
+    """Bridge opioid doses in mg, per opioid to the published median and range."""
+    n = len(bridge)
     bridge_dose = np.zeros(n)
     for b, bname in enumerate(BRIDGES):
         rows = np.flatnonzero(bridge == b)
@@ -448,37 +514,7 @@ def _medication(rng: np.random.Generator, tables: dict[str, pd.DataFrame], data_
         values = np.clip(np.round(raw / step) * step, step, high)
         values[rng.random(len(rows)) < zero_share] = 0.0
         bridge_dose[rows] = _force_median_range(values, median, low, high)
-
-    # ---- bonus doses (Bergen)
-    bonus_n, bonus_mg = _bonus(rng, plan, tables["patients"])
-
-    # ---- co-medication
-    comed, classes = _comedication(rng, month, route, pix, z_comed, z_class)
-
-    frame = pd.DataFrame(
-        {
-            "patient_id": pd.array(pids, dtype="string"),
-            "registration_month": pd.array(month, dtype="Int64"),
-            "registration_date": pd.to_datetime(plan.registration_date),
-            "dam_morning": pd.array(morning, dtype="boolean"),
-            "dam_afternoon": pd.array(afternoon, dtype="boolean"),
-            "dam_route": pd.array([ROUTES[r] if r >= 0 else pd.NA for r in route], dtype="string"),
-            "route_changes_weekly": pd.array(
-                [bool(s) if r >= 0 else pd.NA for s, r in zip(switching, route)], dtype="boolean"
-            ),
-            "dam_morning_dose_mg": pd.array(dose["am"], dtype="Float64"),
-            "dam_afternoon_dose_mg": pd.array(dose["pm"], dtype="Float64"),
-            "other_opioid_in_place_of_dam": pd.array(substituted, dtype="boolean"),
-            "bridge_opioid": pd.array([BRIDGES[b] for b in bridge], dtype="string"),
-            "bridge_dose_mg": pd.array(np.round(bridge_dose, 1), dtype="Float64"),
-            "bonus_doses_per_week": pd.array(bonus_n, dtype="Int64"),
-            "bonus_dose_mg": pd.array([v if v > 0 else pd.NA for v in bonus_mg], dtype="Float64"),
-            "comedication": comed,
-        }
-    )
-    for name in schema.COMEDICATION_CLASSES:
-        frame[f"comedication_{name}"] = classes[name]
-    return frame[schema.MEDICATION.columns]
+    return bridge_dose
 
 
 def _dose_target(route: str, slot: str) -> tuple[float, float]:

@@ -1210,6 +1210,47 @@ def _mental_ok(p, b, r, c) -> bool:
 
 
 def _mental(rng, rows, q, put, info) -> None:
+    """Self-rated mental health, anxiety/depression and suicide attempts (Figures 6.H, 6.I): the answer
+    patterns, the counts of the 12-month change the report gives, then ordinal answers drawn from latent
+    scores until the model of :func:`_fast_ordinal_p` shows the published pattern of significance."""
+    R = len(rows)
+    wave = rows.wave.to_numpy()
+    pid = rows.patient_id.to_numpy()
+    sample, codes, uniq, suicide, s_mask, masks = _mental_answer_patterns(rng, rows)
+    put("suicide_attempt_ever", suicide.astype(object), s_mask)
+    in_sample = np.isin(pid, list(sample))
+    age = pid_map(pid, info.age_at_admission).astype(float)
+    female = pid_map(pid, info.sex) == "female"
+    bergen = pid_map(pid, info.clinic) == "Bergen"
+    plans = _mental_plans()
+    counts = _mental_counts(plans, masks, in_sample, wave, pid)
+
+    for attempt in range(40):
+        latents = {}
+        for item, plan in plans.items():
+            ba, bs, bf, bb = plan["beta"]
+            u = rng.normal(0, plan["u_sd"], len(uniq))[codes]
+            eff = np.array([plan["wave_eff"][w] for w in wave])
+            latents[item] = eff + ba * (age - 45) + bs * suicide + bf * female + bb * bergen + u + rng.logistic(0, 1, R)
+        for item in plans:
+            answers = _mental_answers(item, plans[item], latents[item], masks[item], counts[item], wave, in_sample)
+            put(item, answers, masks[item])
+        fits = {item: _fast_ordinal_p(ordinal_sample(q, info.reset_index(), item), item) for item in plans}
+        if _DEBUG:
+            print(
+                attempt, fits["mental_health"][0].round(3).to_dict(), fits["anxiety_depression"][0].round(3).to_dict()
+            )
+        if _mental_ok(*fits["mental_health"], *fits["anxiety_depression"]):
+            break
+    else:
+        raise RuntimeError("no mental-health draw with the published pattern of significance")
+    _tune_mental_p(rng, q, info.reset_index())
+
+
+def _mental_answer_patterns(rng, rows):
+    """Who answers the mental-health items at which wave: the patients of Figure 6.H's sample (baseline and
+    a first-year answer), the others; the suicide item; returns the sample, each row's patient code and the
+    codes' patients, the suicide answers and mask, and each item's mask."""
     R = len(rows)
     wave = rows.wave.to_numpy()
     pid = rows.patient_id.to_numpy()
@@ -1247,13 +1288,14 @@ def _mental(rng, rows, q, put, info) -> None:
                 if p not in cand:
                     m[idx[w == 0]] = rng.random() < 0.6
         masks[item] = m
-    put("suicide_attempt_ever", suicide.astype(object), s_mask)
-    in_sample = np.isin(pid, list(sample))
-    age = pid_map(pid, info.age_at_admission).astype(float)
-    female = pid_map(pid, info.sex) == "female"
-    bergen = pid_map(pid, info.clinic) == "Bergen"
+    return sample, codes, uniq, suicide, s_mask, masks
 
-    plans = {
+
+def _mental_plans() -> dict[str, dict]:
+    """Per item: its categories (worst first), the effect of each wave on the latent score, the SD of a
+    patient's own effect, the effects of age, suicide attempts, female sex and Bergen, and the 12-month
+    changes of its lowest and highest category that the report prints (category, percent, sign, share)."""
+    return {
         "mental_health": dict(
             cats=list(schema.MENTAL_HEALTH),
             wave_eff={0: 0, 3: 0.3, 6: 0.45, 12: 0.7, 24: 0.8, 36: 0.9, 48: 0.9},
@@ -1271,6 +1313,12 @@ def _mental(rng, rows, q, put, info) -> None:
             high=("moderate", _p("s6_4_anxdep_moderate_12m_increase_pct"), 1, 0.62),
         ),
     }
+
+
+def _mental_counts(plans, masks, in_sample, wave, pid) -> dict[str, tuple[int, int, int, int]]:
+    """Per item, the sample's counts in its low and high category at baseline and at 12 months that give the
+    printed changes (a few 12-month answers thinned where that gives counts nearer the plan; ``masks``
+    changes with them)."""
     counts = {}
     for item, plan in plans.items():
         m = masks[item]
@@ -1304,61 +1352,44 @@ def _mental(rng, rows, q, put, info) -> None:
         _, extra, counts[item] = min(options, key=lambda o: o[0])
         for r in removed[extra:]:
             m[r] = True
+    return counts
 
-    def assign(item, latent):
-        plan = plans[item]
-        cats = plan["cats"]
-        m = masks[item]
-        out = np.empty(R, dtype=object)
-        b0, g0, b12, g12 = counts[item]
-        for w in WAVES:
-            for part in (True, False):
-                at = np.flatnonzero(m & (wave == w) & (in_sample == part))
-                k = len(at)
-                if not k:
-                    continue
-                if part and w in (0, 12):
-                    lowc, highc = (b0, g0) if w == 0 else (b12, g12)
-                else:
-                    f = {0: 0.0, 3: 0.35, 6: 0.6, 12: 1.0}.get(w, 1.1)
-                    s0 = (
-                        b0 / max(1, (m & (wave == 0) & in_sample).sum()),
-                        g0 / max(1, (m & (wave == 0) & in_sample).sum()),
-                    )
-                    s1 = (
-                        b12 / max(1, (m & (wave == 12) & in_sample).sum()),
-                        g12 / max(1, (m & (wave == 12) & in_sample).sum()),
-                    )
-                    lowc = int(round(k * max(0.02, s0[0] + f * (s1[0] - s0[0]))))
-                    highc = int(round(k * min(0.9, s0[1] + f * (s1[1] - s0[1]))))
-                lowc = min(lowc, k)
-                highc = min(highc, k - lowc)
-                if item == "mental_health":
-                    c = [lowc, k - lowc - highc, highc]
-                else:  # severe < moderate < none; 'high' is moderate
-                    c = [lowc, highc, k - lowc - highc]
-                out[at] = _rank_assign(latent[at], c, cats)
-        return out
 
-    for attempt in range(40):
-        latents = {}
-        for item, plan in plans.items():
-            ba, bs, bf, bb = plan["beta"]
-            u = rng.normal(0, plan["u_sd"], len(uniq))[codes]
-            eff = np.array([plan["wave_eff"][w] for w in wave])
-            latents[item] = eff + ba * (age - 45) + bs * suicide + bf * female + bb * bergen + u + rng.logistic(0, 1, R)
-        for item in plans:
-            put(item, assign(item, latents[item]), masks[item])
-        fits = {item: _fast_ordinal_p(ordinal_sample(q, info.reset_index(), item), item) for item in plans}
-        if _DEBUG:
-            print(
-                attempt, fits["mental_health"][0].round(3).to_dict(), fits["anxiety_depression"][0].round(3).to_dict()
-            )
-        if _mental_ok(*fits["mental_health"], *fits["anxiety_depression"]):
-            break
-    else:
-        raise RuntimeError("no mental-health draw with the published pattern of significance")
-    _tune_mental_p(rng, q, info.reset_index())
+def _mental_answers(item, plan, latent, m, item_counts, wave, in_sample) -> np.ndarray:
+    """One item's answers (``m``: the rows that answer it): at each wave, the sample's (at baseline and 12
+    months exactly ``item_counts``) and the others' categories ranked by the latent score."""
+    R = len(wave)
+    cats = plan["cats"]
+    out = np.empty(R, dtype=object)
+    b0, g0, b12, g12 = item_counts
+    for w in WAVES:
+        for part in (True, False):
+            at = np.flatnonzero(m & (wave == w) & (in_sample == part))
+            k = len(at)
+            if not k:
+                continue
+            if part and w in (0, 12):
+                lowc, highc = (b0, g0) if w == 0 else (b12, g12)
+            else:
+                f = {0: 0.0, 3: 0.35, 6: 0.6, 12: 1.0}.get(w, 1.1)
+                s0 = (
+                    b0 / max(1, (m & (wave == 0) & in_sample).sum()),
+                    g0 / max(1, (m & (wave == 0) & in_sample).sum()),
+                )
+                s1 = (
+                    b12 / max(1, (m & (wave == 12) & in_sample).sum()),
+                    g12 / max(1, (m & (wave == 12) & in_sample).sum()),
+                )
+                lowc = int(round(k * max(0.02, s0[0] + f * (s1[0] - s0[0]))))
+                highc = int(round(k * min(0.9, s0[1] + f * (s1[1] - s0[1]))))
+            lowc = min(lowc, k)
+            highc = min(highc, k - lowc)
+            if item == "mental_health":
+                c = [lowc, k - lowc - highc, highc]
+            else:  # severe < moderate < none; 'high' is moderate
+                c = [lowc, highc, k - lowc - highc]
+            out[at] = _rank_assign(latent[at], c, cats)
+    return out
 
 
 def pid_map(pid, series):
