@@ -127,13 +127,41 @@ class EpisodeSearch:
         self.year_start = np.array([_day(f"{y}-01-01") for y in YEARS])
         self.year_end = np.minimum(np.array([_day(f"{y}-12-31") for y in YEARS]), self.end)
         self._ys, self._ye = self.year_start.tolist(), self.year_end.tolist()
-        opening = opening_days()
         self.n_target = np.array([[published(f"t6c_{c.lower()}_{y}_n_patients") for y in YEARS] for c in CLINICS])
         self.d_target = np.array([[published(f"t6c_{c.lower()}_{y}_patient_days") for y in YEARS] for c in CLINICS])
         self.retention_target = published("s6_1_one_year_retention_percent") / 100
         self.median_target = published("s6_1_median_retention_years") * YEAR_DAYS
         self.mean_target = published("s6_1_mean_months_in_treatment")
 
+        self._admission_slots(rng)
+        m = len(self.adm)
+        # outcomes: one per discharge, (band index, type, lo, hi)
+        outcomes = []
+        for band, kind, count, lo, hi in DISCHARGE_BANDS:
+            outcomes += [(band, kind, lo, hi)] * count
+        self.outcomes = outcomes
+        self.out = np.full(m, -1)  # outcome index of each episode, -1 while open
+        self.dur = np.zeros(m, dtype=int)
+        self.locked = self.second.copy()  # second episodes stay open
+        self.prev = np.full(m, -1)
+        self.next = np.full(m, -1)
+        free = list(range(len(outcomes)))
+        rng.shuffle(free)
+
+        self._pair_readmissions(rng, free)
+        self._place_discharges(rng, free)
+        self.first = ~self.second
+        self.n_discharged = len(outcomes)
+        # days from each possible admission day to the same date 1, 12 and 24 calendar months later
+        calendar = pd.date_range(schema.STUDY_START, periods=self.end + 1, freq="D")
+        self.need = registrations_needed()
+        self.offset = {k: np.asarray((calendar + pd.DateOffset(months=k) - calendar).days) for k in self.need}
+
+    def _admission_slots(self, rng: np.random.Generator) -> None:
+        """The admissions of :data:`ENROLLMENTS`: clinic, year, whether a re-admission, the window of each
+        (its year, after the clinic's opening, the first in the opening month, the last 35 days before the
+        data end), and a weekday drawn in it."""
+        opening = opening_days()
         # admission slots: clinic, year, whether a re-admission
         clinic, year, readm = [], [], []
         for ci, c in enumerate(CLINICS):
@@ -166,19 +194,10 @@ class EpisodeSearch:
             ]
         )
 
-        # outcomes: one per discharge, (band index, type, lo, hi)
-        outcomes = []
-        for band, kind, count, lo, hi in DISCHARGE_BANDS:
-            outcomes += [(band, kind, lo, hi)] * count
-        self.outcomes = outcomes
-        self.out = np.full(m, -1)  # outcome index of each episode, -1 while open
-        self.dur = np.zeros(m, dtype=int)
-        self.locked = self.second.copy()  # second episodes stay open
-        self.prev = np.full(m, -1)
-        self.next = np.full(m, -1)
-        free = list(range(len(outcomes)))
-        rng.shuffle(free)
-
+    def _pair_readmissions(self, rng: np.random.Generator, free: list[int]) -> None:
+        """Each re-admission paired with a first episode of its clinic admitted and discharged (a short stay
+        taken from ``free``) the year before, at least :data:`MIN_READMISSION_GAP_DAYS` before it."""
+        outcomes = self.outcomes
         # pair each re-admission with a first episode of the same clinic admitted and discharged the year before
         for e in np.nonzero(self.second)[0]:
             cands = np.nonzero(
@@ -202,6 +221,10 @@ class EpisodeSearch:
             self.prev[e], self.next[f] = f, e
             self.locked[f] = True
 
+    def _place_discharges(self, rng: np.random.Generator, free: list[int]) -> None:
+        """The other discharges (``free``), longest first, each to a random open episode and a year that can
+        take it, where Table 6.C still needs a discharge, the types steered by :data:`STEER_TYPES`."""
+        outcomes = self.outcomes
         # discharges per clinic and year implied by Table 6.C: those in treatment on 1 January of
         # year y + 1 are N(y + 1) - admissions(y + 1), so X(y) = N(y) - that; X(last) = N(last) - open
         plan = {}
@@ -240,12 +263,95 @@ class EpisodeSearch:
             free.remove(o)
         if free:
             raise RuntimeError("could not place every discharge")
-        self.first = ~self.second
-        self.n_discharged = len(outcomes)
-        # days from each possible admission day to the same date 1, 12 and 24 calendar months later
-        calendar = pd.date_range(schema.STUDY_START, periods=self.end + 1, freq="D")
-        self.need = registrations_needed()
-        self.offset = {k: np.asarray((calendar + pd.DateOffset(months=k) - calendar).days) for k in self.need}
+
+    def _clinic_years(self):
+        """Each episode's days in treatment per year (:meth:`_row`), and per clinic and year the patient-days
+        and the patients with a day in treatment (the cells of Table 6.C)."""
+        clinic = self.clinic.tolist()
+        rows = [self._row(e) for e in range(len(self.adm))]
+        days = [[0] * 4 for _ in CLINICS]
+        npat = [[0] * 4 for _ in CLINICS]
+        for e in range(len(self.adm)):
+            for y in range(4):
+                days[clinic[e]][y] += rows[e][y]
+                npat[clinic[e]][y] += rows[e][y] > 0
+        return rows, days, npat
+
+    def _first_episodes(self):
+        """Kaplan-Meier's data: the position of each first episode, its time (to discharge, or to the data
+        end while open) and whether it ended in a discharge."""
+        first_idx = np.nonzero(self.first)[0]
+        pos = {int(e): k for k, e in enumerate(first_idx)}
+        times = np.where(self.out < 0, self.end - self.adm, self.dur)[first_idx].astype(float)
+        events = (self.out >= 0)[first_idx]
+        return pos, times, events
+
+    def _proposal(self, u, m, clinic, same_clinic, unlocked):
+        """The episodes one step of :meth:`run` changes, read from its uniforms ``u``: ``(e, g, touched,
+        hands)`` (``g`` the second episode of a pair, ``hands`` which end of each moves when two episodes of a
+        clinic trade days), or None when the draw gives no valid change."""
+        r = u[0]
+        g, hands = None, None
+        if r < 0.6:
+            e = int(u[4] * m)
+            if r >= 0.25 and self.out[e] < 0:
+                return None
+            touched = [e]
+        elif r < 0.85:  # one episode gains the days another of its clinic loses, in the same year
+            e = int(u[4] * m)
+            pool = same_clinic[clinic[e]]
+            g = int(pool[int(u[2] * len(pool))])
+            if g == e:
+                return None
+            hands = []
+            for x, v in ((e, u[5]), (g, u[6])):
+                at_end = self.out[x] >= 0 and v < 0.5
+                hands.append(at_end)
+                day = self.adm[x] + self.dur[x] if at_end else self.adm[x]
+                if x == e:
+                    year_e = np.searchsorted(self.year_start, day, side="right")
+                elif np.searchsorted(self.year_start, day, side="right") != year_e:
+                    hands = None
+                    break
+            if hands is None:
+                return None
+            touched = [e, g]
+        else:
+            e = int(u[4] * m)
+            if self.locked[e]:
+                return None
+            pool = unlocked[clinic[e]]
+            g = int(pool[int(u[2] * len(pool))])
+            if g == e or (self.out[e] < 0 and self.out[g] < 0):
+                return None
+            touched = [e, g]
+        return e, g, touched, hands
+
+    def _move(self, r, delta, e, g, touched, hands) -> None:
+        """Apply one step's change (its kind read from ``r``) by ``delta`` days."""
+        if r < 0.25:  # move an episode, keeping its length
+            self.adm[e] += delta
+        elif r < 0.45:  # change the length of a discharged episode
+            self.dur[e] += delta
+        elif r < 0.6:  # move the admission, keeping the discharge date
+            self.adm[e] += delta
+            self.dur[e] -= delta
+        elif r < 0.85:
+            for x, at_end, sign in zip(touched, hands, (1, -1)):
+                if at_end:
+                    self.dur[x] += sign * delta
+                else:
+                    self.adm[x] -= sign * delta
+                    if self.out[x] >= 0:
+                        self.dur[x] += sign * delta
+        else:  # exchange the discharges (or discharge and open status) of two episodes of a clinic
+            self.out[e], self.out[g] = self.out[g], self.out[e]
+            self.dur[e], self.dur[g] = self.dur[g], self.dur[e]
+            for x in touched:
+                o = self.out[x]
+                if o >= 0:
+                    lo, hi = self.outcomes[o][2], self.outcomes[o][3]
+                    self.dur[x] = min(max(self.dur[x], lo), hi, self.end - 1 - self.adm[x])
 
     def _weekday(self, day: int, lo: int, hi: int) -> int:
         """The day itself if a weekday, else the nearest weekday within [lo, hi] (admissions on weekdays)."""
@@ -307,13 +413,7 @@ class EpisodeSearch:
         rng = self.rng
         m = len(self.adm)
         clinic = self.clinic.tolist()
-        rows = [self._row(e) for e in range(m)]
-        days = [[0] * 4 for _ in CLINICS]
-        npat = [[0] * 4 for _ in CLINICS]
-        for e in range(m):
-            for y in range(4):
-                days[clinic[e]][y] += rows[e][y]
-                npat[clinic[e]][y] += rows[e][y] > 0
+        rows, days, npat = self._clinic_years()
         dt, nt = self.d_target.astype(int).tolist(), self.n_target.astype(int).tolist()
         months = list(self.need)
         offset = {k: self.offset[k].tolist() for k in months}
@@ -335,10 +435,7 @@ class EpisodeSearch:
             c = sum(abs(days[c][y] - dt[c][y]) + 300 * abs(npat[c][y] - nt[c][y]) for c in range(2) for y in range(4))
             return c + 300 * sum(max(0, n - k) for n, k in zip(need, cov))
 
-        first_idx = np.nonzero(self.first)[0]
-        pos = {int(e): k for k, e in enumerate(first_idx)}
-        times = np.where(self.out < 0, self.end - self.adm, self.dur)[first_idx].astype(float)
-        events = (self.out >= 0)[first_idx]
+        pos, times, events = self._first_episodes()
         total = int(self.dur[self.out >= 0].sum())
         km = self._km_cost(*km_fast(times, events))
         base = table_cost() + self._mean_cost(total)
@@ -363,63 +460,12 @@ class EpisodeSearch:
             r = u[0]
             scale = 3 if u[1] < 0.5 else (30 if u[1] < 0.85 else 120)
             delta = (1 + int(u[2] * scale)) * (1 if u[3] < 0.5 else -1)
-            if r < 0.6:
-                e = int(u[4] * m)
-                if r >= 0.25 and self.out[e] < 0:
-                    continue
-                touched = [e]
-            elif r < 0.85:  # one episode gains the days another of its clinic loses, in the same year
-                e = int(u[4] * m)
-                pool = same_clinic[clinic[e]]
-                g = int(pool[int(u[2] * len(pool))])
-                if g == e:
-                    continue
-                hands = []
-                for x, v in ((e, u[5]), (g, u[6])):
-                    at_end = self.out[x] >= 0 and v < 0.5
-                    hands.append(at_end)
-                    day = self.adm[x] + self.dur[x] if at_end else self.adm[x]
-                    if x == e:
-                        year_e = np.searchsorted(self.year_start, day, side="right")
-                    elif np.searchsorted(self.year_start, day, side="right") != year_e:
-                        hands = None
-                        break
-                if hands is None:
-                    continue
-                touched = [e, g]
-            else:
-                e = int(u[4] * m)
-                if self.locked[e]:
-                    continue
-                pool = unlocked[clinic[e]]
-                g = int(pool[int(u[2] * len(pool))])
-                if g == e or (self.out[e] < 0 and self.out[g] < 0):
-                    continue
-                touched = [e, g]
+            proposal = self._proposal(u, m, clinic, same_clinic, unlocked)
+            if proposal is None:
+                continue
+            e, g, touched, hands = proposal
             old = [(x, int(self.adm[x]), int(self.dur[x]), int(self.out[x])) for x in touched]
-            if r < 0.25:  # move an episode, keeping its length
-                self.adm[e] += delta
-            elif r < 0.45:  # change the length of a discharged episode
-                self.dur[e] += delta
-            elif r < 0.6:  # move the admission, keeping the discharge date
-                self.adm[e] += delta
-                self.dur[e] -= delta
-            elif r < 0.85:
-                for x, at_end, sign in zip(touched, hands, (1, -1)):
-                    if at_end:
-                        self.dur[x] += sign * delta
-                    else:
-                        self.adm[x] -= sign * delta
-                        if self.out[x] >= 0:
-                            self.dur[x] += sign * delta
-            else:  # exchange the discharges (or discharge and open status) of two episodes of a clinic
-                self.out[e], self.out[g] = self.out[g], self.out[e]
-                self.dur[e], self.dur[g] = self.dur[g], self.dur[e]
-                for x in touched:
-                    o = self.out[x]
-                    if o >= 0:
-                        lo, hi = self.outcomes[o][2], self.outcomes[o][3]
-                        self.dur[x] = min(max(self.dur[x], lo), hi, self.end - 1 - self.adm[x])
+            self._move(r, delta, e, g, touched, hands)
             if all(self._ok(x) for x in touched):
                 new_rows = {x: self._row(x) for x in touched}
                 firsts = {int(self.prev[x]) if self.second[x] else x for x in touched}

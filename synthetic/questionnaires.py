@@ -55,7 +55,7 @@ import pandas as pd
 from analysis.data import schema
 from synthetic.parallel import results_in_order
 from synthetic.targets import Target, published, tolerance
-from synthetic.units import MONTH_DAYS
+from synthetic.units import MONTH_DAYS, YEAR_DAYS
 
 _DEBUG = False
 WAVES = schema.QUESTIONNAIRE_WAVES
@@ -1864,6 +1864,25 @@ def _level_search(rows, start, cells, owner, weight, fu, groups, aims, heavy, an
     return outcomes
 
 
+def _trapezoid_weights(rows, by, complete, chosen) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The sample's complete EQ-5D-5L answers in time order: their rows, their patient's position in
+    ``chosen`` and their trapezoid weight in years (half the time to the answer before plus half the time to
+    the one after), so that a patient's accumulated QALYs are the weighted sum of the utilities."""
+    pos = {p: k for k, p in enumerate(chosen)}
+    cells, owner, weight = [], [], []
+    for p in chosen:
+        idx = by[p][complete[by[p]]]
+        idx = idx[np.argsort(rows.day.to_numpy()[idx], kind="stable")]
+        t = rows.day.to_numpy()[idx] / YEAR_DAYS
+        w = np.zeros(len(idx))
+        w[:-1] += np.diff(t) / 2
+        w[1:] += np.diff(t) / 2
+        cells += idx.tolist()
+        owner += [pos[p]] * len(idx)
+        weight += w.tolist()
+    return np.array(cells), np.array(owner), np.array(weight)
+
+
 def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample=None) -> None:
     """EQ-5D-5L, VAS, social support and meaning in life.
 
@@ -1961,18 +1980,7 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
             if complete[r] or (partial and g.random() < 0.5):
                 levels[d][r] = lv[d]
     # accumulated QALYs of the sample: trapezoid weights of each complete answer, then tune the levels
-    pos = {p: k for k, p in enumerate(chosen)}
-    cells, owner, weight = [], [], []
-    for p in chosen:
-        idx = by[p][complete[by[p]]]
-        idx = idx[np.argsort(rows.day.to_numpy()[idx], kind="stable")]
-        t = rows.day.to_numpy()[idx] / economics.YEAR_DAYS
-        w = np.zeros(len(idx))
-        w[:-1] += np.diff(t) / 2
-        w[1:] += np.diff(t) / 2
-        cells += idx.tolist()
-        owner += [pos[p]] * len(idx)
-        weight += w.tolist()
+    cells, owner, weight = _trapezoid_weights(rows, by, complete, chosen)
     gr = np.array([group[p] for p in chosen])
     groups = tuple(np.flatnonzero(gr == g) for g in economics.GROUPS)
     fu = frame.followup.reindex(chosen).to_numpy(float)
@@ -1984,7 +1992,6 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
         "t6e_delta_cost": cost["t6d_continued_cost_mean"] - cost["t6d_discontinued_cost_mean"],
         "t6g_cont_vs_unplanned_delta_cost": cost["t6g_cont_vs_unplanned_delta_cost"],
     }
-    cells, owner, weight = np.array(cells), np.array(owner), np.array(weight)
     aims = economics.qaly_aims(costs)
     levels = _searched_levels(rows, levels, cells, owner, weight, fu, groups, aims, chosen, entropy)
     for d in schema.EQ5D_DIMENSIONS:

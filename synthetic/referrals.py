@@ -795,33 +795,38 @@ def _ages(rng: np.random.Generator, plan: dict, persons: list[dict], refs: list[
             rng, ages, refs, fixed, np.array(singles_free, dtype=np.int64), lower, upper, target_s, q_lo, q_hi, plan
         )
 
-    def score(trial: np.ndarray) -> float:
-        s = (member * trial[:, None]).sum(axis=0)
-        q = (member * (trial[:, None].astype(float) ** 2)).sum(axis=0)
-        exact_lo = target_s**2 / n_g + n_g * (n_g - 1) * (se - 0.0005) ** 2
-        exact_hi = target_s**2 / n_g + n_g * (n_g - 1) * (se + 0.0005) ** 2
-        extremes = 0
-        for k, g in enumerate(groups):
-            values = trial[member[:, k] == 1]
-            in_cohort = cohort_ages[(member[:, k] == 1) & is_cohort]
-            low = min(plan["age"][g]["min"], in_cohort.min()) if len(in_cohort) else plan["age"][g]["min"]
-            high = max(plan["age"][g]["max"], in_cohort.max()) if len(in_cohort) else plan["age"][g]["max"]
-            extremes += abs(values.min() - low) + abs(values.max() - high)
-        return float(
-            1000 * np.abs(s - target_s).sum()
-            + 100 * extremes
-            + (np.maximum(exact_lo - q, 0) + np.maximum(q - exact_hi, 0)).sum()
-        )
-
     best = None
     for _ in range(12):
         trial = attempt()
-        value = score(trial)
+        value = _age_score(trial, plan, groups, member, target_s, n_g, se, cohort_ages, is_cohort)
         if best is None or value < best[0]:
             best = (value, trial)
         if value == 0:
             break
     return best[1]
+
+
+def _age_score(trial, plan, groups, member, target_s, n_g, se, cohort_ages, is_cohort) -> float:
+    """How far the ages ``trial`` are from Supplementary Table E: per group (``member``'s columns), a
+    thousand per year off the sum the printed mean needs, a hundred per year off the printed youngest and
+    oldest (or the cohort's own, where it goes beyond), and the sum of squares outside what the printed
+    standard error allows; 0 when all hold."""
+    s = (member * trial[:, None]).sum(axis=0)
+    q = (member * (trial[:, None].astype(float) ** 2)).sum(axis=0)
+    exact_lo = target_s**2 / n_g + n_g * (n_g - 1) * (se - 0.0005) ** 2
+    exact_hi = target_s**2 / n_g + n_g * (n_g - 1) * (se + 0.0005) ** 2
+    extremes = 0
+    for k, g in enumerate(groups):
+        values = trial[member[:, k] == 1]
+        in_cohort = cohort_ages[(member[:, k] == 1) & is_cohort]
+        low = min(plan["age"][g]["min"], in_cohort.min()) if len(in_cohort) else plan["age"][g]["min"]
+        high = max(plan["age"][g]["max"], in_cohort.max()) if len(in_cohort) else plan["age"][g]["max"]
+        extremes += abs(values.min() - low) + abs(values.max() - high)
+    return float(
+        1000 * np.abs(s - target_s).sum()
+        + 100 * extremes
+        + (np.maximum(exact_lo - q, 0) + np.maximum(q - exact_hi, 0)).sum()
+    )
 
 
 def _fit_cells(rng, ages, refs, fixed, free, lower, upper, target_s, q_lo, q_hi, plan) -> np.ndarray:
