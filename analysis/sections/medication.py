@@ -25,12 +25,17 @@ month are counts of patients.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import altair as alt
 import pandas as pd
 
 from analysis.data import schema
-from analysis.presentation import charts
+from analysis.presentation import charts, disclosure, formats
+from analysis.presentation.linked_suppression import grid_tables, protect_linked, protect_linked_blocks, sibling_tables
+from analysis.presentation.scorecard import within_precision
+from analysis.sections import outcomes as oc
 
 #: The report's names for registration months.
 MONTH_LABELS = {1: "1 month", 3: "3 months", 12: "1 year", 24: "2 years", 36: "3 years", 48: "4 years"}
@@ -771,6 +776,25 @@ def range_texts(card) -> dict[str, str]:
     return texts
 
 
+class _Appendix3Part(NamedTuple):
+    """What every part of :func:`appendix` uses: the edition's page and data, the ledger statistics' values, the
+    rows of statistics being gathered, and the helpers that add to them."""
+
+    page: Any
+    cohort: Any
+    sdc: int | None
+    published: pd.DataFrame
+    edition: Any
+    registrations: pd.DataFrame
+    values: pd.Series
+    rows: list
+    statistic: Callable
+    share_note: Callable
+    sentence: Callable
+    report_fits: Callable
+    every_month: Callable
+
+
 def appendix(page) -> dict:
     """The medication part of Appendix 3 for the edition of ``page`` (:class:`analysis.presentation.edition.Page`).
 
@@ -787,16 +811,6 @@ def appendix(page) -> dict:
     Bergen patients with bonus doses are one count in both of its parts, and each co-medication class is a count
     of the registrations with any co-medication; a share, median or range is withheld with the counts it rests
     on, and the text says what the tables show."""
-    from analysis.presentation import disclosure, formats
-    from analysis.presentation.linked_suppression import (
-        grid_tables,
-        protect_linked,
-        protect_linked_blocks,
-        sibling_tables,
-    )
-    from analysis.presentation.scorecard import within_precision
-    from analysis.sections import outcomes as oc
-
     cohort, sdc, published, edition = page.cohort, page.sdc, page.published, page.edition
     registrations = cohort.medication
     values = ledger_statistics(registrations, cohort.patients).set_index("key")["value"]
@@ -861,6 +875,42 @@ def appendix(page) -> dict:
         own = linked_months[edition.year]
         return sorted(set(months) | (own if year is None else linked_months.get(year, own)))
 
+    part = _Appendix3Part(
+        page,
+        cohort,
+        sdc,
+        published,
+        edition,
+        registrations,
+        values,
+        rows,
+        statistic,
+        share_note,
+        sentence,
+        report_fits,
+        every_month,
+    )
+    _a3_schedule(part)
+    _a3_substitutions(part)
+    displays, report_bridge = _a3_routes(part)
+    displays |= _a3_doses(part)
+    displays |= _a3_bridge(part, report_bridge)
+    displays |= _a3_bonus(part)
+    displays |= _a3_comedication(part)
+    return {"statistics": oc.statistics_frame(rows), **displays}
+
+
+def _a3_schedule(part: _Appendix3Part) -> None:
+    """The daily schedule at one month: the shares of single sessions, and what the report's own prints imply."""
+    page = part.page
+    cohort = part.cohort
+    published = part.published
+    rows = part.rows
+    statistic = part.statistic
+    share_note = part.share_note
+    sentence = part.sentence
+    report_fits = part.report_fits
+
     # the daily schedule at one month: the schedules add up to the registrations with both times recorded
     def schedule_at_one(c) -> pd.DataFrame:
         table = fill_months(dam_schedule(c.medication), "schedule", SCHEDULES, [1])
@@ -915,6 +965,15 @@ def appendix(page) -> dict:
         "includes the base of its bridge opioids.",
     )
 
+
+def _a3_substitutions(part: _Appendix3Part) -> None:
+    """Another opioid in place of DAM: the fewest and most patients in a registration month, as the table shows them."""
+    page = part.page
+    sdc = part.sdc
+    registrations = part.registrations
+    rows = part.rows
+    statistic = part.statistic
+    every_month = part.every_month
     # the patients given another opioid in place of DAM at each registration month, zeros included; the fewest and
     # the most as the table shows them: a withheld month's marker where it is the extreme, and withheld where
     # another month is withheld (a shown extreme would bound the withheld ones)
@@ -942,6 +1001,17 @@ def appendix(page) -> dict:
         statistic(key, shown=extreme)
     rows.append({"key": "a3_substitution_months", "value": len(substituted)})
 
+
+def _a3_routes(part: _Appendix3Part) -> tuple[dict, float]:
+    """The routes of every registration month and the weekly changes of route: statistics, table and chart.
+    Returns the displays, and the sum of the report's own one-month counts of bridge opioids."""
+    page = part.page
+    sdc = part.sdc
+    registrations = part.registrations
+    rows = part.rows
+    statistic = part.statistic
+    share_note = part.share_note
+    every_month = part.every_month
     # every route at every month of any edition of this year, the same rows in every edition, protected jointly
     # (the routes of a month add up to its base; the patients who changed route are part of those who answered)
     route_months = every_month([1, 12, 24])
@@ -994,34 +1064,7 @@ def appendix(page) -> dict:
             share_note(pct_key, n_key, changes_true.loc[month, "n"], changes_true.loc[month, "denominator"], base),
             shown=changes.loc[month, "percent"],
         )
-    # what the report's one-month route figures imply: the three counts' sum against the base of each share
-    report_routes = {route: published.loc[ROUTE_KEYS[(1, route)][0], "value"] for route in schema.DAM_ROUTES}
-    report_bridge = sum(published.loc[n_key, "value"] for n_key, _ in BRIDGE_KEYS.values())
-    rows += [
-        {"key": "a3_report_route_sum_1m", "value": int(sum(report_routes.values()))},
-        {"key": "a3_report_bridge_sum_1m", "value": int(report_bridge)},
-    ]
-    report_bases = {}
-    for route, (low_key, high_key) in REPORT_ROUTE_BASE_KEYS.items():
-        report_bases[route] = report_fits(report_routes[route], published.loc[ROUTE_KEYS[(1, route)][1], "value"], 1)
-        rows += [{"key": low_key, "value": report_bases[route][0]}, {"key": high_key, "value": report_bases[route][1]}]
-    iv, im = report_bases["intravenous"], report_bases["intramuscular"]
-    sentence(
-        "a3_route_report_note",
-        f"""
-:::{{note}}
-The report's one-month route shares do not share one base. Its three counts add up to
-{formats.number(sum(report_routes.values()))}, while
-{formats.number(report_bridge)} patients are
-counted with a bridge opioid at the same registration. Its intravenous share fits its count only for a base of
-{formats.number(iv[0])} to {formats.number(iv[1])} patients, its intramuscular share
-only for {formats.number(im[0])} to {formats.number(im[1])}: no single number of
-patients gives both. This edition divides every route count by the registrations with a route recorded, so at least
-one of the report's one-month route shares cannot be matched; the table at the end of the page says which and why.
-The report's other internal checks are collected in {{doc}}`appendix_errata`.
-:::
-""",
-    )
+    report_bridge = _a3_route_report_note(part)
     route_rows = []
     for month in [
         m
@@ -1051,7 +1094,52 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
         if not (routes_true["denominator"] >= 10).any()
         else route_chart(oc.as_numbers(routes, ["n", "denominator", "percent"]).fillna({"denominator": 0})),
     }
+    return displays, report_bridge
 
+
+def _a3_route_report_note(part: _Appendix3Part) -> float:
+    """What the report's own one-month route figures imply: the three counts' sum against the base of each
+    share (a note, and the bases as statistics). Returns the sum of its one-month counts of bridge opioids."""
+    published, rows, report_fits, sentence = part.published, part.rows, part.report_fits, part.sentence
+    # what the report's one-month route figures imply: the three counts' sum against the base of each share
+    report_routes = {route: published.loc[ROUTE_KEYS[(1, route)][0], "value"] for route in schema.DAM_ROUTES}
+    report_bridge = sum(published.loc[n_key, "value"] for n_key, _ in BRIDGE_KEYS.values())
+    rows += [
+        {"key": "a3_report_route_sum_1m", "value": int(sum(report_routes.values()))},
+        {"key": "a3_report_bridge_sum_1m", "value": int(report_bridge)},
+    ]
+    report_bases = {}
+    for route, (low_key, high_key) in REPORT_ROUTE_BASE_KEYS.items():
+        report_bases[route] = report_fits(report_routes[route], published.loc[ROUTE_KEYS[(1, route)][1], "value"], 1)
+        rows += [{"key": low_key, "value": report_bases[route][0]}, {"key": high_key, "value": report_bases[route][1]}]
+    iv, im = report_bases["intravenous"], report_bases["intramuscular"]
+    sentence(
+        "a3_route_report_note",
+        f"""
+:::{{note}}
+The report's one-month route shares do not share one base. Its three counts add up to
+{formats.number(sum(report_routes.values()))}, while
+{formats.number(report_bridge)} patients are
+counted with a bridge opioid at the same registration. Its intravenous share fits its count only for a base of
+{formats.number(iv[0])} to {formats.number(iv[1])} patients, its intramuscular share
+only for {formats.number(im[0])} to {formats.number(im[1])}: no single number of
+patients gives both. This edition divides every route count by the registrations with a route recorded, so at least
+one of the report's one-month route shares cannot be matched; the table at the end of the page says which and why.
+The report's other internal checks are collected in {{doc}}`appendix_errata`.
+:::
+""",
+    )
+    return report_bridge
+
+
+def _a3_doses(part: _Appendix3Part) -> dict:
+    """The DAM doses of each route and time of day: statistics and table."""
+    page = part.page
+    sdc = part.sdc
+    registrations = part.registrations
+    values = part.values
+    statistic = part.statistic
+    displays: dict = {}
     # the patients and the doses of each route and time of day, protected jointly; a median or range over
     # patients withheld is withheld with them
     all_doses = dam_doses(registrations).set_index(["route", "time"])
@@ -1082,7 +1170,19 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
         )[doses["time"] != "both"],
         {"Median (mg)": 0, "Lowest (mg)": 0, "Highest (mg)": 0},
     )
+    return displays
 
+
+def _a3_bridge(part: _Appendix3Part, report_bridge: float) -> dict:
+    """The bridge opioids at one month and their doses over all registrations: statistics, table and chart."""
+    page = part.page
+    sdc = part.sdc
+    registrations = part.registrations
+    rows = part.rows
+    statistic = part.statistic
+    share_note = part.share_note
+    sentence = part.sentence
+    displays: dict = {}
     # the opioids at one month add up to their base; the patients and doses over all registrations are counts of
     # their own: each protected jointly, and the text says what the table shows
     bridge = bridge_opioids(registrations, 1)
@@ -1132,7 +1232,17 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
         f"{formats.number(report_bridge)}, the base its shares of bridge opioids fit.",
     )
     displays["fig-a3-bridge"] = bridge_chart(oc.as_numbers(bridge_shown, ["n", "denominator", "percent"]))
+    return displays
 
+
+def _a3_bonus(part: _Appendix3Part) -> dict:
+    """Bergen's bonus doses: statistics and table."""
+    page = part.page
+    cohort = part.cohort
+    registrations = part.registrations
+    rows = part.rows
+    statistic = part.statistic
+    displays: dict = {}
     # the Bergen patients with and without bonus doses, and those with bonus doses by their highest weekly number,
     # protected jointly (both clinics hold the same Bergen patients); the number with bonus doses is one count in
     # both parts and is shown alike; the frequencies and doses are statistics of those patients
@@ -1165,7 +1275,19 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
             }
         )
     )
+    return displays
 
+
+def _a3_comedication(part: _Appendix3Part) -> dict:
+    """Co-medication at one month and one year: statistics, table and chart (a class the report gives no
+    figure for is shown only from a small count up)."""
+    page = part.page
+    sdc = part.sdc
+    registrations = part.registrations
+    rows = part.rows
+    statistic = part.statistic
+    share_note = part.share_note
+    displays: dict = {}
     # each class is a count of the registrations with any co-medication (and any co-medication one of those where
     # it was recorded): protected jointly, a count and the rest of its base alike; the base of the classes is the
     # count of any co-medication, withheld together with it (comedication_ties)
@@ -1238,7 +1360,7 @@ The report's other internal checks are collected in {{doc}}`appendix_errata`.
             "No class of co-medication can be shown in this edition (too few registrations)."
         )
     )
-    return {"statistics": oc.statistics_frame(rows), **displays}
+    return displays
 
 
 def _cell_text(n, percent) -> str:
