@@ -45,6 +45,7 @@ from synthetic.episodes import (
     UNPLANNED_REASONS,
     EpisodeSearch,
     census_ok,
+    daily_capacity,
     opening_days,
     registrations_needed,
 )
@@ -519,21 +520,7 @@ def _enrolment_targets(patients, ep, data_end) -> list[Target]:
     add(_rule("episodes_within_study_period", inside.all(), "Every episode lies within 2022-01-01 to 2025-12-31"))
     # daily census within the clinics' capacity (Oslo 65 at most; Bergen 15 in 2022, 40 until November 2024)
     days = pd.date_range(day0, data_end, freq="D")
-    limits = {
-        "Oslo": pd.Series(published("s6_1_capacity_oslo_final"), index=days),
-        "Bergen": pd.Series(
-            np.where(
-                days.year == 2022,
-                published("s6_1_capacity_bergen_initial"),
-                np.where(
-                    days < pd.Timestamp("2024-11-01"),
-                    published("s6_1_capacity_bergen_intermediate"),
-                    published("s6_1_capacity_bergen_final"),
-                ),
-            ),
-            index=days,
-        ),
-    }
+    limits = {c: pd.Series(limit, index=days) for c, limit in daily_capacity(days).items()}
     peaks = {}
     within = True
     for c in CLINICS:

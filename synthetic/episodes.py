@@ -519,13 +519,12 @@ class EpisodeSearch:
         return cost
 
 
-def census_ok(search: EpisodeSearch) -> bool:
-    """Whether the daily census of each clinic stays within its capacity of the time (as the target
-    ``census_within_capacity`` checks it)."""
-    days = pd.date_range(schema.STUDY_START, schema.STUDY_END, freq="D")
-    limits = {
-        0: np.full(len(days), published("s6_1_capacity_oslo_final")),
-        1: np.where(
+def daily_capacity(days: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    """Each clinic's capacity on each of ``days`` (section 6.1): Oslo its final capacity throughout; Bergen its
+    initial capacity in 2022, its intermediate one until November 2024, then its final one."""
+    return {
+        "Oslo": np.full(len(days), published("s6_1_capacity_oslo_final")),
+        "Bergen": np.where(
             days.year == 2022,
             published("s6_1_capacity_bergen_initial"),
             np.where(
@@ -535,6 +534,14 @@ def census_ok(search: EpisodeSearch) -> bool:
             ),
         ),
     }
+
+
+def census_ok(search: EpisodeSearch) -> bool:
+    """Whether the daily census of each clinic stays within its capacity of the time (as the target
+    ``census_within_capacity`` checks it)."""
+    days = pd.date_range(schema.STUDY_START, schema.STUDY_END, freq="D")
+    capacity = daily_capacity(days)
+    limits = {0: capacity["Oslo"], 1: capacity["Bergen"]}
     for c in (0, 1):
         delta = np.zeros(len(days) + 1, int)
         for e in np.flatnonzero(search.clinic == c):
