@@ -19,7 +19,6 @@ LONG_NOT_YET_SPLIT = {
     "analysis/data/cohort.py": ["_check_relations"],
     "analysis/sections/cost_utility.py": ["edition_program_costs"],
     "analysis/sections/evidence.py": ["chapter_statistics"],
-    "analysis/sections/markov_appendix.py": ["lifetime_model"],
     "analysis/sections/patients.py": ["section_statistics"],
     "analysis/sections/referrals.py": ["linked_view", "referral_suppression", "text_paragraphs"],
     "analysis/sections/quality_of_life.py": ["trajectory_section"],

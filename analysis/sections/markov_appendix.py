@@ -21,7 +21,9 @@ shows and glues (:class:`LifetimeModel`). The definitions:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -101,6 +103,18 @@ def _withholding(page, exits: dict, utility: dict, cost_from_data: bool) -> tupl
     return withheld, mark, reason
 
 
+class _ModelPart(NamedTuple):
+    """What every part of :func:`lifetime_model` uses: the helpers that glue a number or make a table cell (the
+    mark of a rerun where results are withheld), whether they are withheld, and the model's number of cycles."""
+
+    put: Callable
+    shown: Callable
+    compared: Callable
+    withheld: bool
+    mark: str
+    n_cycles: int
+
+
 def lifetime_model(
     page,
     *,
@@ -155,6 +169,12 @@ def lifetime_model(
         value = disclosure.derived(float(value), [], sdc)
         return value if isinstance(value, str) else formats.number(value, decimals)
 
+    def compared(value, reference):
+        """'above' or 'below' ``reference`` (the disclosure mark in a withheld rerun, 'not comparable' for NaN)."""
+        if withheld:
+            return mark
+        return "not comparable with" if not np.isfinite(value) else ("above" if value > reference else "below")
+
     put("markov_start_age", start_age)
     put("markov_horizon_age", float(horizon_age), cohort=False)
     put("markov_horizon_years", n_cycles / 12)
@@ -164,6 +184,59 @@ def lifetime_model(
     put("markov_planned_percent", 100 * exits["planned_share"])
     put("markov_utility_hat", utility["mean"])
 
+    part = _ModelPart(put, shown, compared, withheld, mark, n_cycles)
+    options = {
+        "horizon_age": horizon_age,
+        "discount_rate": discount_rate,
+        "comparator": comparator,
+        "death_in_treatment": death_in_treatment,
+        "death_out": death_out,
+        "death_after_leaving": death_after_leaving,
+        "tunnel_months": tunnel_months,
+        "mortality_doubling_years": mortality_doubling_years,
+        "oat_exit_per_year": oat_exit_per_year,
+        "reentry_per_year": reentry_per_year,
+        "cost_hat_per_year": cost_hat_per_year,
+        "cost_oat_per_year": cost_oat_per_year,
+        "cost_out_per_year": cost_out_per_year,
+        "utility_oat": utility_oat,
+        "utility_out": utility_out,
+        "psa_draws": psa_draws,
+        "psa_seed": psa_seed,
+        "psa_relative_se": psa_relative_se,
+        "scenario_doubling_years": scenario_doubling_years,
+    }
+    params, accounts_note, data_words, inputs_table = _model_inputs(part, cohort, edition, exits, utility, options)
+    model, comparator_name, report_comparison = _base_case(part, params, glued, reason, inputs_table, edition, options)
+    mcse_text = _probabilistic(part, model, params, exits, utility, comparator_name, options)
+    _scenarios(part, model, params, options)
+    model.sentences = {
+        "markov_reason": reason or " ",  # a space: an empty output is dropped
+        "markov_accounts_note": accounts_note or " ",
+        "markov_data_words": data_words,
+        "markov_report_comparison": report_comparison,
+        "markov_psa_mcse_text": mcse_text,
+    }
+    return model
+
+
+def _model_inputs(part: _ModelPart, cohort, edition, exits, utility, options: dict):
+    """The model's inputs: the registry's mortality, the report's utility gaps, the cost of HAT from the clinics'
+    accounts over the data's treatment days (or as set), and the page's assumptions; glued, and as the inputs
+    table. Returns the parameters, the note on the accounts, the words on the data and the table."""
+    put = part.put
+    death_in_treatment = options["death_in_treatment"]
+    death_out = options["death_out"]
+    death_after_leaving = options["death_after_leaving"]
+    tunnel_months = options["tunnel_months"]
+    mortality_doubling_years = options["mortality_doubling_years"]
+    oat_exit_per_year = options["oat_exit_per_year"]
+    reentry_per_year = options["reentry_per_year"]
+    cost_hat_per_year = options["cost_hat_per_year"]
+    cost_oat_per_year = options["cost_oat_per_year"]
+    cost_out_per_year = options["cost_out_per_year"]
+    utility_oat = options["utility_oat"]
+    utility_out = options["utility_out"]
     # --- inputs ---
     mortality = mk.registry_mortality(published_table("oat_registry_2015"))
     gaps = mk.report_utility_gaps(published_table("table_6g_annualized_icer"))
@@ -219,7 +292,22 @@ def lifetime_model(
     put("markov_cost_oat", cost_oat_per_year, cohort=False)
     put("markov_utility_oat", params.utility_oat)
     put("markov_utility_out", params.utility_out)
-    inputs_table = pd.DataFrame(
+    inputs_table = _inputs_table(part.shown, exits, params, cost_hat, options)
+    return params, accounts_note, data_words, inputs_table
+
+
+def _inputs_table(shown, exits, params, cost_hat, options: dict) -> pd.DataFrame:
+    """The model's inputs as a table: each input, its base-case value (a rerun's mark where results are
+    withheld), its source and its distribution in the probabilistic analysis."""
+    oat_exit_per_year = options["oat_exit_per_year"]
+    reentry_per_year = options["reentry_per_year"]
+    tunnel_months = options["tunnel_months"]
+    cost_hat_per_year = options["cost_hat_per_year"]
+    cost_oat_per_year = options["cost_oat_per_year"]
+    cost_out_per_year = options["cost_out_per_year"]
+    utility_oat = options["utility_oat"]
+    utility_out = options["utility_out"]
+    return pd.DataFrame(
         [
             (
                 "Leaving HAT, per month (probability)",
@@ -291,6 +379,20 @@ def lifetime_model(
         columns=["Input", "Base case", "Source", "Probabilistic analysis"],
     )
 
+
+def _base_case(part: _ModelPart, params, glued, reason, inputs_table, edition, options: dict):
+    """The trace and the base case: the strategies' life-years, costs and QALYs, the increments and the ICER
+    against the report's and the threshold. Returns the model (its other tables still empty), the comparator's
+    name and the sentence comparing the ICER with the report's."""
+    put = part.put
+    shown = part.shown
+    compared = part.compared
+    withheld = part.withheld
+    mark = part.mark
+    n_cycles = part.n_cycles
+    discount_rate = options["discount_rate"]
+    comparator = options["comparator"]
+    mortality_doubling_years = options["mortality_doubling_years"]
     # --- the trace and the base case ---
     traces = mk.strategy_traces(params, n_cycles, comparator)
     at = traces.set_index(["start", "cycle", "state"])["share"]  # strategies by id: "hat" is HAT available
@@ -331,12 +433,6 @@ def lifetime_model(
         .loc["continued_vs_unplanned_termination", "icer_nok_per_qaly"]
     )
     put("markov_report_icer", report_icer, cohort=False)
-
-    def compared(value, reference):
-        """'above' or 'below' ``reference`` (the disclosure mark in a withheld rerun, 'not comparable' for NaN)."""
-        if withheld:
-            return mark
-        return "not comparable with" if not np.isfinite(value) else ("above" if value > reference else "below")
 
     put("markov_icer_vs_wtp", compared(result["icer"], unc.WTP_SEVERE))
     put("markov_icer_vs_report", compared(result["icer"], report_icer))
@@ -387,7 +483,21 @@ def lifetime_model(
             "ICER (NOK per QALY)": ["", "", model.icer_cell(result)],
         }
     )
+    return model, comparator_name, report_comparison
 
+
+def _probabilistic(part: _ModelPart, model, params, exits, utility, comparator_name, options: dict) -> str:
+    """The probabilistic sensitivity analysis: intervals, the cost-effectiveness plane, the Monte Carlo error of
+    its figures and the running estimate (set on ``model``). Returns the sentences on the Monte Carlo error."""
+    put = part.put
+    withheld = part.withheld
+    mark = part.mark
+    n_cycles = part.n_cycles
+    discount_rate = options["discount_rate"]
+    comparator = options["comparator"]
+    psa_draws = options["psa_draws"]
+    psa_seed = options["psa_seed"]
+    psa_relative_se = options["psa_relative_se"]
     # --- probabilistic sensitivity analysis ---
     draws = mk.psa(
         params,
@@ -443,7 +553,18 @@ def lifetime_model(
         )
     )
     model.running = unc.running_probability(draws, unc.WTP_SEVERE, step=20)
+    return mcse_text
 
+
+def _scenarios(part: _ModelPart, model, params, options: dict) -> None:
+    """The scenarios, each switching one thing away from the base case; their table is set on ``model``."""
+    put = part.put
+    shown = part.shown
+    n_cycles = part.n_cycles
+    discount_rate = options["discount_rate"]
+    comparator = options["comparator"]
+    mortality_doubling_years = options["mortality_doubling_years"]
+    scenario_doubling_years = options["scenario_doubling_years"]
     # --- scenarios: each switches one thing away from the base case, whatever the base case is ---
     care = published_table("table_6i_specialist_care_reductions").set_index("key")[
         "cost_reduction_nok_per_patient_year"
@@ -501,11 +622,3 @@ def lifetime_model(
             "ICER (NOK per QALY)": [model.icer_cell(row) for _, row in scenario_results.iterrows()],
         }
     )
-    model.sentences = {
-        "markov_reason": reason or " ",  # a space: an empty output is dropped
-        "markov_accounts_note": accounts_note or " ",
-        "markov_data_words": data_words,
-        "markov_report_comparison": report_comparison,
-        "markov_psa_mcse_text": mcse_text,
-    }
-    return model
