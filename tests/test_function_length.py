@@ -20,7 +20,7 @@ LONG_NOT_YET_SPLIT = {
     "analysis/sections/cost_utility.py": ["edition_program_costs"],
     "analysis/sections/evidence.py": ["chapter_statistics"],
     "analysis/sections/patients.py": ["section_statistics"],
-    "analysis/sections/referrals.py": ["linked_view", "referral_suppression", "text_paragraphs"],
+    "analysis/sections/referrals.py": ["referral_suppression", "text_paragraphs"],
     "analysis/sections/quality_of_life.py": ["trajectory_section"],
     "analysis/sections/outcomes_text.py": ["somatic_section"],
     "hatbook/rerun.py": ["run_variant"],

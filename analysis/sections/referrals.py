@@ -20,7 +20,8 @@ never a row of the register; on real data the same functions return the same agg
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 import altair as alt
 import pandas as pd
@@ -1093,6 +1094,17 @@ def _marker(status: str, threshold: int):
     )
 
 
+class _ReferralMarks(NamedTuple):
+    """The marks of :func:`linked_view` for one edition: ``mark(block, column, kind, key)`` of any count the
+    protection engine decided, and the marks of a column's referrals, denials and accepted referrals (None
+    where the count is shown)."""
+
+    mark: Callable
+    total_mark: Callable
+    denied_mark: Callable
+    accepted_mark: Callable
+
+
 def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
     """What 6.6 and Appendix 5 show of the referral counts in the edition of ``page``, protected together
     with the other editions of its year (both clinics, Oslo, Bergen: :mod:`analysis.presentation.linked_suppression`),
@@ -1107,7 +1119,6 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
     :func:`shown_counts`), ``yearly`` (:func:`yearly_by_clinic` with hidden bars missing), ``text`` (the
     (item, clinic) pairs of :func:`text_figures` to withhold) and ``markers`` ((item, clinic) -> mark
     for the counts the text states). In the published edition nothing is marked."""
-    from analysis.presentation import disclosure
     from analysis.presentation import linked_suppression as ls
 
     register = page.cohort.referrals if referrals is None else referrals
@@ -1164,16 +1175,38 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
     def accepted_mark(column):
         return mark("overall", column, "cell", "accepted")
 
+    marks = _ReferralMarks(mark, total_mark, denied_mark, accepted_mark)
+    out = _category_marks(g, h, marks)
+    out |= _table_f_marks(f, years, marks)
+    out["e"] = _table_e_marks(e, threshold, marks)
+    out["headings"] = _headings(register, marks)
+    out["yearly"] = _yearly_shown(yearly, years, marks)
+    out["text"] = _text_withheld(page, threshold, e, f, g, h, out, marks)
+    out["markers"] = _person_markers(page, threshold, marks)
+    return out
+
+
+def _category_marks(g, h, marks: _ReferralMarks) -> dict[str, pd.Series]:
+    """Tables G and H: the mark of each category's count and share, the total line marked as the headings."""
+    mark, total_mark, denied_mark = marks.mark, marks.total_mark, marks.denied_mark
     # Tables G and H: a category's count and its share; the total line as the headings
     out = {}
     for name, table, column, block, total in (
         ("g", g, "referrer", "g", total_mark),
         ("h", h, "reason", "h", denied_mark),
     ):
-        marks = []
+        shown = []
         for clinic, category in table[["clinic", column]].itertuples(index=False):
-            marks.append(total(clinic) if category == "total" else mark(block, clinic, "cell", category))
-        out[name] = pd.Series(marks, index=table.index, dtype=object)
+            shown.append(total(clinic) if category == "total" else mark(block, clinic, "cell", category))
+        out[name] = pd.Series(shown, index=table.index, dtype=object)
+    return out
+
+
+def _table_f_marks(f, years, marks: _ReferralMarks) -> dict[str, pd.Series]:
+    """Table F: the marks of each year's referrals and denials; a year outside the engine's years has no
+    referral in any edition."""
+    mark, total_mark, denied_mark = marks.mark, marks.total_mark, marks.denied_mark
+    out = {}
     # Table F: the page's years; a year outside the engine's years has no referral in any edition
     f_ref, f_den = [], []
     for year_label, category in f[["year", "category"]].itertuples(index=False):
@@ -1188,6 +1221,13 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
             f_den.append(None)
     out["f_referrals"] = pd.Series(f_ref, index=f.index, dtype=object)
     out["f_denials"] = pd.Series(f_den, index=f.index, dtype=object)
+    return out
+
+
+def _table_e_marks(e, threshold, marks: _ReferralMarks) -> pd.Series:
+    """Table E: a count's mark; a share marked where its count or its group's count is; an age statistic
+    also where its group has fewer than ``threshold`` referrals."""
+    mark, total_mark, denied_mark, accepted_mark = marks.mark, marks.total_mark, marks.denied_mark, marks.accepted_mark
     # Table E
     e_marks = []
     items = {"sex_male": "male", "secondary_referral": "secondary"}
@@ -1229,8 +1269,12 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
             e_marks.append(count_mark)
         else:  # a share: withheld with its count or its group's count
             e_marks.append(disclosure.WITHHELD if count_mark is not None or group_n is not None else None)
-    out["e"] = pd.Series(e_marks, index=e.index, dtype=object)
+    return pd.Series(e_marks, index=e.index, dtype=object)
 
+
+def _headings(register, marks: _ReferralMarks) -> dict:
+    """The headings and total lines: each count, or its mark."""
+    total_mark, denied_mark, accepted_mark = marks.total_mark, marks.denied_mark, marks.accepted_mark
     # the headings and total lines
     counts = referral_counts(register)
     n = {"all": counts["referrals"], "Bergen": counts["referrals_bergen"], "Oslo": counts["referrals_oslo"]}
@@ -1244,7 +1288,12 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
             "not_included": denied_mark("all") or d["all"],
         },
     }
-    out["headings"] = headings
+    return headings
+
+
+def _yearly_shown(yearly, years, marks: _ReferralMarks) -> pd.DataFrame:
+    """Figure 6.6.1: a clinic's bars of a year as its edition shows them (a hidden bar missing)."""
+    mark = marks.mark
     # Figure 6.6.1: a clinic's bars of a year as its edition shows them
     gone = []
     for y, clinic, measure in yearly[["year", "clinic", "measure"]].itertuples(index=False):
@@ -1254,8 +1303,16 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
             gone.append(mark("years", clinic, "total", f"{y}:accepted") is not None)
         else:
             gone.append(mark("years", clinic, "cell", f"{y}:denied") is not None)
-    out["yearly"] = yearly.assign(n=yearly["n"].where(~pd.Series(gone, index=yearly.index)))
+    return yearly.assign(n=yearly["n"].where(~pd.Series(gone, index=yearly.index)))
 
+
+def _text_withheld(page, threshold, e, f, g, h, out, marks: _ReferralMarks) -> set[tuple[str, str]]:
+    """The (item, clinic) figures of the text to withhold: shares with the counts they are built on (``out``:
+    the tables' marks so far), and the first year's admission pauses when any edition of the year has a
+    small part."""
+    from analysis.presentation import linked_suppression as ls
+
+    total_mark, denied_mark = marks.total_mark, marks.denied_mark
     # the text: shares withheld with the counts they are built on
     text: set[tuple[str, str]] = set()
     e_at = dict(zip(e.set_index(["panel", "clinic", "inclusion", "variable", "statistic"]).index, out["e"]))
@@ -1317,7 +1374,16 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
         or ("denial_admission_pause_percent", "all") in text
     ):
         text.add(("admission_pause_first_year_percent", "all"))
-    out["text"] = text
+    return text
+
+
+def _person_markers(page, threshold, marks: _ReferralMarks) -> dict:
+    """The marks of the counts the text states: each clinic's referrals, and the persons, withheld in every
+    edition of the year when any edition has a small one (persons are no sum of the clinics' persons: one may
+    be referred to both)."""
+    from analysis.presentation import linked_suppression as ls
+
+    total_mark = marks.total_mark
     # the counts the text states; persons are no sum of the clinics' persons (one may be referred to both),
     # so they are withheld in every edition of the year when any edition has a small one
     markers = {("referrals", c): total_mark(c) for c in CLINIC_ORDER if total_mark(c) is not None}
@@ -1346,8 +1412,7 @@ def linked_view(page, referrals: pd.DataFrame | None = None) -> dict:
                 if disclosure.is_small(own_persons[position], threshold)
                 else disclosure.WITHHELD
             )
-    out["markers"] = markers
-    return out
+    return markers
 
 
 def linked_withheld_keys(view: dict, referrals: pd.DataFrame, keyed: dict) -> set[str]:
