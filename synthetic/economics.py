@@ -650,11 +650,11 @@ def _single_level_moves(
         ends = np.cumsum([len(m[0]) for m in moves])
         return [(*m, values[end - len(m[0]) : end]) for m, end in zip(moves, ends)]
 
-    # Many batches bring no gain (the search ends after ``stall`` of them in a row), so the batches to come
-    # are drawn and judged several at a time: as many as brought no gain before, up to ``judged_ahead``. A
-    # gain makes the ones after it be judged again from the new levels. The draws are those of one batch at
-    # a time, and the draws not used when the search ends are given back: the stream goes on as if drawn
-    # one by one.
+    # Between gains there are runs of batches without one (and the search ends after ``stall`` of them in a
+    # row), so the batches to come are drawn and judged several at a time: twice as many after each judging
+    # without a gain, up to ``judged_ahead``. A gain makes the batches already drawn after it be judged again
+    # from the new levels. The draws are those of one batch at a time, and the draws not used when the search
+    # ends are given back: the stream goes on as if drawn one by one.
     drawn: deque = deque()  # (stream state before the draw, k, j, step) of batches drawn ahead
     judged: deque = deque()  # the first batches of ``drawn``, judged from the current levels
     ahead = 1
