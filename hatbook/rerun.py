@@ -1218,6 +1218,174 @@ def prune_store(store: Path) -> None:
             continue
 
 
+@dataclass
+class _VariantRun:
+    """What the stages of one variant's run share: the variant, the reruns folder and the variant's staging
+    folder, the kernels being warmed and the pool executing the pages (an interruption stops both), and the
+    seconds of each stage so far (of each page under "pages"), each taken by :meth:`lap`."""
+
+    variant: Variant
+    root: Path
+    staging: Path
+    warming: list[threading.Thread]
+    started: float
+    timings: dict[str, float | dict[str, float]] = field(default_factory=dict)
+    pool: PagePool | None = None
+    last_lap: float = 0.0
+
+    def lap(self, name: str) -> None:
+        """Record the seconds since the previous stage ended (or the run started) as those of stage ``name``."""
+        now = time.perf_counter()
+        self.timings[name] = round(now - self.last_lap, 1)
+        self.last_lap = now
+
+
+@dataclass
+class _StagedBook:
+    """A variant's staged sources: the project folder (``source``) and its ``book``, the ``computed`` pages,
+    and the pages the same in every edition that are still to be executed (``fixed``: page -> where its
+    executed notebook is kept for the other editions)."""
+
+    source: Path
+    book: Path
+    computed: list[Path]
+    fixed: dict[Path, Path]
+
+
+def _stage_book(run: _VariantRun, source_root: Path | None, pages: list[str] | None) -> _StagedBook:
+    """Stage the variant's sources (:func:`stage_sources`) and take the executed notebooks of the pages without
+    parameters that are kept for this state of data and code; the others are to be executed."""
+    shutil.rmtree(run.staging, ignore_errors=True)
+    source = stage_sources(run.variant, run.staging, source_root=source_root, pages=pages)
+    book = source / "book"
+    computed = computed_pages(book)
+    data_digest = inputs_digest()
+    fixed = {}  # pages without parameters not yet executed for this state of data and code: where to keep them
+    for page in code_pages(book):
+        kept = shared_notebook(page, data_digest)
+        try:  # the MyST page stays until every page has run (see execute_page)
+            shutil.copy2(kept, page.with_suffix(".ipynb"))
+        except OSError:  # not there yet (or removed just now, the data or code having changed)
+            fixed[page] = kept
+    return _StagedBook(source, book, computed, fixed)
+
+
+def _execute_pages(run: _VariantRun, staged: _StagedBook, *, jobs: int, pdf: bool, log, longest_last: bool) -> None:
+    """Execute the computed pages and the shared pages not yet kept in ``jobs`` kernels (:class:`PagePool`),
+    keep the shared ones for the other editions, and record each page's seconds; raises :class:`PageFailed`
+    naming every page that failed."""
+    variant, book, fixed = run.variant, staged.book, staged.fixed
+    work: list[tuple[Path, Variant | None]] = [(page, variant) for page in staged.computed] + [
+        (page, None) for page in fixed
+    ]
+    # the longest pages first (by their last times), so that the kernels end at about the same time
+    last = page_seconds()
+    work.sort(key=lambda item: -last.get(item[0].stem, 60.0))
+    if longest_last:
+        work.reverse()
+    log(
+        f"[{variant.name}] executing {len(staged.computed)} computed pages"
+        + (f" and {len(fixed)} pages shared by every edition" if fixed else "")
+    )
+    failures = []
+    for thread in run.warming:
+        thread.join()
+    run.pool = pool = PagePool(jobs, book, execute=functools.partial(_execute_keeping_source, pdf=pdf))
+    for done, (page, outcome) in enumerate(pool.run(work), 1):
+        if isinstance(outcome, PageFailed):
+            failures.append(str(outcome))
+            log(f"[{variant.name}] {done}/{len(work)} {page.stem} FAILED")
+            continue
+        if page in fixed:
+            keep_shared(outcome, fixed[page])
+        log(f"[{variant.name}] {done}/{len(work)} {page.stem} done")
+    for page in book.glob("*.md"):  # each page with code is its executed notebook now (see execute_page)
+        if page.with_suffix(".ipynb").exists():
+            page.unlink()
+    remember_page_seconds(pool.seconds)
+    if not KEEP_KERNELS:
+        _shutdown_idle_kernels()  # warmed kernels that had no page to run
+    if failures:
+        raise PageFailed("\n".join(failures))
+    run.lap("execute")
+    run.timings["pages"] = dict(sorted(pool.seconds.items(), key=lambda item: -item[1]))
+
+
+def _build_and_install(run: _VariantRun, staged: _StagedBook, *, pdf: bool, log) -> Path:
+    """Build the variant's book (and, with ``pdf``, its PDF), leave out what no page needs, share the files
+    common to the editions, and move the book (and the PDF) into the variant's folder, which is returned."""
+    variant, staging = run.variant, run.staging
+    log(f"[{variant.name}] building the book")
+    phases: dict[str, float] = {}
+    built = build_book(staged.source, staging, SPHINX_JOBS, phases)
+    (built / "_static" / EDITION_SCRIPT).write_text(edition_script(variant), encoding="utf-8")
+    run.lap("build")
+    run.timings.update(phases)
+    pdf_file = None
+    if pdf:
+        pdf_file = build_variant_pdf(staged.source, staging, variant, log=log)
+        run.lap("pdf")
+    slim_html(built)
+    share_files(built, run.root / "_static_shared")
+    target_dir = run.root / variant.name
+    install(built, target_dir / "html")
+    if pdf_file is not None:
+        # beside the HTML as in the published edition (_build/pdf next to _build/html), where the
+        # home page's download link (../../pdf/<name>.pdf) finds it
+        (target_dir / "pdf").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(pdf_file, target_dir / "pdf" / pdf_file.name)
+    return target_dir
+
+
+def _write_headline(variant: Variant, target_dir: Path, numbers: dict[str, object]) -> None:
+    """``headline.json`` beside the variant's book: its parameters, when it was built and its headline
+    statistics (the overview page is made from these)."""
+    record = {
+        "variant": variant.name,
+        "title": variant.title,
+        "clinic": variant.clinic,
+        "year": variant.year,
+        "data": variant.data_name,
+        "threshold": variant.threshold,
+        "published": variant.published,
+        "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "headline": numbers,
+    }
+    (target_dir / "headline.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def _stop_interrupted(run: _VariantRun) -> None:
+    """Stop what an interrupted run started: the pool's kernels, the kernels being warmed; remove its staging
+    folder."""
+    if run.pool is not None:
+        run.pool.stop()
+    for thread in run.warming:
+        thread.join(timeout=5)
+    _kill_idle_kernels()
+    _remove(run.staging)
+
+
+def _failed(run: _VariantRun, error: Exception, log) -> Result:
+    """The result of a variant that failed, once the kernels being warmed are ready and the idle ones shut
+    down: a :class:`RerunError` says what failed (and is logged), any other error its type and where it
+    arose."""
+    for thread in run.warming:
+        thread.join()
+    if not KEEP_KERNELS:
+        _shutdown_idle_kernels()
+    seconds = time.perf_counter() - run.started
+    if isinstance(error, RerunError):
+        log(f"[{run.variant.name}] FAILED after {seconds:.0f} s")
+        return Result(run.variant, False, seconds, error=str(error), timings=run.timings)
+    return Result(
+        run.variant,
+        False,
+        seconds,
+        error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=4)}",
+        timings=run.timings,
+    )
+
+
 def run_variant(
     variant: Variant,
     *,
@@ -1241,145 +1409,40 @@ def run_variant(
     KeyboardInterrupt (and :class:`Stopped`) are not failures of the variant: the staging folder is
     removed, the kernels stopped, the previous book left as it was, and the exception goes on."""
     started, cpu = time.perf_counter(), _cpu_seconds()
-    timings: dict[str, float | dict[str, float]] = {}  # seconds by phase, and by page under "pages"
-    mark = [started]
-
-    def lap(name: str) -> None:
-        now = time.perf_counter()
-        timings[name] = round(now - mark[0], 1)
-        mark[0] = now
-
     root = output_root()
     staging = root / ".staging" / variant.name
-    pool = None
     warming = warm_kernels(jobs)  # started while the data are checked and the sources staged
+    run = _VariantRun(variant, root, staging, warming, started, last_lap=started)
     try:
         check(variant, data=not checked)
-        lap("check")
-        shutil.rmtree(staging, ignore_errors=True)
-        source = stage_sources(variant, staging, source_root=source_root, pages=pages)
-        book = source / "book"
-        computed = computed_pages(book)
-        data_digest = inputs_digest()
-        fixed = {}  # pages without parameters not yet executed for this state of data and code: where to keep them
-        for page in code_pages(book):
-            kept = shared_notebook(page, data_digest)
-            try:  # the MyST page stays until every page has run (see execute_page)
-                shutil.copy2(kept, page.with_suffix(".ipynb"))
-            except OSError:  # not there yet (or removed just now, the data or code having changed)
-                fixed[page] = kept
-        lap("stage")
-        work: list[tuple[Path, Variant | None]] = [(page, variant) for page in computed] + [
-            (page, None) for page in fixed
-        ]
-        # the longest pages first (by their last times), so that the kernels end at about the same time
-        last = page_seconds()
-        work.sort(key=lambda item: -last.get(item[0].stem, 60.0))
-        if longest_last:
-            work.reverse()
-        log(
-            f"[{variant.name}] executing {len(computed)} computed pages"
-            + (f" and {len(fixed)} pages shared by every edition" if fixed else "")
-        )
-        failures = []
-        for thread in warming:
-            thread.join()
-        pool = PagePool(jobs, book, execute=functools.partial(_execute_keeping_source, pdf=pdf))
-        for done, (page, outcome) in enumerate(pool.run(work), 1):
-            if isinstance(outcome, PageFailed):
-                failures.append(str(outcome))
-                log(f"[{variant.name}] {done}/{len(work)} {page.stem} FAILED")
-                continue
-            if page in fixed:
-                keep_shared(outcome, fixed[page])
-            log(f"[{variant.name}] {done}/{len(work)} {page.stem} done")
-        for page in book.glob("*.md"):  # each page with code is its executed notebook now (see execute_page)
-            if page.with_suffix(".ipynb").exists():
-                page.unlink()
-        remember_page_seconds(pool.seconds)
-        if not KEEP_KERNELS:
-            _shutdown_idle_kernels()  # warmed kernels that had no page to run
-        if failures:
-            raise PageFailed("\n".join(failures))
-        lap("execute")
-        timings["pages"] = dict(sorted(pool.seconds.items(), key=lambda item: -item[1]))
+        run.lap("check")
+        staged = _stage_book(run, source_root, pages)
+        run.lap("stage")
+        _execute_pages(run, staged, jobs=jobs, pdf=pdf, log=log, longest_last=longest_last)
         glued: dict[str, str] = {}
-        for notebook in sorted(book.glob("*.ipynb")):
-            if notebook.stem in {p.stem for p in computed}:
+        for notebook in sorted(staged.book.glob("*.ipynb")):
+            if notebook.stem in {p.stem for p in staged.computed}:
                 glued.update(glued_values(notebook))
-        log(f"[{variant.name}] building the book")
-        phases: dict[str, float] = {}
-        built = build_book(source, staging, SPHINX_JOBS, phases)
-        (built / "_static" / EDITION_SCRIPT).write_text(edition_script(variant), encoding="utf-8")
-        lap("build")
-        timings.update(phases)
-        pdf_file = None
-        if pdf:
-            pdf_file = build_variant_pdf(source, staging, variant, log=log)
-            lap("pdf")
-        slim_html(built)
-        share_files(built, root / "_static_shared")
-        target_dir = root / variant.name
-        install(built, target_dir / "html")
-        if pdf_file is not None:
-            # beside the HTML as in the published edition (_build/pdf next to _build/html), where the
-            # home page's download link (../../pdf/<name>.pdf) finds it
-            (target_dir / "pdf").mkdir(parents=True, exist_ok=True)
-            shutil.copy2(pdf_file, target_dir / "pdf" / pdf_file.name)
+        target_dir = _build_and_install(run, staged, pdf=pdf, log=log)
         numbers = headline(glued)
-        record = {
-            "variant": variant.name,
-            "title": variant.title,
-            "clinic": variant.clinic,
-            "year": variant.year,
-            "data": variant.data_name,
-            "threshold": variant.threshold,
-            "published": variant.published,
-            "built": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "headline": numbers,
-        }
-        (target_dir / "headline.json").write_text(json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8")
+        _write_headline(variant, target_dir, numbers)
         if not keep_staging:
             shutil.rmtree(staging, ignore_errors=True)
         prune_store(root / "_static_shared")
-        lap("install")
+        run.lap("install")
         seconds = time.perf_counter() - started
         # where the variant's time went, beside its book (what benchmarks/build_times.py reads from a Result)
-        timings["cpu_seconds"] = _cpu_seconds(cpu)
+        run.timings["cpu_seconds"] = _cpu_seconds(cpu)
         (target_dir / "timings.json").write_text(
-            json.dumps({"seconds": round(seconds, 1), **timings}, indent=1), encoding="utf-8"
+            json.dumps({"seconds": round(seconds, 1), **run.timings}, indent=1), encoding="utf-8"
         )
         log(f"[{variant.name}] done in {seconds:.0f} s: {target_dir / 'html' / 'index.html'}")
-        return Result(variant, True, seconds, target_dir / "html", headline=numbers, timings=timings)
+        return Result(variant, True, seconds, target_dir / "html", headline=numbers, timings=run.timings)
     except (KeyboardInterrupt, Stopped):
-        if pool is not None:
-            pool.stop()
-        for thread in warming:
-            thread.join(timeout=5)
-        _kill_idle_kernels()
-        _remove(staging)
+        _stop_interrupted(run)
         raise
-    except RerunError as error:
-        for thread in warming:
-            thread.join()
-        if not KEEP_KERNELS:
-            _shutdown_idle_kernels()
-        seconds = time.perf_counter() - started
-        log(f"[{variant.name}] FAILED after {seconds:.0f} s")
-        return Result(variant, False, seconds, error=str(error), timings=timings)
-    except Exception as error:  # anything else is a failure of this variant, not of the whole grid
-        for thread in warming:
-            thread.join()
-        if not KEEP_KERNELS:
-            _shutdown_idle_kernels()
-        seconds = time.perf_counter() - started
-        return Result(
-            variant,
-            False,
-            seconds,
-            error=f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=3)}",
-            timings=timings,
-        )
+    except Exception as error:  # a failure of this variant (a RerunError says which), not of the whole grid
+        return _failed(run, error, log)
 
 
 def _cpu_seconds(since: float = 0.0) -> float:

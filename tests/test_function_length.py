@@ -1,8 +1,5 @@
 """No function of the project's code runs over a page: at most 120 lines (its signature, docstring and body),
 so that a newcomer can read one at a time.
-
-The functions in LONG_NOT_YET_SPLIT are longer and wait to be split; the list only shrinks: a test checks
-that each of them is still there and still too long, so one that is split comes off the list.
 """
 
 from __future__ import annotations
@@ -13,18 +10,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("analysis", "hatbook", "synthetic", "book/_ext")
 MOST_LINES = 120
-
-#: file: function (a method as Class.method) -> waiting to be split.
-LONG_NOT_YET_SPLIT = {
-    "analysis/data/cohort.py": ["_check_relations"],
-    "analysis/sections/cost_utility.py": ["edition_program_costs"],
-    "analysis/sections/evidence.py": ["chapter_statistics"],
-    "analysis/sections/patients.py": ["section_statistics"],
-    "analysis/sections/referrals.py": ["referral_suppression", "text_paragraphs"],
-    "analysis/sections/quality_of_life.py": ["trajectory_section"],
-    "analysis/sections/outcomes_text.py": ["somatic_section"],
-    "hatbook/rerun.py": ["run_variant"],
-}
 
 
 def function_lengths(path: Path) -> dict[str, int]:
@@ -52,20 +37,8 @@ def too_long() -> dict[str, list[str]]:
     return found
 
 
-def test_no_function_is_longer_than_a_page_but_those_waiting_to_be_split():
-    waiting = {(file, name) for file, names in LONG_NOT_YET_SPLIT.items() for name in names}
-    new = sorted(
-        f"{file}: {name}" for file, names in too_long().items() for name in names if (file, name) not in waiting
-    )
-    assert new == [], f"functions over {MOST_LINES} lines (split them): {new}"
-
-
-def test_every_function_waiting_to_be_split_is_still_too_long():
-    found = {(file, name) for file, names in too_long().items() for name in names}
-    done = sorted(
-        f"{file}: {name}" for file, names in LONG_NOT_YET_SPLIT.items() for name in names if (file, name) not in found
-    )
-    assert done == [], f"split (or gone): take them off LONG_NOT_YET_SPLIT: {done}"
+def test_no_function_is_longer_than_a_page():
+    assert too_long() == {}, f"functions over {MOST_LINES} lines (split them): {too_long()}"
 
 
 def test_the_measure_counts_methods_and_leaves_nested_functions_in_their_holder(tmp_path):

@@ -277,13 +277,10 @@ def _rule(problems: list[str], path: Path, column: str, bad: pd.Series, rule: st
         problems.append(_problem(path, column, bad[bad].index, rule))
 
 
-def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], data_end: pd.Timestamp) -> list[str]:
-    """Rules spanning rows and tables; each problem names file, column, lines and rule."""
+def _check_patient_links(tables: dict[str, pd.DataFrame], paths: dict[str, Path]) -> list[str]:
+    """Every row of a patient's table names a patient of patients.csv (a referral may name none)."""
     problems: list[str] = []
-    patients, episodes = tables["patients"], tables["episodes"]
-    start = pd.Timestamp(schema.STUDY_START)
-    known = set(patients.patient_id)
-
+    known = set(tables["patients"].patient_id)
     for name in ("previous_oat", "episodes", "adverse_events", "medication", "questionnaires", "health_service_use"):
         frame = tables[name]
         _rule(
@@ -297,8 +294,13 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
         referrals.patient_id.notna() & ~referrals.patient_id.isin(known),
         "patient_id not found in patients.csv",
     )
+    return problems
 
-    path = paths["episodes"]
+
+def _check_episode_dates(episodes: pd.DataFrame, path: Path, data_end: pd.Timestamp) -> list[str]:
+    """Each episode on its own: its dates lie in order within the data period, and its discharge is complete."""
+    problems: list[str] = []
+    start = pd.Timestamp(schema.STUDY_START)
     _rule(
         problems,
         path,
@@ -343,6 +345,13 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
         closed & (expected_type != episodes.discharge_type),
         "discharge_reason does not belong to discharge_type",
     )
+    return problems
+
+
+def _check_episode_sequence(patients: pd.DataFrame, episodes: pd.DataFrame, paths: dict[str, Path]) -> list[str]:
+    """A patient's episodes are numbered in order of admission and do not overlap; every patient has one."""
+    problems: list[str] = []
+    path = paths["episodes"]
     ordered = episodes.sort_values(["patient_id", "admission_date"])
     number = ordered.groupby("patient_id").cumcount() + 1
     _rule(
@@ -370,8 +379,15 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
         patients.patient_id.isin(set(without.patient_id)),
         "patient has no treatment episode in episodes.csv",
     )
+    return problems
 
-    # Events and registrations fall inside one of the patient's episodes.
+
+def _check_inside_episodes(
+    tables: dict[str, pd.DataFrame], paths: dict[str, Path], data_end: pd.Timestamp
+) -> list[str]:
+    """Events and registrations fall inside one of the patient's episodes (an open one runs to the data end)."""
+    problems: list[str] = []
+    episodes = tables["episodes"]
     spans = episodes.assign(end=episodes.discharge_date.fillna(data_end))[["patient_id", "admission_date", "end"]]
     for name, column in (
         ("adverse_events", "event_date"),
@@ -383,28 +399,38 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
         inside = (merged[column] >= merged.admission_date) & (merged[column] <= merged.end)
         ok = inside.groupby(merged["index"]).any().reindex(frame.index, fill_value=False)
         _rule(problems, paths[name], column, ~ok, "date lies outside every treatment episode of the patient")
+    return problems
 
-    # Registry quarters hang on the first admission (rule: see registry_quarter_span).
-    use = tables["health_service_use"]
+
+def _check_registry_quarters(
+    use: pd.DataFrame, episodes: pd.DataFrame, path: Path, data_end: pd.Timestamp
+) -> list[str]:
+    """Registry quarters hang on the first admission (rule: see registry_quarter_span) and end by the data end."""
+    problems: list[str] = []
     first = use.patient_id.map(episodes.groupby("patient_id").admission_date.min())
     expected_start, expected_end = registry_quarter_span(first, use.quarter)
     off = (use.quarter_start - expected_start).abs() > pd.Timedelta(days=1)
     _rule(
         problems,
-        paths["health_service_use"],
+        path,
         "quarter_start",
         first.notna() & off,
         "quarter_start does not match the first admission moved by the quarter's months (one day of tolerance)",
     )
     _rule(
         problems,
-        paths["health_service_use"],
+        path,
         "quarter",
         first.notna() & (expected_end > data_end),
         f"the quarter ends after the end of the data ({data_end.date()})",
     )
+    return problems
 
-    path = paths["referrals"]
+
+def _check_referrals(referrals: pd.DataFrame, episodes: pd.DataFrame, path: Path, data_end: pd.Timestamp) -> list[str]:
+    """Referrals lie in the data period, a denial gives its reason, and a patient is referred before admission."""
+    problems: list[str] = []
+    start = pd.Timestamp(schema.STUDY_START)
     _rule(
         problems,
         path,
@@ -431,6 +457,23 @@ def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], da
         "the patient's first referral comes after the first admission",
     )
     return problems
+
+
+def _check_relations(tables: dict[str, pd.DataFrame], paths: dict[str, Path], data_end: pd.Timestamp) -> list[str]:
+    """Rules spanning rows and tables; each problem names file, column, lines and rule.
+
+    The checks run, and their problems are listed, in this order: the links to patients.csv, each episode's
+    dates, the order of a patient's episodes, events within episodes, registry quarters, referrals.
+    """
+    patients, episodes = tables["patients"], tables["episodes"]
+    return [
+        *_check_patient_links(tables, paths),
+        *_check_episode_dates(episodes, paths["episodes"], data_end),
+        *_check_episode_sequence(patients, episodes, paths),
+        *_check_inside_episodes(tables, paths, data_end),
+        *_check_registry_quarters(tables["health_service_use"], episodes, paths["health_service_use"], data_end),
+        *_check_referrals(tables["referrals"], episodes, paths["referrals"], data_end),
+    ]
 
 
 def registry_quarter_span(first_admission: pd.Series, quarter: pd.Series) -> tuple[pd.Series, pd.Series]:

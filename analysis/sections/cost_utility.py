@@ -1142,23 +1142,9 @@ class ProgramCosts:
     accounts_note: str
 
 
-def edition_program_costs(page) -> ProgramCosts:
-    """Table 6.C for the edition of ``page`` (:class:`analysis.presentation.edition.Page`): every clinic-year's patients,
-    total cost, patient-days and cost per day (keys from ``table_6c_program_costs.csv``), the total row, the
-    periods and the gross cost per patient-year of the text, and its sentences.
-
-    Patients and patient-days of every clinic-year and of the total are protected together with the other
-    editions of the year (:func:`linked_program_marks`): a hidden count shows its mark, hidden days take their
-    cost per day with them; a clinic-year's days and cost per day rest on its patients."""
-    from analysis.presentation.disclosure import WITHHELD
-    from analysis.presentation.formats import nok as _nok
-
-    cohort, edition, ledger = page.cohort, page.edition, page.published
-    days = treatment_days(cohort.episodes, cohort.patients, cohort.data_end)
-    # the data's own clinic accounts when the folder brings them, otherwise the published Table 6.C totals
-    accounts, accounts_source = edition_accounts(getattr(cohort, "accounts", None))
-    costs = program_costs(days, accounts)
-    total = program_cost_total(days, costs)
+def _program_texts(edition, costs: pd.DataFrame, accounts_source: str) -> tuple[str, str]:
+    """A rerun's sentence on its accounts (:func:`accounts_note`) and its caveat that the section's reading is
+    the report's, of its own data; both "" in the published edition."""
     whose = "the clinics'" if edition.clinic == "all" else f"the {edition.clinic} clinic's"
     note = (
         ""
@@ -1180,13 +1166,23 @@ def edition_program_costs(page) -> ProgramCosts:
             f"below, not these words, are the evidence.* {note}".strip()
         )
     )
+    return note, reading
 
+
+def _program_marks(page) -> dict[tuple[str, int | None], tuple]:
+    """The marks of Table 6.C's patients and patient-days (None: shown) by clinic and year (the total row:
+    (``TOTAL_ROW``, None)), as the joint protection of the year's editions gives them (:func:`linked_program_marks`)."""
     marks = linked_program_marks(page)
-    mark_of = {
+    return {
         (r.clinic, None if r.clinic == TOTAL_ROW else int(r.year)): (r.n_patients, r.patient_days)
         for r in marks.itertuples()
     }
-    n_total_mark, days_total_mark = mark_of[(TOTAL_ROW, None)]
+
+
+def _clinic_year_rows(edition, costs: pd.DataFrame, mark_of: dict) -> list[dict[str, object]]:
+    """The statistics of every clinic-year of Table 6.C under the published table's keys: its patients (with
+    their mark), total cost, and patient-days and cost per day (withheld with hidden days); a clinic-year
+    outside a rerun's edition has none."""
     t6c = published_table("table_6c_program_costs")
     key_columns = ["clinic", "year", "key_n_patients", "key_total_cost_nok", "key_patient_days", "key_cost_per_day_nok"]
     cells = (
@@ -1194,10 +1190,7 @@ def edition_program_costs(page) -> ProgramCosts:
         .astype({"year": int})
         .merge(costs, on=["clinic", "year"], how="left")
     )
-    rows: list[dict[str, object]] = [
-        {"key": "cu_accounts_note", "value": note or " "},
-        {"key": "cu_report_reading", "value": reading or " "},
-    ]
+    rows: list[dict[str, object]] = []
     for cell in cells.itertuples():
         if pd.isna(cell.n_patients) and not edition.published:
             continue  # a clinic-year outside this edition
@@ -1209,6 +1202,24 @@ def edition_program_costs(page) -> ProgramCosts:
             {**per_patient, "key": cell.key_patient_days, "value": cell.patient_days},
             {**per_patient, "key": cell.key_cost_per_day_nok, "value": cell.cost_per_day},
         ]
+    return rows
+
+
+def _total_rows(
+    edition,
+    ledger: pd.DataFrame,
+    costs: pd.DataFrame,
+    total: dict,
+    total_marks: tuple,
+    any_days_hidden: bool,
+    note: str,
+) -> list[dict[str, object]]:
+    """The statistics of Table 6.C's total row (with the marks ``total_marks`` of its patients and days) and of
+    the text: the gross operating cost and its periods, the cost per patient-year, the treatment days of a
+    year, and the sentences on the total and on the pattern of costs per day."""
+    from analysis.presentation.formats import nok as _nok
+
+    n_total_mark, days_total_mark = total_marks
     per_patient = {"of": total["n_patients"], "suppress": days_total_mark is not None}
     years_text = year_span(costs["year"])
     if edition.published:  # the report dates its total from an earlier year than Table 6.C's first
@@ -1219,8 +1230,7 @@ def edition_program_costs(page) -> ProgramCosts:
         )
     else:
         gross_text = f"Their accounts total {_nok(total['total_cost'])} NOK for {years_text}. {note}".strip()
-    table_marks = [mark_of.get((c, int(y)), (None, None)) for c, y in zip(costs["clinic"], costs["year"])]
-    rows += [
+    return [
         {"key": "t6c_all_2022_2025_n_patients", "value": total["n_patients"], "shown": n_total_mark},
         {"key": "t6c_all_2022_2025_total_cost", "value": total["total_cost"]},
         {**per_patient, "key": "t6c_all_2022_2025_patient_days", "value": total["patient_days"]},
@@ -1233,30 +1243,34 @@ def edition_program_costs(page) -> ProgramCosts:
         {"key": "s6_7_societal_period_end", "value": costs["year"].max()},
         {"key": "cu_days_per_year", "value": cea.TREATMENT_DAYS_PER_YEAR},
         {"key": "cu_gross_text", "value": gross_text},
-        {
-            "key": "cu_cost_day_pattern",
-            "value": cost_per_day_sentence(costs, any(days is not None for _, days in table_marks)),
-        },
+        {"key": "cu_cost_day_pattern", "value": cost_per_day_sentence(costs, any_days_hidden)},
     ]
+
+
+def _program_table(costs: pd.DataFrame, total: dict, marks: list[tuple]) -> pd.DataFrame:
+    """Table 6.C as the page shows it: a row per clinic-year and the total row, each with its ``marks`` (of
+    patients and of days) as the joint pattern gives them: a hidden count as "<5" or "–", hidden days
+    withheld with their cost per day; amounts in NOK."""
+    from analysis.presentation.disclosure import WITHHELD
+    from analysis.presentation.formats import nok as _nok
 
     shown = pd.concat(
         [
             costs.assign(year=costs["year"].astype(str)),
-            pd.DataFrame([{"clinic": "Total", "year": years_text, **total}]),
+            pd.DataFrame([{"clinic": "Total", "year": year_span(costs["year"]), **total}]),
         ],
         ignore_index=True,
     )
-    # the table as the joint pattern shows it: a hidden count as "<5" or "–", hidden days with their cost per day
     for column in ("n_patients", "patient_days", "cost_per_day"):
         shown[column] = shown[column].astype(object)
-    for position, (n_mark, days_mark) in enumerate([*table_marks, (n_total_mark, days_total_mark)]):
+    for position, (n_mark, days_mark) in enumerate(marks):
         if n_mark is not None:
             shown.at[position, "n_patients"] = n_mark
         if days_mark is not None:
             shown.at[position, "patient_days"] = shown.at[position, "cost_per_day"] = WITHHELD
     for column in ("total_cost", "patient_days", "cost_per_day"):
         shown[column] = shown[column].map(_nok)
-    table = shown[["clinic", "year", "n_patients", "total_cost", "patient_days", "cost_per_day"]].rename(
+    return shown[["clinic", "year", "n_patients", "total_cost", "patient_days", "cost_per_day"]].rename(
         columns={
             "clinic": "Clinic",
             "year": "Year",
@@ -1266,9 +1280,37 @@ def edition_program_costs(page) -> ProgramCosts:
             "cost_per_day": "Cost per day (NOK)",
         }
     )
+
+
+def edition_program_costs(page) -> ProgramCosts:
+    """Table 6.C for the edition of ``page`` (:class:`analysis.presentation.edition.Page`): every clinic-year's patients,
+    total cost, patient-days and cost per day (keys from ``table_6c_program_costs.csv``), the total row, the
+    periods and the gross cost per patient-year of the text, and its sentences.
+
+    Patients and patient-days of every clinic-year and of the total are protected together with the other
+    editions of the year (:func:`linked_program_marks`): a hidden count shows its mark, hidden days take their
+    cost per day with them; a clinic-year's days and cost per day rest on its patients."""
+    cohort, edition = page.cohort, page.edition
+    days = treatment_days(cohort.episodes, cohort.patients, cohort.data_end)
+    # the data's own clinic accounts when the folder brings them, otherwise the published Table 6.C totals
+    accounts, accounts_source = edition_accounts(getattr(cohort, "accounts", None))
+    costs = program_costs(days, accounts)
+    total = program_cost_total(days, costs)
+    note, reading = _program_texts(edition, costs, accounts_source)
+    mark_of = _program_marks(page)
+    # the marks of the table's rows: each clinic-year's, then the total's
+    table_marks = [mark_of.get((c, int(y)), (None, None)) for c, y in zip(costs["clinic"], costs["year"])]
+    total_marks = mark_of[(TOTAL_ROW, None)]
+    any_days_hidden = any(days_mark is not None for _, days_mark in table_marks)
+    rows: list[dict[str, object]] = [
+        {"key": "cu_accounts_note", "value": note or " "},
+        {"key": "cu_report_reading", "value": reading or " "},
+        *_clinic_year_rows(edition, costs, mark_of),
+        *_total_rows(edition, page.published, costs, total, total_marks, any_days_hidden, note),
+    ]
     return ProgramCosts(
         statistics=_statistics(rows),
-        table=table,
+        table=_program_table(costs, total, [*table_marks, total_marks]),
         accounts=accounts,
         accounts_source=accounts_source,
         costs=costs,

@@ -418,19 +418,11 @@ def cochrane_reviews(reviews: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return cochrane, earlier
 
 
-def chapter_statistics(
-    trials: pd.DataFrame, reviews: pd.DataFrame, mortality: pd.DataFrame, dutch: pd.DataFrame, norway_retention: float
-) -> pd.DataFrame:
-    """Every figure chapter 4 glues (columns ``key``, ``value``; values as computed, not converted): the trials
-    (:func:`trial_table`), the re-pooled retention (:func:`retention_pooling`) beside the Cochrane reviews, the
-    patients and trials the re-pooling lacks against Ferri 2011, mortality (:func:`pooled_mortality`: all
-    routes ``any``, injected ``inj``), the Dutch follow-up (:func:`dutch_followup`) and where Norway's
-    one-year retention ``norway_retention`` lies among the trials' arms (:func:`position_among_trials`)."""
-    table = trial_table(trials)
-    ratios, main, pooled, with_dutch = retention_pooling(trials)
-    cochrane, earlier = cochrane_reviews(reviews)
-    main_patients = int((main["heroin_n"] + main["control_n"]).sum())
-    values = {
+def _retention_values(table: pd.DataFrame, ratios: pd.DataFrame, pooled: dict, with_dutch: dict) -> dict[str, object]:
+    """The trials of :func:`trial_table` (how many, from how many countries, their follow-up), the re-pooled
+    retention of the supervised injected trials (``pooled``) and of all trials (``with_dutch``), and each
+    trial's risk ratio with its interval (``ratios``, under :data:`RATIO_KEYS`)."""
+    values: dict[str, object] = {
         "ev_n_trials": len(table),
         "ev_n_countries": table["country"].nunique(),
         "ev_min_follow_up": int(table["follow_up_months"].min()),
@@ -458,101 +450,136 @@ def chapter_statistics(
     for row in ratios.itertuples():
         rr, low, high = RATIO_KEYS[row.study.split()[0].lower()]
         values.update({rr: row.rr, low: row.ci_low, high: row.ci_high})
-    values.update(
-        {
-            "ev_cochrane_rr": float(cochrane.estimate),
-            "ev_cochrane_low": float(cochrane.ci_low),
-            "ev_cochrane_high": float(cochrane.ci_high),
-            "ev_cochrane_studies": int(cochrane.studies),
-            "ev_cochrane_participants": int(cochrane.participants),
-            "ev_cochrane2010_rr": float(earlier.estimate),
-            "ev_cochrane2010_low": float(earlier.ci_low),
-            "ev_cochrane2010_high": float(earlier.ci_high),
-            "ev_cochrane2010_studies": int(earlier.studies),
-            "ev_cochrane2010_participants": int(earlier.participants),
-            "ev_cochrane_heterogeneity": cochrane.note,
-            "ev_main_patients": main_patients,
-            "ev_missing_patients": int(cochrane.participants) - main_patients,
-            "ev_missing_trials": int(cochrane.studies) - pooled["k"],
-            "ev_n_recovered": int((~main["counts_stated"]).sum()),
-        }
-    )
+    return values
+
+
+def _cochrane_values(reviews: pd.DataFrame, main: pd.DataFrame, pooled: dict) -> dict[str, object]:
+    """The Cochrane reviews' retention estimates (:func:`cochrane_reviews`) and the patients and trials the
+    re-pooling of the supervised injected trials (``main``, ``pooled``) lacks against Ferri 2011."""
+    cochrane, earlier = cochrane_reviews(reviews)
+    main_patients = int((main["heroin_n"] + main["control_n"]).sum())
+    return {
+        "ev_cochrane_rr": float(cochrane.estimate),
+        "ev_cochrane_low": float(cochrane.ci_low),
+        "ev_cochrane_high": float(cochrane.ci_high),
+        "ev_cochrane_studies": int(cochrane.studies),
+        "ev_cochrane_participants": int(cochrane.participants),
+        "ev_cochrane2010_rr": float(earlier.estimate),
+        "ev_cochrane2010_low": float(earlier.ci_low),
+        "ev_cochrane2010_high": float(earlier.ci_high),
+        "ev_cochrane2010_studies": int(earlier.studies),
+        "ev_cochrane2010_participants": int(earlier.participants),
+        "ev_cochrane_heterogeneity": cochrane.note,
+        "ev_main_patients": main_patients,
+        "ev_missing_patients": int(cochrane.participants) - main_patients,
+        "ev_missing_trials": int(cochrane.studies) - pooled["k"],
+        "ev_n_recovered": int((~main["counts_stated"]).sum()),
+    }
+
+
+def _mortality_values(mortality: pd.DataFrame, reviews: pd.DataFrame) -> dict[str, object]:
+    """Deaths pooled over all routes (``any``) and over the injected trials (``inj``) by
+    :func:`pooled_mortality`, beside the Cochrane review's published estimate."""
     deaths = pooled_mortality(mortality)
     any_route, injected = list(deaths.itertuples())[:2]
     published = reviews[reviews["outcome"] == "mortality"].iloc[0]
-    values.update(
-        {
-            "ev_mort_any_studies": any_route.studies,
-            "ev_mort_any_heroin_deaths": any_route.heroin_deaths,
-            "ev_mort_any_heroin_n": any_route.heroin_n,
-            "ev_mort_any_control_deaths": any_route.control_deaths,
-            "ev_mort_any_control_n": any_route.control_n,
-            "ev_mort_any_heroin_percent": float(any_route.heroin_percent),
-            "ev_mort_any_control_percent": float(any_route.control_percent),
-            "ev_mort_any_rr": float(any_route.rr),
-            "ev_mort_any_ci_low": float(any_route.ci_low),
-            "ev_mort_any_ci_high": float(any_route.ci_high),
-            "ev_mort_inj_studies": injected.studies,
-            "ev_mort_inj_heroin_deaths": injected.heroin_deaths,
-            "ev_mort_inj_heroin_n": injected.heroin_n,
-            "ev_mort_inj_control_deaths": injected.control_deaths,
-            "ev_mort_inj_control_n": injected.control_n,
-            "ev_mort_inj_heroin_percent": float(injected.heroin_percent),
-            "ev_mort_inj_control_percent": float(injected.control_percent),
-            "ev_mort_inj_rr": float(injected.rr),
-            "ev_mort_inj_ci_low": float(injected.ci_low),
-            "ev_mort_inj_ci_high": float(injected.ci_high),
-            "ev_mort_cochrane_rr": float(published.estimate),
-            "ev_mort_cochrane_low": float(published.ci_low),
-            "ev_mort_cochrane_high": float(published.ci_high),
-            "ev_mort_cochrane_participants": int(published.participants),
-            "ev_mort_inj_total": int(deaths.iloc[1].heroin_n + deaths.iloc[1].control_n),
-        }
-    )
+    return {
+        "ev_mort_any_studies": any_route.studies,
+        "ev_mort_any_heroin_deaths": any_route.heroin_deaths,
+        "ev_mort_any_heroin_n": any_route.heroin_n,
+        "ev_mort_any_control_deaths": any_route.control_deaths,
+        "ev_mort_any_control_n": any_route.control_n,
+        "ev_mort_any_heroin_percent": float(any_route.heroin_percent),
+        "ev_mort_any_control_percent": float(any_route.control_percent),
+        "ev_mort_any_rr": float(any_route.rr),
+        "ev_mort_any_ci_low": float(any_route.ci_low),
+        "ev_mort_any_ci_high": float(any_route.ci_high),
+        "ev_mort_inj_studies": injected.studies,
+        "ev_mort_inj_heroin_deaths": injected.heroin_deaths,
+        "ev_mort_inj_heroin_n": injected.heroin_n,
+        "ev_mort_inj_control_deaths": injected.control_deaths,
+        "ev_mort_inj_control_n": injected.control_n,
+        "ev_mort_inj_heroin_percent": float(injected.heroin_percent),
+        "ev_mort_inj_control_percent": float(injected.control_percent),
+        "ev_mort_inj_rr": float(injected.rr),
+        "ev_mort_inj_ci_low": float(injected.ci_low),
+        "ev_mort_inj_ci_high": float(injected.ci_high),
+        "ev_mort_cochrane_rr": float(published.estimate),
+        "ev_mort_cochrane_low": float(published.ci_low),
+        "ev_mort_cochrane_high": float(published.ci_high),
+        "ev_mort_cochrane_participants": int(published.participants),
+        "ev_mort_inj_total": int(deaths.iloc[1].heroin_n + deaths.iloc[1].control_n),
+    }
+
+
+def _dutch_followup_values(dutch: pd.DataFrame) -> dict[str, object]:
+    """The Dutch four-year follow-up (:func:`dutch_followup`): the patients offered resumed heroin, those
+    retained and not, the responders in each group and their risk ratio, and full recovery among the
+    continuously retained."""
     nl = dutch_followup(dutch)
-    values.update(
-        {
-            "ev_nl_offered": nl["offered"],
-            "ev_nl_not_resumed": nl["not_resumed"],
-            "ev_nl_left": nl["left"],
-            "ev_nl_not_retained": nl["not_retained"],
-            "ev_nl_retained": nl["retained"],
-            "ev_nl_retained_percent": nl["retained_percent"],
-            "ev_nl_retained_percent_stated": nl["retained_percent_stated"],
-            "ev_nl_responders": nl["responders"],
-            "ev_nl_responders_percent": nl["responders_percent"],
-            "ev_nl_responders_percent_stated": nl["responders_percent_stated"],
-            "ev_nl_responders_retained": nl["responders_retained"],
-            "ev_nl_responders_retained_percent": nl["responders_retained_percent"],
-            "ev_nl_responders_not_retained": nl["responders_not_retained"],
-            "ev_nl_responders_not_retained_percent": nl["responders_not_retained_percent"],
-            "ev_nl_response_rr": nl["response_rr"],
-            "ev_nl_response_rr_ci_low": nl["response_rr_ci_low"],
-            "ev_nl_response_rr_ci_high": nl["response_rr_ci_high"],
-            "ev_nl_response_difference_pp": nl["response_difference_pp"],
-            "ev_nl_continuous": nl["continuous"],
-            "ev_nl_reassessed_not_retained": nl["reassessed_not_retained"],
-            "ev_nl_recovered_start": nl["recovered_start"],
-            "ev_nl_recovered_start_percent": nl["recovered_start_percent"],
-            "ev_nl_recovered_end": nl["recovered_end"],
-            "ev_nl_recovered_end_percent": nl["recovered_end_percent"],
-        }
-    )
+    return {
+        "ev_nl_offered": nl["offered"],
+        "ev_nl_not_resumed": nl["not_resumed"],
+        "ev_nl_left": nl["left"],
+        "ev_nl_not_retained": nl["not_retained"],
+        "ev_nl_retained": nl["retained"],
+        "ev_nl_retained_percent": nl["retained_percent"],
+        "ev_nl_retained_percent_stated": nl["retained_percent_stated"],
+        "ev_nl_responders": nl["responders"],
+        "ev_nl_responders_percent": nl["responders_percent"],
+        "ev_nl_responders_percent_stated": nl["responders_percent_stated"],
+        "ev_nl_responders_retained": nl["responders_retained"],
+        "ev_nl_responders_retained_percent": nl["responders_retained_percent"],
+        "ev_nl_responders_not_retained": nl["responders_not_retained"],
+        "ev_nl_responders_not_retained_percent": nl["responders_not_retained_percent"],
+        "ev_nl_response_rr": nl["response_rr"],
+        "ev_nl_response_rr_ci_low": nl["response_rr_ci_low"],
+        "ev_nl_response_rr_ci_high": nl["response_rr_ci_high"],
+        "ev_nl_response_difference_pp": nl["response_difference_pp"],
+        "ev_nl_continuous": nl["continuous"],
+        "ev_nl_reassessed_not_retained": nl["reassessed_not_retained"],
+        "ev_nl_recovered_start": nl["recovered_start"],
+        "ev_nl_recovered_start_percent": nl["recovered_start_percent"],
+        "ev_nl_recovered_end": nl["recovered_end"],
+        "ev_nl_recovered_end_percent": nl["recovered_end_percent"],
+    }
+
+
+def _position_values(trials: pd.DataFrame, norway_retention: float) -> dict[str, object]:
+    """Where Norway's one-year retention lies among the trials' heroin and control arms at 12 months
+    (:func:`position_among_trials`)."""
     place = position_among_trials(retention_arms(trials), norway_retention, months=12)
-    values.update(
-        {
-            "ev_norway_retention": norway_retention,
-            "ev_place_months": place["months"],
-            "ev_place_heroin_arms": place["heroin_arms"],
-            "ev_place_heroin_above": place["heroin_above"],
-            "ev_place_heroin_min": place["heroin_min"],
-            "ev_place_heroin_max": place["heroin_max"],
-            "ev_place_control_arms": place["control_arms"],
-            "ev_place_control_above": place["control_above"],
-            "ev_place_control_min": place["control_min"],
-            "ev_place_control_max": place["control_max"],
-        }
-    )
+    return {
+        "ev_norway_retention": norway_retention,
+        "ev_place_months": place["months"],
+        "ev_place_heroin_arms": place["heroin_arms"],
+        "ev_place_heroin_above": place["heroin_above"],
+        "ev_place_heroin_min": place["heroin_min"],
+        "ev_place_heroin_max": place["heroin_max"],
+        "ev_place_control_arms": place["control_arms"],
+        "ev_place_control_above": place["control_above"],
+        "ev_place_control_min": place["control_min"],
+        "ev_place_control_max": place["control_max"],
+    }
+
+
+def chapter_statistics(
+    trials: pd.DataFrame, reviews: pd.DataFrame, mortality: pd.DataFrame, dutch: pd.DataFrame, norway_retention: float
+) -> pd.DataFrame:
+    """Every figure chapter 4 glues (columns ``key``, ``value``; values as computed, not converted): the trials
+    (:func:`trial_table`), the re-pooled retention (:func:`retention_pooling`) beside the Cochrane reviews, the
+    patients and trials the re-pooling lacks against Ferri 2011, mortality (:func:`pooled_mortality`: all
+    routes ``any``, injected ``inj``), the Dutch follow-up (:func:`dutch_followup`) and where Norway's
+    one-year retention ``norway_retention`` lies among the trials' arms (:func:`position_among_trials`)."""
+    table = trial_table(trials)
+    ratios, main, pooled, with_dutch = retention_pooling(trials)
+    values = {
+        **_retention_values(table, ratios, pooled, with_dutch),
+        **_cochrane_values(reviews, main, pooled),
+        **_mortality_values(mortality, reviews),
+        **_dutch_followup_values(dutch),
+        **_position_values(trials, norway_retention),
+    }
     return pd.DataFrame({"key": list(values), "value": pd.Series(list(values.values()), dtype=object)})
 
 

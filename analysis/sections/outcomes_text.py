@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -579,6 +579,21 @@ def _item_counts(cohort: Any) -> pd.DataFrame:
     return somatic.item_counts(cohort.questionnaires, wave=0)
 
 
+class _SomaticTables(NamedTuple):
+    """The tables of :func:`somatic_section` for one edition, as computed and as shown: the symptom ``scores``, the
+    severe and low burden ``shares`` by wave, the ``baseline`` summaries by measure, the complaints' ``prevalence``
+    at baseline by item; the burden table as the edition shows it (``burden_shown``, by wave) and the complaints'
+    table as shown (``items_shown``, and ``items_at`` by item), both protected with the other editions of the year."""
+
+    scores: pd.DataFrame
+    shares: pd.DataFrame
+    baseline: pd.DataFrame
+    prevalence: pd.DataFrame
+    burden_shown: pd.DataFrame
+    items_shown: pd.DataFrame
+    items_at: pd.DataFrame
+
+
 def somatic_section(page: Page, sizes_shown: pd.Series) -> dict:
     """Physical health at baseline and over time: the shares with a severe and a low symptom burden at baseline,
     12 and 24 months and their numbers of complete questionnaires (:data:`BURDEN_SHARES`,
@@ -593,7 +608,31 @@ def somatic_section(page: Page, sizes_shown: pd.Series) -> dict:
     words and the figure rest on the tables as shown. ``sizes_shown``: the page's protected sample sizes
     (:func:`analysis.sections.outcome_samples.sample_sizes`), of which the baseline answers on chronic conditions.
     Also returns the symptom ``scores`` (:func:`analysis.sections.somatic.symptom_scores`) for the mixed model."""
-    questionnaires, sdc, published = page.cohort.questionnaires, page.sdc, page.published
+    tables = _somatic_tables(page)
+    rows = _burden_rows(tables) + _baseline_rows(tables, sizes_shown) + _top_item_rows(tables)
+    fraction_rows, fraction_words = _fraction_rows(tables, page.published)
+    rows += fraction_rows
+    seen = _seen(page, rows)
+    # a withheld share is not given away in words either
+    rows += _fraction_word_rows(seen, fraction_words)
+    # whether the baseline burden was heavy, from the severe share as shown (the report's cut-off of 14)
+    rows.append({"key": "h64_burden_lead", "value": somatic.burden_lead(seen["s6_4_somatic_severe_baseline_pct"])})
+    rows += _top_item_sentences(tables, page.sdc)
+    share_words = _words(seen, {key: name for key, (_, _, name) in BURDEN_SHARES.items()})
+    share_words |= _words(seen, {"h64_somatic_low_12m_pct": "h64_somatic_low_12m_pct_text"})
+    share_words |= _words(seen, dict(TOP_ITEMS.values()), 1)
+    return {
+        "statistics": oc.statistics_frame(rows),
+        "words": share_words,
+        "fig_6j": _figure_6j(tables, page.sdc),
+        "scores": tables.scores,
+    }
+
+
+def _somatic_tables(page: Page) -> _SomaticTables:
+    """The symptom scores, burden shares, baseline summaries and complaints of the edition of ``page``, and the
+    burden and complaint tables as the edition shows them (protected jointly with the other editions of the year)."""
+    questionnaires = page.cohort.questionnaires
     scores = somatic.symptom_scores(questionnaires)
     shares = somatic.burden_shares(scores).set_index("wave")
     baseline = somatic.baseline_summary(questionnaires).set_index("measure")
@@ -605,7 +644,13 @@ def somatic_section(page: Page, sizes_shown: pd.Series) -> dict:
         page, _item_counts, count="quite_or_very", groups="item", total="answered", derived=["percent"]
     )
     items_at = items_shown.set_index("item")
+    return _SomaticTables(scores, shares, baseline, prevalence, burden_shown, items_shown, items_at)
 
+
+def _burden_rows(tables: _SomaticTables) -> list[dict]:
+    """The severe and low burden shares of each time point, their numbers of complete questionnaires, and the low
+    share at 12 months, each with what the protected burden table shows."""
+    shares, burden_shown = tables.shares, tables.burden_shown
     rows = [
         {
             "key": key,
@@ -627,13 +672,19 @@ def somatic_section(page: Page, sizes_shown: pd.Series) -> dict:
     rows.append(
         {"key": "h64_somatic_low_12m_pct", "value": shares.loc[12, "low_pct"], "shown": burden_shown.loc[12, "low_pct"]}
     )
+    return rows
+
+
+def _baseline_rows(tables: _SomaticTables, sizes_shown: pd.Series) -> list[dict]:
+    """The baseline summaries of acute complaints and chronic conditions and their numbers of answers, as shown."""
+    baseline = tables.baseline
     # the complete baseline questionnaires are those of Figure 6.J at baseline; the baseline answers on chronic
     # conditions are a size of the page's own: a summary goes with its number of answers where that is withheld
     baseline_shown = {
-        "acute_symptoms": burden_shown.loc[0, "questionnaires"],
+        "acute_symptoms": tables.burden_shown.loc[0, "questionnaires"],
         "chronic_conditions": sizes_shown["chronic_baseline"],
     }
-    rows += [
+    rows = [
         {
             "key": key,
             "value": baseline.loc[measure, statistic],
@@ -657,22 +708,33 @@ def somatic_section(page: Page, sizes_shown: pd.Series) -> dict:
             "frequency": True,
         },
     ]
-    rows += [
+    return rows
+
+
+def _top_item_rows(tables: _SomaticTables) -> list[dict]:
+    """The shares rating each complaint of :data:`TOP_ITEMS` quite or very troublesome at baseline, as shown."""
+    return [
         {
             "key": key,
-            "value": prevalence.loc[item, "percent"],
-            "shown": items_at.loc[item, "percent"],
+            "value": tables.prevalence.loc[item, "percent"],
+            "shown": tables.items_at.loc[item, "percent"],
             "note": HEALTH_CALIBRATION,
         }
         for item, (key, _) in TOP_ITEMS.items()
     ]
+
+
+def _fraction_rows(tables: _SomaticTables, published: pd.DataFrame) -> tuple[list[dict], dict]:
+    """The shares the report words as a simple fraction (:data:`FRACTIONS`), valued as the fraction with the
+    report's denominator, and the words of each (glue name of its words -> its key and the words)."""
+    rows = []
     # each share the report words as a fraction, as its protected table shows it (the number, or the marker)
     fraction_words = {}
     for key, (source, words_key) in FRACTIONS.items():
         if isinstance(source, tuple):
-            percent, percent_shown = shares.loc[source], burden_shown.loc[source]
+            percent, percent_shown = tables.shares.loc[source], tables.burden_shown.loc[source]
         else:
-            percent, percent_shown = prevalence.loc[source, "percent"], items_at.loc[source, "percent"]
+            percent, percent_shown = tables.prevalence.loc[source, "percent"], tables.items_at.loc[source, "percent"]
         denominator = Fraction(float(published.loc[key, "value"])).limit_denominator(6).denominator
         value = somatic.simple_fraction(percent / 100, denominator)
         words = somatic.fraction_words(percent / 100, denominator)
@@ -686,9 +748,12 @@ def somatic_section(page: Page, sizes_shown: pd.Series) -> dict:
             }
         )
         fraction_words[words_key] = (key, words)
-    seen = _seen(page, rows)
-    # a withheld share is not given away in words either
-    rows += [
+    return rows, fraction_words
+
+
+def _fraction_word_rows(seen: dict, fraction_words: dict) -> list[dict]:
+    """The words of each fraction share as the reader sees the share: "about two in five", "withheld" or n/a."""
+    return [
         {
             "key": words_key,
             "value": f"about {words}"
@@ -699,39 +764,38 @@ def somatic_section(page: Page, sizes_shown: pd.Series) -> dict:
         }
         for words_key, (key, words) in fraction_words.items()
     ]
-    # whether the baseline burden was heavy, from the severe share as shown (the report's cut-off of 14)
-    rows.append({"key": "h64_burden_lead", "value": somatic.burden_lead(seen["s6_4_somatic_severe_baseline_pct"])})
+
+
+def _top_item_sentences(tables: _SomaticTables, sdc: int | None) -> list[dict]:
+    """Whether the most common complaints are the report's, and the label of the commonest, from the ranking of
+    the shares as shown."""
     # the ranking of the shares as shown: a withheld share is not ranked (its place would give it away)
     report_top = list(TOP_ITEMS)
-    ranked = prevalence.reset_index() if sdc is None else somatic.most_prevalent_first(items_shown)
+    ranked = tables.prevalence.reset_index() if sdc is None else somatic.most_prevalent_first(tables.items_shown)
     ranked_shown = [i for i, p in zip(ranked["item"], ranked["percent"]) if not oc.is_hidden(p)]
     computed_top = ranked_shown[: len(report_top)]
     some_withheld = len(ranked_shown) < len(ranked)
-    rows.append(
-        {"key": "h64_top_items_agreement", "value": somatic.top_items_words(computed_top, report_top, some_withheld)}
-    )
-    rows.append(
+    return [
+        {"key": "h64_top_items_agreement", "value": somatic.top_items_words(computed_top, report_top, some_withheld)},
         {
             "key": "h64_top_item_label",
             "value": somatic.SYMPTOM_LABELS[computed_top[0]].lower()
             + (" (of the complaints whose share is shown)" if some_withheld else "")
             if computed_top
             else "not shown in this edition (every share is withheld)",
-        }
-    )
-    share_words = _words(seen, {key: name for key, (_, _, name) in BURDEN_SHARES.items()})
-    share_words |= _words(seen, {"h64_somatic_low_12m_pct": "h64_somatic_low_12m_pct_text"})
-    share_words |= _words(seen, dict(TOP_ITEMS.values()), 1)
+        },
+    ]
+
+
+def _figure_6j(tables: _SomaticTables, sdc: int | None):
+    """Figure 6.J, drawn from the protected burden table in a rerun."""
     # the figure draws the protected table: a withheld count is no bar, and a withheld number of questionnaires no
     # tooltip
     drawn = (
-        shares.reset_index()
+        tables.shares.reset_index()
         if sdc is None
-        else oc.as_numbers(burden_shown.reset_index(), ["questionnaires", "severe", "low", "severe_pct", "low_pct"])
+        else oc.as_numbers(
+            tables.burden_shown.reset_index(), ["questionnaires", "severe", "low", "severe_pct", "low_pct"]
+        )
     )
-    return {
-        "statistics": oc.statistics_frame(rows),
-        "words": share_words,
-        "fig_6j": somatic.burden_chart(drawn),
-        "scores": scores,
-    }
+    return somatic.burden_chart(drawn)

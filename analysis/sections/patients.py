@@ -547,20 +547,11 @@ listed in {doc}`appendix_errata`.
 :::"""
 
 
-def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
-    """Every statistic and sentence of section 6.2 for :meth:`analysis.presentation.scorecard.Card.glue_statistics`.
-
-    Columns ``key``, ``value``, ``shown`` (what a protected table shows for it in a rerun), ``of`` and
-    ``suppress`` (what a derived value rests on, a value hidden with a cell), ``note``. Definitions: ages
-    and their means from :func:`age_summary` (a mean of men or women withheld where their counts are, since
-    with the overall mean it would give them back); Table 6.A from :func:`table_6a_statistics`; the share of
-    rented housing of the housing item's valid answers; income shares of the respondents
-    (:func:`income_distribution`); the earlier OAT medications per patient (:func:`medications_per_patient`),
-    the share of patients with two or more of those who tried any; the share of the patient's own choice
-    among the answers naming why an earlier OAT ended (answers "still on the medication" aside). Sentences
-    put shares in words from the values as the edition shows them."""
-    cohort, card = page.cohort, page.card
-    patients, previous_oat = cohort.patients, cohort.previous_oat
+def _age_and_sex_rows(page, shown: ShownTables) -> list[dict]:
+    """The patients, men among them (as the protected table of sexes shows them), ages and mean ages (of all,
+    by sex and by clinic: :func:`age_summary`), and the sentences on sex and on age by sex and by clinic."""
+    card = page.card
+    patients = page.cohort.patients
     sexes = sex_counts(patients).set_index("sex")
     ages = age_summary(patients).set_index(["group", "value"])
     sex_n = sexes["n"].tolist()
@@ -569,7 +560,7 @@ def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
     men_mean, women_mean = ages.loc[("sex", "male"), "mean"], ages.loc[("sex", "female"), "mean"]
     shown_men, shown_men_percent = shown.sexes.loc["male", "n"], shown.sexes.loc["male", "percent"]
     men_words = share_phrase(shown_men, len(patients), words="majority")
-    rows = [
+    return [
         {"key": "s6_2_patients_started_total", "value": len(patients)},
         {"key": "s6_2_men_n", "value": sexes.loc["male", "n"], "shown": shown_men},
         {"key": "s6_2_men_percent", "value": sexes.loc["male", "percent"], "shown": shown_men_percent},
@@ -609,10 +600,14 @@ def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
             ),
         },
     ]
-    rows += table_6a_rows(page, shown)
+
+
+def _income_rows(patients: pd.DataFrame, shown: ShownTables) -> list[dict]:
+    """The respondents on income and the shares of disability benefit, social assistance and wages among
+    them (:func:`income_distribution`), each withheld with its count."""
     income = income_distribution(patients).set_index("income")
     respondents_shown = shown.income["n_valid"].iloc[0]
-    rows += [
+    return [
         {"key": "s6_2_fig6c_n_respondents", "value": income["n_valid"].iloc[0], "shown": respondents_shown},
         {
             "key": "s62_income_disability_percent",
@@ -630,6 +625,13 @@ def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
             "suppress": isinstance(shown.income.loc["wages", "n"], str),
         },
     ]
+
+
+def _previous_oat_rows(cohort, shown: ShownTables) -> list[dict]:
+    """The earlier OAT: the mean number of medications of those who tried any, the shares of patients who
+    tried any and who tried two or more (:func:`medications_per_patient`), and the share of the patient's
+    own choice among the reasons an earlier OAT ended (:func:`end_reason_responses`)."""
+    patients, previous_oat = cohort.patients, cohort.previous_oat
     kinds = medications_per_patient(previous_oat, patients)
     tried, none, several = int((kinds > 0).sum()), int((kinds == 0).sum()), int((kinds >= 2).sum())
     # a share is withheld where a count it would give back is hidden
@@ -641,7 +643,7 @@ def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
         int(given.loc[given["own_choice"], "responses"].sum()),
         int(given.loc[~given["own_choice"], "responses"].sum()),
     )
-    rows += [
+    return [
         {
             "key": "s6_2_fig6d_mean_oat_medication_types",
             "value": mean_previous_medications(previous_oat, patients),
@@ -667,6 +669,24 @@ def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
             "suppress": own_choice_counts(shown.end_reasons) is None,
         },
     ]
+
+
+def section_statistics(page, shown: ShownTables) -> pd.DataFrame:
+    """Every statistic and sentence of section 6.2 for :meth:`analysis.presentation.scorecard.Card.glue_statistics`.
+
+    Columns ``key``, ``value``, ``shown`` (what a protected table shows for it in a rerun), ``of`` and
+    ``suppress`` (what a derived value rests on, a value hidden with a cell), ``note``. Definitions: ages
+    and their means from :func:`age_summary` (a mean of men or women withheld where their counts are, since
+    with the overall mean it would give them back); Table 6.A from :func:`table_6a_statistics`; the share of
+    rented housing of the housing item's valid answers; income shares of the respondents
+    (:func:`income_distribution`); the earlier OAT medications per patient (:func:`medications_per_patient`),
+    the share of patients with two or more of those who tried any; the share of the patient's own choice
+    among the answers naming why an earlier OAT ended (answers "still on the medication" aside). Sentences
+    put shares in words from the values as the edition shows them."""
+    rows = _age_and_sex_rows(page, shown)
+    rows += table_6a_rows(page, shown)
+    rows += _income_rows(page.cohort.patients, shown)
+    rows += _previous_oat_rows(page.cohort, shown)
     return pd.DataFrame(rows, columns=["key", "value", "shown", "of", "suppress", "note"])
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import altair as alt
 import numpy as np
@@ -472,6 +473,20 @@ CLASS_SHARE_NOTE = (
 )
 
 
+class _TrajectoryFit(NamedTuple):
+    """The models of :func:`trajectory_section` fitted to an edition's trajectory sample: the BIC of one to three
+    classes (``bic``), the two-class fit (``fit``) with its ``classes`` table and the ``favourable`` and ``other``
+    class rows, and the one-class fit (``one``); all None when nothing is fitted, and ``reason`` says why."""
+
+    fit: LCGAFit | None
+    bic: pd.DataFrame | None
+    one: LCGAFit | None
+    classes: pd.DataFrame | None
+    favourable: pd.Series | None
+    other: pd.Series | None
+    reason: str
+
+
 def trajectory_section(page, sizes_shown: pd.Series) -> dict:
     """The EQ-5D-5L trajectory classes of section 6.4 for the edition of ``page`` (:class:`analysis.presentation.edition.Page`):
     a two-class LCGA (:func:`fit_lcga`) of the patients with two or more index values, the one-class line, and the
@@ -485,15 +500,48 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
     ``table_h64_qol_bic``, ``table_h64_qol_classes`` and ``fig_h64_qol_trajectories``. Nothing is fitted below the
     disclosure threshold (and never below three patients); in a rerun the class sizes are protected with the other
     editions of the year (:func:`shown_class_sizes`), and a class withheld withholds every figure of both classes."""
-    from analysis.presentation import disclosure, formats
-    from analysis.presentation.scorecard import plain_number
     from analysis.sections import outcomes as oc
 
     card, sdc = page.card, page.sdc
     sample = trajectory_sample(index_values(page.cohort.questionnaires, page.cohort.episodes))
     n = sample["patient_id"].nunique()
     fewest = max(oc.fewest_patients(sdc), 3)
-    fit = bic = one = None  # stay None when a rerun has too few patients for the model, or a fit fails
+    fitted = _fit_trajectories(sample, n, fewest)
+    rows = [
+        oc.own_count_row(
+            "h64_qol_patients", n if not oc.is_hidden(sizes_shown["qol_patients"]) else sizes_shown["qol_patients"]
+        ),
+        oc.own_count_row(
+            "h64_qol_values", len(sample) if not oc.is_hidden(sizes_shown["qol_values"]) else sizes_shown["qol_values"]
+        ),
+    ]
+    if fitted.fit is None:
+        return _not_estimated_section(card, rows, fitted.reason)
+
+    # the comparison of classes and the one-class line are fitted with the two-class model and kept only with it
+    assert fitted.bic is not None and fitted.one is not None
+    assert fitted.classes is not None and fitted.favourable is not None and fitted.other is not None
+    favourable, other = fitted.favourable, fitted.other
+    class_counts = [favourable.patients, other.patients]
+    # the class sizes as this edition shows them, protected jointly with the other editions of this year (where
+    # their fits agree, both clinics' class less Oslo's is Bergen's); a class withheld withholds both classes' figures
+    sizes = shown_class_sizes(page, fewest)
+    hidden = oc.is_hidden(sizes["favourable"]) or oc.is_hidden(sizes["other"])
+    rows += _class_rows(fitted, n, class_counts, hidden)
+    return {
+        "statistics": oc.statistics_frame(rows),
+        "h64_qol_other_pct_text": _share_text(card, other.percent, class_counts, hidden),
+        "s6_4_qol_favorable_group_pct_text": _share_text(card, favourable.percent, class_counts, hidden),
+        "table_h64_qol_bic": _bic_table(fitted.bic, n, sdc, hidden),
+        "table_h64_qol_classes": _classes_table(fitted.classes, sizes, sizes_shown, sdc, hidden),
+        "fig_h64_qol_trajectories": _trajectory_figure(sample, fitted.fit, fitted.classes, sdc, hidden),
+    }
+
+
+def _fit_trajectories(sample: pd.DataFrame, n: int, fewest: int) -> _TrajectoryFit:
+    """The BIC of one to three classes, the two-class and the one-class fit of ``sample`` (``n`` patients), or
+    nothing, with the reason, when fewer than ``fewest`` patients have two or more index values or a fit fails."""
+    fit = bic = one = classes = favourable = other = None  # stay None when a rerun has too few patients, or a fit fails
     reason = f"fewer than {fewest} patients have two or more index values"
     if n >= fewest:
         try:
@@ -506,77 +554,84 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
         except Exception as error:  # a degenerate class or a failed fit on a small rerun
             reason = f"the fit fails ({type(error).__name__})"
             fit = None
+    return _TrajectoryFit(fit, bic, one, classes, favourable, other, reason)
 
-    def not_estimated(why: str):
-        return disclosure.placeholder_chart(f"The trajectory classes: not estimable in this edition ({why}).")
 
-    def share_text(value, of=None, suppress: bool = False) -> str:
-        return formats.percent(
-            card.disclose(
-                plain_number(value) if not disclosure.is_missing(value) else float("nan"), of=of, suppress=suppress
-            ),
-            0,
-        )
+def _not_estimated(why: str):
+    """The chart that stands in for a display of the classes that this edition cannot show."""
+    from analysis.presentation import disclosure
 
-    rows = [
-        oc.own_count_row(
-            "h64_qol_patients", n if not oc.is_hidden(sizes_shown["qol_patients"]) else sizes_shown["qol_patients"]
+    return disclosure.placeholder_chart(f"The trajectory classes: not estimable in this edition ({why}).")
+
+
+def _share_text(card, value, of=None, suppress: bool = False) -> str:
+    """A class's share as the reader sees it: "81%", or a marker alone."""
+    from analysis.presentation import disclosure, formats
+    from analysis.presentation.scorecard import plain_number
+
+    return formats.percent(
+        card.disclose(
+            plain_number(value) if not disclosure.is_missing(value) else float("nan"), of=of, suppress=suppress
         ),
-        oc.own_count_row(
-            "h64_qol_values", len(sample) if not oc.is_hidden(sizes_shown["qol_values"]) else sizes_shown["qol_values"]
-        ),
-    ]
-    if fit is None:
-        rows += [
-            {"key": key, "value": float("nan")}
-            for key in (
-                "h64_qol_bic_best",
-                "h64_qol_favourable_start",
-                "h64_qol_favourable_slope",
-                "h64_qol_other_pct",
-                "h64_qol_other_start",
-                "h64_qol_other_slope",
-                "h64_qol_one_class_slope",
-            )
-        ]
-        rows.append({"key": "h64_qol_agreement", "value": f"is not estimable in this edition ({reason})"})
-        rows.append({"key": "s6_4_qol_favorable_group_pct", "value": float("nan"), "note": CLASS_SHARE_NOTE})
-        return {
-            "statistics": oc.statistics_frame(rows),
-            "h64_qol_other_pct_text": share_text(float("nan")),
-            "s6_4_qol_favorable_group_pct_text": share_text(float("nan")),
-            "table_h64_qol_bic": not_estimated(reason),
-            "table_h64_qol_classes": not_estimated(reason),
-            "fig_h64_qol_trajectories": not_estimated(reason),
-        }
+        0,
+    )
 
-    # the comparison of classes and the one-class line are fitted with the two-class model and kept only with it
-    assert bic is not None and one is not None
-    class_counts = [favourable.patients, other.patients]
-    # the class sizes as this edition shows them, protected jointly with the other editions of this year (where
-    # their fits agree, both clinics' class less Oslo's is Bergen's); a class withheld withholds both classes' figures
-    sizes = shown_class_sizes(page, fewest)
-    hidden = oc.is_hidden(sizes["favourable"]) or oc.is_hidden(sizes["other"])
-    agrees = favourable.percent > 50 and other.slope_per_year > 0 and other.intercept < favourable.intercept
+
+def _not_estimated_section(card, rows: list[dict], reason: str) -> dict:
+    """The section of an edition without classes: the sample's rows, every class figure missing, and the displays
+    saying why (``reason``)."""
+    from analysis.sections import outcomes as oc
+
     rows += [
-        {"key": "h64_qol_bic_best", "value": int(bic.loc[bic["bic"].idxmin(), "classes"])},
+        {"key": key, "value": float("nan")}
+        for key in (
+            "h64_qol_bic_best",
+            "h64_qol_favourable_start",
+            "h64_qol_favourable_slope",
+            "h64_qol_other_pct",
+            "h64_qol_other_start",
+            "h64_qol_other_slope",
+            "h64_qol_one_class_slope",
+        )
+    ]
+    rows.append({"key": "h64_qol_agreement", "value": f"is not estimable in this edition ({reason})"})
+    rows.append({"key": "s6_4_qol_favorable_group_pct", "value": float("nan"), "note": CLASS_SHARE_NOTE})
+    return {
+        "statistics": oc.statistics_frame(rows),
+        "h64_qol_other_pct_text": _share_text(card, float("nan")),
+        "s6_4_qol_favorable_group_pct_text": _share_text(card, float("nan")),
+        "table_h64_qol_bic": _not_estimated(reason),
+        "table_h64_qol_classes": _not_estimated(reason),
+        "fig_h64_qol_trajectories": _not_estimated(reason),
+    }
+
+
+def _class_rows(fitted: _TrajectoryFit, n: int, class_counts: list, hidden: bool) -> list[dict]:
+    """The statistics of the classes: the best number of classes by BIC, each class's start and slope, the other
+    class's and the favourable class's share, the one-class slope, and the sentence on the report's description
+    (``hidden``: the class sizes are withheld, and every figure of both classes with them)."""
+    favourable, other = fitted.favourable, fitted.other
+    assert fitted.bic is not None and fitted.one is not None and favourable is not None and other is not None
+    agrees = favourable.percent > 50 and other.slope_per_year > 0 and other.intercept < favourable.intercept
+    return [
+        {"key": "h64_qol_bic_best", "value": int(fitted.bic.loc[fitted.bic["bic"].idxmin(), "classes"])},
         {"key": "h64_qol_favourable_start", "value": favourable.intercept, "of": class_counts, "suppress": hidden},
         {"key": "h64_qol_favourable_slope", "value": favourable.slope_per_year, "of": class_counts, "suppress": hidden},
         {"key": "h64_qol_other_pct", "value": other.percent, "of": class_counts, "suppress": hidden},
         {"key": "h64_qol_other_start", "value": other.intercept, "of": class_counts, "suppress": hidden},
         {"key": "h64_qol_other_slope", "value": other.slope_per_year, "of": class_counts, "suppress": hidden},
-        {"key": "h64_qol_one_class_slope", "value": one.slopes[0], "of": n},
+        {"key": "h64_qol_one_class_slope", "value": fitted.one.slopes[0], "of": n},
         {
             "key": "h64_qol_agreement",
             "value": (
-                "cannot be compared with the report's description here, as the class sizes are withheld in this edition (a "
-                "class is small here, or in an edition of the same year it could be worked out from)"
+                "cannot be compared with the report's description here, as the class sizes are withheld in this "
+                "edition (a class is small here, or in an edition of the same year it could be worked out from)"
                 if hidden
-                else "agrees with the report's description: the favourable class holds the majority, and the other class "
-                "starts lower and rises"
+                else "agrees with the report's description: the favourable class holds the majority, and the other "
+                "class starts lower and rises"
                 if agrees
-                else "does not match the report's description (a favourable majority class, and a smaller class that starts "
-                "lower and rises) in every respect; see the class table"
+                else "does not match the report's description (a favourable majority class, and a smaller class that "
+                "starts lower and rises) in every respect; see the class table"
             ),
         },
         {
@@ -587,6 +642,12 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
             "suppress": hidden,
         },
     ]
+
+
+def _bic_table(bic: pd.DataFrame, n: int, sdc, hidden: bool):
+    """The table of one to three classes (styled): a smallest class of fewer than the threshold's patients withheld,
+    and the two-class model's when the class sizes are (``hidden``)."""
+    from analysis.presentation import disclosure, formats
 
     smallest = (bic["smallest_class_percent"] * n / 100).round()
     shown_bic = disclosure.protect(bic.assign(smallest=smallest), {"smallest": ["smallest_class_percent"]}, sdc).drop(
@@ -605,6 +666,20 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
             "converged": "Converged",
         }
     )
+    one_decimal = formats.formatter(1)
+    return (
+        shown_bic.style.hide(axis="index")
+        .format({"Log-likelihood": one_decimal, "BIC": one_decimal, "Smallest class (% of patients)": one_decimal})
+        .set_table_attributes('class="hatbook-table"')
+    )
+
+
+def _classes_table(classes: pd.DataFrame, sizes: pd.Series, sizes_shown: pd.Series, sdc, hidden: bool):
+    """The table of the two classes (styled), as the edition may describe them: ``sizes`` the class sizes as shown,
+    ``sizes_shown`` the page's sample sizes as shown, ``hidden`` whether the class sizes are withheld."""
+    from analysis.presentation import disclosure, formats
+    from analysis.sections import outcomes as oc
+
     one_decimal, three_decimals = formats.formatter(1), formats.formatter(3)
     shown_classes = classes.assign(group=classes["favourable"].map({True: "Favourable", False: "Other"}))[
         ["group", "intercept", "slope_per_year", "residual_sd", "patients", "percent"]
@@ -631,18 +706,8 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
             "percent": "% of patients",
         }
     )
-    lines, observed = trajectory_points(sample, fit)
-    labels = {k: ("Favourable" if k == fit.favourable_class else "Other") for k in classes["trajectory_class"]}
-    # a point (class mean at a wave) of fewer than min_cell patients is left out in a rerun
-    observed = disclosure.mask(observed, {"patients": ["mean_index"]}, sdc).dropna(subset=["patients"])
-    return {
-        "statistics": oc.statistics_frame(rows),
-        "h64_qol_other_pct_text": share_text(other.percent, class_counts, hidden),
-        "s6_4_qol_favorable_group_pct_text": share_text(favourable.percent, class_counts, hidden),
-        "table_h64_qol_bic": shown_bic.style.hide(axis="index")
-        .format({"Log-likelihood": one_decimal, "BIC": one_decimal, "Smallest class (% of patients)": one_decimal})
-        .set_table_attributes('class="hatbook-table"'),
-        "table_h64_qol_classes": shown_classes.style.hide(axis="index")
+    return (
+        shown_classes.style.hide(axis="index")
         .format(
             {
                 "Index at first admission": three_decimals,
@@ -651,11 +716,24 @@ def trajectory_section(page, sizes_shown: pd.Series) -> dict:
                 "% of patients": one_decimal,
             }
         )
-        .set_table_attributes('class="hatbook-table"'),
-        "fig_h64_qol_trajectories": trajectory_chart(lines, observed, labels)
+        .set_table_attributes('class="hatbook-table"')
+    )
+
+
+def _trajectory_figure(sample: pd.DataFrame, fit: LCGAFit, classes: pd.DataFrame, sdc, hidden: bool):
+    """The classes' lines and the observed class means by wave, or a placeholder when the class sizes are withheld
+    (``hidden``)."""
+    from analysis.presentation import disclosure
+
+    lines, observed = trajectory_points(sample, fit)
+    labels = {k: ("Favourable" if k == fit.favourable_class else "Other") for k in classes["trajectory_class"]}
+    # a point (class mean at a wave) of fewer than min_cell patients is left out in a rerun
+    observed = disclosure.mask(observed, {"patients": ["mean_index"]}, sdc).dropna(subset=["patients"])
+    return (
+        trajectory_chart(lines, observed, labels)
         if not hidden
-        else not_estimated("the class sizes are withheld in this edition"),
-    }
+        else _not_estimated("the class sizes are withheld in this edition")
+    )
 
 
 def correlation_section(page) -> dict:

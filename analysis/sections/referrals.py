@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import altair as alt
 import pandas as pd
@@ -699,6 +699,25 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+class _TextFigures(NamedTuple):
+    """The figures of :func:`text_paragraphs` for one edition and the words it states them in: ``raw(item, clinic)``
+    (the value, None where withheld or missing), ``pct`` (a share as the text writes it), ``count`` (a count, or
+    the mark the edition prints), ``by_clinic(item, show)`` (' (x in Oslo, y in Bergen)' or ''), ``compare(item,
+    more, similar)`` (a clause comparing the clinics, or ''); and ``value``, ``hidden``, ``marks``, ``threshold``
+    and ``both`` (the edition has both clinics) as :func:`text_paragraphs` takes them."""
+
+    raw: Callable
+    pct: Callable
+    count: Callable
+    by_clinic: Callable
+    compare: Callable
+    value: dict
+    hidden: Any
+    marks: dict
+    threshold: int | None
+    both: bool
+
+
 def text_paragraphs(
     figures: pd.DataFrame,
     hidden=frozenset(),
@@ -762,50 +781,70 @@ def text_paragraphs(
             return more.format(high="Oslo" if oslo > bergen else "Bergen", low="Bergen" if oslo > bergen else "Oslo")
         return ""
 
-    out = {}
-    # counts
+    shown = _TextFigures(raw, pct, count, by_clinic, compare, value, hidden, marks, threshold, both)
+    out = {
+        "counts": _counts_paragraph(shown),
+        "people": _people_paragraph(shown),
+        "types": _types_paragraph(shown),
+    }
+    out["referrers"], out["main_referrers"] = _referrer_paragraphs(shown)
+    out["years"] = _years_paragraph(shown, first_year)
+    out["reasons"] = _reasons_paragraph(shown)
+    return out
+
+
+def _counts_paragraph(shown: _TextFigures) -> str:
+    """The referrals and the persons they concern, and how the referrals divide between the clinics."""
+    count, value, marks = shown.count, shown.value, shown.marks
     split = ""
     oslo_n, bergen_n = value.get(("referrals", "Oslo"), 0), value.get(("referrals", "Bergen"), 0)
-    if both:
+    if shown.both:
         # one clinic's count beside the total gives the other's back: both are withheld when either is small
         if (
-            disclosure.any_small([oslo_n, bergen_n], threshold)
+            disclosure.any_small([oslo_n, bergen_n], shown.threshold)
             or ("referrals", "Oslo") in marks
             or ("referrals", "Bergen") in marks
         ):
             split = " How they divide between the clinics is not shown, as one of the two counts is small."
         else:
             split = f" Oslo received {count('referrals', 'Oslo')} of them and Bergen {count('referrals', 'Bergen')}."
-    out["counts"] = (
+    return (
         f"The register holds {count('referrals')} referrals, which concern {count('referred_patients')} different "
         f"persons: {count('patients_two_referrals')} were referred twice and "
         f"{count('patients_three_plus_referrals')} three times or more.{split}"
     )
-    # sex and age
-    out["people"] = (
+
+
+def _people_paragraph(shown: _TextFigures) -> str:
+    """The sex and the mean age of the referred."""
+    pct, by_clinic, hidden, value = shown.pct, shown.by_clinic, shown.hidden, shown.value
+    return (
         f"Men accounted for {pct('male_percent')} of the referrals{by_clinic('male_percent')}, and the mean age "
         f"was {_age('mean_age', 'all', hidden, value)} years"
         + (
-            f" ({_age('mean_age', 'Oslo', hidden, value)} in Oslo, {_age('mean_age', 'Bergen', hidden, value)} in Bergen)"
-            if both
+            f" ({_age('mean_age', 'Oslo', hidden, value)} in Oslo, "
+            f"{_age('mean_age', 'Bergen', hidden, value)} in Bergen)"
+            if shown.both
             else ""
         )
         + ". Sex and age are counted per referral, so a person referred twice counts twice."
     )
 
-    # type of referral and denials
-    def lead(item, noun):
-        """'Most of the referrals' chosen from the share ``item`` (percent), or 'Of the referrals, ' ."""
-        share = raw(item)
-        words = formats.majority_words(share / 100) if share is not None else formats.NOT_AVAILABLE
-        return (
-            f"{words[0].upper()}{words[1:]} of the {noun}"
-            if words != formats.NOT_AVAILABLE
-            else f"A share of the {noun}"
-        )
 
+def _lead(shown: _TextFigures, item, noun):
+    """'Most of the referrals' chosen from the share ``item`` (percent), or 'Of the referrals, ' ."""
+    share = shown.raw(item)
+    words = formats.majority_words(share / 100) if share is not None else formats.NOT_AVAILABLE
+    return (
+        f"{words[0].upper()}{words[1:]} of the {noun}" if words != formats.NOT_AVAILABLE else f"A share of the {noun}"
+    )
+
+
+def _types_paragraph(shown: _TextFigures) -> str:
+    """The secondary referrals and the denials, compared between the clinics, and the denied referrals' age and sex."""
+    pct, by_clinic, compare, hidden, value = shown.pct, shown.by_clinic, shown.compare, shown.hidden, shown.value
     types = (
-        f"{lead('secondary_percent', 'referrals')} were secondary, {pct('secondary_percent')} of all"
+        f"{_lead(shown, 'secondary_percent', 'referrals')} were secondary, {pct('secondary_percent')} of all"
         f"{by_clinic('secondary_percent')}"
     )
     types += (
@@ -814,7 +853,10 @@ def text_paragraphs(
         )
         + ". "
     )
-    types += f"{lead('denied_percent', 'referrals')} were denied, {pct('denied_percent')}{by_clinic('denied_percent')}"
+    types += (
+        f"{_lead(shown, 'denied_percent', 'referrals')} were denied, {pct('denied_percent')}"
+        f"{by_clinic('denied_percent')}"
+    )
     types += (
         compare("denied_percent", ", more often in {high} than in {low}", ", at similar rates in the two clinics")
         + ". "
@@ -823,8 +865,13 @@ def text_paragraphs(
         f"The denied referrals had a mean age of {_age('denied_mean_age', 'all', hidden, value)} years, and "
         f"{pct('denied_male_percent')} of them concerned men."
     )
-    out["types"] = types
-    # referrers, largest share first
+    return types
+
+
+def _referrer_paragraphs(shown: _TextFigures) -> tuple[str, str]:
+    """The referrers, largest share first (where every share is shown), and the clinics' clear differences; and
+    the sentence of the main findings on the largest referrers."""
+    raw, pct, by_clinic, compare = shown.raw, shown.pct, shown.by_clinic, shown.compare
     order = sorted(REFERRER_WORDS, key=lambda item: -(raw(item) if raw(item) is not None else -1))
     head, *rest = order
     ranked = all(raw(item) is not None for item in order) and raw(head) > 0
@@ -842,15 +889,22 @@ def text_paragraphs(
     for clinic in ("Oslo", "Bergen"):
         named = [REFERRER_WORDS[item] for item in order if compare(item, "{high}", "") == clinic]
         if named:
-            referrers += f" {_upper_first(_join(named))} made up a clearly larger share of {clinic}'s referrals than of the other clinic's."
-    out["referrers"] = referrers
-    out["main_referrers"] = (
+            referrers += (
+                f" {_upper_first(_join(named))} made up a clearly larger share of {clinic}'s referrals than of the "
+                "other clinic's."
+            )
+    main_referrers = (
         f"The largest share came from {REFERRER_WORDS[head]}; {_join([REFERRER_WORDS[i] for i in rest])} followed."
         if ranked
         else "Which of these sources sent the most is not shown for this edition, as some of the counts are small."
     )
-    # years
-    single_year = value.get(("referral_period", "all")) == 1
+    return referrers, main_referrers
+
+
+def _years_paragraph(shown: _TextFigures, first_year: int | None) -> str:
+    """The first calendar year's share of the referrals and denials, and the yearly denial rates."""
+    raw, pct = shown.raw, shown.pct
+    single_year = shown.value.get(("referral_period", "all")) == 1
     if single_year:
         years = (
             f"All the referrals of this edition fall in one calendar year{f', {first_year}' if first_year else ''}, "
@@ -869,26 +923,34 @@ def text_paragraphs(
                 f"{pct('annual_denial_rate_min')} to {pct('annual_denial_rate_max')}; over the whole period "
             )
         else:
-            years += "The yearly denial rates are withheld, as some years have few referrals or few accepted ones. Over the whole period "
+            years += (
+                "The yearly denial rates are withheld, as some years have few referrals or few accepted ones. "
+                "Over the whole period "
+            )
         years += f"{pct('annual_denial_rate_average')} of referrals were denied."
-    out["years"] = years
-    # reasons, commonest first
+    return years
+
+
+def _detail(shown: _TextFigures, item):
+    """'x' or 'x; y in Oslo, z in Bergen' for inside brackets."""
+    return shown.pct(item) + (shown.by_clinic(item).replace(" (", "; ", 1).rstrip(")") if shown.both else "")
+
+
+def _reasons_paragraph(shown: _TextFigures) -> str:
+    """The denial reasons, commonest first (where every share is shown), the first year's admission pauses and
+    the clinics' clear differences."""
+    raw, pct, by_clinic, compare = shown.raw, shown.pct, shown.by_clinic, shown.compare
     order = sorted(REASON_WORDS, key=lambda item: -(raw(item) if raw(item) is not None else -1))
     head, *rest = order
-
-    def detail(item):
-        """'x' or 'x; y in Oslo, z in Bergen' for inside brackets."""
-        return pct(item) + (by_clinic(item).replace(" (", "; ", 1).rstrip(")") if both else "")
-
     if all(raw(item) is not None for item in order) and raw(head) > 0:
         reasons = (
             f"Of the reasons counted here, the commonest was {REASON_WORDS[head]}, in {pct(head)} of all denials"
-            f"{by_clinic(head)}; then came {_join([f'{REASON_WORDS[i]} ({detail(i)})' for i in rest])}."
+            f"{by_clinic(head)}; then came {_join([f'{REASON_WORDS[i]} ({_detail(shown, i)})' for i in rest])}."
         )
     else:
         reasons = (
             "Of all denials, the share with each of the reasons counted here was: "
-            + _join([f"{REASON_WORDS[i]} ({detail(i)})" for i in REASON_WORDS])
+            + _join([f"{REASON_WORDS[i]} ({_detail(shown, i)})" for i in REASON_WORDS])
             + "."
         )
     if raw("denial_admission_pause_percent") and raw("admission_pause_first_year_percent") is not None:
@@ -900,10 +962,9 @@ def text_paragraphs(
         named = [REASON_WORDS[item] for item in order if compare(item, "{high}", "") == clinic]
         if named:
             reasons += f" {clinic} cited {_join(named)} clearly more often than the other clinic."
-    if both:
+    if shown.both:
         reasons += " Percentages of denials are of the clinic's own denials."
-    out["reasons"] = reasons
-    return out
+    return reasons
 
 
 def _age(item: str, clinic: str, hidden, value: dict) -> str:
@@ -1825,8 +1886,19 @@ def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict
 
         return {"e": none(e), "f_referrals": none(f), "f_denials": none(f), "g": none(g), "h": none(h), "text": set()}
 
-    # Table E: each group (panel, clinic, inclusion) has n referrals; males, secondary and not included
-    # are parts of n whose complement is implied
+    hidden = {"e": _table_e_hidden(e, threshold)}
+    hidden["f_referrals"], hidden["f_denials"] = _table_f_hidden(f, threshold)
+    hidden["g"] = _two_way_mask(g, "referrer", "n_referrals", threshold)
+    hidden["h"] = _two_way_mask(h, "reason", "n_denials", threshold)
+    hidden["text"] = _text_hidden(referrals, e, f, g, h, hidden, threshold)
+    return hidden
+
+
+def _table_e_hidden(e: pd.DataFrame, threshold: int) -> pd.Series:
+    """Table E: the values withheld within the edition (a small count, or one whose complement in its group is
+    small, with its percentage; every value of a group of fewer than ``threshold`` referrals)."""
+    # each group (panel, clinic, inclusion) has n referrals; males, secondary and not included are parts of n
+    # whose complement is implied
     e_hidden = pd.Series(False, index=e.index)
     for _, group in e.groupby(["panel", "clinic", "inclusion"], sort=False):
         values = group.set_index(["variable", "statistic"])["value"]
@@ -1839,7 +1911,11 @@ def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict
                 e_hidden[group.index[group["variable"] == variable]] = True
         if disclosure.is_small(n, threshold):
             e_hidden[group.index] = True
+    return e_hidden
 
+
+def _table_f_hidden(f: pd.DataFrame, threshold: int) -> tuple[pd.Series, pd.Series]:
+    """Table F: the rows whose referrals, and the rows whose denials, are withheld within the edition."""
     years = f[f["category"] == "year"]
     f_referrals = pd.Series(False, index=f.index)
     f_referrals.loc[years.index] = disclosure.suppression_mask(years, "n_referrals", threshold, groups=[])
@@ -1861,10 +1937,16 @@ def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict
             f_denials[others.index[0]] = True
         else:
             f_denials[total] = True
+    return f_referrals, f_denials
 
-    g_hidden = _two_way_mask(g, "referrer", "n_referrals", threshold)
-    h_hidden = _two_way_mask(h, "reason", "n_denials", threshold)
 
+def _text_hidden(referrals, e, f, g, h, hidden: dict, threshold: int) -> set[tuple[str, str]]:
+    """The (item, clinic) figures of the text to withhold within the edition: shares with the table cells they are
+    built on (``hidden``: the tables' masks), the yearly denial rates, and the first year's admission pauses when
+    one of its two parts is small."""
+    e_hidden, f_referrals, f_denials = hidden["e"], hidden["f_referrals"], hidden["f_denials"]
+    years = f[f["category"] == "year"]
+    total = f["category"] == "total"
     text: set[tuple[str, str]] = set()
     e_index = e.set_index(["panel", "clinic", "inclusion", "variable", "statistic"]).index
     e_hidden_at = dict(zip(e_index, e_hidden))
@@ -1888,8 +1970,8 @@ def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict
         "low_threshold_addiction": "referrer_low_threshold_percent",
         "primary_care_physician": "referrer_gp_percent",
     }
-    for (clinic, referrer), hidden in zip(g.set_index(["clinic", "referrer"]).index, g_hidden):
-        if hidden and referrer in referrers:
+    for (clinic, referrer), withheld in zip(g.set_index(["clinic", "referrer"]).index, hidden["g"]):
+        if withheld and referrer in referrers:
             text.add((referrers[referrer], clinic))
     reasons = {
         "admission_pause": "denial_admission_pause_percent",
@@ -1898,8 +1980,8 @@ def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict
         "risk_of_violence": "denial_risk_of_violence_percent",
         "new_medications_in_oat": "denial_new_medications_percent",
     }
-    for (clinic, reason), hidden in zip(h.set_index(["clinic", "reason"]).index, h_hidden):
-        if hidden and reason in reasons:
+    for (clinic, reason), withheld in zip(h.set_index(["clinic", "reason"]).index, hidden["h"]):
+        if withheld and reason in reasons:
             text.add((reasons[reason], clinic))
     if len(years):
         first = years.index[0]
@@ -1925,14 +2007,7 @@ def referral_suppression(referrals: pd.DataFrame, threshold: int | None) -> dict
         in_first = int((pd.to_datetime(pauses["referral_date"]).dt.year == int(years["year"].iloc[0])).sum())
         if disclosure.any_small([in_first, len(pauses) - in_first], threshold):
             text.add(("admission_pause_first_year_percent", "all"))
-    return {
-        "e": e_hidden,
-        "f_referrals": f_referrals,
-        "f_denials": f_denials,
-        "g": g_hidden,
-        "h": h_hidden,
-        "text": text,
-    }
+    return text
 
 
 def referral_withheld_keys(
