@@ -108,7 +108,7 @@ PROSE_NOUNS = (
     "patients?|people|persons?|individuals|respondents|women|men|discharges?|deaths?|events?|referrals?|"
     "episodes?|admissions?|cases"
 )
-_PROSE_COUNT = re.compile(rf"(?<![\w.,/])(\d{{1,6}})\s+(?:{PROSE_NOUNS})\b")
+_PROSE_COUNT = re.compile(rf"(?<![\w.,/])(\d{{1,6}})\s+(?:{PROSE_NOUNS})\b(?!-)")
 #: Words of a row label that make the row a total of the rows beside it.
 TOTAL_ROW = re.compile(r"\b(total|all|both clinics|sum|overall)\b", re.IGNORECASE)
 #: Words of a column header that make the column a total of the integer columns beside it.

@@ -148,6 +148,8 @@ def test_cells_and_names():
     assert not any(da.is_count_name(h) for h in ("Patients (%)", "Share of patients", "Event", "Number of relocations"))
     text = "2 patients, 12 patients, 6.1 patients, a 0/1 event, 3 women and 1 patient"
     assert da.prose_counts(text, 5) == ["2 patients", "3 women", "1 patient"]
+    # time in treatment is no count of people (Bergen's 2022 edition at threshold 10: "6 person-years")
+    assert da.prose_counts("6 person-years, 4 patient-days and 3 persons", 10) == ["3 persons"]
 
 
 def test_counts_printed_with_a_share_and_zeros_that_confirm_too_much():

@@ -427,6 +427,13 @@ def class_sizes(questionnaires: pd.DataFrame, episodes: pd.DataFrame, fewest: in
     return _CLASS_SIZES[key].copy()
 
 
+def _clinics_add_up(tables: dict[str, pd.DataFrame]) -> bool:
+    """Whether both clinics' class sizes are Oslo's plus Bergen's (``tables``: edition -> :func:`class_sizes`)."""
+    return bool(
+        (tables["all"]["n"].to_numpy() == tables["Oslo"]["n"].to_numpy() + tables["Bergen"]["n"].to_numpy()).all()
+    )
+
+
 def shown_class_sizes(page, fewest: int) -> pd.Series:
     """The class sizes of :func:`class_sizes` as the edition of ``page`` (:class:`analysis.presentation.edition.Page`) may
     show them, by class: a number, ``"<5"`` or ``"–"``.
@@ -435,7 +442,8 @@ def shown_class_sizes(page, fewest: int) -> pd.Series:
     agree (both clinics' class = Oslo's + Bergen's, as in the bundled cohort), a reader can subtract one
     edition's class from another's: the sizes are then protected jointly with the other editions of the year
     (:func:`analysis.presentation.linked_suppression.protect_linked`; the two classes add up to the trajectory sample, which
-    the page shows). Where the fits do not add up, a subtraction gives no class
+    the page shows), and with the other data ends' editions when their fits add up too (otherwise with this
+    year's only). Where the fits do not add up, a subtraction gives no class
     size, but it may come close: both classes are withheld in every edition of a year with a small class.
     In the published edition the sizes are shown."""
     from analysis.presentation import disclosure
@@ -448,8 +456,15 @@ def shown_class_sizes(page, fewest: int) -> pd.Series:
     if page.sdc is None:
         return own.set_index("trajectory_class")["n"]
     tables, published = ls.sibling_tables(page, sizes_of)
-    if (tables["all"]["n"].to_numpy() == tables["Oslo"]["n"].to_numpy() + tables["Bergen"]["n"].to_numpy()).all():
-        return ls.protect_linked(page, sizes_of, count="n", groups=[]).set_index("trajectory_class")["n"]
+    if _clinics_add_up(tables):
+        grid = ls.grid_tables(page, sizes_of)
+        if grid is None or all(_clinics_add_up(year_tables) for year_tables, _ in grid.values()):
+            return ls.protect_linked(page, sizes_of, count="n", groups=[]).set_index("trajectory_class")["n"]
+        # another data end's fits do not add up (there a clinic had too few patients to fit): its editions
+        # cannot be protected with this year's as one system of sums, and a difference between data ends of
+        # classes fitted apart counts no set of patients, so this year's editions are protected together
+        shown = ls.protect_tables(tables, "n", page.sdc, published=published, groups=[])
+        return shown[page.edition.clinic].set_index("trajectory_class")["n"]
     if page.edition.clinic in published:
         return own.set_index("trajectory_class")["n"]
     small = any(disclosure.any_small(t["n"], page.sdc) for t in tables.values())
