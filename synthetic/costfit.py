@@ -44,6 +44,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
 from synthetic.episodes import EpisodeSearch, registrations_needed
+from synthetic.parallel import Ahead, cores
 from synthetic.survival import km_fast
 from synthetic.targets import published, tolerance
 from synthetic.units import CLINICS, MONTH_DAYS, YEAR_DAYS, YEARS
@@ -447,6 +448,29 @@ class _Programme(NamedTuple):
     weights: list  # the weight of each figure's distance in the objective
 
 
+#: The last stage of :meth:`CostFit.run`: moves of one unit with exact effects, no members in or out, no
+#: type exchanges.
+EXACT = {"exact": True, "swaps": False, "exchanges": False}
+#: A kick of :meth:`CostFit.run`: a first-stage round with a quarter of the largest shifts.
+KICK = {"exact": False, "swaps": True, "exchanges": True, "reach": 0.25}
+#: Branch-and-bound nodes of :meth:`CostFit.finish`'s programme.
+FINISH_NODES = 3000
+
+
+def finish_settings(node_limit: int = FINISH_NODES) -> dict:
+    """The settings of :meth:`CostFit.finish`'s programme (a new set of frozen episodes each time)."""
+    return {
+        "exact": True,
+        "swaps": False,
+        "exchanges": False,
+        "margin": 0.98,
+        "exact_node_limit": node_limit,
+        "reach": 1.0,
+        "frozen": set(),
+        "finishing": True,
+    }
+
+
 class CostFit:
     """One exact calibration of the cost figures, for the episodes of ``tuner.s`` and the sample ``member``.
 
@@ -471,6 +495,8 @@ class CostFit:
         self.shift_cost = 1e-3  # objective per day of shift (the figures' distances count 1 per rounding unit)
         self.drop: set[str] = set()  # figures left out of the objective (see UNREACHABLE)
         self.finishing = False
+        self.ahead: list[Ahead] = []  # programmes being solved ahead (see look_ahead), by key in planned
+        self.planned: dict[tuple, _Programme] = {}
 
     def t_values_eligible(self):
         return [self.t.patient(k, eligibility=True) for k in range(len(self.t.firsts))]
@@ -581,21 +607,15 @@ class CostFit:
         return out
 
     def round(self) -> bool:
-        """Solve one linearised programme and apply it; False when it has no solution."""
-        programme = self._programme()
-        with _quiet():
-            res = milp(
-                programme.objective,
-                constraints=programme.constraints,
-                integrality=programme.integrality,
-                bounds=programme.bounds,
-                options={
-                    "time_limit": self.time_limit,
-                    "mip_rel_gap": 1e-4,
-                    "node_limit": self.exact_node_limit if self.exact else self.node_limit,
-                    "disp": False,
-                },
-            )
+        """Solve one linearised programme and apply it; False when it has no solution. A programme solved
+        ahead (:meth:`look_ahead`) is read, not solved again."""
+        key = self._programme_key()
+        ahead = next((worker for worker in self.ahead if key in worker), None)
+        if ahead is not None:
+            programme, res = self.planned[key], ahead.result(key)
+        else:
+            programme = self._programme()
+            res = _solve(programme, self._node_limit(), self.time_limit)
         self.status = res.message
         self.res = res
         if res.x is None:
@@ -988,6 +1008,59 @@ class CostFit:
             return
         self.rejected = False
 
+    def _node_limit(self) -> int:
+        return self.exact_node_limit if self.exact else self.node_limit
+
+    @contextmanager
+    def settings(self, values: dict, state: tuple | None = None):
+        """The fit with the attributes ``values`` (e.g. :data:`KICK`) and, if given, the episodes and sample
+        ``state`` (adm, dur, out, member), put back as they were on leaving."""
+        saved = {name: getattr(self, name) for name in values}
+        episodes = (self.s.adm.copy(), self.s.dur.copy(), self.s.out.copy(), self.member.copy())
+        for name, value in values.items():
+            setattr(self, name, value)
+        if state is not None:
+            self.s.adm[:], self.s.dur[:], self.s.out[:] = state[:3]
+            self.member = state[3].copy()
+        try:
+            yield self
+        finally:
+            for name, value in saved.items():
+                setattr(self, name, value)
+            self.s.adm[:], self.s.dur[:], self.s.out[:] = episodes[:3]
+            self.member = episodes[3]
+
+    def look_ahead(self, steps: list[tuple[dict, tuple | None]]) -> None:
+        """Have the programmes of ``steps`` (settings and state, as :meth:`settings` takes them) solved on a
+        free core while this process solves the present one: the steps :meth:`run` takes next if the
+        present round brings no gain. Each is solved in a worker of its own (:class:`synthetic.parallel.Ahead`,
+        at low priority), and the workers of programmes that are neither the present one nor in ``steps``
+        are stopped. HiGHS is deterministic, so a programme solved ahead gives the answer it would give
+        here. Nothing is solved ahead on a single core."""
+        planned = []
+        for values, state in steps:
+            with self.settings(values, state):
+                planned.append((self._programme_key(), values, state))
+        keep = {self._programme_key(), *(key for key, _values, _state in planned)}
+        for worker in [worker for worker in self.ahead if not any(key in worker for key in keep)]:
+            worker.stop()
+            self.ahead.remove(worker)
+        self.planned = {key: p for key, p in self.planned.items() if any(key in worker for worker in self.ahead)}
+        if cores() < 2:
+            return
+        for key, values, state in planned:
+            if any(key in worker for worker in self.ahead):
+                continue
+            with self.settings(values, state):
+                programme = self._programme()
+                self.planned[key] = programme
+                self.ahead.append(Ahead({key: (_solve, (programme, self._node_limit(), self.time_limit))}))
+
+    def stop_looking_ahead(self) -> None:
+        for worker in self.ahead:
+            worker.stop()
+        self.ahead, self.planned = [], {}
+
     def _programme_key(self) -> tuple:
         """What :meth:`round`'s programme is made of: the episodes, the sample and the settings. HiGHS is
         deterministic, so two rounds with the same key find the same answer."""
@@ -1071,7 +1144,8 @@ class CostFit:
         first-order model too coarse for such large changes), it is undone and the last stage starts:
         moves of one unit only, at most one per member, whose effects on every figure are exact. When
         that stage stalls, one round of the first kind (smaller) moves it elsewhere ("kick"), and the
-        best state seen is kept.
+        best state seen is kept. The programmes that come next if a round brings no gain are solved ahead
+        on a free core (:meth:`look_ahead`).
         """
         active = [k for k in self.t.aims if k not in self.drop]
 
@@ -1090,101 +1164,129 @@ class CostFit:
         best = (now, state())
         stale = 0
         no_gain = None  # the last programme whose answer was undone for bringing no gain
-        for _ in range(rounds):
-            if not now:
-                break
-            if stale >= 2:
-                if not kicks:
+        try:
+            for _ in range(rounds):
+                if not now:
                     break
-                kicks -= 1
-                self.exact, self.swaps, self.exchanges, self.reach = False, True, True, 0.25
+                if stale >= 2:
+                    if not kicks:
+                        break
+                    kicks -= 1
+                    _set(self, KICK)
+                    self.look_ahead([] if kicks else [(finish_settings(), best[1])])
+                    saved = state()
+                    solved = self.round()
+                    _set(self, EXACT)
+                    if solved and not self.rejected:
+                        now = badness()
+                    else:
+                        restore(saved)
+                    if log:
+                        log(f"kick: badness {now:.1f}")
+                    stale = 0
+                    continue
                 saved = state()
-                solved = self.round()
-                self.exact, self.swaps, self.exchanges = True, False, False
-                if solved and not self.rejected:
-                    now = badness()
-                else:
-                    restore(saved)
-                if log:
-                    log(f"kick: badness {now:.1f}")
-                stale = 0
-                continue
-            saved = state()
-            programme = self._programme_key()
-            if programme == no_gain:  # the same programme again would give the same answer: no gain
-                stale += 1
-                continue
-            solved = self.round()
-            after = badness()
-            if log:
-                log(
-                    f"exact {self.exact} solved {solved} rejected {getattr(self, 'rejected', None)} "
-                    f"({getattr(self, 'why', '')}) {self.status[:30]} "
-                    f"nodes {getattr(self.res, 'mip_node_count', None)} "
-                    f"predicted {getattr(self, 'predicted', float('nan')):.1f} badness {now:.1f} -> {after:.1f}"
-                )
-            if not solved:
-                break
-            if self.rejected:  # hold the episodes of a round that broke a 6.1 figure fixed
-                self.frozen |= self.last_moved
-                stale += 1
-                continue
-            if after >= now:
-                restore(saved)
-                no_gain = programme
-                if not self.exact:  # the first-order model is spent: exact unit moves from now on
-                    self.swaps = self.exchanges = False
-                    self.exact = True
-                else:
+                programme = self._programme_key()
+                if programme == no_gain:  # the same programme again would give the same answer: no gain
                     stale += 1
-                continue
-            stale = 0
-            now = after
-            if now < best[0]:
-                best = (now, state())
-        restore(best[1])
+                    continue
+                self.look_ahead(self._steps_without_gain(kicks, best[1]))
+                solved = self.round()
+                after = badness()
+                if log:
+                    log(
+                        f"exact {self.exact} solved {solved} rejected {getattr(self, 'rejected', None)} "
+                        f"({getattr(self, 'why', '')}) {self.status[:30]} "
+                        f"nodes {getattr(self.res, 'mip_node_count', None)} "
+                        f"predicted {getattr(self, 'predicted', float('nan')):.1f} badness {now:.1f} -> {after:.1f}"
+                    )
+                if not solved:
+                    break
+                if self.rejected:  # hold the episodes of a round that broke a 6.1 figure fixed
+                    self.frozen |= self.last_moved
+                    stale += 1
+                    continue
+                if after >= now:
+                    restore(saved)
+                    no_gain = programme
+                    if not self.exact:  # the first-order model is spent: exact unit moves from now on
+                        _set(self, EXACT)
+                    else:
+                        stale += 1
+                    continue
+                stale = 0
+                now = after
+                if now < best[0]:
+                    best = (now, state())
+            restore(best[1])
+            # what finish solves when a figure is left outside its rounding
+            self.look_ahead([(finish_settings(), None)] if best[0] else [])
+        except BaseException:
+            self.stop_looking_ahead()
+            raise
         return self.misses()
 
-    def finish(self, node_limit: int = 3000) -> bool:
+    def _steps_without_gain(self, kicks: int, best: tuple) -> list[tuple[dict, tuple | None]]:
+        """The next two programmes :meth:`run` solves if the present round and the next bring no gain (as
+        :meth:`look_ahead` takes them): after a first-stage round, the last stage's round of the same state;
+        after a last-stage round, a kick of the same state while kicks are left (``kicks``), otherwise the
+        finishing programme of the ``best`` state."""
+        steps: list[tuple[dict, tuple | None]] = [] if self.exact else [(EXACT, None)]
+        if kicks:
+            steps.append((KICK, None))
+        if kicks <= 1:
+            steps.append((finish_settings(), best))
+        return steps[:2]
+
+    def finish(self, node_limit: int = FINISH_NODES) -> bool:
         """A last exact programme for figures the rounds left just outside their rounding.
 
         The rounds minimise the sum of distances beyond a margin, so a state with every figure inside its
         rounding but a larger sum is never chosen. Here every active figure is a constraint (within 0.98
         of its rounding unit; its distance variable is bounded at zero), moves are single units of the
         sample's members with swaps and exchanges off, non-members keep their whole range (they move no
-        figure), and nothing is frozen. Kept only when it succeeds with no active figure missed and the
-        rounds' own checks pass (section 6.1's figures, every member able to answer twice); otherwise the
-        episodes and the sample are restored. Returns whether kept.
+        figure), and nothing is frozen (:func:`finishing`). Kept only when it succeeds with no active figure
+        missed and the rounds' own checks pass (section 6.1's figures, every member able to answer twice);
+        otherwise the episodes and the sample are restored. Returns whether kept.
 
         ``node_limit``: 3,000 branch-and-bound nodes (about 10 s). With the package versions a fresh install
         gets (December 2026) the programme finds no state that meets every figure, neither in 3,000 nodes nor
         in the 30,000 it was given before (52 s), so the cohort is the same byte for byte; the smaller budget
         gives up only an answer that would need more than 3,000 nodes (Table 6.D's continued mean cost, less
-        than a krone off without it, a miss the calibration report already explains).
+        than a krone off without it, a miss the calibration report already explains). :meth:`run` has it
+        solved ahead, while its last rounds are solved.
         """
         active = [k for k in self.t.aims if k not in self.drop]
-        if not [k for k in self.misses() if k in active]:
-            return False
-        saved = (self.s.adm.copy(), self.s.dur.copy(), self.s.out.copy(), self.member.copy())
-        flags = (self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit, self.reach, self.frozen)
-        self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit = (
-            True,
-            False,
-            False,
-            0.98,
-            node_limit,
-        )
-        self.reach, self.frozen, self.finishing = 1.0, set(), True
         try:
-            solved = self.round()
+            if not [k for k in self.misses() if k in active]:
+                return False
+            with self.settings(finish_settings(node_limit)):  # (the episodes and sample are put back on leaving)
+                kept = self.round() and not self.rejected and not any(k in active for k in self.misses())
+                found = (self.s.adm.copy(), self.s.dur.copy(), self.s.out.copy(), self.member.copy())
+            if kept:
+                self.s.adm[:], self.s.dur[:], self.s.out[:] = found[:3]
+                self.member = found[3]
+            return kept
         finally:
-            self.exact, self.swaps, self.exchanges, self.margin, self.exact_node_limit, self.reach, self.frozen = flags
-            self.finishing = False
-        kept = solved and not self.rejected and not any(k in active for k in self.misses())
-        if not kept:
-            self.s.adm[:], self.s.dur[:], self.s.out[:] = saved[:3]
-            self.member = saved[3]
-        return kept
+            self.stop_looking_ahead()
+
+
+def _set(fit: CostFit, values: dict) -> None:
+    for name, value in values.items():
+        setattr(fit, name, value)
+
+
+def _solve(programme: _Programme, node_limit: int, time_limit: float):
+    """HiGHS's answer to ``programme`` (:func:`scipy.optimize.milp`), after ``node_limit`` branch-and-bound
+    nodes at most (``time_limit`` seconds is a guard only)."""
+    with _quiet():
+        return milp(
+            programme.objective,
+            constraints=programme.constraints,
+            integrality=programme.integrality,
+            bounds=programme.bounds,
+            options={"time_limit": time_limit, "mip_rel_gap": 1e-4, "node_limit": node_limit, "disp": False},
+        )
 
 
 @contextmanager

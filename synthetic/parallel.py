@@ -1,4 +1,5 @@
-"""Independent calls of a search run side by side in worker processes, their results read in order.
+"""Independent calls of a search run side by side in worker processes, their results read in order; and the
+calls a search will make next if its current step fails, run ahead on a free core (:class:`Ahead`).
 
 The generator's searches are deterministic, so a call that depends only on its arguments gives the same
 result in a worker as in the main process; reading the results in the order of the calls keeps every choice
@@ -42,3 +43,55 @@ def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], worke
             yield future.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Ahead:
+    """Calls run one after another in a forked process while this process goes on, each result read when it
+    is wanted: a search that knows what it will do next if its current step fails can have that solved on a
+    free core meanwhile.
+
+    ``calls`` maps a key to ``(function, args)``; the worker inherits them (nothing is pickled on the way
+    out) and sends back each key with its result; it runs at the lowest priority, so that it takes only a
+    core the search leaves free. Where fork is not available the calls run here, one at a
+    time, when their results are read. :meth:`stop` ends the worker (the calls not yet read are dropped)."""
+
+    def __init__(self, calls: dict[Any, tuple[Callable[..., Any], tuple]]):
+        self.calls = dict(calls)
+        self.results: dict[Any, Any] = {}
+        self.process = self.connection = None
+        if "fork" in multiprocessing.get_all_start_methods():
+            receiving, sending = multiprocessing.Pipe(duplex=False)
+            context = multiprocessing.get_context("fork")
+            self.process = context.Process(target=_run_ahead, args=(self.calls, sending), daemon=True)
+            self.process.start()
+            sending.close()
+            self.connection = receiving
+
+    def __contains__(self, key) -> bool:
+        return key in self.calls
+
+    def result(self, key):
+        """The result of the call ``key``, waiting for the worker if it is not there yet."""
+        if key not in self.results:
+            if self.connection is None:
+                function, args = self.calls[key]
+                self.results[key] = function(*args)
+            while key not in self.results:
+                found, value = self.connection.recv()
+                self.results[found] = value
+        return self.results[key]
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.join()
+            self.connection.close()
+            self.process = None
+
+
+def _run_ahead(calls: dict, connection) -> None:
+    if hasattr(os, "nice"):
+        os.nice(19)  # the search's own step goes first; this one only takes what it leaves free
+    for key, (function, args) in calls.items():
+        connection.send((key, function(*args)))
+    connection.close()

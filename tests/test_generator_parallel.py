@@ -1,12 +1,19 @@
 """The generator's side-by-side searches (synthetic/parallel.py): results come in the order of the calls,
-whatever order the workers finish them in, and leaving the loop early stops the calls not yet started."""
+whatever order the workers finish them in, and leaving the loop early stops the calls not yet started; calls
+solved ahead (Ahead) give the results the calls give here, read in any order, and stop when asked. And the
+cost fit's steps taken when a round brings no gain, which it has solved ahead (synthetic/costfit.py)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
-from synthetic.parallel import results_in_order
+import numpy as np
+import pytest
+
+from synthetic import costfit, parallel
+from synthetic.parallel import Ahead, results_in_order
 
 
 def square_after(seconds: float, x: int) -> int:
@@ -41,3 +48,62 @@ def test_leaving_the_loop_cancels_the_calls_not_yet_started(tmp_path):
     results.close()  # what leaving a loop over the results does
     started = len(list(tmp_path.iterdir()))
     assert 1 <= started <= 6, started
+
+
+def started_in(folder: str, x: int, seconds: float) -> int:
+    (Path(folder) / f"{x}.started").touch()
+    time.sleep(seconds)
+    (Path(folder) / f"{x}.done").touch()
+    return x * x
+
+
+def test_calls_solved_ahead_are_read_in_any_order(tmp_path):
+    ahead = Ahead({"a": (started_in, (str(tmp_path), 2, 0.0)), "b": (started_in, (str(tmp_path), 3, 0.0))})
+    assert "a" in ahead and "c" not in ahead
+    assert ahead.result("b") == 9 and ahead.result("a") == 4 and ahead.result("b") == 9
+    ahead.stop()
+
+
+def test_stopping_drops_the_calls_not_yet_done(tmp_path):
+    ahead = Ahead({x: (started_in, (str(tmp_path), x, 5.0)) for x in range(3)})
+    deadline = time.time() + 5
+    while not (tmp_path / "0.started").exists() and time.time() < deadline:
+        time.sleep(0.01)
+    worker = ahead.process.pid
+    ahead.stop()
+    with pytest.raises(ProcessLookupError):  # ended and reaped, not left to finish its calls
+        os.kill(worker, 0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.started"]
+
+
+def test_without_fork_the_calls_run_here_when_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    ahead = Ahead({x: (started_in, (str(tmp_path), x, 0.0)) for x in range(3)})
+    assert list(tmp_path.iterdir()) == []
+    assert ahead.result(1) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1.done", "1.started"]
+
+
+@pytest.mark.parametrize(
+    ("exact", "kicks", "expected"),
+    [
+        (False, 2, ["exact", "kick"]),  # a first-stage round without gain: the last stage, then a kick
+        (False, 1, ["exact", "kick"]),
+        (False, 0, ["exact", "finish"]),
+        (True, 2, ["kick"]),  # a last-stage round that stalls: a kick; another may follow
+        (True, 1, ["kick", "finish"]),  # the last kick, then (if it is undone) the finishing programme
+        (True, 0, ["finish"]),
+    ],
+)
+def test_the_cost_fit_solves_ahead_the_steps_a_round_without_gain_leads_to(exact, kicks, expected):
+    fit = object.__new__(costfit.CostFit)
+    fit.exact = exact
+    best = (np.zeros(1), np.zeros(1), np.zeros(1), np.zeros(1, bool))
+
+    def name(values):
+        return "finish" if values.get("finishing") else "kick" if "reach" in values else "exact"
+
+    steps = fit._steps_without_gain(kicks, best)
+    assert [name(values) for values, _state in steps] == expected
+    # the finishing programme starts from the best state; the others from the state of the round
+    assert all((state is best) == (name(values) == "finish") for values, state in steps)
