@@ -246,14 +246,28 @@ class GridBuild:
     folder: Path
 
 
-def _grid_folder(background: Background) -> Path:
-    return background.root / "grid-reruns"
+#: The grids the tests build in the background: name -> threshold (None: the default).
+GRIDS = {"grid": None, "grid-threshold-10": 10}
 
 
-def _start_grid(background: Background) -> None:
-    # the twelve variants as `hatbook rerun --grid` builds them, into a folder of their own
+def _grid_folder(background: Background, name: str = "grid") -> Path:
+    return background.root / f"{name}-reruns"
+
+
+def _start_grid(background: Background, name: str = "grid") -> None:
+    # the twelve variants as `hatbook rerun --grid` builds them (at the grid's threshold), into a folder of their own
+    threshold = GRIDS[name]
     command = [sys.executable, "-m", "hatbook.cli", "rerun", "--grid", "--workers", "2"]
-    background.start("grid", command, env={"HATBOOK_RERUNS_DIR": str(_grid_folder(background))})
+    command += ["--threshold", str(threshold)] if threshold is not None else []
+    background.start(name, command, env={"HATBOOK_RERUNS_DIR": str(_grid_folder(background, name))})
+
+
+def _grid(request, name: str) -> GridBuild:
+    background = _background(request.config)
+    if name not in background.runs:
+        _start_grid(background, name)
+    returncode, log = background.wait(name)
+    return GridBuild(returncode, log, _grid_folder(background, name))
 
 
 def pytest_collection_finish(session):
@@ -266,6 +280,8 @@ def pytest_collection_finish(session):
         _start_book(_background(session.config))
     if "grid_build" in needed:
         _start_grid(_background(session.config))
+    if "grid_build_at_10" in needed:
+        _start_grid(_background(session.config), "grid-threshold-10")
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -394,11 +410,14 @@ def book_build(request) -> BookBuild:
 def grid_build(request) -> GridBuild:
     """The whole grid (3 clinic choices x 4 data ends) built by ``hatbook rerun --grid --workers 2`` into a
     folder of its own: started when the tests were collected (:class:`Background`), beside everything else."""
-    background = _background(request.config)
-    if "grid" not in background.runs:
-        _start_grid(background)
-    returncode, log = background.wait("grid")
-    return GridBuild(returncode, log, _grid_folder(background))
+    return _grid(request, "grid")
+
+
+@pytest.fixture(scope="session")
+def grid_build_at_10(request) -> GridBuild:
+    """The whole grid at threshold 10 (``hatbook rerun --grid --threshold 10 --workers 2``), into a folder of its
+    own, started when the tests were collected."""
+    return _grid(request, "grid-threshold-10")
 
 
 @pytest.fixture(scope="session")

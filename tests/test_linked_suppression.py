@@ -254,12 +254,56 @@ def test_counts_that_do_not_grow_stay_as_they_are():
     assert all(list(after[y]["Oslo"]["n"])[1] == "<5" for y in tables)
 
 
-def test_a_table_of_states_is_not_linked_between_years():
-    # A falls from 10 to 8: the table counts states on the data end, not nested sets; 8 to 10 (B) is no
-    # group of two and stays shown
+def test_a_count_that_falls_is_not_linked_between_years_and_one_that_grows_is():
+    # A falls from 10 to 8: it counts states on the data end, not nested sets, and both years show it; B,
+    # which does not fall, is followed on its own (its 8 to 10 may be two patients added) and hides a year
     tables = _years({2022: [10, 8], 2023: [8, 10]})
     patterns = ls.joint_pattern_years(tables, "n", 5)
-    assert [list(_shown(tables, patterns)[y]["Oslo"]["n"]) for y in (2022, 2023)] == [[10, 8], [8, 10]]
+    after = _shown(tables, patterns)
+    assert [list(after[y]["Oslo"]["n"]) for y in (2022, 2023)] == [[10, "–"], [8, 10]]
+    assert ls.recoverable_years(after, tables, "n", 5) == []
+
+
+def _answers(cells: list[int]) -> pd.DataFrame:
+    """One clinic's changes of one variable (no change, positive to negative, negative to positive) and its
+    patients, the sum of the three (a Supplementary Table A in small)."""
+    return pd.DataFrame(
+        {
+            "variable": ["Victim of crime"] * 3,
+            "cell": ["no_change", "positive_to_negative", "negative_to_positive"],
+            "n": cells,
+            "n_patients": [sum(cells)] * 3,
+        }
+    )
+
+
+def test_nested_totals_are_linked_between_years_although_a_cell_of_their_table_falls():
+    # 23 patients with a first and a last answer by 2022, 25 by 2023 (two added); one patient's last answer
+    # changes, so "positive to negative" falls from 6 to 5. Each year alone shows everything (no count below
+    # 5), and the totals give the two patients away. The count that falls must not keep the totals apart
+    tables = {2022: {"Oslo": _answers([10, 6, 7])}, 2023: {"Oslo": _answers([13, 5, 7])}}
+    table = {"groups": ["variable"], "total": "n_patients"}
+    alone = {y: ls.protect_tables(t, "n", 5, **table) for y, t in tables.items()}
+    assert [list(alone[y]["Oslo"]["n_patients"]) for y in (2022, 2023)] == [[23] * 3, [25] * 3]
+    leaks = ls.recoverable_years(alone, tables, "n", 5, **table)
+    steps = {(y, key[1][2], key[1][3], value) for y, e, kind, key, value in leaks if kind == "step"}
+    assert (2023, "total", ("Victim of crime",), 2) in steps  # the two patients added
+    assert (2023, "cell", ("Victim of crime", "no_change"), 3) in steps  # a count that never falls: followed too
+
+    patterns = ls.joint_pattern_years(tables, "n", 5, **table)
+    after = {
+        y: {
+            e: ls.shown_table(t, patterns[y].cells[e], patterns[y].totals[e], 5, count="n", total="n_patients")
+            for e, t in by_edition.items()
+        }
+        for y, by_edition in tables.items()
+    }
+    assert ls.recoverable_years(after, tables, "n", 5, **table) == []
+    # not both years' totals shown as numbers (their difference is the two patients)
+    totals = [after[y]["Oslo"]["n_patients"].iloc[0] for y in (2022, 2023)]
+    assert any(isinstance(t, str) for t in totals), totals
+    # the count that falls is no group of patients: shown in both years
+    assert [after[y]["Oslo"]["n"].iloc[1] for y in (2022, 2023)] == [6, 5]
 
 
 def test_the_published_edition_stays_whole_and_the_year_before_hides_instead():

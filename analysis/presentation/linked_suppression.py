@@ -49,11 +49,15 @@ the data end) can only grow with the data end, and count(later) - count(earlier)
 between: when it is 1..threshold-1, two shown counts give a small group away. The page's functions
 therefore compute the table for all twelve editions (:func:`grid_tables`) and solve them as one
 problem (:func:`_link_years`): what a count grew by between any two data ends is an unknown of its own
-(a *step*, at least 0), and a step of 1..threshold-1 is kept from being pinned like a small rest. Only
-tables none of whose counts falls from one data end to a later one in any edition are linked (a count
-that falls counts a state on the data end, and a difference of two states is no group of patients);
-rows are matched by their names (:func:`row_labels`). Every edition solves the same twelve tables, so
-all arrive at the same pattern.
+(a *step*, at least 0), and a step of 1..threshold-1 is kept from being pinned like a small rest. The
+years are linked count by count (one edition's cell, group total or rest of one row or group): a count
+is linked unless it falls from one data end to a later one (a count that falls counts a state on the
+data end, and a difference of two states is no group of patients). A table may hold both: the patients
+of a variable with a first and a last answer only grow, while the number whose answer did not change
+falls when a last answer changes; the totals are then linked and the count that falls is not. A count
+that happens never to fall is linked although it may count states (the engine cannot tell, and neither
+can a reader who sees no fall): that protects more, never less. Rows are matched by their names
+(:func:`row_labels`). Every edition solves the same twelve tables, so all arrive at the same pattern.
 """
 
 from __future__ import annotations
@@ -702,7 +706,7 @@ def protect_linked(
     published edition (``page.sdc`` None) the table is returned unchanged, computed once.
 
     The editions of the other data ends of the grid are protected with it (:func:`joint_pattern_years`):
-    a table of nested counts shows no two years whose difference pins 1..threshold-1."""
+    no count that does not fall shows two years whose difference pins 1..threshold-1."""
     threshold = page.sdc
     if threshold is None:
         return compute(page.cohort)
@@ -1107,7 +1111,7 @@ def joint_pattern_sums_years(
     only: int | None = None,
 ) -> dict[int, SumsPattern]:
     """:func:`joint_pattern_sums` of the editions of several data ends at once (``tables``: year -> edition
-    -> table; ``published``: year -> published editions), the counts and margins of nested sets followed
+    -> table; ``published``: year -> published editions), the counts and margins that do not fall followed
     from year to year as in :func:`joint_pattern_years`. Returns each year's pattern (``only``: only that
     year's)."""
     years = sorted(tables)
@@ -1343,10 +1347,12 @@ def _link_years(
     :func:`row_labels`; the prefix is ``()`` for a single table, the table's name in a problem of several)
     in years ``y1 < y2`` gets a *step* ``d = count(y2) - count(y1)``, at least 0, an unknown the reader may
     narrow like a rest, to be kept from being pinned when it is 1..threshold-1 (every pair of years, not
-    only neighbours). Only tables of *nested* counts are linked: a table some count of which falls from one
-    data end to a later one in some edition counts states (patients in treatment on the data end), not
-    nested sets, and its years stay apart. ``roots`` gives, per year, the variable a variable stands for
-    (two references to one quantity, :func:`joint_patterns`)."""
+    only neighbours). Only counts that may be *nested* are linked, each on its own: a count (one name)
+    whose value falls from one data end to a later one counts states (patients in treatment on the data
+    end, patients whose last answer is unchanged), not nested sets, and gets no step at all; the other
+    counts of its table (its group totals, the cells that never fall) are linked all the same. The true
+    counts then satisfy every relation (no step is below 0). ``roots`` gives, per year, the variable a
+    variable stands for (two references to one quantity, :func:`joint_patterns`)."""
     years = sorted(problems)
     merged = object.__new__(_Problem)
     merged.threshold = problems[years[0]].threshold
@@ -1381,9 +1387,9 @@ def _link_years(
                 if j is None or i == j:
                     continue
                 if merged.vars[j].value < merged.vars[i].value:
-                    falling.add(name[0])
+                    falling.add(name)
                 pairs.append((name, i, j))
-    pairs = [(name, i, j) for name, i, j in pairs if name[0] not in falling]
+    pairs = [(name, i, j) for name, i, j in pairs if name not in falling]
     if not pairs:
         return None
 
@@ -1442,12 +1448,12 @@ def joint_pattern_years(
     known: Mapping[int, Iterable[str]] | None = None,
 ) -> dict[int, Pattern]:
     """:func:`joint_pattern` of the editions of several data ends at once: ``tables`` maps a year to that
-    year's tables by edition, ``published`` a year to its published editions. Counts of nested sets are
-    followed from year to year (:func:`_link_years`; rows matched by :func:`row_labels`, ``skip`` naming
-    columns that are counts or computed from them), so that no difference of two years' editions pins a
-    count of 1..threshold-1 added in between, nor a hidden cell. Returns each year's pattern (``only``:
-    only that year's). ``known``: editions whose counts a reader knows from another page, as in
-    :func:`joint_patterns_years`."""
+    year's tables by edition, ``published`` a year to its published editions. Every count that does not
+    fall (as a count of nested sets) is followed from year to year (:func:`_link_years`; rows matched by
+    :func:`row_labels`, ``skip`` naming columns that are counts or computed from them), so that no
+    difference of two years' editions pins a count of 1..threshold-1 added in between, nor a hidden cell.
+    Returns each year's pattern (``only``: only that year's). ``known``: editions whose counts a reader
+    knows from another page, as in :func:`joint_patterns_years`."""
     years = sorted(tables)
     if threshold is None or int(threshold) <= 1:
         return {y: joint_pattern(tables[y], count, None) for y in years}
@@ -1550,7 +1556,7 @@ def _joint_patterns_years(
     by_year, specs, threshold, same, sums, derived, only=None, known=None
 ) -> dict[int, dict[str, Pattern]]:
     """:func:`joint_patterns` of the grid's tables of every data end at once (``by_year``: year -> (edition ->
-    tables by name, published editions)), counts of nested sets followed from year to year as in
+    tables by name, published editions)), the counts that do not fall followed from year to year as in
     :func:`joint_pattern_years`. Returns each year's patterns by table name."""
     years = sorted(by_year)
     built, rows = {}, {}
@@ -1591,8 +1597,8 @@ def joint_patterns_years(
     itself: ``by_year`` as :func:`grid_tables` gives it for a ``compute`` returning tables by name (year ->
     (edition -> tables by name, published editions)); ``same`` and ``sums`` as in :func:`joint_patterns`,
     or a mapping from the year to them where they differ between years; ``derived`` names each table's
-    columns computed from its counts (left out of the rows' names). Counts of nested sets are followed
-    from year to year as in :func:`joint_pattern_years`. Returns each year's patterns by table name
+    columns computed from its counts (left out of the rows' names). The counts that do not fall are
+    followed from year to year as in :func:`joint_pattern_years`. Returns each year's patterns by table name
     (``only``: that year's only). With ``threshold=None`` nothing is hidden.
 
     ``known`` maps a year to editions whose counts a reader knows although their own pages hide the small
