@@ -71,14 +71,18 @@ class Ahead:
         return key in self.calls
 
     def result(self, key):
-        """The result of the call ``key``, waiting for the worker if it is not there yet."""
-        if key not in self.results:
-            if self.connection is None:
-                function, args = self.calls[key]
-                self.results[key] = function(*args)
-            while key not in self.results:
+        """The result of the call ``key``, waiting for the worker if it is not there yet (made here when there
+        is no worker, or when the worker ended without it)."""
+        while key not in self.results and self.connection is not None:
+            try:
                 found, value = self.connection.recv()
-                self.results[found] = value
+            except (EOFError, OSError):  # the worker is gone (stopped, or killed from outside)
+                self.stop()
+                break
+            self.results[found] = value
+        if key not in self.results:
+            function, args = self.calls[key]
+            self.results[key] = function(*args)
         return self.results[key]
 
     def stop(self) -> None:
@@ -86,7 +90,7 @@ class Ahead:
             self.process.terminate()
             self.process.join()
             self.connection.close()
-            self.process = None
+            self.process = self.connection = None
 
 
 def _run_ahead(calls: dict, connection) -> None:

@@ -76,6 +76,13 @@ def test_stopping_drops_the_calls_not_yet_done(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0.started"]
 
 
+def test_a_call_whose_worker_is_gone_is_made_here(tmp_path):
+    ahead = Ahead({x: (started_in, (str(tmp_path), x, 0.0 if x == 0 else 1.0)) for x in range(2)})
+    assert ahead.result(0) == 0
+    os.kill(ahead.process.pid, 9)  # killed from outside while in the second call
+    assert ahead.result(1) == 1 and ahead.process is None
+
+
 def test_without_fork_the_calls_run_here_when_read(tmp_path, monkeypatch):
     monkeypatch.setattr(parallel.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     ahead = Ahead({x: (started_in, (str(tmp_path), x, 0.0)) for x in range(3)})
