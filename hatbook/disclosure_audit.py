@@ -385,16 +385,21 @@ def _bounds(text: str, threshold: int) -> tuple[int, int] | None:
 
 
 def _integer_columns(table: Table, threshold: int) -> list[bool]:
-    """Columns that may be summed: a whole number or a ``"<5"`` in some cell (a column of ``"–"`` only may
-    be withheld shares) and no header of another quantity ("%", "mean", "SD", ...). Rows where such a
-    column holds anything else (a mean under a count) make no relation."""
+    """Columns that may be summed: a whole number, a ``"<5"`` or a ``"–"`` in some cell and no header of another
+    quantity ("%", "mean", "SD", ...). A column of ``"–"`` only is read as counts all withheld: skipped, it would
+    leave out of a sum the counts it holds and give the hidden cells beside it values they do not have (a share
+    column says so in its header). The first column names the row (a year) and is never summed. Rows where such
+    a column holds anything else (a mean under a count) make no relation."""
 
     def countable(text: str) -> bool:
         bounds = _bounds(text, threshold) if str(text).strip() else None
-        return bounds is not None and bounds[1] < BIG
+        return bounds is not None and (bounds[1] < BIG or cell(text) == WITHHELD)
 
     return [
-        not table.by_row and not words(header) & NOT_COUNT_WORDS and any(countable(row[i]) for row in table.rows)
+        i > 0  # the first column names the row (a year is a label, not a count)
+        and not table.by_row
+        and not words(header) & NOT_COUNT_WORDS
+        and any(countable(row[i]) for row in table.rows)
         for i, header in enumerate(table.headers)
     ]
 

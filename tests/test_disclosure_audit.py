@@ -182,6 +182,53 @@ def test_counts_printed_with_a_share_and_zeros_that_confirm_too_much():
     assert da.hidden("<5 of 45", 5) == (1, 4) and da.hidden("<5 (–)", 5) == (1, 4)
 
 
+def test_a_count_column_withheld_in_full_is_not_skipped():
+    # Supplementary Table A of Oslo 2023 at threshold 3: every count of "negative to positive" is withheld. Read
+    # as withheld shares and skipped, "N = positive to negative + no change" would give Occupation's first
+    # change as 47 - 40 = 7 (it is 0: 7 is the two changes together)
+    headers = [
+        "Variable",
+        "N patients",
+        "First meas.*",
+        "Last meas.*",
+        "Change from positive to negative",
+        "Change from negative to positive",
+        "No change",
+    ]
+    rows = [
+        ["Stable living situation", "43", "1.87", "9.1", "<3", "–", "–"],
+        ["Occupation", "47", "1.50", "10.4", "–", "–", "40 (85%)"],
+        ["Perpetrator of crime", "52", "1.30", "10.1", "–", "–", "37 (71%)"],
+        ["Days of heroin use (last 30 days)", "35", "2.06", "9.1", "20.31", "11.97", "10.82"],
+    ]
+    t = table(headers, rows)
+    assert {(t.headers[total[1]], tuple(t.headers[c] for _, c in parts)) for total, parts in da.relations(t, 3)} == {
+        ("N patients", tuple(headers[4:]))
+    }
+    assert da.recovered(t, 3) == {}
+    # the same at the edge (6.4, Bergen 2023): "Improved" holds counts too, so 22 - 21 is two changes, not one
+    edge = table(
+        ["Clinic", "Variable", "Patients", "Worsened", "Unchanged", "Improved"],
+        [["Bergen", "Stable housing", "22", "–", "21", "–"], ["Bergen", "Occupation", "20", "–", "19", "–"]],
+    )
+    assert da.recovered(edge, 3) == {}
+    # a column the header names as another quantity is still left out
+    shares = table(["Variable", "Patients", "Worsened", "Unchanged", "Share"], [["Occupation", "20", "–", "19", "–"]])
+    assert da._integer_columns(shares, 3) == [False, True, True, True, False]
+
+
+def test_a_year_naming_the_row_is_no_count():
+    # Supplementary Table F of Bergen 2025 at threshold 10: with its denials all withheld, reading the year as a
+    # count made "Denials (n) = Referrals (n) + Year" and gave 2024's denials as 27 + 2024 = 2051
+    headers = ["Year", "Referrals (n)", "Share of all referrals (%)", "Denials (n)", "Yearly denial rate (%)"]
+    rows = [["2022", "–", "–", "–", "–"], ["2023", "–", "–", "–", "–"], ["2024", "27", "27.0", "–", "–"]]
+    rows.append(["2025", "26", "26.0", "–", "–"])
+    rows.append(["Total 2022–2025", "100", "100.0", "–", "–"])
+    t = table(headers, rows)
+    assert da._integer_columns(t, 10) == [False, True, False, True, False]
+    assert da.recovered(t, 10) == {}
+
+
 def test_a_table_of_statistics_is_judged_row_by_row():
     html = """<table class="hatbook-table hatbook-scorecard"><thead><tr><th>statistic</th><th>computed</th></tr></thead>
     <tbody><tr><td>Patients with a serious adverse event, Bergen</td><td>3</td></tr>

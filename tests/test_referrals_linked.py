@@ -119,3 +119,30 @@ def test_the_published_edition_marks_nothing():
     assert all(view[name].isna().all() for name in ("e", "f_referrals", "f_denials", "g", "h"))
     assert view["text"] == set() and view["markers"] == {}
     assert view["headings"] == ref.shown_counts(page.cohort.referrals, None)
+
+
+def test_a_clinic_printed_elsewhere_does_not_give_its_small_counts_back_on_its_own_page():
+    # Table G of the 2025 editions at threshold 3: the published edition prints each clinic's column in full, so a
+    # reader of every page knows them and the engine need hide nothing for that reader; but each clinic's own page
+    # shows its small counts as "<3", and there Bergen's four add up to 100 - 96 = 4 (so each is 1) and Oslo's one
+    # is 180 - 178 = 2, unless more is hidden
+    threshold = 3
+    bergen = [76, 3, 6, 11, 1, 1, 1, 1, 0]
+    oslo = [62, 9, 18, 20, 2, 31, 3, 35, 0]
+
+    def frame(counts):
+        return pd.DataFrame({"n": counts, "of": sum(counts)})
+
+    tables = {"all": frame([b + o for b, o in zip(bergen, oslo)]), "Bergen": frame(bergen), "Oslo": frame(oslo)}
+    by_year = {2025: ({edition: {"g": table} for edition, table in tables.items()}, {"all"})}
+    specs = {"g": {"count": "n", "groups": [], "total": "of"}}
+    known = {2025: {"Bergen", "Oslo"}}
+    pattern = ls.joint_patterns_years(by_year, specs, threshold, known=known)[2025]["g"]
+    for clinic in ("Bergen", "Oslo"):
+        shown = ls.shown_table(
+            tables[clinic], pattern.cells[clinic], pattern.totals[clinic], threshold, count="n", total="of"
+        )
+        # no small count is printed, and the page alone gives none back
+        assert not any(isinstance(v, int | float) and 0 < v < threshold for v in shown["n"])
+        found = ls.recoverable({clinic: shown}, {clinic: tables[clinic]}, "n", threshold, groups=[], total="of")
+        assert found == [], (clinic, list(shown["n"]))

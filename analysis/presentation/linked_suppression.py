@@ -58,6 +58,13 @@ falls when a last answer changes; the totals are then linked and the count that 
 that happens never to fall is linked although it may count states (the engine cannot tell, and neither
 can a reader who sees no fall): that protects more, never less. Rows are matched by their names
 (:func:`row_labels`). Every edition solves the same twelve tables, so all arrive at the same pattern.
+
+**Counts printed elsewhere.** An edition whose counts another page prints in full (the published edition's
+clinic columns give each clinic's counts at the study's data end) is *known*: its counts are constants for a
+reader of all the pages, and nothing is hidden to protect them. Its own page still shows a small count as
+``"<5"``, and that page must not give it back by itself: a second pass (:func:`_solve_known`) reads the problem
+as if the known counts were only what their pages show, and frees their hidden counts and small rests by the
+same steps (e.g. four ``"<5"`` of a column whose hidden cells add up to 4: each is 1, until one is ``"–"``).
 """
 
 from __future__ import annotations
@@ -764,10 +771,13 @@ def linked_hidden(
 # --- several tables of one page protected together ------------------------------------------------------
 
 
-def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = False) -> set[int]:
-    """The algorithm of the module docstring on a built problem: primary suppression, phase 1 relation by
-    relation, phase 2 with the linear programme. Sets the statuses and returns the variables nothing could
-    free (exposed).
+def _solve(
+    problem: _Problem, *, remember_free: bool = False, widen: bool = False, among: set[int] | None = None
+) -> set[int]:
+    """The algorithm of the module docstring on a built problem: primary suppression (of the counts still
+    shown), phase 1 relation by relation, phase 2 with the linear programme. Sets the statuses and returns the
+    variables nothing could free (exposed). ``among``: only these of the problem's targets are checked (the
+    others are known to be free already).
 
     ``remember_free``: a count once found free is not checked again (hiding a count or showing "<5" as "–"
     only widens what a reader can say, so it stays free: the same pattern, without most of the linear
@@ -775,13 +785,17 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
     holding a count left to hide, gets the smallest shown count of the relations linked to it hidden, instead
     of being reported as exposed."""
     for i, var in enumerate(problem.vars):
-        if var.suppressible and problem.sensitive(i):
+        if var.status == SHOWN and var.suppressible and problem.sensitive(i):
             var.status = SMALL
+
+    def targets() -> list[int]:
+        return [i for i in problem.targets() if among is None or i in among]
+
     # phase 1, relation by relation: no relation alone may pin a hidden cell or a small rest
     changed = True
     while changed:
         changed = False
-        for i in problem.targets():
+        for i in targets():
             for r in problem.relations_of.get(i, ()):
                 while problem.pinned_by(i, r):
                     members = sorted(problem.relations[r])
@@ -822,7 +836,7 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
     for _ in range(10 * len(problem.vars) + 10):
         if remember_free:
             witnesses.clear()
-        pinned = next((i for i in problem.targets() if i not in exposed and i not in free and still_pinned(i)), None)
+        pinned = next((i for i in targets() if i not in exposed and i not in free and still_pinned(i)), None)
         if pinned is None:
             break
         related = sorted({k for r in problem.relations_of.get(pinned, ()) for k in problem.relations[r]})
@@ -863,6 +877,30 @@ def _solve(problem: _Problem, *, remember_free: bool = False, widen: bool = Fals
             else:
                 exposed.add(pinned)
     problem.witnesses = None
+    return exposed
+
+
+def _solve_known(problem: _Problem, **options) -> set[int]:
+    """:func:`_solve` (``options`` its keywords), and then the same again for the page of an edition whose counts
+    the reader knows from another page (``known``): its own page hides its small counts all the same, and a
+    reader of that page alone must not get them back from it. The second pass reads the problem as if those
+    counts were unknown (only as their pages show them; a step keeps its flag) and checks only the known
+    editions' hidden counts and small rests: every other target is free already, since a reader who knows less
+    and sees less can say no more. What the second pass hides only widens the first pass's view. Returns the
+    variables of either pass nothing could free."""
+    exposed = _solve(problem, **options)
+    known = [i for i, var in enumerate(problem.vars) if var.known and var.kind != _STEP]
+    if not known:
+        return exposed
+    for i in known:
+        problem.vars[i].known = False
+    try:
+        page_targets = set(problem.targets()) & set(known)
+        if page_targets:
+            exposed |= _solve(problem, among=page_targets, **options)
+    finally:
+        for i in known:
+            problem.vars[i].known = True
     return exposed
 
 
@@ -1429,9 +1467,9 @@ def _solve_years(
         found = []
         for year, problem in problems.items():
             if only is None or year == only:
-                found += [problem.vars[i] for i in sorted(_solve(problem, remember_free=widen, widen=widen))]
+                found += [problem.vars[i] for i in sorted(_solve_known(problem, remember_free=widen, widen=widen))]
         return found
-    return [merged.vars[i] for i in sorted(_solve(merged, remember_free=True, widen=widen))]
+    return [merged.vars[i] for i in sorted(_solve_known(merged, remember_free=True, widen=widen))]
 
 
 @_kept
@@ -1603,8 +1641,9 @@ def joint_patterns_years(
 
     ``known`` maps a year to editions whose counts a reader knows although their own pages hide the small
     ones: another page prints them in full (the published edition's clinic columns, :func:`clinics_in_print`).
-    Their counts are constants for the reader, never targets; what an earlier year's count grew by to
-    theirs is still kept from being pinned."""
+    Their counts are constants for the reader of every page, never targets; what an earlier year's count grew
+    by to theirs is still kept from being pinned; and since their own pages hide the small ones all the same,
+    those pages are then kept from giving them back to a reader of those pages alone (:func:`_solve_known`)."""
     if threshold is None or int(threshold) <= 1:
         out = {}
         for y, (tables, _) in by_year.items():
