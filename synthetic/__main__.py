@@ -4,7 +4,9 @@
     python -m synthetic --check         # generate in memory and compare with the published targets
     python -m synthetic --out DIR --seed N
 
-``--check`` exits with status 1 when a target fails without a stated reason.
+``--check`` exits with status 1 when a target fails without a stated reason; a seed whose draws leave a
+search of the generator without a way through exits with status 2 and one line saying which (nothing is
+written).
 """
 
 from __future__ import annotations
@@ -78,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    tables = generate(args.seed)
+    try:
+        tables = generate(args.seed)
+    except RuntimeError as error:  # a search found no way through with this seed's draws
+        print(f"python -m synthetic: no cohort with seed {args.seed}: {error}; try another seed", file=sys.stderr)
+        return 2
     if args.check:
         table = calibration(tables)
         with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 70):

@@ -534,7 +534,7 @@ def tune_levels(
     stall: int = 600,
     guard=None,
     guard_every: int = 20,
-    judged_ahead: int = 64,
+    judged_ahead: int = 16,
 ) -> dict[str, float]:
     """Move EQ-5D-5L levels of the sample's complete answers until the QALY figures of ``aims`` hold.
 
@@ -778,35 +778,48 @@ def _exact_icer_moves(levels, cells, patient, weight, figures: _QalyAims, frozen
                     err = abs(ps[y] - want)
                     cands.append((err, tuple(sorted(set(combo)))))
         cands.sort()
-        seen = set()
         tries = 0  # combinations refused by the guard
-        for _err, combo in cands[:4000]:
-            if combo in seen:
-                continue
-            seen.add(combo)
-            cells_used = [(moves[x][0], moves[x][1]) for x in combo]
-            if len(set(cells_used)) < len(combo) or len(combo) < 1:
-                continue
-            Qt = Q.copy()
+        for Qt, combo in _combinations_that_hit(Q, patient, moves, cands[:4000], errors, inside, tol1, j, tol[j]):
             for x in combo:
-                Qt[patient[moves[x][0]]] += moves[x][3]
-            et = errors1(Qt)
-            # the figures inside their tolerance stay inside (those the search could not reach are free)
-            if np.all((np.abs(et) <= tol1 * (1 - 1e-6)) | ~inside) and abs(et[j]) <= 0.5 * tol[j]:
+                k, d, step = moves[x][0], moves[x][1], moves[x][2]
+                levels[d][cells[k]] += step
+            if guard is not None and not guard(levels):
                 for x in combo:
                     k, d, step = moves[x][0], moves[x][1], moves[x][2]
-                    levels[d][cells[k]] += step
-                if guard is not None and not guard(levels):
-                    for x in combo:
-                        k, d, step = moves[x][0], moves[x][1], moves[x][2]
-                        levels[d][cells[k]] -= step
-                    tries += 1
-                    if tries > 8:
-                        break
-                    continue
-                Q = Qt
-                break
+                    levels[d][cells[k]] -= step
+                tries += 1
+                if tries > 8:
+                    break
+                continue
+            Q = Qt
+            break
     return Q
+
+
+def _combinations_that_hit(Q, patient, moves, ranked, errors, inside, tol1, j: int, tol_j: float, chunk: int = 256):
+    """The combinations of ``ranked`` ((error, combination of move numbers), best first) that hit aim ``j``
+    within half its tolerance ``tol_j`` and keep every figure ``inside`` its tolerance inside, in that order,
+    each with its QALY vector: each combination once, its moves on distinct answer-dimensions. Judged
+    ``chunk`` at a time, each QALY vector changed move by move in the combination's order (the same numbers as
+    one at a time); the chunks after the first hit are judged only when asked for."""
+    seen, kept = set(), []
+    for _err, combo in ranked:
+        if combo in seen:
+            continue
+        seen.add(combo)
+        if combo and len({(moves[x][0], moves[x][1]) for x in combo}) == len(combo):
+            kept.append(combo)
+    for begin in range(0, len(kept), chunk):
+        combos = kept[begin : begin + chunk]
+        trial = np.repeat(Q[None, :], len(combos), axis=0)
+        for position in range(max(len(c) for c in combos)):
+            row = [r for r, c in enumerate(combos) if len(c) > position]
+            who = [patient[moves[combos[r][position]][0]] for r in row]
+            trial[row, who] += [moves[combos[r][position]][3] for r in row]
+        e = errors(trial)
+        hits = np.all((np.abs(e) <= tol1 * (1 - 1e-6)) | ~inside, axis=1) & (np.abs(e[:, j]) <= 0.5 * tol_j)
+        for r in np.flatnonzero(hits):
+            yield trial[r].copy(), combos[r]
 
 
 MEDIANS = {

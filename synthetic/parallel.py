@@ -12,7 +12,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 
@@ -27,8 +26,8 @@ def cores() -> int:
 def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], workers: int | None = None) -> Iterator:
     """``function(*call)`` for each of ``calls``, in their order, computed by up to ``workers`` processes
     (default: :func:`cores`). ``function`` must be a module's top-level function (a worker finds it by name).
-    Stopping early (leaving a loop over the results) cancels the calls not yet started; with one worker or
-    one call the calls run here, one at a time, only as far as the results are read."""
+    Stopping early (leaving a loop over the results) ends the calls under way and drops the others; with one
+    worker or one call the calls run here, one at a time, only as far as the results are read."""
     workers = min(workers or cores(), len(calls))
     if workers <= 1:
         yield from (function(*call) for call in calls)
@@ -36,13 +35,14 @@ def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], worke
     methods = multiprocessing.get_all_start_methods()
     # fork starts a worker in milliseconds with the modules already imported; spawn is the portable fallback
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = context.Pool(workers)
     try:
-        futures = [pool.submit(function, *call) for call in calls]
-        for future in futures:
-            yield future.result()
+        pending = [pool.apply_async(function, call) for call in calls]
+        for result in pending:
+            yield result.get()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.terminate()  # a search left early need not be waited for
+        pool.join()
 
 
 class Ahead:
@@ -50,14 +50,18 @@ class Ahead:
     is wanted: a search that knows what it will do next if its current step fails can have that solved on a
     free core meanwhile.
 
-    ``calls`` maps a key to ``(function, args)``; the worker inherits them (nothing is pickled on the way
-    out) and sends back each key with its result; it runs at the lowest priority, so that it takes only a
-    core the search leaves free. Where fork is not available the calls run here, one at a
-    time, when their results are read. :meth:`stop` ends the worker (the calls not yet read are dropped)."""
+    ``calls`` maps a key to ``(function, args)`` or ``(function, args, then)``; the worker inherits them
+    (nothing is pickled on the way out) and sends back each key with its result; it runs at the lowest
+    priority, so that it takes only a core the search leaves free. ``then(result)``, made in the worker, gives
+    the calls that follow from a result (a dictionary like ``calls``): their keys are sent with the result and
+    the worker makes them next. Where fork is not available the calls run here, one at a time, when their
+    results are read (and nothing follows). :meth:`stop` ends the worker (the calls not yet read are
+    dropped)."""
 
-    def __init__(self, calls: dict[Any, tuple[Callable[..., Any], tuple]]):
+    def __init__(self, calls: dict[Any, tuple]):
         self.calls = dict(calls)
         self.results: dict[Any, Any] = {}
+        self.following: set = set()  # keys of calls that follow from a result (see ``then``)
         self.process = self.connection = None
         if "fork" in multiprocessing.get_all_start_methods():
             receiving, sending = multiprocessing.Pipe(duplex=False)
@@ -68,20 +72,24 @@ class Ahead:
             self.connection = receiving
 
     def __contains__(self, key) -> bool:
-        return key in self.calls
+        return key in self.calls or key in self.following
 
     def result(self, key):
         """The result of the call ``key``, waiting for the worker if it is not there yet (made here when there
-        is no worker, or when the worker ended without it)."""
+        is no worker, or when the worker ended without it); None for a call that follows from a result when
+        the worker ended without making it."""
         while key not in self.results and self.connection is not None:
             try:
-                found, value = self.connection.recv()
+                found, value, following = self.connection.recv()
             except (EOFError, OSError):  # the worker is gone (stopped, or killed from outside)
                 self.stop()
                 break
             self.results[found] = value
+            self.following.update(following)
         if key not in self.results:
-            function, args = self.calls[key]
+            if key not in self.calls:
+                return None
+            function, args = self.calls[key][:2]
             self.results[key] = function(*args)
         return self.results[key]
 
@@ -96,6 +104,12 @@ class Ahead:
 def _run_ahead(calls: dict, connection) -> None:
     if hasattr(os, "nice"):
         os.nice(19)  # the search's own step goes first; this one only takes what it leaves free
-    for key, (function, args) in calls.items():
-        connection.send((key, function(*args)))
+    calls = dict(calls)
+    while calls:
+        key, (function, args, *then) = next(iter(calls.items()))
+        del calls[key]
+        value = function(*args)
+        following = then[0](value) if then else {}
+        connection.send((key, value, list(following)))
+        calls = {**following, **calls}
     connection.close()

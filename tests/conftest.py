@@ -131,7 +131,7 @@ class Background:
     """The commands that some slow tests need the result of, started in the background as soon as the tests are
     collected (:func:`pytest_collection_finish`), each only when a selected test needs it: while the many tests
     that use one core run, they have the other. A generation of the synthetic cohort (``python -m synthetic``,
-    about 170 CPU seconds, for ``tests/test_synthetic.py``), the book's build (for every test of the built
+    about 105 CPU seconds, for ``tests/test_synthetic.py``), the book's build (for every test of the built
     book) and the grid of twelve variants (``tests/test_editions.py``). A fixture waits for its command
     (:meth:`wait`); what still runs when pytest ends is stopped, and the folder removed.
 

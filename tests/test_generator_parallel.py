@@ -1,5 +1,5 @@
 """The generator's side-by-side searches (synthetic/parallel.py): results come in the order of the calls,
-whatever order the workers finish them in, and leaving the loop early stops the calls not yet started; calls
+whatever order the workers finish them in, and leaving the loop early ends the calls under way; calls
 solved ahead (Ahead) give the results the calls give here, read in any order, and stop when asked. And the
 cost fit's steps taken when a round brings no gain, which it has solved ahead (synthetic/costfit.py)."""
 
@@ -39,15 +39,19 @@ def test_one_worker_runs_the_calls_here_only_as_far_as_they_are_read(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["0.started", "1.started"]
 
 
-def test_leaving_the_loop_cancels_the_calls_not_yet_started(tmp_path):
-    # the first call returns at once, every other takes a second: when the loop is left, the two workers
-    # are inside a call each, perhaps with the next ones queued, but nowhere near all twenty
-    calls = [(str(tmp_path), x, 0.0 if x == 0 else 1.0) for x in range(20)]
-    results = results_in_order(mark_and_wait, calls, workers=2)
+def test_leaving_the_loop_ends_the_calls_under_way_and_drops_the_others(tmp_path):
+    # the first call returns at once, every other takes two seconds: when the loop is left, the two workers
+    # are inside a call each; those calls are ended, not waited for, and no other starts
+    calls = [(str(tmp_path), x, 0.0 if x == 0 else 2.0) for x in range(20)]
+    results = results_in_order(started_in, calls, workers=2)
     assert next(results) == 0
+    left = time.monotonic()
     results.close()  # what leaving a loop over the results does
-    started = len(list(tmp_path.iterdir()))
-    assert 1 <= started <= 6, started
+    assert time.monotonic() - left < 1.5
+    time.sleep(0.3)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert "0.done" in names and not [n for n in names if n.endswith(".done") and n != "0.done"], names
+    assert 1 <= len([n for n in names if n.endswith(".started")]) <= 3, names
 
 
 def started_in(folder: str, x: int, seconds: float) -> int:
@@ -81,6 +85,27 @@ def test_a_call_whose_worker_is_gone_is_made_here(tmp_path):
     assert ahead.result(0) == 0
     os.kill(ahead.process.pid, 9)  # killed from outside while in the second call
     assert ahead.result(1) == 1 and ahead.process is None
+
+
+def square_and_the_cube(folder: str, x: int):
+    """What follows from ``x * x`` (the ``then`` of Ahead): the cube, under the key ("cube", x)."""
+    return lambda square: {("cube", x): (started_in, (folder, square * x, 0.0))}
+
+
+def test_a_call_that_follows_from_a_result_is_made_next_by_the_same_worker(tmp_path):
+    ahead = Ahead({2: (started_in, (str(tmp_path), 2, 0.0), square_and_the_cube(str(tmp_path), 2))})
+    assert ("cube", 2) not in ahead  # its key comes with the result it follows from
+    assert ahead.result(2) == 4
+    assert ("cube", 2) in ahead and ahead.result(("cube", 2)) == 64
+    ahead.stop()
+
+
+def test_a_call_that_follows_is_none_when_its_worker_is_gone_without_it(tmp_path):
+    calls = {2: (started_in, (str(tmp_path), 2, 0.0), lambda square: {"slow": (started_in, (str(tmp_path), 9, 5.0))})}
+    ahead = Ahead(calls)
+    assert ahead.result(2) == 4 and "slow" in ahead
+    os.kill(ahead.process.pid, 9)
+    assert ahead.result("slow") is None and ahead.process is None
 
 
 def test_without_fork_the_calls_run_here_when_read(tmp_path, monkeypatch):
