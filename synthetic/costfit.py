@@ -44,6 +44,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
+from synthetic import economics
 from synthetic.episodes import EpisodeSearch, registrations_needed
 from synthetic.parallel import Ahead, cores
 from synthetic.survival import km_fast
@@ -122,8 +123,6 @@ class CostTuner:
     """
 
     def __init__(self, search: EpisodeSearch, rng: np.random.Generator):
-        from synthetic import economics
-
         self.s, self.rng, self.eco = search, rng, economics
         self.ys = [int(y) for y in search.year_start]
         s = search
@@ -612,8 +611,8 @@ class CostFit:
         ahead (:meth:`look_ahead`) is read, not solved again."""
         key = self._programme_key()
         ahead = next((worker for worker in self.ahead if key in worker), None)
-        res = ahead.result(key) if ahead is not None else None
         programme = self.planned[key] if key in self.planned else self._programme()
+        res = ahead.result(key) if ahead is not None else None
         if res is None:
             res = _solve(programme, self._node_limit(), self.time_limit)
         self.status = res.message
@@ -1039,27 +1038,23 @@ class CostFit:
         (:meth:`_exact_round_after`), the round that follows every kick kept. HiGHS is deterministic, so a
         programme solved ahead gives the answer it would give here. Nothing is solved ahead on a single
         core."""
-        planned = []
+        keep = {self._programme_key()}
         for values, state in steps:
-            with self.settings(values, state):
-                planned.append((self._programme_key(), values, state))
-        keep = {self._programme_key(), *(key for key, _values, _state in planned)}
-        for worker in [worker for worker in self.ahead if not any(key in worker for key in keep)]:
-            worker.stop()
-            self.ahead.remove(worker)
-        self.planned = {key: p for key, p in self.planned.items() if any(key in worker for worker in self.ahead)}
-        if cores() < 2:
-            return
-        for key, values, state in planned:
-            if any(key in worker for worker in self.ahead):
-                continue
-            with self.settings(values, state):
+            with self.settings(values, state):  # (the worker is forked in these settings and this state)
+                key = self._programme_key()
+                keep.add(key)
+                if cores() < 2 or any(key in worker for worker in self.ahead):
+                    continue
                 programme = self._programme()
-                self.planned[key] = programme
                 call = (_solve, (programme, self._node_limit(), self.time_limit))
                 if values is KICK:  # a kick kept is always followed by the exact round of its outcome
                     call += (partial(self._exact_round_after, programme),)
                 self.ahead.append(Ahead({key: call}))
+                self.planned[key] = programme
+        for worker in [worker for worker in self.ahead if not any(key in worker for key in keep)]:
+            worker.stop()
+            self.ahead.remove(worker)
+        self.planned = {key: p for key, p in self.planned.items() if any(key in worker for worker in self.ahead)}
 
     def _exact_round_after(self, kick: _Programme, res) -> dict:
         """What :meth:`run` solves after the kick ``kick`` whose answer is ``res``, made by the worker that solved

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
+from synthetic import economics
 from synthetic.parallel import results_in_order
 from synthetic.targets import Target, published, tolerance
 from synthetic.units import MONTH_DAYS, YEAR_DAYS
@@ -627,8 +628,6 @@ def _transition_counts(stem: str, n: int):
 def eq5d_index(frame: pd.DataFrame) -> pd.Series:
     """EQ-5D-5L index with the Norwegian value set; empty unless all five dimensions are answered
     (:func:`synthetic.economics.utility`, which reads the set from data/reference/)."""
-    from synthetic import economics
-
     return economics.utility(frame)
 
 
@@ -1643,8 +1642,6 @@ def _uniform(z: np.ndarray) -> np.ndarray:
 
 def _levels_for(rng, target, ad_level):
     """EQ-5D-5L levels whose Norwegian index is just at or below ``target`` (AD fixed first)."""
-    from synthetic import economics
-
     dec = economics.decrements()
     lv = {"mo": 1, "sc": 1, "ua": 1, "pd": 1, "ad": ad_level}
     idx = 1 - sum(dec[(d, lv[d])] for d in lv)
@@ -1718,8 +1715,6 @@ def _favourable_repair(
     (optional): a further condition on the levels that every guarded search keeps. Deterministic given
     ``rng``; works for any episodes.
     """
-    from synthetic import economics
-
     goal = _count_for(_p("s6_4_qol_favorable_group_pct"), len(chosen))
     frozen = np.zeros(len(cells), dtype=bool)
     dims = list(economics.MOVABLE)
@@ -1812,10 +1807,9 @@ def _searched_levels(
     The first stream is the one a single search used. The searches stop as soon as every aim holds, or
     when the later half of those made brought nothing better (:func:`_searches_spent`): with the default
     seed the best is the second search's, so four are made instead of eight, and of seeds 2 to 5 each
-    keeps the outcome eight searches give (the best is the first, first, eighth and third search's).
+    keeps the outcome eight searches give (for seeds 2, 3, 4 and 5 the best is the first, eighth, third and
+    first search's).
     """
-    from synthetic import economics
-
     goal = _count_for(_p("s6_4_qol_favorable_group_pct"), len(chosen))
     names = list(aims)
     target = np.array([aims[k][0] for k in names])
@@ -1858,7 +1852,6 @@ def _level_search(rows, start, cells, owner, weight, fu, groups, aims, heavy, an
     the level search and the repair of the favourable class; then, when a median of Table 6.F is missed,
     the same from the outcome with whole patients moved across it, the medians weighted by ``heavy``.
     Returns the outcomes (one or two sets of levels)."""
-    from synthetic import economics
 
     def improves(levels) -> bool:
         return _lcga_shape(rows, levels)[1]
@@ -1915,8 +1908,6 @@ def _quality_of_life(rng, rows, q, put, years, patients, episodes, tables_sample
     choices across patients and the level search, from generators with a fixed tag: changing one
     patient's episode dates changes only that patient's draws (and whatever the searches then do).
     """
-    from synthetic import economics
-
     entropy = _stable_entropy(rng) + [_QOL_DRAW]
     prng: dict[str, np.random.Generator] = {}
 
