@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.data.units import DAYS_PER_YEAR, TREATMENT_DAYS_PER_YEAR
 from analysis.methods import cea
 from analysis.sections import cost_utility as cu
 from analysis.sections import health_services as hs
@@ -100,9 +101,12 @@ CHOICES = (
     Choice(
         "year_days",
         "Days in a year",
-        {365.25: "365.25", 365.0: "365"},
-        {365.25: "QALYs in years of 365.25 days", 365.0: "a patient-year of 365 treatment days"},
-        365.25,
+        {DAYS_PER_YEAR: "365.25", float(TREATMENT_DAYS_PER_YEAR): "365"},
+        {
+            DAYS_PER_YEAR: "QALYs in years of 365.25 days",
+            float(TREATMENT_DAYS_PER_YEAR): "a patient-year of 365 treatment days",
+        },
+        DAYS_PER_YEAR,
     ),
     Choice(
         "value_set",
@@ -176,7 +180,7 @@ def annual_values(
     qaly_curve="interpolated",
     annual_cost="follow_up",
     annual_qalys="follow_up",
-    year_days=365.25,
+    year_days=DAYS_PER_YEAR,
 ) -> pd.DataFrame:
     """The sample (:func:`analysis.sections.cost_utility.patient_table`, with ``qalys_within`` from
     :func:`episode_qalys` when ``qaly_curve="within_episodes"``) with ``qalys``, ``cost_years``,
@@ -216,7 +220,7 @@ def cost_utility(
     annual_cost="follow_up",
     annual_qalys="follow_up",
     averaging="mean_of_ratios",
-    year_days=365.25,
+    year_days=DAYS_PER_YEAR,
     comparator="unplanned",
 ) -> dict:
     """The annualised comparison of Table 6.G under the given choices (all defaults: the published reading)."""

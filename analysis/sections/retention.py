@@ -849,10 +849,10 @@ def kaplan_meier(episodes: pd.DataFrame, data_end, threshold: int | None) -> Kap
             [],
         )
     curve = km_curve(episodes, data_end)
-    one_year = curve.loc[curve["days"] <= 365.25].iloc[-1] if followed_a_year else missing
+    one_year = curve.loc[curve["days"] <= DAYS_PER_YEAR].iloc[-1] if followed_a_year else missing
     if threshold is not None:
         curve = km_curve_grouped(episodes, data_end, threshold)
-    left_first_year = int(((first["days"] <= 365.25) & first["discharged"].astype(bool)).sum())
+    left_first_year = int(((first["days"] <= DAYS_PER_YEAR) & first["discharged"].astype(bool)).sum())
     return KaplanMeier(
         True,
         followed_a_year,
