@@ -139,3 +139,37 @@ def test_the_cost_fit_solves_ahead_the_steps_a_round_without_gain_leads_to(exact
     assert [name(values) for values, _state in steps] == expected
     # the finishing programme starts from the best state; the others from the state of the round
     assert all((state is best) == (name(values) == "finish") for values, state in steps)
+
+
+class _Answer:
+    def __init__(self, x):
+        self.x = x
+
+
+@pytest.mark.parametrize(
+    ("x", "rejected", "follows"), [(None, False, False), ([1.0], True, False), ([1.0], False, True)]
+)
+def test_after_a_kick_the_worker_solves_the_exact_round_of_its_outcome_only_when_the_kick_is_kept(x, rejected, follows):
+    """The cost fit's worker that solved a kick applies its answer to its own copy of the fit and, when the kick
+    is kept (solved, not rejected), offers the exact round of the outcome, under the key of that round."""
+    fit = object.__new__(costfit.CostFit)
+    fit.exact, fit.swaps, fit.exchanges, fit.reach = False, True, True, 0.25  # the kick's settings
+    fit.exact_node_limit, fit.node_limit, fit.time_limit = 2000, 300, 900.0
+    applied = []
+
+    def apply(answer, programme):
+        applied.append((answer, programme))
+        fit.rejected = rejected
+
+    fit._apply = apply
+    fit._programme_key = lambda: ("key", fit.exact, fit.swaps, fit.exchanges, fit.reach)
+    fit._programme = lambda: "the exact round's programme"
+    following = fit._exact_round_after("the kick's programme", _Answer(x))
+    assert applied == ([] if x is None else [(x, "the kick's programme")])
+    if not follows:
+        assert following == {}
+        return
+    # the exact round keeps the kick's reach, as CostFit.run leaves it when it sets EXACT after a kick
+    ((key, (solve, args)),) = following.items()
+    assert key == ("key", True, False, False, 0.25)
+    assert solve is costfit._solve and args == ("the exact round's programme", 2000, 900.0)
