@@ -667,6 +667,12 @@ class Kernel:
             self.kc = client.kc
         _number_from_one(notebook)
 
+    def ended(self) -> bool:
+        """Whether the kernel's process has ended (and been reaped: a process that ended but was not waited
+        for still answers a signal)."""
+        process = getattr(self.km.provisioner, "process", None)
+        return process is not None and process.poll() is not None
+
     def kill(self) -> None:
         if self.pid:
             try:
@@ -921,28 +927,54 @@ def _idle_kernel() -> Kernel | None:
 WARM_IMPORTS = "import numpy, pandas, altair, scipy.stats, analysis.data.cohort"
 
 
-def warm_kernels(count: int) -> list[threading.Thread]:
-    """Start kernels up to ``count`` idle ones, in the background, with :data:`WARM_IMPORTS` imported; they
-    join the idle kernels that the next :class:`PagePool` takes (join the threads first)."""
-    with _IDLE_LOCK:
-        missing = max(0, count - len(_IDLE))
+#: Seconds a kernel started ahead may take to be ready, its imports included, on a busy machine. One that is not
+#: ready by then, or whose process has ended, is left to the pool: a client can wait for ever for a kernel that
+#: died while it started.
+WARM_TIMEOUT = 120.0
 
-    def start() -> None:
-        kernel = None
+
+class _WarmKernel(threading.Thread):
+    """A kernel started in the background with :data:`WARM_IMPORTS` imported, then added to the idle ones."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.kernel: Kernel | None = None
+
+    def run(self) -> None:
         try:
-            kernel = Kernel(ROOT / "book")
-            kernel._run_code(WARM_IMPORTS)
+            self.kernel = Kernel(ROOT / "book")
+            self.kernel._run_code(WARM_IMPORTS)
         except Exception:  # a kernel that does not start here is started (and its error reported) by the pool
-            if kernel is not None:
-                kernel.shutdown()
+            if self.kernel is not None:
+                self.kernel.shutdown()
             return
         with _IDLE_LOCK:
-            _IDLE.append(kernel)
+            _IDLE.append(self.kernel)
 
-    threads = [threading.Thread(target=start, daemon=True) for _ in range(missing)]
+
+def warm_kernels(count: int) -> list[_WarmKernel]:
+    """Start kernels up to ``count`` idle ones, in the background, with :data:`WARM_IMPORTS` imported; they
+    join the idle kernels that the next :class:`PagePool` takes (:func:`wait_for_warm_kernels` first)."""
+    with _IDLE_LOCK:
+        missing = max(0, count - len(_IDLE))
+    threads = [_WarmKernel() for _ in range(missing)]
     for thread in threads:
         thread.start()
     return threads
+
+
+def wait_for_warm_kernels(threads: list[_WarmKernel], timeout: float = WARM_TIMEOUT) -> None:
+    """Wait until the kernels of :func:`warm_kernels` are ready, ``timeout`` seconds at most: a kernel whose
+    process has ended, or that is not ready by then, is killed and its thread left behind (it waits on a kernel
+    that will not answer); the pool starts kernels of its own."""
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        while thread.is_alive() and time.monotonic() < deadline:
+            thread.join(0.5)
+            if thread.kernel is not None and thread.kernel.ended():
+                break
+        if thread.is_alive() and thread.kernel is not None:
+            thread.kernel.kill()
 
 
 def _shutdown_idle_kernels() -> None:
@@ -960,6 +992,8 @@ def _kill_idle_kernels() -> None:
 
 
 def _alive(kernel: Kernel) -> bool:
+    if kernel.ended():
+        return False
     if not kernel.pid:
         return True
     try:
@@ -1227,7 +1261,7 @@ class _VariantRun:
     variant: Variant
     root: Path
     staging: Path
-    warming: list[threading.Thread]
+    warming: list[_WarmKernel]
     started: float
     timings: dict[str, float | dict[str, float]] = field(default_factory=dict)
     pool: PagePool | None = None
@@ -1288,8 +1322,7 @@ def _execute_pages(run: _VariantRun, staged: _StagedBook, *, jobs: int, pdf: boo
         + (f" and {len(fixed)} pages shared by every edition" if fixed else "")
     )
     failures = []
-    for thread in run.warming:
-        thread.join()
+    wait_for_warm_kernels(run.warming)
     run.pool = pool = PagePool(jobs, book, execute=functools.partial(_execute_keeping_source, pdf=pdf))
     for done, (page, outcome) in enumerate(pool.run(work), 1):
         if isinstance(outcome, PageFailed):
@@ -1369,8 +1402,7 @@ def _failed(run: _VariantRun, error: Exception, log) -> Result:
     """The result of a variant that failed, once the kernels being warmed are ready and the idle ones shut
     down: a :class:`RerunError` says what failed (and is logged), any other error its type and where it
     arose."""
-    for thread in run.warming:
-        thread.join()
+    wait_for_warm_kernels(run.warming)
     if not KEEP_KERNELS:
         _shutdown_idle_kernels()
     seconds = time.perf_counter() - run.started

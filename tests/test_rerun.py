@@ -739,3 +739,54 @@ def test_the_course_guide_names_every_page_by_its_title_whichever_pages_ran_befo
     names = {link.get_text(" ", strip=True) for link in guide.select("table.hatbook-table a[href$='.html']")}
     assert {"4 International context", "6.5 Serious adverse events"} <= names, names
     assert not any(name.startswith("ch0") for name in names), names
+
+
+class _Hanging(rr._WarmKernel):
+    """A kernel being warmed whose client waits for ever (as jupyter_client's can, for a kernel that died)."""
+
+    def __init__(self, kernel) -> None:
+        super().__init__()
+        self.kernel = kernel
+
+    def run(self) -> None:
+        import threading
+
+        threading.Event().wait()
+
+
+class _FakeKernel:
+    def __init__(self, ended: bool) -> None:
+        self.dead, self.killed = ended, False
+
+    def ended(self) -> bool:
+        return self.dead
+
+    def kill(self) -> None:
+        self.killed = True
+
+
+def test_a_kernel_warmed_that_never_gets_ready_is_killed_and_left_after_the_timeout():
+    kernel = _FakeKernel(ended=False)
+    thread = _Hanging(kernel)
+    thread.start()
+    started = time.monotonic()
+    rr.wait_for_warm_kernels([thread], timeout=1.0)
+    assert 0.9 <= time.monotonic() - started < 3 and kernel.killed
+
+
+def test_a_kernel_that_died_while_warmed_is_not_waited_for(tmp_path):
+    """A kernel killed while its client waits (the client would wait for ever) is seen to have ended at once:
+    a process that ended but was not waited for still answers a signal, so its exit is asked of the process."""
+    kernel = rr.Kernel(tmp_path)
+    try:
+        os.kill(kernel.pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert not rr._alive(kernel)  # (ended, though not yet waited for)
+        thread = _Hanging(kernel)
+        thread.start()
+        started = time.monotonic()
+        rr.wait_for_warm_kernels([thread], timeout=60.0)
+        assert time.monotonic() - started < 5
+        assert kernel.ended()
+    finally:
+        kernel.shutdown()
