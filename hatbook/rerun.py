@@ -452,6 +452,9 @@ VARIANT_RUBRIC_TEXT = (
 )
 #: Seconds a single cell may run before its page fails.
 CELL_TIMEOUT = 1200
+#: Seconds a new kernel may take to run its first cell (imports included, on a busy machine): see
+#: :meth:`Kernel.ready`.
+READY_TIMEOUT = 120.0
 
 
 def _error_text(error) -> str:
@@ -651,6 +654,34 @@ class Kernel:
         client.execute()
         self.kc = client.kc
 
+    def ready(self, code: str = "", timeout: float | None = None) -> None:
+        """Run ``code`` as the kernel's first cell, waiting :data:`READY_TIMEOUT` seconds at most (or
+        ``timeout``); raises RuntimeError, the kernel killed, when its process ends first or the time runs out.
+        A client can wait for ever for a kernel that died while it started (jupyter_client's ready check may
+        block in a send to it), so the first cell runs in a thread of its own, left behind if need be."""
+        failed: list[BaseException] = []
+
+        def first() -> None:
+            try:
+                self._run_code(code)
+            except BaseException as error:  # (raised here, below)
+                failed.append(error)
+
+        limit = READY_TIMEOUT if timeout is None else timeout
+        thread = threading.Thread(target=first, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + limit
+        while thread.is_alive() and time.monotonic() < deadline and not self.ended():
+            thread.join(0.5)
+        if thread.is_alive():
+            died = self.ended()
+            self.kill()
+            raise RuntimeError(
+                "the kernel died while it started" if died else f"the kernel was not ready in {limit:.0f} s"
+            )
+        if failed:
+            raise failed[0]
+
     def execute(self, notebook, cwd: Path | None = None, *, printed_charts: bool = True):
         """Execute ``notebook`` in place in the folder ``cwd`` (default: the kernel's own); raises
         nbclient's errors (CellExecutionError, DeadKernelError). ``printed_charts`` False leaves out the
@@ -784,6 +815,7 @@ def execute_page(
     try:
         if kernel is None:  # own
             kernel = Kernel(page.parent)
+            kernel.ready()
         kernel.execute(notebook, page.parent, printed_charts=pdf or variant is None)
     except CellExecutionError as error:
         path = page.with_suffix(".ipynb")
@@ -841,9 +873,7 @@ class PagePool:
                 started = time.perf_counter()
                 try:
                     if kernel is None or kernel.pages >= 1 and not _alive(kernel):
-                        kernel = Kernel(self.cwd)
-                        with self.lock:
-                            self.kernels.append(kernel)
+                        kernel = self._new_kernel()
                     outcome = self.execute(page, variant, kernel)
                     self.seconds[page.stem] = round(time.perf_counter() - started, 1)
                     done.put((page, outcome))
@@ -861,6 +891,22 @@ class PagePool:
                         _IDLE.append(kernel)
                 else:
                     kernel.shutdown()
+
+    def _new_kernel(self) -> Kernel:
+        """A kernel of the pool's, ready (:meth:`Kernel.ready`); one that dies while it starts is replaced once."""
+        try:
+            return self._ready_kernel()
+        except RuntimeError:
+            if self.stopping:
+                raise
+            return self._ready_kernel()
+
+    def _ready_kernel(self) -> Kernel:
+        kernel = Kernel(self.cwd)
+        with self.lock:
+            self.kernels.append(kernel)
+        kernel.ready()
+        return kernel
 
     def run(self, pages: list[tuple[Path, Variant | None]]):
         tasks: queue.Queue = queue.Queue()
@@ -927,54 +973,29 @@ def _idle_kernel() -> Kernel | None:
 WARM_IMPORTS = "import numpy, pandas, altair, scipy.stats, analysis.data.cohort"
 
 
-#: Seconds a kernel started ahead may take to be ready, its imports included, on a busy machine. One that is not
-#: ready by then, or whose process has ended, is left to the pool: a client can wait for ever for a kernel that
-#: died while it started.
-WARM_TIMEOUT = 120.0
-
-
-class _WarmKernel(threading.Thread):
-    """A kernel started in the background with :data:`WARM_IMPORTS` imported, then added to the idle ones."""
-
-    def __init__(self) -> None:
-        super().__init__(daemon=True)
-        self.kernel: Kernel | None = None
-
-    def run(self) -> None:
-        try:
-            self.kernel = Kernel(ROOT / "book")
-            self.kernel._run_code(WARM_IMPORTS)
-        except Exception:  # a kernel that does not start here is started (and its error reported) by the pool
-            if self.kernel is not None:
-                self.kernel.shutdown()
-            return
-        with _IDLE_LOCK:
-            _IDLE.append(self.kernel)
-
-
-def warm_kernels(count: int) -> list[_WarmKernel]:
+def warm_kernels(count: int) -> list[threading.Thread]:
     """Start kernels up to ``count`` idle ones, in the background, with :data:`WARM_IMPORTS` imported; they
-    join the idle kernels that the next :class:`PagePool` takes (:func:`wait_for_warm_kernels` first)."""
+    join the idle kernels that the next :class:`PagePool` takes (join the threads first: each ends within
+    :data:`READY_TIMEOUT`, see :meth:`Kernel.ready`)."""
     with _IDLE_LOCK:
         missing = max(0, count - len(_IDLE))
-    threads = [_WarmKernel() for _ in range(missing)]
+
+    def start() -> None:
+        kernel = None
+        try:
+            kernel = Kernel(ROOT / "book")
+            kernel.ready(WARM_IMPORTS)
+        except Exception:  # a kernel that does not start here is started (and its error reported) by the pool
+            if kernel is not None:
+                kernel.shutdown()
+            return
+        with _IDLE_LOCK:
+            _IDLE.append(kernel)
+
+    threads = [threading.Thread(target=start, daemon=True) for _ in range(missing)]
     for thread in threads:
         thread.start()
     return threads
-
-
-def wait_for_warm_kernels(threads: list[_WarmKernel], timeout: float = WARM_TIMEOUT) -> None:
-    """Wait until the kernels of :func:`warm_kernels` are ready, ``timeout`` seconds at most: a kernel whose
-    process has ended, or that is not ready by then, is killed and its thread left behind (it waits on a kernel
-    that will not answer); the pool starts kernels of its own."""
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        while thread.is_alive() and time.monotonic() < deadline:
-            thread.join(0.5)
-            if thread.kernel is not None and thread.kernel.ended():
-                break
-        if thread.is_alive() and thread.kernel is not None:
-            thread.kernel.kill()
 
 
 def _shutdown_idle_kernels() -> None:
@@ -1261,7 +1282,7 @@ class _VariantRun:
     variant: Variant
     root: Path
     staging: Path
-    warming: list[_WarmKernel]
+    warming: list[threading.Thread]
     started: float
     timings: dict[str, float | dict[str, float]] = field(default_factory=dict)
     pool: PagePool | None = None
@@ -1322,7 +1343,8 @@ def _execute_pages(run: _VariantRun, staged: _StagedBook, *, jobs: int, pdf: boo
         + (f" and {len(fixed)} pages shared by every edition" if fixed else "")
     )
     failures = []
-    wait_for_warm_kernels(run.warming)
+    for thread in run.warming:
+        thread.join()
     run.pool = pool = PagePool(jobs, book, execute=functools.partial(_execute_keeping_source, pdf=pdf))
     for done, (page, outcome) in enumerate(pool.run(work), 1):
         if isinstance(outcome, PageFailed):
@@ -1402,7 +1424,8 @@ def _failed(run: _VariantRun, error: Exception, log) -> Result:
     """The result of a variant that failed, once the kernels being warmed are ready and the idle ones shut
     down: a :class:`RerunError` says what failed (and is logged), any other error its type and where it
     arose."""
-    wait_for_warm_kernels(run.warming)
+    for thread in run.warming:
+        thread.join()
     if not KEEP_KERNELS:
         _shutdown_idle_kernels()
     seconds = time.perf_counter() - run.started

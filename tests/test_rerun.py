@@ -741,52 +741,66 @@ def test_the_course_guide_names_every_page_by_its_title_whichever_pages_ran_befo
     assert not any(name.startswith("ch0") for name in names), names
 
 
-class _Hanging(rr._WarmKernel):
-    """A kernel being warmed whose client waits for ever (as jupyter_client's can, for a kernel that died)."""
+def _waits_for_ever(code: str = "") -> None:
+    """What jupyter_client's ready check can do for a kernel that died while it started."""
+    import threading
 
-    def __init__(self, kernel) -> None:
-        super().__init__()
-        self.kernel = kernel
-
-    def run(self) -> None:
-        import threading
-
-        threading.Event().wait()
+    threading.Event().wait()
 
 
-class _FakeKernel:
-    def __init__(self, ended: bool) -> None:
-        self.dead, self.killed = ended, False
-
-    def ended(self) -> bool:
-        return self.dead
-
-    def kill(self) -> None:
-        self.killed = True
-
-
-def test_a_kernel_warmed_that_never_gets_ready_is_killed_and_left_after_the_timeout():
-    kernel = _FakeKernel(ended=False)
-    thread = _Hanging(kernel)
-    thread.start()
+def test_a_new_kernel_not_ready_in_time_is_killed_and_given_up():
+    kernel = object.__new__(rr.Kernel)
+    killed = []
+    kernel._run_code = _waits_for_ever
+    kernel.ended = lambda: False
+    kernel.kill = lambda: killed.append(True)
     started = time.monotonic()
-    rr.wait_for_warm_kernels([thread], timeout=1.0)
-    assert 0.9 <= time.monotonic() - started < 3 and kernel.killed
+    with pytest.raises(RuntimeError, match="not ready in 1 s"):
+        kernel.ready(timeout=1.0)
+    assert 0.9 <= time.monotonic() - started < 3 and killed
 
 
-def test_a_kernel_that_died_while_warmed_is_not_waited_for(tmp_path):
-    """A kernel killed while its client waits (the client would wait for ever) is seen to have ended at once:
-    a process that ended but was not waited for still answers a signal, so its exit is asked of the process."""
+def test_a_kernel_that_dies_while_it_starts_is_given_up_at_once(tmp_path):
+    """A kernel killed before its first cell (its client waiting for ever) is seen to have ended at once: a
+    process that ended but was not waited for still answers a signal, so its exit is asked of the process."""
     kernel = rr.Kernel(tmp_path)
     try:
         os.kill(kernel.pid, signal.SIGKILL)
         time.sleep(0.5)
         assert not rr._alive(kernel)  # (ended, though not yet waited for)
-        thread = _Hanging(kernel)
-        thread.start()
+        kernel._run_code = _waits_for_ever
         started = time.monotonic()
-        rr.wait_for_warm_kernels([thread], timeout=60.0)
+        with pytest.raises(RuntimeError, match="died while it started"):
+            kernel.ready(timeout=60.0)
         assert time.monotonic() - started < 5
-        assert kernel.ended()
     finally:
         kernel.shutdown()
+
+
+def test_the_page_pool_replaces_a_kernel_that_dies_while_it_starts(tmp_path, monkeypatch):
+    made = []
+
+    class Starting:
+        pid, pages = None, 0
+
+        def __init__(self, cwd) -> None:
+            made.append(self)
+
+        def ready(self) -> None:
+            if len(made) == 1:
+                raise RuntimeError("the kernel died while it started")
+
+        def ended(self) -> bool:
+            return False
+
+        def kill(self) -> None:
+            pass
+
+        def shutdown(self) -> None:
+            pass
+
+    monkeypatch.setattr(rr, "Kernel", Starting)
+    monkeypatch.setattr(rr, "_idle_kernel", lambda: None)
+    pool = rr.PagePool(1, tmp_path, execute=lambda page, variant, kernel: kernel)
+    ((page, ran_in),) = list(pool.run([(tmp_path / "page.md", None)]))
+    assert len(made) == 2 and ran_in is made[1]
