@@ -6,6 +6,10 @@ when the book's analysis code reproduces the report from these data, that is evi
 right rather than an echo of it.
 
 * :mod:`synthetic.targets`: the published figures the cohort is calibrated to, and the calibration report;
+* :mod:`synthetic.aims`: the figures each search steers to and the unit it measures a miss in, declared
+  once; the searches' losses and the report's ``aimed_by`` column read it;
+* :mod:`synthetic.search`: the search engine (random moves kept when they help, or the best of all moves)
+  that the modules' searches are built on;
 * :mod:`synthetic.core`: patients, their previous OAT and their treatment episodes (6.1, 6.2, Table 6.C);
   it runs the two modules below;
 * :mod:`synthetic.episodes`: the search for the episodes' dates and outcomes (6.1, Table 6.C);

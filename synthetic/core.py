@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
-from synthetic import costfit
+from synthetic import aims, costfit
 from synthetic.episodes import (
     MIN_READMISSION_GAP_DAYS,
     PLANNED_REASONS,
@@ -49,6 +49,7 @@ from synthetic.episodes import (
     opening_days,
     registrations_needed,
 )
+from synthetic.search import steepest
 from synthetic.survival import km_summary
 from synthetic.targets import Target, published
 from synthetic.units import CLINICS, MONTH_DAYS, YEAR_DAYS, YEARS
@@ -189,6 +190,7 @@ def _ages(rng: np.random.Generator, clinic: np.ndarray, male: np.ndarray) -> np.
         "s6_2_mean_age_bergen_years": clinic == "Bergen",
     }
     goal = {k: published(k) for k in groups}
+    within = {k: aims.unit(aims.AGES, k) for k in groups}  # well inside the rounding (0.05)
     youngest, oldest = published("s6_2_age_min_years"), published("s6_2_age_max_years")
     age = np.where(clinic == "Oslo", goal["s6_2_mean_age_oslo_years"], goal["s6_2_mean_age_bergen_years"]) + rng.normal(
         0, 9.0, n
@@ -216,26 +218,27 @@ def _ages(rng: np.random.Generator, clinic: np.ndarray, male: np.ndarray) -> np.
 
     def badness(a):
         return sum(
-            max(0.0, abs(a[g].mean() - goal[k]) - 0.035) + 1e-3 * abs(a[g].mean() - goal[k]) for k, g in groups.items()
+            max(0.0, abs(a[g].mean() - goal[k]) - within[k]) + 1e-3 * abs(a[g].mean() - goal[k])
+            for k, g in groups.items()
         )
 
-    for _ in range(400):  # nudge single ages by 0.1 until every mean is well inside its rounding
-        now = badness(age)
-        if all(abs(age[g].mean() - goal[k]) <= 0.035 for k, g in groups.items()):
-            break
-        best, best_move = now, None
+    def nudges():  # single ages moved by 0.1, the extremes and each clinic's floor kept
         for i in np.nonzero(free)[0]:
             for step in (0.1, -0.1):
                 trial = age.copy()
                 trial[i] = round(trial[i] + step, 1)
                 if not max(youngest, floor[i] - 0.05) < trial[i] < oldest:
                     continue
-                b = badness(trial)
-                if b < best - 1e-12:
-                    best, best_move = b, (i, step)
-        if best_move is None:
-            break
-        age[best_move[0]] = round(age[best_move[0]] + best_move[1], 1)
+
+                def keep(i=i, step=step):
+                    age[i] = round(age[i] + step, 1)
+
+                yield badness(trial), keep
+
+    # until every mean is well inside its rounding
+    steepest(
+        nudges, badness(age), 400, lambda _: all(abs(age[g].mean() - goal[k]) <= within[k] for k, g in groups.items())
+    )
     return age
 
 

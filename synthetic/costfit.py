@@ -44,11 +44,10 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
-from synthetic import economics
+from synthetic import aims, economics
 from synthetic.episodes import EpisodeSearch, registrations_needed
 from synthetic.parallel import Ahead, cores
 from synthetic.survival import km_fast
-from synthetic.targets import published, tolerance
 from synthetic.units import CLINICS, MONTH_DAYS, YEAR_DAYS, YEARS
 
 #: Largest shift of a discharge (days) and of an admission (weeks) in one round.
@@ -73,22 +72,6 @@ ANSWER_TWICE = round(3 * 365.25 / 12) - 14
 # --------------------------------------------------------------------------------------------------
 # Steering the episodes towards the cost-utility tables (6.D-6.G)
 # --------------------------------------------------------------------------------------------------
-
-#: Figures of Tables 6.D-6.G that the episodes determine (programme costs, days, follow-up years).
-COST_FIGURES = (
-    "t6d_continued_cost_mean",
-    "t6d_continued_cost_sd",
-    "t6d_continued_days_in_treatment",
-    "t6d_discontinued_cost_mean",
-    "t6d_discontinued_cost_sd",
-    "t6d_discontinued_days_in_treatment",
-    "t6f_continued_followup_years",
-    "t6f_planned_termination_followup_years",
-    "t6f_unplanned_termination_followup_years",
-    "t6g_cont_vs_planned_delta_cost",
-    "t6g_cont_vs_unplanned_delta_cost",
-    "t6e_delta_cost",
-)
 
 
 class CostTuner:
@@ -136,8 +119,10 @@ class CostTuner:
         self.rate = np.array(
             [[totals[(c, y)] / s.d_target[ci, yi] for yi, y in enumerate(YEARS)] for ci, c in enumerate(CLINICS)]
         )
-        self.aims = {k: published(k) for k in COST_FIGURES}
-        self.tol = {k: tolerance(k) for k in COST_FIGURES}
+        # Tables 6.D-6.G as far as the episodes decide them: key -> published value, and -> tolerance
+        cost_aims = aims.table(aims.COST_FIT)
+        self.aims = {k: target for k, (target, _unit) in cost_aims.items()}
+        self.tol = {k: unit for k, (_target, unit) in cost_aims.items()}
         self.need = registrations_needed()
         self.months = list(self.need)
         self.offset = {k: s.offset[k] for k in self.months}
@@ -232,7 +217,7 @@ class CostTuner:
                 z = abs(f[k] - self.aims[k]) / self.tol[k]
                 total += w * max(z - margin, 0.0) ** 2
             return total
-        for k in COST_FIGURES:
+        for k in self.aims:
             z = abs(f[k] - self.aims[k]) / self.tol[k]
             total += max(z - margin, 0.0) ** 2 + 1e-6 * z * z
         return total

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
+from synthetic import aims
+from synthetic.search import steepest
 from synthetic.targets import Target, published, tolerance
 from synthetic.units import CLINICS, YEAR_DAYS, YEARS
 
@@ -212,21 +214,6 @@ def summary(frame: pd.DataFrame) -> dict[str, float]:
 # Choosing the cost-utility sample
 # --------------------------------------------------------------------------------------------------
 
-#: The figures the choice of the sample is steered to, with the scale each error is measured in.
-SAMPLE_AIMS = {
-    "t6d_continued_cost_mean": 2000.0,
-    "t6d_continued_cost_sd": 4000.0,
-    "t6d_continued_days_in_treatment": 1.0,
-    "t6d_discontinued_cost_mean": 2000.0,
-    "t6d_discontinued_cost_sd": 4000.0,
-    "t6d_discontinued_days_in_treatment": 1.0,
-    "t6f_continued_followup_years": 0.003,
-    "t6f_planned_termination_followup_years": 0.01,
-    "t6f_unplanned_termination_followup_years": 0.003,
-    "t6g_cont_vs_planned_delta_cost": 3000.0,
-    "t6g_cont_vs_unplanned_delta_cost": 3000.0,
-}
-
 
 def _fast_stats(cost, days, fu, group, member) -> dict[str, float]:
     """The cost-side figures of :func:`summary` for a candidate sample (plain numpy, for the search)."""
@@ -255,7 +242,7 @@ def choose_sample(frame: pd.DataFrame, eligible: pd.Series) -> pd.Index:
     questionnaires. Within each group, a deterministic swap search (one patient in, one out of the same
     group, the best of all such exchanges at each step, evaluated at once from group sums) picks the
     members whose programme costs, treatment days, follow-up years and annualized costs come nearest
-    Tables 6.D, 6.F and 6.G (errors measured on the scales of :data:`SAMPLE_AIMS`).
+    Tables 6.D, 6.F and 6.G (errors measured on the scales of their aims, :data:`synthetic.aims.SAMPLE`).
     """
     want = {
         "continued": int(published("t6f_continued_n")),
@@ -272,10 +259,10 @@ def choose_sample(frame: pd.DataFrame, eligible: pd.Series) -> pd.Index:
             raise RuntimeError(f"only {len(pool)} {g} patients can answer twice, {n} needed")
         # start from the longest follow-up (the most recently admitted answer too few questionnaires)
         member[pool[np.argsort(-frame.days.to_numpy()[pool], kind="stable")[:n]]] = True
-    aims = {k: published(k) for k in SAMPLE_AIMS}
-    names = list(SAMPLE_AIMS)
-    goal = np.array([aims[k] for k in names])
-    scale = np.array([SAMPLE_AIMS[k] for k in names])
+    sample_aims = aims.table(aims.SAMPLE)
+    names = list(sample_aims)
+    goal = np.array([sample_aims[k][0] for k in names])
+    scale = np.array([sample_aims[k][1] for k in names])
     cost, days, fu = (frame[c].to_numpy(float) for c in ("cost", "days", "followup"))
     ref = float(np.median(cost))
     # per patient the terms of the group sums: 1, cost, (cost - ref)^2, days, follow-up, annual cost
@@ -301,10 +288,8 @@ def choose_sample(frame: pd.DataFrame, eligible: pd.Series) -> pd.Index:
         return np.sum(((figures(S) - goal) / scale) ** 2, axis=-1)
 
     S = np.stack([terms[member & (gi == g)].sum(axis=0) for g in range(3)])
-    best = float(loss(S))
-    # best-improvement swap search: all (one in, one out of the same group) exchanges at once
-    for _step in range(10000):
-        choice = None
+
+    def swaps():  # per group the best exchange (one in, one out), all of them judged at once from group sums
         for g in range(3):
             ins = np.flatnonzero(member & (gi == g))
             outs = np.flatnonzero(~member & ok & (gi == g))
@@ -315,13 +300,14 @@ def choose_sample(frame: pd.DataFrame, eligible: pd.Series) -> pd.Index:
             cand[:, :, g, :] += change
             values = loss(cand)
             a, b = np.unravel_index(int(np.argmin(values)), values.shape)
-            if values[a, b] < best - 1e-12 and (choice is None or values[a, b] < choice[0]):
-                choice = (float(values[a, b]), g, int(ins[a]), int(outs[b]))
-        if choice is None:
-            break
-        best, g, i, o = choice
-        member[i], member[o] = False, True
-        S[g] += terms[o] - terms[i]
+
+            def keep(g=g, i=int(ins[a]), o=int(outs[b])):
+                member[i], member[o] = False, True
+                S[g] += terms[o] - terms[i]
+
+            yield float(values[a, b]), keep
+
+    steepest(swaps, float(loss(S)), 10000, lambda _: False)
     return frame.index[member]
 
 
@@ -343,31 +329,16 @@ def qaly_aims(costs: dict[str, float]) -> dict[str, tuple[float, float]]:
     when the QALY difference that gives the printed ICER with them lies inside the printed QALY
     difference's rounding, that exact value becomes the aim (it is hit to 1e-8 by :func:`tune_levels`).
     """
-    keys = (
-        "t6d_continued_qaly_mean",
-        "t6d_continued_qaly_sd",
-        "t6f_continued_qaly_median",
-        "t6f_continued_qaly_sd",
-        "t6d_discontinued_qaly_mean",
-        "t6d_discontinued_qaly_sd",
-        "t6f_planned_termination_qaly_median",
-        "t6f_unplanned_termination_qaly_median",
-        "t6f_unplanned_termination_qaly_mean",
-        "t6f_unplanned_termination_qaly_sd",
-        "t6g_cont_vs_planned_delta_qaly",
-        "t6g_cont_vs_unplanned_delta_qaly",
-        "t6e_delta_qaly",
-    )
-    aims = {k: (published(k), tolerance(k)) for k in keys}
+    aims_of_levels = aims.table(aims.LEVELS)
     for dq, dc, icer in (
         ("t6e_delta_qaly", "t6e_delta_cost", "t6e_icer"),
         ("t6g_cont_vs_unplanned_delta_qaly", "t6g_cont_vs_unplanned_delta_cost", "t6g_cont_vs_unplanned_icer"),
     ):
         exact = costs[dc] / published(icer)
-        target, tol = aims[dq]
+        target, tol = aims_of_levels[dq]
         if abs(exact - target) < 0.8 * tol:
-            aims[dq] = (exact, 0.4 * 0.5 * abs(exact) / published(icer))  # ICER within 0.2 NOK
-    return aims
+            aims_of_levels[dq] = (exact, 0.4 * 0.5 * abs(exact) / published(icer))  # ICER within 0.2 NOK
+    return aims_of_levels
 
 
 def _qaly_stats(Q, fu, groups) -> dict[str, np.ndarray]:

@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
+from synthetic.search import steepest
 from synthetic.targets import Target, ledger, published
 from synthetic.units import CLINICS, YEARS
 
@@ -670,22 +671,20 @@ def _tune_lags(rng: np.random.Generator, plan: dict, persons: list[dict], refs: 
     def cost(values: np.ndarray) -> float:
         return abs(values.mean() - goal_mean) * len(values) + 4.0 * max(values.std(ddof=1) - goal_sd, 0.0) * len(values)
 
-    current = cost(ages)
-    for _ in range(len(entries)):
-        best = None
+    def moves():  # one accepted referral's age changed to another it can have
         for j, (_r, options, _) in enumerate(entries):
             for age in options:
                 if age == ages[j]:
                     continue
                 trial = ages.copy()
                 trial[j] = age
-                value = cost(trial)
-                if value < current - 1e-9 and (best is None or value < best[0]):
-                    best = (value, j, age)
-        if best is None:
-            break
-        current, j, age = best
-        ages[j] = age
+
+                def keep(j=j, age=age):
+                    ages[j] = age
+
+                yield cost(trial), keep
+
+    steepest(moves, cost(ages), len(entries), lambda _: False, margin=1e-9)
     for (r, options, _), age in zip(entries, ages):
         dates = options[int(age)]
         if r["date"] not in dates:

@@ -36,7 +36,17 @@ def to_csv_text(table: schema.Table, frame: pd.DataFrame) -> str:
 
 
 #: Columns of the calibration report ``calibration.csv`` written beside the cohort.
-CALIBRATION_COLUMNS = ("module", "key", "description", "published", "tolerance", "achieved", "status", "reason")
+CALIBRATION_COLUMNS = (
+    "module",
+    "key",
+    "description",
+    "published",
+    "tolerance",
+    "achieved",
+    "status",
+    "aimed_by",
+    "reason",
+)
 
 
 def calibration_csv_text(calibration: pd.DataFrame) -> str:

@@ -1,0 +1,137 @@
+"""The generator's search engine (synthetic.search) on small hand-built states whose answers are known."""
+
+import numpy as np
+import pytest
+
+from synthetic.search import climb, descend, pair_moves, reach_sum, steepest
+
+
+def test_descend_keeps_only_moves_that_lower_the_loss_and_counts_refused_proposals():
+    # proposals in order: a worse move, a refused one, a better one, a better one still
+    proposals = iter([(5.0, "worse"), None, (3.0, "better"), (1.0, "best")])
+    kept = []
+
+    def propose():
+        move = next(proposals)
+        return None if move is None else (move[0], lambda name=move[1]: kept.append(name))
+
+    assert descend(propose, 4.0, budget=4, good_enough=lambda loss: False) == 1.0
+    assert kept == ["better", "best"]
+
+
+def test_descend_stops_when_good_enough_and_when_the_budget_is_spent():
+    calls = []
+
+    def propose():
+        calls.append(1)
+        return 10.0 - len(calls), lambda: None
+
+    assert descend(propose, 10.0, budget=100, good_enough=lambda loss: loss <= 7) == 7.0
+    assert len(calls) == 3
+    calls.clear()
+    assert descend(propose, 10.0, budget=2, good_enough=lambda loss: False) == 8.0
+    assert len(calls) == 2
+
+
+def test_steepest_keeps_the_best_move_first_of_equals_and_stops_when_none_helps():
+    x = [3]
+    kept = []
+
+    def moves():  # x - 1 and x + 1 with loss |x|; at 0 neither helps
+        for step in (-1, 1, -1):  # the second -1 equals the first: the first is kept
+            after = abs(x[0] + step)
+
+            def keep(step=step):
+                kept.append(step)
+                x[0] += step
+
+            yield float(after), keep
+
+    assert steepest(moves, 3.0, budget=100, good_enough=lambda loss: False) == 0.0
+    assert x == [0] and kept == [-1, -1, -1]
+
+
+def test_steepest_needs_more_than_the_margin_and_stops_at_good_enough():
+    def moves():
+        yield 1.0 - 1e-13, lambda: pytest.fail("a move within the margin is kept")
+
+    assert steepest(moves, 1.0, budget=10, good_enough=lambda loss: False) == 1.0
+    assert steepest(moves, 1.0, budget=10, good_enough=lambda loss: True) == 1.0
+
+
+def test_climb_reaches_an_integer_sum_inside_the_bounds():
+    rng = np.random.default_rng(1)
+    x = np.array([0, 0, 0, 0])
+    lo, hi = np.zeros(4, int), np.array([3, 3, 3, 3])
+    found, loss = climb(rng, x, lo, hi, lambda v: float((v.sum() - 10) ** 2), iterations=2000, stop=0, steps=(-1, 1))
+    assert loss == 0 and found.sum() == 10
+    assert (found >= lo).all() and (found <= hi).all()
+    assert x.sum() == 0  # the start is not changed
+
+
+def test_reach_sum_steps_inside_bounds_and_only_movable_values():
+    rng = np.random.default_rng(2)
+    values = np.array([0, 5, 2, 9])
+    movable = np.array([True, False, True, True])
+    out = reach_sum(rng, values, np.zeros(4, int), np.array([4, 9, 4, 9]), 20, movable=movable)
+    assert out is values and values.sum() == 20
+    assert values[1] == 5  # not movable
+    assert values[0] <= 4 and values[2] <= 4
+    values = np.array([3, 3])
+    reach_sum(rng, values, np.array([1, 2]), np.array([9, 9]), 3)
+    assert values.tolist() == [1, 2]
+
+
+def test_reach_sum_says_when_the_sum_cannot_be_reached():
+    with pytest.raises(RuntimeError, match="sum 30"):
+        reach_sum(np.random.default_rng(0), np.array([1, 2]), np.zeros(2, int), np.array([9, 9]), 30)
+
+
+def test_pair_moves_keep_both_sums_and_reach_the_sum_of_squared_changes():
+    rng = np.random.default_rng(3)
+    first = np.array([10, 10, 10, 10, 10, 10])
+    last = np.array([10, 10, 10, 10, 10, 10])
+    change = last - first
+    bounds = (np.zeros(6, int), np.full(6, 30))
+    goal = 50  # e.g. changes (5, -5, 0, 0, 0, 0): moves of 5 reach it exactly
+    square_sum = pair_moves(
+        rng,
+        first,
+        last,
+        bounds,
+        bounds,
+        change,
+        0.0,
+        lambda s: abs(s - goal),
+        lambda s: s == goal,
+        steps=(1, 5),
+        budget=5000,
+        among=np.arange(6),
+    )
+    assert square_sum == goal
+    assert first.sum() == 60 and last.sum() == 60
+    assert (change == last - first).all() and (change**2).sum() == goal
+    assert (first >= 0).all() and (last <= 30).all()
+
+
+def test_pair_moves_leave_patients_outside_among_as_they_were():
+    rng = np.random.default_rng(4)
+    first, last = np.array([5, 5, 5, 5]), np.array([5, 5, 5, 5])
+    change = last - first
+    bounds = (np.zeros(4, int), np.full(4, 30))
+    pair_moves(
+        rng,
+        first,
+        last,
+        bounds,
+        bounds,
+        change,
+        0.0,
+        lambda s: abs(s - 8),
+        lambda s: s == 8,
+        (1, 2),
+        2000,
+        np.array([0, 2]),
+    )
+    assert first[[1, 3]].tolist() == [5, 5] and last[[1, 3]].tolist() == [5, 5]
+    assert (change**2).sum() == 8  # (2, -2) between patients 0 and 2
