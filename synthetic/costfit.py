@@ -47,6 +47,7 @@ from scipy.sparse import lil_matrix
 from synthetic import aims, economics
 from synthetic.episodes import EpisodeSearch, registrations_needed
 from synthetic.parallel import Ahead, cores
+from synthetic.search import descend
 from synthetic.survival import km_fast
 from synthetic.units import CLINICS, MONTH_DAYS, YEAR_DAYS, YEARS
 
@@ -306,104 +307,129 @@ class CostTuner:
             self.rng, self.focus, self.keep = saved_rng, None, None
 
     def _tune(self, member: np.ndarray, steps: int) -> float:
-        """``steps`` proposals of the two kinds of move for the sample ``member``; returns the loss."""
-        s, rng = self.s, self.rng
-        m = len(s.adm)
+        """``steps`` proposals of the two kinds of move for the sample ``member`` (:meth:`_move`), each kept
+        when it lowers the loss and keeps every exact figure (:func:`synthetic.search.descend`); returns the
+        loss."""
+        s = self.s
         vals = [self.patient(k) for k in range(len(self.firsts))]
-        S = self.sums(vals, member)
-        cur = self.loss(S)
         last_of = {k: (int(s.next[f]) if s.next[f] >= 0 else int(f)) for k, f in enumerate(self.firsts)}
         ends: dict[tuple[int, int], list] = {}  # (clinic, year index + 1) -> episodes with an end there
-        for x in range(m):  # (a shift never takes an end out of its year, so this stays valid)
+        for x in range(len(s.adm)):  # (a shift never takes an end out of its year, so this stays valid)
             for kind in ("dis", "adm") if s.out[x] >= 0 else ("adm",):
                 day = int(s.adm[x] + s.dur[x]) if kind == "dis" else int(s.adm[x])
                 ends.setdefault((int(s.clinic[x]), int(bisect.bisect_right(self.ys, day))), []).append((x, kind))
-        for _step in range(steps):
-            if cur < 1e-3 or (self.keep is not None and self.checks <= 0):  # (no move could be kept any more)
-                break
-            u = rng.random()
-            if u < 0.25:  # exchange the outcomes of the last episodes of two sample patients
-                ks = np.flatnonzero(member)
-                a, b = (int(x) for x in rng.choice(ks, 2, replace=False))
-                ea, eb = last_of[a], last_of[b]
-                if s.out[ea] < 0 or s.out[eb] < 0 or s.outcomes[s.out[ea]][1] == s.outcomes[s.out[eb]][1]:
-                    continue
-                old = [
-                    (ea, int(s.adm[ea]), int(s.dur[ea]), int(s.out[ea])),
-                    (eb, int(s.adm[eb]), int(s.dur[eb]), int(s.out[eb])),
-                ]
-                s.out[ea], s.out[eb] = s.out[eb], s.out[ea]
-                touched = [ea, eb]
-            else:  # compensated day shift within one clinic-year
-                e = int(rng.integers(m))
-                ke = "dis" if s.out[e] >= 0 and rng.random() < 0.7 else "adm"
-                day_e = int(s.adm[e] + s.dur[e]) if ke == "dis" else int(s.adm[e])
-                ye = bisect.bisect_right(self.ys, day_e)
-                pool = ends[(int(s.clinic[e]), ye)]
-                g, kg = pool[int(rng.integers(len(pool)))]
-                if g == e:
-                    continue
-                k = int(rng.integers(1, 4 if rng.random() < 0.6 else 40))
-                if "adm" in (ke, kg):
-                    k = 7 * max(1, round(k / 7))
-                sign = 1 if rng.random() < 0.5 else -1
-                old = [(x, int(s.adm[x]), int(s.dur[x]), int(s.out[x])) for x in (e, g)]
-                ok = True
-                for x, kind, dd in ((e, ke, sign * k), (g, kg, -sign * k)):
-                    if kind == "dis":  # +dd days in treatment
-                        s.dur[x] += dd
-                        new = int(s.adm[x] + s.dur[x])
-                    else:  # admission earlier by dd: +dd days
-                        s.adm[x] -= dd
-                        if s.out[x] >= 0:
-                            s.dur[x] += dd
-                        new = int(s.adm[x])
-                        # the referral (0-120 days before a first admission) stays in its year
-                        if not s.second[x] and min(new, old[0 if x == e else 1][1]) - s.year_start[ye - 1] < 121:
-                            ok = False
-                    if bisect.bisect_right(self.ys, new) != ye or new > s.year_end[ye - 1]:
-                        ok = False
-                touched = [e, g]
-                if not ok:
-                    for x, a0, d0, o0 in old:
-                        s.adm[x], s.dur[x], s.out[x] = a0, d0, o0
-                    continue
-            if all(s._ok(x) for x in touched):
-                ks = sorted({self.pat[x] for x in touched})
-                new_vals = {k: self.patient(k, eligibility=False) for k in ks}
-                if all(new_vals[k][4] or not member[k] for k in ks):
-                    S2 = S.copy()
+        state = {"S": self.sums(vals, member)}
+        state["loss"] = self.loss(state["S"])
+
+        def propose():
+            moved = self._move(member, last_of, ends)
+            return None if moved is None else self._judged(member, vals, state, *moved)
+
+        def good_enough(loss):  # or no move could be kept any more
+            return loss < 1e-3 or (self.keep is not None and self.checks <= 0)
+
+        return descend(propose, state["loss"], steps, good_enough)
+
+    def _move(self, member: np.ndarray, last_of: dict, ends: dict) -> tuple[list, list] | None:
+        """Draw one move and make it: the outcomes of the last episodes of two sample patients exchanged
+        (a quarter of the moves), or a compensated day shift within one clinic-year. Returns the episodes'
+        old (episode, admission, duration, outcome) and the episodes touched, or None (nothing changed)
+        when the drawn move is not allowed."""
+        s, rng = self.s, self.rng
+        if rng.random() < 0.25:
+            ks = np.flatnonzero(member)
+            a, b = (int(x) for x in rng.choice(ks, 2, replace=False))
+            ea, eb = last_of[a], last_of[b]
+            if s.out[ea] < 0 or s.out[eb] < 0 or s.outcomes[s.out[ea]][1] == s.outcomes[s.out[eb]][1]:
+                return None
+            old = [
+                (ea, int(s.adm[ea]), int(s.dur[ea]), int(s.out[ea])),
+                (eb, int(s.adm[eb]), int(s.dur[eb]), int(s.out[eb])),
+            ]
+            s.out[ea], s.out[eb] = s.out[eb], s.out[ea]
+            return old, [ea, eb]
+        e = int(rng.integers(len(s.adm)))
+        ke = "dis" if s.out[e] >= 0 and rng.random() < 0.7 else "adm"
+        day_e = int(s.adm[e] + s.dur[e]) if ke == "dis" else int(s.adm[e])
+        ye = bisect.bisect_right(self.ys, day_e)
+        pool = ends[(int(s.clinic[e]), ye)]
+        g, kg = pool[int(rng.integers(len(pool)))]
+        if g == e:
+            return None
+        k = int(rng.integers(1, 4 if rng.random() < 0.6 else 40))
+        if "adm" in (ke, kg):
+            k = 7 * max(1, round(k / 7))
+        sign = 1 if rng.random() < 0.5 else -1
+        old = [(x, int(s.adm[x]), int(s.dur[x]), int(s.out[x])) for x in (e, g)]
+        ok = True
+        for x, kind, dd in ((e, ke, sign * k), (g, kg, -sign * k)):
+            if kind == "dis":  # +dd days in treatment
+                s.dur[x] += dd
+                new = int(s.adm[x] + s.dur[x])
+            else:  # admission earlier by dd: +dd days
+                s.adm[x] -= dd
+                if s.out[x] >= 0:
+                    s.dur[x] += dd
+                new = int(s.adm[x])
+                # the referral (0-120 days before a first admission) stays in its year
+                if not s.second[x] and min(new, old[0 if x == e else 1][1]) - s.year_start[ye - 1] < 121:
+                    ok = False
+            if bisect.bisect_right(self.ys, new) != ye or new > s.year_end[ye - 1]:
+                ok = False
+        if not ok:
+            self._undo(old)
+            return None
+        return old, [e, g]
+
+    def _judged(self, member: np.ndarray, vals: list, state: dict, old: list, touched: list):
+        """A move made by :meth:`_move`, judged: ``(loss, keep)`` when it lowers the loss and every check
+        holds (members can still answer twice, the sample stays the one chosen in the second stage, the
+        exact figures of :meth:`core_ok`), checked in that order, the costly ones only for a move that
+        lowers the loss; otherwise the move is undone and the answer is None."""
+        s = self.s
+        if all(s._ok(x) for x in touched):
+            ks = sorted({self.pat[x] for x in touched})
+            new_vals = {k: self.patient(k, eligibility=False) for k in ks}
+            if all(new_vals[k][4] or not member[k] for k in ks):
+                cur = state["loss"]
+                S2 = state["S"].copy()
+                for k in ks:
+                    if member[k]:
+                        c, d, f, g_, _ = vals[k]
+                        S2[g_] -= (1, c, (c - self.REF) ** 2, d, f, c / f)
+                        c, d, f, g_, _ = new_vals[k]
+                        S2[g_] += (1, c, (c - self.REF) ** 2, d, f, c / f)
+                value = self.loss(S2)
+                if value < cur:  # a member must still be able to answer twice
                     for k in ks:
-                        if member[k]:
-                            c, d, f, g_, _ = vals[k]
-                            S2[g_] -= (1, c, (c - self.REF) ** 2, d, f, c / f)
-                            c, d, f, g_, _ = new_vals[k]
-                            S2[g_] += (1, c, (c - self.REF) ** 2, d, f, c / f)
-                    value = self.loss(S2)
-                    if value < cur:  # a member must still be able to answer twice
+                        if member[k] and new_vals[k][1] < vals[k][1]:
+                            new_vals[k] = self.patient(k)
+                    if not all(new_vals[k][4] or not member[k] for k in ks):
+                        value = np.inf
+                if value < cur and self.keep is not None:  # the sample must stay the one chosen
+                    if self.checks <= 0:
+                        value = np.inf
+                    else:
+                        self.checks -= 1
+                        now = list(vals)
                         for k in ks:
-                            if member[k] and new_vals[k][1] < vals[k][1]:
-                                new_vals[k] = self.patient(k)
-                        if not all(new_vals[k][4] or not member[k] for k in ks):
+                            now[k] = self.patient(k)
+                        if not np.array_equal(self.choose(now), self.keep):
                             value = np.inf
-                    if value < cur and self.keep is not None:  # the sample must stay the one chosen
-                        if self.checks <= 0:
-                            value = np.inf
-                        else:
-                            self.checks -= 1
-                            now = list(vals)
-                            for k in ks:
-                                now[k] = self.patient(k)
-                            if not np.array_equal(self.choose(now), self.keep):
-                                value = np.inf
-                    if value < cur and self.core_ok(touched):
-                        cur, S = value, S2
+                if value < cur and self.core_ok(touched):
+
+                    def keep():  # the move is made already: its figures become the present ones
+                        state["loss"], state["S"] = value, S2
                         for k in ks:
                             vals[k] = new_vals[k]
-                        continue
-            for x, a0, d0, o0 in old:
-                s.adm[x], s.dur[x], s.out[x] = a0, d0, o0
-        return cur
+
+                    return value, keep
+        self._undo(old)
+        return None
+
+    def _undo(self, old: list) -> None:
+        for x, a0, d0, o0 in old:
+            self.s.adm[x], self.s.dur[x], self.s.out[x] = a0, d0, o0
 
 
 class _FigureRows(NamedTuple):

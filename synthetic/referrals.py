@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
-from synthetic.search import steepest
+from synthetic.search import reach_sum, steepest
 from synthetic.targets import Target, ledger, published
 from synthetic.units import CLINICS, YEARS
 
@@ -905,33 +905,35 @@ def _fit_cells(rng, ages, refs, fixed, free, lower, upper, target_s, q_lo, q_hi,
             continue
         draw = np.clip(np.round(rng.normal(mean[xi, k], sd[xi, ui, k], size=len(idx))), lo[k], hi[k]).astype(np.int64)
         target_q = cell_q[k]
-        for _ in range(2000):
-            gap = cell_sum[k] - draw.sum()
-            if gap == 0:
-                break
-            step = 1 if gap > 0 else -1
-            movable = (draw + step >= lo[k]) & (draw + step <= hi[k])
-            after = np.abs((draw.astype(float) ** 2).sum() + 2 * step * draw + 1 - target_q)
-            after[~movable] = np.inf
-            j = int(np.argmin(after))
-            draw[j] += step
-        for _ in range(2000):
-            current = float((draw.astype(float) ** 2).sum())
-            gap = target_q - current
-            if abs(gap) <= tol:
-                break
+
+        def nearest_square_sum(candidates, step, draw=draw, target_q=target_q):  # of a one-year step
+            after = np.abs((draw.astype(float) ** 2).sum() + 2 * step * draw[candidates] + 1 - target_q)
+            return candidates[int(np.argmin(after))]
+
+        reach_sum(rng, draw, lo[k], hi[k], cell_sum[k], choose=nearest_square_sum)
+
+        def gap(draw=draw, target_q=target_q):
+            return target_q - float((draw.astype(float) ** 2).sum())
+
+        def pairs(draw=draw, gap=gap, k=k):  # one a year older, one a year younger: the best, ties drawn
             d = draw.astype(float)
             delta = 2 * (d[:, None] - d[None, :]) + 2  # row a year older, column a year younger
-            miss = np.abs(gap - delta)
+            miss = np.abs(gap() - delta)
             bad = ~((draw + 1 <= hi[k])[:, None] & (draw - 1 >= lo[k])[None, :])
             miss[bad] = np.inf
             np.fill_diagonal(miss, np.inf)
-            if miss.min() >= abs(gap):
-                break
+            if miss.min() >= abs(gap()):
+                return
             ties = np.argwhere(miss == miss.min())
             r, c = ties[rng.integers(len(ties))]
-            draw[r] += 1
-            draw[c] -= 1
+
+            def keep():
+                draw[r] += 1
+                draw[c] -= 1
+
+            yield float(miss.min()), keep
+
+        steepest(pairs, abs(gap()), 2000, lambda _: abs(gap()) <= tol, margin=0.0)
         ages[idx] = draw
     return ages
 

@@ -13,8 +13,11 @@ On these two rest the searches that several modules share: :func:`climb` (one in
 squared changes) and :func:`reach_sum` (values stepped at random until their sum is exact).
 
 A move is proposed as ``(loss after it, keep)``, ``keep`` being a function that makes it; a proposal the
-search may not make is ``None`` (it still counts against the budget). The searches are deterministic
-for a given random generator, so the cohort stays byte-identical from one run to the next.
+search may not make is ``None`` (it still counts against the budget). A proposal may judge a move itself
+when a check costs too much to make for every move: it returns ``None`` for a move that does not lower
+the loss or breaks a rule checked only for the moves that would be kept (the cost tuner's exact figures).
+The searches are deterministic for a given random generator, so the cohort stays byte-identical from one
+run to the next.
 """
 
 from __future__ import annotations
@@ -122,9 +125,12 @@ def pair_moves(rng, first, last, bounds_first, bounds_last, change, square_sum, 
     return state["square_sum"]
 
 
-def reach_sum(rng, values, lower, upper, goal: int, movable=None):
-    """Step single values of ``values`` (in place) by one, at random among those inside their bounds (and
-    ``movable``, when given), until their sum is ``goal``; returns ``values``."""
+def reach_sum(rng, values, lower, upper, goal: int, movable=None, choose=None):
+    """Step single values of ``values`` (in place) by one until their sum is ``goal``; returns ``values``.
+
+    The value stepped is one of those inside their bounds (and ``movable``, when given): drawn at random,
+    or ``choose(candidates, step)`` where the search has a preference (the first of equals is taken).
+    """
     while values.sum() != goal:
         up = values.sum() < goal
         ok = np.flatnonzero(values < upper) if up else np.flatnonzero(values > lower)
@@ -132,6 +138,6 @@ def reach_sum(rng, values, lower, upper, goal: int, movable=None):
             ok = ok[movable[ok]]
         if not len(ok):
             raise RuntimeError(f"no values left to reach the sum {goal}")
-        i = ok[int(rng.integers(len(ok)))]
+        i = ok[int(rng.integers(len(ok)))] if choose is None else choose(ok, 1 if up else -1)
         values[i] += 1 if up else -1
     return values

@@ -135,3 +135,20 @@ def test_pair_moves_leave_patients_outside_among_as_they_were():
     )
     assert first[[1, 3]].tolist() == [5, 5] and last[[1, 3]].tolist() == [5, 5]
     assert (change**2).sum() == 8  # (2, -2) between patients 0 and 2
+
+
+def test_reach_sum_takes_the_value_a_search_prefers():
+    """With ``choose``, the preferred value is stepped (here the largest when going down, the smallest when
+    going up) and no random draw is made."""
+    values = np.array([4, 1, 7, 3])
+
+    def extreme(candidates, step):
+        return candidates[np.argmax(values[candidates])] if step < 0 else candidates[np.argmin(values[candidates])]
+
+    state = np.random.default_rng(5).bit_generator.state
+    rng = np.random.default_rng(5)
+    reach_sum(rng, values, np.zeros(4, int), np.full(4, 9), 11, choose=extreme)
+    assert values.tolist() == [3, 1, 4, 3]  # 15 -> 11: 7 -> 6 -> 5 -> 4, then the first of the 4s
+    assert rng.bit_generator.state == state
+    reach_sum(rng, values, np.zeros(4, int), np.full(4, 9), 14, choose=extreme)
+    assert values.tolist() == [4, 3, 4, 3]  # 11 -> 14: 1 -> 2 -> 3, then the first of the 3s
