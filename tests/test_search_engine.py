@@ -87,52 +87,30 @@ def test_reach_sum_says_when_the_sum_cannot_be_reached():
         reach_sum(np.random.default_rng(0), np.array([1, 2]), np.zeros(2, int), np.array([9, 9]), 30)
 
 
-def test_pair_moves_keep_both_sums_and_reach_the_sum_of_squared_changes():
-    rng = np.random.default_rng(3)
-    first = np.array([10, 10, 10, 10, 10, 10])
-    last = np.array([10, 10, 10, 10, 10, 10])
+def _pair_search(seed, start, goal, steps, among):
+    """Pair moves from answers all equal to ``start`` (first and last; bounds 0-30) towards a sum of squared
+    changes of ``goal``; returns first, last, change and the sum reached."""
+    first, last = np.array(start), np.array(start)
     change = last - first
-    bounds = (np.zeros(6, int), np.full(6, 30))
-    goal = 50  # e.g. changes (5, -5, 0, 0, 0, 0): moves of 5 reach it exactly
-    square_sum = pair_moves(
-        rng,
-        first,
-        last,
-        bounds,
-        bounds,
-        change,
-        0.0,
-        lambda s: abs(s - goal),
-        lambda s: s == goal,
-        steps=(1, 5),
-        budget=5000,
-        among=np.arange(6),
+    bounds = (np.zeros(len(start), int), np.full(len(start), 30))
+    distance, done = (lambda s: abs(s - goal)), (lambda s: s == goal)
+    reached = pair_moves(
+        np.random.default_rng(seed), first, last, bounds, bounds, change, 0.0, distance, done, steps, 5000, among
     )
-    assert square_sum == goal
+    return first, last, change, reached
+
+
+def test_pair_moves_keep_both_sums_and_reach_the_sum_of_squared_changes():
+    # e.g. changes (5, -5, 0, 0, 0, 0): moves of 5 reach 50 exactly
+    first, last, change, reached = _pair_search(3, [10] * 6, 50, (1, 5), np.arange(6))
+    assert reached == 50
     assert first.sum() == 60 and last.sum() == 60
-    assert (change == last - first).all() and (change**2).sum() == goal
+    assert (change == last - first).all() and (change**2).sum() == 50
     assert (first >= 0).all() and (last <= 30).all()
 
 
 def test_pair_moves_leave_patients_outside_among_as_they_were():
-    rng = np.random.default_rng(4)
-    first, last = np.array([5, 5, 5, 5]), np.array([5, 5, 5, 5])
-    change = last - first
-    bounds = (np.zeros(4, int), np.full(4, 30))
-    pair_moves(
-        rng,
-        first,
-        last,
-        bounds,
-        bounds,
-        change,
-        0.0,
-        lambda s: abs(s - 8),
-        lambda s: s == 8,
-        (1, 2),
-        2000,
-        np.array([0, 2]),
-    )
+    first, last, change, _ = _pair_search(4, [5] * 4, 8, (1, 2), np.array([0, 2]))
     assert first[[1, 3]].tolist() == [5, 5] and last[[1, 3]].tolist() == [5, 5]
     assert (change**2).sum() == 8  # (2, -2) between patients 0 and 2
 
