@@ -10,7 +10,14 @@ scale each miss is measured in), moves, and a rule for when to stop. Two rules c
 
 On these two rest the searches that several modules share: :func:`climb` (one integer value up or down),
 :func:`pair_moves` (a unit moved from one patient's answer to another's, both sums kept, towards a sum of
-squared changes) and :func:`reach_sum` (values stepped at random until their sum is exact).
+squared changes) and :func:`reach_sum` (values stepped one at a time, at random or as a search prefers,
+until their sum is exact).
+
+Solvers of other kinds stay with the figures they solve for: the integer programmes of
+:mod:`synthetic.costfit` (HiGHS), the coordinate steps and linear programme of the questionnaire dates, the
+exact searches over combinations of moves (Table 6.L's sum of squares, the registry cells), the EQ-5D-5L
+level search (batches of moves judged many at a time, guarded by the LCGA) and the rules that set a count
+in one pass.
 
 A move is proposed as ``(loss after it, keep)``, ``keep`` being a function that makes it; a proposal the
 search may not make is ``None`` (it still counts against the budget). A proposal may judge a move itself
