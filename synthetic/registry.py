@@ -43,10 +43,13 @@ of single-contact changes (meet in the middle over multisets of three to eight s
 different quarter weights 1/1..1/8 of the after-period giving a fine lattice of reachable values). The
 before cells come first (the last group's aim makes the whole-cohort before value exact); the after
 cells last, in the order unplanned, continued, planned, each aim recomputed from the cells achieved so
-far, so that both offsets hold and, in specialist care, the whole-cohort after value too. The
-whole-cohort values of Table 6.J are chosen by a small linear programme (``scipy.optimize.linprog``)
-inside the intervals that every printed figure of the table allows (components and totals; before,
-after, change, annualized change), once for the aims and once more with the achieved before values.
+far, so that both offsets hold and, in specialist care, the whole-cohort after value too. In primary care,
+where one unit cost and a cell's quarter weights can leave its total in steps too coarse for its offset
+(or the services' small misses add up in the total), the three after cells are then chosen together
+(:func:`_settle_together`). The whole-cohort values of Table 6.J are chosen by a small linear programme
+(``scipy.optimize.linprog``) inside the intervals that every printed figure of the table allows
+(components and totals; before, after, change, annualized change), once for the aims and once more with
+the achieved before values.
 """
 
 from __future__ import annotations
