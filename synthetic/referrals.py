@@ -933,7 +933,7 @@ def _fit_cells(rng, ages, refs, fixed, free, lower, upper, target_s, q_lo, q_hi,
 
             yield float(miss.min()), keep
 
-        steepest(pairs, abs(gap()), 2000, lambda _: abs(gap()) <= tol, margin=0.0)
+        steepest(pairs, abs(gap()), 2000, lambda miss: miss <= tol, margin=0.0, loss_now=lambda gap=gap: abs(gap()))
         ages[idx] = draw
     return ages
 

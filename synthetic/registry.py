@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.data import schema
+from synthetic.search import steepest
 from synthetic.targets import Target, published, tolerance
 
 QUARTERS_PER_YEAR = 4
@@ -246,12 +247,17 @@ def _adjust(rng, block: _Block, rows: np.ndarray, aim_total: float, shares, exac
         sign = 1 if r > 0 else -1
         if _apply(rng, block, rows, k, w, sign):
             r -= sign * block.units[k] * w
-    for _ in range(60):  # single best moves while they help
+
+    def single_moves():  # one contact more or less, of a kind at a quarter weight
         r = aim_total - block.total(rows)
-        moves = [m for m in _elementary(block, rows) if m[4] > 0]
-        best = min(moves, key=lambda m: abs(r - m[0]))
-        if abs(r - best[0]) >= abs(r) - 1e-12 or not _apply(rng, block, rows, best[1], best[2], best[3]):
-            break
+        for value, k, w, sign, capacity in _elementary(block, rows):
+            if capacity > 0:
+                yield abs(r - value), lambda k=k, w=w, sign=sign: _apply(rng, block, rows, k, w, sign)
+
+    def miss_now():
+        return abs(aim_total - block.total(rows))
+
+    steepest(single_moves, miss_now(), 60, lambda _: False, loss_now=miss_now)  # the best while it helps
     for _ in range(40):  # exact: combinations of moves (meet in the middle)
         r = aim_total - block.total(rows)
         if abs(r) <= exact:

@@ -56,11 +56,16 @@ def steepest(
     budget: int,
     good_enough: Callable[[float], bool],
     margin: float = 1e-12,
+    loss_now: Callable[[], float] | None = None,
 ) -> float:
     """Best-improvement local search: in each of up to ``budget`` rounds every move of ``moves()`` is judged
     and the best (the lowest loss, the first of equals) of those that lower the loss by more than ``margin``
-    is kept; stops when none does or when ``good_enough(loss)``. Returns the loss reached."""
+    is kept; stops when none does or when ``good_enough(loss)``. With ``loss_now``, the present loss is
+    computed from the state at each round rather than carried from the move kept (for a loss that a
+    move's own figure gives only up to rounding). Returns the loss reached."""
     for _ in range(budget):
+        if loss_now is not None:
+            loss = loss_now()
         if good_enough(loss):
             break
         best, keep = np.inf, None

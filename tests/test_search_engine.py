@@ -130,3 +130,18 @@ def test_reach_sum_takes_the_value_a_search_prefers():
     assert rng.bit_generator.state == state
     reach_sum(rng, values, np.zeros(4, int), np.full(4, 9), 14, choose=extreme)
     assert values.tolist() == [4, 3, 4, 3]  # 11 -> 14: 1 -> 2 -> 3, then the first of the 3s
+
+
+def test_steepest_can_read_the_present_loss_from_the_state():
+    """A move whose own figure is too hopeful (it says 0; one step is made): carried over, that figure ends
+    the search after one move; read from the state (``loss_now``), the search goes on to the end."""
+    x = [10]
+
+    def moves():
+        yield 0.0, lambda: x.__setitem__(0, x[0] - 1)
+
+    steepest(moves, 10.0, budget=100, good_enough=lambda loss: loss <= 0, margin=0.0)
+    assert x == [9]
+    x[0] = 10
+    steepest(moves, 10.0, budget=100, good_enough=lambda loss: loss <= 0, margin=0.0, loss_now=lambda: float(x[0]))
+    assert x == [0]
