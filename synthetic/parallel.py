@@ -10,6 +10,7 @@ of cores.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -27,7 +28,13 @@ def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], worke
     """``function(*call)`` for each of ``calls``, in their order, computed by up to ``workers`` processes
     (default: :func:`cores`). ``function`` must be a module's top-level function (a worker finds it by name).
     Stopping early (leaving a loop over the results) ends the calls under way and drops the others; with one
-    worker or one call the calls run here, one at a time, only as far as the results are read."""
+    worker or one call the calls run here, one at a time, only as far as the results are read.
+
+    Each call runs in a process of its own, started when a worker is free; it inherits its arguments (where
+    fork is available) and sends back its result or its exception, which is raised here when its turn
+    comes. No thread of this process writes to a worker, so ending the calls cannot wait on one (as
+    ``multiprocessing.Pool.terminate`` can, when its task thread is blocked writing a large call to a pipe
+    that no worker reads any more)."""
     workers = min(workers or cores(), len(calls))
     if workers <= 1:
         yield from (function(*call) for call in calls)
@@ -35,14 +42,47 @@ def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], worke
     methods = multiprocessing.get_all_start_methods()
     # fork starts a worker in milliseconds with the modules already imported; spawn is the portable fallback
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = context.Pool(workers)
+    running: dict[int, tuple[Any, Any]] = {}  # call index -> (process, the end its answer comes from)
+    answers: dict[int, tuple[bool, Any]] = {}  # call index -> (returned, result or exception)
+    started = 0
     try:
-        pending = [pool.apply_async(function, call) for call in calls]
-        for result in pending:
-            yield result.get()
+        for index in range(len(calls)):
+            while index not in answers:
+                while started < len(calls) and len(running) < workers:
+                    receive, send = context.Pipe(duplex=False)
+                    process = context.Process(target=_answer, args=(function, calls[started], send), daemon=True)
+                    process.start()
+                    send.close()  # (this end is the worker's: its close tells a worker that died)
+                    running[started] = (process, receive)
+                    started += 1
+                ready = multiprocessing.connection.wait([receive for _process, receive in running.values()])
+                for key in [key for key, (_process, receive) in running.items() if receive in ready]:
+                    process, receive = running.pop(key)
+                    try:
+                        answers[key] = receive.recv()
+                    except EOFError:
+                        answers[key] = (False, RuntimeError(f"a worker ended without an answer ({process.exitcode})"))
+                    receive.close()
+                    process.join()
+            returned, value = answers.pop(index)
+            if not returned:
+                raise value
+            yield value
     finally:
-        pool.terminate()  # a search left early need not be waited for
-        pool.join()
+        for process, receive in running.values():  # a search left early need not be waited for
+            process.kill()
+            process.join()
+            receive.close()
+
+
+def _answer(function: Callable[..., Any], call: tuple, send) -> None:
+    """In a worker: ``function(*call)``, sent back as (True, result), or (False, exception)."""
+    try:
+        answer = (True, function(*call))
+    except Exception as error:  # raised in the main process when the result is read
+        answer = (False, error)
+    send.send(answer)
+    send.close()
 
 
 class Ahead:

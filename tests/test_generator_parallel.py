@@ -173,3 +173,54 @@ def test_after_a_kick_the_worker_solves_the_exact_round_of_its_outcome_only_when
     ((key, (solve, args)),) = following.items()
     assert key == ("key", True, False, False, 0.25)
     assert solve is costfit._solve and args == ("the exact round's programme", 2000, 900.0)
+
+
+def sized_after(seconds: float, payload: np.ndarray) -> int:
+    time.sleep(seconds)
+    return int(payload.size)
+
+
+def test_leaving_early_does_not_hang_on_calls_with_large_arguments():
+    """Calls whose arguments are larger than a pipe holds (8 MB each here), more of them than workers: when
+    the loop is left after the first result, the ending must not wait for a call still on its way to a
+    worker (multiprocessing.Pool.terminate could: its task thread blocked writing to a pipe nobody read)."""
+    payload = np.zeros(1_000_000)
+    calls = [(0.0 if x == 0 else 1.0, payload) for x in range(8)]
+    for _attempt in range(5):
+        results = results_in_order(sized_after, calls, workers=2)
+        assert next(results) == payload.size
+        left = time.monotonic()
+        results.close()
+        assert time.monotonic() - left < 5
+
+
+def raise_or_square(x: int) -> int:
+    if x == 2:
+        raise RuntimeError("no way through for 2")
+    if x == 3:
+        os._exit(7)  # a worker that dies without an answer
+    return x * x
+
+
+def test_a_calls_exception_is_raised_here_when_its_turn_comes():
+    results = results_in_order(raise_or_square, [(0,), (1,), (2,), (4,)], workers=2)
+    assert next(results) == 0 and next(results) == 1
+    with pytest.raises(RuntimeError, match="no way through for 2"):
+        next(results)
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for():
+    with pytest.raises(RuntimeError, match="ended without an answer"):
+        list(results_in_order(raise_or_square, [(1,), (3,)], workers=2))
+
+
+def test_no_thread_of_this_process_writes_to_the_workers():
+    """The calls' arguments go with the forked workers and the answers come back on pipes read here: no
+    thread is started (multiprocessing.Pool's task thread is what could block the ending of the calls)."""
+    import threading
+
+    before = threading.active_count()
+    results = results_in_order(square_after, [(0.1, x) for x in range(4)], workers=2)
+    assert next(results) == 0
+    assert threading.active_count() == before
+    results.close()
