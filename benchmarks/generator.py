@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/generator.py [--out benchmarks/generator.json] [--write DIR]
 
-One run of ``python -m synthetic``'s generation in memory (default seed), timed per module in the order
-the generator runs them (``core`` includes the integer programme of ``synthetic/costfit.py``), the CPU
+One run of ``python -m synthetic``'s generation in memory (default seed): each module's wall-clock seconds,
+measured where it ran (``core`` includes the integer programme of ``synthetic/costfit.py``; the modules of a
+wave run side by side, see ``synthetic.__main__.waves``, so their seconds overlap), the total, the CPU
 seconds of the process and of the worker processes its searches ran side by side in, and the peak resident
 memory of the process and of its largest worker. With ``--write DIR`` the calibration
 report is then computed and the cohort written to DIR as ``python -m synthetic --out DIR`` writes it
@@ -24,12 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis.data import schema  # noqa: E402
 from benchmarks.record import write_and_compare  # noqa: E402
-from synthetic.__main__ import DEFAULT_SEED, STEPS, write  # noqa: E402
+from synthetic.__main__ import DEFAULT_SEED, generate, write  # noqa: E402
 
 
 def cpu_seconds() -> float:
@@ -45,15 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", type=Path, help="also write the cohort here, as python -m synthetic --out does")
     args = parser.parse_args(argv)
 
-    streams = np.random.SeedSequence(DEFAULT_SEED).spawn(len(STEPS))
-    tables: dict[str, pd.DataFrame] = {}
-    data_end = pd.Timestamp(schema.STUDY_END)
-    figures = {}
+    seconds: dict[str, float] = {}
     start_all, cpu_all = time.perf_counter(), cpu_seconds()
-    for step, stream in zip(STEPS, streams):
-        start = time.perf_counter()
-        tables.update(step.generate(np.random.default_rng(stream), tables, data_end))
-        figures[step.__name__.rsplit(".", 1)[-1] + "_seconds"] = round(time.perf_counter() - start, 1)
+    tables = generate(DEFAULT_SEED, seconds)
+    figures = {f"{module}_seconds": round(value, 1) for module, value in seconds.items()}
     figures["total_seconds"] = round(time.perf_counter() - start_all, 1)
     figures["total_cpu_seconds"] = round(cpu_seconds() - cpu_all, 1)
     if args.write:

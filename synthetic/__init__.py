@@ -24,6 +24,8 @@ right rather than an echo of it.
 * :mod:`synthetic.units`, :mod:`synthetic.survival` and :mod:`synthetic.parallel`: what several modules share
   (units of time and the calendar, Kaplan-Meier retention, independent searches run side by side).
 
-Run ``python -m synthetic`` to regenerate ``data/synthetic/`` and ``python -m synthetic --check`` for
+Each module declares the tables of the others that it reads and the tables it makes; the modules that wait
+for none of each other's tables run side by side (:func:`synthetic.__main__.waves`). Run
+``python -m synthetic`` to regenerate ``data/synthetic/`` and ``python -m synthetic --check`` for
 the calibration report.
 """

@@ -21,30 +21,67 @@ import pandas as pd
 
 from analysis.data import schema
 from synthetic import aims, core, economics, events, questionnaires, referrals, registry
+from synthetic.parallel import results_in_order
 from synthetic.targets import report
 from synthetic.write import write_cohort
 
 DEFAULT_SEED = 20260601
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "data" / "synthetic"
-#: The generator's modules in the order they run; each sees the tables of the ones before it.
+#: The generator's modules. Each declares the tables of the others that it reads (``READS``), the tables it
+#: makes (``MAKES``) and whether it starts worker processes of its own (``STARTS_WORKERS``).
 STEPS = (core, events, referrals, questionnaires, registry, economics)
 
 
-def generate(seed: int = DEFAULT_SEED) -> dict[str, pd.DataFrame]:
+def waves(steps=None) -> list[list]:
+    """The modules of ``steps`` (default :data:`STEPS`) in the order they can run: a module runs in the wave
+    after the last of the modules before it that make the tables it reads, so that the modules of one wave
+    wait for none of each other's tables."""
+    steps = STEPS if steps is None else steps
+    made_in: dict[str, int] = {}
+    wave_of = {}
+    for step in steps:
+        unknown = [name for name in step.READS if name not in made_in]
+        if unknown:
+            raise RuntimeError(f"{step.__name__} reads {', '.join(unknown)}, which no module before it makes")
+        wave_of[step] = max((made_in[name] + 1 for name in step.READS), default=0)
+        made_in.update(dict.fromkeys(step.MAKES, wave_of[step]))
+    return [[step for step in steps if wave_of[step] == wave] for wave in range(max(wave_of.values()) + 1)]
+
+
+def generate(seed: int = DEFAULT_SEED, seconds: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
     """Every table of the cohort, deterministic for a given seed.
 
-    Each module draws from its own random stream, so that changing one module leaves the tables of the
-    others unchanged.
+    Each module draws from its own random stream and is given only the tables it reads, so that changing
+    one module leaves the tables of the others unchanged, and the modules of a wave (:func:`waves`) make the
+    same tables whether they run one after another or side by side. They run side by side
+    (:func:`synthetic.parallel.results_in_order`), those that start workers of their own first (they are the
+    long ones): on two cores the questionnaires run in one worker, their level searches in workers of their
+    own, while events, referrals and registry use take turns in the other. ``seconds``, when given, gets each
+    module's wall-clock seconds.
     """
-    streams = np.random.SeedSequence(seed).spawn(len(STEPS))
+    streams = dict(zip(STEPS, np.random.SeedSequence(seed).spawn(len(STEPS))))
     tables: dict[str, pd.DataFrame] = {}
     data_end = pd.Timestamp(schema.STUDY_END)
-    for step, stream in zip(STEPS, streams):
-        tables.update(step.generate(np.random.default_rng(stream), tables, data_end))
+    for wave in waves():
+        order = sorted(wave, key=lambda step: not step.STARTS_WORKERS)  # (a stable sort: else as in STEPS)
+        calls = [(step, streams[step], {name: tables[name] for name in step.READS}, data_end) for step in order]
+        made = dict(zip(order, results_in_order(_step, calls)))
+        for step in wave:  # (in the order of STEPS, whichever finished first)
+            step_tables, step_seconds = made[step]
+            tables.update(step_tables)
+            if seconds is not None:
+                seconds[step.__name__.rsplit(".", 1)[-1]] = step_seconds
     missing = set(schema.TABLES) - set(tables)
     if missing:
         raise RuntimeError(f"the generator produced no table for: {', '.join(sorted(missing))}")
     return tables
+
+
+def _step(step, stream: np.random.SeedSequence, tables: dict[str, pd.DataFrame], data_end) -> tuple[dict, float]:
+    """The tables of one module, and the wall-clock seconds it took."""
+    started = time.perf_counter()
+    made = step.generate(np.random.default_rng(stream), tables, data_end)
+    return made, time.perf_counter() - started
 
 
 def calibration(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -54,6 +54,12 @@ from synthetic.survival import km_summary
 from synthetic.targets import Target, published
 from synthetic.units import CLINICS, MONTH_DAYS, YEAR_DAYS, YEARS
 
+#: The tables of earlier modules that :func:`generate` reads, the tables it makes, and whether it starts
+#: worker processes of its own (see :func:`synthetic.__main__.generate`).
+READS = ()
+MAKES = ("patients", "previous_oat", "episodes", "cost_sample")
+STARTS_WORKERS = True
+
 #: Primary income of the 121 respondents (Figure 6.C; shares not printed, an assumption).
 INCOME_COUNTS = {
     "disability_benefit": 52,

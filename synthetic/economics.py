@@ -42,6 +42,12 @@ from synthetic.search import steepest
 from synthetic.targets import Target, published, tolerance
 from synthetic.units import CLINICS, YEAR_DAYS, YEARS
 
+#: The tables of earlier modules that :func:`generate` reads, the tables it makes, and whether it starts
+#: worker processes of its own (see :func:`synthetic.__main__.generate`).
+READS = ()
+MAKES = ()
+STARTS_WORKERS = False
+
 ROOT = Path(__file__).resolve().parent.parent
 VALUE_SET = ROOT / "data" / "reference" / "eq5d5l_value_set_norway.csv"
 COSTS = ROOT / "data" / "published" / "table_6c_program_costs.csv"

@@ -69,6 +69,12 @@ import pandas as pd
 from analysis.data import schema
 from synthetic.targets import Target, published
 
+#: The tables of earlier modules that :func:`generate` reads, the tables it makes, and whether it starts
+#: worker processes of its own (see :func:`synthetic.__main__.generate`).
+READS = ("patients", "episodes")
+MAKES = ("adverse_events", "medication")
+STARTS_WORKERS = False
+
 MONTHS = schema.REGISTRATION_MONTHS
 ROUTES = schema.DAM_ROUTES
 BRIDGES = schema.BRIDGE_OPIOIDS

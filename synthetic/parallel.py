@@ -50,7 +50,9 @@ def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], worke
             while index not in answers:
                 while started < len(calls) and len(running) < workers:
                     receive, send = context.Pipe(duplex=False)
-                    process = context.Process(target=_answer, args=(function, calls[started], send), daemon=True)
+                    # (not daemonic, so that a call may start workers of its own; those under way are killed
+                    # on leaving, below)
+                    process = context.Process(target=_answer, args=(function, calls[started], send), daemon=False)
                     process.start()
                     send.close()  # (this end is the worker's: its close tells a worker that died)
                     running[started] = (process, receive)

@@ -59,6 +59,12 @@ from synthetic.search import climb, descend, pair_moves, reach_sum
 from synthetic.targets import Target, published
 from synthetic.units import MONTH_DAYS, YEAR_DAYS
 
+#: The tables of earlier modules that :func:`generate` reads, the tables it makes, and whether it starts
+#: worker processes of its own (see :func:`synthetic.__main__.generate`).
+READS = ("patients", "episodes", "cost_sample")
+MAKES = ("questionnaires",)
+STARTS_WORKERS = True
+
 _DEBUG = False
 WAVES = schema.QUESTIONNAIRE_WAVES
 

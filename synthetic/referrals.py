@@ -67,6 +67,12 @@ from synthetic.search import reach_sum, steepest
 from synthetic.targets import Target, ledger, published
 from synthetic.units import CLINICS, YEARS
 
+#: The tables of earlier modules that :func:`generate` reads, the tables it makes, and whether it starts
+#: worker processes of its own (see :func:`synthetic.__main__.generate`).
+READS = ("patients", "episodes", "previous_oat")
+MAKES = ("referrals",)
+STARTS_WORKERS = False
+
 _TAG = {"Oslo": "oslo", "Bergen": "bergen", "all": "all"}
 OPENING_FILE = Path(__file__).resolve().parent.parent / "data" / "published" / "table_3b_clinic_opening.csv"
 

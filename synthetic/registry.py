@@ -68,6 +68,12 @@ from analysis.data import schema
 from synthetic.search import steepest
 from synthetic.targets import Target, published, tolerance
 
+#: The tables of earlier modules that :func:`generate` reads, the tables it makes, and whether it starts
+#: worker processes of its own (see :func:`synthetic.__main__.generate`).
+READS = ("episodes",)
+MAKES = ("health_service_use",)
+STARTS_WORKERS = False
+
 QUARTERS_PER_YEAR = 4
 GROUPS = ("continued", "planned", "unplanned")
 AREAS = schema.SPECIALIST_AREAS

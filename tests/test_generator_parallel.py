@@ -224,3 +224,12 @@ def test_no_thread_of_this_process_writes_to_the_workers():
     assert next(results) == 0
     assert threading.active_count() == before
     results.close()
+
+
+def squares_side_by_side(n: int) -> list[int]:
+    return list(results_in_order(square_after, [(0.05, x) for x in range(n)], workers=2))
+
+
+def test_a_call_may_start_workers_of_its_own():
+    """The generator runs its modules side by side, and a module runs its searches side by side in turn."""
+    assert list(results_in_order(squares_side_by_side, [(3,), (2,)], workers=2)) == [[0, 1, 4], [0, 1]]
