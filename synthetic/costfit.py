@@ -59,6 +59,10 @@ MAX_WEEKS = 8
 #: 6.D's mean days of the discontinued cannot all hold while the discharged stay about 11 months on
 #: average (6.1); the unplanned follow-up (with Table 6.G's QALYs per year behind it) is kept.
 UNREACHABLE = ("t6d_discontinued_days_in_treatment", "t6f_planned_termination_followup_years")
+#: The distance from the print, in units of its rounding (half the last printed digit), within which a
+#: figure rounds to the print or to a neighbour of it; :meth:`CostFit.run` stops when every figure is
+#: that near (see :meth:`CostFit.one_off`).
+ONE_OFF = 3
 #: Treatment days one unit of each kind of shift adds: a discharge a day later, an admission a week or a
 #: day later.
 UNIT_DAYS = {"dis": 1, "adm": -7, "adm1": -1}
@@ -464,6 +468,8 @@ class _Programme(NamedTuple):
 EXACT = {"exact": True, "swaps": False, "exchanges": False}
 #: A kick of :meth:`CostFit.run`: a first-stage round with a quarter of the largest shifts.
 KICK = {"exact": False, "swaps": True, "exchanges": True, "reach": 0.25}
+#: :func:`scipy.optimize.milp`'s status of a programme shown to have no solution.
+INFEASIBLE = 2
 #: Branch-and-bound nodes of :meth:`CostFit.finish`'s programme.
 FINISH_NODES = 1000
 
@@ -529,6 +535,11 @@ class CostFit:
             if abs(z) >= 1:
                 out[k] = z
         return out
+
+    def one_off(self, keys) -> bool:
+        """Whether each of the figures ``keys`` rounds to its print or to a neighbour of it (one off in the
+        last printed digit): :meth:`run` stops there and leaves the rest to :meth:`finish`."""
+        return all(abs(z) < ONE_OFF for key, z in self.misses().items() if key in keys)
 
     def core_ok(self) -> bool:
         s = self.s
@@ -619,12 +630,17 @@ class CostFit:
 
     def round(self) -> bool:
         """Solve one linearised programme and apply it; False when it has no solution. A programme solved
-        ahead (:meth:`look_ahead`) is read, not solved again."""
+        ahead (:meth:`look_ahead`) is read, not solved again. A programme shown to have no solution at all
+        is made again with its episode rules allowing the present state (:func:`_present_allowed`) and
+        solved once more."""
         key = self._programme_key()
         ahead = next((worker for worker in self.ahead if key in worker), None)
         programme = self.planned[key] if key in self.planned else self._programme()
         res = ahead.result(key) if ahead is not None else None
         if res is None:
+            res = _solve(programme, self._node_limit(), self.time_limit)
+        if res.status == INFEASIBLE:
+            programme = self._programme(present_allowed=True)
             res = _solve(programme, self._node_limit(), self.time_limit)
         self.status = res.message
         self.res = res
@@ -633,8 +649,9 @@ class CostFit:
         self._apply(res.x, programme)
         return True
 
-    def _programme(self) -> _Programme:
-        """This round's integer programme, from the episodes and the sample as they are now.
+    def _programme(self, present_allowed: bool = False) -> _Programme:
+        """This round's integer programme, from the episodes and the sample as they are now (its episode
+        rules widened to allow the present state if ``present_allowed``).
 
         The unknowns, in this order: the shift of each variable (:meth:`_variables`), its positive and its
         negative part, each patient's membership of the sample, each type exchange (:meth:`_exchange_pairs`)
@@ -659,7 +676,10 @@ class CostFit:
         can &= ~paired | self.member
         dx, dd, dF, year_rows = self._unit_changes(var, last_of)
         windows = self._figure_rows(vals, var, pairs, dx, dd, dF)
-        cons = [LinearConstraint(year_rows.toarray(), 0, 0), *self._episode_rows(var, index, pairs)]
+        rules = self._episode_rows(var, index, pairs)
+        if present_allowed:
+            rules = [_present_allowed(rule) for rule in rules]
+        cons = [LinearConstraint(year_rows.toarray(), 0, 0), *rules]
         return self._assembled(var, pairs, windows, cons, group, can, paired)
 
     def _unit_changes(self, var, last_of):
@@ -1159,7 +1179,10 @@ class CostFit:
         return LinearConstraint(rows.tocsr(), lo, hi)
 
     def run(self, rounds: int = 24, log=None, kicks: int = 2) -> dict[str, float]:
-        """Rounds until every cost figure is inside the print's rounding; returns the misses left.
+        """Rounds until every cost figure rounds to its print or to a neighbour of it (:meth:`one_off`: one
+        off in the last printed digit), when :meth:`finish` takes over; returns the misses left. (A round of
+        the last stage takes about 8 s; with the default seed the one after the state one off brought
+        nothing, and the finishing programme is the one that aims at every figure at once.)
 
         First stage: each round minimises the figures' first-order distances from the print, with
         shifts of up to :data:`MAX_DAYS` days / :data:`MAX_WEEKS` weeks, members in and out of the
@@ -1189,7 +1212,7 @@ class CostFit:
         no_gain = None  # the last programme whose answer was undone for bringing no gain
         try:
             for _ in range(rounds):
-                if not now:
+                if not now or self.one_off(active):
                     break
                 if stale >= 2:
                     if not kicks:
@@ -1272,12 +1295,13 @@ class CostFit:
         missed and the rounds' own checks pass (section 6.1's figures, every member able to answer twice);
         otherwise the episodes and the sample are restored. Returns whether kept.
 
-        ``node_limit``: 1,000 branch-and-bound nodes (about 4 s). With the package versions a fresh install
+        ``node_limit``: 1,000 branch-and-bound nodes (4 to 5 s). With the package versions a fresh install
         gets (December 2026) the programme finds no state that meets every figure, neither in 1,000 nodes nor
         in the 3,000 and 30,000 it was given before (13 s and 52 s), so the cohort is the same byte for byte;
         the smaller budget gives up only an answer that would need more than 1,000 nodes (Table 6.D's
         continued mean cost, less than a krone off without it, a miss the calibration report already
-        explains). :meth:`run` has it solved ahead, while its last rounds are solved.
+        explains). It is solved in a worker: ahead, while the last rounds run, where a round without gain
+        leads to it; otherwise from the moment :meth:`run` stops (with the default seed, at a state one off).
         """
         active = [k for k in self.t.aims if k not in self.drop]
         try:
@@ -1292,6 +1316,22 @@ class CostFit:
             return kept
         finally:
             self.stop_looking_ahead()
+
+
+def _present_allowed(rule: LinearConstraint) -> LinearConstraint:
+    """``rule`` with each row widened, where it must be, to allow the present state (no move at all).
+
+    The episode rules are written as sufficient conditions, and some are stricter than the present state
+    needs: a coverage bound takes the longest offset over every admission day a round might choose, and an
+    open first episode at the median is kept below it. Where such a row shuts out the present state, which
+    the exact checks passed, a programme may have no solution at all (with seeds 2 and 3 the first one had
+    none, and the cost figures stayed thousands of kroner off); widened, it may keep such an episode where it
+    is, and the exact checks after the round (:meth:`CostFit.core_ok`) judge what it did. Only a programme
+    without a solution is widened: widening every programme changes the rounds of seeds that need none."""
+    rows = rule.A.shape[0]
+    lower = np.minimum(np.broadcast_to(np.asarray(rule.lb, float), rows), 0.0)
+    upper = np.maximum(np.broadcast_to(np.asarray(rule.ub, float), rows), 0.0)
+    return LinearConstraint(rule.A, lower, upper)
 
 
 def _set(fit: CostFit, values: dict) -> None:

@@ -984,9 +984,28 @@ _COST_REASON = (
     "Programme costs, treatment days and follow-up follow from Table 6.C's cost per treatment day and the "
     "dates of the synthetic treatment episodes. An integer programme (synthetic/costfit.py) moves admission "
     "and discharge dates by whole days or weeks, keeping Table 6.C's patient-days and section 6.1's "
-    "retention figures exactly, until the sample's figures round to the print; within its search limits it "
-    "stopped short of this one by a few kroner."
+    "retention figures exactly, until the sample's figures round to the print"
 )
+#: How far a figure of the cost fit may end from its print, in units of the print's last digit, and still
+#: be explained by the fit's search limits; further off, the fit failed and the report says so.
+COST_FIT_SHORTFALL = 3
+
+
+def _cost_reason(key: str, value: float) -> str:
+    """The cost fit's reason for missing ``key`` by a few units of its last printed digit; none (a
+    failure) for a figure further off."""
+    gap = abs(value - published(key))
+    if gap > COST_FIT_SHORTFALL * 2 * tolerance(key):
+        return ""
+    unit = "years" if "years" in key else ("days" if "days" in key else "NOK")
+    return f"{_COST_REASON}; within its search limits it ended {gap:,.{_decimals(key)}f} {unit} from the print."
+
+
+def _decimals(key: str) -> int:
+    """Decimals of the print's last digit, and one more."""
+    return max(0, -int(np.floor(np.log10(2 * tolerance(key))))) + 1
+
+
 _STRUCTURE_REASON = (
     "Every discontinued patient of the synthetic cohort has one episode, so their follow-up equals their "
     "days in treatment. Table 6.F's follow-up of the planned (1.13 years) and unplanned (0.951) groups then "
@@ -1054,7 +1073,7 @@ def _reason(key: str, values: dict[str, float]) -> str:
     if key in ("t6d_discontinued_days_in_treatment", "t6f_planned_termination_followup_years"):
         return _STRUCTURE_REASON
     if "cost" in key or "days" in key or "followup" in key:
-        return _COST_REASON
+        return _cost_reason(key, values[key])
     if "qaly" in key:
         return _QALY_REASON
     return ""
@@ -1080,7 +1099,7 @@ def targets(tables: dict[str, pd.DataFrame]) -> list[Target]:
             "(lower annual cost, more annual QALYs)",
             reason=""
             if dominant
-            else "This needs Table 6.G's annual cost difference, which is not reproduced. " + _COST_REASON,
+            else "This needs Table 6.G's annual cost difference, which is not reproduced. " + _COST_REASON + ".",
         )
     )
     n = len(frame[frame.qaly.notna()])
