@@ -1298,14 +1298,14 @@ class CostFit:
         ``node_limit``: 300 branch-and-bound nodes (about 2.5 s). Where the programme finds a state, it finds
         it early: from the one such state seen (in a variant of the fit whose rules were all widened), within
         100, 300 and 1,000 nodes alike (1.2, 1.4 and 2.0 s). Where there is none to find, it spends its whole
-        budget or ends at once: from the default seed's state none of 100, 300 and 1,000
-        nodes found one (1.8, 2.6 and 5.9 s), nor did the 3,000 and 30,000 it was given before (13 s and 52 s),
-        so its cohort is the same byte for byte and the calibration report explains the figures left (Table
-        6.D's continued mean cost, less than a krone off, and Table 6.E's difference with it); from another
-        state of that variant none was found in any of the three budgets, and from the last states of seeds 4,
-        5 and 6 (far off) it ended within 0.1 s. It is solved in a worker: ahead, while the last rounds run, where a round without
-        gain leads to it; otherwise from the moment :meth:`run` stops (with the default seed, at a state one
-        off).
+        budget or ends at once. From the default seed's state none of 100, 300 and 1,000 nodes found one
+        (1.8, 2.6 and 5.9 s), nor did the 3,000 and 30,000 it was given before (13 s and 52 s), so its cohort
+        is the same byte for byte and the calibration report explains the figures left (Table 6.D's continued
+        mean cost and Table 6.E's difference with it, each less than a krone off). From another state of that
+        variant none was found in any of the three budgets; from the last states of seeds 4, 5 and 6 (far
+        off) it ended within 0.1 s. It is solved in a worker: ahead, while the last rounds run, where a round
+        without gain leads to it; otherwise from the moment :meth:`run` stops (with the default seed, at a
+        state one off).
         """
         active = [k for k in self.t.aims if k not in self.drop]
         try:
