@@ -175,7 +175,7 @@ def test_the_rounds_stop_when_every_figure_is_at_most_one_off_in_its_last_digit(
         ("t6d_continued_cost_mean", 2574079 + 2.9, "ended 2.9 NOK from the print"),
         ("t6d_continued_cost_mean", 2574079 + 3.5, ""),  # over three kroner off: the fit failed
         ("t6d_continued_days_in_treatment", 946.5 - 0.2, "ended 0.20 days from the print"),
-        ("t6d_continued_days_in_treatment", 946.5 - 1.04, ""),  # seed 2 before the widening: a day off
+        ("t6d_continued_days_in_treatment", 946.5 - 1.04, ""),  # seed 2 after the widening: a day off
         ("t6e_delta_cost", 1514427 + 16142, ""),
     ],
 )
