@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +50,9 @@ def waves(steps=None) -> list[list]:
     return [[step for step in steps if wave_of[step] == wave] for wave in range(max(wave_of.values()) + 1)]
 
 
-def generate(seed: int = DEFAULT_SEED, seconds: dict[str, float] | None = None) -> dict[str, pd.DataFrame]:
+def generate(
+    seed: int = DEFAULT_SEED, seconds: dict[str, float] | None = None, meanwhile: Callable[[], Any] | None = None
+) -> dict[str, pd.DataFrame]:
     """Every table of the cohort, deterministic for a given seed.
 
     Each module draws from its own random stream and is given only the tables it reads, so that changing
@@ -57,7 +61,8 @@ def generate(seed: int = DEFAULT_SEED, seconds: dict[str, float] | None = None) 
     (:func:`synthetic.parallel.results_in_order`), those that start workers of their own first (they are the
     long ones): on two cores the questionnaires run in one worker, their level searches in workers of their
     own, while events, referrals and registry use take turns in the other. ``seconds``, when given, gets each
-    module's wall-clock seconds.
+    module's wall-clock seconds. ``meanwhile()``, when given, is called in this process while the first wave
+    runs (it only waits for that wave's workers then), as :func:`main` readies the calibration report.
     """
     streams = dict(zip(STEPS, np.random.SeedSequence(seed).spawn(len(STEPS))))
     tables: dict[str, pd.DataFrame] = {}
@@ -65,7 +70,8 @@ def generate(seed: int = DEFAULT_SEED, seconds: dict[str, float] | None = None) 
     for wave in waves():
         order = sorted(wave, key=lambda step: not step.STARTS_WORKERS)  # (a stable sort: else as in STEPS)
         calls = [(step, streams[step], {name: tables[name] for name in step.READS}, data_end) for step in order]
-        made = dict(zip(order, results_in_order(_step, calls)))
+        made = dict(zip(order, results_in_order(_step, calls, meanwhile=meanwhile)))
+        meanwhile = None
         for step in wave:  # (in the order of STEPS, whichever finished first)
             step_tables, step_seconds = made[step]
             tables.update(step_tables)
@@ -82,6 +88,15 @@ def _step(step, stream: np.random.SeedSequence, tables: dict[str, pd.DataFrame],
     started = time.perf_counter()
     made = step.generate(np.random.default_rng(stream), tables, data_end)
     return made, time.perf_counter() - started
+
+
+def ready_for_calibration() -> None:
+    """Import the statistical models the calibration report's targets fit (statsmodels: about a second), so
+    that :func:`main` can have it done while the first wave of the generator runs, when this process only
+    waits. (Not in a thread: a worker forked while another thread imports could inherit a held import lock.)"""
+    import statsmodels.api  # noqa: F401
+    import statsmodels.formula.api  # noqa: F401
+    import statsmodels.miscmodels.ordinal_model  # noqa: F401
 
 
 def calibration(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -121,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        tables = generate(args.seed)
+        tables = generate(args.seed, meanwhile=ready_for_calibration)
     except RuntimeError as error:  # a search found no way through with this seed's draws
         print(f"python -m synthetic: no cohort with seed {args.seed}: {error}; try another seed", file=sys.stderr)
         return 2

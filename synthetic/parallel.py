@@ -24,11 +24,18 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], workers: int | None = None) -> Iterator:
+def results_in_order(
+    function: Callable[..., Any],
+    calls: Sequence[tuple],
+    workers: int | None = None,
+    meanwhile: Callable[[], Any] | None = None,
+) -> Iterator:
     """``function(*call)`` for each of ``calls``, in their order, computed by up to ``workers`` processes
     (default: :func:`cores`). ``function`` must be a module's top-level function (a worker finds it by name).
     Stopping early (leaving a loop over the results) ends the calls under way and drops the others; with one
     worker or one call the calls run here, one at a time, only as far as the results are read.
+    ``meanwhile()``, if given, is called here once the first workers are started, while this process would
+    only wait for them (with the calls run here: before the first).
 
     Each call runs in a process of its own, started when a worker is free; it inherits its arguments (where
     fork is available) and sends back its result or its exception, which is raised here when its turn
@@ -37,6 +44,8 @@ def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], worke
     that no worker reads any more)."""
     workers = min(workers or cores(), len(calls))
     if workers <= 1:
+        if meanwhile is not None:
+            meanwhile()
         yield from (function(*call) for call in calls)
         return
     methods = multiprocessing.get_all_start_methods()
@@ -57,6 +66,9 @@ def results_in_order(function: Callable[..., Any], calls: Sequence[tuple], worke
                     send.close()  # (this end is the worker's: its close tells a worker that died)
                     running[started] = (process, receive)
                     started += 1
+                if meanwhile is not None:
+                    meanwhile()
+                    meanwhile = None
                 ready = multiprocessing.connection.wait([receive for _process, receive in running.values()])
                 for key in [key for key, (_process, receive) in running.items() if receive in ready]:
                     process, receive = running.pop(key)
@@ -98,9 +110,10 @@ class Ahead:
     the calls that follow from a result (a dictionary like ``calls``): their keys are sent with the result and
     the worker makes them next. Where fork is not available the calls run here, one at a time, when their
     results are read (and nothing follows). :meth:`stop` ends the worker (the calls not yet read are
-    dropped)."""
+    dropped). ``niceness`` (19, the lowest priority, unless given) is added to the worker's: of two workers
+    sharing a free core, the one with the lower niceness gets the larger share."""
 
-    def __init__(self, calls: dict[Any, tuple]):
+    def __init__(self, calls: dict[Any, tuple], niceness: int = 19):
         self.calls = dict(calls)
         self.results: dict[Any, Any] = {}
         self.following: set = set()  # keys of calls that follow from a result (see ``then``)
@@ -108,7 +121,7 @@ class Ahead:
         if "fork" in multiprocessing.get_all_start_methods():
             receiving, sending = multiprocessing.Pipe(duplex=False)
             context = multiprocessing.get_context("fork")
-            self.process = context.Process(target=_run_ahead, args=(self.calls, sending), daemon=True)
+            self.process = context.Process(target=_run_ahead, args=(self.calls, sending, niceness), daemon=True)
             self.process.start()
             sending.close()
             self.connection = receiving
@@ -143,9 +156,9 @@ class Ahead:
             self.process = self.connection = None
 
 
-def _run_ahead(calls: dict, connection) -> None:
+def _run_ahead(calls: dict, connection, niceness: int = 19) -> None:
     if hasattr(os, "nice"):
-        os.nice(19)  # the search's own step goes first; this one only takes what it leaves free
+        os.nice(niceness)  # the search's own step goes first; this one only takes what it leaves free
     calls = dict(calls)
     while calls:
         key, (function, args, *then) = next(iter(calls.items()))

@@ -61,6 +61,52 @@ def started_in(folder: str, x: int, seconds: float) -> int:
     return x * x
 
 
+def wait_for(paths: list[Path], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not all(p.exists() for p in paths):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_meanwhile_is_called_here_once_while_the_workers_run(tmp_path):
+    """``meanwhile`` runs in this process after the first workers have started: it sees both calls under
+    way (each waits for a file it writes only then) before it returns."""
+    seen = []
+
+    def meanwhile():
+        seen.append((os.getpid(), wait_for([tmp_path / "0.started", tmp_path / "1.started"])))
+        (tmp_path / "go").touch()
+
+    calls = [(str(tmp_path), x) for x in range(3)]
+    assert list(results_in_order(started_then_wait_for_go, calls, workers=2, meanwhile=meanwhile)) == [0, 1, 4]
+    assert seen == [(os.getpid(), True)]
+
+
+def test_with_one_worker_meanwhile_is_called_before_the_first_call(tmp_path):
+    seen = []
+    calls = [(str(tmp_path), x) for x in range(2)]
+    meanwhile = lambda: seen.append(sorted(p.name for p in tmp_path.iterdir()))  # noqa: E731
+    results = results_in_order(mark_and_wait, calls, workers=1, meanwhile=meanwhile)
+    assert list(results) == [0, 1] and seen == [[]]
+
+
+def started_then_wait_for_go(folder: str, x: int) -> int:
+    (Path(folder) / f"{x}.started").touch()
+    if x < 2 and not wait_for([Path(folder) / "go"]):
+        raise RuntimeError("meanwhile was not called while this call ran")
+    return x * x
+
+
+@pytest.mark.parametrize("niceness", [19, 10])
+def test_a_worker_solving_ahead_runs_at_the_niceness_given(niceness):
+    own = os.nice(0)  # (os.nice(0) returns the present niceness and changes nothing)
+    ahead = Ahead({"n": (os.nice, (0,))}, niceness=niceness)
+    assert ahead.result("n") == min(own + niceness, 19)
+    ahead.stop()
+
+
 def test_calls_solved_ahead_are_read_in_any_order(tmp_path):
     ahead = Ahead({"a": (started_in, (str(tmp_path), 2, 0.0)), "b": (started_in, (str(tmp_path), 3, 0.0))})
     assert "a" in ahead and "c" not in ahead
@@ -233,3 +279,31 @@ def squares_side_by_side(n: int) -> list[int]:
 def test_a_call_may_start_workers_of_its_own():
     """The generator runs its modules side by side, and a module runs its searches side by side in turn."""
     assert list(results_in_order(squares_side_by_side, [(3,), (2,)], workers=2)) == [[0, 1, 4], [0, 1]]
+
+
+def test_the_cost_fit_solves_a_kick_ahead_before_the_other_steps(monkeypatch):
+    """Of the steps solved ahead on the free core, a kick's worker (which goes on to the exact round of its
+    outcome, the longest chain) runs at a lower niceness than the others."""
+    started = []
+
+    class Recorder:
+        def __init__(self, calls, niceness=None):
+            self.calls, self.niceness = calls, niceness
+            started.append(self)
+
+        def __contains__(self, key):
+            return key in self.calls
+
+    monkeypatch.setattr(costfit, "Ahead", Recorder)
+    monkeypatch.setattr(costfit, "cores", lambda: 2)
+    fit = object.__new__(costfit.CostFit)
+    fit.s = type("Episodes", (), {"adm": np.zeros(2), "dur": np.zeros(2), "out": np.zeros(2)})()
+    fit.member = np.zeros(2, bool)
+    fit.exact, fit.swaps, fit.exchanges, fit.reach = False, True, True, 1.0
+    fit.exact_node_limit, fit.node_limit, fit.time_limit = 2000, 300, 900.0
+    fit.ahead, fit.planned = [], {}
+    fit._programme_key = lambda: (fit.exact, fit.swaps, fit.reach)
+    fit._programme = lambda: "programme"
+    fit.look_ahead([(costfit.EXACT, None), (costfit.KICK, None)])
+    assert [worker.niceness for worker in started] == [costfit.AHEAD_NICENESS, costfit.KICK_NICENESS]
+    assert costfit.KICK_NICENESS < costfit.AHEAD_NICENESS == 19

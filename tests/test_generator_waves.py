@@ -88,7 +88,7 @@ def test_side_by_side_the_modules_make_what_they_make_one_after_another(fake_ste
 def test_a_module_is_given_only_the_tables_it_reads(fake_steps, monkeypatch):
     seen = {}
     fake_steps(module("a", (), ("t1", "t2"), seen=seen), module("b", ("t2",), ("t3",), seen=seen), module("c", (), ()))
-    monkeypatch.setattr(cli, "results_in_order", lambda function, calls: (function(*call) for call in calls))
+    monkeypatch.setattr(cli, "results_in_order", lambda function, calls, **_: (function(*call) for call in calls))
     cli.generate(7)
     assert seen == {"a": [], "b": ["t2"]}
 
