@@ -8,8 +8,8 @@ wave run side by side, see ``synthetic.__main__.waves``, so their seconds overla
 seconds of the process and of the worker processes its searches ran side by side in, and the peak resident
 memory of the process and of its largest worker. With ``--write DIR`` the calibration
 report is then computed and the cohort written to DIR as ``python -m synthetic --out DIR`` writes it
-(timed as ``calibration_and_write_seconds``, outside the total), so that the same run can be compared
-byte for byte with another. Run it on a quiet machine: the figures are wall-clock times, and on a shared
+(timed as ``calibration_and_write_seconds``, outside the total; as there, the report's statistical models
+are imported while the first wave runs), so that the same run can be compared byte for byte with another. Run it on a quiet machine: the figures are wall-clock times, and on a shared
 one the CPU seconds are the steadier figure. The previous figures in the output file, if any, are
 printed next to the new ones before it is replaced.
 """
