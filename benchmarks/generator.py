@@ -6,12 +6,12 @@ One run of ``python -m synthetic``'s generation in memory (default seed): each m
 measured where it ran (``core`` includes the integer programme of ``synthetic/costfit.py``; the modules of a
 wave run side by side, see ``synthetic.__main__.waves``, so their seconds overlap), the total, the CPU
 seconds of the process and of the worker processes its searches ran side by side in, and the peak resident
-memory of the process and of its largest worker. With ``--write DIR`` the calibration
-report is then computed and the cohort written to DIR as ``python -m synthetic --out DIR`` writes it
-(timed as ``calibration_and_write_seconds``, outside the total; as there, the report's statistical models
-are imported while the first wave runs), so that the same run can be compared byte for byte with another. Run it on a quiet machine: the figures are wall-clock times, and on a shared
-one the CPU seconds are the steadier figure. The previous figures in the output file, if any, are
-printed next to the new ones before it is replaced.
+memory of the process and of its largest worker. With ``--write DIR`` the calibration report is then
+computed and the cohort written to DIR as ``python -m synthetic --out DIR`` writes it (timed as
+``calibration_and_write_seconds``, outside the total; as there, the report's statistical models are imported
+while the first wave runs), so that the same run can be compared byte for byte with another. Run it on a
+quiet machine: the figures are wall-clock times, and on a shared one the CPU seconds are the steadier figure.
+The previous figures in the output file, if any, are printed next to the new ones before it is replaced.
 """
 
 from __future__ import annotations
