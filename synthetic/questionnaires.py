@@ -1819,6 +1819,11 @@ def _searched_levels(
                 best, best_score, found = candidate, value, made - 1
         if best_score[:2] == (False, 0) or _searches_spent(made, found):
             break
+    # the exact ICER aims the best outcome still misses, with larger combinations of moves, keeping its classes
+    shape = _lcga_shape(rows, best)
+    economics.hit_exact_aims(
+        best, cells, owner, weight, fu, groups, aims, guard=lambda lv: _lcga_shape(rows, lv) == shape
+    )
     return best
 
 

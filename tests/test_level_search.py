@@ -425,3 +425,66 @@ def test_combinations_judged_in_chunks_are_those_of_the_loop(chunk):
 def test_the_level_searches_stop_when_their_later_half_brings_nothing_better(made, found, spent):
     """From the fourth search on, after every second: stop when the best came from the first half."""
     assert _searches_spent(made, found) is spent
+
+
+def test_two_pairs_reach_a_sum_that_no_combination_of_three_reaches():
+    # effects 1, 2, 4, 8, 16 and an aim of 30: three moves come to 28 at most (4 + 8 + 16), four make it exactly
+    effects, need = np.array([1.0, 2.0, 4.0, 8.0, 16.0]), 30.0
+    assert economics._ranked_combinations(effects, need)[0] == (2.0, (2, 3, 4))
+    assert economics._ranked_combinations(effects, need, two_pairs=True)[0] == (0.0, (1, 2, 3, 4))
+
+
+@pytest.mark.parametrize("two_pairs", [False, True])
+def test_ranked_combinations_come_nearest_first_each_of_distinct_moves(two_pairs):
+    effects = np.random.default_rng(5).normal(0, 0.01, 40)
+    need = 0.013
+    ranked = economics._ranked_combinations(effects, need, two_pairs)
+    assert 0 < len(ranked) <= economics.RANKED_COMBINATIONS
+    assert [distance for distance, _combo in ranked] == sorted(distance for distance, _combo in ranked)
+    for distance, combo in ranked:
+        assert list(combo) == sorted(set(combo)) and 1 <= len(combo) <= (4 if two_pairs else 3)
+        if len(combo) == 4:  # (a pair may stand for a move and a pair that holds it: its distance counts both)
+            assert abs(distance - abs(effects[list(combo)].sum() - need)) < 1e-12
+    assert any(len(combo) == 4 for _d, combo in ranked) == two_pairs
+    fours = [combo for _d, combo in ranked if len(combo) == 4]
+    assert len(fours) == len(set(fours))  # (found from each of its pairs, a quadruple is offered once)
+
+
+def test_the_last_polish_hits_an_exact_aim_only_four_moves_reach():
+    """Table 6.G's exact aim (continued against unplanned) set where four given moves of unplanned patients
+    take it: stage 2 of the searches (up to three moves) misses it, the last polish (two pairs as well) hits
+    it within half its tolerance and keeps the other figures inside theirs."""
+    draw = np.random.default_rng(3)
+    n_patients, per = 30, 3
+    levels = {d: draw.integers(2, 5, n_patients * per) for d in DIMS}
+    cells = np.arange(n_patients * per)
+    patient = np.repeat(np.arange(n_patients), per)
+    weight = np.tile([0.25, 0.5, 0.25], n_patients)
+    fu = draw.uniform(1, 3, n_patients)
+    groups = (np.arange(12), np.arange(12, 21), np.arange(21, 30))
+    Q = qalys(levels, patient, weight, n_patients)
+    aims = {key: (float(value[0]), 0.05) for key, value in economics._qaly_stats(Q, fu, groups).items()}
+    # four moves of unplanned patients' answers (patients 21 to 29, rows 63 to 89), each one level up in one
+    # of the dimensions the searches move; none of the patients about the group's median (21, 23, 24, 28), whose
+    # answers stage 2 leaves
+    moved = {d: v.copy() for d, v in levels.items()}
+    for row, d in ((67, "mo"), (76, "pd"), (79, "ua"), (88, "pd")):
+        moved[d][row] += 1
+    key = "t6g_cont_vs_unplanned_delta_qaly"
+    aims[key] = (float(economics._qaly_stats(qalys(moved, patient, weight, n_patients), fu, groups)[key][0]), 1e-9)
+    figures = economics._QalyAims(aims, fu, groups)
+    frozen = np.zeros(len(cells), dtype=bool)
+
+    searched = {d: v.copy() for d, v in levels.items()}
+    economics._exact_icer_moves(searched, cells, patient, weight, figures, frozen, Q.copy(), None)
+    polished = {d: v.copy() for d, v in levels.items()}
+    economics.hit_exact_aims(polished, cells, patient, weight, fu, groups, aims)
+
+    def errors(lv):
+        return figures.errors(qalys(lv, patient, weight, n_patients))[0]
+
+    j = figures.names.index(key)
+    assert abs(errors(searched)[j]) > 0.5e-9
+    assert abs(errors(polished)[j]) <= 0.5e-9
+    assert np.all(np.abs(np.delete(errors(polished), j)) <= np.delete(figures.tol, j))
+    assert sum(int((polished[d] != levels[d]).sum()) for d in DIMS) == 4

@@ -52,11 +52,14 @@ def digests(folder: Path) -> dict[str, str]:
 #: The committed cohort was generated with package versions that a fresh install no longer gets: with the
 #: versions PyPI serves in December 2026 (numpy 2.4.6, scipy 1.17.1, pandas 3.1.1; also tried: scipy 1.17.0,
 #: numpy 2.4.4 and 2.4.5, pandas 3.1.0) the generator's integer programmes end elsewhere, the episodes' dates
-#: move and every later table with them. The generator code of the session before gives the same files as
-#: today's, so the drift is the environment's. Regenerating the committed cohort in today's environment would
-#: cost the published edition two figures it now matches (Table 6.D's continued mean cost, less than a krone
-#: off, and Table 6.G's ICER of continued versus unplanned), so it is not done; until it can be done without
-#: that loss, the comparison with the committed files below is expected to fail. Determinism (against the
+#: move and every later table with them. The generator code of the session that found this gave the same files
+#: as the code before it, so the drift is the environment's. A fresh generation in today's environment leaves
+#: as many figures unmet with a stated reason as the committed cohort (60, since the level search's last
+#: combinations of four moves hit Table 6.G's ICER; 61 before), but other ones: it meets Table 6.D's
+#: discontinued QALY SD and Table 6.F's unplanned QALY mean and SD, and misses Table 6.D's continued mean cost
+#: and QALYs and Table 6.E's cost difference, which the published edition now matches (the costs by less
+#: than a krone). Regenerating the committed cohort would change the book's figures for no gain, so it is
+#: not done, and the comparison with the committed files below is expected to fail. Determinism (against the
 #: files recorded with today's versions, tests/generation_digests.json) and the calibration of a fresh
 #: generation are tested.
 ENVIRONMENT_DRIFT = (
@@ -104,9 +107,9 @@ def test_every_calibration_target_passes_or_states_why(regenerated):
     failing = table[~table.status.isin(["pass", "explained"])]
     assert failing.empty, failing[["key", "published", "achieved"]].to_string()
     assert (table.status == "pass").sum() > 0.9 * len(table)
-    # a change of the generator may not leave more figures unmet than it does today (the committed cohort
-    # leaves 60; a fresh generation in today's environment 61: see ENVIRONMENT_DRIFT)
-    assert (table.status == "explained").sum() <= 61
+    # a change of the generator may not leave more figures unmet than it does today (60, as the committed
+    # cohort does: see ENVIRONMENT_DRIFT)
+    assert (table.status == "explained").sum() <= 60
 
 
 @pytest.mark.parametrize("achieved, code", [(136, 0), (135, 1)])
