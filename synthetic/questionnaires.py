@@ -1790,7 +1790,8 @@ def _searched_levels(
     when the later half of those made brought nothing better (:func:`_searches_spent`): with the default
     seed the best is the second search's, so four are made instead of eight, and of seeds 2 to 5 each
     keeps the outcome eight searches give (for seeds 2, 3, 4 and 5 the best is the first, eighth, third and
-    first search's).
+    first search's). The exact ICER aims the best outcome still misses are then sought with larger
+    combinations of moves (:func:`synthetic.economics.hit_exact_aims`), keeping its two classes as they are.
     """
     goal = _count_for(_p("s6_4_qol_favorable_group_pct"), len(chosen))
     names = list(aims)
