@@ -308,6 +308,17 @@ def test_the_generators_shared_caches_cannot_be_changed_by_a_caller():
             profile[0] = 1.0
 
 
+def three_answers_each(draw, n_patients: int, levels: tuple[int, int]):
+    """A sample of ``n_patients`` with three answers each (trapezoid weights 0.25, 0.5 and 0.25 years), their
+    levels drawn from ``levels`` (lowest, highest) in every dimension, then a follow-up of 1 to 3 years each:
+    the levels, the answers' rows, their patients, their weights and the follow-up."""
+    levels_drawn = {d: draw.integers(levels[0], levels[1] + 1, n_patients * 3) for d in DIMS}
+    cells = np.arange(n_patients * 3)
+    patient = np.repeat(np.arange(n_patients), 3)
+    weight = np.tile([0.25, 0.5, 0.25], n_patients)
+    return levels_drawn, cells, patient, weight, draw.uniform(1, 3, n_patients)
+
+
 @pytest.mark.parametrize("guarded", [False, True])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_judging_batches_ahead_is_the_search_of_one_batch_at_a_time(seed, guarded):
@@ -317,12 +328,8 @@ def test_judging_batches_ahead_is_the_search_of_one_batch_at_a_time(seed, guarde
     draw = np.random.default_rng(seed)
     # 60 patients of three answers: a batch of 256 moves draws a sixth of the 1,440 possible ones, so a batch
     # without gain is often followed by one with a gain (where judging ahead must judge again)
-    n_patients, per = 60, 3
-    start = {d: draw.integers(1, 4, n_patients * per) for d in DIMS}
-    cells = np.arange(n_patients * per)
-    patient = np.repeat(np.arange(n_patients), per)
-    weight = np.tile([0.25, 0.5, 0.25], n_patients)
-    fu = draw.uniform(1, 3, n_patients)
+    n_patients = 60
+    start, cells, patient, weight, fu = three_answers_each(draw, n_patients, levels=(1, 3))
     groups = (np.arange(30), np.arange(30, 45), np.arange(45, 60))
     now = economics._qaly_stats(qalys(start, patient, weight, n_patients), fu, groups)
     aims = {key: (float(value[0]) - 0.05, 0.002) for key, value in now.items()}
@@ -455,12 +462,8 @@ def test_the_last_polish_hits_an_exact_aim_only_four_moves_reach():
     take it: stage 2 of the searches (up to three moves) misses it, the last polish (two pairs as well) hits
     it within half its tolerance and keeps the other figures inside theirs."""
     draw = np.random.default_rng(3)
-    n_patients, per = 30, 3
-    levels = {d: draw.integers(2, 5, n_patients * per) for d in DIMS}
-    cells = np.arange(n_patients * per)
-    patient = np.repeat(np.arange(n_patients), per)
-    weight = np.tile([0.25, 0.5, 0.25], n_patients)
-    fu = draw.uniform(1, 3, n_patients)
+    n_patients = 30
+    levels, cells, patient, weight, fu = three_answers_each(draw, n_patients, levels=(2, 4))
     groups = (np.arange(12), np.arange(12, 21), np.arange(21, 30))
     Q = qalys(levels, patient, weight, n_patients)
     aims = {key: (float(value[0]), 0.05) for key, value in economics._qaly_stats(Q, fu, groups).items()}
