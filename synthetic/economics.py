@@ -805,13 +805,15 @@ def _ranked_combinations(effects: np.ndarray, need: float, two_pairs: bool = Fal
                 err = abs(ps[y] - want)
                 cands.append((err, tuple(sorted(set(combo)))))
     if two_pairs and len(ps):
-        first = np.repeat(np.arange(len(ps)), 2 * PAIR_NEIGHBOURS)
-        second = np.searchsorted(ps, need - ps).repeat(2 * PAIR_NEIGHBOURS) + np.tile(
-            np.arange(-PAIR_NEIGHBOURS, PAIR_NEIGHBOURS), len(ps)
+        # (32-bit numbers: with the planned group's 450-odd moves there are some 600,000 quadruples)
+        first = np.repeat(np.arange(len(ps), dtype=np.int32), 2 * PAIR_NEIGHBOURS)
+        second = np.searchsorted(ps, need - ps).astype(np.int32).repeat(2 * PAIR_NEIGHBOURS) + np.tile(
+            np.arange(-PAIR_NEIGHBOURS, PAIR_NEIGHBOURS, dtype=np.int32), len(ps)
         )
         ok = (second >= 0) & (second < len(ps))
         first, second = first[ok], second[ok]
-        four = np.column_stack([a_idx[srt[first]], b_idx[srt[first]], a_idx[srt[second]], b_idx[srt[second]]])
+        low, high = a_idx[srt].astype(np.int32), b_idx[srt].astype(np.int32)
+        four = np.column_stack([low[first], high[first], low[second], high[second]])
         four.sort(axis=1)
         distinct = np.all(np.diff(four, axis=1) > 0, axis=1)
         four, err = four[distinct], np.abs(ps[first[distinct]] + ps[second[distinct]] - need)

@@ -125,7 +125,7 @@ def test_check_exits_non_zero_exactly_when_a_target_fails(monkeypatch, capsys, a
         frame["aimed_by"] = ""
         return frame
 
-    monkeypatch.setattr(cli, "generate", lambda seed: {})
+    monkeypatch.setattr(cli, "generate", lambda seed, **_: {})
     monkeypatch.setattr(cli, "calibration", one_target)
     assert cli.main(["--check"]) == code
     out = capsys.readouterr().out
@@ -252,7 +252,7 @@ def test_a_seed_with_no_way_through_says_so_in_one_line_and_writes_nothing(monke
     line naming the seed and the search, status 2, no traceback, no folder written."""
     import synthetic.__main__ as cli
 
-    def dead_end(seed):
+    def dead_end(seed, **_):
         raise RuntimeError("the accepted referrals fixed by the cohort do not fit Supplementary Table F's years")
 
     monkeypatch.setattr(cli, "generate", dead_end)
