@@ -819,7 +819,9 @@ def _ranked_combinations(effects: np.ndarray, need: float, two_pairs: bool = Fal
         four, err = four[distinct], np.abs(ps[first[distinct]] + ps[second[distinct]] - need)
         # a quadruple is found from each of its pairs: kept once, at its smallest distance
         by_moves = np.lexsort((err, *four.T[::-1]))
-        once = by_moves[np.r_[True, np.any(np.diff(four[by_moves], axis=0) != 0, axis=1)]]
+        first_of_its_moves = np.ones(len(four), dtype=bool)
+        first_of_its_moves[1:] = np.any(np.diff(four[by_moves], axis=0) != 0, axis=1)
+        once = by_moves[first_of_its_moves]
         nearest = once[np.argsort(err[once], kind="stable")[:RANKED_COMBINATIONS]]
         cands += [(err[r], tuple(int(x) for x in four[r])) for r in nearest]
     cands.sort()

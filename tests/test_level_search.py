@@ -441,6 +441,14 @@ def test_two_pairs_reach_a_sum_that_no_combination_of_three_reaches():
     assert economics._ranked_combinations(effects, need, two_pairs=True)[0] == (0.0, (1, 2, 3, 4))
 
 
+@pytest.mark.parametrize("effects", [[], [1.0], [1.0, 2.0], [1.0, 2.0, 4.0]])
+def test_fewer_than_four_moves_make_no_quadruple(effects):
+    effects = np.array(effects)
+    ranked = economics._ranked_combinations(effects, 3.0)
+    assert economics._ranked_combinations(effects, 3.0, two_pairs=True) == ranked
+    assert all(len(combo) < 4 for _d, combo in ranked)
+
+
 @pytest.mark.parametrize("two_pairs", [False, True])
 def test_ranked_combinations_come_nearest_first_each_of_distinct_moves(two_pairs):
     effects = np.random.default_rng(5).normal(0, 0.01, 40)
