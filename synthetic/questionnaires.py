@@ -1790,8 +1790,8 @@ def _searched_levels(
     when the later half of those made brought nothing better (:func:`_searches_spent`): with the default
     seed the best is the second search's, so four are made instead of eight, and of seeds 2 to 5 each
     keeps the outcome eight searches give (for seeds 2, 3, 4 and 5 the best is the first, eighth, third and
-    first search's). The exact ICER aims the best outcome still misses are then sought with larger
-    combinations of moves (:func:`synthetic.economics.hit_exact_aims`), keeping its two classes as they are.
+    first search's). The aims the best outcome still misses are then sought with combinations of a few moves
+    (:func:`synthetic.economics.polish_aims`), keeping its two classes as they are.
     """
     goal = _count_for(_p("s6_4_qol_favorable_group_pct"), len(chosen))
     names = list(aims)
@@ -1820,11 +1820,9 @@ def _searched_levels(
                 best, best_score, found = candidate, value, made - 1
         if best_score[:2] == (False, 0) or _searches_spent(made, found):
             break
-    # the exact ICER aims the best outcome still misses, with larger combinations of moves, keeping its classes
+    # the aims the best outcome still misses, with combinations of a few moves, keeping its two classes
     shape = _lcga_shape(rows, best)
-    economics.hit_exact_aims(
-        best, cells, owner, weight, fu, groups, aims, guard=lambda lv: _lcga_shape(rows, lv) == shape
-    )
+    economics.polish_aims(best, cells, owner, weight, fu, groups, aims, guard=lambda lv: _lcga_shape(rows, lv) == shape)
     return best
 
 

@@ -499,3 +499,33 @@ def test_the_last_polish_hits_an_exact_aim_only_four_moves_reach():
     assert abs(errors(polished)[j]) <= 0.5e-9
     assert np.all(np.abs(np.delete(errors(polished), j)) <= np.delete(figures.tol, j))
     assert sum(int((polished[d] != levels[d]).sum()) for d in DIMS) == 4
+
+
+def polish_fixture():
+    """A sample of 30 patients (continued 0-11, planned 12-20, unplanned 21-29), aims 0.01 wide about its
+    figures, Table 6.D's continued mean aim 0.011 above its mean (1.1 tolerances off)."""
+    draw = np.random.default_rng(3)
+    levels, cells, patient, weight, fu = three_answers_each(draw, 30, levels=(2, 4))
+    groups = (np.arange(12), np.arange(12, 21), np.arange(21, 30))
+    now = economics._qaly_stats(qalys(levels, patient, weight, 30), fu, groups)
+    aims = {key: (float(value[0]), 0.01) for key, value in now.items()}
+    aims["t6d_continued_qaly_mean"] = (aims["t6d_continued_qaly_mean"][0] + 0.011, 0.01)
+    return levels, cells, patient, weight, fu, groups, aims
+
+
+def test_the_polish_brings_a_mean_just_outside_inside_with_a_few_moves_of_its_group():
+    levels, cells, patient, weight, fu, groups, aims = polish_fixture()
+    start = {d: v.copy() for d, v in levels.items()}
+    economics.polish_aims(levels, cells, patient, weight, fu, groups, aims)
+    figures = economics._QalyAims(aims, fu, groups)
+    e = figures.errors(qalys(levels, patient, weight, 30))[0]
+    assert np.all(np.abs(e) <= figures.tol)  # the continued mean inside, every other figure kept inside
+    moved = np.flatnonzero(np.any([levels[d] != start[d] for d in DIMS], axis=0))
+    assert 1 <= len(moved) <= 3 and set(patient[moved]) <= set(range(12))  # answers of continued patients
+
+
+def test_the_polish_keeps_what_its_guard_refuses():
+    levels, cells, patient, weight, fu, groups, aims = polish_fixture()
+    start = {d: v.copy() for d, v in levels.items()}
+    economics.polish_aims(levels, cells, patient, weight, fu, groups, aims, guard=lambda lv: False)
+    assert all(np.array_equal(levels[d], start[d]) for d in DIMS)

@@ -53,15 +53,14 @@ def digests(folder: Path) -> dict[str, str]:
 #: versions PyPI serves in December 2026 (numpy 2.4.6, scipy 1.17.1, pandas 3.1.1; also tried: scipy 1.17.0,
 #: numpy 2.4.4 and 2.4.5, pandas 3.1.0) the generator's integer programmes end elsewhere, the episodes' dates
 #: move and every later table with them. The generator code of the session that found this gave the same files
-#: as the code before it, so the drift is the environment's. A fresh generation in today's environment leaves
-#: as many figures unmet with a stated reason as the committed cohort (60, since the level search's last
-#: combinations of four moves hit Table 6.G's ICER; 61 before), but other ones: it meets Table 6.D's
-#: discontinued QALY SD and Table 6.F's unplanned QALY mean and SD, and misses Table 6.D's continued mean cost
-#: and QALYs and Table 6.E's cost difference, which the published edition now matches (the costs by less
-#: than a krone). Regenerating the committed cohort would change the book's figures for no gain, so it is
-#: not done, and the comparison with the committed files below is expected to fail. Determinism (against the
-#: files recorded with today's versions, tests/generation_digests.json) and the calibration of a fresh
-#: generation are tested.
+#: as the code before it, so the drift is the environment's. A fresh generation in today's environment now
+#: leaves fewer figures unmet with a stated reason than the committed cohort (59 against 60, since the level
+#: search's last polish; 61 before it), but not the same ones: it meets Table 6.D's discontinued QALY SD and
+#: Table 6.F's unplanned QALY mean and SD, and misses Table 6.D's continued mean cost and Table 6.E's cost
+#: difference (each by less than a krone), which the published edition now matches. Regenerating the
+#: committed cohort would change the book's figures throughout, so it is not done here, and the comparison
+#: with the committed files below is expected to fail. Determinism (against the files recorded with today's
+#: versions, tests/generation_digests.json) and the calibration of a fresh generation are tested.
 ENVIRONMENT_DRIFT = (
     "data/synthetic was made with package versions a fresh install no longer gets; "
     "see ENVIRONMENT_DRIFT in tests/test_synthetic.py"
@@ -107,9 +106,9 @@ def test_every_calibration_target_passes_or_states_why(regenerated):
     failing = table[~table.status.isin(["pass", "explained"])]
     assert failing.empty, failing[["key", "published", "achieved"]].to_string()
     assert (table.status == "pass").sum() > 0.9 * len(table)
-    # a change of the generator may not leave more figures unmet than it does today (60, as the committed
-    # cohort does: see ENVIRONMENT_DRIFT)
-    assert (table.status == "explained").sum() <= 60
+    # a change of the generator may not leave more figures unmet than it does today (59; the committed
+    # cohort leaves 60: see ENVIRONMENT_DRIFT)
+    assert (table.status == "explained").sum() <= 59
 
 
 @pytest.mark.parametrize("achieved, code", [(136, 0), (135, 1)])
