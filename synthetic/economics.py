@@ -579,12 +579,12 @@ def polish_aims(levels, cells, patient, weight, fu, groups, aims, guard=None) ->
        tolerance on the side it missed from (the least change that comes inside half of it), tried in the
        order :func:`_ranked_combinations` gives them. An exact ICER aim may move within
        :data:`EXACT_AIM_SLACK` meanwhile. After each, step 2; the first after which fewer aims are missed
-       than before is kept, at most :data:`POLISH_TRIES` are tried.
+       than before is kept, and at most :data:`POLISH_TRIES` that ``guard`` allows are tried.
     2. :func:`hit_exact_aims`.
 
-    With the default seed, the best outcome missed Table 6.D's continued mean by 0.07 of its tolerance and
-    Table 6.G's exact aim; three moves of continued patients and then two quadruples (Tables 6.G and 6.E)
-    brought every QALY aim inside, in 0.6 s. Moves ``levels`` in place."""
+    With the default seed, the best outcome left Table 6.D's continued mean 1.07 tolerances off and missed
+    Table 6.G's exact aim; three moves of continued patients, then the exact aims of Tables 6.G and 6.E hit
+    again, brought every QALY aim inside, in 0.6 s. Moves ``levels`` in place."""
     figures = _QalyAims(aims, fu, groups)
     names, tol = figures.names, figures.tol
     slack = np.where(tol < 1e-6, EXACT_AIM_SLACK, tol)  # (the step's tolerances: exact aims within the print)
@@ -847,7 +847,7 @@ def _move(levels, cells, moves, combo, back: bool = False) -> None:
         levels[d][cells[k]] += -step if back else step
 
 
-#: Combinations of moves :func:`_exact_icer_moves` judges at most, the nearest its aim (by its linear effect) first.
+#: Combinations of moves judged at most for one aim, the nearest it (by their linear effect) first.
 RANKED_COMBINATIONS = 4000
 #: Neighbours on either side of where a sum of pairs would hit its aim, taken as candidates (searchsorted).
 PAIR_NEIGHBOURS = 3
