@@ -542,6 +542,11 @@ def tune_levels(
     return {k: float(v[0]) for k, v in _qaly_stats(Q, fu, groups).items()}
 
 
+def patient_qalys(levels, cells, patient, weight, n: int) -> np.ndarray:
+    """Each of ``n`` patients' QALYs: the trapezoid-weighted sum of the utilities of their answers ``cells``."""
+    return np.bincount(patient, weights=weight * answer_utilities(levels, cells), minlength=n)
+
+
 def hit_exact_aims(levels, cells, patient, weight, fu, groups, aims, guard=None) -> dict[str, float]:
     """Stage 2 of :func:`tune_levels` once more, for the exact ICER aims of ``aims`` a level search left
     missed, with combinations of two pairs of moves as well as those of up to three (one group at a time, as
@@ -550,7 +555,7 @@ def hit_exact_aims(levels, cells, patient, weight, fu, groups, aims, guard=None)
     searches themselves leave the quadruples out, as stage 2 runs about 14 times in each. Moves ``levels``
     in place; returns the achieved figures."""
     figures = _QalyAims(aims, fu, groups)
-    Q = np.bincount(patient, weights=weight * answer_utilities(levels, cells), minlength=len(fu))
+    Q = patient_qalys(levels, cells, patient, weight, len(fu))
     frozen = np.zeros(len(cells), dtype=bool)
     Q = _exact_icer_moves(levels, cells, patient, weight, figures, frozen, Q, guard, two_pairs=True)
     return {k: float(v[0]) for k, v in _qaly_stats(Q, fu, groups).items()}
@@ -591,7 +596,7 @@ def polish_aims(levels, cells, patient, weight, fu, groups, aims, guard=None) ->
     frozen = np.zeros(len(cells), dtype=bool)
 
     def qalys():
-        return np.bincount(patient, weights=weight * answer_utilities(levels, cells), minlength=len(fu))
+        return patient_qalys(levels, cells, patient, weight, len(fu))
 
     def missed() -> int:
         return int((np.abs(figures.errors(qalys())[0]) > tol).sum())
@@ -1049,7 +1054,7 @@ def kick_medians(levels, cells, patient, weight, fu, groups, aims, anchor, reach
     """
 
     def qalys():
-        return np.bincount(patient, weights=weight * answer_utilities(levels, cells), minlength=len(fu))
+        return patient_qalys(levels, cells, patient, weight, len(fu))
 
     moved = False
     for key, gi in MEDIANS.items():
